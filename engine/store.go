@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Store persists sunsets, their actions and their events. store/sqlite and store/postgres
+// implement it with the same behaviour; store/storetest checks both.
+//
+// Errors: a missing sunset is a *sunset.Error with code ENOTFOUND; a duplicate name is ECONFLICT.
+type Store interface {
+	// DB is the pool the job engine shares, so that job completion and the store's writes
+	// commit in one transaction.
+	DB() *sql.DB
+	// Dialect is "sqlite" or "postgres".
+	Dialect() string
+	// InTx runs fn in one transaction, committed when fn returns nil and rolled back otherwise.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	GetSunset(ctx context.Context, name string) (*Sunset, error)
+	ListSunsets(ctx context.Context) ([]*Sunset, error)
+	ListActions(ctx context.Context, sunsetID int64) ([]Action, error)
+	ListEvents(ctx context.Context, sunsetID int64) ([]Event, error)
+	Close() error
+}
+
+// Tx is the store inside one transaction.
+type Tx interface {
+	// SQL is the underlying transaction, handed to the job engine (River's *Tx calls).
+	SQL() *sql.Tx
+
+	// LockSunset reads a sunset and locks its row until the transaction ends (SELECT … FOR
+	// UPDATE on PostgreSQL; SQLite serialises writers anyway).
+	LockSunset(ctx context.Context, name string) (*Sunset, error)
+	// CreateSunset inserts s and sets s.ID.
+	CreateSunset(ctx context.Context, s *Sunset) error
+	// UpdateSunset writes every field of s but ID, Name and CreatedAt.
+	UpdateSunset(ctx context.Context, s *Sunset) error
+
+	// AppendEvent inserts e (Seq, PrevHash and Hash already set by the caller).
+	AppendEvent(ctx context.Context, e *Event) error
+
+	// ListActions returns the sunset's actions ordered by At then Key.
+	ListActions(ctx context.Context, sunsetID int64) ([]Action, error)
+	// GetAction returns one action by key.
+	GetAction(ctx context.Context, sunsetID int64, key string) (*Action, error)
+	// PutAction inserts the action or replaces the one with the same (SunsetID, Key).
+	PutAction(ctx context.Context, a *Action) error
+	// DueActions returns pending actions of every sunset with At <= now, oldest first, at most limit.
+	DueActions(ctx context.Context, now time.Time, limit int) ([]Action, error)
+}

@@ -1,0 +1,74 @@
+package engine
+
+import "time"
+
+// State is where a Sunset stands in its lifecycle.
+type State string
+
+// The states of a Sunset. A sunset moves forward through draft → scheduled → announced →
+// deprecating → read_only → shut_down → evaluated; paused and cancelled can be entered from any
+// state before shut_down (paused is left by Resume, cancelled is final).
+const (
+	StateDraft       State = "draft"
+	StateScheduled   State = "scheduled"
+	StateAnnounced   State = "announced"
+	StateDeprecating State = "deprecating"
+	StateReadOnly    State = "read_only"
+	StateShutDown    State = "shut_down"
+	StateEvaluated   State = "evaluated"
+	StatePaused      State = "paused"
+	StateCancelled   State = "cancelled"
+)
+
+// Sunset is one plan being carried out.
+type Sunset struct {
+	ID    int64  `json:"-"`
+	Name  string `json:"name"`
+	State State  `json:"state"`
+	// PausedFrom is the state a paused sunset returns to on Resume.
+	PausedFrom State `json:"paused_from,omitempty"`
+	// Revision counts applied plan versions, from 1.
+	Revision int `json:"revision"`
+	// Plan is the YAML of the current plan revision, as applied.
+	Plan []byte `json:"-"`
+	// PlanHash is the hex SHA-256 of Plan.
+	PlanHash string `json:"plan_hash"`
+	// Signoffs are the stakeholders who signed off, in order.
+	Signoffs []string `json:"signoffs"`
+	// HeadSeq and HeadHash are the sequence number and hash of the last event, so that removing
+	// the newest events is detected too.
+	HeadSeq   int64     `json:"-"`
+	HeadHash  string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ActionStatus is where a timeline action stands.
+type ActionStatus string
+
+// Action statuses. pending → enqueued → done; held while the sunset is paused or waiting for
+// sign-off; superseded when a re-plan removed it; cancelled with the sunset.
+const (
+	ActionPending    ActionStatus = "pending"
+	ActionEnqueued   ActionStatus = "enqueued"
+	ActionDone       ActionStatus = "done"
+	ActionHeld       ActionStatus = "held"
+	ActionSuperseded ActionStatus = "superseded"
+	ActionCancelled  ActionStatus = "cancelled"
+)
+
+// Action is a timeline action of a Sunset as the engine tracks it.
+type Action struct {
+	SunsetID int64 `json:"-"`
+	// Sunset is the sunset's name, filled by the store on reads.
+	Sunset   string       `json:"-"`
+	Key      string       `json:"key"`
+	At       time.Time    `json:"at"`
+	Kind     string       `json:"kind"`
+	Name     string       `json:"name"`
+	Detail   string       `json:"detail"`
+	Status   ActionStatus `json:"status"`
+	Revision int          `json:"revision"`
+	// DoneAt is when the action ran; zero until then.
+	DoneAt time.Time `json:"done_at,omitzero"`
+}

@@ -1,0 +1,3 @@
+module github.com/sunsetops/sunset
+
+go 1.26.8

@@ -1,0 +1,356 @@
+// Package plan holds the declarative plan of one sunset: its Go types, the YAML decoder that keeps
+// the position of every value, validation that reports every problem with its place, the JSON
+// Schema generated from the types, and the compile step that turns a plan into a Timeline.
+//
+// The package is pure: bytes in, a validated Plan and a Timeline out. It does no I/O beyond what
+// ParseFile reads, and it never consults the wall clock.
+package plan
+
+// Plan is one sunset.yaml: everything needed to retire one service.
+//
+// Field tags name the YAML keys. Every field is optional for the decoder; Validate says what a
+// usable plan must contain.
+type Plan struct {
+	Service      Service       `yaml:"service" json:"service" jsonschema:"description=The service being retired."`
+	Stakeholders []Stakeholder `yaml:"stakeholders,omitempty" json:"stakeholders,omitempty" jsonschema:"description=People or teams who must sign off before the sunset is scheduled."`
+	Alternatives []Alternative `yaml:"alternatives,omitempty" json:"alternatives,omitempty" jsonschema:"description=Where users should go instead."`
+	Consumers    Consumers     `yaml:"consumers,omitempty" json:"consumers,omitempty" jsonschema:"description=How callers are identified and who to tell."`
+	// Milestones maps milestone names to instants, in file order. The well-known names are
+	// announce, deprecate, read_only, shutdown and delete_data; any other name is a custom
+	// milestone.
+	Milestones Milestones `yaml:"milestones" json:"milestones" jsonschema:"description=Named instants: announce, deprecate, read_only, shutdown, delete_data and any custom name."`
+	// MinNotice overrides the minimum time between announce and shutdown (default 30d). An
+	// override is reported as a warning by validation.
+	MinNotice  Duration            `yaml:"min_notice,omitempty" json:"min_notice,omitempty" jsonschema:"description=Minimum announce-to-shutdown period; default 30d. Overriding it is reported as a warning."`
+	Features   []Feature           `yaml:"features,omitempty" json:"features,omitempty" jsonschema:"description=Groups of routes that can be retired before the whole service."`
+	Brownouts  []Brownout          `yaml:"brownouts,omitempty" json:"brownouts,omitempty" jsonschema:"description=Scheduled, deliberate failures that warn callers before the shutdown."`
+	Notices    []Notice            `yaml:"notices,omitempty" json:"notices,omitempty" jsonschema:"description=Messages sent at milestone offsets."`
+	Templates  map[string]Template `yaml:"templates,omitempty" json:"templates,omitempty" jsonschema:"description=Custom notice templates by name; built-in ones need no entry."`
+	Channels   Channels            `yaml:"channels,omitempty" json:"channels,omitempty" jsonschema:"description=Settings for notice channels. Secrets are env:NAME or file:PATH references."`
+	Guardrails []Guardrail         `yaml:"guardrails,omitempty" json:"guardrails,omitempty" jsonschema:"description=Conditions over live signals that pause the sunset."`
+	Data       Data                `yaml:"data,omitempty" json:"data,omitempty" jsonschema:"description=Backups, per-user export and retention."`
+	Runbook    []RunbookStep       `yaml:"runbook,omitempty" json:"runbook,omitempty" jsonschema:"description=The ordered procedure for the final shutdown."`
+	Risks      []Risk              `yaml:"risks,omitempty" json:"risks,omitempty" jsonschema:"description=The risk register."`
+
+	// positions maps a field path ("features[1].routes[0]") to where its value stands in the
+	// file. The decoder fills it; Pos reads it.
+	positions map[string]Pos
+	// file is the name the plan was parsed from, used in problems.
+	file string
+}
+
+// Service describes the service being retired.
+type Service struct {
+	Name        string `yaml:"name" json:"name" jsonschema:"description=Short unique name: lower case letters, digits and dashes."`
+	Title       Text   `yaml:"title,omitempty" json:"title,omitempty" jsonschema:"description=Human title, a string or {en: ..., zh: ...}."`
+	Description Text   `yaml:"description,omitempty" json:"description,omitempty"`
+	// TimeZone is an IANA name; absolute instants without an offset are read in it. Default UTC.
+	TimeZone string  `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"description=IANA time zone used to read instants and show them; default UTC."`
+	Upstream string  `yaml:"upstream,omitempty" json:"upstream,omitempty" jsonschema:"description=URL of the retiring service, used by the gateway."`
+	Docs     string  `yaml:"docs,omitempty" json:"docs,omitempty" jsonschema:"description=URL of the service's documentation or sunset policy page."`
+	Owners   []Owner `yaml:"owners,omitempty" json:"owners,omitempty"`
+}
+
+// Owner is a person or team responsible for part of the sunset.
+type Owner struct {
+	Name  string `yaml:"name,omitempty" json:"name,omitempty"`
+	Team  string `yaml:"team,omitempty" json:"team,omitempty"`
+	Email string `yaml:"email,omitempty" json:"email,omitempty"`
+	// Role is a RACI role: accountable, responsible, consulted or informed.
+	Role string `yaml:"role" json:"role" jsonschema:"enum=accountable,enum=responsible,enum=consulted,enum=informed"`
+	// For lists the areas this owner answers for: notices, feedback, gateway, data, runbook,
+	// milestones, or a milestone or runbook step name. Empty means everything.
+	For    []string `yaml:"for,omitempty" json:"for,omitempty"`
+	Locale string   `yaml:"locale,omitempty" json:"locale,omitempty" jsonschema:"enum=en,enum=zh"`
+}
+
+// Stakeholder must sign off before the sunset leaves draft.
+type Stakeholder struct {
+	Name  string `yaml:"name" json:"name" jsonschema:"description=Identifier used by 'sunset signoff --as NAME'."`
+	Team  string `yaml:"team,omitempty" json:"team,omitempty"`
+	Email string `yaml:"email,omitempty" json:"email,omitempty"`
+	// Role says why they sign: support, sales, legal, security, finance, product, or other.
+	Role string `yaml:"role,omitempty" json:"role,omitempty"`
+}
+
+// Alternative is where users should go instead.
+type Alternative struct {
+	Name        string `yaml:"name" json:"name"`
+	URL         string `yaml:"url" json:"url"`
+	Guide       string `yaml:"guide,omitempty" json:"guide,omitempty" jsonschema:"description=URL of the migration guide."`
+	Description Text   `yaml:"description,omitempty" json:"description,omitempty"`
+}
+
+// Consumers says how callers are identified and where their contacts are.
+type Consumers struct {
+	Identify Identify `yaml:"identify,omitempty" json:"identify,omitempty"`
+	// Contacts is a CSV (id,email,name,locale,tier) or JSON file, relative to the plan file.
+	Contacts string   `yaml:"contacts,omitempty" json:"contacts,omitempty"`
+	Tiers    []string `yaml:"tiers,omitempty" json:"tiers,omitempty" jsonschema:"description=Known tiers, most important first; default [critical, standard, free]."`
+	// Exempt consumers are spared from brownouts until shutdown.
+	Exempt []string `yaml:"exempt,omitempty" json:"exempt,omitempty"`
+}
+
+// Identify is the rule that names a caller. Exactly one field is set; the zero value means by IP.
+type Identify struct {
+	Header string `yaml:"header,omitempty" json:"header,omitempty" jsonschema:"description=Request header holding the consumer id, e.g. X-API-Key."`
+	Bearer bool   `yaml:"bearer,omitempty" json:"bearer,omitempty" jsonschema:"description=Identify by a hash of the Authorization bearer token."`
+	Cookie string `yaml:"cookie,omitempty" json:"cookie,omitempty"`
+	Query  string `yaml:"query,omitempty" json:"query,omitempty"`
+	IP     bool   `yaml:"ip,omitempty" json:"ip,omitempty"`
+}
+
+// Feature is a group of routes that can be retired earlier than the whole service.
+type Feature struct {
+	Name  string `yaml:"name" json:"name"`
+	Title Text   `yaml:"title,omitempty" json:"title,omitempty"`
+	// Core features live until the service's own milestones; non-core features go first.
+	Core bool `yaml:"core,omitempty" json:"core,omitempty"`
+	// Routes are Go 1.22 http.ServeMux patterns: "GET /v1/reports/{id}", "/v1/orders/".
+	Routes    []string `yaml:"routes" json:"routes"`
+	Deprecate *Instant `yaml:"deprecate,omitempty" json:"deprecate,omitempty" jsonschema:"description=When this feature starts sending Deprecation headers; default: the deprecate milestone."`
+	ReadOnly  *Instant `yaml:"read_only,omitempty" json:"read_only,omitempty"`
+	Gone      *Instant `yaml:"gone,omitempty" json:"gone,omitempty" jsonschema:"description=When this feature answers 410 Gone; default: the shutdown milestone."`
+	// Redirect sends callers to this URL (308) from the Gone instant on, instead of 410.
+	Redirect string `yaml:"redirect,omitempty" json:"redirect,omitempty"`
+}
+
+// Brownout is a schedule of deliberate failures.
+type Brownout struct {
+	From  Instant  `yaml:"from" json:"from"`
+	Until *Instant `yaml:"until,omitempty" json:"until,omitempty" jsonschema:"description=End of the schedule; default: the shutdown milestone."`
+	// Every is a weekly schedule: days and a start time in the plan's time zone, "Tue,Thu 14:00",
+	// "Mon-Fri 09:30", "daily 03:00".
+	Every string `yaml:"every,omitempty" json:"every,omitempty"`
+	// For is how long each window lasts.
+	For Duration `yaml:"for,omitempty" json:"for,omitempty"`
+	// Percent makes a share of requests fail for the whole period instead of windows.
+	Percent  float64  `yaml:"percent,omitempty" json:"percent,omitempty"`
+	Status   int      `yaml:"status,omitempty" json:"status,omitempty" jsonschema:"description=HTTP status of refused calls: 410 or 503 (default 503)."`
+	Features []string `yaml:"features,omitempty" json:"features,omitempty" jsonschema:"description=Limit to these features; default: the whole service."`
+	// Audience is all (default) or laggards: consumers told and not yet moved.
+	Audience string `yaml:"audience,omitempty" json:"audience,omitempty" jsonschema:"enum=all,enum=laggards"`
+}
+
+// Notice is a message sent at an instant to an audience over channels.
+type Notice struct {
+	At       Instant  `yaml:"at" json:"at"`
+	To       string   `yaml:"to" json:"to" jsonschema:"description=all, active_consumers, laggards, owners, stakeholders, tier=NAME, or feature=NAME."`
+	Channels []string `yaml:"channels" json:"channels"`
+	Template string   `yaml:"template" json:"template"`
+	// Unsubscribable false marks a notice that cannot be opted out of (security, legal).
+	Mandatory bool `yaml:"mandatory,omitempty" json:"mandatory,omitempty" jsonschema:"description=Sent even to those who unsubscribed (security and legal notices)."`
+}
+
+// Template is a custom notice template in each locale.
+type Template struct {
+	EN *Message `yaml:"en,omitempty" json:"en,omitempty"`
+	ZH *Message `yaml:"zh,omitempty" json:"zh,omitempty"`
+}
+
+// Message is one localized template: Go text/template syntax.
+type Message struct {
+	Subject string `yaml:"subject" json:"subject"`
+	Body    string `yaml:"body" json:"body"`
+}
+
+// Channels holds channel settings. Secrets must be env:NAME or file:PATH references.
+type Channels struct {
+	Email    *EmailChannel    `yaml:"email,omitempty" json:"email,omitempty"`
+	Webhooks []WebhookChannel `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
+	Chat     []ChatChannel    `yaml:"chat,omitempty" json:"chat,omitempty"`
+	Mastodon *MastodonChannel `yaml:"mastodon,omitempty" json:"mastodon,omitempty"`
+}
+
+// EmailChannel sends mail over SMTP.
+type EmailChannel struct {
+	SMTP     string `yaml:"smtp" json:"smtp" jsonschema:"description=host:port of the SMTP server."`
+	TLS      string `yaml:"tls,omitempty" json:"tls,omitempty" jsonschema:"enum=starttls,enum=implicit,enum=none"`
+	From     string `yaml:"from" json:"from"`
+	Username string `yaml:"username,omitempty" json:"username,omitempty"`
+	Password Secret `yaml:"password,omitempty" json:"password,omitempty"`
+}
+
+// WebhookChannel posts signed JSON (Standard Webhooks).
+type WebhookChannel struct {
+	Name   string `yaml:"name" json:"name"`
+	URL    string `yaml:"url" json:"url"`
+	Secret Secret `yaml:"secret,omitempty" json:"secret,omitempty"`
+}
+
+// ChatChannel posts to a chat incoming webhook. The URL usually carries a token, so it is a Secret.
+type ChatChannel struct {
+	Name   string `yaml:"name" json:"name"`
+	Kind   string `yaml:"kind" json:"kind" jsonschema:"enum=slack,enum=dingtalk,enum=feishu,enum=wecom"`
+	URL    Secret `yaml:"url" json:"url"`
+	Secret Secret `yaml:"secret,omitempty" json:"secret,omitempty"`
+}
+
+// MastodonChannel posts statuses to a Mastodon-compatible server.
+type MastodonChannel struct {
+	Server string `yaml:"server" json:"server"`
+	Token  Secret `yaml:"token" json:"token"`
+}
+
+// Guardrail pauses the sunset when its condition holds.
+type Guardrail struct {
+	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+	// When is a condition: SIGNAL[{label=value}] OP NUMBER [over DURATION], for example
+	// "feedback.negative_ratio > 0.4 over 24h" or "consumers.active{tier=critical} > 0".
+	When string `yaml:"when" json:"when"`
+	// Before limits the guardrail to the time before this instant.
+	Before *Instant `yaml:"before,omitempty" json:"before,omitempty"`
+	// Then is the reaction: pause (default) or notify.
+	Then string `yaml:"then,omitempty" json:"then,omitempty" jsonschema:"enum=pause,enum=notify"`
+}
+
+// Data describes the data to keep and give back.
+type Data struct {
+	Backups   []Backup   `yaml:"backups,omitempty" json:"backups,omitempty"`
+	Export    *Export    `yaml:"export,omitempty" json:"export,omitempty"`
+	Retention *Retention `yaml:"retention,omitempty" json:"retention,omitempty"`
+}
+
+// Backup is a named data source and where its archives go.
+type Backup struct {
+	Name   string       `yaml:"name" json:"name"`
+	Source BackupSource `yaml:"source" json:"source"`
+	To     string       `yaml:"to" json:"to" jsonschema:"description=Destination URL: file:///path or s3://bucket/prefix."`
+}
+
+// BackupSource has exactly one field set.
+type BackupSource struct {
+	Dir      string `yaml:"dir,omitempty" json:"dir,omitempty"`
+	SQLite   string `yaml:"sqlite,omitempty" json:"sqlite,omitempty"`
+	Postgres Secret `yaml:"postgres,omitempty" json:"postgres,omitempty" jsonschema:"description=DSN as an env:NAME or file:PATH reference."`
+	HTTP     string `yaml:"http,omitempty" json:"http,omitempty"`
+}
+
+// Export is the per-user data takeout.
+type Export struct {
+	PerUser ExportSource `yaml:"per_user" json:"per_user"`
+	Until   *Instant     `yaml:"until,omitempty" json:"until,omitempty"`
+}
+
+// ExportSource fetches one user's data: an HTTP URL template with {id}, or an SQL query.
+type ExportSource struct {
+	HTTP string `yaml:"http,omitempty" json:"http,omitempty"`
+	SQL  string `yaml:"sql,omitempty" json:"sql,omitempty"`
+}
+
+// Retention says when data is deleted and whether a legal hold blocks it.
+type Retention struct {
+	LegalHold bool `yaml:"legal_hold,omitempty" json:"legal_hold,omitempty"`
+	// Keep is the minimum time backups are kept after delete_data.
+	Keep Duration `yaml:"keep,omitempty" json:"keep,omitempty"`
+}
+
+// RunbookStep is one step of the final shutdown. Exactly one of the kind fields is set.
+type RunbookStep struct {
+	Name string `yaml:"name" json:"name"`
+	// Kinds.
+	Gateway  string    `yaml:"gateway,omitempty" json:"gateway,omitempty" jsonschema:"description=Switch the gateway to a phase: deprecated, brownout, read_only, gone."`
+	Drain    *Drain    `yaml:"drain,omitempty" json:"drain,omitempty"`
+	Backup   string    `yaml:"backup,omitempty" json:"backup,omitempty" jsonschema:"description=Name of a data.backups entry to archive."`
+	Approval *Approval `yaml:"approval,omitempty" json:"approval,omitempty"`
+	Exec     []string  `yaml:"exec,omitempty" json:"exec,omitempty"`
+	HTTP     *HTTPStep `yaml:"http,omitempty" json:"http,omitempty"`
+	Wait     Duration  `yaml:"wait,omitempty" json:"wait,omitempty"`
+	// Modifiers.
+	Verify     bool     `yaml:"verify,omitempty" json:"verify,omitempty"`
+	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Retries    int      `yaml:"retries,omitempty" json:"retries,omitempty"`
+	Idempotent *bool    `yaml:"idempotent,omitempty" json:"idempotent,omitempty" jsonschema:"description=Whether the step may be re-run after a crash mid-way; default true for gateway, drain, backup, wait and approval, false for exec and http."`
+	Rollback   []string `yaml:"rollback,omitempty" json:"rollback,omitempty" jsonschema:"description=Command run to undo this step when a later step fails."`
+}
+
+// Drain waits until traffic falls to MaxRPS.
+type Drain struct {
+	MaxRPS float64  `yaml:"max_rps" json:"max_rps"`
+	Within Duration `yaml:"within" json:"within"`
+}
+
+// Approval waits for Count distinct people with Role.
+type Approval struct {
+	Role  string `yaml:"role" json:"role"`
+	Count int    `yaml:"count,omitempty" json:"count,omitempty"`
+}
+
+// HTTPStep calls a URL and expects a 2xx answer.
+type HTTPStep struct {
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	URL    string `yaml:"url" json:"url"`
+}
+
+// Risk is one entry of the risk register.
+type Risk struct {
+	Risk       string `yaml:"risk" json:"risk"`
+	Likelihood string `yaml:"likelihood" json:"likelihood" jsonschema:"enum=low,enum=medium,enum=high"`
+	Impact     string `yaml:"impact" json:"impact" jsonschema:"enum=low,enum=medium,enum=high"`
+	Mitigation string `yaml:"mitigation,omitempty" json:"mitigation,omitempty"`
+	Owner      string `yaml:"owner,omitempty" json:"owner,omitempty"`
+}
+
+// Text is a string shown to people, in English and Simplified Chinese. In YAML it is either a
+// plain string (used for both) or a mapping {en: ..., zh: ...}.
+type Text struct {
+	EN string `json:"en,omitempty"`
+	ZH string `json:"zh,omitempty"`
+}
+
+// In returns the text in locale ("zh", "zh-CN", "en"...), falling back to English.
+func (t Text) In(locale string) string {
+	if len(locale) >= 2 && locale[:2] == "zh" && t.ZH != "" {
+		return t.ZH
+	}
+	if t.EN != "" {
+		return t.EN
+	}
+	return t.ZH
+}
+
+// Secret is a reference to a secret: "env:NAME" or "file:PATH". A secret written in clear is a
+// validation error; the plan never holds the secret itself.
+type Secret string
+
+// Milestones is the ordered list of named instants.
+type Milestones []Milestone
+
+// Milestone is one named instant.
+type Milestone struct {
+	Name string
+	At   Instant
+}
+
+// Get returns the milestone named name.
+func (ms Milestones) Get(name string) (Milestone, bool) {
+	for _, m := range ms {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Milestone{}, false
+}
+
+// Well-known milestone names, in the order they must appear in time.
+const (
+	Announce   = "announce"
+	Deprecate  = "deprecate"
+	ReadOnly   = "read_only"
+	Shutdown   = "shutdown"
+	DeleteData = "delete_data"
+)
+
+// StandardMilestones lists the well-known milestones in their required order.
+var StandardMilestones = []string{Announce, Deprecate, ReadOnly, Shutdown, DeleteData}
+
+// File returns the file name the plan was parsed from.
+func (p *Plan) File() string { return p.file }
+
+// Pos returns where the value at path stands in the file; the zero Pos if unknown.
+func (p *Plan) Pos(path string) Pos {
+	if p == nil || p.positions == nil {
+		return Pos{}
+	}
+	return p.positions[path]
+}
