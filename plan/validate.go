@@ -1,0 +1,891 @@
+package plan
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+	// Time zones are checked against the tz database embedded in the binary, so that a plan
+	// validates the same on every machine, with or without /usr/share/zoneinfo.
+	_ "time/tzdata"
+)
+
+// BuiltinTemplates names the notice templates Sunset ships in English and Chinese; a notice may
+// name one of them or a key of Plan.Templates (which may also override a built-in one).
+var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "feature_retired", "schedule_changed", "brownout_ahead", "done"}
+
+// KnownChannels names the channels a notice may be sent over.
+var KnownChannels = []string{"email", "webhook", "chat", "banner", "feed", "status_page", "mastodon"}
+
+// KnownAudiences names the fixed audiences of a notice. A notice may also address "tier=NAME" (a
+// tier of consumers.tiers, or of DefaultTiers when none are listed) or "feature=NAME" (the callers
+// of a feature).
+var KnownAudiences = []string{"all", "active_consumers", "laggards", "owners", "stakeholders"}
+
+// DefaultTiers are the consumer tiers when consumers.tiers is not set, most important first.
+var DefaultTiers = []string{"critical", "standard", "free"}
+
+// GatewayPhases names the phases the gateway can enforce, as a runbook gateway step names them.
+var GatewayPhases = []string{"active", "deprecated", "brownout", "read_only", "gone", "redirect"}
+
+// DefaultMinNotice is the shortest time allowed between announce and shutdown unless the plan
+// sets min_notice.
+const DefaultMinNotice = 30 * 24 * time.Hour
+
+var (
+	raciRoles    = []string{"accountable", "responsible", "consulted", "informed"}
+	riskLevels   = []string{"low", "medium", "high"}
+	ownerAreas   = []string{"notices", "feedback", "gateway", "data", "runbook", "milestones"}
+	locales      = []string{"en", "zh", "zh-CN"}
+	chatKinds    = []string{"slack", "dingtalk", "feishu", "wecom"}
+	tlsModes     = []string{"starttls", "implicit", "none"}
+	guardActions = []string{"pause", "notify"}
+	serviceName  = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	envName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	httpMethod   = regexp.MustCompile(`^[A-Z]+$`)
+	registeredAt = regexp.MustCompile(`\s*\(registered at [^)]*\)`)
+	conflictWith = regexp.MustCompile(`conflicts with pattern "((?:[^"\\]|\\.)*)"`)
+)
+
+// Validate checks the meaning of a decoded plan: required fields, names, the order of milestones,
+// references between parts, route patterns, notice periods, schedules, conditions and secrets.
+// It returns every problem found, sorted by position; warnings do not make the plan invalid.
+// Positions come from the decoder, so a plan built in Go reports problems without positions.
+func (p *Plan) Validate() Problems {
+	v := &validator{p: p, ms: map[string]time.Time{}, msBad: map[string]bool{}, known: map[string]bool{}}
+	v.service()
+	v.people()
+	v.consumers()
+	v.milestones()
+	v.features()
+	v.brownouts()
+	v.notices()
+	v.templates()
+	v.channels()
+	v.guardrails()
+	v.data()
+	v.runbook()
+	v.risks()
+	sortProblems(v.probs)
+	return v.probs
+}
+
+// validator carries what one Validate run has learned so far.
+type validator struct {
+	p     *Plan
+	probs Problems
+	loc   *time.Location
+	// ms holds the resolved milestones; msBad the ones that could not be resolved (already
+	// reported), so that instants relative to them stay quiet.
+	ms    map[string]time.Time
+	msBad map[string]bool
+	known map[string]bool // feature names
+}
+
+func (v *validator) add(sev Severity, path, format string, args ...any) {
+	v.probs = append(v.probs, Problem{File: v.p.file, Pos: v.p.at(path), Path: path, Message: fmt.Sprintf(format, args...), Severity: sev})
+}
+
+func (v *validator) errorf(path, format string, args ...any) { v.add(Error, path, format, args...) }
+func (v *validator) warnf(path, format string, args ...any)  { v.add(Warning, path, format, args...) }
+
+// at returns the position of path, or of its closest ancestor that has one: a missing field is
+// reported where its parent stands.
+func (p *Plan) at(path string) Pos {
+	for {
+		if pos, ok := p.positions[path]; ok {
+			return pos
+		}
+		if path == "" {
+			return Pos{}
+		}
+		path = parentPath(path)
+	}
+}
+
+// has reports whether the file wrote a value at path.
+func (p *Plan) has(path string) bool {
+	_, ok := p.positions[path]
+	return ok
+}
+
+// required reports a missing or empty value at path and returns whether it is set.
+func (v *validator) required(path string, set bool, hint string) bool {
+	if set {
+		return true
+	}
+	key := path[strings.LastIndexByte(path, '.')+1:]
+	if v.p.has(path) {
+		v.errorf(path, "%s is empty; %s", key, hint)
+	} else {
+		v.errorf(path, "missing %s; %s", key, hint)
+	}
+	return false
+}
+
+func (v *validator) oneOf(path, value string, allowed []string, what string) {
+	if value != "" && !slices.Contains(allowed, value) {
+		v.errorf(path, "unknown %s %q%s; use one of: %s", what, value, suggest(value, allowed), strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) email(path, s string) {
+	if s == "" {
+		return
+	}
+	if a, err := mail.ParseAddress(s); err != nil || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@')+1:], ".") {
+		v.errorf(path, "%q does not look like an email address; write it as name@example.com", s)
+	}
+}
+
+// webURL checks an http or https URL.
+func (v *validator) webURL(path, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf(path, "%q is not an http or https URL; write it as https://host/path", s)
+	}
+}
+
+// secret checks that s is a reference (env:NAME or file:PATH). The message never repeats the
+// value: it may be the secret itself.
+func (v *validator) secret(path string, s Secret, required bool) {
+	const how = "use env:NAME (an environment variable) or file:PATH (a file holding it)"
+	str := string(s)
+	switch {
+	case str == "":
+		if required {
+			v.required(path, false, how)
+		}
+	case strings.HasPrefix(str, "env:"):
+		if !envName.MatchString(str[len("env:"):]) {
+			v.errorf(path, "env: must name an environment variable made of letters, digits and underscores; %s", how)
+		}
+	case strings.HasPrefix(str, "file:"):
+		if strings.TrimSpace(str[len("file:"):]) == "" {
+			v.errorf(path, "file: must be followed by the path of the file holding the secret; %s", how)
+		}
+	default:
+		v.errorf(path, "secret written in clear; %s, and rotate the secret since the plan exposed it", how)
+	}
+}
+
+// instant resolves in to an absolute time. It reports an unknown milestone; it stays quiet for an
+// instant that is missing (the caller checks required fields) or that depends on a milestone
+// already reported.
+func (v *validator) instant(path string, in Instant) (time.Time, bool) {
+	if t, ok := in.Absolute(v.loc); ok {
+		return t, true
+	}
+	if in.Ref == "" {
+		return time.Time{}, false
+	}
+	if t, ok := v.ms[in.Ref]; ok {
+		return t.Add(in.Offset), true
+	}
+	if !v.msBad[in.Ref] {
+		v.unknownMilestone(path, in)
+	}
+	return time.Time{}, false
+}
+
+func (v *validator) unknownMilestone(path string, in Instant) {
+	names := milestoneNames(v.p.Milestones)
+	list := "none are defined"
+	if len(names) > 0 {
+		list = "defined: " + strings.Join(names, ", ")
+	}
+	v.errorf(path, "%q names unknown milestone %q%s; define it under milestones or use one that exists (%s)", in.Raw, in.Ref, suggest(in.Ref, names), list)
+}
+
+// optInstant resolves an optional instant.
+func (v *validator) optInstant(path string, in *Instant) (time.Time, bool) {
+	if in == nil {
+		return time.Time{}, false
+	}
+	return v.instant(path, *in)
+}
+
+func (v *validator) format(t time.Time) string {
+	return t.In(v.loc).Format("2006-01-02 15:04 MST")
+}
+
+func (v *validator) service() {
+	s := v.p.Service
+	if v.required("service.name", s.Name != "", "name the service, e.g. name: orders-api-v1") && !serviceName.MatchString(s.Name) {
+		v.errorf("service.name", "service name %q must be lower-case letters, digits and dashes, start with a letter and be at most 63 characters, e.g. orders-api-v1", s.Name)
+	}
+	v.loc = time.UTC
+	if tz := s.TimeZone; tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil || tz == "Local" {
+			v.errorf("service.timezone", "unknown time zone %q; use an IANA name such as UTC, Europe/Berlin or Asia/Shanghai", tz)
+		} else {
+			v.loc = loc
+		}
+	}
+	v.webURL("service.upstream", s.Upstream)
+	v.webURL("service.docs", s.Docs)
+}
+
+func (v *validator) people() {
+	accountable := false
+	for i, o := range v.p.Service.Owners {
+		path := fmt.Sprintf("service.owners[%d]", i)
+		if o.Name == "" && o.Team == "" {
+			v.errorf(path, "owner has neither name nor team; set one of them")
+		}
+		if v.required(path+".role", o.Role != "", "use one of: "+strings.Join(raciRoles, ", ")) {
+			v.oneOf(path+".role", o.Role, raciRoles, "role")
+		}
+		accountable = accountable || o.Role == "accountable"
+		v.email(path+".email", o.Email)
+		v.oneOf(path+".locale", o.Locale, locales, "locale")
+		areas := slices.Concat(ownerAreas, milestoneNames(v.p.Milestones))
+		for _, st := range v.p.Runbook {
+			areas = append(areas, st.Name)
+		}
+		for j, f := range o.For {
+			if !slices.Contains(areas, f) {
+				v.errorf(fmt.Sprintf("%s.for[%d]", path, j), "unknown area %q%s; use %s, or a milestone or runbook step name", f, suggest(f, areas), strings.Join(ownerAreas, ", "))
+			}
+		}
+	}
+	if len(v.p.Service.Owners) > 0 && !accountable {
+		v.warnf("service.owners", "no owner is accountable; give one person role: accountable so that someone answers for the sunset")
+	}
+	seen := map[string]bool{}
+	for i, s := range v.p.Stakeholders {
+		path := fmt.Sprintf("stakeholders[%d]", i)
+		if v.required(path+".name", s.Name != "", "name the stakeholder, as 'sunset signoff --as NAME' will") {
+			if seen[s.Name] {
+				v.errorf(path+".name", "stakeholder %q is listed twice; names must be unique", s.Name)
+			}
+			seen[s.Name] = true
+		}
+		v.email(path+".email", s.Email)
+	}
+	for i, a := range v.p.Alternatives {
+		path := fmt.Sprintf("alternatives[%d]", i)
+		v.required(path+".name", a.Name != "", "say what the alternative is called")
+		if v.required(path+".url", a.URL != "", "say where the alternative is") {
+			v.webURL(path+".url", a.URL)
+		}
+		v.webURL(path+".guide", a.Guide)
+	}
+}
+
+func (v *validator) consumers() {
+	c := v.p.Consumers
+	id := c.Identify
+	n := 0
+	for _, set := range []bool{id.Header != "", id.Bearer, id.Cookie != "", id.Query != "", id.IP} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		v.errorf("consumers.identify", "set only one way to identify callers: header, bearer, cookie, query or ip")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Tiers {
+		path := fmt.Sprintf("consumers.tiers[%d]", i)
+		switch {
+		case t == "":
+			v.errorf(path, "tier name is empty")
+		case seen[t]:
+			v.errorf(path, "tier %q is listed twice", t)
+		}
+		seen[t] = true
+	}
+}
+
+func (v *validator) tiers() []string {
+	if len(v.p.Consumers.Tiers) > 0 {
+		return v.p.Consumers.Tiers
+	}
+	return DefaultTiers
+}
+
+// milestones checks names, resolves every milestone (reporting unknown references and cycles),
+// and checks their order, the RFC 9745 rule and the minimum notice period.
+func (v *validator) milestones() {
+	p := v.p
+	for _, m := range p.Milestones {
+		if !validName(m.Name) {
+			v.errorf("milestones."+m.Name, "milestone name %q must be letters, digits and underscores, starting with a letter", m.Name)
+		}
+	}
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	var stack []string
+	var visit func(m Milestone) bool
+	visit = func(m Milestone) bool {
+		switch state[m.Name] {
+		case done:
+			_, ok := v.ms[m.Name]
+			return ok
+		case visiting:
+			return false
+		}
+		state[m.Name] = visiting
+		stack = append(stack, m.Name)
+		defer func() {
+			state[m.Name] = done
+			stack = stack[:len(stack)-1]
+		}()
+		path := "milestones." + m.Name
+		if t, ok := m.At.Absolute(v.loc); ok {
+			v.ms[m.Name] = t
+			return true
+		}
+		if m.At.Ref == "" { // unreadable instant, already reported by the decoder
+			v.msBad[m.Name] = true
+			return false
+		}
+		ref, ok := p.Milestones.Get(m.At.Ref)
+		if !ok {
+			v.unknownMilestone(path, m.At)
+			v.msBad[m.Name] = true
+			return false
+		}
+		if state[ref.Name] == visiting {
+			cycle := append(slices.Clone(stack[slices.Index(stack, ref.Name):]), ref.Name)
+			v.errorf(path, "milestones refer to each other in a cycle (%s); give one of them a date", strings.Join(cycle, " → "))
+			for _, name := range cycle {
+				v.msBad[name] = true
+			}
+			return false
+		}
+		if !visit(ref) {
+			v.msBad[m.Name] = true
+			return false
+		}
+		v.ms[m.Name] = v.ms[ref.Name].Add(m.At.Offset)
+		return true
+	}
+	for _, m := range p.Milestones {
+		visit(m)
+	}
+	for name := range v.msBad {
+		delete(v.ms, name)
+	}
+
+	if _, ok := p.Milestones.Get(Shutdown); !ok {
+		path := "milestones"
+		if !p.has(path) && len(p.Milestones) == 0 {
+			path = "milestones.shutdown"
+		}
+		v.errorf(path, "missing the shutdown milestone; add shutdown: with the date the service goes away")
+	}
+
+	// Order of the well-known milestones, between neighbours that are present and resolved.
+	prev := ""
+	for _, name := range StandardMilestones {
+		t, ok := v.ms[name]
+		if !ok {
+			continue
+		}
+		if prev != "" && t.Before(v.ms[prev]) && !(prev == Deprecate && name == Shutdown) {
+			v.errorf("milestones."+name, "%s (%s) is before %s (%s); milestones must come in the order %s",
+				name, v.format(t), prev, v.format(v.ms[prev]), strings.Join(StandardMilestones, " ≤ "))
+		}
+		prev = name
+	}
+	// RFC 9745 §3: a Sunset date before the Deprecation date is invalid. The order check above
+	// leaves this pair to this clearer message.
+	if dep, ok := v.ms[Deprecate]; ok {
+		if sun, ok := v.ms[Shutdown]; ok && sun.Before(dep) {
+			v.errorf("milestones.shutdown", "sunset (shutdown) %s is before the deprecation instant %s (deprecate); RFC 9745 forbids it: move shutdown after deprecate", v.format(sun), v.format(dep))
+		}
+	}
+
+	// Minimum notice period.
+	minNotice := DefaultMinNotice
+	if p.has("min_notice") || p.MinNotice != 0 {
+		minNotice = time.Duration(p.MinNotice)
+		if minNotice != DefaultMinNotice {
+			v.warnf("min_notice", "min_notice %s overrides the default minimum notice period of %s", FormatDuration(minNotice), FormatDuration(DefaultMinNotice))
+		}
+	}
+	start := Announce
+	if _, ok := v.ms[start]; !ok {
+		start = Deprecate
+	}
+	from, ok1 := v.ms[start]
+	to, ok2 := v.ms[Shutdown]
+	if ok1 && ok2 && !to.Before(from) && to.Sub(from) < minNotice {
+		how := "move shutdown later or " + start + " earlier"
+		if minNotice == DefaultMinNotice {
+			how += " (min_notice overrides the period, with a warning)"
+		}
+		v.errorf("milestones.shutdown", "only %s between %s (%s) and shutdown (%s), less than the minimum notice period of %s; %s",
+			FormatDuration(to.Sub(from)), start, v.format(from), v.format(to), FormatDuration(minNotice), how)
+	}
+}
+
+func (v *validator) features() {
+	mux := http.NewServeMux()
+	owner := map[string]string{} // pattern → path of the route that registered it
+	for i, f := range v.p.Features {
+		path := fmt.Sprintf("features[%d]", i)
+		if v.required(path+".name", f.Name != "", "name the feature, e.g. name: reports") {
+			if v.known[f.Name] {
+				v.errorf(path+".name", "feature %q is defined twice; feature names must be unique", f.Name)
+			}
+			v.known[f.Name] = true
+		}
+		v.required(path+".routes", len(f.Routes) > 0, `list its routes, e.g. routes: ["GET /v1/reports/{id}"]`)
+		for j, r := range f.Routes {
+			rp := fmt.Sprintf("%s.routes[%d]", path, j)
+			if msg := registerPattern(http.NewServeMux(), r); msg != "" {
+				v.errorf(rp, "route %q is not a valid ServeMux pattern: %s; write it as [METHOD ][HOST]/PATH, e.g. GET /v1/reports/{id}", r, msg)
+				continue
+			}
+			if method, _, ok := strings.Cut(strings.TrimSpace(r), " "); ok && !strings.HasPrefix(method, "/") && !httpMethod.MatchString(method) {
+				v.warnf(rp, "method %q in route %q is not upper case, so it never matches %s requests; write %s", method, r, strings.ToUpper(method), strings.ToUpper(method))
+			}
+			if msg := registerPattern(mux, r); msg != "" {
+				other := owner[r]
+				if m := conflictWith.FindStringSubmatch(msg); m != nil && other == "" {
+					other = owner[unquote(m[1])]
+				}
+				if other == "" {
+					v.errorf(rp, "route %q conflicts with another route: %s", r, msg)
+				} else if _, desc, _ := strings.Cut(msg, ":\n"); strings.Contains(desc, "matches the same requests") {
+					v.errorf(rp, "route %q is already listed at %s (%s); a route belongs to one feature", r, other, v.routeFeature(other))
+				} else {
+					v.errorf(rp, "route %q conflicts with %s (%s): %s; make one of them more specific", r, other, v.routeFeature(other), strings.Join(strings.Fields(desc), " "))
+				}
+				continue
+			}
+			owner[r] = rp
+		}
+
+		dep, depOK := v.optInstant(path+".deprecate", f.Deprecate)
+		ro, roOK := v.optInstant(path+".read_only", f.ReadOnly)
+		gone, goneOK := v.optInstant(path+".gone", f.Gone)
+		if f.Deprecate == nil {
+			dep, depOK = v.ms[Deprecate]
+		}
+		if f.Gone == nil {
+			gone, goneOK = v.ms[Shutdown]
+		}
+		if depOK && goneOK && gone.Before(dep) && (f.Deprecate != nil || f.Gone != nil) {
+			at := path + ".gone"
+			if f.Gone == nil {
+				at = path + ".deprecate"
+			}
+			v.errorf(at, "sunset (gone) %s of feature %q is before its deprecation instant %s; RFC 9745 forbids it: move gone after deprecate", v.format(gone), f.Name, v.format(dep))
+		}
+		if roOK && depOK && ro.Before(dep) {
+			v.errorf(path+".read_only", "read_only %s of feature %q is before its deprecation instant %s; features go deprecated, then read-only, then gone", v.format(ro), f.Name, v.format(dep))
+		}
+		if roOK && goneOK && gone.Before(ro) {
+			v.errorf(path+".read_only", "read_only %s of feature %q is after it is gone (%s); features go deprecated, then read-only, then gone", v.format(ro), f.Name, v.format(gone))
+		}
+		if r := f.Redirect; r != "" && !strings.HasPrefix(r, "/") {
+			v.webURL(path+".redirect", r)
+		}
+	}
+}
+
+// routeFeature names the feature of the route at path ("features[0].routes[1]").
+func (v *validator) routeFeature(path string) string {
+	var i int
+	if _, err := fmt.Sscanf(path, "features[%d]", &i); err == nil && i < len(v.p.Features) && v.p.Features[i].Name != "" {
+		return "feature " + v.p.Features[i].Name
+	}
+	return "another feature"
+}
+
+// registerPattern registers pattern in mux and returns ServeMux's complaint, if any, without
+// the "registered at" source locations that mean nothing to the plan's author.
+func registerPattern(mux *http.ServeMux, pattern string) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = strings.TrimPrefix(registeredAt.ReplaceAllString(fmt.Sprint(r), ""), "http: ")
+		}
+	}()
+	mux.Handle(pattern, http.NotFoundHandler())
+	return ""
+}
+
+func unquote(s string) string {
+	return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(s)
+}
+
+func (v *validator) brownouts() {
+	for i, b := range v.p.Brownouts {
+		path := fmt.Sprintf("brownouts[%d]", i)
+		from, fromOK := v.instant(path+".from", b.From)
+		if b.From.Raw == "" && !v.p.has(path+".from") {
+			v.required(path+".from", false, "say when the brownouts start, e.g. from: shutdown-28d")
+		}
+		until, untilOK := v.optInstant(path+".until", b.Until)
+		if b.Until == nil {
+			until, untilOK = v.ms[Shutdown]
+		}
+		if fromOK && untilOK && !from.Before(until) {
+			end := "until"
+			if b.Until == nil {
+				end = "shutdown, its default end,"
+			}
+			v.errorf(path+".from", "brownouts start at %s, not before %s %s; start them earlier", v.format(from), end, v.format(until))
+		}
+		hasEvery := b.Every != "" || v.p.has(path+".every")
+		hasPercent := b.Percent != 0 || v.p.has(path+".percent")
+		switch {
+		case hasEvery && hasPercent:
+			v.errorf(path, "set either every (windows) or percent (a share of requests), not both")
+		case !hasEvery && !hasPercent:
+			v.errorf(path, `set every with for (windows, e.g. every: "Tue,Thu 14:00", for: 15m) or percent (a share of requests)`)
+		}
+		if hasEvery {
+			if _, err := ParseWeekly(b.Every); err != nil {
+				v.errorf(path+".every", "%v", err)
+			}
+			if b.For <= 0 {
+				v.required(path+".for", false, "say how long each brownout window lasts, e.g. for: 15m")
+			} else if time.Duration(b.For) > 7*24*time.Hour {
+				v.errorf(path+".for", "windows of %s last longer than a week; use percent for a brownout that never stops", b.For)
+			}
+		} else if b.For != 0 {
+			v.errorf(path+".for", "for sets the length of every window; add every or remove for")
+		}
+		if hasPercent && (b.Percent <= 0 || b.Percent > 100) {
+			v.errorf(path+".percent", "percent must be more than 0 and at most 100, got %g", b.Percent)
+		}
+		if b.Status != 0 && b.Status != http.StatusGone && b.Status != http.StatusServiceUnavailable {
+			v.errorf(path+".status", "status must be 410 (Gone) or 503 (Service Unavailable), got %d", b.Status)
+		}
+		v.featureRefs(path+".features", b.Features)
+		v.oneOf(path+".audience", b.Audience, []string{"all", "laggards"}, "brownout audience")
+	}
+}
+
+func (v *validator) featureRefs(path string, names []string) {
+	known := v.featureNames()
+	for j, name := range names {
+		if !v.known[name] {
+			v.errorf(fmt.Sprintf("%s[%d]", path, j), "unknown feature %q%s; name a feature of features", name, suggest(name, known))
+		}
+	}
+}
+
+func (v *validator) featureNames() []string {
+	names := make([]string, 0, len(v.p.Features))
+	for _, f := range v.p.Features {
+		names = append(names, f.Name)
+	}
+	return names
+}
+
+func (v *validator) templateNames() []string {
+	names := slices.Clone(BuiltinTemplates)
+	for name := range v.p.Templates {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names[len(BuiltinTemplates):])
+	return names
+}
+
+func (v *validator) notices() {
+	templates := v.templateNames()
+	for i, n := range v.p.Notices {
+		path := fmt.Sprintf("notices[%d]", i)
+		v.instant(path+".at", n.At)
+		if n.At.Raw == "" && !v.p.has(path+".at") {
+			v.required(path+".at", false, "say when to send it, e.g. at: shutdown-30d")
+		}
+		if v.required(path+".to", n.To != "", "say who gets it, e.g. to: all") {
+			v.audience(path+".to", n.To)
+		}
+		v.required(path+".channels", len(n.Channels) > 0, "list channels, e.g. channels: [email, banner]")
+		for j, c := range n.Channels {
+			v.oneOf(fmt.Sprintf("%s.channels[%d]", path, j), c, KnownChannels, "channel")
+		}
+		if v.required(path+".template", n.Template != "", "name a built-in template ("+strings.Join(BuiltinTemplates, ", ")+") or one under templates") &&
+			!slices.Contains(templates, n.Template) {
+			v.errorf(path+".template", "unknown template %q%s; use a built-in one (%s) or define it under templates", n.Template, suggest(n.Template, templates), strings.Join(BuiltinTemplates, ", "))
+		}
+	}
+}
+
+func (v *validator) audience(path, to string) {
+	switch {
+	case slices.Contains(KnownAudiences, to):
+	case strings.HasPrefix(to, "tier="):
+		tier := strings.TrimPrefix(to, "tier=")
+		if tiers := v.tiers(); !slices.Contains(tiers, tier) {
+			v.errorf(path, "unknown tier %q%s; use one of consumers.tiers: %s", tier, suggest(tier, tiers), strings.Join(tiers, ", "))
+		}
+	case strings.HasPrefix(to, "feature="):
+		name := strings.TrimPrefix(to, "feature=")
+		if !v.known[name] {
+			v.errorf(path, "unknown feature %q%s; name a feature of features", name, suggest(name, v.featureNames()))
+		}
+	default:
+		v.errorf(path, "unknown audience %q%s; use %s, tier=NAME or feature=NAME", to, suggest(to, KnownAudiences), strings.Join(KnownAudiences, ", "))
+	}
+}
+
+func (v *validator) templates() {
+	names := make([]string, 0, len(v.p.Templates))
+	for name := range v.p.Templates {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t := v.p.Templates[name]
+		path := "templates." + name
+		if t.EN == nil && t.ZH == nil {
+			v.errorf(path, "template %q has no message; add en: and zh: with subject and body", name)
+			continue
+		}
+		for _, lm := range []struct {
+			lang string
+			m    *Message
+		}{{"en", t.EN}, {"zh", t.ZH}} {
+			lang, m := lm.lang, lm.m
+			if m == nil {
+				continue
+			}
+			mp := path + "." + lang
+			if !v.p.has(mp) && lang == "zh" && v.p.has(path+".zh-CN") {
+				mp = path + ".zh-CN"
+			}
+			for _, ft := range [][2]string{{"subject", m.Subject}, {"body", m.Body}} {
+				field, text := ft[0], ft[1]
+				fp := mp + "." + field
+				if !v.required(fp, text != "", "write the "+field+" of the message") {
+					continue
+				}
+				if _, err := template.New(name).Option("missingkey=error").Parse(text); err != nil {
+					v.errorf(fp, "template does not parse: %s; fix the {{ }} actions", strings.TrimPrefix(err.Error(), "template: "))
+				}
+			}
+		}
+	}
+}
+
+func (v *validator) channels() {
+	c := v.p.Channels
+	if e := c.Email; e != nil {
+		if v.required("channels.email.smtp", e.SMTP != "", "write host:port of the SMTP server") {
+			if _, port, err := net.SplitHostPort(e.SMTP); err != nil || port == "" {
+				v.errorf("channels.email.smtp", "%q is not host:port; write it as smtp.example.com:587", e.SMTP)
+			}
+		}
+		v.oneOf("channels.email.tls", e.TLS, tlsModes, "tls mode")
+		if v.required("channels.email.from", e.From != "", "write the sender address, e.g. noreply@example.com") {
+			v.email("channels.email.from", e.From)
+		}
+		v.secret("channels.email.password", e.Password, false)
+	}
+	seen := map[string]bool{}
+	for i, w := range c.Webhooks {
+		path := fmt.Sprintf("channels.webhooks[%d]", i)
+		if v.required(path+".name", w.Name != "", "name the webhook") {
+			if seen[w.Name] {
+				v.errorf(path+".name", "webhook %q is defined twice; names must be unique", w.Name)
+			}
+			seen[w.Name] = true
+		}
+		if v.required(path+".url", w.URL != "", "write the URL to post to") {
+			v.webURL(path+".url", w.URL)
+		}
+		v.secret(path+".secret", w.Secret, false)
+	}
+	seen = map[string]bool{}
+	for i, ch := range c.Chat {
+		path := fmt.Sprintf("channels.chat[%d]", i)
+		if v.required(path+".name", ch.Name != "", "name the chat channel") {
+			if seen[ch.Name] {
+				v.errorf(path+".name", "chat channel %q is defined twice; names must be unique", ch.Name)
+			}
+			seen[ch.Name] = true
+		}
+		if v.required(path+".kind", ch.Kind != "", "use one of: "+strings.Join(chatKinds, ", ")) {
+			v.oneOf(path+".kind", ch.Kind, chatKinds, "chat kind")
+		}
+		v.secret(path+".url", ch.URL, true)
+		v.secret(path+".secret", ch.Secret, false)
+	}
+	if m := c.Mastodon; m != nil {
+		if v.required("channels.mastodon.server", m.Server != "", "write the server URL, e.g. https://mastodon.social") {
+			v.webURL("channels.mastodon.server", m.Server)
+		}
+		v.secret("channels.mastodon.token", m.Token, true)
+	}
+}
+
+func (v *validator) guardrails() {
+	for i, g := range v.p.Guardrails {
+		path := fmt.Sprintf("guardrails[%d]", i)
+		if v.required(path+".when", g.When != "", `write a condition, e.g. when: "feedback.negative_ratio > 0.4 over 24h"`) {
+			c, err := ParseCondition(g.When)
+			if err != nil {
+				v.errorf(path+".when", "%v", err)
+			} else {
+				if tier, ok := c.Labels["tier"]; ok && !slices.Contains(v.tiers(), tier) {
+					v.errorf(path+".when", "unknown tier %q%s; use one of: %s", tier, suggest(tier, v.tiers()), strings.Join(v.tiers(), ", "))
+				}
+				if f, ok := c.Labels["feature"]; ok && !v.known[f] {
+					v.errorf(path+".when", "unknown feature %q%s; name a feature of features", f, suggest(f, v.featureNames()))
+				}
+			}
+		}
+		v.optInstant(path+".before", g.Before)
+		v.oneOf(path+".then", g.Then, guardActions, "reaction")
+	}
+}
+
+func (v *validator) data() {
+	d := v.p.Data
+	seen := map[string]bool{}
+	for i, b := range d.Backups {
+		path := fmt.Sprintf("data.backups[%d]", i)
+		if v.required(path+".name", b.Name != "", "name the backup, e.g. name: main-db") {
+			if seen[b.Name] {
+				v.errorf(path+".name", "backup %q is defined twice; names must be unique", b.Name)
+			}
+			seen[b.Name] = true
+		}
+		s := b.Source
+		n := 0
+		for _, set := range []bool{s.Dir != "", s.SQLite != "", s.Postgres != "", s.HTTP != ""} {
+			if set {
+				n++
+			}
+		}
+		switch {
+		case n == 0:
+			v.required(path+".source", false, "set exactly one of dir, sqlite, postgres or http")
+		case n > 1:
+			v.errorf(path+".source", "set exactly one of dir, sqlite, postgres or http, not %d", n)
+		}
+		v.secret(path+".source.postgres", s.Postgres, false)
+		v.webURL(path+".source.http", s.HTTP)
+		if v.required(path+".to", b.To != "", "say where archives go, e.g. to: file:///var/backups/orders") {
+			if u, err := url.Parse(b.To); err != nil || u.Scheme == "" {
+				v.errorf(path+".to", "%q is not a destination URL; write file:///path or s3://bucket/prefix", b.To)
+			}
+		}
+	}
+	if e := d.Export; e != nil {
+		path := "data.export"
+		switch {
+		case e.PerUser.HTTP == "" && e.PerUser.SQL == "":
+			v.required(path+".per_user", false, "set http (a URL with {id}) or sql")
+		case e.PerUser.HTTP != "" && e.PerUser.SQL != "":
+			v.errorf(path+".per_user", "set either http or sql, not both")
+		case e.PerUser.HTTP != "":
+			if !strings.Contains(e.PerUser.HTTP, "{id}") {
+				v.errorf(path+".per_user.http", "the export URL must contain {id}, replaced by the user's id")
+			}
+			v.webURL(path+".per_user.http", strings.ReplaceAll(e.PerUser.HTTP, "{id}", "id"))
+		}
+		v.optInstant(path+".until", e.Until)
+	}
+}
+
+// runbookKinds names the fields of RunbookStep of which exactly one must be set.
+var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait"}
+
+func (v *validator) runbook() {
+	backups := make([]string, 0, len(v.p.Data.Backups))
+	for _, b := range v.p.Data.Backups {
+		backups = append(backups, b.Name)
+	}
+	seen := map[string]bool{}
+	for i, s := range v.p.Runbook {
+		path := fmt.Sprintf("runbook[%d]", i)
+		if v.required(path+".name", s.Name != "", "name the step, e.g. name: final-backup") {
+			if seen[s.Name] {
+				v.errorf(path+".name", "step %q is defined twice; step names must be unique", s.Name)
+			}
+			seen[s.Name] = true
+		}
+		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0}
+		var kinds []string
+		for k, isSet := range set {
+			if isSet || v.p.has(path+"."+runbookKinds[k]) {
+				kinds = append(kinds, runbookKinds[k])
+			}
+		}
+		switch len(kinds) {
+		case 0:
+			v.errorf(path, "step %q does nothing; give it exactly one of: %s", s.Name, strings.Join(runbookKinds, ", "))
+		case 1:
+		default:
+			v.errorf(path, "step %q has %s; give each step exactly one of them and split the rest into steps", s.Name, strings.Join(kinds, " and "))
+		}
+		if s.Gateway != "" {
+			v.oneOf(path+".gateway", s.Gateway, GatewayPhases, "gateway phase")
+		}
+		if s.Drain != nil {
+			if s.Drain.MaxRPS < 0 {
+				v.errorf(path+".drain.max_rps", "max_rps cannot be negative")
+			}
+			if s.Drain.Within <= 0 {
+				v.required(path+".drain.within", false, "say how long to wait for traffic to fall, e.g. within: 10m")
+			}
+		}
+		if s.Backup != "" && !slices.Contains(backups, s.Backup) {
+			v.errorf(path+".backup", "unknown backup %q%s; name an entry of data.backups", s.Backup, suggest(s.Backup, backups))
+		}
+		if a := s.Approval; a != nil {
+			v.required(path+".approval.role", a.Role != "", "say who approves, e.g. role: approver")
+			if a.Count < 0 || a.Count == 0 && v.p.has(path+".approval.count") {
+				v.errorf(path+".approval.count", "count must be at least 1, got %d", a.Count)
+			}
+		}
+		if s.Exec != nil && (len(s.Exec) == 0 || s.Exec[0] == "") {
+			v.errorf(path+".exec", "exec needs a command, e.g. exec: [systemctl, stop, orders-api]")
+		}
+		if h := s.HTTP; h != nil {
+			if v.required(path+".http.url", h.URL != "", "write the URL to call") {
+				v.webURL(path+".http.url", h.URL)
+			}
+			if h.Method != "" && !httpMethod.MatchString(h.Method) {
+				v.errorf(path+".http.method", "method %q must be an upper-case HTTP method such as POST", h.Method)
+			}
+		}
+		if s.Verify && s.Backup == "" {
+			v.errorf(path+".verify", "verify applies to backup steps; remove it or add backup:")
+		}
+		if s.Retries < 0 {
+			v.errorf(path+".retries", "retries cannot be negative")
+		}
+		if s.Timeout < 0 || s.Wait < 0 {
+			v.errorf(path, "durations cannot be negative")
+		}
+	}
+}
+
+func (v *validator) risks() {
+	for i, r := range v.p.Risks {
+		path := fmt.Sprintf("risks[%d]", i)
+		v.required(path+".risk", r.Risk != "", "describe what could go wrong")
+		if v.required(path+".likelihood", r.Likelihood != "", "use low, medium or high") {
+			v.oneOf(path+".likelihood", r.Likelihood, riskLevels, "likelihood")
+		}
+		if v.required(path+".impact", r.Impact != "", "use low, medium or high") {
+			v.oneOf(path+".impact", r.Impact, riskLevels, "impact")
+		}
+	}
+}
