@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// ApplyResult says what applying a plan did.
+type ApplyResult struct {
+	Sunset *Sunset `json:"sunset"`
+	// Created is true when the plan made a new sunset.
+	Created bool `json:"created"`
+	// Changed is false when the plan was identical to the current revision (nothing happened).
+	Changed bool `json:"changed"`
+	// Moved, Added, Removed and Kept describe a re-plan.
+	Moved   []ActionMove `json:"moved,omitempty"`
+	Added   []string     `json:"added,omitempty"`
+	Removed []string     `json:"removed,omitempty"`
+	// Kept lists actions that already ran and whose new date was ignored: the past stays.
+	Kept []string `json:"kept,omitempty"`
+	// Warnings are the plan's non-fatal problems.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// ActionMove is one action whose instant a re-plan changed.
+type ActionMove struct {
+	Key  string    `json:"key"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Apply validates the plan in data (named file in messages) and creates the sunset it names, or
+// re-plans the existing one: actions that already ran stay as they are, future actions move,
+// new ones are added and withdrawn ones superseded; the difference is recorded as a
+// "plan.replanned" Event. An invalid plan is a sunset.EINVALID error whose Details list every
+// problem; nothing is stored.
+func (e *Engine) Apply(ctx context.Context, file string, data []byte, actor string) (*ApplyResult, error) {
+	p, problems := plan.Parse(file, data)
+	if err := problems.Err(); err != nil {
+		return nil, invalidPlan(problems)
+	}
+	tl, err := p.Compile()
+	if err != nil {
+		return nil, &sunset.Error{Code: sunset.EINVALID, Message: file + ": " + err.Error()}
+	}
+	res := &ApplyResult{}
+	for _, w := range problems.Warnings() {
+		res.Warnings = append(res.Warnings, w.String())
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	now := e.now()
+	name := p.Service.Name
+
+	err = e.store.InTx(ctx, func(tx Tx) error {
+		s, err := tx.LockSunset(ctx, name)
+		switch {
+		case sunset.ErrorCode(err) == sunset.ENOTFOUND:
+			res.Created, res.Changed = true, true
+			return e.create(ctx, tx, p, tl, data, hash, actor, now, res)
+		case err != nil:
+			return err
+		}
+		res.Sunset = s
+		if s.PlanHash == hash {
+			return nil
+		}
+		if s.State == StateCancelled || s.State == StateShutDown || s.State == StateEvaluated {
+			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is %s; its plan can no longer change", name, s.State)
+		}
+		res.Changed = true
+		return e.replan(ctx, tx, s, p, tl, data, hash, actor, now, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func invalidPlan(problems plan.Problems) error {
+	errs := problems.Errors()
+	details := make([]string, len(errs))
+	for i, p := range errs {
+		details[i] = p.String()
+	}
+	msg := "the plan is invalid"
+	if len(details) == 1 {
+		msg += ": " + details[0]
+	} else {
+		msg += ": " + details[0] + " (and " + strconv.Itoa(len(details)-1) + " more)"
+	}
+	return &sunset.Error{Code: sunset.EINVALID, Message: msg, Details: details}
+}
+
+func (e *Engine) create(ctx context.Context, tx Tx, p *plan.Plan, tl *plan.Timeline, data []byte, hash, actor string, now time.Time, res *ApplyResult) error {
+	s := &Sunset{
+		Name:      p.Service.Name,
+		State:     StateScheduled,
+		Revision:  1,
+		Plan:      data,
+		PlanHash:  hash,
+		Signoffs:  []string{},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	if len(p.Stakeholders) > 0 {
+		s.State = StateDraft
+	}
+	if err := tx.CreateSunset(ctx, s); err != nil {
+		return err
+	}
+	status := ActionPending
+	if s.State == StateDraft {
+		status = ActionHeld
+	}
+	for _, a := range tl.Actions {
+		act := fromPlanAction(s.ID, a, status, 1)
+		if err := tx.PutAction(ctx, &act); err != nil {
+			return err
+		}
+	}
+	if err := e.appendEvent(ctx, tx, s, "sunset.created", actor, map[string]any{
+		"revision": 1, "plan_hash": hash, "actions": len(tl.Actions), "state": s.State,
+		"awaiting_signoff": stakeholderNames(p),
+	}); err != nil {
+		return err
+	}
+	if err := tx.UpdateSunset(ctx, s); err != nil {
+		return err
+	}
+	res.Sunset = s
+	return nil
+}
+
+func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl *plan.Timeline, data []byte, hash, actor string, now time.Time, res *ApplyResult) error {
+	old, err := tx.ListActions(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	byKey := make(map[string]*Action, len(old))
+	for i := range old {
+		byKey[old[i].Key] = &old[i]
+	}
+	s.Revision++
+	waiting := s.State == StateDraft || s.State == StatePaused
+	seen := make(map[string]bool, len(tl.Actions))
+	for _, pa := range tl.Actions {
+		seen[pa.Key] = true
+		prev, ok := byKey[pa.Key]
+		if !ok {
+			status := ActionPending
+			if waiting {
+				status = ActionHeld
+			}
+			act := fromPlanAction(s.ID, pa, status, s.Revision)
+			if err := tx.PutAction(ctx, &act); err != nil {
+				return err
+			}
+			res.Added = append(res.Added, pa.Key)
+			continue
+		}
+		if prev.Status == ActionDone {
+			if !prev.At.Equal(pa.At.UTC().Truncate(time.Microsecond)) {
+				res.Kept = append(res.Kept, pa.Key)
+			}
+			continue
+		}
+		next := fromPlanAction(s.ID, pa, prev.Status, s.Revision)
+		switch prev.Status {
+		case ActionSuperseded:
+			next.Status = ActionPending
+			if waiting {
+				next.Status = ActionHeld
+			}
+		case ActionEnqueued:
+			// The queued job carries the old instant; it will find the action changed and do
+			// nothing, and the dispatcher enqueues it again when it is due.
+			next.Status = ActionPending
+		}
+		if !prev.At.Equal(next.At) {
+			res.Moved = append(res.Moved, ActionMove{Key: pa.Key, From: prev.At, To: next.At})
+		}
+		if err := tx.PutAction(ctx, &next); err != nil {
+			return err
+		}
+	}
+	for _, a := range old {
+		if seen[a.Key] || a.Status == ActionDone || a.Status == ActionSuperseded || a.Status == ActionCancelled {
+			continue
+		}
+		a.Status = ActionSuperseded
+		a.Revision = s.Revision
+		if err := tx.PutAction(ctx, &a); err != nil {
+			return err
+		}
+		res.Removed = append(res.Removed, a.Key)
+	}
+	// Sign-offs of stakeholders the new plan no longer names are dropped.
+	names := stakeholderNames(p)
+	s.Signoffs = slices.DeleteFunc(s.Signoffs, func(n string) bool { return !slices.Contains(names, n) })
+	from := s.PlanHash
+	s.Plan, s.PlanHash, s.UpdatedAt = data, hash, now
+	if err := e.appendEvent(ctx, tx, s, "plan.replanned", actor, map[string]any{
+		"revision": s.Revision, "from_hash": from, "to_hash": hash,
+		"moved": res.Moved, "added": res.Added, "removed": res.Removed, "kept": res.Kept,
+	}); err != nil {
+		return err
+	}
+	if s.State == StateDraft {
+		if err := e.maybeSchedule(ctx, tx, s, p, actor); err != nil {
+			return err
+		}
+	}
+	if err := tx.UpdateSunset(ctx, s); err != nil {
+		return err
+	}
+	res.Sunset = s
+	return nil
+}
+
+func fromPlanAction(sunsetID int64, a plan.Action, status ActionStatus, revision int) Action {
+	return Action{
+		SunsetID: sunsetID,
+		Key:      a.Key,
+		At:       a.At.UTC().Truncate(time.Microsecond),
+		Kind:     string(a.Kind),
+		Name:     a.Name,
+		Detail:   a.Detail,
+		Status:   status,
+		Revision: revision,
+	}
+}
+
+func stakeholderNames(p *plan.Plan) []string {
+	names := make([]string, 0, len(p.Stakeholders))
+	for _, s := range p.Stakeholders {
+		names = append(names, s.Name)
+	}
+	return names
+}

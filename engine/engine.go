@@ -1,0 +1,399 @@
+// Package engine carries each Sunset through its Timeline. Applying a plan stores the Sunset and
+// its actions; a dispatcher hands every due action to River, the durable job engine, which runs
+// it exactly once: the action's effects, its Event and the job's completion commit in one
+// transaction, so a crash at any point either leaves the action to run again or finds it done.
+//
+// Time is the engine's own Clock, not River's: the dispatcher decides what is due, so a rehearsal
+// (--now) or a test can move through months of a plan without waiting.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Handler performs the work of one kind of timeline action. It runs inside the transaction that
+// records the action's Event and completes its job: anything it writes through run.Tx commits
+// exactly once with them. A handler that talks to the outside world must make its effect
+// idempotent by run.Action's key (the action may run again if the process dies before commit).
+type Handler interface {
+	Handle(ctx context.Context, run *Run) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, run *Run) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, run *Run) error { return f(ctx, run) }
+
+// Run is what a Handler is given.
+type Run struct {
+	Tx     Tx
+	Sunset *Sunset
+	Plan   *plan.Plan
+	Action *Action
+	// Now is the engine clock's instant when the action started.
+	Now time.Time
+	// Data, when set by the handler, is recorded in the action's Event.
+	Data map[string]any
+}
+
+// Engine runs sunsets. Create it with New, register handlers, then Start it. The zero value is
+// not usable.
+type Engine struct {
+	store  Store
+	clock  sunset.Clock
+	logger *slog.Logger
+
+	// PollInterval is how often the dispatcher looks for due actions. Default 1s.
+	PollInterval time.Duration
+
+	mu       sync.Mutex
+	handlers map[plan.ActionKind]Handler
+	client   *river.Client[*sql.Tx]
+	cancel   context.CancelFunc
+	done     chan struct{}
+	started  bool
+}
+
+// Config configures an Engine.
+type Config struct {
+	Store  Store
+	Clock  sunset.Clock
+	Logger *slog.Logger
+	// Workers is how many actions run at once on this process. Default 4.
+	Workers int
+	// PollInterval is how often the dispatcher and River look for work. Default 1s.
+	PollInterval time.Duration
+}
+
+// actionArgs is the River job of one action. At is part of the job's identity so that an action
+// moved by a re-plan gets a new job and the stale one finds nothing to do.
+type actionArgs struct {
+	SunsetID int64     `json:"sunset_id"`
+	Sunset   string    `json:"sunset"`
+	Key      string    `json:"key"`
+	At       time.Time `json:"at"`
+}
+
+func (actionArgs) Kind() string { return "sunset_action" }
+
+// New returns an engine on cfg.Store. It builds the River client for the store's dialect but
+// starts nothing.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: no store")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = sunset.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	e := &Engine{
+		store:        cfg.Store,
+		clock:        cfg.Clock,
+		logger:       cfg.Logger,
+		PollInterval: cfg.PollInterval,
+		handlers:     map[plan.ActionKind]Handler{},
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &actionWorker{e: e}); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	var driver riverdriver.Driver[*sql.Tx]
+	switch cfg.Store.Dialect() {
+	case "sqlite":
+		driver = riversqlite.New(cfg.Store.DB())
+	case "postgres":
+		driver = riverdatabasesql.New(cfg.Store.DB())
+	default:
+		return nil, fmt.Errorf("engine: unknown store dialect %q", cfg.Store.Dialect())
+	}
+	schema := ""
+	if s, ok := cfg.Store.(interface{ Schema() string }); ok {
+		schema = s.Schema()
+	}
+	riverLogger := cfg.Logger.With("component", "river")
+	client, err := river.NewClient(driver, &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:           workers,
+		Schema:            schema,
+		PollOnly:          true, // database/sql drivers have no LISTEN/NOTIFY
+		FetchPollInterval: max(min(cfg.PollInterval, 200*time.Millisecond), 50*time.Millisecond),
+		FetchCooldown:     50 * time.Millisecond,
+		Logger:            riverLogger,
+		MaxAttempts:       10,
+		JobTimeout:        10 * time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: river client: %w", err)
+	}
+	e.client = client
+	return e, nil
+}
+
+// Register makes h run for actions of kind. Without a handler an action only records its Event
+// (and, for milestones, moves the sunset's state). Register before Start.
+func (e *Engine) Register(kind plan.ActionKind, h Handler) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.handlers[kind] = h
+}
+
+// Clock returns the engine's clock.
+func (e *Engine) Clock() sunset.Clock { return e.clock }
+
+// Start starts River's workers and the dispatcher. It returns once both are running; they stop
+// when ctx ends or Stop is called. Starting twice is an error.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return errors.New("engine: already started")
+	}
+	if err := e.client.Start(ctx); err != nil {
+		return fmt.Errorf("engine: start river: %w", err)
+	}
+	loopCtx, cancel := context.WithCancel(ctx)
+	e.cancel = cancel
+	e.done = make(chan struct{})
+	e.started = true
+	go e.loop(loopCtx)
+	return nil
+}
+
+// Stop stops the dispatcher and lets running actions finish. It is safe to call before Start
+// and more than once.
+func (e *Engine) Stop() {
+	e.mu.Lock()
+	if !e.started {
+		e.mu.Unlock()
+		return
+	}
+	e.started = false
+	cancel, done := e.cancel, e.done
+	e.mu.Unlock()
+	cancel()
+	<-done
+	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	if err := e.client.Stop(ctx); err != nil {
+		e.logger.Warn("river did not stop cleanly", "err", err)
+	}
+}
+
+func (e *Engine) loop(ctx context.Context) {
+	defer close(e.done)
+	t := time.NewTicker(e.PollInterval)
+	defer t.Stop()
+	for {
+		if _, err := e.Dispatch(ctx); err != nil && ctx.Err() == nil {
+			e.logger.Error("dispatch failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Dispatch hands every action due at the clock's instant to River, marking it enqueued in the
+// same transaction. It returns how many it enqueued. The dispatcher loop calls it; tests call it
+// directly after moving the clock.
+func (e *Engine) Dispatch(ctx context.Context) (int, error) {
+	now := e.clock.Now()
+	total := 0
+	for {
+		n := 0
+		err := e.store.InTx(ctx, func(tx Tx) error {
+			due, err := tx.DueActions(ctx, now, 100)
+			if err != nil {
+				return err
+			}
+			for i := range due {
+				a := &due[i]
+				args := actionArgs{SunsetID: a.SunsetID, Sunset: a.Sunset, Key: a.Key, At: a.At.UTC()}
+				if _, err := e.client.InsertTx(ctx, tx.SQL(), args, &river.InsertOpts{
+					UniqueOpts: river.UniqueOpts{ByArgs: true},
+				}); err != nil {
+					return fmt.Errorf("enqueue %s/%s: %w", a.Sunset, a.Key, err)
+				}
+				a.Status = ActionEnqueued
+				if err := tx.PutAction(ctx, a); err != nil {
+					return err
+				}
+			}
+			n = len(due)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < 100 {
+			return total, nil
+		}
+	}
+}
+
+// actionWorker runs one action job.
+type actionWorker struct {
+	river.WorkerDefaults[actionArgs]
+	e *Engine
+}
+
+func (w *actionWorker) Work(ctx context.Context, job *river.Job[actionArgs]) error {
+	return w.e.runAction(ctx, job)
+}
+
+func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) error {
+	args := job.Args
+	return e.store.InTx(ctx, func(tx Tx) error {
+		complete := func() error {
+			_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx.SQL(), job)
+			return err
+		}
+		s, err := tx.LockSunset(ctx, args.Sunset)
+		if err != nil {
+			if sunset.ErrorCode(err) == sunset.ENOTFOUND {
+				return complete()
+			}
+			return err
+		}
+		a, err := tx.GetAction(ctx, s.ID, args.Key)
+		if err != nil {
+			if sunset.ErrorCode(err) == sunset.ENOTFOUND {
+				return complete()
+			}
+			return err
+		}
+		// A stale job: the action ran already, moved, or was withdrawn.
+		if a.Status != ActionEnqueued || !a.At.Equal(args.At) {
+			return complete()
+		}
+		now := e.now()
+		if s.State == StatePaused || s.State == StateDraft || s.State == StateCancelled {
+			a.Status = ActionHeld
+			if s.State == StateCancelled {
+				a.Status = ActionCancelled
+			}
+			if err := tx.PutAction(ctx, a); err != nil {
+				return err
+			}
+			return complete()
+		}
+		p, err := e.parseStored(s)
+		if err != nil {
+			return err
+		}
+		run := &Run{Tx: tx, Sunset: s, Plan: p, Action: a, Now: now}
+		e.mu.Lock()
+		h := e.handlers[plan.ActionKind(a.Kind)]
+		e.mu.Unlock()
+		if h != nil {
+			if err := h.Handle(ctx, run); err != nil {
+				return fmt.Errorf("%s action %s: %w", a.Kind, a.Key, err)
+			}
+		}
+		data := map[string]any{"key": a.Key, "kind": a.Kind, "name": a.Name, "detail": a.Detail, "planned_at": a.At.UTC()}
+		for k, v := range run.Data {
+			data[k] = v
+		}
+		if err := e.appendEvent(ctx, tx, s, "action."+a.Kind, "engine", data); err != nil {
+			return err
+		}
+		if a.Kind == string(plan.KindMilestone) {
+			if next, ok := milestoneState[a.Name]; ok && stateRank[next] > stateRank[s.State] {
+				from := s.State
+				s.State = next
+				if err := e.appendEvent(ctx, tx, s, "sunset.state_changed", "engine", map[string]any{"from": from, "to": next, "milestone": a.Name}); err != nil {
+					return err
+				}
+			}
+		}
+		a.Status = ActionDone
+		a.DoneAt = now
+		if err := tx.PutAction(ctx, a); err != nil {
+			return err
+		}
+		s.UpdatedAt = now
+		if err := tx.UpdateSunset(ctx, s); err != nil {
+			return err
+		}
+		return complete()
+	})
+}
+
+// milestoneState is the state a sunset enters when a well-known milestone passes.
+var milestoneState = map[string]State{
+	plan.Announce:  StateAnnounced,
+	plan.Deprecate: StateDeprecating,
+	plan.ReadOnly:  StateReadOnly,
+	plan.Shutdown:  StateShutDown,
+}
+
+// stateRank orders the forward states; a milestone never moves a sunset backwards.
+var stateRank = map[State]int{
+	StateDraft: 0, StateScheduled: 1, StateAnnounced: 2, StateDeprecating: 3,
+	StateReadOnly: 4, StateShutDown: 5, StateEvaluated: 6,
+}
+
+// now is the clock's instant at the precision the store keeps (microseconds), so that an event's
+// hash computed now matches the one recomputed from stored rows.
+func (e *Engine) now() time.Time {
+	return e.clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+// appendEvent chains a new event after s's head and records it. The caller writes s afterwards.
+func (e *Engine) appendEvent(ctx context.Context, tx Tx, s *Sunset, typ, actor string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	ev := &Event{
+		SunsetID: s.ID,
+		Seq:      s.HeadSeq + 1,
+		At:       e.now(),
+		Type:     typ,
+		Actor:    actor,
+		Data:     raw,
+		PrevHash: s.HeadHash,
+	}
+	ev.Hash = ev.ComputeHash()
+	if err := tx.AppendEvent(ctx, ev); err != nil {
+		return err
+	}
+	s.HeadSeq, s.HeadHash = ev.Seq, ev.Hash
+	return nil
+}
+
+// parseStored decodes the plan a sunset was applied with.
+func (e *Engine) parseStored(s *Sunset) (*plan.Plan, error) {
+	p, problems := plan.Parse(s.Name+".yaml", s.Plan)
+	if err := problems.Err(); err != nil {
+		return nil, fmt.Errorf("stored plan of %s no longer validates: %w", s.Name, err)
+	}
+	return p, nil
+}
