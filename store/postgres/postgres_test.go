@@ -1,0 +1,113 @@
+package postgres_test
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/store/postgres"
+	"github.com/sunsetops/sunset/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) engine.Store { return storetest.OpenPostgres(t) })
+}
+
+// Several replicas starting at once against an empty schema must all open it, and the schema
+// must be migrated exactly once.
+func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	dsn, schema := storetest.PostgresDSN(t)
+	const replicas = 6
+	stores := make([]*store.DB, replicas)
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), dsn) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: Open: %v", i, err)
+			continue
+		}
+		defer stores[i].Close()
+		if got := stores[i].Schema(); got != schema {
+			t.Errorf("replica %d: Schema() = %q, want %q", i, got, schema)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	assertMigratedOnce(t, stores[0].DB(), schema)
+
+	// And opening an up-to-date schema again changes nothing.
+	again, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer again.Close()
+	assertMigratedOnce(t, again.DB(), schema)
+}
+
+// assertMigratedOnce checks that each migration of ours and of River's is recorded once, and that
+// every table is in schema.
+func assertMigratedOnce(t *testing.T, db *sql.DB, schema string) {
+	t.Helper()
+	var ours, oursDistinct, river, riverDistinct int
+	q := fmt.Sprintf("SELECT count(*), count(DISTINCT version_id) FROM %s.%s WHERE version_id > 0", schema, store.VersionTable)
+	if err := db.QueryRowContext(t.Context(), q).Scan(&ours, &oursDistinct); err != nil {
+		t.Fatal(err)
+	}
+	q = fmt.Sprintf("SELECT count(*), count(DISTINCT version) FROM %s.river_migration", schema)
+	if err := db.QueryRowContext(t.Context(), q).Scan(&river, &riverDistinct); err != nil {
+		t.Fatal(err)
+	}
+	if ours != 1 || oursDistinct != 1 || river != riverDistinct || river < 6 {
+		t.Errorf("migrations recorded: ours %d (%d distinct), River's %d (%d distinct); want each once", ours, oursDistinct, river, riverDistinct)
+	}
+	var tables []string
+	rows, err := db.QueryContext(t.Context(), "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	got := strings.Join(tables, " ")
+	for _, want := range []string{"actions", "events", "sunsets", "river_job", "river_queue", "river_leader", "river_migration", store.VersionTable} {
+		if !strings.Contains(" "+got+" ", " "+want+" ") {
+			t.Errorf("table %s is not in schema %s (found %s)", want, schema, got)
+		}
+	}
+}
+
+func TestOpenRefusesBadDSNs(t *testing.T) {
+	dsn, _ := storetest.PostgresDSN(t) // skips without PostgreSQL
+	for _, tc := range []struct {
+		name, dsn, want string
+	}{
+		{"unparsable", "postgres://%zz", "invalid DSN"},
+		{"schema that does not exist", strings.Replace(dsn, "search_path=", "search_path=no_such_schema_", 1), "names no schema that exists"},
+		{"nobody listening", "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2", "cannot connect"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := postgres.Open(t.Context(), tc.dsn)
+			if err == nil {
+				st.Close()
+				t.Fatalf("Open(%q) succeeded", tc.dsn)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Open(%q) = %q; want it to say %q", tc.dsn, err, tc.want)
+			}
+		})
+	}
+}
