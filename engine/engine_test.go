@@ -13,6 +13,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
 	"github.com/sunsetops/sunset/store/storetest"
 )
@@ -236,15 +237,36 @@ func TestDueActionsRunOnceAndMoveState(t *testing.T) {
 // TestExactlyOnceAcrossRestart stops the engine after scheduling jobs and before running them,
 // and again after running them; after each restart every due action has run exactly once.
 func TestExactlyOnceAcrossRestart(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "sunset.db")
+		testRestart(t, func() engine.Store {
+			st, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn, _ := storetest.PostgresDSN(t)
+		testRestart(t, func() engine.Store {
+			st, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	})
+}
+
+// testRestart runs three engine "processes" one after another on the same database, each on a
+// freshly opened store, as a restarted server would.
+func testRestart(t *testing.T, reopen func() engine.Store) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "sunset.db")
 	clock := sunset.NewFixedClock(t0)
 
 	// Process 1: apply, travel, enqueue due actions, stop before any worker runs.
-	st1, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st1 := reopen()
 	e1, err := engine.New(engine.Config{Store: st1, Clock: clock, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -261,10 +283,7 @@ func TestExactlyOnceAcrossRestart(t *testing.T) {
 	}
 
 	// Process 2: the jobs survived; starting runs each exactly once.
-	st2, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st2 := reopen()
 	e2 := newEngine(t, st2, clock)
 	if err := e2.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -283,11 +302,8 @@ func TestExactlyOnceAcrossRestart(t *testing.T) {
 	}
 
 	// Process 3: after running, a restart (and a dispatch) repeats nothing.
-	st3, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st3.Close()
+	st3 := reopen()
+	t.Cleanup(func() { st3.Close() }) // after e3 stops: cleanups run last-in first-out
 	e3 := newEngine(t, st3, clock)
 	if err := e3.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -538,8 +554,8 @@ func TestVerifyDetectsChangedAndRemovedEvents(t *testing.T) {
 		{"removed middle", `DELETE FROM events WHERE seq = 2`, "events 2 to 2 are missing"},
 		{"removed newest", `DELETE FROM events WHERE seq = 4`, "newest events removed"},
 	}
-	for _, tc := range cases {
-		stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
 				b := setup(t, open(t))
@@ -559,6 +575,6 @@ func TestVerifyDetectsChangedAndRemovedEvents(t *testing.T) {
 					t.Errorf("problems = %q, want one containing %q", v.Problems, tc.want)
 				}
 			})
-		})
-	}
+		}
+	})
 }
