@@ -321,8 +321,22 @@ func (w Weekly) Starts(from, until time.Time, loc *time.Location) iter.Seq[time.
 		if w.days == 0 {
 			return
 		}
-		for s := w.Next(from, loc); s.Before(until); s = w.Next(s.Add(time.Nanosecond), loc) {
-			if !yield(s) {
+		if loc == nil {
+			loc = time.UTC
+		}
+		y, m, d := from.In(loc).Date()
+		// Walk calendar days from the day before from's (see Next); every week has a start
+		// day, so a start at or after until ends the walk.
+		for i := -1; ; i++ {
+			day := time.Date(y, m, d+i, 12, 0, 0, 0, time.UTC)
+			if !w.On(day.Weekday()) {
+				continue
+			}
+			s := w.startOn(day, loc)
+			if s.Before(from) {
+				continue
+			}
+			if !s.Before(until) || !yield(s) {
 				return
 			}
 		}
@@ -344,6 +358,10 @@ func wallTime(year int, month time.Month, day, hour, minute int, loc *time.Locat
 	// The offsets a day before and a day after bracket any one clock change.
 	_, before := time.Unix(u-86400, 0).In(loc).Zone()
 	_, after := time.Unix(u+86400, 0).In(loc).Zone()
+	if before == after {
+		// No clock change near: the wall time exists once.
+		return time.Unix(u-int64(before), 0).In(loc)
+	}
 	matches := func(t time.Time) bool {
 		l := t.In(loc)
 		return l.Year() == year && l.Month() == month && l.Day() == day && l.Hour() == hour && l.Minute() == minute

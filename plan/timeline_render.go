@@ -1,0 +1,352 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Track characters of the text timeline.
+const (
+	trackEmpty = '·'
+	trackPoint = '●'
+	trackRange = '━'
+	trackNow   = '│'
+)
+
+// DefaultTextWidth is the line width WriteText uses when given none.
+const DefaultTextWidth = 100
+
+// WriteText writes the timeline as a terminal Gantt chart, width columns wide (width <= 0 means
+// DefaultTextWidth). Below about 80 columns every column is still written, so lines are longer
+// than width.
+//
+// The chart opens with a header: the service and its time zone, the span from the first action
+// to the last, and now when it is not the zero time. Then comes one row per action: its local
+// time (2006-01-02 15:04 MST in the timeline's zone), a track that places it on the span (●,
+// with │ marking now when now falls inside the span), its kind, its name (cut with … beyond 20
+// columns) and its detail, wrapped at spaces onto indented continuation lines to fit. The windows of one weekly brownout are summarised on one row at the first window, whose
+// track shows the range they cover (━): "8 windows Tue,Thu 14:00 for 15m, 2027-02-16 …
+// 2027-03-11: 503 for all consumers (whole service)". Lines carry no trailing spaces.
+func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
+	if width <= 0 {
+		width = DefaultTextWidth
+	}
+	loc := t.location()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Timeline of %s (%s)\n", t.Service, t.TimeZone)
+	if len(t.Actions) == 0 {
+		b.WriteString("No actions.\n")
+		_, err := w.Write(b.Bytes())
+		return err
+	}
+
+	rows := summarise(t.Actions, loc)
+	start, end := t.Actions[0].At, t.Actions[0].At
+	for _, a := range t.Actions {
+		if a.At.Before(start) {
+			start = a.At
+		}
+		if a.At.After(end) {
+			end = a.At
+		}
+	}
+	for _, r := range rows {
+		if r.end.After(end) {
+			end = r.end
+		}
+	}
+	stamp := func(at time.Time) string { return at.In(loc).Format(stampLayout) }
+	fmt.Fprintf(&b, "Span  %s → %s (%s, %d actions)\n", stamp(start), stamp(end), spanText(end.Sub(start)), len(t.Actions))
+	nowInside := false
+	trackWidth := min(max(width/6, 10), 30)
+	pos := func(at time.Time) int {
+		if !end.After(start) {
+			return 0
+		}
+		return int(float64(at.Sub(start))/float64(end.Sub(start))*float64(trackWidth-1) + 0.5)
+	}
+	if !now.IsZero() {
+		where := ""
+		switch {
+		case now.Before(start):
+			where = ", before the span"
+		case now.After(end):
+			where = ", after the span"
+		default:
+			nowInside = true
+			where = fmt.Sprintf(", %s into the span (%c on the tracks)", spanText(now.Sub(start)), trackNow)
+		}
+		fmt.Fprintf(&b, "Now   %s%s\n", stamp(now), where)
+	}
+	b.WriteByte('\n')
+
+	// Column widths. The detail column takes what is left and wraps.
+	stampW, nameW := len("When"), len("Name")
+	for _, r := range rows {
+		stampW = max(stampW, displayWidth(stamp(r.at)))
+		nameW = max(nameW, displayWidth(r.name))
+	}
+	const maxNameW, kindW, minDetailW, minTrackW = 20, len("milestone"), 20, 8
+	nameW = min(nameW, maxNameW)
+	fixed := stampW + 2 + 2 + kindW + 2 + nameW + 2 // all but the track and the detail
+	if short := minDetailW - (width - fixed - trackWidth); short > 0 {
+		// A narrow terminal: the track gives way first.
+		trackWidth = max(trackWidth-short, minTrackW)
+	}
+	detailW := max(width-fixed-trackWidth, minDetailW)
+	nowCol := -1
+	if nowInside {
+		nowCol = pos(now)
+	}
+
+	line := func(when, track, kind, name, detail string) {
+		s := pad(when, stampW) + "  " + pad(track, trackWidth) + "  " + pad(kind, kindW) + "  " + pad(name, nameW) + "  " + detail
+		b.WriteString(strings.TrimRight(s, " "))
+		b.WriteByte('\n')
+	}
+	line("When", "Track", "Kind", "Name", "Detail")
+	track := make([]rune, trackWidth)
+	for _, r := range rows {
+		for i := range track {
+			track[i] = trackEmpty
+		}
+		if nowCol >= 0 {
+			track[nowCol] = trackNow
+		}
+		from := pos(r.at)
+		if !r.end.IsZero() {
+			for i := from; i <= pos(r.end); i++ {
+				track[i] = trackRange
+			}
+		} else {
+			track[from] = trackPoint
+		}
+		detail := wrap(r.detail, detailW)
+		line(stamp(r.at), string(track), string(r.kind), truncate(r.name, nameW), detail[0])
+		// Continuation lines keep the now marker, so that it reads as one line down the chart.
+		for i := range track {
+			track[i] = ' '
+		}
+		if nowCol >= 0 {
+			track[nowCol] = trackNow
+		}
+		for _, more := range detail[1:] {
+			line("", string(track), "", "", more)
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// row is one line of the text timeline: an action, or the summary of a brownout's windows
+// (then end is the last window's start).
+type row struct {
+	at, end time.Time
+	kind    ActionKind
+	name    string
+	detail  string
+}
+
+// windowGroup gathers the windows of one weekly brownout.
+type windowGroup struct {
+	row              int // index of its summary row
+	count            int
+	first, last      time.Time
+	schedule, effect string
+}
+
+// summarise turns actions into rows, folding the windows of each weekly brownout into one row
+// placed at its first window. Windows are recognised by their detail ("window n/N, SCHEDULE:
+// EFFECT") and grouped by key prefix, schedule and effect, so that a timeline decoded from JSON
+// (which carries no keys) is summarised too.
+func summarise(actions []Action, loc *time.Location) []row {
+	rows := make([]row, 0, len(actions))
+	groups := map[string]*windowGroup{}
+	for _, a := range actions {
+		total, schedule, effect, ok := parseWindowDetail(a)
+		if !ok {
+			rows = append(rows, row{at: a.At, kind: a.Kind, name: a.Name, detail: a.Detail})
+			continue
+		}
+		prefix := a.Key[:strings.LastIndexByte(a.Key, '/')+1]
+		id := prefix + "\x00" + strconv.Itoa(total) + "\x00" + schedule + "\x00" + effect
+		g, seen := groups[id]
+		if !seen {
+			g = &windowGroup{row: len(rows), first: a.At, schedule: schedule, effect: effect}
+			groups[id] = g
+			rows = append(rows, row{at: a.At, kind: a.Kind, name: a.Name, detail: a.Detail})
+		}
+		g.count++
+		g.last = a.At
+		if g.count > 1 {
+			r := &rows[g.row]
+			r.end = g.last
+			r.detail = fmt.Sprintf("%d windows %s, %s … %s: %s", g.count, g.schedule,
+				g.first.In(loc).Format(time.DateOnly), g.last.In(loc).Format(time.DateOnly), g.effect)
+		}
+	}
+	return rows
+}
+
+// parseWindowDetail reads "window n/N, SCHEDULE: EFFECT" from a brownout window's detail.
+func parseWindowDetail(a Action) (total int, schedule, effect string, ok bool) {
+	if a.Kind != KindBrownout {
+		return 0, "", "", false
+	}
+	rest, found := strings.CutPrefix(a.Detail, "window ")
+	if !found {
+		return 0, "", "", false
+	}
+	counts, rest, found := strings.Cut(rest, ", ")
+	if !found {
+		return 0, "", "", false
+	}
+	_, totalText, found := strings.Cut(counts, "/")
+	if !found {
+		return 0, "", "", false
+	}
+	total, err := strconv.Atoi(totalText)
+	if err != nil {
+		return 0, "", "", false
+	}
+	schedule, effect, found = strings.Cut(rest, ": ")
+	if !found {
+		return 0, "", "", false
+	}
+	return total, schedule, effect, true
+}
+
+// spanText writes a length of time for people: whole days from two days on, else hours and
+// minutes.
+func spanText(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	}
+	return FormatDuration(d.Truncate(time.Minute))
+}
+
+// pad fills s with spaces to display width w.
+func pad(s string, w int) string {
+	if n := displayWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// wrap breaks s into lines of display width at most w, at spaces; a word longer than w is cut.
+// It returns at least one line.
+func wrap(s string, w int) []string {
+	var lines []string
+	cur := ""
+	for word := range strings.FieldsSeq(s) {
+		for displayWidth(word) > w {
+			if cur != "" {
+				lines, cur = append(lines, cur), ""
+			}
+			head := truncate(word, w+1) // w runes of columns, without the ellipsis
+			head = strings.TrimSuffix(head, "…")
+			lines = append(lines, head)
+			word = word[len(head):]
+		}
+		switch {
+		case cur == "":
+			cur = word
+		case displayWidth(cur)+1+displayWidth(word) <= w:
+			cur += " " + word
+		default:
+			lines, cur = append(lines, cur), word
+		}
+	}
+	return append(lines, cur)
+}
+
+// truncate cuts s to display width w, ending it with … when cut.
+func truncate(s string, w int) string {
+	if displayWidth(s) <= w {
+		return s
+	}
+	var b strings.Builder
+	used := 0
+	for _, r := range s {
+		rw := runeWidth(r)
+		if used+rw > w-1 {
+			break
+		}
+		b.WriteRune(r)
+		used += rw
+	}
+	b.WriteRune('…')
+	return b.String()
+}
+
+// displayWidth is how many terminal columns s takes: East Asian wide characters take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+func runeWidth(r rune) int {
+	switch {
+	case r >= 0x1100 && r <= 0x115F, // Hangul Jamo
+		r >= 0x2E80 && r <= 0xA4CF && r != 0x303F, // CJK radicals … Yi
+		r >= 0xAC00 && r <= 0xD7A3,                // Hangul syllables
+		r >= 0xF900 && r <= 0xFAFF,                // CJK compatibility ideographs
+		r >= 0xFE30 && r <= 0xFE4F,                // CJK compatibility forms
+		r >= 0xFF00 && r <= 0xFF60,                // full-width forms
+		r >= 0xFFE0 && r <= 0xFFE6,                // full-width signs
+		r >= 0x20000 && r <= 0x3FFFD:              // CJK extensions
+		return 2
+	}
+	return 1
+}
+
+// location returns the timeline's zone: Location, else the named TimeZone, else UTC.
+func (t *Timeline) location() *time.Location {
+	if t.Location != nil {
+		return t.Location
+	}
+	if loc, err := time.LoadLocation(t.TimeZone); err == nil && t.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+// MarshalJSON writes the timeline as
+//
+//	{"service": "...", "timezone": "...", "actions": [{"at": "...", "kind": "...", "name": "...", "detail": "..."}]}
+//
+// with at in RFC 3339 in the timeline's zone, every action listed (brownout windows one by
+// one), and "actions" an empty array rather than null when there is none. Keys are not part of
+// it.
+func (t *Timeline) MarshalJSON() ([]byte, error) {
+	type action struct {
+		At     string     `json:"at"`
+		Kind   ActionKind `json:"kind"`
+		Name   string     `json:"name"`
+		Detail string     `json:"detail"`
+	}
+	out := struct {
+		Service  string   `json:"service"`
+		TimeZone string   `json:"timezone"`
+		Actions  []action `json:"actions"`
+	}{Service: t.Service, TimeZone: t.TimeZone, Actions: make([]action, len(t.Actions))}
+	loc := t.location()
+	for i, a := range t.Actions {
+		out.Actions[i] = action{At: a.At.In(loc).Format(time.RFC3339), Kind: a.Kind, Name: a.Name, Detail: a.Detail}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
