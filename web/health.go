@@ -1,0 +1,46 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sunsetops/sunset"
+)
+
+// readyTimeout bounds how long /readyz waits for Ready.
+const readyTimeout = 5 * time.Second
+
+// healthBody is the body of a passing probe.
+type healthBody struct {
+	Status string `json:"status"`
+}
+
+// handleHealth serves GET /healthz: the process is up. It always answers 200.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+}
+
+// handleReady serves GET /readyz: 200 while Ready passes, a 503 problem otherwise. The detail is
+// Ready's message when it returned a *sunset.Error, a generic sentence otherwise (logged).
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			detail := "The server is not ready to serve yet."
+			var se *sunset.Error
+			if errors.As(err, &se) {
+				detail = se.Message
+			} else {
+				s.logger().LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.Any("err", err))
+			}
+			w.Header().Set("Retry-After", "5")
+			writeProblem(w, newProblem(codeUnavailable, detail, nil))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+}

@@ -1,0 +1,249 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Engine is what the server needs of the engine; *engine.Engine implements it. Errors are
+// *sunset.Error values (ENOTFOUND for an unknown sunset, ECONFLICT for a wrong state, EINVALID
+// for bad input); any other error is internal.
+type Engine interface {
+	// Apply creates or re-plans the sunset described by the plan in data, read as file.
+	Apply(ctx context.Context, file string, data []byte, actor string) (*engine.ApplyResult, error)
+	// Statuses returns the status of every sunset.
+	Statuses(ctx context.Context) ([]*engine.Status, error)
+	// Status returns the status of one sunset.
+	Status(ctx context.Context, name string) (*engine.Status, error)
+	// Actions returns the sunset's timeline actions as the engine tracks them.
+	Actions(ctx context.Context, name string) ([]engine.Action, error)
+	// Plan returns the sunset's current plan and its compiled timeline.
+	Plan(ctx context.Context, name string) (*plan.Plan, *plan.Timeline, error)
+	// Events returns the sunset's audit events, oldest first.
+	Events(ctx context.Context, name string) ([]engine.Event, error)
+	// VerifyEvents checks the sunset's hash chain.
+	VerifyEvents(ctx context.Context, name string) (*engine.Verification, error)
+	// Pause holds the sunset's future actions.
+	Pause(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
+	// Resume releases a paused sunset; reason is required.
+	Resume(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
+	// Cancel ends the sunset for good.
+	Cancel(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
+	// Signoff records a stakeholder's sign-off.
+	Signoff(ctx context.Context, name, stakeholder, actor string) (*engine.Sunset, error)
+}
+
+// The engine is the implementation Engine describes.
+var _ Engine = (*engine.Engine)(nil)
+
+// Server serves the Sunset API, probes, metrics and status page. Set its fields, then call
+// Handler; the fields must not change afterwards.
+type Server struct {
+	// Engine carries out the requests. Required.
+	Engine Engine
+	// Logger receives errors and panics; nil means slog.Default().
+	Logger *slog.Logger
+	// Ready reports whether the server can serve (store reachable, engine started); /readyz
+	// answers 503 while it returns an error. Nil means always ready.
+	Ready func(ctx context.Context) error
+	// Version is shown on the status page and in the sunset_build_info metric.
+	Version string
+	// Identify names the caller of a mutating request, recorded as the actor of its events.
+	// It is the seam where authentication plugs in: return a *sunset.Error with code
+	// EUNAUTHORIZED to refuse the request. Nil means HeaderActor.
+	Identify func(r *http.Request) (actor string, err error)
+}
+
+// ActorHeader is the request header that names the actor of a mutating call until
+// authentication exists.
+const ActorHeader = "X-Sunset-Actor"
+
+// DefaultActor is the actor recorded when a request names none.
+const DefaultActor = "api"
+
+// maxActorLen is the longest actor name accepted, in characters.
+const maxActorLen = 100
+
+// HeaderActor reads the actor from the X-Sunset-Actor header: trimmed, at most 100 printable
+// characters. A request without it (or with only spaces) is DefaultActor; a malformed one is
+// refused with EINVALID rather than recorded under another name.
+func HeaderActor(r *http.Request) (string, error) {
+	v := strings.TrimSpace(r.Header.Get(ActorHeader))
+	if v == "" {
+		return DefaultActor, nil
+	}
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxActorLen {
+		return "", sunset.Errorf(sunset.EINVALID, "the %s header must be valid UTF-8 of at most %d characters", ActorHeader, maxActorLen)
+	}
+	for _, c := range v {
+		if !unicode.IsPrint(c) {
+			return "", sunset.Errorf(sunset.EINVALID, "the %s header must hold printable characters only", ActorHeader)
+		}
+	}
+	return v, nil
+}
+
+// actor names the caller of r through Identify.
+func (s *Server) actor(r *http.Request) (string, error) {
+	if s.Identify != nil {
+		return s.Identify(r)
+	}
+	return HeaderActor(r)
+}
+
+// logger returns the server's logger.
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// route is one entry of the route table: a Go 1.22 ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes is the route table. Every route the server answers is here, so that the OpenAPI test
+// can walk it; Handler adds only the 404 and 405 fallbacks.
+func (s *Server) routes(m *metrics) []route {
+	hf := func(f http.HandlerFunc) http.Handler { return f }
+	return []route{
+		{"GET /{$}", hf(s.handleIndex)},
+		{"GET /healthz", hf(s.handleHealth)},
+		{"GET /readyz", hf(s.handleReady)},
+		{"GET /metrics", m.handler()},
+		{"GET /api/v1/openapi.json", hf(s.handleOpenAPI)},
+		{"POST /api/v1/plans", hf(s.handlePlanApply)},
+		{"GET /api/v1/sunsets", hf(s.handleSunsetList)},
+		{"GET /api/v1/sunsets/{name}", hf(s.handleSunsetGet)},
+		{"GET /api/v1/sunsets/{name}/timeline", hf(s.handleTimelineGet)},
+		{"GET /api/v1/sunsets/{name}/events", hf(s.handleEventList)},
+		{"GET /api/v1/sunsets/{name}/events/verify", hf(s.handleEventVerify)},
+		{"POST /api/v1/sunsets/{name}/pause", hf(s.handleSunsetPause)},
+		{"POST /api/v1/sunsets/{name}/resume", hf(s.handleSunsetResume)},
+		{"POST /api/v1/sunsets/{name}/cancel", hf(s.handleSunsetCancel)},
+		{"POST /api/v1/sunsets/{name}/signoffs", hf(s.handleSignoffCreate)},
+	}
+}
+
+// splitPattern splits "GET /path" into its method and path.
+func splitPattern(pattern string) (method, path string) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return "", pattern
+	}
+	return method, path
+}
+
+// Handler returns the HTTP handler serving every route. Each call builds a fresh handler with its
+// own metrics registry.
+func (s *Server) Handler() http.Handler {
+	m := newMetrics(s)
+	mux := http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range s.routes(m) {
+		mux.Handle(rt.pattern, m.instrument(rt.pattern, s.recoverer(rt.handler)))
+		method, path := splitPattern(rt.pattern)
+		allow[path] = append(allow[path], method)
+		if method == http.MethodGet {
+			allow[path] = append(allow[path], http.MethodHead)
+		}
+	}
+	// A path-only pattern is less specific than the same path with a method, so it receives
+	// exactly the requests whose method no route accepts: answer them with a 405 problem.
+	for path, methods := range allow {
+		slices.Sort(methods)
+		mux.Handle(path, m.instrument(path, s.methodNotAllowed(methods)))
+	}
+	mux.Handle("/", m.instrument("unmatched", http.HandlerFunc(s.handleNotFound)))
+	return s.recoverer(mux)
+}
+
+// methodNotAllowed answers 405 with the Allow header listing methods.
+func (s *Server) methodNotAllowed(methods []string) http.Handler {
+	allow := strings.Join(methods, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeProblem(w, newProblem(codeMethodNotAllowed,
+			fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, allow), nil))
+	})
+}
+
+// handleNotFound answers every path no route matches.
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, newProblem(sunset.ENOTFOUND,
+		fmt.Sprintf("No such route: %s %s. The API is described at /api/v1/openapi.json.", r.Method, r.URL.Path), nil))
+}
+
+// recoverer turns a panic in next into a logged 500 problem, so that no panic reaches a client.
+// http.ErrAbortHandler is let through: it is net/http's way to abort a response on purpose.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger().LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Any("panic", v),
+				slog.String("stack", string(debug.Stack())))
+			if !rw.wroteHeader {
+				writeProblem(rw, newProblem(sunset.EINTERNAL, internalDetail, nil))
+			}
+		}()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+// WriteHeader records code and passes it on.
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader && code >= 200 {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write records an implicit 200 and passes b on.
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Status returns the status written, 200 if none was.
+func (w *statusWriter) Status() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
