@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/examples"
+	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/store/postgres"
+	"github.com/sunsetops/sunset/store/sqlite"
+	"github.com/sunsetops/sunset/web"
+)
+
+type serveOptions struct {
+	addr          string
+	db            string
+	example       bool
+	logLevel      string
+	allowInsecure bool
+}
+
+func (m *Main) serveCommand() *cobra.Command {
+	o := serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Sunset server: the engine that carries out sunsets, and its API",
+		Long: `Serve runs the engine, which carries every applied plan through its timeline on durable
+jobs, and the HTTP API that the CLI and UI talk to.
+
+By default everything is kept in one SQLite file, ./sunset.db; nothing else is needed.
+With --db postgres://... several replicas share one PostgreSQL database.
+On an empty database the bundled example plan (orders-api-v1) is loaded so there is
+something to look at; --example=false turns that off.
+
+--now starts the clock at another instant (it then runs at normal speed): a rehearsal
+of a plan months ahead.`,
+		Example: `  sunset serve
+  sunset serve --addr 127.0.0.1:9090 --db sqlite:/var/lib/sunset/sunset.db
+  sunset serve --db postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable
+  sunset serve --now 2027-03-14T09:00:00+08:00   # rehearse the day before shutdown`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return m.serve(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.db, "db", "sqlite:sunset.db", "database: sqlite:PATH or postgres://USER@HOST:PORT/DB")
+	f.BoolVar(&o.example, "example", true, "load the bundled example plan when the database holds no sunset")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.BoolVar(&o.allowInsecure, "insecure-listen-anywhere", false, "allow listening on a non-loopback address although the API has no authentication yet")
+	return cmd
+}
+
+// openStore opens the database named by a --db value.
+func openStore(ctx context.Context, db string) (*store.DB, error) {
+	switch {
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		return postgres.Open(ctx, db)
+	case strings.HasPrefix(db, "sqlite:"):
+		path := strings.TrimPrefix(db, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, fail("--db sqlite: needs a file path, e.g. sqlite:sunset.db")
+		}
+		return sqlite.Open(ctx, path)
+	default:
+		return nil, fail("--db %q: use sqlite:PATH or postgres://USER@HOST:PORT/DB", db)
+	}
+}
+
+func (m *Main) serve(ctx context.Context, o serveOptions) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", o.logLevel)}
+	}
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := checkListenAddr(o.addr, o.allowInsecure); err != nil {
+		return err
+	}
+	var clock sunset.Clock = sunset.SystemClock{}
+	if m.now != "" {
+		t, err := parseNow(m.now)
+		if err != nil {
+			return err
+		}
+		clock = sunset.NewOffsetClock(t)
+		logger.Warn("clock pinned for a rehearsal", "now", t.Format(time.RFC3339))
+	}
+
+	st, err := openStore(ctx, o.db)
+	if err != nil {
+		return fail("open database: %v", err)
+	}
+	defer st.Close()
+
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if o.example {
+		if err := loadExample(ctx, eng, logger); err != nil {
+			return err
+		}
+	}
+	if err := eng.Start(ctx); err != nil {
+		return err
+	}
+	defer eng.Stop()
+
+	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fail("listen on %s: %v", o.addr, err)
+	}
+	httpServer := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(m.Stdout, `Sunset is running on %s (database: %s)
+  overview:   %s/
+  API:        %s/api/v1/sunsets   (OpenAPI: %s/api/v1/openapi.json)
+  health:     %s/healthz, %s/metrics
+  from a shell: sunset status --server %s
+Stop with Ctrl-C.
+`, base, o.db, base, base, base, base, base, base)
+	if m.ready != nil {
+		m.ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fail("serve: %v", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("http shutdown", "err", err)
+	}
+	return nil
+}
+
+// checkListenAddr refuses a non-loopback address: the API has no authentication yet, and
+// anyone who can reach it could pause or cancel a sunset.
+func checkListenAddr(addr string, allow bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("--addr %q: use HOST:PORT, e.g. 127.0.0.1:8080", addr)}
+	}
+	if allow || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fail("refusing to listen on %s: the API has no authentication yet, so only loopback addresses are allowed (pass --insecure-listen-anywhere to override)", addr)
+}
+
+// loadExample applies the bundled example plan when the store holds no sunset.
+func loadExample(ctx context.Context, eng *engine.Engine, logger *slog.Logger) error {
+	all, err := eng.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(all) > 0 {
+		return nil
+	}
+	data, err := fs.ReadFile(examples.Files, examples.Default)
+	if err != nil {
+		return err
+	}
+	res, err := eng.Apply(ctx, "examples/"+examples.Default, data, "sunset serve (example)")
+	if err != nil {
+		return fmt.Errorf("load the example plan: %w", err)
+	}
+	logger.Info("empty database: loaded the example plan", "sunset", res.Sunset.Name, "state", res.Sunset.State)
+	return nil
+}
