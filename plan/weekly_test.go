@@ -296,5 +296,13 @@ func FuzzParseWeekly(f *testing.F) {
 		if prev := w.Prev(next, loc); !prev.Equal(next) {
 			t.Fatalf("%q.Prev(Next) = %v, want %v", s, prev, next)
 		}
+		// Starts walks the days itself; it must agree with repeated Next.
+		want := next
+		for got := range w.Starts(base, base.Add(21*24*time.Hour), loc) {
+			if !got.Equal(want) {
+				t.Fatalf("%q.Starts yields %v, Next says %v", s, got, want)
+			}
+			want = w.Next(got.Add(time.Nanosecond), loc)
+		}
 	})
 }
