@@ -26,6 +26,10 @@ const MaxPlanSize = 10 << 20
 // nodes (a "billion laughs" alias bomb); past this budget the decoder stops expanding them.
 const maxAliasNodes = 50_000
 
+// maxProblems bounds the problems reported for one plan. Past it, a plan is not worth reading
+// line by line (it is probably not a plan), and reporting more would only flood the terminal.
+const maxProblems = 200
+
 // Parse decodes and validates a plan. file names the plan in problems. The returned Plan is never
 // nil: when there are problems it holds whatever could be decoded. Problems are sorted by
 // position and hold every problem found, decoding and validation alike; a plan is usable when
@@ -42,15 +46,20 @@ func Parse(file string, data []byte) (*Plan, Problems) {
 		active: map[*yaml.Node]bool{},
 		fields: map[reflect.Type]*structInfo{},
 	}
-	if d.decode(data, p) {
+	// Validation needs a parsed file, and is pointless on one whose aliases were cut short.
+	if d.decode(data, p) && !d.bombed {
 		for _, vp := range p.Validate() {
 			if !d.underBad(vp.Path) {
 				d.problems = append(d.problems, vp)
 			}
 		}
 	}
-	sortProblems(d.problems)
-	return p, d.problems
+	ps := d.problems
+	sortProblems(ps)
+	if more := len(ps) + d.dropped - maxProblems; more > 0 {
+		ps = append(ps[:maxProblems:maxProblems], Problem{File: file, Message: fmt.Sprintf("%d more problems not shown; fix these and run again", more)})
+	}
+	return p, ps
 }
 
 // ParseFile reads and parses the plan at path, as Parse does. It checks the file's size before
@@ -115,6 +124,7 @@ type decoder struct {
 	file     string
 	pos      map[string]Pos
 	problems Problems
+	dropped  int // problems past maxProblems, counted but not kept
 	// bad holds the paths whose value could not be decoded; validation problems at or under
 	// them are dropped, since the decoding problem already explains them.
 	bad map[string]bool
@@ -127,6 +137,10 @@ type decoder struct {
 }
 
 func (d *decoder) problem(n *yaml.Node, path, format string, args ...any) {
+	if len(d.problems) >= maxProblems {
+		d.dropped++
+		return
+	}
 	var pos Pos
 	if n != nil {
 		pos = Pos{Line: n.Line, Col: n.Column}
@@ -695,7 +709,7 @@ func (d *decoder) text(n *yaml.Node, t *Text, path string) {
 			}
 			dst = &t.ZH
 		default:
-			d.problem(p.key, joinPath(path, key), "unknown language %q%s%s", key, unknownHint(key, []string{"en", "zh", "zh-CN"}), flowHint(n, p))
+			d.problem(p.key, joinPath(path, key), "unknown language %q; use en, zh or zh-CN%s", key, flowHint(n, p))
 			continue
 		}
 		var s string

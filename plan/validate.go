@@ -237,7 +237,7 @@ func (v *validator) service() {
 }
 
 func (v *validator) people() {
-	accountable := false
+	accountable, rolesOK := false, true
 	for i, o := range v.p.Service.Owners {
 		path := fmt.Sprintf("service.owners[%d]", i)
 		if o.Name == "" && o.Team == "" {
@@ -247,6 +247,7 @@ func (v *validator) people() {
 			v.oneOf(path+".role", o.Role, raciRoles, "role")
 		}
 		accountable = accountable || o.Role == "accountable"
+		rolesOK = rolesOK && slices.Contains(raciRoles, o.Role)
 		v.email(path+".email", o.Email)
 		v.oneOf(path+".locale", o.Locale, locales, "locale")
 		areas := slices.Concat(ownerAreas, milestoneNames(v.p.Milestones))
@@ -259,7 +260,7 @@ func (v *validator) people() {
 			}
 		}
 	}
-	if len(v.p.Service.Owners) > 0 && !accountable {
+	if len(v.p.Service.Owners) > 0 && !accountable && rolesOK {
 		v.warnf("service.owners", "no owner is accountable; give one person role: accountable so that someone answers for the sunset")
 	}
 	seen := map[string]bool{}
@@ -416,7 +417,7 @@ func (v *validator) milestones() {
 	if p.has("min_notice") || p.MinNotice != 0 {
 		minNotice = time.Duration(p.MinNotice)
 		if minNotice != DefaultMinNotice {
-			v.warnf("min_notice", "min_notice %s overrides the default minimum notice period of %s", FormatDuration(minNotice), FormatDuration(DefaultMinNotice))
+			v.warnf("min_notice", "min_notice %s overrides the default minimum notice period of %s", days(minNotice), days(DefaultMinNotice))
 		}
 	}
 	start := Announce
@@ -431,8 +432,21 @@ func (v *validator) milestones() {
 			how += " (min_notice overrides the period, with a warning)"
 		}
 		v.errorf("milestones.shutdown", "only %s between %s (%s) and shutdown (%s), less than the minimum notice period of %s; %s",
-			FormatDuration(to.Sub(from)), start, v.format(from), v.format(to), FormatDuration(minNotice), how)
+			days(to.Sub(from)), start, v.format(from), v.format(to), days(minNotice), how)
 	}
+}
+
+// days writes a long duration in days, as people count notice periods: 30d, 13d16h.
+func days(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d < day {
+		return FormatDuration(d)
+	}
+	s := fmt.Sprintf("%dd", d/day)
+	if rest := d % day; rest != 0 {
+		s += FormatDuration(rest)
+	}
+	return s
 }
 
 func (v *validator) features() {
@@ -466,7 +480,9 @@ func (v *validator) features() {
 				} else if _, desc, _ := strings.Cut(msg, ":\n"); strings.Contains(desc, "matches the same requests") {
 					v.errorf(rp, "route %q is already listed at %s (%s); a route belongs to one feature", r, other, v.routeFeature(other))
 				} else {
-					v.errorf(rp, "route %q conflicts with %s (%s): %s; make one of them more specific", r, other, v.routeFeature(other), strings.Join(strings.Fields(desc), " "))
+					// ServeMux explains a conflict in a few lines; the first two say it all.
+					lines := strings.SplitN(desc, "\n", 3)
+					v.errorf(rp, "route %q conflicts with %s (%s): %s; make one of them more specific", r, other, v.routeFeature(other), strings.TrimSuffix(strings.Join(strings.Fields(strings.Join(lines[:min(2, len(lines))], " ")), " "), "."))
 				}
 				continue
 			}
@@ -665,9 +681,6 @@ func (v *validator) templates() {
 				continue
 			}
 			mp := path + "." + lang
-			if !v.p.has(mp) && lang == "zh" && v.p.has(path+".zh-CN") {
-				mp = path + ".zh-CN"
-			}
 			for _, ft := range [][2]string{{"subject", m.Subject}, {"body", m.Body}} {
 				field, text := ft[0], ft[1]
 				fp := mp + "." + field
