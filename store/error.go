@@ -11,7 +11,7 @@ import (
 // neither: pgx's *pgconn.PgError has SQLState() string, modernc's *sqlite.Error has Code() int
 // (an extended result code: the driver turns extended codes on).
 type (
-	sqlStater interface{ SQLState() string }
+	sqlStater   interface{ SQLState() string }
 	sqliteCoder interface{ Code() int }
 )
 

@@ -111,3 +111,7 @@ func TestOpenRefusesBadDSNs(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkAppendEvent(b *testing.B) {
+	storetest.BenchAppendEvent(b, storetest.OpenPostgres(b))
+}

@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -47,8 +48,8 @@ const BusyTimeout = 10000
 // migrations, and returns the store. The directory must exist. Migrating an up-to-date file
 // changes nothing. Close the store to close the file.
 //
-// Two processes opening a new file at the same instant may race in the migrations (SQLite offers
-// no lock that spans them); start one first.
+// Several processes may open the same new file at once: the migrations are retried when another
+// process's interfere, and each ends up with the same migrated file.
 func Open(ctx context.Context, path string) (*store.DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: no database path given")
@@ -116,19 +117,44 @@ func checkPath(abs string) error {
 }
 
 func setup(ctx context.Context, db *sql.DB, abs string) (*store.DB, error) {
+	// Another process setting up the same new file at the same moment can make a pass fail
+	// part-way: switching a new file to WAL needs it alone, and SQLite has no lock that spans
+	// goose's and River's transactions ("table already exists"). Every step is its own
+	// transaction, so nothing is left half-applied, and a later pass finds the other's work done.
+	var err error
+	for attempt := 1; ; attempt++ {
+		if err = prepare(ctx, db, abs); err == nil {
+			return store.New(db, store.Config{Dialect: store.SQLite})
+		}
+		if attempt == setupAttempts {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+		}
+	}
+}
+
+// setupAttempts bounds the passes over prepare when a concurrent opener interferes.
+const setupAttempts = 5
+
+// prepare opens the file, checks its mode and runs both migrations.
+func prepare(ctx context.Context, db *sql.DB, abs string) error {
 	// The first statement opens the file and applies the pragmas.
 	var mode string
 	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return nil, fmt.Errorf("sqlite: cannot open database %s: %w", abs, err)
+		return fmt.Errorf("sqlite: cannot open database %s: %w", abs, err)
 	}
 	if mode != "wal" {
-		return nil, fmt.Errorf("sqlite: database %s: journal mode is %q, not WAL (is the file on a filesystem without shared memory?)", abs, mode)
+		return fmt.Errorf("sqlite: database %s: journal mode is %q, not WAL (is the file on a filesystem without shared memory?)", abs, mode)
 	}
 	if _, err := store.Migrate(ctx, db, store.SQLite, slog.Default()); err != nil {
-		return nil, fmt.Errorf("sqlite: database %s: %w", abs, err)
+		return fmt.Errorf("sqlite: database %s: %w", abs, err)
 	}
 	if err := store.MigrateRiver(ctx, riversqlite.New(db), "", slog.Default()); err != nil {
-		return nil, fmt.Errorf("sqlite: database %s: %w", abs, err)
+		return fmt.Errorf("sqlite: database %s: %w", abs, err)
 	}
-	return store.New(db, store.Config{Dialect: store.SQLite})
+	return nil
 }

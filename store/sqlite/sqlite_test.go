@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +144,32 @@ func TestOpenSetsUpTheFile(t *testing.T) {
 	}
 	if st.Dialect() != store.SQLite || st.Schema() != "" {
 		t.Errorf("Dialect, Schema = %q, %q", st.Dialect(), st.Schema())
+	}
+}
+
+func BenchmarkAppendEvent(b *testing.B) {
+	storetest.BenchAppendEvent(b, storetest.OpenSQLite(b))
+}
+
+// Two processes (here, two pools) opening the same new file at once both end up with a migrated
+// store.
+func TestConcurrentOpensOfANewFile(t *testing.T) {
+	for round := range 3 {
+		path := filepath.Join(t.TempDir(), "sunset.db")
+		const n = 3
+		errs := make([]error, n)
+		stores := make([]*store.DB, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { stores[i], errs[i] = sqlite.Open(t.Context(), path) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, opener %d: %v", round, i, err)
+			}
+			defer stores[i].Close()
+		}
+		assertMigratedOnce(t, stores[0].DB())
 	}
 }

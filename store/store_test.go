@@ -1,0 +1,78 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"slices"
+	"testing"
+)
+
+// shipped pins every migration that has been released. A shipped migration is never edited —
+// databases in the field have already run it — so a change to one of these files is a mistake:
+// add a new numbered file instead, and pin it here once it ships.
+var shipped = map[string]string{
+	"sqlite/00001_init.sql":   "06cbde7955f3fa72d0bf4539d9192fa1929a04cd1bfa3342cab3cdc7b28a88c1",
+	"postgres/00001_init.sql": "8f614104b31fd64f23b287bad63a15ec3388ff6d328c6b1bfb9ed04c7c572bde",
+}
+
+func TestShippedMigrationsAreNeverEdited(t *testing.T) {
+	for path, want := range shipped {
+		b, err := fs.ReadFile(migrations, "migrations/"+path)
+		if err != nil {
+			t.Errorf("shipped migration %s is gone: %v", path, err)
+			continue
+		}
+		sum := sha256.Sum256(b)
+		if got := hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("shipped migration %s was edited (sha256 %s, shipped %s): revert it and add a new numbered migration", path, got, want)
+		}
+	}
+}
+
+func TestBothDialectsHaveTheSameMigrations(t *testing.T) {
+	names := map[string][]string{}
+	for _, d := range []string{SQLite, Postgres} {
+		fsys, err := Migrations(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := fs.Glob(fsys, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[d] = files
+	}
+	if !slices.Equal(names[SQLite], names[Postgres]) {
+		t.Errorf("migrations differ between dialects: sqlite %q, postgres %q", names[SQLite], names[Postgres])
+	}
+	if _, err := Migrations("mysql"); err == nil {
+		t.Error("Migrations(mysql) did not fail")
+	}
+}
+
+func TestRebind(t *testing.T) {
+	for _, tc := range []struct{ dialect, in, want string }{
+		{SQLite, "SELECT ? WHERE a = ? AND b = ?", "SELECT ? WHERE a = ? AND b = ?"},
+		{Postgres, "SELECT ? WHERE a = ? AND b = ?", "SELECT $1 WHERE a = $2 AND b = $3"},
+		{Postgres, "名字 = ?", "名字 = $1"},
+	} {
+		if got := rebind(tc.dialect, tc.in); got != tc.want {
+			t.Errorf("rebind(%s, %q) = %q, want %q", tc.dialect, tc.in, got, tc.want)
+		}
+	}
+	// Every query of the PostgreSQL set is rebound: no ? is left.
+	q := newQueries(Postgres)
+	for _, s := range []string{q.getSunset, q.lockSunset, q.insertSunset, q.updateSunset, q.listActions,
+		q.getAction, q.putAction, q.dueActions, q.dueActionsLimit, q.insertEvent, q.listEvents} {
+		if slices.Contains([]byte(s), '?') {
+			t.Errorf("query left with a ? marker: %s", s)
+		}
+	}
+}
+
+func TestNewRefusesANilPool(t *testing.T) {
+	if _, err := New(nil, Config{Dialect: SQLite}); err == nil {
+		t.Error("New(nil) did not fail")
+	}
+}
