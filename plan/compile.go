@@ -231,6 +231,14 @@ func (c *compiler) brownouts() {
 		if b.Audience == "laggards" {
 			who = "laggards"
 		}
+		if ex := c.p.Consumers.Exempt; len(ex) > 0 {
+			// Exempt consumers are spared until shutdown; say so where the reader looks.
+			if len(ex) <= 3 {
+				who += " except " + strings.Join(ex, ", ")
+			} else {
+				who += fmt.Sprintf(" except %d exempt consumers", len(ex))
+			}
+		}
 		scope := "(whole service)"
 		if len(b.Features) > 0 {
 			scope = "(features: " + strings.Join(b.Features, ", ") + ")"

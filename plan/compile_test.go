@@ -235,6 +235,18 @@ func TestCompileBrownouts(t *testing.T) {
 			"brownout/0/start @ 2027-03-08 02:00 CST | brownout | 10% of requests from laggards fail with 503 until shutdown (whole service)",
 		})
 	})
+	t.Run("exempt consumers are named", func(t *testing.T) {
+		p := ordersPlan(t)
+		p.Consumers.Exempt = []string{"acme-prod", "globex"}
+		p.Brownouts = p.Brownouts[1:]
+		assertLines(t, lines(mustCompile(t, p), KindBrownout), []string{
+			"brownout/0/start @ 2027-03-08 02:00 CST | brownout | 10% of requests from laggards except acme-prod, globex fail with 503 until shutdown (whole service)",
+		})
+		p.Consumers.Exempt = []string{"a", "b", "c", "d"}
+		if got := lines(mustCompile(t, p), KindBrownout); !strings.Contains(got[0], "from laggards except 4 exempt consumers fail") {
+			t.Errorf("got %v", got)
+		}
+	})
 	t.Run("an absolute until is shown as a local time", func(t *testing.T) {
 		p := ordersPlan(t)
 		p.Brownouts = []Brownout{{From: inst(t, "shutdown-7d"), Until: instp(t, "2027-03-14T00:00"), Percent: 2.5}}

@@ -28,7 +28,7 @@ const DefaultTextWidth = 100
 // The chart opens with a header: the service and its time zone, the span from the first action
 // to the last, and now when it is not the zero time. Then comes one row per action: its local
 // time (2006-01-02 15:04 MST in the timeline's zone), a track that places it on the span (●,
-// with │ marking now when now falls inside the span), its kind, its name (cut with … beyond 20
+// with │ marking now when now falls inside the span), its kind, its name (cut with … beyond 16
 // columns) and its detail, wrapped at spaces onto indented continuation lines to fit. The windows of one weekly brownout are summarised on one row at the first window, whose
 // track shows the range they cover (━): "8 windows Tue,Thu 14:00 for 15m, 2027-02-16 …
 // 2027-03-11: 503 for all consumers (whole service)". Lines carry no trailing spaces.
@@ -63,7 +63,7 @@ func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
 	stamp := func(at time.Time) string { return at.In(loc).Format(stampLayout) }
 	fmt.Fprintf(&b, "Span  %s → %s (%s, %d actions)\n", stamp(start), stamp(end), spanText(end.Sub(start)), len(t.Actions))
 	nowInside := false
-	trackWidth := min(max(width/6, 10), 30)
+	trackWidth := min(max(width/8, 10), 30)
 	pos := func(at time.Time) int {
 		if !end.After(start) {
 			return 0
@@ -91,7 +91,7 @@ func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
 		stampW = max(stampW, displayWidth(stamp(r.at)))
 		nameW = max(nameW, displayWidth(r.name))
 	}
-	const maxNameW, kindW, minDetailW, minTrackW = 20, len("milestone"), 20, 8
+	const maxNameW, kindW, minDetailW, minTrackW = 16, len("milestone"), 20, 8
 	nameW = min(nameW, maxNameW)
 	fixed := stampW + 2 + 2 + kindW + 2 + nameW + 2 // all but the track and the detail
 	if short := minDetailW - (width - fixed - trackWidth); short > 0 {

@@ -43,17 +43,14 @@ func TestWriteText(t *testing.T) {
 Span  2027-02-01 10:00 CST → 2027-03-01 10:00 CST (28 days, 5 actions)
 Now   2027-02-15 10:00 CST, 14 days into the span (│ on the tracks)
 
-When                  Track          Kind       Name      Detail
-2027-02-01 10:00 CST  ●·····│······  milestone  announce  the sunset is
-                            │                             announced
-2027-02-16 14:00 CST  ······│━━━━··  brownout   brownout  3 windows Tue,Thu
-                            │                             14:00 for 15m,
-                            │                             2027-02-16 …
-                            │                             2027-02-23: 503 for
-                            │                             all consumers (whole
-                            │                             service)
-2027-03-01 10:00 CST  ······│·····●  milestone  shutdown  the service answers
-                            │                             410 Gone
+When                  Track       Kind       Name      Detail
+2027-02-01 10:00 CST  ●····│····  milestone  announce  the sunset is announced
+2027-02-16 14:00 CST  ·····━━━··  brownout   brownout  3 windows Tue,Thu 14:00
+                           │                           for 15m, 2027-02-16 …
+                           │                           2027-02-23: 503 for all
+                           │                           consumers (whole service)
+2027-03-01 10:00 CST  ·····│···●  milestone  shutdown  the service answers 410
+                           │                           Gone
 `
 		if got != want {
 			t.Errorf("got\n%s\nwant\n%s", got, want)
