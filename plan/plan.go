@@ -18,17 +18,17 @@ type Plan struct {
 	// Milestones maps milestone names to instants, in file order. The well-known names are
 	// announce, deprecate, read_only, shutdown and delete_data; any other name is a custom
 	// milestone.
-	Milestones Milestones `yaml:"milestones" json:"milestones" jsonschema:"description=Named instants: announce, deprecate, read_only, shutdown, delete_data and any custom name."`
+	Milestones Milestones `yaml:"milestones" json:"milestones" jsonschema:"description=Named instants: announce\\, deprecate\\, read_only\\, shutdown\\, delete_data and any custom name."`
 	// MinNotice overrides the minimum time between announce and shutdown (default 30d). An
 	// override is reported as a warning by validation.
 	MinNotice  Duration            `yaml:"min_notice,omitempty" json:"min_notice,omitempty" jsonschema:"description=Minimum announce-to-shutdown period; default 30d. Overriding it is reported as a warning."`
 	Features   []Feature           `yaml:"features,omitempty" json:"features,omitempty" jsonschema:"description=Groups of routes that can be retired before the whole service."`
-	Brownouts  []Brownout          `yaml:"brownouts,omitempty" json:"brownouts,omitempty" jsonschema:"description=Scheduled, deliberate failures that warn callers before the shutdown."`
+	Brownouts  []Brownout          `yaml:"brownouts,omitempty" json:"brownouts,omitempty" jsonschema:"description=Scheduled\\, deliberate failures that warn callers before the shutdown."`
 	Notices    []Notice            `yaml:"notices,omitempty" json:"notices,omitempty" jsonschema:"description=Messages sent at milestone offsets."`
 	Templates  map[string]Template `yaml:"templates,omitempty" json:"templates,omitempty" jsonschema:"description=Custom notice templates by name; built-in ones need no entry."`
 	Channels   Channels            `yaml:"channels,omitempty" json:"channels,omitempty" jsonschema:"description=Settings for notice channels. Secrets are env:NAME or file:PATH references."`
 	Guardrails []Guardrail         `yaml:"guardrails,omitempty" json:"guardrails,omitempty" jsonschema:"description=Conditions over live signals that pause the sunset."`
-	Data       Data                `yaml:"data,omitempty" json:"data,omitempty" jsonschema:"description=Backups, per-user export and retention."`
+	Data       Data                `yaml:"data,omitempty" json:"data,omitempty" jsonschema:"description=Backups\\, per-user export and retention."`
 	Runbook    []RunbookStep       `yaml:"runbook,omitempty" json:"runbook,omitempty" jsonschema:"description=The ordered procedure for the final shutdown."`
 	Risks      []Risk              `yaml:"risks,omitempty" json:"risks,omitempty" jsonschema:"description=The risk register."`
 
@@ -41,12 +41,12 @@ type Plan struct {
 
 // Service describes the service being retired.
 type Service struct {
-	Name        string `yaml:"name" json:"name" jsonschema:"description=Short unique name: lower case letters, digits and dashes."`
-	Title       Text   `yaml:"title,omitempty" json:"title,omitempty" jsonschema:"description=Human title, a string or {en: ..., zh: ...}."`
+	Name        string `yaml:"name" json:"name" jsonschema:"description=Short unique name: lower case letters\\, digits and dashes."`
+	Title       Text   `yaml:"title,omitempty" json:"title,omitempty" jsonschema:"description=Human title\\, a string or {en: ...\\, zh: ...}."`
 	Description Text   `yaml:"description,omitempty" json:"description,omitempty"`
 	// TimeZone is an IANA name; absolute instants without an offset are read in it. Default UTC.
 	TimeZone string  `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"description=IANA time zone used to read instants and show them; default UTC."`
-	Upstream string  `yaml:"upstream,omitempty" json:"upstream,omitempty" jsonschema:"description=URL of the retiring service, used by the gateway."`
+	Upstream string  `yaml:"upstream,omitempty" json:"upstream,omitempty" jsonschema:"description=URL of the retiring service\\, used by the gateway."`
 	Docs     string  `yaml:"docs,omitempty" json:"docs,omitempty" jsonschema:"description=URL of the service's documentation or sunset policy page."`
 	Owners   []Owner `yaml:"owners,omitempty" json:"owners,omitempty"`
 }
@@ -86,14 +86,14 @@ type Consumers struct {
 	Identify Identify `yaml:"identify,omitempty" json:"identify,omitempty"`
 	// Contacts is a CSV (id,email,name,locale,tier) or JSON file, relative to the plan file.
 	Contacts string   `yaml:"contacts,omitempty" json:"contacts,omitempty"`
-	Tiers    []string `yaml:"tiers,omitempty" json:"tiers,omitempty" jsonschema:"description=Known tiers, most important first; default [critical, standard, free]."`
+	Tiers    []string `yaml:"tiers,omitempty" json:"tiers,omitempty" jsonschema:"description=Known tiers\\, most important first; default [critical\\, standard\\, free]."`
 	// Exempt consumers are spared from brownouts until shutdown.
 	Exempt []string `yaml:"exempt,omitempty" json:"exempt,omitempty"`
 }
 
 // Identify is the rule that names a caller. Exactly one field is set; the zero value means by IP.
 type Identify struct {
-	Header string `yaml:"header,omitempty" json:"header,omitempty" jsonschema:"description=Request header holding the consumer id, e.g. X-API-Key."`
+	Header string `yaml:"header,omitempty" json:"header,omitempty" jsonschema:"description=Request header holding the consumer id\\, e.g. X-API-Key."`
 	Bearer bool   `yaml:"bearer,omitempty" json:"bearer,omitempty" jsonschema:"description=Identify by a hash of the Authorization bearer token."`
 	Cookie string `yaml:"cookie,omitempty" json:"cookie,omitempty"`
 	Query  string `yaml:"query,omitempty" json:"query,omitempty"`
@@ -135,7 +135,7 @@ type Brownout struct {
 // Notice is a message sent at an instant to an audience over channels.
 type Notice struct {
 	At       Instant  `yaml:"at" json:"at"`
-	To       string   `yaml:"to" json:"to" jsonschema:"description=all, active_consumers, laggards, owners, stakeholders, tier=NAME, or feature=NAME."`
+	To       string   `yaml:"to" json:"to" jsonschema:"description=all\\, active_consumers\\, laggards\\, owners\\, stakeholders\\, tier=NAME\\, or feature=NAME."`
 	Channels []string `yaml:"channels" json:"channels"`
 	Template string   `yaml:"template" json:"template"`
 	// Unsubscribable false marks a notice that cannot be opted out of (security, legal).
@@ -249,7 +249,7 @@ type Retention struct {
 type RunbookStep struct {
 	Name string `yaml:"name" json:"name"`
 	// Kinds.
-	Gateway  string    `yaml:"gateway,omitempty" json:"gateway,omitempty" jsonschema:"description=Switch the gateway to a phase: deprecated, brownout, read_only, gone."`
+	Gateway  string    `yaml:"gateway,omitempty" json:"gateway,omitempty" jsonschema:"description=Switch the gateway to a phase: deprecated\\, brownout\\, read_only\\, gone."`
 	Drain    *Drain    `yaml:"drain,omitempty" json:"drain,omitempty"`
 	Backup   string    `yaml:"backup,omitempty" json:"backup,omitempty" jsonschema:"description=Name of a data.backups entry to archive."`
 	Approval *Approval `yaml:"approval,omitempty" json:"approval,omitempty"`
@@ -260,7 +260,7 @@ type RunbookStep struct {
 	Verify     bool     `yaml:"verify,omitempty" json:"verify,omitempty"`
 	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	Retries    int      `yaml:"retries,omitempty" json:"retries,omitempty"`
-	Idempotent *bool    `yaml:"idempotent,omitempty" json:"idempotent,omitempty" jsonschema:"description=Whether the step may be re-run after a crash mid-way; default true for gateway, drain, backup, wait and approval, false for exec and http."`
+	Idempotent *bool    `yaml:"idempotent,omitempty" json:"idempotent,omitempty" jsonschema:"description=Whether the step may be re-run after a crash mid-way; default true for gateway\\, drain\\, backup\\, wait and approval\\, false for exec and http."`
 	Rollback   []string `yaml:"rollback,omitempty" json:"rollback,omitempty" jsonschema:"description=Command run to undo this step when a later step fails."`
 }
 
