@@ -108,14 +108,18 @@ func quiet(l *slog.Logger) *slog.Logger {
 	return slog.New(warnOnly{l.Handler()})
 }
 
+// warnOnly is a slog.Handler that drops records below warning level.
 type warnOnly struct{ slog.Handler }
 
+// Enabled reports whether level is a warning or worse and the wrapped handler wants it.
 func (h warnOnly) Enabled(ctx context.Context, level slog.Level) bool {
 	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
 }
 
+// WithAttrs keeps the filter on the derived handler.
 func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return warnOnly{h.Handler.WithAttrs(attrs)}
 }
 
+// WithGroup keeps the filter on the derived handler.
 func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
@@ -111,6 +114,41 @@ func TestOpenRefusesBadDSNs(t *testing.T) {
 		})
 	}
 }
+
+// River's tables are where Schema says, and River finds them there both when given the schema
+// (as the engine does) and when left to search_path.
+func TestRiverUsesTheStoreSchema(t *testing.T) {
+	dsn, schema := storetest.PostgresDSN(t)
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, riverSchema := range []string{st.Schema(), ""} {
+		client, err := river.NewClient(riverdatabasesql.New(st.DB()), &river.Config{Schema: riverSchema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.InTx(t.Context(), func(tx engine.Tx) error {
+			_, err := client.InsertTx(t.Context(), tx.SQL(), noopArgs{}, nil)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("river.Config.Schema %q: InsertTx: %v", riverSchema, err)
+		}
+	}
+	var n int
+	if err := st.DB().QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".river_job").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%s.river_job holds %d jobs, want 2", schema, n)
+	}
+}
+
+type noopArgs struct{}
+
+func (noopArgs) Kind() string { return "noop" }
 
 func BenchmarkAppendEvent(b *testing.B) {
 	storetest.BenchAppendEvent(b, storetest.OpenPostgres(b))

@@ -40,6 +40,7 @@ type smokeArgs struct {
 	Sunset string `json:"sunset"`
 }
 
+// Kind names the job kind in River's tables.
 func (smokeArgs) Kind() string { return "storetest_smoke" }
 
 // smokeWorker bumps the sunset's revision and completes its job in one store transaction.
@@ -49,6 +50,7 @@ type smokeWorker[D riverdriver.Driver[*sql.Tx]] struct {
 	done chan error
 }
 
+// Work runs the job: one store transaction that writes the sunset and completes the job.
 func (w *smokeWorker[D]) Work(ctx context.Context, job *river.Job[smokeArgs]) error {
 	err := w.st.InTx(ctx, func(tx engine.Tx) error {
 		s, err := tx.LockSunset(ctx, job.Args.Sunset)
