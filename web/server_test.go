@@ -446,3 +446,6 @@ func TestIdentifyIsTheAuthenticationSeam(t *testing.T) {
 		t.Fatalf("a refused apply stored %d sunsets", len(list))
 	}
 }
+
+// errTest is an internal error whose text must never reach a client.
+var errTest = errors.New("connection to the store lost (test)")
