@@ -123,7 +123,26 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.eventsCommand(),
 		m.versionCommand(),
 	)
+	wrapRunErrors(root)
 	return root
+}
+
+// wrapRunErrors makes every error a command's RunE returns a failure (exit 1), so that the only
+// errors left unwrapped are cobra's own usage errors (exit 2).
+func wrapRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapRunErrors(sub)
+	}
 }
 
 // clock returns the clock the command runs on: pinned by --now (standing still) or the wall clock.
