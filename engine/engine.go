@@ -219,43 +219,70 @@ func (e *Engine) loop(ctx context.Context) {
 	}
 }
 
-// Dispatch hands every action due at the clock's instant to River, marking it enqueued in the
-// same transaction. It returns how many it enqueued. The dispatcher loop calls it; tests call it
-// directly after moving the clock.
+// Dispatch starts the due work of every sunset: for each sunset that has no action queued, it
+// hands the earliest due action to River and marks it enqueued, in one transaction. The actions
+// of one sunset run one at a time in timeline order: when an action completes, its worker queues
+// the next due one in the same transaction (see runAction), so a backlog after downtime or a
+// pause drains in order. Dispatch returns how many actions it enqueued. The dispatcher loop
+// calls it; tests call it directly after moving the clock.
 func (e *Engine) Dispatch(ctx context.Context) (int, error) {
 	now := e.clock.Now()
-	total := 0
-	for {
-		n := 0
-		err := e.store.InTx(ctx, func(tx Tx) error {
-			due, err := tx.DueActions(ctx, now, 100)
+	n := 0
+	err := e.store.InTx(ctx, func(tx Tx) error {
+		due, err := tx.DueActions(ctx, now, 1000)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for i := range due {
+			a := &due[i]
+			if seen[a.SunsetID] {
+				continue
+			}
+			seen[a.SunsetID] = true
+			acts, err := tx.ListActions(ctx, a.SunsetID)
 			if err != nil {
 				return err
 			}
-			for i := range due {
-				a := &due[i]
-				args := actionArgs{SunsetID: a.SunsetID, Sunset: a.Sunset, Key: a.Key, At: a.At.UTC()}
-				if _, err := e.client.InsertTx(ctx, tx.SQL(), args, &river.InsertOpts{
-					UniqueOpts: river.UniqueOpts{ByArgs: true},
-				}); err != nil {
-					return fmt.Errorf("enqueue %s/%s: %w", a.Sunset, a.Key, err)
-				}
-				a.Status = ActionEnqueued
-				if err := tx.PutAction(ctx, a); err != nil {
-					return err
-				}
+			next := nextDue(acts, now)
+			if next == nil {
+				continue // an action of this sunset is already queued
 			}
-			n = len(due)
-			return nil
-		})
-		if err != nil {
-			return total, err
+			if err := e.enqueue(ctx, e.client, tx, a.Sunset, next); err != nil {
+				return err
+			}
+			n++
 		}
-		total += n
-		if n < 100 {
-			return total, nil
+		return nil
+	})
+	return n, err
+}
+
+// nextDue returns the earliest pending action due at now, or nil when there is none or when an
+// action is already enqueued (it must finish first). acts is in timeline order.
+func nextDue(acts []Action, now time.Time) *Action {
+	var first *Action
+	for i := range acts {
+		switch {
+		case acts[i].Status == ActionEnqueued:
+			return nil
+		case first == nil && acts[i].Status == ActionPending && !acts[i].At.After(now):
+			first = &acts[i]
 		}
 	}
+	return first
+}
+
+// enqueue inserts the job of action a in tx and marks the action enqueued.
+func (e *Engine) enqueue(ctx context.Context, client *river.Client[*sql.Tx], tx Tx, sunsetName string, a *Action) error {
+	args := actionArgs{SunsetID: a.SunsetID, Sunset: sunsetName, Key: a.Key, At: a.At.UTC()}
+	if _, err := client.InsertTx(ctx, tx.SQL(), args, &river.InsertOpts{
+		UniqueOpts: river.UniqueOpts{ByArgs: true},
+	}); err != nil {
+		return fmt.Errorf("enqueue %s/%s: %w", sunsetName, a.Key, err)
+	}
+	a.Status = ActionEnqueued
+	return tx.PutAction(ctx, a)
 }
 
 // actionWorker runs one action job.
@@ -342,8 +369,29 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 		if err := tx.UpdateSunset(ctx, s); err != nil {
 			return err
 		}
+		if err := e.chain(ctx, tx, s, e.clock.Now()); err != nil {
+			return err
+		}
 		return complete()
 	})
+}
+
+// chain queues the sunset's next due action, if any, in the transaction that completes the
+// current one, so that a backlog runs in order without waiting for the dispatcher.
+func (e *Engine) chain(ctx context.Context, tx Tx, s *Sunset, now time.Time) error {
+	acts, err := tx.ListActions(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	next := nextDue(acts, now)
+	if next == nil {
+		return nil
+	}
+	client := river.ClientFromContext[*sql.Tx](ctx)
+	if client == nil {
+		client = e.client
+	}
+	return e.enqueue(ctx, client, tx, s.Name, next)
 }
 
 // milestoneState is the state a sunset enters when a well-known milestone passes.

@@ -226,6 +226,18 @@ func TestDueActionsRunOnceAndMoveState(t *testing.T) {
 				t.Errorf("%s: status %s, ran %d times; want done once", a.Key, a.Status, runs[a.Key])
 			}
 		}
+		// The backlog ran in timeline order.
+		var order []string
+		for _, ev := range mustEvents(t, b.eng, "billing-v1") {
+			if strings.HasPrefix(ev.Type, "action.") {
+				order = append(order, string(ev.Data))
+			}
+		}
+		for i, a := range acts {
+			if i < len(order) && !strings.Contains(order[i], `"key":"`+a.Key+`"`) {
+				t.Errorf("action %d ran as %s, want %s (timeline order)", i, order[i], a.Key)
+			}
+		}
 		s, _ = b.eng.Get(context.Background(), "billing-v1")
 		if s.State != engine.StateShutDown {
 			t.Errorf("state = %s, want shut_down", s.State)
@@ -273,9 +285,10 @@ func testRestart(t *testing.T, reopen func() engine.Store) {
 	}
 	apply(t, e1, testPlan)
 	clock.Set(time.Date(2027, 2, 20, 0, 0, 0, 0, time.UTC)) // past read_only, before shutdown-7d (2027-02-22)
+	// One action per sunset is queued at a time; the rest follow in order as each completes.
 	n, err := e1.Dispatch(ctx)
-	if err != nil || n != 4 {
-		t.Fatalf("dispatch enqueued %d (err %v), want 4 (announce, deprecate, notice/0, read_only)", n, err)
+	if err != nil || n != 1 {
+		t.Fatalf("dispatch enqueued %d (err %v), want 1 (announce; its successors follow it)", n, err)
 	}
 	e1.Stop()
 	if err := st1.Close(); err != nil {
