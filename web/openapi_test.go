@@ -1,0 +1,397 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// docURL is where the tests file the OpenAPI document for the schema compiler; schema $refs
+// inside it ("#/components/schemas/Sunset") resolve against it.
+const docURL = "https://sunset.test/openapi.json"
+
+// openAPI is the parsed document and a JSON Schema 2020-12 compiler that knows it. OpenAPI 3.1
+// schemas are JSON Schema 2020-12, so a maintained validator checks the bodies.
+type openAPI struct {
+	doc      map[string]any
+	compiler *jsonschema.Compiler
+	schemas  map[string]*jsonschema.Schema
+}
+
+// loadOpenAPI parses the embedded document.
+func loadOpenAPI(t *testing.T) *openAPI {
+	t.Helper()
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(OpenAPI()))
+	if err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	doc, ok := raw.(map[string]any)
+	if !ok {
+		t.Fatal("openapi.json is not an object")
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	if err := c.AddResource(docURL, raw); err != nil {
+		t.Fatalf("openapi.json as a schema resource: %v", err)
+	}
+	return &openAPI{doc: doc, compiler: c, schemas: map[string]*jsonschema.Schema{}}
+}
+
+// obj returns v[key] as an object, or nil.
+func obj(v any, key string) map[string]any {
+	m, _ := v.(map[string]any)
+	if m == nil {
+		return nil
+	}
+	r, _ := m[key].(map[string]any)
+	return r
+}
+
+// deref follows a local "$ref" ("#/components/responses/NotFound") to the object it names.
+func (o *openAPI) deref(t *testing.T, v map[string]any) map[string]any {
+	t.Helper()
+	ref, ok := v["$ref"].(string)
+	if !ok {
+		return v
+	}
+	var cur any = o.doc
+	for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		cur = obj(cur, tok)
+		if cur == nil {
+			t.Fatalf("$ref %s does not resolve", ref)
+		}
+	}
+	return cur.(map[string]any)
+}
+
+// operation returns the operation for method on the document path, or nil.
+func (o *openAPI) operation(method, path string) map[string]any {
+	return obj(obj(obj(o.doc, "paths"), path), strings.ToLower(method))
+}
+
+// rebase copies a schema, making its local $refs absolute against docURL so that the copy can be
+// compiled as a resource of its own.
+func rebase(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" && strings.HasPrefix(s, "#") {
+				out[k] = docURL + s
+				continue
+			}
+			out[k] = rebase(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = rebase(x)
+		}
+		return out
+	}
+	return v
+}
+
+// schema compiles the schema object found under key (cached).
+func (o *openAPI) schema(t *testing.T, key string, sch map[string]any) *jsonschema.Schema {
+	t.Helper()
+	if s, ok := o.schemas[key]; ok {
+		return s
+	}
+	u := fmt.Sprintf("https://sunset.test/check/%d.json", len(o.schemas))
+	if err := o.compiler.AddResource(u, rebase(sch)); err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	s, err := o.compiler.Compile(u)
+	if err != nil {
+		t.Fatalf("%s: schema does not compile: %v", key, err)
+	}
+	o.schemas[key] = s
+	return s
+}
+
+// isJSON reports whether a media type carries JSON.
+func isJSON(mt string) bool { return mt == "application/json" || strings.HasSuffix(mt, "+json") }
+
+// check validates an answer against the response the document declares for the operation:
+// the status (or default), the media type, and for JSON the body against the schema.
+func (o *openAPI) check(t *testing.T, method, path string, r *response) {
+	t.Helper()
+	op := o.operation(method, path)
+	if op == nil {
+		t.Fatalf("%s %s is not in the document", method, path)
+	}
+	responses := obj(op, "responses")
+	code := strconv.Itoa(r.status)
+	decl := obj(responses, code)
+	if decl == nil {
+		code = "default"
+		decl = obj(responses, "default")
+	}
+	if decl == nil {
+		t.Fatalf("%s %s answered %d, which the document does not declare", method, path, r.status)
+	}
+	decl = o.deref(t, decl)
+	mt := r.mediaType()
+	media := obj(obj(decl, "content"), mt)
+	if media == nil {
+		t.Fatalf("%s %s answered %d as %q, which the document does not declare", method, path, r.status, mt)
+	}
+	for name := range obj(decl, "headers") {
+		if r.header.Get(name) == "" {
+			t.Errorf("%s %s answered %d without the declared header %s", method, path, r.status, name)
+		}
+	}
+	if !isJSON(mt) {
+		return
+	}
+	sch := obj(media, "schema")
+	if sch == nil {
+		t.Fatalf("%s %s %d %s declares no schema", method, path, r.status, mt)
+	}
+	body, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatalf("%s %s %d: body is not JSON: %v", method, path, r.status, err)
+	}
+	if err := o.schema(t, method+" "+path+" "+code+" "+mt, sch).Validate(body); err != nil {
+		t.Errorf("%s %s answered %d with a body that does not match the document:\n%v\nbody: %.2000s", method, path, r.status, err, r.body)
+	}
+}
+
+// routeOperation returns the method and OpenAPI path of a route pattern ("GET /{$}" → GET, /).
+func routeOperation(pattern string) (method, path string) {
+	method, path = splitPattern(pattern)
+	return method, strings.TrimSuffix(path, "{$}")
+}
+
+// tableRoutes returns the patterns of the server's route table.
+func tableRoutes() []string {
+	s := &Server{}
+	var out []string
+	for _, rt := range s.routes(newMetrics(s)) {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	o := loadOpenAPI(t)
+	if v, _ := o.doc["openapi"].(string); !strings.HasPrefix(v, "3.1.") {
+		t.Fatalf("openapi = %q, want 3.1.x", v)
+	}
+	routes := map[string]bool{}
+	for _, pattern := range tableRoutes() {
+		method, path := routeOperation(pattern)
+		routes[method+" "+path] = true
+		op := o.operation(method, path)
+		if op == nil {
+			t.Errorf("route %s is not described in openapi.json (paths[%q].%s)", pattern, path, strings.ToLower(method))
+			continue
+		}
+		if op["operationId"] == nil || op["summary"] == nil {
+			t.Errorf("%s has no operationId or summary", pattern)
+		}
+		responses := obj(op, "responses")
+		if obj(responses, "default") == nil {
+			t.Errorf("%s declares no default (problem) response", pattern)
+		}
+		ok2xx := false
+		for code := range responses {
+			ok2xx = ok2xx || strings.HasPrefix(code, "2")
+		}
+		if !ok2xx {
+			t.Errorf("%s declares no 2xx response", pattern)
+		}
+		// Every path parameter is declared, on the path or on the operation.
+		declared := map[string]bool{}
+		for _, list := range []any{obj(obj(o.doc, "paths"), path)["parameters"], op["parameters"]} {
+			ps, _ := list.([]any)
+			for _, p := range ps {
+				p := o.deref(t, p.(map[string]any))
+				if p["in"] == "path" {
+					declared[p["name"].(string)] = true
+				}
+			}
+		}
+		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+			if !declared[m[1]] {
+				t.Errorf("%s: path parameter %s is not declared", pattern, m[1])
+			}
+		}
+	}
+	// And the document describes nothing the server does not serve.
+	for path, item := range obj(o.doc, "paths") {
+		for method := range item.(map[string]any) {
+			if method == "parameters" {
+				continue
+			}
+			if !routes[strings.ToUpper(method)+" "+path] {
+				t.Errorf("openapi.json describes %s %s, which the route table lacks", strings.ToUpper(method), path)
+			}
+		}
+	}
+}
+
+func TestOpenAPIComponentSchemasCompile(t *testing.T) {
+	o := loadOpenAPI(t)
+	schemas := obj(obj(o.doc, "components"), "schemas")
+	for _, name := range []string{"Sunset", "Status", "Action", "Event", "ApplyResult", "Verification", "Problem", "TimelineAction"} {
+		if schemas[name] == nil {
+			t.Errorf("components.schemas.%s is missing", name)
+		}
+	}
+	for name, sch := range schemas {
+		o.schema(t, "component "+name, sch.(map[string]any))
+	}
+}
+
+// TestOpenAPIAnswersMatchTheDocument calls every route on a real server, in the happy and the
+// error paths, and validates each answer against the response the document declares for it.
+func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
+	o := loadOpenAPI(t)
+	b := setup(t)
+	covered := map[string]bool{}
+
+	call := func(method, path, tmpl, body string, wantStatus int, header ...string) *response {
+		t.Helper()
+		r := b.do(t, method, path, body, header...)
+		if r.status != wantStatus {
+			t.Fatalf("%s %s: status %d, want %d: %.500s", method, path, r.status, wantStatus, r.body)
+		}
+		o.check(t, method, tmpl, r)
+		if r.status < 300 {
+			covered[method+" "+tmpl] = true
+		}
+		return r
+	}
+	const (
+		sunsetPath   = "/api/v1/sunsets/{name}"
+		timelinePath = sunsetPath + "/timeline"
+		eventsPath   = sunsetPath + "/events"
+		verifyPath   = sunsetPath + "/events/verify"
+		pausePath    = sunsetPath + "/pause"
+		resumePath   = sunsetPath + "/resume"
+		cancelPath   = sunsetPath + "/cancel"
+		signoffPath  = sunsetPath + "/signoffs"
+	)
+
+	// Operations, on an empty store.
+	call("GET", "/", "/", "", 200)
+	call("GET", "/healthz", "/healthz", "", 200)
+	call("GET", "/readyz", "/readyz", "", 200)
+	call("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", "", 200)
+	call("GET", "/api/v1/sunsets", "/api/v1/sunsets", "", 200)
+
+	// Plans: refused, created, re-applied, moved.
+	call("POST", "/api/v1/plans", "/api/v1/plans", invalidPlan, 400)
+	call("POST", "/api/v1/plans", "/api/v1/plans", "", 400)
+	call("POST", "/api/v1/plans", "/api/v1/plans", strings.Repeat("#", maxPlanBody+1), 413)
+	call("POST", "/api/v1/plans?file=billing.yaml", "/api/v1/plans", testPlan, 201)
+	call("POST", "/api/v1/plans", "/api/v1/plans", testPlan, 200)
+	call("POST", "/api/v1/plans", "/api/v1/plans", testPlanMoved, 200, ActorHeader, "li.wei")
+	call("POST", "/api/v1/plans", "/api/v1/plans", testPlanNoSignoff, 201)
+
+	// Let an action run so that done_at appears in actions and timelines.
+	b.start(t)
+	b.clock.Set(time.Date(2027, 1, 4, 3, 0, 0, 0, time.UTC))
+	b.waitDone(t, "reports-v2", "milestone/announce")
+
+	for _, name := range []string{"billing-v1", "reports-v2"} {
+		p := "/api/v1/sunsets/" + name
+		call("GET", p, sunsetPath, "", 200)
+		call("GET", p+"/timeline", timelinePath, "", 200)
+		call("GET", p+"/events", eventsPath, "", 200)
+		call("GET", p+"/events/verify", verifyPath, "", 200)
+	}
+	call("GET", "/api/v1/sunsets", "/api/v1/sunsets", "", 200)
+
+	// State changes, with their refusals.
+	p := "/api/v1/sunsets/billing-v1"
+	call("POST", p+"/signoffs", signoffPath, `{"stakeholder":"sales"}`, 400)
+	call("POST", p+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 200)
+	call("POST", p+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 409)
+	call("POST", p+"/pause", pausePath, `{"reason":"holiday freeze"}`, 200)
+	call("GET", p, sunsetPath, "", 200) // paused, with paused_from
+	call("POST", p+"/pause", pausePath, "", 409)
+	call("POST", p+"/resume", resumePath, `{}`, 400)
+	call("POST", p+"/resume", resumePath, `{"reason":"x","extra":1}`, 400)
+	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", maxJSONBody)+`"}`, 413)
+	call("POST", p+"/resume", resumePath, `{"reason":"freeze over"}`, 200)
+	call("POST", p+"/cancel", cancelPath, "", 200)
+	call("POST", p+"/cancel", cancelPath, `{"reason":"again"}`, 409)
+
+	// Unknown sunsets, wrong methods.
+	q := "/api/v1/sunsets/nope"
+	call("GET", q, sunsetPath, "", 404)
+	call("GET", q+"/timeline", timelinePath, "", 404)
+	call("GET", q+"/events", eventsPath, "", 404)
+	call("GET", q+"/events/verify", verifyPath, "", 404)
+	call("POST", q+"/pause", pausePath, "", 404)
+	call("POST", q+"/resume", resumePath, `{"reason":"x"}`, 404)
+	call("POST", q+"/cancel", cancelPath, "", 404)
+	call("POST", q+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 404)
+
+	// Answers no operation declares are problems too.
+	problem := o.schema(t, "Problem", map[string]any{"$ref": "#/components/schemas/Problem"})
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"DELETE", "/api/v1/sunsets", 405},
+		{"GET", "/api/v1/plans", 405},
+		{"GET", "/api/v1/nothing", 404},
+	} {
+		r := b.do(t, c.method, c.path, "")
+		if r.status != c.status || r.mediaType() != problemContentType {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.mediaType())
+		}
+		v, _ := jsonschema.UnmarshalJSON(bytes.NewReader(r.body))
+		if err := problem.Validate(v); err != nil {
+			t.Errorf("%s %s: %v", c.method, c.path, err)
+		}
+	}
+
+	// Metrics last, so that the request counters are there; the page lists the sunsets.
+	call("GET", "/metrics", "/metrics", "", 200)
+	r := call("GET", "/?lang=zh", "/", "", 200)
+	if !strings.Contains(string(r.body), "billing-v1") {
+		t.Fatal("the status page does not list the sunsets")
+	}
+
+	for _, pattern := range tableRoutes() {
+		method, path := routeOperation(pattern)
+		if !covered[method+" "+path] {
+			t.Errorf("no successful call of %s was checked against the document", pattern)
+		}
+	}
+}
+
+// TestOpenAPIServed checks that the served document is the embedded one and is JSON.
+func TestOpenAPIServed(t *testing.T) {
+	b := setup(t)
+	r := b.do(t, http.MethodGet, "/api/v1/openapi.json", "")
+	if r.status != http.StatusOK || r.mediaType() != "application/json" || !bytes.Equal(r.body, OpenAPI()) {
+		t.Fatalf("%d %s", r.status, r.mediaType())
+	}
+	var v map[string]any
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains([]string{"", "<nil>"}, fmt.Sprint(v["openapi"])) {
+		t.Fatal("no openapi version")
+	}
+}
