@@ -176,10 +176,10 @@ func (tx *Tx) UpdateSunset(ctx context.Context, s *engine.Sunset) error {
 	return tx.db.updateSunset(ctx, tx.tx, s)
 }
 
-// AppendEvent inserts e and sets e.ID. Seq, PrevHash and Hash are the caller's; e.At must already
-// be UTC-truncatable to Precision (t.Truncate(time.Microsecond)) before the hash is computed,
-// otherwise the stored instant would differ from the hashed one and AppendEvent returns EINVALID.
-// A second event with the same (SunsetID, Seq) is ECONFLICT.
+// AppendEvent inserts e and sets e.ID. Seq, PrevHash and Hash are the caller's. The caller must
+// truncate e.At to Precision (t.Truncate(time.Microsecond)) before computing the hash: a finer
+// instant could not be stored as hashed, so AppendEvent refuses it with EINVALID. A second event
+// with the same (SunsetID, Seq) is ECONFLICT; an unknown SunsetID is ENOTFOUND.
 func (tx *Tx) AppendEvent(ctx context.Context, e *engine.Event) error {
 	return tx.db.appendEvent(ctx, tx.tx, e)
 }
