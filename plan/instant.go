@@ -135,6 +135,9 @@ func (in Instant) Absolute(loc *time.Location) (time.Time, bool) {
 // "7d", "2w", "1w3d12h".
 type Duration time.Duration
 
+// maxDuration is the longest duration ParseDuration accepts: a century.
+const maxDuration = 100 * 365 * 24 * time.Hour
+
 // ParseDuration parses a duration with units w, d, h, m, s, ms. Negative values are refused.
 func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
@@ -177,8 +180,12 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("cannot read %q as a duration: unknown unit %q (use w, d, h, m or s)", orig, s[:k])
 		}
 		s = s[k:]
+		// Check before multiplying: 107000w overflows time.Duration and wraps negative.
+		if time.Duration(n) > maxDuration/unit {
+			return 0, fmt.Errorf("duration %q is longer than a century", orig)
+		}
 		total += time.Duration(n) * unit
-		if total > 100*365*24*time.Hour {
+		if total > maxDuration {
 			return 0, fmt.Errorf("duration %q is longer than a century", orig)
 		}
 	}
