@@ -48,7 +48,9 @@ func Parse(file string, data []byte) (*Plan, Problems) {
 	}
 	// Validation needs a parsed file, and is pointless on one whose aliases were cut short.
 	if d.decode(data, p) && !d.bombed {
-		for _, vp := range p.Validate() {
+		vps, dropped := p.validate()
+		d.dropped += dropped
+		for _, vp := range vps {
 			if !d.underBad(vp.Path) {
 				d.problems = append(d.problems, vp)
 			}
@@ -56,8 +58,8 @@ func Parse(file string, data []byte) (*Plan, Problems) {
 	}
 	ps := d.problems
 	sortProblems(ps)
-	if more := len(ps) + d.dropped - maxProblems; more > 0 {
-		ps = append(ps[:maxProblems:maxProblems], Problem{File: file, Message: fmt.Sprintf("%d more problems not shown; fix these and run again", more)})
+	if hidden := max(0, len(ps)-maxProblems) + d.dropped; hidden > 0 {
+		ps = append(ps[:min(len(ps), maxProblems):min(len(ps), maxProblems)], Problem{File: file, Message: fmt.Sprintf("%d more problems not shown; fix these and run again", hidden)})
 	}
 	return p, ps
 }
@@ -548,8 +550,13 @@ func (d *decoder) merge(m *yaml.Node, path string, out *[]pair, top bool) {
 			return
 		}
 		d.aliasNodes += len(target.Content) / 2
+		have := make(map[string]bool, len(*out))
+		for _, p := range *out {
+			have[p.key.Value] = true
+		}
 		for _, p := range d.pairs(target, path) {
-			if !hasKey(*out, p.key) {
+			if !have[p.key.Value] {
+				have[p.key.Value] = true
 				p.merged = true
 				*out = append(*out, p)
 			}
@@ -565,15 +572,6 @@ func (d *decoder) merge(m *yaml.Node, path string, out *[]pair, top bool) {
 	default:
 		add(m)
 	}
-}
-
-func hasKey(ps []pair, k *yaml.Node) bool {
-	for _, p := range ps {
-		if p.key.Kind == yaml.ScalarNode && p.key.Value == k.Value {
-			return true
-		}
-	}
-	return false
 }
 
 // mappingKey checks that a key is a plain scalar and not a repeat, and returns its text.
@@ -622,10 +620,10 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 
 // unknownHint suggests the closest known key, or lists them all when none is close.
 func unknownHint(key string, names []string) string {
-	if s := suggest(key, names); s != "" {
+	if s := suggestName(key, names); s != "" {
 		return s
 	}
-	return "; expected one of: " + strings.Join(names, ", ")
+	return "; expected one of: " + listNames(names)
 }
 
 // flowHint explains the usual cause of a stray key without a value in a {...} mapping: an

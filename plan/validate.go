@@ -38,6 +38,12 @@ var GatewayPhases = []string{"active", "deprecated", "brownout", "read_only", "g
 // sets min_notice.
 const DefaultMinNotice = 30 * 24 * time.Hour
 
+// Limits that keep validation fast on hostile input; real plans stay far below them.
+const (
+	maxMilestones = 100
+	maxRoutes     = 2000 // checked together for conflicts, which costs more per route as they grow
+)
+
 var (
 	raciRoles    = []string{"accountable", "responsible", "consulted", "informed"}
 	riskLevels   = []string{"low", "medium", "high"}
@@ -58,6 +64,15 @@ var (
 // It returns every problem found, sorted by position; warnings do not make the plan invalid.
 // Positions come from the decoder, so a plan built in Go reports problems without positions.
 func (p *Plan) Validate() Problems {
+	ps, dropped := p.validate()
+	if dropped > 0 {
+		ps = append(ps, Problem{File: p.file, Message: fmt.Sprintf("%d more problems not shown; fix these and run again", dropped)})
+	}
+	return ps
+}
+
+// validate checks the plan, keeping at most maxProblems problems and counting the rest.
+func (p *Plan) validate() (Problems, int) {
 	v := &validator{p: p, ms: map[string]time.Time{}, msBad: map[string]bool{}, known: map[string]bool{}}
 	v.service()
 	v.people()
@@ -73,23 +88,70 @@ func (p *Plan) Validate() Problems {
 	v.runbook()
 	v.risks()
 	sortProblems(v.probs)
-	return v.probs
+	return v.probs, v.dropped
 }
 
 // validator carries what one Validate run has learned so far.
 type validator struct {
-	p     *Plan
-	probs Problems
-	loc   *time.Location
+	p       *Plan
+	probs   Problems
+	dropped int // problems past maxProblems, counted but not kept
+	loc     *time.Location
 	// ms holds the resolved milestones; msBad the ones that could not be resolved (already
 	// reported), so that instants relative to them stay quiet.
 	ms    map[string]time.Time
 	msBad map[string]bool
 	known map[string]bool // feature names
+	// featureList is featureNames' cache.
+	featureList []string
+	tierSet     map[string]bool
 }
 
 func (v *validator) add(sev Severity, path, format string, args ...any) {
+	if v.full() {
+		v.dropped++
+		return
+	}
 	v.probs = append(v.probs, Problem{File: v.p.file, Pos: v.p.at(path), Path: path, Message: fmt.Sprintf(format, args...), Severity: sev})
+}
+
+// full reports whether the problem budget is spent. A hostile plan can hold a million bad
+// references; past the budget, checks skip the costly parts of their messages.
+func (v *validator) full() bool { return len(v.probs) >= maxProblems }
+
+// hint is suggest, guarded against hostile input: no suggestion once the budget is spent, for a
+// long name, or among very many candidates (edit distance is quadratic).
+func (v *validator) hint(s string, candidates []string) string {
+	if v.full() {
+		return ""
+	}
+	return suggestName(s, candidates)
+}
+
+// suggestName is suggest for names of reasonable length among a reasonable number of candidates.
+func suggestName(s string, candidates []string) string {
+	if len(s) > 64 || len(candidates) > 1000 {
+		return ""
+	}
+	return suggest(s, candidates)
+}
+
+// listNames joins names for a message, eliding all but the first dozen.
+func listNames(names []string) string {
+	const most = 12
+	if len(names) > most {
+		return strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	return strings.Join(names, ", ")
+}
+
+// set returns the members of names as a set.
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 func (v *validator) errorf(path, format string, args ...any) { v.add(Error, path, format, args...) }
@@ -131,7 +193,7 @@ func (v *validator) required(path string, set bool, hint string) bool {
 
 func (v *validator) oneOf(path, value string, allowed []string, what string) {
 	if value != "" && !slices.Contains(allowed, value) {
-		v.errorf(path, "unknown %s %q%s; use one of: %s", what, value, suggest(value, allowed), strings.Join(allowed, ", "))
+		v.errorf(path, "unknown %s %q%s; use one of: %s", what, value, v.hint(value, allowed), strings.Join(allowed, ", "))
 	}
 }
 
@@ -201,9 +263,9 @@ func (v *validator) unknownMilestone(path string, in Instant) {
 	names := milestoneNames(v.p.Milestones)
 	list := "none are defined"
 	if len(names) > 0 {
-		list = "defined: " + strings.Join(names, ", ")
+		list = "defined: " + listNames(names)
 	}
-	v.errorf(path, "%q names unknown milestone %q%s; define it under milestones or use one that exists (%s)", in.Raw, in.Ref, suggest(in.Ref, names), list)
+	v.errorf(path, "%q names unknown milestone %q%s; define it under milestones or use one that exists (%s)", in.Raw, in.Ref, v.hint(in.Ref, names), list)
 }
 
 // optInstant resolves an optional instant.
@@ -238,6 +300,11 @@ func (v *validator) service() {
 
 func (v *validator) people() {
 	accountable, rolesOK := false, true
+	areas := slices.Concat(ownerAreas, milestoneNames(v.p.Milestones))
+	for _, st := range v.p.Runbook {
+		areas = append(areas, st.Name)
+	}
+	areaSet := set(areas)
 	for i, o := range v.p.Service.Owners {
 		path := fmt.Sprintf("service.owners[%d]", i)
 		if o.Name == "" && o.Team == "" {
@@ -250,13 +317,9 @@ func (v *validator) people() {
 		rolesOK = rolesOK && slices.Contains(raciRoles, o.Role)
 		v.email(path+".email", o.Email)
 		v.oneOf(path+".locale", o.Locale, locales, "locale")
-		areas := slices.Concat(ownerAreas, milestoneNames(v.p.Milestones))
-		for _, st := range v.p.Runbook {
-			areas = append(areas, st.Name)
-		}
 		for j, f := range o.For {
-			if !slices.Contains(areas, f) {
-				v.errorf(fmt.Sprintf("%s.for[%d]", path, j), "unknown area %q%s; use %s, or a milestone or runbook step name", f, suggest(f, areas), strings.Join(ownerAreas, ", "))
+			if !areaSet[f] {
+				v.errorf(fmt.Sprintf("%s.for[%d]", path, j), "unknown area %q%s; use %s, or a milestone or runbook step name", f, v.hint(f, areas), strings.Join(ownerAreas, ", "))
 			}
 		}
 	}
@@ -286,6 +349,7 @@ func (v *validator) people() {
 
 func (v *validator) consumers() {
 	c := v.p.Consumers
+	v.tierSet = set(v.tiers())
 	id := c.Identify
 	n := 0
 	for _, set := range []bool{id.Header != "", id.Bearer, id.Cookie != "", id.Query != "", id.IP} {
@@ -320,6 +384,13 @@ func (v *validator) tiers() []string {
 // and checks their order, the RFC 9745 rule and the minimum notice period.
 func (v *validator) milestones() {
 	p := v.p
+	if len(p.Milestones) > maxMilestones {
+		v.errorf("milestones", "%d milestones, more than %d; a plan needs a handful, so place other steps relative to them", len(p.Milestones), maxMilestones)
+		for _, m := range p.Milestones {
+			v.msBad[m.Name] = true
+		}
+		return
+	}
 	for _, m := range p.Milestones {
 		if !validName(m.Name) {
 			v.errorf("milestones."+m.Name, "milestone name %q must be letters, digits and underscores, starting with a letter", m.Name)
@@ -452,6 +523,7 @@ func days(d time.Duration) string {
 func (v *validator) features() {
 	mux := http.NewServeMux()
 	owner := map[string]string{} // pattern → path of the route that registered it
+	routes := 0
 	for i, f := range v.p.Features {
 		path := fmt.Sprintf("features[%d]", i)
 		if v.required(path+".name", f.Name != "", "name the feature, e.g. name: reports") {
@@ -469,6 +541,12 @@ func (v *validator) features() {
 			}
 			if method, _, ok := strings.Cut(strings.TrimSpace(r), " "); ok && !strings.HasPrefix(method, "/") && !httpMethod.MatchString(method) {
 				v.warnf(rp, "method %q in route %q is not upper case, so it never matches %s requests; write %s", method, r, strings.ToUpper(method), strings.ToUpper(method))
+			}
+			if routes++; routes > maxRoutes {
+				if routes == maxRoutes+1 {
+					v.errorf(rp, "more than %d routes; group them under fewer, wider patterns such as /v1/reports/", maxRoutes)
+				}
+				continue
 			}
 			if msg := registerPattern(mux, r); msg != "" {
 				other := owner[r]
@@ -592,20 +670,22 @@ func (v *validator) brownouts() {
 }
 
 func (v *validator) featureRefs(path string, names []string) {
-	known := v.featureNames()
 	for j, name := range names {
 		if !v.known[name] {
-			v.errorf(fmt.Sprintf("%s[%d]", path, j), "unknown feature %q%s; name a feature of features", name, suggest(name, known))
+			v.errorf(fmt.Sprintf("%s[%d]", path, j), "unknown feature %q%s; name a feature of features", name, v.hint(name, v.featureNames()))
 		}
 	}
 }
 
+// featureNames lists the features' names, computed once: hostile plans repeat bad references.
 func (v *validator) featureNames() []string {
-	names := make([]string, 0, len(v.p.Features))
-	for _, f := range v.p.Features {
-		names = append(names, f.Name)
+	if v.featureList == nil {
+		v.featureList = make([]string, 0, len(v.p.Features))
+		for _, f := range v.p.Features {
+			v.featureList = append(v.featureList, f.Name)
+		}
 	}
-	return names
+	return v.featureList
 }
 
 func (v *validator) templateNames() []string {
@@ -621,6 +701,7 @@ func (v *validator) templateNames() []string {
 
 func (v *validator) notices() {
 	templates := v.templateNames()
+	templateSet := set(templates)
 	for i, n := range v.p.Notices {
 		path := fmt.Sprintf("notices[%d]", i)
 		v.instant(path+".at", n.At)
@@ -635,8 +716,8 @@ func (v *validator) notices() {
 			v.oneOf(fmt.Sprintf("%s.channels[%d]", path, j), c, KnownChannels, "channel")
 		}
 		if v.required(path+".template", n.Template != "", "name a built-in template ("+strings.Join(BuiltinTemplates, ", ")+") or one under templates") &&
-			!slices.Contains(templates, n.Template) {
-			v.errorf(path+".template", "unknown template %q%s; use a built-in one (%s) or define it under templates", n.Template, suggest(n.Template, templates), strings.Join(BuiltinTemplates, ", "))
+			!templateSet[n.Template] {
+			v.errorf(path+".template", "unknown template %q%s; use a built-in one (%s) or define it under templates", n.Template, v.hint(n.Template, templates), strings.Join(BuiltinTemplates, ", "))
 		}
 	}
 }
@@ -646,16 +727,17 @@ func (v *validator) audience(path, to string) {
 	case slices.Contains(KnownAudiences, to):
 	case strings.HasPrefix(to, "tier="):
 		tier := strings.TrimPrefix(to, "tier=")
-		if tiers := v.tiers(); !slices.Contains(tiers, tier) {
-			v.errorf(path, "unknown tier %q%s; use one of consumers.tiers: %s", tier, suggest(tier, tiers), strings.Join(tiers, ", "))
+		if !v.tierSet[tier] {
+			tiers := v.tiers()
+			v.errorf(path, "unknown tier %q%s; use one of consumers.tiers: %s", tier, v.hint(tier, tiers), listNames(tiers))
 		}
 	case strings.HasPrefix(to, "feature="):
 		name := strings.TrimPrefix(to, "feature=")
 		if !v.known[name] {
-			v.errorf(path, "unknown feature %q%s; name a feature of features", name, suggest(name, v.featureNames()))
+			v.errorf(path, "unknown feature %q%s; name a feature of features", name, v.hint(name, v.featureNames()))
 		}
 	default:
-		v.errorf(path, "unknown audience %q%s; use %s, tier=NAME or feature=NAME", to, suggest(to, KnownAudiences), strings.Join(KnownAudiences, ", "))
+		v.errorf(path, "unknown audience %q%s; use %s, tier=NAME or feature=NAME", to, v.hint(to, KnownAudiences), strings.Join(KnownAudiences, ", "))
 	}
 }
 
@@ -754,11 +836,11 @@ func (v *validator) guardrails() {
 			if err != nil {
 				v.errorf(path+".when", "%v", err)
 			} else {
-				if tier, ok := c.Labels["tier"]; ok && !slices.Contains(v.tiers(), tier) {
-					v.errorf(path+".when", "unknown tier %q%s; use one of: %s", tier, suggest(tier, v.tiers()), strings.Join(v.tiers(), ", "))
+				if tier, ok := c.Labels["tier"]; ok && !v.tierSet[tier] {
+					v.errorf(path+".when", "unknown tier %q%s; use one of: %s", tier, v.hint(tier, v.tiers()), listNames(v.tiers()))
 				}
 				if f, ok := c.Labels["feature"]; ok && !v.known[f] {
-					v.errorf(path+".when", "unknown feature %q%s; name a feature of features", f, suggest(f, v.featureNames()))
+					v.errorf(path+".when", "unknown feature %q%s; name a feature of features", f, v.hint(f, v.featureNames()))
 				}
 			}
 		}
@@ -824,6 +906,7 @@ func (v *validator) runbook() {
 	for _, b := range v.p.Data.Backups {
 		backups = append(backups, b.Name)
 	}
+	backupSet := set(backups)
 	seen := map[string]bool{}
 	for i, s := range v.p.Runbook {
 		path := fmt.Sprintf("runbook[%d]", i)
@@ -858,8 +941,8 @@ func (v *validator) runbook() {
 				v.required(path+".drain.within", false, "say how long to wait for traffic to fall, e.g. within: 10m")
 			}
 		}
-		if s.Backup != "" && !slices.Contains(backups, s.Backup) {
-			v.errorf(path+".backup", "unknown backup %q%s; name an entry of data.backups", s.Backup, suggest(s.Backup, backups))
+		if s.Backup != "" && !backupSet[s.Backup] {
+			v.errorf(path+".backup", "unknown backup %q%s; name an entry of data.backups", s.Backup, v.hint(s.Backup, backups))
 		}
 		if a := s.Approval; a != nil {
 			v.required(path+".approval.role", a.Role != "", "say who approves, e.g. role: approver")
