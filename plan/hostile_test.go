@@ -24,7 +24,7 @@ func TestHostilePlans(t *testing.T) {
 	}
 	cases := map[string]string{
 		"many unknown milestone references": repeat("notices:\n", "  - {at: nope%d-1d, to: all, channels: [email], template: done} #%d\n", 30_000),
-		"many milestones": "service: {name: demo}\nmilestones:\n" + repeat("", "  m%d: 2027-01-%02d\n", 20_000)[len(head):],
+		"many milestones":                   "service: {name: demo}\nmilestones:\n" + repeat("", "  m%d: 2027-01-%02d\n", 20_000)[len(head):],
 		"many features and bad references": repeat("features:\n", "  - {name: f%d, routes: [\"GET /{x}/r%d\"]}\n", 10_000) +
 			"brownouts:\n" + strings.Repeat("  - {from: shutdown-7d, percent: 1, features: [nope, nope, nope, nope, nope]}\n", 10_000),
 		"one feature, many routes": head + "features:\n  - name: f\n    routes:\n" + strings.Repeat("      - GET /same\n", 50_000),
