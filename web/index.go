@@ -24,6 +24,7 @@ type pageText struct {
 	Title, Intro, Language, Empty, Caption, Name, Service, State, Next, Awaiting, Links string
 	API, OpenAPI, Metrics, Health, Failed                                               string
 	States                                                                              map[engine.State]string
+	Kinds                                                                               map[string]string
 }
 
 // pageTexts are the status page's words by language tag: English and Simplified Chinese.
@@ -34,7 +35,7 @@ var pageTexts = map[string]pageText{
 		Language: "Language",
 		Empty:    "No sunset yet. Apply a plan with: sunset apply sunset.yaml",
 		Caption:  "Sunsets",
-		Name:     "Sunset",
+		Name:     "Name",
 		Service:  "Service",
 		State:    "State",
 		Next:     "Next action",
@@ -50,6 +51,10 @@ var pageTexts = map[string]pageText{
 			engine.StateDeprecating: "deprecating", engine.StateReadOnly: "read-only", engine.StateShutDown: "shut down",
 			engine.StateEvaluated: "evaluated", engine.StatePaused: "paused", engine.StateCancelled: "cancelled",
 		},
+		Kinds: map[string]string{
+			"milestone": "milestone", "feature": "feature", "brownout": "brownout", "notice": "notice",
+			"guardrail": "guardrail check", "runbook": "runbook", "data": "data",
+		},
 	},
 	"zh-Hans": {
 		Title:    "Sunset：正在下线的服务",
@@ -57,7 +62,7 @@ var pageTexts = map[string]pageText{
 		Language: "语言",
 		Empty:    "还没有下线计划。应用一个计划：sunset apply sunset.yaml",
 		Caption:  "下线计划",
-		Name:     "下线计划",
+		Name:     "名称",
 		Service:  "服务",
 		State:    "状态",
 		Next:     "下一步",
@@ -72,6 +77,10 @@ var pageTexts = map[string]pageText{
 			engine.StateDraft: "草稿", engine.StateScheduled: "已排期", engine.StateAnnounced: "已公告",
 			engine.StateDeprecating: "弃用中", engine.StateReadOnly: "只读", engine.StateShutDown: "已关停",
 			engine.StateEvaluated: "已评估", engine.StatePaused: "已暂停", engine.StateCancelled: "已取消",
+		},
+		Kinds: map[string]string{
+			"milestone": "里程碑", "feature": "功能", "brownout": "限流演练", "notice": "通知",
+			"guardrail": "护栏检查", "runbook": "运行手册", "data": "数据",
 		},
 	},
 }
@@ -130,6 +139,9 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		row := indexRow{Name: st.Name, Title: st.Title.In(lang), StateText: string(st.State), Awaiting: st.Awaiting}
+		if row.Title == "" {
+			row.Title = st.Service
+		}
 		if txt, ok := t.States[st.State]; ok {
 			row.StateText = txt
 		}
@@ -140,7 +152,11 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			}
 			at := st.Next.At.In(loc)
 			row.NextName, row.NextKind = st.Next.Name, st.Next.Kind
-			row.NextAt = at.Format("2006-01-02 15:04 MST")
+			if txt, ok := t.Kinds[st.Next.Kind]; ok {
+				row.NextKind = txt
+			}
+			// The zone's name, not its abbreviation: CST is China and also the American Central.
+			row.NextAt = at.Format("2006-01-02 15:04") + " " + loc.String()
 			row.NextISO = at.Format(time.RFC3339)
 		}
 		data.Rows = append(data.Rows, row)
