@@ -4,13 +4,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
 )
 
-// addSeeds adds every plan under testdata/valid, testdata/invalid and examples/ to f's corpus.
-func addSeeds(f *testing.F) {
+// seedPlans lists the plans under testdata/valid, testdata/invalid and examples/.
+func seedPlans(f *testing.F) []string {
 	f.Helper()
 	var files []string
 	for _, pattern := range []string{"testdata/valid/*.yaml", "testdata/invalid/*.yaml", "../examples/*.yaml"} {
@@ -23,7 +24,31 @@ func addSeeds(f *testing.F) {
 	if len(files) == 0 {
 		f.Fatal("no seed plans")
 	}
-	for _, name := range files {
+	return files
+}
+
+// addMatches adds to f's corpus every distinct match of re in the seed plans.
+func addMatches(f *testing.F, re *regexp.Regexp) {
+	f.Helper()
+	seen := map[string]bool{}
+	for _, name := range seedPlans(f) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, m := range re.FindAllString(string(data), -1) {
+			if !seen[m] {
+				seen[m] = true
+				f.Add(m)
+			}
+		}
+	}
+}
+
+// addSeeds adds every seed plan to f's corpus.
+func addSeeds(f *testing.F) {
+	f.Helper()
+	for _, name := range seedPlans(f) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -83,6 +108,7 @@ func FuzzParseInstant(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	addMatches(f, regexp.MustCompile(`[0-9]{4}-[0-9]{2}-[0-9]{2}[T0-9:.+Z-]*|[a-z_]+ ?[+-] ?[0-9][0-9wdhms]*`))
 	f.Fuzz(func(t *testing.T, s string) {
 		in, err := ParseInstant(s)
 		if err != nil {
@@ -102,7 +128,7 @@ func FuzzParseInstant(f *testing.F) {
 			t.Fatalf("%q: invalid milestone name %q", s, in.Ref)
 		}
 		again, err := ParseInstant(in.String())
-		if err != nil || again.Ref != in.Ref || again.Offset != in.Offset || again.civil != in.civil || again.hasZone != in.hasZone {
+		if err != nil || again.Ref != in.Ref || again.Offset != in.Offset || !again.civil.Equal(in.civil) || again.civil.String() != in.civil.String() || again.hasZone != in.hasZone {
 			t.Fatalf("%q does not read back: %+v vs %+v (%v)", s, again, in, err)
 		}
 	})
@@ -114,6 +140,7 @@ func FuzzParseDuration(f *testing.F) {
 	for _, s := range []string{"0", "15m", "2h30m", "7d", "2w", "1w3d12h", "500ms", "1s", "15", "-1d", "1y", "d", "", "999999999w", "1h1h", "00001m"} {
 		f.Add(s)
 	}
+	addMatches(f, regexp.MustCompile(`\b[0-9]+(w|d|h|ms|m|s)[0-9wdhms]*\b`))
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDuration(s)
 		if err != nil {
@@ -141,6 +168,7 @@ func FuzzParseCondition(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	addMatches(f, regexp.MustCompile(`[a-z_]+\.[a-z_]+(\{[^}]*\})? *[<>=!]=? *[0-9.]+( over [0-9a-z]+)?`))
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseCondition(s)
 		if err != nil {
