@@ -18,8 +18,8 @@ func TestLayout(t *testing.T) {
 		forbidden []string
 	}{
 		{"plan", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql", "github.com/riverqueue", "modernc.org/sqlite", "github.com/jackc/pgx"}},
-		{"engine", []string{mod + "/store", mod + "/web", "modernc.org/sqlite", "github.com/jackc/pgx", "net/http/httptest"}},
-		{"web", []string{mod + "/store", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue"}},
+		{"engine", []string{mod + "/store", mod + "/web", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5", "net/http/httptest"}},
+		{"web", []string{mod + "/store", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5"}},
 		{"store", []string{mod + "/web"}},
 	}
 	for _, r := range rules {

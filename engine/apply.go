@@ -90,12 +90,11 @@ func invalidPlan(problems plan.Problems) error {
 	for i, p := range errs {
 		details[i] = p.String()
 	}
-	msg := "the plan is invalid"
-	if len(details) == 1 {
-		msg += ": " + details[0]
-	} else {
-		msg += ": " + details[0] + " (and " + strconv.Itoa(len(details)-1) + " more)"
+	msg := "the plan has 1 problem"
+	if len(details) != 1 {
+		msg = "the plan has " + strconv.Itoa(len(details)) + " problems"
 	}
+	msg += "; nothing was stored"
 	return &sunset.Error{Code: sunset.EINVALID, Message: msg, Details: details}
 }
 
@@ -120,8 +119,8 @@ func (e *Engine) create(ctx context.Context, tx Tx, p *plan.Plan, tl *plan.Timel
 	if s.State == StateDraft {
 		status = ActionHeld
 	}
-	for _, a := range tl.Actions {
-		act := fromPlanAction(s.ID, a, status, 1)
+	for i, a := range tl.Actions {
+		act := fromPlanAction(s.ID, i, a, status, 1)
 		if err := tx.PutAction(ctx, &act); err != nil {
 			return err
 		}
@@ -151,7 +150,7 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 	s.Revision++
 	waiting := s.State == StateDraft || s.State == StatePaused
 	seen := make(map[string]bool, len(tl.Actions))
-	for _, pa := range tl.Actions {
+	for i, pa := range tl.Actions {
 		seen[pa.Key] = true
 		prev, ok := byKey[pa.Key]
 		if !ok {
@@ -159,7 +158,7 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 			if waiting {
 				status = ActionHeld
 			}
-			act := fromPlanAction(s.ID, pa, status, s.Revision)
+			act := fromPlanAction(s.ID, i, pa, status, s.Revision)
 			if err := tx.PutAction(ctx, &act); err != nil {
 				return err
 			}
@@ -172,7 +171,7 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 			}
 			continue
 		}
-		next := fromPlanAction(s.ID, pa, prev.Status, s.Revision)
+		next := fromPlanAction(s.ID, i, pa, prev.Status, s.Revision)
 		switch prev.Status {
 		case ActionSuperseded:
 			next.Status = ActionPending
@@ -225,10 +224,11 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 	return nil
 }
 
-func fromPlanAction(sunsetID int64, a plan.Action, status ActionStatus, revision int) Action {
+func fromPlanAction(sunsetID int64, seq int, a plan.Action, status ActionStatus, revision int) Action {
 	return Action{
 		SunsetID: sunsetID,
 		Key:      a.Key,
+		Seq:      seq,
 		At:       a.At.UTC().Truncate(time.Microsecond),
 		Kind:     string(a.Kind),
 		Name:     a.Name,

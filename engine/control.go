@@ -124,7 +124,7 @@ func (e *Engine) mutate(ctx context.Context, name string, fn func(tx Tx, s *Suns
 		if err := tx.UpdateSunset(ctx, s); err != nil {
 			return err
 		}
-		out = s
+		out = normalize(s)
 		return nil
 	})
 	return out, err

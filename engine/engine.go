@@ -19,8 +19,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
@@ -121,14 +119,9 @@ func New(cfg Config) (*Engine, error) {
 	if err := river.AddWorkerSafely(workers, &actionWorker{e: e}); err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	var driver riverdriver.Driver[*sql.Tx]
-	switch cfg.Store.Dialect() {
-	case "sqlite":
-		driver = riversqlite.New(cfg.Store.DB())
-	case "postgres":
-		driver = riverdatabasesql.New(cfg.Store.DB())
-	default:
-		return nil, fmt.Errorf("engine: unknown store dialect %q", cfg.Store.Dialect())
+	driver := cfg.Store.RiverDriver()
+	if driver == nil {
+		return nil, errors.New("engine: the store supplies no River driver")
 	}
 	schema := ""
 	if s, ok := cfg.Store.(interface{ Schema() string }); ok {
@@ -227,35 +220,56 @@ func (e *Engine) loop(ctx context.Context) {
 // calls it; tests call it directly after moving the clock.
 func (e *Engine) Dispatch(ctx context.Context) (int, error) {
 	now := e.clock.Now()
+	due, err := e.dueSunsets(ctx, now)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	err := e.store.InTx(ctx, func(tx Tx) error {
-		due, err := tx.DueActions(ctx, now, 1000)
-		if err != nil {
-			return err
-		}
-		seen := map[int64]bool{}
-		for i := range due {
-			a := &due[i]
-			if seen[a.SunsetID] {
-				continue
+	for _, name := range due {
+		// One transaction per sunset, holding its row lock: the worker of a running action and
+		// other replicas' dispatchers lock it too, so each sees the other's committed work and
+		// no action is queued twice or overwritten.
+		err := e.store.InTx(ctx, func(tx Tx) error {
+			s, err := tx.LockSunset(ctx, name)
+			if err != nil {
+				return err
 			}
-			seen[a.SunsetID] = true
-			acts, err := tx.ListActions(ctx, a.SunsetID)
+			acts, err := tx.ListActions(ctx, s.ID)
 			if err != nil {
 				return err
 			}
 			next := nextDue(acts, now)
 			if next == nil {
-				continue // an action of this sunset is already queued
-			}
-			if err := e.enqueue(ctx, e.client, tx, a.Sunset, next); err != nil {
-				return err
+				return nil // nothing due, or an action of this sunset is already queued
 			}
 			n++
+			return e.enqueue(ctx, e.client, tx, s.Name, next)
+		})
+		if err != nil && sunset.ErrorCode(err) != sunset.ENOTFOUND {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// dueSunsets names the sunsets that have a pending action due at now, each once.
+func (e *Engine) dueSunsets(ctx context.Context, now time.Time) ([]string, error) {
+	var names []string
+	err := e.store.InTx(ctx, func(tx Tx) error {
+		due, err := tx.DueActions(ctx, now, 0)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for _, a := range due {
+			if !seen[a.SunsetID] {
+				seen[a.SunsetID] = true
+				names = append(names, a.Sunset)
+			}
 		}
 		return nil
 	})
-	return n, err
+	return names, err
 }
 
 // nextDue returns the earliest pending action due at now, or nil when there is none or when an

@@ -22,12 +22,25 @@ type Status struct {
 
 // Get returns the sunset named name (sunset.ENOTFOUND if there is none).
 func (e *Engine) Get(ctx context.Context, name string) (*Sunset, error) {
-	return e.store.GetSunset(ctx, name)
+	s, err := e.store.GetSunset(ctx, name)
+	return normalize(s), err
+}
+
+// normalize makes an empty sign-off list an empty JSON array rather than null.
+func normalize(s *Sunset) *Sunset {
+	if s != nil && s.Signoffs == nil {
+		s.Signoffs = []string{}
+	}
+	return s
 }
 
 // List returns every sunset, ordered by name.
 func (e *Engine) List(ctx context.Context) ([]*Sunset, error) {
-	return e.store.ListSunsets(ctx)
+	all, err := e.store.ListSunsets(ctx)
+	for _, s := range all {
+		normalize(s)
+	}
+	return all, err
 }
 
 // Status describes one sunset.
@@ -61,7 +74,7 @@ func (e *Engine) status(ctx context.Context, s *Sunset) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Status{Sunset: s, Service: s.Name, Actions: map[ActionStatus]int{}}
+	st := &Status{Sunset: normalize(s), Service: s.Name, Actions: map[ActionStatus]int{}}
 	if p, _ := plan.Parse(s.Name+".yaml", s.Plan); p != nil {
 		st.Title = p.Service.Title
 		st.TimeZone = p.Service.TimeZone

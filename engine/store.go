@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/riverqueue/river/riverdriver"
 )
 
 // Store persists sunsets, their actions and their events. store/sqlite and store/postgres
@@ -16,6 +18,9 @@ type Store interface {
 	DB() *sql.DB
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
+	// RiverDriver is River's driver over DB, supplied by the store adapter so that the engine
+	// imports no database driver.
+	RiverDriver() riverdriver.Driver[*sql.Tx]
 	// InTx runs fn in one transaction, committed when fn returns nil and rolled back otherwise.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 

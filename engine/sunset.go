@@ -61,9 +61,12 @@ const (
 type Action struct {
 	SunsetID int64 `json:"-"`
 	// Sunset is the sunset's name, filled by the store on reads.
-	Sunset   string       `json:"-"`
-	Key      string       `json:"key"`
-	At       time.Time    `json:"at"`
+	Sunset string    `json:"-"`
+	Key    string    `json:"key"`
+	At     time.Time `json:"at"`
+	// Seq is the action's position in its compiled timeline; actions at the same instant run
+	// in Seq order.
+	Seq      int          `json:"-"`
 	Kind     string       `json:"kind"`
 	Name     string       `json:"name"`
 	Detail   string       `json:"detail"`

@@ -16,7 +16,7 @@ func scanAction(row scanner) (engine.Action, error) {
 		a      engine.Action
 		status string
 	)
-	err := row.Scan(&a.SunsetID, &a.Sunset, &a.Key, timeCol{&a.At}, &a.Kind, &a.Name, &a.Detail,
+	err := row.Scan(&a.SunsetID, &a.Sunset, &a.Key, timeCol{&a.At}, &a.Seq, &a.Kind, &a.Name, &a.Detail,
 		&status, &a.Revision, timeCol{&a.DoneAt})
 	a.Status = engine.ActionStatus(status)
 	return a, err
@@ -67,7 +67,7 @@ func (db *DB) putAction(ctx context.Context, q querier, a *engine.Action) error 
 	}
 	a.At = normTime(a.At)
 	a.DoneAt = normTime(a.DoneAt)
-	_, err := q.ExecContext(ctx, db.q.putAction, a.SunsetID, a.Key, db.timeArg(a.At), a.Kind, a.Name,
+	_, err := q.ExecContext(ctx, db.q.putAction, a.SunsetID, a.Key, db.timeArg(a.At), a.Seq, a.Kind, a.Name,
 		a.Detail, string(a.Status), a.Revision, db.timeArg(a.DoneAt))
 	if err != nil {
 		if db.isForeignKey(err) {

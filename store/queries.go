@@ -14,7 +14,7 @@ const (
 	head_seq, head_hash, created_at, updated_at`
 
 	// Action.Sunset is the sunset's name, hence the join.
-	actionColumns = `a.sunset_id, s.name, a.key, a.at, a.kind, a.name, a.detail, a.status,
+	actionColumns = `a.sunset_id, s.name, a.key, a.at, a.seq, a.kind, a.name, a.detail, a.status,
 	a.revision, a.done_at`
 	actionFrom = ` FROM actions a JOIN sunsets s ON s.id = a.sunset_id`
 
@@ -38,17 +38,17 @@ func newQueries(dialect string) queries {
 	plan_hash = ?, signoffs = ?, head_seq = ?, head_hash = ?, updated_at = ? WHERE id = ?`,
 
 		listActions: `SELECT ` + actionColumns + actionFrom + ` WHERE a.sunset_id = ?
-	ORDER BY a.at, a.key`,
+	ORDER BY a.at, a.seq, a.key`,
 		getAction: `SELECT ` + actionColumns + actionFrom + ` WHERE a.sunset_id = ? AND a.key = ?`,
-		putAction: `INSERT INTO actions (sunset_id, key, at, kind, name, detail, status, revision, done_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (sunset_id, key) DO UPDATE SET at = excluded.at, kind = excluded.kind,
+		putAction: `INSERT INTO actions (sunset_id, key, at, seq, kind, name, detail, status, revision, done_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (sunset_id, key) DO UPDATE SET at = excluded.at, seq = excluded.seq, kind = excluded.kind,
 	name = excluded.name, detail = excluded.detail, status = excluded.status,
 	revision = excluded.revision, done_at = excluded.done_at`,
 		dueActions: `SELECT ` + actionColumns + actionFrom + ` WHERE a.status = ? AND a.at <= ?
-	ORDER BY a.at, a.key, a.sunset_id`,
+	ORDER BY a.at, a.seq, a.key, a.sunset_id`,
 		dueActionsLimit: `SELECT ` + actionColumns + actionFrom + ` WHERE a.status = ? AND a.at <= ?
-	ORDER BY a.at, a.key, a.sunset_id LIMIT ?`,
+	ORDER BY a.at, a.seq, a.key, a.sunset_id LIMIT ?`,
 
 		insertEvent: `INSERT INTO events (sunset_id, seq, at, type, actor, data, prev_hash, hash)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,

@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/sunsetops/sunset/engine"
 )
@@ -36,6 +39,33 @@ type Config struct {
 	Schema string
 	// Now tells the time when a caller leaves CreatedAt or UpdatedAt zero; time.Now if nil.
 	Now func() time.Time
+	// River is River's driver over the same pool (riversqlite or riverdatabasesql), handed to
+	// the engine so that the engine itself imports no database driver.
+	River riverdriver.Driver[*sql.Tx]
+}
+
+// Options are the settings the Open functions of store/sqlite and store/postgres accept.
+type Options struct {
+	// Logger receives one line per migration applied; nil discards them.
+	Logger *slog.Logger
+}
+
+// Option sets one of Options.
+type Option func(*Options)
+
+// WithLogger makes Open log the migrations it applies to l.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// ApplyOptions returns the Options that opts set, with defaults for the rest.
+func ApplyOptions(opts []Option) Options {
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
 }
 
 // DB is the store over one database/sql pool. It implements engine.Store; its methods are safe
@@ -47,6 +77,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect string
 	schema  string
+	river   riverdriver.Driver[*sql.Tx]
 	now     func() time.Time
 	q       queries
 }
@@ -68,6 +99,7 @@ func New(db *sql.DB, cfg Config) (*DB, error) {
 		sql:     db,
 		dialect: cfg.Dialect,
 		schema:  cfg.Schema,
+		river:   cfg.River,
 		now:     now,
 		q:       newQueries(cfg.Dialect),
 	}, nil
@@ -75,6 +107,9 @@ func New(db *sql.DB, cfg Config) (*DB, error) {
 
 // DB returns the pool, for the job engine (River) to share.
 func (db *DB) DB() *sql.DB { return db.sql }
+
+// RiverDriver returns River's driver over the store's pool.
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] { return db.river }
 
 // Dialect returns SQLite or Postgres.
 func (db *DB) Dialect() string { return db.dialect }

@@ -39,7 +39,8 @@ import (
 // Open connects to the PostgreSQL database that dsn names (a postgres:// URL or key=value
 // string, as pgx accepts), runs Sunset's and River's migrations under an advisory lock, and
 // returns the store. Close the store to close the pool.
-func Open(ctx context.Context, dsn string) (*store.DB, error) {
+func Open(ctx context.Context, dsn string, opts ...store.Option) (*store.DB, error) {
+	o := store.ApplyOptions(opts)
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message names the bad part of the DSN without echoing a password.
@@ -52,7 +53,7 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 	db.SetMaxIdleConns(5)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 
-	s, err := setup(ctx, db, cfg)
+	s, err := setup(ctx, db, cfg, o.Logger)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -60,7 +61,7 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 	return s, nil
 }
 
-func setup(ctx context.Context, db *sql.DB, cfg *pgx.ConnConfig) (*store.DB, error) {
+func setup(ctx context.Context, db *sql.DB, cfg *pgx.ConnConfig, logger *slog.Logger) (*store.DB, error) {
 	where := fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
 	var schema sql.NullString
 	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
@@ -70,10 +71,10 @@ func setup(ctx context.Context, db *sql.DB, cfg *pgx.ConnConfig) (*store.DB, err
 		return nil, fmt.Errorf("postgres: database %s: search_path %q names no schema that exists; create it first",
 			where, cfg.RuntimeParams["search_path"])
 	}
-	if err := migrate(ctx, db, schema.String); err != nil {
+	if err := migrate(ctx, db, schema.String, logger); err != nil {
 		return nil, fmt.Errorf("postgres: database %s, schema %s: %w", where, schema.String, err)
 	}
-	return store.New(db, store.Config{Dialect: store.Postgres, Schema: schema.String})
+	return store.New(db, store.Config{Dialect: store.Postgres, Schema: schema.String, River: riverdatabasesql.New(db)})
 }
 
 // lockKey is the advisory lock that serialises migrations of schema, the same in every process.
@@ -85,7 +86,7 @@ func lockKey(schema string) int64 {
 
 // migrate runs both migrations while holding the advisory lock on a dedicated connection; the
 // migrations themselves use other connections of the pool.
-func migrate(ctx context.Context, db *sql.DB, schema string) (err error) {
+func migrate(ctx context.Context, db *sql.DB, schema string, logger *slog.Logger) (err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("take a connection for the migration lock: %w", err)
@@ -102,11 +103,11 @@ func migrate(ctx context.Context, db *sql.DB, schema string) (err error) {
 			err = errors.Join(err, fmt.Errorf("release the migration lock: %w", unlockErr))
 		}
 	}()
-	if _, err := store.Migrate(ctx, db, store.Postgres, slog.Default()); err != nil {
+	if _, err := store.Migrate(ctx, db, store.Postgres, logger); err != nil {
 		return err
 	}
 	// The schema is passed explicitly rather than left to search_path: River's "is it migrated"
 	// check (to_regclass) would find a river_migration table in any schema of the path, e.g. in
 	// public behind our own, and skip creating ours.
-	return store.MigrateRiver(ctx, riverdatabasesql.New(db), schema, slog.Default())
+	return store.MigrateRiver(ctx, riverdatabasesql.New(db), schema, logger)
 }

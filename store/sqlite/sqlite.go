@@ -50,7 +50,8 @@ const BusyTimeout = 10000
 //
 // Several processes may open the same new file at once: the migrations are retried when another
 // process's interfere, and each ends up with the same migrated file.
-func Open(ctx context.Context, path string) (*store.DB, error) {
+func Open(ctx context.Context, path string, opts ...store.Option) (*store.DB, error) {
+	o := store.ApplyOptions(opts)
 	if path == "" {
 		return nil, errors.New("sqlite: no database path given")
 	}
@@ -73,7 +74,7 @@ func Open(ctx context.Context, path string) (*store.DB, error) {
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 
-	s, err := setup(ctx, db, abs)
+	s, err := setup(ctx, db, abs, o.Logger)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -116,15 +117,15 @@ func checkPath(abs string) error {
 	return nil
 }
 
-func setup(ctx context.Context, db *sql.DB, abs string) (*store.DB, error) {
+func setup(ctx context.Context, db *sql.DB, abs string, logger *slog.Logger) (*store.DB, error) {
 	// Another process setting up the same new file at the same moment can make a pass fail
 	// part-way: switching a new file to WAL needs it alone, and SQLite has no lock that spans
 	// goose's and River's transactions ("table already exists"). Every step is its own
 	// transaction, so nothing is left half-applied, and a later pass finds the other's work done.
 	var err error
 	for attempt := 1; ; attempt++ {
-		if err = prepare(ctx, db, abs); err == nil {
-			return store.New(db, store.Config{Dialect: store.SQLite})
+		if err = prepare(ctx, db, abs, logger); err == nil {
+			return store.New(db, store.Config{Dialect: store.SQLite, River: riversqlite.New(db)})
 		}
 		if attempt == setupAttempts {
 			return nil, err
@@ -141,7 +142,7 @@ func setup(ctx context.Context, db *sql.DB, abs string) (*store.DB, error) {
 const setupAttempts = 5
 
 // prepare opens the file, checks its mode and runs both migrations.
-func prepare(ctx context.Context, db *sql.DB, abs string) error {
+func prepare(ctx context.Context, db *sql.DB, abs string, logger *slog.Logger) error {
 	// The first statement opens the file and applies the pragmas.
 	var mode string
 	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
@@ -150,10 +151,10 @@ func prepare(ctx context.Context, db *sql.DB, abs string) error {
 	if mode != "wal" {
 		return fmt.Errorf("sqlite: database %s: journal mode is %q, not WAL (is the file on a filesystem without shared memory?)", abs, mode)
 	}
-	if _, err := store.Migrate(ctx, db, store.SQLite, slog.Default()); err != nil {
+	if _, err := store.Migrate(ctx, db, store.SQLite, logger); err != nil {
 		return fmt.Errorf("sqlite: database %s: %w", abs, err)
 	}
-	if err := store.MigrateRiver(ctx, riversqlite.New(db), "", slog.Default()); err != nil {
+	if err := store.MigrateRiver(ctx, riversqlite.New(db), "", logger); err != nil {
 		return fmt.Errorf("sqlite: database %s: %w", abs, err)
 	}
 	return nil

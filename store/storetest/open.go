@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
 )
@@ -114,4 +116,19 @@ func randomHex(t testing.TB, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// MigrationFiles returns how many numbered migration files the store ships for dialect: the
+// number of versions a fully migrated database records.
+func MigrationFiles(t testing.TB, dialect string) int {
+	t.Helper()
+	fsys, err := store.Migrations(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(files)
 }
