@@ -64,17 +64,17 @@ of a plan months ahead.`,
 }
 
 // openStore opens the database named by a --db value.
-func openStore(ctx context.Context, db string) (*store.DB, error) {
+func openStore(ctx context.Context, db string, logger *slog.Logger) (*store.DB, error) {
 	switch {
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return postgres.Open(ctx, db)
+		return postgres.Open(ctx, db, store.WithLogger(logger))
 	case strings.HasPrefix(db, "sqlite:"):
 		path := strings.TrimPrefix(db, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
 		if path == "" {
 			return nil, fail("--db sqlite: needs a file path, e.g. sqlite:sunset.db")
 		}
-		return sqlite.Open(ctx, path)
+		return sqlite.Open(ctx, path, store.WithLogger(logger))
 	default:
 		return nil, fail("--db %q: use sqlite:PATH or postgres://USER@HOST:PORT/DB", db)
 	}
@@ -100,7 +100,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		logger.Warn("clock pinned for a rehearsal", "now", t.Format(time.RFC3339))
 	}
 
-	st, err := openStore(ctx, o.db)
+	st, err := openStore(ctx, o.db, logger)
 	if err != nil {
 		return fail("open database: %v", err)
 	}
