@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -178,6 +179,7 @@ func (m *Main) statusCommand() *cobra.Command {
 		},
 	}
 	c.add(cmd, true)
+	cmd.ValidArgsFunction = m.completeSunsets(&c)
 	return cmd
 }
 
@@ -284,6 +286,7 @@ func (m *Main) reasonCommand(use, short, long, example string, reasonRequired bo
 		},
 	}
 	c.add(cmd, true)
+	cmd.ValidArgsFunction = m.completeSunsets(&c)
 	cmd.Flags().StringVar(&reason, "reason", "", "why; recorded in the sunset's events")
 	return cmd
 }
@@ -350,6 +353,7 @@ Each sign-off is recorded as an event with the plan revision it approves.`,
 		},
 	}
 	c.add(cmd, true)
+	cmd.ValidArgsFunction = m.completeSunsets(&c)
 	cmd.Flags().StringVar(&as, "as", "", "the stakeholder you sign for")
 	return cmd
 }
@@ -389,6 +393,7 @@ func (m *Main) eventsCommand() *cobra.Command {
 		},
 	}
 	lc.add(list, true)
+	list.ValidArgsFunction = m.completeSunsets(&lc)
 	verify := &cobra.Command{
 		Use:   "verify NAME",
 		Short: "Check that no event of a sunset was changed or removed",
@@ -425,6 +430,7 @@ It exits 0 when the chain is intact and 1 otherwise.`,
 		},
 	}
 	vc.add(verify, true)
+	verify.ValidArgsFunction = m.completeSunsets(&vc)
 	cmd.AddCommand(list, verify)
 	return cmd
 }
@@ -435,4 +441,28 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// completeSunsets completes a sunset name by asking the server for the list.
+func (m *Main) completeSunsets(c *clientFlags) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cl, err := m.client(c)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+		defer cancel()
+		all, err := cl.List(ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
+		}
+		names := make([]string, 0, len(all))
+		for _, s := range all {
+			names = append(names, s.Name+"\t"+string(s.State))
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
 }
