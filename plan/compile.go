@@ -111,7 +111,7 @@ func (c *compiler) resolve(in Instant, path string) (time.Time, bool) {
 		c.fail(path, "%q names unknown milestone %q%s", in.Raw, in.Ref, suggest(in.Ref, milestoneNames(c.p.Milestones)))
 		return time.Time{}, false
 	}
-	return base.Add(in.Offset).In(c.loc), true
+	return in.From(base, c.loc).In(c.loc), true
 }
 
 // milestone returns the resolved instant of the named milestone.

@@ -16,8 +16,12 @@ type Instant struct {
 	Raw string
 	// Ref is the milestone name of a relative instant; empty for an absolute one.
 	Ref string
-	// Offset is added to Ref's instant.
+	// Offset is the offset's nominal length (a day counted as 24h), signed.
 	Offset time.Duration
+	// Days is the signed number of calendar days (d and w units) within Offset. They are added
+	// as calendar days in the plan's time zone, so "shutdown-7d" keeps shutdown's wall-clock
+	// time across a daylight-saving change.
+	Days int
 	// civil holds an absolute instant's wall clock (in the plan's zone unless hasZone).
 	civil   time.Time
 	hasZone bool
@@ -96,8 +100,45 @@ func ParseInstant(s string) (Instant, error) {
 			return Instant{}, fmt.Errorf("offset in %q: %v", s, err)
 		}
 		in.Offset = sign * d
+		in.Days = int(sign) * calendarDays(strings.TrimSpace(rest[1:]))
 	}
 	return in, nil
+}
+
+// calendarDays counts the days that the w and d units of a valid duration text hold.
+func calendarDays(s string) int {
+	days := 0
+	for s != "" {
+		j := 0
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		n, _ := strconv.Atoi(s[:j])
+		s = s[j:]
+		k := 0
+		for k < len(s) && (s[k] < '0' || s[k] > '9') {
+			k++
+		}
+		switch s[:k] {
+		case "w":
+			days += 7 * n
+		case "d":
+			days += n
+		}
+		s = s[k:]
+	}
+	return days
+}
+
+// From returns the instant a relative Instant names, given its milestone's instant: calendar
+// days are added in loc (keeping the wall-clock time across daylight-saving changes), the rest
+// as elapsed time.
+func (in Instant) From(base time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	rest := in.Offset - time.Duration(in.Days)*24*time.Hour
+	return base.In(loc).AddDate(0, 0, in.Days).Add(rest)
 }
 
 // validName reports whether s is a milestone-like identifier: a letter, then letters, digits,

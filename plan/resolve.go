@@ -49,7 +49,7 @@ func (p *Plan) MilestoneTimes() (map[string]time.Time, error) {
 			if err := visit(m.At.Ref, append(chain, name)); err != nil {
 				return fmt.Errorf("milestone %s: %w", name, err)
 			}
-			out[name] = out[m.At.Ref].Add(m.At.Offset)
+			out[name] = m.At.From(out[m.At.Ref], loc)
 		}
 		state[name] = done
 		return nil
@@ -74,7 +74,7 @@ func (p *Plan) Resolve(in Instant, milestones map[string]time.Time) (time.Time, 
 	if !ok {
 		return time.Time{}, fmt.Errorf("%q names unknown milestone %q%s", in.Raw, in.Ref, suggest(in.Ref, milestoneNames(p.Milestones)))
 	}
-	return base.Add(in.Offset), nil
+	return in.From(base, p.Location()), nil
 }
 
 func milestoneNames(ms Milestones) []string {

@@ -251,7 +251,7 @@ func (v *validator) instant(path string, in Instant) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if t, ok := v.ms[in.Ref]; ok {
-		return t.Add(in.Offset), true
+		return in.From(t, v.loc), true
 	}
 	if !v.msBad[in.Ref] {
 		v.unknownMilestone(path, in)
@@ -444,7 +444,7 @@ func (v *validator) milestones() {
 			v.msBad[m.Name] = true
 			return false
 		}
-		v.ms[m.Name] = v.ms[ref.Name].Add(m.At.Offset)
+		v.ms[m.Name] = m.At.From(v.ms[ref.Name], v.loc)
 		return true
 	}
 	for _, m := range p.Milestones {
