@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -55,6 +56,9 @@ func Parse(file string, data []byte) (*Plan, Problems) {
 				d.problems = append(d.problems, vp)
 			}
 		}
+	}
+	if loc, err := time.LoadLocation(p.Service.TimeZone); err == nil {
+		p.loc = loc // loaded once: Location is called for every instant
 	}
 	ps := d.problems
 	sortProblems(ps)

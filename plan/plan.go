@@ -6,6 +6,8 @@
 // ParseFile reads, and it never consults the wall clock.
 package plan
 
+import "time"
+
 // Plan is one sunset.yaml: everything needed to retire one service.
 //
 // Field tags name the YAML keys. Every field is optional for the decoder; Validate says what a
@@ -37,6 +39,8 @@ type Plan struct {
 	positions map[string]Pos
 	// file is the name the plan was parsed from, used in problems.
 	file string
+	// loc caches the loaded time zone (set by Parse; nil for plans built in Go).
+	loc *time.Location
 }
 
 // Service describes the service being retired.

@@ -8,6 +8,9 @@ import (
 // Location returns the plan's time zone; UTC when none is set or the name is unknown
 // (validation reports an unknown name).
 func (p *Plan) Location() *time.Location {
+	if p.loc != nil {
+		return p.loc
+	}
 	if p.Service.TimeZone == "" {
 		return time.UTC
 	}
