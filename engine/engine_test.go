@@ -591,3 +591,53 @@ func TestVerifyDetectsChangedAndRemovedEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestManySunsetsEveryActionOnce drives many sunsets at once through their whole timelines,
+// with several workers contending for the database (one connection on SQLite), and checks that
+// every action ran exactly once and every chain verifies.
+func TestManySunsetsEveryActionOnce(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		ctx := context.Background()
+		b := setup(t, open(t))
+		const n = 12
+		for i := range n {
+			apply(t, b.eng, strings.Replace(testPlan, "name: billing-v1", fmt.Sprintf("name: billing-%02d", i), 1))
+		}
+		if err := b.eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Set(time.Date(2027, 12, 1, 0, 0, 0, 0, time.UTC))
+		// A second dispatcher racing the engine's own loop must not duplicate anything.
+		for range 3 {
+			if _, err := b.eng.Dispatch(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range n {
+			name := fmt.Sprintf("billing-%02d", i)
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				acts := settle(t, b.eng, name)
+				done := 0
+				for _, a := range acts {
+					if a.Status == engine.ActionDone {
+						done++
+					}
+				}
+				if done == len(acts) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: %d of %d actions done after 60s", name, done, len(acts))
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			for key, runs := range actionEvents(t, b.eng, name) {
+				if runs != 1 {
+					t.Errorf("%s %s ran %d times", name, key, runs)
+				}
+			}
+			verifyOK(t, b.eng, name)
+		}
+	})
+}
