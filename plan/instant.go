@@ -323,21 +323,15 @@ func (p Problem) String() string {
 type Problems []Problem
 
 // Errors returns only the problems of Error severity.
-func (ps Problems) Errors() Problems {
-	var out Problems
-	for _, p := range ps {
-		if p.Severity == Error {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (ps Problems) Errors() Problems { return ps.bySeverity(Error) }
 
 // Warnings returns only the problems of Warning severity.
-func (ps Problems) Warnings() Problems {
+func (ps Problems) Warnings() Problems { return ps.bySeverity(Warning) }
+
+func (ps Problems) bySeverity(sev Severity) Problems {
 	var out Problems
 	for _, p := range ps {
-		if p.Severity == Warning {
+		if p.Severity == sev {
 			out = append(out, p)
 		}
 	}
