@@ -121,6 +121,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.cancelCommand(),
 		m.signoffCommand(),
 		m.eventsCommand(),
+		m.notifyCommand(),
 		m.versionCommand(),
 	)
 	wrapRunErrors(root)
