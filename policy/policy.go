@@ -1,0 +1,194 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Policy is a compiled plan, ready for Decide. It is immutable; build a new one to change it
+// (WithLaggards, or Compile again), and swap it in atomically.
+type Policy struct {
+	snap      *Snapshot
+	loc       *time.Location
+	service   Feature
+	features  []Feature
+	matcher   matcher
+	brownouts []brownout
+	exempt    map[string]struct{}
+	laggards  map[string]struct{}
+}
+
+// Feature is one feature of a Policy, or the whole service (Index -1): its phase instants and the
+// header values it sends, formatted once when the policy is compiled.
+type Feature struct {
+	// Index is the feature's place in the plan; -1 for the whole service.
+	Index int
+	Name  string
+	Title plan.Text
+	// Times are the instants of its phases. Gone is never later than the service's.
+	Times plan.PhaseTimes
+	// Redirect is the URL answered with 308 from Times.Gone on; empty for 410.
+	Redirect string
+	// Deprecation, Sunset and Link are the header values sent from Times.Deprecated on (RFC
+	// 9745, RFC 8594, RFC 8288); empty when the plan has nothing to say.
+	Deprecation, Sunset, Link string
+}
+
+// Compile builds the Policy of a validated plan.
+func Compile(p *plan.Plan, opts Options) (*Policy, error) {
+	s, err := SnapshotOf(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	return FromSnapshot(s)
+}
+
+// FromSnapshot builds a Policy from a Snapshot. It checks what it relies on: routes valid and
+// free of conflicts for ServeMux, brownout schedules readable, instants in range.
+func FromSnapshot(s *Snapshot) (*Policy, error) {
+	if s == nil {
+		return nil, errors.New("no snapshot")
+	}
+	if s.Version != SnapshotVersion {
+		return nil, fmt.Errorf("snapshot version %d, want %d", s.Version, SnapshotVersion)
+	}
+	p := &Policy{snap: s, loc: time.UTC}
+	if s.Service.TimeZone != "" {
+		loc, err := time.LoadLocation(s.Service.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("service.timezone: %v", err)
+		}
+		p.loc = loc
+	}
+	var errs []error
+	guide := ""
+	successor := ""
+	if len(s.Alternatives) > 0 {
+		guide, successor = s.Alternatives[0].Guide, s.Alternatives[0].URL
+	}
+	build := func(index int, name string, title plan.Text, t plan.PhaseTimes, redirect string) Feature {
+		f := Feature{Index: index, Name: name, Title: title, Times: t, Redirect: redirect}
+		dep := t.Deprecated
+		if dep.IsZero() {
+			dep = t.Gone
+		}
+		if !dep.IsZero() {
+			v, err := FormatDeprecation(dep)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: deprecation: %v", name, err))
+			}
+			f.Deprecation = v
+		}
+		if !t.Gone.IsZero() {
+			v, err := FormatSunset(t.Gone)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: sunset: %v", name, err))
+			}
+			f.Sunset = v
+		}
+		deprecationDoc := guide
+		if deprecationDoc == "" {
+			deprecationDoc = s.Service.Docs
+		}
+		succ := successor
+		if redirect != "" {
+			succ = redirect
+		}
+		f.Link = FormatLinks([]Link{
+			{URI: deprecationDoc, Rel: "deprecation", Type: "text/html"},
+			{URI: s.Service.Docs, Rel: "sunset", Type: "text/html"},
+			{URI: succ, Rel: "successor-version"},
+		})
+		return f
+	}
+	service := s.Phases.phaseTimes()
+	p.service = build(-1, s.Service.Name, s.Service.Title, service, "")
+	mux := http.NewServeMux()
+	index := map[string]int{}
+	for i, fs := range s.Features {
+		t := fs.Times.phaseTimes()
+		if !service.Gone.IsZero() && (t.Gone.IsZero() || service.Gone.Before(t.Gone)) {
+			// Nothing outlives the service.
+			t.Gone = service.Gone
+		}
+		p.features = append(p.features, build(i, fs.Name, fs.Title, t, fs.Redirect))
+		index[fs.Name] = i
+		for _, r := range fs.Routes {
+			if err := checkPattern(mux, r); err != nil {
+				errs = append(errs, fmt.Errorf("features[%d] %s: route %q: %v", i, fs.Name, r, err))
+				continue
+			}
+			if err := p.matcher.add(r, i); err != nil {
+				errs = append(errs, fmt.Errorf("features[%d] %s: %v", i, fs.Name, err))
+			}
+		}
+	}
+	for i, bs := range s.Brownouts {
+		b, err := newBrownout(bs, index, len(s.Features))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("brownouts[%d]: %v", i, err))
+			continue
+		}
+		p.brownouts = append(p.brownouts, b)
+	}
+	p.exempt = set(s.Exempt)
+	p.laggards = set(s.Laggards)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+func set(ids []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		m[id] = struct{}{}
+	}
+	return m
+}
+
+// WithLaggards returns a copy of p whose laggards-only brownouts target ids.
+func (p *Policy) WithLaggards(ids []string) *Policy {
+	q := *p
+	snap := *p.snap
+	snap.Laggards = ids
+	q.snap = &snap
+	q.laggards = set(ids)
+	return &q
+}
+
+// Snapshot returns the snapshot the policy was built from. Callers must not modify it.
+func (p *Policy) Snapshot() *Snapshot { return p.snap }
+
+// Service returns the whole service as a Feature (Index -1).
+func (p *Policy) Service() *Feature { return &p.service }
+
+// Features returns the plan's features in plan order. Callers must not modify them.
+func (p *Policy) Features() []Feature { return p.features }
+
+// Feature returns the feature at index i, or the service for -1 (or any index out of range).
+func (p *Policy) Feature(i int) *Feature {
+	if i >= 0 && i < len(p.features) {
+		return &p.features[i]
+	}
+	return &p.service
+}
+
+// Location returns the plan's time zone.
+func (p *Policy) Location() *time.Location { return p.loc }
+
+// Alternatives returns where callers should go instead.
+func (p *Policy) Alternatives() []plan.Alternative { return p.snap.Alternatives }
+
+// Identify returns the plan's rule naming a consumer.
+func (p *Policy) Identify() plan.Identify { return p.snap.Identify }
+
+// Exempt reports whether consumer is spared from brownouts.
+func (p *Policy) Exempt(consumer string) bool {
+	_, ok := p.exempt[consumer]
+	return ok
+}
