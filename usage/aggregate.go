@@ -1,0 +1,289 @@
+package usage
+
+import (
+	"bytes"
+	"time"
+)
+
+// aggregate holds the counts of one worker, or, after merging, of the whole analysis. Keys are
+// interned once: a consumer or endpoint seen again costs a map lookup and no allocation.
+type aggregate struct {
+	lines, parsed, malformed int64
+	reasons                  map[string]int64
+	examples                 []example
+
+	consumerIdx map[string]int32
+	consumers   []consumerStat
+	endpointIdx map[string]int32
+	endpoints   []int64 // requests per endpoint
+	// epPairs and featPairs count requests per (endpoint, consumer) and (feature, consumer):
+	// key = index<<32 | consumer index.
+	epPairs   map[uint64]int64
+	featPairs map[uint64]int64
+	featReq   []int64
+	unmatched int64
+
+	daily map[int32]int64 // requests per calendar day (each line's own offset)
+	how   [168]int64      // requests per hour of week, Monday 00:00 first, in the analysis zone
+
+	firstUnix, lastUnix int64
+	firstOff, lastOff   int32
+}
+
+// consumerStat is what is kept per consumer: about 100 bytes plus its key and days.
+type consumerStat struct {
+	requests          int64
+	first, last       int64
+	firstOff, lastOff int32
+	how               [3]uint64 // hours of week with at least one request
+	days              []int32   // calendar days with at least one request, ascending
+}
+
+// example is a malformed line as a worker sees it: block and line within block.
+type example struct {
+	block  int
+	line   int
+	reason string
+	text   string
+}
+
+const maxExamples = 10
+
+func newAggregate(features int) *aggregate {
+	return &aggregate{
+		reasons:     map[string]int64{},
+		consumerIdx: map[string]int32{},
+		endpointIdx: map[string]int32{},
+		epPairs:     map[uint64]int64{},
+		featPairs:   map[uint64]int64{},
+		featReq:     make([]int64, features),
+		daily:       map[int32]int64{},
+	}
+}
+
+// worker parses blocks into its own aggregate.
+type worker struct {
+	a     *aggregate
+	id    Identity
+	loc   *time.Location
+	match *featureMatcher
+	rec   Record
+	key   []byte
+	// hour-of-week cache: instants in the same quarter hour fall in the same slot in every
+	// real time zone, and logs are nearly sorted, so the time package is rarely consulted.
+	howQuarter int64
+	howSlot    int
+}
+
+// block parses the lines of one block. It returns the number of lines it holds.
+func (w *worker) block(b *block) int {
+	data := b.data
+	if b.oversize {
+		w.a.lines++
+		w.malformed(b, 1, errTooLong, b.data)
+		return 1
+	}
+	n := 0
+	for len(data) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, nil
+		}
+		n++
+		w.a.lines++
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		switch {
+		case len(line) == 0:
+			w.malformed(b, n, errEmpty, line)
+			continue
+		case len(line) > MaxLineBytes:
+			w.malformed(b, n, errTooLong, line)
+			continue
+		}
+		w.rec.reset()
+		if err := b.format.Parser.Parse(line, &w.rec); err != nil {
+			w.malformed(b, n, err, line)
+			continue
+		}
+		w.add(&w.rec)
+	}
+	return n
+}
+
+func (w *worker) malformed(b *block, line int, err error, text []byte) {
+	a := w.a
+	a.malformed++
+	a.reasons[err.Error()]++
+	if len(a.examples) < maxExamples {
+		a.examples = append(a.examples, example{block: b.seq, line: line, reason: err.Error(), text: exampleText(text)})
+	}
+}
+
+// add counts one parsed request.
+func (w *worker) add(r *Record) {
+	a := w.a
+	a.parsed++
+	if a.parsed == 1 || r.Unix < a.firstUnix {
+		a.firstUnix, a.firstOff = r.Unix, r.Offset
+	}
+	if r.Unix > a.lastUnix {
+		a.lastUnix, a.lastOff = r.Unix, r.Offset
+	}
+	day := dayOf(r.Unix, r.Offset)
+	a.daily[day]++
+	slot := w.slot(r.Unix)
+	a.how[slot]++
+
+	// Consumer.
+	w.key = w.id.key(w.key[:0], r)
+	ci, ok := a.consumerIdx[string(w.key)]
+	if !ok {
+		ci = int32(len(a.consumers))
+		a.consumerIdx[string(w.key)] = ci
+		a.consumers = append(a.consumers, consumerStat{first: r.Unix, last: r.Unix, firstOff: r.Offset, lastOff: r.Offset})
+	}
+	c := &a.consumers[ci]
+	c.requests++
+	if r.Unix < c.first {
+		c.first, c.firstOff = r.Unix, r.Offset
+	}
+	if r.Unix > c.last {
+		c.last, c.lastOff = r.Unix, r.Offset
+	}
+	c.how[slot>>6] |= 1 << (slot & 63)
+	c.addDay(day)
+
+	// Endpoint.
+	ei, ok := a.endpointIdx[string(r.Path)]
+	if !ok {
+		ei = int32(len(a.endpoints))
+		a.endpointIdx[string(r.Path)] = ei
+		a.endpoints = append(a.endpoints, 0)
+	}
+	a.endpoints[ei]++
+	a.epPairs[uint64(ei)<<32|uint64(uint32(ci))]++
+
+	// Feature.
+	if w.match != nil {
+		if f := w.match.match(r.Method, r.Path); f >= 0 {
+			a.featReq[f]++
+			a.featPairs[uint64(f)<<32|uint64(uint32(ci))]++
+		} else {
+			a.unmatched++
+		}
+	}
+}
+
+func (c *consumerStat) addDay(day int32) {
+	n := len(c.days)
+	if n > 0 && c.days[n-1] == day {
+		return
+	}
+	if n == 0 || c.days[n-1] < day {
+		c.days = append(c.days, day)
+		return
+	}
+	// Out of order: insert in place (rare; logs are nearly sorted).
+	i := 0
+	for i < n && c.days[i] < day {
+		i++
+	}
+	if c.days[i] == day {
+		return
+	}
+	c.days = append(c.days, 0)
+	copy(c.days[i+1:], c.days[i:])
+	c.days[i] = day
+}
+
+// slot returns the hour-of-week slot (Monday 00:00 = 0) of unix in the worker's zone.
+func (w *worker) slot(unix int64) int {
+	q := unix / 900
+	if unix < 0 {
+		q--
+	}
+	if q == w.howQuarter {
+		return w.howSlot
+	}
+	t := time.Unix(unix, 0).In(w.loc)
+	s := (int(t.Weekday())+6)%7*24 + t.Hour()
+	w.howQuarter, w.howSlot = q, s
+	return s
+}
+
+// merge adds o into a. The consumer and endpoint indices of o are remapped to a's.
+func (a *aggregate) merge(o *aggregate) {
+	a.lines += o.lines
+	a.parsed += o.parsed
+	a.malformed += o.malformed
+	for k, v := range o.reasons {
+		a.reasons[k] += v
+	}
+	a.examples = append(a.examples, o.examples...)
+	if o.parsed > 0 {
+		if a.parsed == o.parsed || o.firstUnix < a.firstUnix {
+			a.firstUnix, a.firstOff = o.firstUnix, o.firstOff
+		}
+		if o.lastUnix > a.lastUnix {
+			a.lastUnix, a.lastOff = o.lastUnix, o.lastOff
+		}
+	}
+	cmap := make([]int32, len(o.consumers))
+	for k, oi := range o.consumerIdx {
+		oc := &o.consumers[oi]
+		ai, ok := a.consumerIdx[k]
+		if !ok {
+			ai = int32(len(a.consumers))
+			a.consumerIdx[k] = ai
+			a.consumers = append(a.consumers, *oc)
+			cmap[oi] = ai
+			continue
+		}
+		cmap[oi] = ai
+		c := &a.consumers[ai]
+		c.requests += oc.requests
+		if oc.first < c.first {
+			c.first, c.firstOff = oc.first, oc.firstOff
+		}
+		if oc.last > c.last {
+			c.last, c.lastOff = oc.last, oc.lastOff
+		}
+		for i := range c.how {
+			c.how[i] |= oc.how[i]
+		}
+		for _, d := range oc.days {
+			c.addDay(d)
+		}
+	}
+	emap := make([]int32, len(o.endpoints))
+	for k, oi := range o.endpointIdx {
+		ai, ok := a.endpointIdx[k]
+		if !ok {
+			ai = int32(len(a.endpoints))
+			a.endpointIdx[k] = ai
+			a.endpoints = append(a.endpoints, 0)
+		}
+		a.endpoints[ai] += o.endpoints[oi]
+		emap[oi] = ai
+	}
+	for k, v := range o.epPairs {
+		a.epPairs[uint64(emap[k>>32])<<32|uint64(uint32(cmap[uint32(k)]))] += v
+	}
+	for i, v := range o.featReq {
+		a.featReq[i] += v
+	}
+	a.unmatched += o.unmatched
+	for k, v := range o.featPairs {
+		a.featPairs[k&^0xffffffff|uint64(uint32(cmap[uint32(k)]))] += v
+	}
+	for d, v := range o.daily {
+		a.daily[d] += v
+	}
+	for i, v := range o.how {
+		a.how[i] += v
+	}
+}

@@ -1,0 +1,148 @@
+package usage
+
+// Combined parses NCSA common and combined log lines, the default formats of Apache
+// (LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"") and nginx
+// (log_format combined). A common line (without referer and user agent) is accepted too, and
+// anything after the user agent (nginx's extra "$http_x_forwarded_for", Apache's %D) is ignored.
+//
+// It is hand-written rather than a regular expression because it is the hot path of every
+// analysis: one pass over the line, no allocation, every field a sub-slice of the line. A user
+// agent whose closing quote is missing (a truncated line) keeps the rest of the line, as awk and
+// GoAccess do.
+type Combined struct {
+	// UserID makes the authenticated user (%u) the consumer identity.
+	UserID bool
+}
+
+// Parse implements Parser.
+func (c Combined) Parse(line []byte, r *Record) error {
+	if err := c.parse(line, r); err != nil {
+		return err
+	}
+	if c.UserID {
+		r.ID = r.User
+	}
+	return nil
+}
+
+func (Combined) parse(line []byte, r *Record) error {
+	// %h
+	i := indexByte(line, ' ')
+	if i <= 0 {
+		return errHost
+	}
+	r.Host = line[:i]
+	if !printable(r.Host) {
+		return errHostText
+	}
+	p := i + 1
+	// %l: skip.
+	i = indexByte(line[p:], ' ')
+	if i < 0 {
+		return errNoTime
+	}
+	p += i + 1
+	// %u: up to " [". The user is usually "-"; a name with a space is kept whole.
+	j := p
+	for j+1 < len(line) && (line[j] != ' ' || line[j+1] != '[') {
+		j++
+	}
+	if j+1 >= len(line) {
+		return errNoTime
+	}
+	r.User = line[p:j]
+	p = j + 2
+	// %t: [dd/Mon/yyyy:hh:mm:ss ±hhmm]
+	if p+27 > len(line) || line[p+26] != ']' {
+		return errTime
+	}
+	var err error
+	if r.Unix, r.Offset, err = parseCLFTime(line[p : p+26]); err != nil {
+		return err
+	}
+	p += 27
+	// "%r"
+	if p+1 >= len(line) || line[p] != ' ' || line[p+1] != '"' {
+		return errNoRequest
+	}
+	p += 2
+	req, n, ok := quoted(line[p:])
+	if !ok {
+		return errUnterminate
+	}
+	parseRequest(req, r)
+	p += n
+	// %>s
+	if p >= len(line) || line[p] != ' ' {
+		return errStatus
+	}
+	p++
+	i = indexByte(line[p:], ' ')
+	var field []byte
+	if i < 0 {
+		field, p = line[p:], len(line)
+	} else {
+		field, p = line[p:p+i], p+i
+	}
+	st, ok := atoi(field)
+	if !ok || st > 999 {
+		return errStatus
+	}
+	r.Status = int(st)
+	// %b
+	if p >= len(line) {
+		return errBytes
+	}
+	p++
+	i = indexByte(line[p:], ' ')
+	if i < 0 {
+		field, p = line[p:], len(line)
+	} else {
+		field, p = line[p:p+i], p+i
+	}
+	size, ok := atoi(field)
+	if !ok {
+		return errBytes
+	}
+	r.Bytes = size
+	// Common format ends here.
+	if p >= len(line) {
+		return nil
+	}
+	// "%{Referer}i" "%{User-agent}i"
+	if p+1 >= len(line) || line[p+1] != '"' {
+		return nil // something else follows (a common log with extras): keep the request
+	}
+	p += 2
+	ref, n, ok := quoted(line[p:])
+	if !ok {
+		r.Referer = line[p:]
+		return nil
+	}
+	r.Referer = ref
+	p += n
+	if p+1 >= len(line) || line[p+1] != '"' {
+		return nil
+	}
+	p += 2
+	ua, _, ok := quoted(line[p:])
+	if !ok {
+		ua = line[p:] // truncated line: the rest is the user agent
+	}
+	r.UA = ua
+	return nil
+}
+
+// quoted returns the content of a quoted field that starts just after its opening quote, and how
+// many bytes it spans including the closing quote. Backslash escapes (\" and \\) are skipped.
+func quoted(b []byte) (content []byte, n int, ok bool) {
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return b[:i], i + 1, true
+		}
+	}
+	return b, len(b), false
+}

@@ -1,0 +1,540 @@
+package usage
+
+import (
+	"cmp"
+	"math"
+	"math/bits"
+	"slices"
+	"time"
+)
+
+// Result is the answer of an analysis. Its JSON field names are stable and documented in
+// docs/usage.md; fields are only ever added.
+type Result struct {
+	// Inputs lists each input with its detected format and its own counts or error.
+	Inputs []InputResult `json:"inputs"`
+	// Lines = Parsed + Malformed.
+	Lines     int64 `json:"lines"`
+	Parsed    int64 `json:"parsed"`
+	Malformed int64 `json:"malformed"`
+	// MalformedReasons counts malformed lines by reason.
+	MalformedReasons map[string]int64 `json:"malformed_reasons"`
+	// MalformedExamples are the first malformed lines, in input order.
+	MalformedExamples []MalformedLine `json:"malformed_examples"`
+	// Requests is the number of requests (one per parsed line).
+	Requests int64 `json:"requests"`
+	// Consumers is the exact number of distinct consumers.
+	Consumers int64 `json:"consumers"`
+	// Identity says how consumers are named: ip, ip+ua, user, header:NAME, field:NAME.
+	Identity string `json:"identity"`
+	// From and Until are the first and last request, at the log's own offsets.
+	From  *time.Time `json:"from,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
+	// TopConsumers are the consumers with the most requests.
+	TopConsumers []ConsumerUse `json:"top_consumers"`
+	// Endpoints are paths without query, by requests; EndpointsTotal counts all of them.
+	Endpoints      []EndpointUse `json:"endpoints"`
+	EndpointsTotal int           `json:"endpoints_total"`
+	// Features is the plan's features by requests, with UnmatchedRequests outside any route.
+	Features          []FeatureUse `json:"features"`
+	UnmatchedRequests int64        `json:"unmatched_requests"`
+	// Tiers sums consumers and requests per contact tier (with contacts only); consumers not
+	// in the contacts file count under "unknown".
+	Tiers []TierUse `json:"tiers,omitempty"`
+	// Daily is one entry per calendar day (each line's own offset), ascending.
+	Daily []DayUse `json:"daily"`
+	// Trend is the least-squares line through the daily requests.
+	Trend Trend `json:"trend"`
+	// HourOfWeek is the 7×24 heatmap in TimeZone.
+	HourOfWeek Heatmap `json:"hour_of_week"`
+	// QuietWindows are the recommended shutdown windows, quietest first.
+	QuietWindows []QuietWindow `json:"quiet_windows"`
+	// Migration is set when the alternative's logs were read too.
+	Migration *Migration `json:"migration,omitempty"`
+
+	// consumerKeys/consumerStats keep the full consumer table for migration tracking.
+	all *aggregate
+}
+
+// InputResult is one input's share of the analysis.
+type InputResult struct {
+	Name   string `json:"name"`
+	Format string `json:"format,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// MalformedLine is a line that could not be read.
+type MalformedLine struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+	Text   string `json:"text"`
+}
+
+// ConsumerUse is one consumer's use of the service.
+type ConsumerUse struct {
+	ID       string  `json:"id"`
+	Name     string  `json:"name,omitempty"`
+	Email    string  `json:"email,omitempty"`
+	Tier     string  `json:"tier,omitempty"`
+	Requests int64   `json:"requests"`
+	Share    float64 `json:"share"`
+	// FirstSeen and LastSeen are at the log's own offsets.
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Days      int       `json:"days"`
+	// Features are this consumer's requests per feature (with a plan).
+	Features []NamedCount `json:"features,omitempty"`
+}
+
+// NamedCount is a name and a number of requests.
+type NamedCount struct {
+	Name     string `json:"name"`
+	Requests int64  `json:"requests"`
+}
+
+// EndpointUse is one path's use.
+type EndpointUse struct {
+	Path      string `json:"path"`
+	Requests  int64  `json:"requests"`
+	Consumers int64  `json:"consumers"`
+}
+
+// FeatureUse is one feature's use.
+type FeatureUse struct {
+	Name      string  `json:"name"`
+	Core      bool    `json:"core"`
+	Requests  int64   `json:"requests"`
+	Consumers int64   `json:"consumers"`
+	Share     float64 `json:"share"`
+	// TopConsumers are its heaviest callers.
+	TopConsumers []ConsumerCount `json:"top_consumers"`
+}
+
+// ConsumerCount is a consumer's requests to one feature.
+type ConsumerCount struct {
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Tier     string `json:"tier,omitempty"`
+	Requests int64  `json:"requests"`
+}
+
+// TierUse sums a contact tier.
+type TierUse struct {
+	Tier      string `json:"tier"`
+	Consumers int64  `json:"consumers"`
+	Requests  int64  `json:"requests"`
+}
+
+// DayUse is one calendar day.
+type DayUse struct {
+	Date      string `json:"date"`
+	Requests  int64  `json:"requests"`
+	Consumers int64  `json:"consumers"`
+}
+
+// Trend is a least-squares line through the daily requests of the full days (a first or last
+// day only partly covered by the logs is left out when at least two full days remain).
+type Trend struct {
+	// SlopePerDay is the change in requests per day per day.
+	SlopePerDay float64 `json:"slope_per_day"`
+	// Days is how many days the line was fitted on.
+	Days int `json:"days"`
+	// Direction is declining, growing or flat (|slope| under 1% of the mean per day).
+	Direction string `json:"direction"`
+	// ZeroDate is when the line reaches zero requests; empty unless declining.
+	ZeroDate string `json:"zero_date,omitempty"`
+}
+
+// Heatmap is requests and distinct consumers per hour of week.
+type Heatmap struct {
+	TimeZone string `json:"timezone"`
+	// Days names the rows: Mon … Sun. Requests[d][h] is day d, hour h (local time).
+	Days      []string     `json:"days"`
+	Requests  [7][24]int64 `json:"requests"`
+	Consumers [7][24]int64 `json:"consumers"`
+	// Observed[d][h] is how many hours of that slot lie between the first and last request
+	// (fractions for the partly covered first and last hour).
+	Observed [7][24]float64 `json:"observed"`
+}
+
+// QuietWindow is a recommended weekly shutdown window.
+type QuietWindow struct {
+	// Start is "Sun 02:00" in the heatmap's time zone; Hours is its length.
+	Start   string `json:"start"`
+	End     string `json:"end"`
+	Weekday string `json:"weekday"`
+	Hour    int    `json:"hour"`
+	Hours   int    `json:"hours"`
+	// Requests are all requests seen in the window; RequestsPerWeek averages them over the
+	// weeks observed; Share is their share of all requests.
+	Requests        int64   `json:"requests"`
+	RequestsPerWeek float64 `json:"requests_per_week"`
+	Share           float64 `json:"share"`
+	// Consumers is how many distinct consumers called in the window, and ConsumerShare their
+	// share of all consumers; TopConsumers names the heaviest of them.
+	Consumers     int64    `json:"consumers"`
+	ConsumerShare float64  `json:"consumer_share"`
+	TopConsumers  []string `json:"top_consumers"`
+	// Observed is false when an hour of the window was less than half covered by the logs.
+	Observed bool `json:"observed"`
+}
+
+var dayNames = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+// result turns a merged aggregate into the answers.
+func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
+	top := opts.Top
+	if top <= 0 {
+		top = 10
+	}
+	res := &Result{
+		Lines: a.lines, Parsed: a.parsed, Malformed: a.malformed, MalformedReasons: a.reasons,
+		MalformedExamples: []MalformedLine{}, Requests: a.parsed, Consumers: int64(len(a.consumers)),
+		Identity: opts.Identity.String(), all: a,
+	}
+	for _, in := range inputs {
+		ir := InputResult{Name: in.name, Format: in.format}
+		if in.err != nil {
+			ir.Error = in.err.Error()
+		}
+		res.Inputs = append(res.Inputs, ir)
+	}
+	slices.SortFunc(a.examples, func(x, y example) int {
+		return cmp.Or(cmp.Compare(x.block, y.block), cmp.Compare(x.line, y.line))
+	})
+	for i, e := range a.examples {
+		if i == maxExamples {
+			break
+		}
+		res.MalformedExamples = append(res.MalformedExamples, MalformedLine{File: inputs[e.block].name, Line: e.line, Reason: e.reason, Text: e.text})
+	}
+	if a.parsed > 0 {
+		from := time.Unix(a.firstUnix, 0).In(time.FixedZone("", int(a.firstOff)))
+		until := time.Unix(a.lastUnix, 0).In(time.FixedZone("", int(a.lastOff)))
+		res.From, res.Until = &from, &until
+	}
+	keys := make([]string, len(a.consumers))
+	for k, i := range a.consumerIdx {
+		keys[i] = k
+	}
+	share := func(n int64) float64 {
+		if a.parsed == 0 {
+			return 0
+		}
+		return float64(n) / float64(a.parsed)
+	}
+	contact := func(id string) Contact { return opts.Contacts[id] }
+
+	// Top consumers.
+	order := make([]int32, len(a.consumers))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	byRequests := func(x, y int32) int {
+		return cmp.Or(cmp.Compare(a.consumers[y].requests, a.consumers[x].requests), cmp.Compare(keys[x], keys[y]))
+	}
+	slices.SortFunc(order, byRequests)
+	perConsumerFeatures := map[int32][]NamedCount{}
+	for k, v := range a.featPairs {
+		ci := int32(uint32(k))
+		perConsumerFeatures[ci] = append(perConsumerFeatures[ci], NamedCount{Name: opts.Features[k>>32].Name, Requests: v})
+	}
+	res.TopConsumers = []ConsumerUse{}
+	for _, ci := range order[:min(top, len(order))] {
+		c := &a.consumers[ci]
+		ct := contact(keys[ci])
+		fs := perConsumerFeatures[ci]
+		slices.SortFunc(fs, func(x, y NamedCount) int {
+			return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Name, y.Name))
+		})
+		res.TopConsumers = append(res.TopConsumers, ConsumerUse{
+			ID: keys[ci], Name: ct.Name, Email: ct.Email, Tier: ct.Tier, Requests: c.requests, Share: share(c.requests),
+			FirstSeen: time.Unix(c.first, 0).In(time.FixedZone("", int(c.firstOff))),
+			LastSeen:  time.Unix(c.last, 0).In(time.FixedZone("", int(c.lastOff))),
+			Days:      len(c.days), Features: fs,
+		})
+	}
+
+	// Endpoints.
+	epConsumers := make([]int64, len(a.endpoints))
+	for k := range a.epPairs {
+		epConsumers[k>>32]++
+	}
+	paths := make([]string, len(a.endpoints))
+	for p, i := range a.endpointIdx {
+		paths[i] = p
+	}
+	eorder := make([]int, len(a.endpoints))
+	for i := range eorder {
+		eorder[i] = i
+	}
+	slices.SortFunc(eorder, func(x, y int) int {
+		return cmp.Or(cmp.Compare(a.endpoints[y], a.endpoints[x]), cmp.Compare(paths[x], paths[y]))
+	})
+	res.EndpointsTotal = len(paths)
+	res.Endpoints = []EndpointUse{}
+	for _, i := range eorder[:min(max(10*top, 100), len(eorder))] {
+		res.Endpoints = append(res.Endpoints, EndpointUse{Path: paths[i], Requests: a.endpoints[i], Consumers: epConsumers[i]})
+	}
+
+	// Features.
+	res.Features = []FeatureUse{}
+	res.UnmatchedRequests = a.unmatched
+	if len(opts.Features) > 0 {
+		fc := make([][]ConsumerCount, len(opts.Features))
+		for k, v := range a.featPairs {
+			id := keys[uint32(k)]
+			ct := contact(id)
+			fc[k>>32] = append(fc[k>>32], ConsumerCount{ID: id, Name: ct.Name, Tier: ct.Tier, Requests: v})
+		}
+		for i, f := range opts.Features {
+			cs := fc[i]
+			slices.SortFunc(cs, func(x, y ConsumerCount) int {
+				return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID))
+			})
+			n := int64(len(cs))
+			res.Features = append(res.Features, FeatureUse{Name: f.Name, Core: f.Core, Requests: a.featReq[i], Consumers: n, Share: share(a.featReq[i]), TopConsumers: append([]ConsumerCount{}, cs[:min(top, len(cs))]...)})
+		}
+		slices.SortStableFunc(res.Features, func(x, y FeatureUse) int { return cmp.Compare(y.Requests, x.Requests) })
+	}
+
+	// Tiers.
+	if opts.Contacts != nil {
+		tiers := map[string]*TierUse{}
+		for i, c := range a.consumers {
+			t := contact(keys[i]).Tier
+			if t == "" {
+				t = "unknown"
+			}
+			if tiers[t] == nil {
+				tiers[t] = &TierUse{Tier: t}
+			}
+			tiers[t].Consumers++
+			tiers[t].Requests += c.requests
+		}
+		for _, t := range tiers {
+			res.Tiers = append(res.Tiers, *t)
+		}
+		slices.SortFunc(res.Tiers, func(x, y TierUse) int {
+			return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Tier, y.Tier))
+		})
+	}
+
+	// Daily series.
+	dayConsumers := map[int32]int64{}
+	for i := range a.consumers {
+		for _, d := range a.consumers[i].days {
+			dayConsumers[d]++
+		}
+	}
+	days := make([]int32, 0, len(a.daily))
+	for d := range a.daily {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	res.Daily = []DayUse{}
+	for _, d := range days {
+		res.Daily = append(res.Daily, DayUse{Date: dayDate(d), Requests: a.daily[d], Consumers: dayConsumers[d]})
+	}
+	res.Trend = trend(a, days)
+
+	// Heatmap and quiet windows.
+	loc := opts.Location
+	res.HourOfWeek = Heatmap{TimeZone: loc.String(), Days: dayNames}
+	var slotConsumers [168]int64
+	for i := range a.consumers {
+		for w, word := range a.consumers[i].how {
+			for word != 0 {
+				b := bits.TrailingZeros64(word)
+				slotConsumers[w*64+b]++
+				word &= word - 1
+			}
+		}
+	}
+	var observed [168]float64
+	if a.parsed > 0 {
+		observed = observedSlots(a.firstUnix, a.lastUnix, loc)
+	}
+	for s := range 168 {
+		res.HourOfWeek.Requests[s/24][s%24] = a.how[s]
+		res.HourOfWeek.Consumers[s/24][s%24] = slotConsumers[s]
+		res.HourOfWeek.Observed[s/24][s%24] = math.Round(observed[s]*1000) / 1000
+	}
+	res.QuietWindows = quietWindows(a, keys, observed, opts)
+	return res
+}
+
+// observedSlots measures, per hour-of-week slot, how many hours between first and last fall in
+// it; the first and last hour count by the fraction covered.
+func observedSlots(first, last int64, loc *time.Location) [168]float64 {
+	var obs [168]float64
+	if last-first > 5*366*86400 {
+		last = first + 5*366*86400
+	}
+	end := last + 1 // the last second counts
+	for h := first - first%3600; h < end; h += 3600 {
+		covered := float64(min(h+3600, end)-max(h, first)) / 3600
+		lt := time.Unix(h, 0).In(loc)
+		obs[(int(lt.Weekday())+6)%7*24+lt.Hour()] += covered
+	}
+	return obs
+}
+
+func trend(a *aggregate, days []int32) Trend {
+	if len(days) == 0 {
+		return Trend{Direction: "flat"}
+	}
+	// Leave out partly covered first and last days when two full days remain.
+	use := days
+	firstDay, lastDay := dayOf(a.firstUnix, a.firstOff), dayOf(a.lastUnix, a.lastOff)
+	startsLate := (a.firstUnix+int64(a.firstOff))%86400 > 3600
+	endsEarly := (a.lastUnix+int64(a.lastOff))%86400 < 86400-3600
+	lo, hi := 0, len(use)
+	if startsLate && use[0] == firstDay {
+		lo++
+	}
+	if endsEarly && use[len(use)-1] == lastDay {
+		hi--
+	}
+	if hi-lo >= 2 {
+		use = use[lo:hi]
+	}
+	t := Trend{Days: len(use), Direction: "flat"}
+	if len(use) < 2 {
+		return t
+	}
+	// x is the day number (missing days are real zeros only if inside the span; they are not
+	// in the daily map, so they are added here as zero-request days).
+	var n, sx, sy, sxx, sxy float64
+	for d := use[0]; d <= use[len(use)-1]; d++ {
+		x, y := float64(d-use[0]), float64(a.daily[d])
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+	}
+	t.Days = int(n)
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return t
+	}
+	slope := (n*sxy - sx*sy) / den
+	icept := (sy - slope*sx) / n
+	t.SlopePerDay = math.Round(slope*100) / 100
+	mean := sy / n
+	switch {
+	case math.Abs(slope) < 0.01*mean:
+		t.Direction = "flat"
+	case slope < 0:
+		t.Direction = "declining"
+		zero := -icept / slope
+		if zero < 100*365 {
+			t.ZeroDate = dayDate(use[0] + int32(math.Ceil(zero)))
+		}
+	default:
+		t.Direction = "growing"
+	}
+	return t
+}
+
+// quietWindows picks the k quietest non-overlapping windows of whole hours on the weekly cycle,
+// ranked by requests per observed week. Windows with hours the logs never covered are only used
+// when there are not enough fully observed ones.
+func quietWindows(a *aggregate, keys []string, observed [168]float64, opts *Options) []QuietWindow {
+	hours := int(math.Ceil(opts.Window.Hours()))
+	if opts.Window <= 0 {
+		hours = 2
+	}
+	hours = min(max(hours, 1), 168)
+	k := opts.Windows
+	if k <= 0 {
+		k = 3
+	}
+	type cand struct {
+		start    int
+		requests int64
+		perWeek  float64
+		observed bool
+	}
+	var cands []cand
+	for s := range 168 {
+		c := cand{start: s, observed: true}
+		for h := range hours {
+			slot := (s + h) % 168
+			c.requests += a.how[slot]
+			if observed[slot] < 0.5 {
+				c.observed = false
+			}
+			if observed[slot] > 0 {
+				c.perWeek += float64(a.how[slot]) / observed[slot]
+			}
+		}
+		cands = append(cands, c)
+	}
+	slices.SortStableFunc(cands, func(x, y cand) int {
+		if x.observed != y.observed {
+			if x.observed {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(x.perWeek, y.perWeek), cmp.Compare(x.requests, y.requests))
+	})
+	var taken [168]bool
+	out := []QuietWindow{}
+	for _, c := range cands {
+		if len(out) == k || a.parsed == 0 {
+			break
+		}
+		free := true
+		for h := range hours {
+			free = free && !taken[(c.start+h)%168]
+		}
+		if !free {
+			continue
+		}
+		var mask [3]uint64
+		for h := range hours {
+			slot := (c.start + h) % 168
+			taken[slot] = true
+			mask[slot>>6] |= 1 << (slot & 63)
+		}
+		var touched []int32
+		for i := range a.consumers {
+			h := &a.consumers[i].how
+			if h[0]&mask[0]|h[1]&mask[1]|h[2]&mask[2] != 0 {
+				touched = append(touched, int32(i))
+			}
+		}
+		slices.SortFunc(touched, func(x, y int32) int {
+			return cmp.Or(cmp.Compare(a.consumers[y].requests, a.consumers[x].requests), cmp.Compare(keys[x], keys[y]))
+		})
+		names := []string{}
+		for _, ci := range touched[:min(5, len(touched))] {
+			n := keys[ci]
+			if ct, ok := opts.Contacts[n]; ok && ct.Name != "" {
+				n = ct.Name + " (" + n + ")"
+			}
+			names = append(names, n)
+		}
+		end := (c.start + hours) % 168
+		w := QuietWindow{
+			Start: slotName(c.start), End: slotName(end), Weekday: dayNames[c.start/24], Hour: c.start % 24, Hours: hours,
+			Requests: c.requests, RequestsPerWeek: math.Round(c.perWeek*100) / 100,
+			Share:         float64(c.requests) / float64(a.parsed),
+			Consumers:     int64(len(touched)),
+			ConsumerShare: float64(len(touched)) / float64(max(1, len(a.consumers))),
+			TopConsumers:  names, Observed: c.observed,
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func slotName(s int) string {
+	return dayNames[s/24] + " " + twoDigits(s%24) + ":00"
+}
+
+func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
