@@ -109,6 +109,7 @@ var invalidCases = []struct {
 	{file: "tab_indent", path: "", want: "invalid YAML: found character that cannot start any token (indent with spaces, not", line: 2, col: 1},
 	{file: "template_empty", path: "templates.custom", want: "template \"custom\" has no message", line: 8, col: 11},
 	{file: "template_parse", path: "templates.custom.en.subject", want: "template does not parse: custom:1: unclosed action", line: 10, col: 16},
+	{file: "template_unknown_variable", path: "templates.custom.en.body", want: "line 1: unknown variable .Recipient.Nmae (did you mean", line: 11, col: 13},
 	{file: "text_unknown_language", path: "service.title.fr", want: "unknown language \"fr\"", line: 3, col: 25},
 	{file: "text_unquoted_comma", path: "service.title.the API", want: "unknown language \"the API\"", line: 3, col: 21},
 	{file: "unknown_anchor", path: "", want: "invalid YAML: alias *routes names no anchor", line: 9, col: 13},

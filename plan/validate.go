@@ -771,6 +771,8 @@ func (v *validator) templates() {
 				}
 				if _, err := template.New(name).Option("missingkey=error").Parse(text); err != nil {
 					v.errorf(fp, "template does not parse: %s; fix the {{ }} actions", strings.TrimPrefix(err.Error(), "template: "))
+				} else {
+					v.templateVars(fp, name, text)
 				}
 			}
 		}
