@@ -89,7 +89,9 @@ func (r *Result) TrackMigration(alt *Result, contacts map[string]Contact, limit 
 	}
 	groups := [3]*MigrationGroup{&m.Moved, &m.Both, &m.NotMoved}
 	for i, l := range lists {
-		slices.SortFunc(l, func(x, y MigratedConsumer) int { return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID)) })
+		slices.SortFunc(l, func(x, y MigratedConsumer) int {
+			return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID))
+		})
 		groups[i].Count = int64(len(l))
 		groups[i].Consumers = append(groups[i].Consumers, l[:min(limit, len(l))]...)
 	}
