@@ -62,10 +62,15 @@ type Engine struct {
 
 	mu       sync.Mutex
 	handlers map[plan.ActionKind]Handler
+	signals  map[string]Signals
 	client   *river.Client[*sql.Tx]
-	cancel   context.CancelFunc
-	done     chan struct{}
-	started  bool
+
+	// GuardrailInterval is how often the guardrails of sunsets under way are evaluated between
+	// actions. Default 1m.
+	GuardrailInterval time.Duration
+	cancel            context.CancelFunc
+	done              chan struct{}
+	started           bool
 }
 
 // Config configures an Engine.
@@ -77,10 +82,12 @@ type Config struct {
 	Workers int
 	// PollInterval is how often the dispatcher and River look for work. Default 1s.
 	PollInterval time.Duration
+	// GuardrailInterval is how often guardrails are evaluated between actions. Default 1m.
+	GuardrailInterval time.Duration
 }
 
-// actionArgs is the River job of one action. At is part of the job's identity so that an action
-// moved by a re-plan gets a new job and the stale one finds nothing to do.
+// actionArgs is the River job of one action. The worker runs the action only if it is still
+// enqueued at At, so a job made stale by a re-plan or a pause does nothing.
 type actionArgs struct {
 	SunsetID int64     `json:"sunset_id"`
 	Sunset   string    `json:"sunset"`
@@ -108,12 +115,16 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
+	if cfg.GuardrailInterval <= 0 {
+		cfg.GuardrailInterval = time.Minute
+	}
 	e := &Engine{
-		store:        cfg.Store,
-		clock:        cfg.Clock,
-		logger:       cfg.Logger,
-		PollInterval: cfg.PollInterval,
-		handlers:     map[plan.ActionKind]Handler{},
+		store:             cfg.Store,
+		clock:             cfg.Clock,
+		logger:            cfg.Logger,
+		PollInterval:      cfg.PollInterval,
+		GuardrailInterval: cfg.GuardrailInterval,
+		handlers:          map[plan.ActionKind]Handler{},
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &actionWorker{e: e}); err != nil {
@@ -200,7 +211,14 @@ func (e *Engine) loop(ctx context.Context) {
 	defer close(e.done)
 	t := time.NewTicker(e.PollInterval)
 	defer t.Stop()
+	var lastWatch time.Time
 	for {
+		if time.Since(lastWatch) >= e.GuardrailInterval {
+			lastWatch = time.Now()
+			if _, err := e.WatchGuardrails(ctx); err != nil && ctx.Err() == nil {
+				e.logger.Error("guardrail check failed", "err", err)
+			}
+		}
 		if _, err := e.Dispatch(ctx); err != nil && ctx.Err() == nil {
 			e.logger.Error("dispatch failed", "err", err)
 		}
@@ -290,9 +308,10 @@ func nextDue(acts []Action, now time.Time) *Action {
 // enqueue inserts the job of action a in tx and marks the action enqueued.
 func (e *Engine) enqueue(ctx context.Context, client *river.Client[*sql.Tx], tx Tx, sunsetName string, a *Action) error {
 	args := actionArgs{SunsetID: a.SunsetID, Sunset: sunsetName, Key: a.Key, At: a.At.UTC()}
-	if _, err := client.InsertTx(ctx, tx.SQL(), args, &river.InsertOpts{
-		UniqueOpts: river.UniqueOpts{ByArgs: true},
-	}); err != nil {
+	// No River uniqueness: the action row, locked with its sunset, is the gate. A job whose
+	// action is no longer enqueued at the same instant finds nothing to do, so a stale job (from
+	// before a pause, say) and a fresh one never both run the action.
+	if _, err := client.InsertTx(ctx, tx.SQL(), args, nil); err != nil {
 		return fmt.Errorf("enqueue %s/%s: %w", sunsetName, a.Key, err)
 	}
 	a.Status = ActionEnqueued
@@ -350,6 +369,27 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 			return err
 		}
 		run := &Run{Tx: tx, Sunset: s, Plan: p, Action: a, Now: now}
+		// Guardrails are checked right before every step that changes what users get.
+		if guards(a.Kind) {
+			stop, results, err := e.checkGuardrails(ctx, tx, s, p, a, now)
+			if err != nil {
+				return err
+			}
+			if stop {
+				a.Status = ActionHeld
+				if err := tx.PutAction(ctx, a); err != nil {
+					return err
+				}
+				s.UpdatedAt = now
+				if err := tx.UpdateSunset(ctx, s); err != nil {
+					return err
+				}
+				return complete()
+			}
+			if a.Kind == string(plan.KindGuardrail) {
+				run.Data = map[string]any{"guardrails": results}
+			}
+		}
 		e.mu.Lock()
 		h := e.handlers[plan.ActionKind(a.Kind)]
 		e.mu.Unlock()

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Signals measures live signals for guardrail conditions. Capability packages implement it for
+// the signals they own ("feedback", "consumers", "gateway") and register it with
+// Engine.RegisterSignals. It runs inside the engine's transaction: read through tx (on SQLite
+// the pool has one connection, held by tx).
+type Signals interface {
+	// Signal returns the current value of c.Signal for the sunset, measured over c.Over and
+	// narrowed by c.Labels. ok is false when there is no data yet; such a guardrail does not trip.
+	Signal(ctx context.Context, tx Tx, s *Sunset, c plan.Condition, now time.Time) (value float64, ok bool, err error)
+}
+
+// SignalsFunc adapts a function to Signals.
+type SignalsFunc func(ctx context.Context, tx Tx, s *Sunset, c plan.Condition, now time.Time) (float64, bool, error)
+
+// Signal calls f.
+func (f SignalsFunc) Signal(ctx context.Context, tx Tx, s *Sunset, c plan.Condition, now time.Time) (float64, bool, error) {
+	return f(ctx, tx, s, c, now)
+}
+
+// RegisterSignals makes sig measure every signal whose name starts with source + "." (for
+// example "feedback" for feedback.negative_ratio). Register before Start.
+func (e *Engine) RegisterSignals(source string, sig Signals) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.signals == nil {
+		e.signals = map[string]Signals{}
+	}
+	e.signals[source] = sig
+}
+
+// GuardrailResult is one guardrail's evaluation.
+type GuardrailResult struct {
+	Name      string  `json:"name"`
+	Condition string  `json:"condition"`
+	Then      string  `json:"then"`
+	Value     float64 `json:"value"`
+	// Measured is false when no Signals is registered for the signal or it has no data yet.
+	Measured bool `json:"measured"`
+	Tripped  bool `json:"tripped"`
+}
+
+// guards reports whether actions of kind must pass the guardrails first: anything that changes
+// what users get (a milestone, a feature phase, a brownout) or starts the shutdown procedure.
+func guards(kind string) bool {
+	switch plan.ActionKind(kind) {
+	case plan.KindMilestone, plan.KindFeature, plan.KindBrownout, plan.KindRunbook, plan.KindData, plan.KindGuardrail:
+		return true
+	}
+	return false
+}
+
+// evaluateGuardrails measures every guardrail of p that applies at now (those whose `before`
+// instant has not passed). Guardrails whose signal has no registered source are reported as not
+// measured.
+func (e *Engine) evaluateGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, now time.Time) ([]GuardrailResult, error) {
+	if len(p.Guardrails) == 0 {
+		return nil, nil
+	}
+	ms, err := p.MilestoneTimes()
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	sources := e.signals
+	e.mu.Unlock()
+	var out []GuardrailResult
+	for i, g := range p.Guardrails {
+		if g.Before != nil {
+			until, err := p.Resolve(*g.Before, ms)
+			if err == nil && !now.Before(until) {
+				continue
+			}
+		}
+		c, err := plan.ParseCondition(g.When)
+		if err != nil {
+			return nil, fmt.Errorf("guardrail %d: %w", i, err)
+		}
+		r := GuardrailResult{Name: g.Name, Condition: g.When, Then: g.Then}
+		if r.Name == "" {
+			r.Name = "guardrail-" + strconv.Itoa(i)
+		}
+		if r.Then == "" {
+			r.Then = "pause"
+		}
+		source, _, _ := strings.Cut(c.Signal, ".")
+		if sig := sources[source]; sig != nil {
+			v, ok, err := sig.Signal(ctx, tx, s, c, now)
+			if err != nil {
+				return nil, fmt.Errorf("guardrail %s: measure %s: %w", r.Name, c.Signal, err)
+			}
+			r.Value, r.Measured = v, ok
+			r.Tripped = ok && c.Holds(v)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// checkGuardrails evaluates the guardrails before an action (or on a guardrail check). When one
+// whose reaction is pause has tripped, it pauses the sunset, records a "guardrail.tripped" event
+// with the values, and reports true: the caller must not run the action. A tripped guardrail
+// whose reaction is notify records "guardrail.warned" and lets the action run.
+func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, a *Action, now time.Time) (paused bool, results []GuardrailResult, err error) {
+	results, err = e.evaluateGuardrails(ctx, tx, s, p, now)
+	if err != nil {
+		return false, nil, err
+	}
+	var tripped, warned []GuardrailResult
+	for _, r := range results {
+		switch {
+		case !r.Tripped:
+		case r.Then == "pause":
+			tripped = append(tripped, r)
+		default:
+			warned = append(warned, r)
+		}
+	}
+	before := map[string]any{}
+	if a != nil {
+		before = map[string]any{"key": a.Key, "kind": a.Kind, "name": a.Name, "planned_at": a.At}
+	}
+	if len(warned) > 0 {
+		if err := e.appendEvent(ctx, tx, s, "guardrail.warned", "engine", map[string]any{"guardrails": warned, "before": before}); err != nil {
+			return false, nil, err
+		}
+	}
+	if len(tripped) == 0 {
+		return false, results, nil
+	}
+	if err := e.setActions(ctx, tx, s.ID, []ActionStatus{ActionPending, ActionEnqueued}, ActionHeld); err != nil {
+		return false, nil, err
+	}
+	s.PausedFrom, s.State = s.State, StatePaused
+	if err := e.appendEvent(ctx, tx, s, "guardrail.tripped", "engine", map[string]any{
+		"guardrails": tripped, "before": before, "paused_from": s.PausedFrom,
+	}); err != nil {
+		return false, nil, err
+	}
+	e.logger.Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped))
+	return true, results, nil
+}
+
+// Guardrails evaluates the sunset's guardrails now, without acting on them: what an operator
+// sees before resuming.
+func (e *Engine) Guardrails(ctx context.Context, name string) ([]GuardrailResult, error) {
+	var out []GuardrailResult
+	err := e.store.InTx(ctx, func(tx Tx) error {
+		s, err := tx.LockSunset(ctx, name)
+		if err != nil {
+			return err
+		}
+		p, err := e.parseStored(s)
+		if err != nil {
+			return err
+		}
+		out, err = e.evaluateGuardrails(ctx, tx, s, p, e.now())
+		return err
+	})
+	return out, err
+}
+
+// WatchGuardrails evaluates the guardrails of every sunset that is under way (announced to
+// read_only) and pauses those where one trips. The dispatcher loop calls it every
+// GuardrailInterval; tests call it directly.
+func (e *Engine) WatchGuardrails(ctx context.Context) (paused []string, err error) {
+	all, err := e.store.ListSunsets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range all {
+		switch s.State {
+		case StateAnnounced, StateDeprecating, StateReadOnly:
+		default:
+			continue
+		}
+		err := e.store.InTx(ctx, func(tx Tx) error {
+			s, err := tx.LockSunset(ctx, s.Name)
+			if err != nil {
+				return err
+			}
+			if s.State == StatePaused || s.State == StateCancelled {
+				return nil
+			}
+			p, err := e.parseStored(s)
+			if err != nil {
+				return err
+			}
+			stop, _, err := e.checkGuardrails(ctx, tx, s, p, nil, e.now())
+			if err != nil || !stop {
+				return err
+			}
+			paused = append(paused, s.Name)
+			s.UpdatedAt = e.now()
+			return tx.UpdateSunset(ctx, s)
+		})
+		if err != nil {
+			return paused, err
+		}
+	}
+	return paused, nil
+}
