@@ -655,3 +655,45 @@ func (w tlogWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestShiftMovesTheFutureAndRecordsWhy(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		ctx := context.Background()
+		b := setup(t, open(t))
+		apply(t, b.eng, testPlan)
+		if err := b.eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Set(time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC))
+		b.eng.Dispatch(ctx)
+		settle(t, b.eng, "billing-v1")
+		if _, err := b.eng.Shift(ctx, "billing-v1", "14d", "ops", ""); sunset.ErrorCode(err) != sunset.EINVALID {
+			t.Errorf("shift without reason: %v", err)
+		}
+		res, err := b.eng.Shift(ctx, "billing-v1", "14d", "ops", "Acme needs two more weeks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Sunset.Revision != 2 || len(res.Shifted) != 2 {
+			t.Fatalf("revision %d, shifted %+v; want revision 2 and read_only+shutdown moved", res.Sunset.Revision, res.Shifted)
+		}
+		acts, _ := b.eng.Actions(ctx, "billing-v1")
+		for _, a := range acts {
+			switch a.Key {
+			case "milestone/announce":
+				if a.Status != engine.ActionDone || !a.At.Equal(time.Date(2027, 1, 4, 9, 0, 0, 0, time.UTC)) {
+					t.Errorf("announce = %+v, want done and unmoved", a)
+				}
+			case "milestone/shutdown":
+				if !a.At.Equal(time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC)) {
+					t.Errorf("shutdown at %s, want 2027-03-15 09:00 UTC", a.At)
+				}
+			}
+		}
+		types := eventTypes(t, b.eng, "billing-v1")
+		if !strings.Contains(types, "sunset.shifted plan.replanned") {
+			t.Errorf("events: %s", types)
+		}
+		verifyOK(t, b.eng, "billing-v1")
+	})
+}
