@@ -304,6 +304,10 @@ func (r *reader) read(idx int, rc io.Reader, st *inputState) error {
 			format = f
 		}
 		st.format = format.Name
+		if !format.HasID {
+			r.free <- bp
+			return fmt.Errorf("the %s format does not log %s: pass --format with the server's log_format/LogFormat that logs it, or --identify ip", format.Name, r.opts.Identity)
+		}
 		if eof {
 			carry = nil
 			if len(data) == 0 {

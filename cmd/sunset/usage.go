@@ -1,10 +1,262 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/usage"
+)
 
 func (m *Main) usageCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "usage",
 		Short: "Find who still uses the service, which features, and when it is quiet, from access logs",
+		Long: `Usage reads the retiring service's access logs and answers who still calls it, which
+features and endpoints they use, whether usage is declining, and which weekly windows
+are quiet enough for the shutdown steps.`,
+		Example: `  sunset usage analyze /var/log/nginx/access.log*
+  sunset usage analyze --plan sunset.yaml --output html access.log.gz > usage.html`,
+	}
+	cmd.AddCommand(m.usageAnalyzeCommand())
+	return cmd
+}
+
+func (m *Main) usageAnalyzeCommand() *cobra.Command {
+	var (
+		planFile, format, identify, tz, window, output string
+		top, windows                                   int
+		alternatives                                   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] FILE...|-",
+		Short: "Analyse access logs: consumers, features, endpoints, daily trend, heatmap, quiet windows",
+		Long: `Analyze reads access logs and prints who uses the service and when.
+
+Inputs are files (plain, .gz or .zst), glob patterns (quote them), or - for standard
+input. The format is detected from the first lines of each input (combined, common,
+JSON lines) unless --format names it; custom formats are given as the server writes
+them (an nginx log_format or Apache LogFormat string). Timestamps keep the offsets in
+the log: days are the log's own calendar days; the heatmap and quiet windows use the
+plan's time zone, or --tz (UTC by default).
+
+With --plan, routes are mapped to the plan's features (Go ServeMux patterns), consumers
+are identified as the plan says (consumers.identify) and joined with its contacts file
+(names, tiers), and the heatmap uses the plan's time zone.
+
+With --alternative, the alternative service's logs are read too, and consumers are
+sorted into moved, using both, and not moved yet.
+
+Output: a terminal summary (text), json (field names are stable, see docs/usage.md),
+csv (all tables in one stream, first column names the table), or html (one
+self-contained file with charts). Counts are exact; parsed + malformed = lines.
+The exit status is 1 when an input could not be read (the others are still analysed).`,
+		Example: `  # The summary of a day of nginx logs, compressed or not
+  sunset usage analyze /var/log/nginx/access.log /var/log/nginx/access.log.1.gz
+
+  # With the plan: features, contacts and tiers, the plan's time zone, 3h windows
+  sunset usage analyze --plan sunset.yaml --window 3h 'logs/*.log.zst'
+
+  # A custom nginx format that logs the API key, consumers named by it
+  sunset usage analyze --identify header:X-API-Key \
+    --format 'nginx:$remote_addr [$time_local] "$request" $status $body_bytes_sent "$http_user_agent" $http_x_api_key' access.log
+
+  # JSON lines with their own field names, from standard input
+  zcat app.json.gz | sunset usage analyze --format json:time=ts,ip=client,path=uri -
+
+  # Who moved to v2 already
+  sunset usage analyze --plan sunset.yaml v1-access.log --alternative v2-access.log
+
+  # Machine-readable and shareable
+  sunset usage analyze --output json access.log > usage.json
+  sunset plan validate --usage usage.json sunset.yaml
+  sunset usage analyze --output html access.log > usage.html`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch output {
+			case "text", "json", "csv", "html":
+			default:
+				return &exitError{code: 2, msg: fmt.Sprintf("--output %q: use text, json, csv or html", output)}
+			}
+			opts := usage.Options{Top: top, Windows: windows}
+			var p *plan.Plan
+			if planFile != "" {
+				var problems plan.Problems
+				p, problems = plan.ParseFile(planFile)
+				if problems.Err() != nil {
+					for _, pr := range problems {
+						fmt.Fprintln(m.Stderr, pr.String())
+					}
+					return fail("%s is invalid; fix the problems above", planFile)
+				}
+				for _, f := range p.Features {
+					opts.Features = append(opts.Features, usage.FeatureRoutes{Name: f.Name, Core: f.Core, Routes: f.Routes})
+				}
+				opts.Location = p.Location()
+				if p.Consumers.Contacts != "" {
+					path := p.Consumers.Contacts
+					if !filepath.IsAbs(path) {
+						path = filepath.Join(filepath.Dir(planFile), path)
+					}
+					c, err := usage.ReadContactsFile(path)
+					if err != nil {
+						return fail("contacts: %v", err)
+					}
+					opts.Contacts = c
+				}
+				if identify == "" {
+					switch id := p.Consumers.Identify; {
+					case id.Header != "":
+						identify = "header:" + id.Header
+					case id.Query != "":
+						identify = "field:arg_" + id.Query
+					}
+				}
+			}
+			id, err := usage.ParseIdentity(identify)
+			if err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			opts.Identity = id
+			if opts.Format, err = usage.ParseFormat(format, id); err != nil {
+				return &exitError{code: 2, msg: "--format: " + err.Error()}
+			}
+			if tz != "" {
+				loc, err := time.LoadLocation(tz)
+				if err != nil {
+					return &exitError{code: 2, msg: fmt.Sprintf("--tz %q: not an IANA time zone (e.g. Asia/Shanghai, UTC)", tz)}
+				}
+				opts.Location = loc
+			}
+			if opts.Window, err = parseWindow(window); err != nil {
+				return &exitError{code: 2, msg: err.Error()}
+			}
+			inputs, err := usage.Inputs(args, m.Stdin)
+			if err != nil {
+				return fail("%v", err)
+			}
+			stop := m.progress(&opts)
+			res, err := usage.Analyze(cmd.Context(), inputs, opts)
+			stop()
+			if err != nil {
+				return fail("%v", err)
+			}
+			failed := 0
+			for _, in := range res.Inputs {
+				if in.Error != "" {
+					failed++
+					fmt.Fprintf(m.Stderr, "sunset: %s\n", in.Error)
+				}
+			}
+			if len(alternatives) > 0 {
+				altInputs, err := usage.Inputs(alternatives, m.Stdin)
+				if err != nil {
+					return fail("--alternative: %v", err)
+				}
+				altOpts := opts
+				altOpts.Format = nil // the alternative may log differently; detect it
+				if format != "" && format != "auto" {
+					altOpts.Format = opts.Format
+				}
+				alt, err := usage.Analyze(cmd.Context(), altInputs, altOpts)
+				if err != nil {
+					return fail("--alternative: %v", err)
+				}
+				for _, in := range alt.Inputs {
+					if in.Error != "" {
+						failed++
+						fmt.Fprintf(m.Stderr, "sunset: --alternative: %s\n", in.Error)
+					}
+				}
+				res.TrackMigration(alt, opts.Contacts, max(top, 10))
+			}
+			out := cmd.OutOrStdout()
+			switch output {
+			case "json":
+				err = writeJSON(out, res)
+			case "csv":
+				err = res.WriteCSV(out)
+			case "html":
+				title := "Usage"
+				if p != nil {
+					title = "Usage of " + p.Service.Title.In("en")
+					if p.Service.Title.In("en") == "" {
+						title = "Usage of " + p.Service.Name
+					}
+				}
+				err = res.WriteHTML(out, title)
+			default:
+				err = res.WriteText(out)
+			}
+			if err != nil {
+				return err
+			}
+			if failed > 0 {
+				return fail("%d of %d inputs could not be read", failed, len(res.Inputs)+len(alternatives))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&planFile, "plan", "", "plan file: map routes to features, consumers to contacts and tiers, use its time zone")
+	f.StringVar(&format, "format", "auto", "log format: auto, combined, common, json[:key=NAME,...], nginx:'LOG_FORMAT', apache:'LOGFORMAT'")
+	f.StringVar(&identify, "identify", "", "how to name consumers: ip (default), ip+ua, user, header:NAME, field:NAME (default from --plan)")
+	f.StringVar(&tz, "tz", "", "time zone of the heatmap and quiet windows (default: the plan's, else UTC)")
+	f.StringVar(&window, "window", "2h", "length of the recommended shutdown windows, whole hours")
+	f.IntVar(&windows, "windows", 3, "how many shutdown windows to recommend")
+	f.IntVar(&top, "top", 10, "how many consumers to list")
+	f.StringSliceVar(&alternatives, "alternative", nil, "the alternative service's logs (repeat or comma-separate): track who moved")
+	f.StringVarP(&output, "output", "o", "text", "output: text, json, csv or html")
+	return cmd
+}
+
+func parseWindow(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		d, err = plan.ParseDuration(s)
+	}
+	if err != nil || d < time.Hour || d > 7*24*time.Hour || d%time.Hour != 0 {
+		return 0, fmt.Errorf("--window %q: use whole hours between 1h and 168h, e.g. 2h", s)
+	}
+	return d, nil
+}
+
+// progress draws a progress bar on stderr while the analysis runs, only when stderr is a
+// terminal. The returned function clears it.
+func (m *Main) progress(opts *usage.Options) func() {
+	f, ok := m.Stderr.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	start := time.Now()
+	drawn := false
+	opts.Progress = func(done, total int64) {
+		if time.Since(start) < time.Second {
+			return // small inputs finish before a bar is worth drawing
+		}
+		drawn = true
+		rate := float64(done) / time.Since(start).Seconds() / 1e6
+		if total > 0 {
+			const width = 30
+			k := int(width * min(done, total) / total)
+			fmt.Fprintf(f, "\r[%s%s] %3d%%  %s / %s MB  %.0f MB/s ", strings.Repeat("#", k), strings.Repeat(" ", width-k), 100*done/total, mb(done), mb(total), rate)
+		} else {
+			fmt.Fprintf(f, "\r%s MB read  %.0f MB/s ", mb(done), rate)
+		}
+	}
+	return func() {
+		if drawn {
+			fmt.Fprint(f, "\r\033[K")
+		}
 	}
 }
+
+func mb(n int64) string { return fmt.Sprintf("%.0f", float64(n)/1e6) }
