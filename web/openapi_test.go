@@ -287,6 +287,8 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		resumePath   = sunsetPath + "/resume"
 		cancelPath   = sunsetPath + "/cancel"
 		signoffPath  = sunsetPath + "/signoffs"
+		replanPath   = sunsetPath + "/replan"
+		guardPath    = sunsetPath + "/guardrails"
 	)
 
 	// Operations, on an empty store.
@@ -331,7 +333,12 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/resume", resumePath, `{"reason":"x","extra":1}`, 400)
 	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", maxJSONBody)+`"}`, 413)
 	call("POST", p+"/resume", resumePath, `{"reason":"freeze over"}`, 200)
+	call("GET", p+"/guardrails", guardPath, "", 200)
+	call("POST", p+"/replan", replanPath, `{"shift":"14d"}`, 400)
+	call("POST", p+"/replan", replanPath, `{"shift":"soon","reason":"x"}`, 400)
+	call("POST", p+"/replan", replanPath, `{"shift":"14d","reason":"Acme needs time"}`, 200)
 	call("POST", p+"/cancel", cancelPath, "", 200)
+	call("POST", p+"/replan", replanPath, `{"shift":"14d","reason":"too late"}`, 409)
 	call("POST", p+"/cancel", cancelPath, `{"reason":"again"}`, 409)
 
 	// Unknown sunsets, wrong methods.
@@ -344,6 +351,8 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/resume", resumePath, `{"reason":"x"}`, 404)
 	call("POST", q+"/cancel", cancelPath, "", 404)
 	call("POST", q+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 404)
+	call("POST", q+"/replan", replanPath, `{"shift":"1d","reason":"x"}`, 404)
+	call("GET", q+"/guardrails", guardPath, "", 404)
 
 	// Answers no operation declares are problems too.
 	problem := o.schema(t, "Problem", map[string]any{"$ref": "#/components/schemas/Problem"})

@@ -42,6 +42,10 @@ type Engine interface {
 	Cancel(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
 	// Signoff records a stakeholder's sign-off.
 	Signoff(ctx context.Context, name, stakeholder, actor string) (*engine.Sunset, error)
+	// Shift moves every instant still ahead by `by`; reason is required.
+	Shift(ctx context.Context, name, by, actor, reason string) (*engine.ShiftResult, error)
+	// Guardrails evaluates the sunset's guardrails now.
+	Guardrails(ctx context.Context, name string) ([]engine.GuardrailResult, error)
 }
 
 // The engine is the implementation Engine describes.
@@ -136,6 +140,8 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/resume", hf(s.handleSunsetResume)},
 		{"POST /api/v1/sunsets/{name}/cancel", hf(s.handleSunsetCancel)},
 		{"POST /api/v1/sunsets/{name}/signoffs", hf(s.handleSignoffCreate)},
+		{"POST /api/v1/sunsets/{name}/replan", hf(s.handleSunsetReplan)},
+		{"GET /api/v1/sunsets/{name}/guardrails", hf(s.handleGuardrailList)},
 	}
 }
 
