@@ -206,6 +206,9 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 	s.Signoffs = slices.DeleteFunc(s.Signoffs, func(n string) bool { return !slices.Contains(names, n) })
 	from := s.PlanHash
 	s.Plan, s.PlanHash, s.UpdatedAt = data, hash, now
+	if err := e.replanned(ctx, tx, s, p, res, now); err != nil {
+		return err
+	}
 	if err := e.appendEvent(ctx, tx, s, "plan.replanned", actor, map[string]any{
 		"revision": s.Revision, "from_hash": from, "to_hash": hash,
 		"moved": res.Moved, "added": res.Added, "removed": res.Removed, "kept": res.Kept,

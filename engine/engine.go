@@ -62,8 +62,10 @@ type Engine struct {
 
 	mu       sync.Mutex
 	handlers map[plan.ActionKind]Handler
-	signals  map[string]Signals
-	client   *river.Client[*sql.Tx]
+	// replanHook, when set, runs inside every re-plan's transaction (OnReplan).
+	replanHook ReplanHook
+	signals    map[string]Signals
+	client     *river.Client[*sql.Tx]
 
 	// GuardrailInterval is how often the guardrails of sunsets under way are evaluated between
 	// actions. Default 1m.
