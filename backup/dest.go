@@ -1,0 +1,187 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/memblob" // mem:// buckets, for tests
+	"gocloud.dev/gcerrors"
+)
+
+// Suffixes of the two objects that make an archive at its destination.
+const (
+	ArchiveSuffix  = ".tar.zst"
+	ManifestSuffix = ".manifest.json"
+)
+
+// Dest is where archives are kept: a gocloud.dev/blob bucket (file:// or a local path here;
+// other schemes when their driver is linked in).
+type Dest struct {
+	// URL names the bucket as the user gave it, without driver options.
+	URL    string
+	Bucket *blob.Bucket
+}
+
+// OpenDest opens a destination: a local directory path, a file:// URL or any URL blob can open.
+// Local directories are created when missing; files are written to a temporary name and renamed,
+// so an interrupted backup never leaves a half archive under the final name.
+func OpenDest(ctx context.Context, dest string) (*Dest, error) {
+	if dest == "" {
+		return nil, errors.New("no destination: give --to file:///path or a directory")
+	}
+	if !strings.Contains(dest, "://") {
+		abs, err := filepath.Abs(dest)
+		if err != nil {
+			return nil, err
+		}
+		b, err := fileblob.OpenBucket(abs, &fileblob.Options{CreateDir: true, NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", abs, err)
+		}
+		return &Dest{URL: "file://" + abs, Bucket: b}, nil
+	}
+	u, err := url.Parse(dest)
+	if err != nil {
+		return nil, fmt.Errorf("destination %q: %w", dest, err)
+	}
+	clean := *u
+	clean.RawQuery = ""
+	if u.Scheme == "file" {
+		q := u.Query()
+		for k, v := range map[string]string{"create_dir": "1", "no_tmp_dir": "1", "metadata": "skip"} {
+			if q.Get(k) == "" {
+				q.Set(k, v)
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	b, err := blob.OpenBucket(ctx, u.String())
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", clean.String(), err)
+	}
+	return &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: b}, nil
+}
+
+// Close closes the bucket.
+func (d *Dest) Close() error { return d.Bucket.Close() }
+
+// Location returns where the archive id is kept, e.g. file:///var/backups/main-db-….tar.zst.
+func (d *Dest) Location(id string) string { return d.URL + "/" + id + ArchiveSuffix }
+
+// ResolveArchive splits ARCHIVE — an id, a local path to ID.tar.zst or ID.manifest.json, or a URL
+// to one — into the destination that holds it and its id. A bare id is looked up in defaultDest.
+func ResolveArchive(archive, defaultDest string) (dest, id string, err error) {
+	base := archive
+	for _, suf := range []string{ArchiveSuffix, ManifestSuffix} {
+		if strings.HasSuffix(archive, suf) {
+			i := strings.LastIndex(archive, "/")
+			if i < 0 {
+				return ".", strings.TrimSuffix(archive, suf), nil
+			}
+			dir := archive[:i]
+			if dir == "" || strings.HasSuffix(dir, ":/") || strings.HasSuffix(dir, "://") {
+				dir += "/"
+			}
+			return dir, strings.TrimSuffix(archive[i+1:], suf), nil
+		}
+	}
+	if strings.ContainsAny(base, "/\\") {
+		return "", "", fmt.Errorf("archive %q: give an id, or a path ending in %s", archive, ArchiveSuffix)
+	}
+	if defaultDest == "" {
+		return "", "", fmt.Errorf("archive %q is an id: say where it is kept with --at, or give its path", archive)
+	}
+	return defaultDest, archive, nil
+}
+
+// ReadEnvelope reads the signed manifest of archive id.
+func (d *Dest) ReadEnvelope(ctx context.Context, id string) (*Envelope, error) {
+	b, err := d.Bucket.ReadAll(ctx, id+ManifestSuffix)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, fmt.Errorf("no archive %s at %s (its manifest %s%s is missing)", id, d.URL, id, ManifestSuffix)
+		}
+		return nil, err
+	}
+	var e Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, &DamagedManifestError{ID: id, Err: err}
+	}
+	return &e, nil
+}
+
+// Summary is one line of a listing.
+type Summary struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	Created  time.Time `json:"created"`
+	Entries  int       `json:"entries"`
+	Bytes    int64     `json:"bytes"`
+	Archive  int64     `json:"archive_bytes"`
+	Location string    `json:"location"`
+	// Problem is set when the manifest could not be read.
+	Problem string `json:"problem,omitempty"`
+}
+
+// List returns the archives at the destination, newest first. It reads manifests without
+// checking signatures; Verify checks.
+func (d *Dest) List(ctx context.Context) ([]Summary, error) {
+	var out []Summary
+	it := d.Bucket.List(nil)
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !strings.HasSuffix(obj.Key, ManifestSuffix) {
+			continue
+		}
+		id := strings.TrimSuffix(obj.Key, ManifestSuffix)
+		s := Summary{ID: id, Location: d.Location(id)}
+		env, err := d.ReadEnvelope(ctx, id)
+		var m Manifest
+		if err == nil {
+			err = json.Unmarshal(env.Manifest, &m)
+		}
+		if err != nil {
+			s.Problem = err.Error()
+		} else {
+			s.Name, s.Kind, s.Created, s.Entries, s.Bytes = m.Name, m.Source.Kind, m.Created, len(m.Entries), m.Bytes
+			if env.Archive != nil {
+				s.Archive = env.Archive.Size
+			}
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// DamagedManifestError means an archive's manifest cannot be decoded at all.
+type DamagedManifestError struct {
+	ID  string
+	Err error
+}
+
+func (e *DamagedManifestError) Error() string {
+	return fmt.Sprintf("the manifest %s%s is not valid JSON (damaged): %v", e.ID, ManifestSuffix, e.Err)
+}
