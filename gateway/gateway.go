@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/policy"
+)
+
+// Options configure a Gateway. The zero value is usable.
+type Options struct {
+	// Clock tells the instant policies are decided at; nil means the wall clock.
+	Clock sunset.Clock
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// Usage counts requests and awareness; nil counts nothing.
+	Usage *Usage
+	// Metrics receives per-phase counts; nil records none.
+	Metrics *Metrics
+	// NoSimulate ignores the Sunset-Simulate header.
+	NoSimulate bool
+	// Logger receives policy changes; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Gateway enforces the current policy on requests. Its policy can be swapped at any time
+// (SetPolicy) while requests are served; each request is decided under one policy.
+type Gateway struct {
+	opts  Options
+	clock sunset.Clock
+	state atomic.Pointer[state]
+}
+
+// state is one policy and what is derived from it once.
+type state struct {
+	pol *policy.Policy
+	id  Identifier
+	// headers holds, per feature index+1 (0 is the service), the header values as ready-made
+	// slices, so that the pass path does not allocate them. Their capacity equals their length,
+	// so an Add by the upstream's headers copies instead of writing into them.
+	headers [][3][]string
+}
+
+// New returns a Gateway enforcing pol; a nil pol passes every request untouched until SetPolicy.
+func New(pol *policy.Policy, opts Options) *Gateway {
+	g := &Gateway{opts: opts, clock: opts.Clock}
+	if g.clock == nil {
+		g.clock = sunset.SystemClock{}
+	}
+	if pol != nil {
+		g.SetPolicy(pol)
+	}
+	return g
+}
+
+// Middleware compiles a validated plan and returns the middleware enforcing it, for Go services
+// that embed the gateway instead of running it in front.
+func Middleware(p *plan.Plan, opts Options) (func(http.Handler) http.Handler, error) {
+	pol, err := policy.Compile(p, policy.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return New(pol, opts).Wrap, nil
+}
+
+// SetPolicy makes pol the policy of every request that starts from now on.
+func (g *Gateway) SetPolicy(pol *policy.Policy) {
+	s := &state{pol: pol, id: Identifier{Rule: pol.Identify(), TrustedProxies: g.opts.TrustedProxies}}
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}[:1:1]
+	}
+	add := func(f *policy.Feature) {
+		s.headers = append(s.headers, [3][]string{one(f.Deprecation), one(f.Sunset), one(f.Link)})
+	}
+	add(pol.Service())
+	for i := range pol.Features() {
+		add(&pol.Features()[i])
+	}
+	g.state.Store(s)
+}
+
+// Policy returns the policy in force, nil if none.
+func (g *Gateway) Policy() *policy.Policy {
+	if s := g.state.Load(); s != nil {
+		return s.pol
+	}
+	return nil
+}
+
+// Wrap returns next behind the gateway: next is called only for requests the policy passes,
+// with the sunset headers already set on w.
+func (g *Gateway) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := g.state.Load()
+		if s == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		consumer := s.id.Identify(r)
+		req := policy.Request{Method: r.Method, Host: r.Host, Path: r.URL.EscapedPath(), Consumer: consumer}
+		if !g.opts.NoSimulate {
+			req.Simulate = simulated(r)
+		}
+		now := g.clock.Now()
+		d := policy.Decide(s.pol, now, req)
+		if d.Warn {
+			hv := &s.headers[d.Feature.Index+1]
+			h := w.Header()
+			if hv[0] != nil {
+				h["Deprecation"] = hv[0]
+			}
+			if hv[1] != nil {
+				h["Sunset"] = hv[1]
+			}
+			if hv[2] != nil {
+				h["Link"] = hv[2]
+			}
+		}
+		if u := g.opts.Usage; u != nil && !d.Simulated {
+			u.Count(d.Feature.Name, consumer, now)
+			if d.Warn {
+				u.Told(consumer, now)
+			}
+		}
+		if m := g.opts.Metrics; m != nil {
+			m.request(d)
+		}
+		if d.Pass {
+			next.ServeHTTP(w, r)
+			return
+		}
+		answer(w, r, s.pol, d)
+	})
+}

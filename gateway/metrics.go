@@ -1,0 +1,67 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sunsetops/sunset/policy"
+)
+
+// Metrics are the gateway's Prometheus metrics, in a registry of their own.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests [policy.Redirect + 1]prometheus.Counter
+	// Stale is 1 while the gateway enforces a policy it could not refresh (control plane
+	// unreachable, invalid new plan), 0 once a refresh succeeds.
+	Stale prometheus.Gauge
+	// LastSuccess is the Unix time of the last successful policy load or check.
+	LastSuccess prometheus.Gauge
+	// Loads counts policy loads by result: ok, unchanged, error.
+	Loads *prometheus.CounterVec
+	// Flushes counts usage flushes by result: ok, error.
+	Flushes *prometheus.CounterVec
+	// Upstream counts failed upstream calls by kind: timeout, unreachable.
+	Upstream *prometheus.CounterVec
+}
+
+// NewMetrics returns the metrics, registered in a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sunset_gateway_requests_total", Help: "Requests decided, by phase.",
+	}, []string{"phase"})
+	for ph := policy.Active; ph <= policy.Redirect; ph++ {
+		m.requests[ph] = reqs.WithLabelValues(ph.String())
+	}
+	m.Stale = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sunset_gateway_policy_stale", Help: "1 while the gateway enforces its last good policy because it could not refresh it.",
+	})
+	m.LastSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sunset_gateway_policy_last_success_timestamp_seconds", Help: "When the policy was last loaded or confirmed current.",
+	})
+	m.Loads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sunset_gateway_policy_loads_total", Help: "Policy loads, by result: ok, unchanged, error.",
+	}, []string{"result"})
+	m.Flushes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sunset_gateway_usage_flushes_total", Help: "Usage flushes, by result: ok, error.",
+	}, []string{"result"})
+	m.Upstream = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sunset_gateway_upstream_errors_total", Help: "Upstream calls that failed, by kind: timeout, unreachable.",
+	}, []string{"kind"})
+	m.reg.MustRegister(reqs, m.Stale, m.LastSuccess, m.Loads, m.Flushes, m.Upstream,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) request(d policy.Decision) {
+	if int(d.Phase) < len(m.requests) {
+		m.requests[d.Phase].Inc()
+	}
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}

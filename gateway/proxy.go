@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// ProxyOptions configure NewProxy. The zero value is usable.
+type ProxyOptions struct {
+	// Timeout bounds the wait for the upstream's response headers; past it the client gets a
+	// 504 problem. Zero means 60s. Bodies are streamed and not bounded.
+	Timeout time.Duration
+	// Metrics counts upstream failures; nil counts none.
+	Metrics *Metrics
+	// Logger receives upstream failures; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// copyBufferSize is the size of the buffers the proxy copies bodies through.
+const copyBufferSize = 32 << 10
+
+// NewProxy returns a reverse proxy to upstream. It rewrites requests with ReverseProxy.Rewrite
+// (SetURL and SetXForwarded: the client's X-Forwarded-* are replaced, never trusted), reuses
+// its copy buffers, keeps many idle connections to the upstream, streams bodies (responses of
+// unknown length are flushed as they come), passes WebSocket and other protocol upgrades
+// through, and answers a dead upstream with 502 and a slow one with 504, as problem+json.
+func NewProxy(upstream *url.URL, o ProxyOptions) *httputil.ReverseProxy {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	transport := &http.Transport{
+		Proxy:                 nil, // the upstream is named explicitly; never via an environment proxy
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: timeout,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(upstream)
+			pr.SetXForwarded()
+		},
+		Transport:  transport,
+		BufferPool: newBufferPool(),
+		ErrorLog:   log.New(slogWriter{logger}, "", 0),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if errors.Is(r.Context().Err(), context.Canceled) {
+				// The client went away; nobody is left to answer.
+				return
+			}
+			status, kind := http.StatusBadGateway, "unreachable"
+			var ne net.Error
+			if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+				status, kind = http.StatusGatewayTimeout, "timeout"
+			}
+			if o.Metrics != nil {
+				o.Metrics.Upstream.WithLabelValues(kind).Inc()
+			}
+			logger.LogAttrs(r.Context(), slog.LevelWarn, "upstream failed",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			writeUpstreamProblem(w, status)
+		},
+	}
+}
+
+// writeUpstreamProblem answers a failed upstream call. The sunset headers already set stay.
+func writeUpstreamProblem(w http.ResponseWriter, status int) {
+	p := Problem{
+		Type: ProblemTypeBase + "upstream", Title: http.StatusText(status), Status: status, Phase: "upstream",
+		Detail: "The service behind the gateway did not answer in time.",
+	}
+	if status == http.StatusBadGateway {
+		p.Detail = "The service behind the gateway could not be reached."
+	}
+	body, _ := json.Marshal(p)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// bufferPool is an httputil.BufferPool on a sync.Pool.
+type bufferPool struct{ pool sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}}
+}
+
+// Get returns a buffer of copyBufferSize bytes.
+func (p *bufferPool) Get() []byte { return *p.pool.Get().(*[]byte) }
+
+// Put returns b to the pool.
+func (p *bufferPool) Put(b []byte) {
+	if cap(b) >= copyBufferSize {
+		b = b[:copyBufferSize]
+		p.pool.Put(&b)
+	}
+}
+
+// slogWriter sends ReverseProxy's log lines to slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (s slogWriter) Write(b []byte) (int, error) {
+	s.l.Warn("proxy", slog.String("message", string(b)))
+	return len(b), nil
+}

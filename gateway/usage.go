@@ -1,0 +1,158 @@
+package gateway
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+)
+
+// usageShards is the number of independent counter maps. A request picks one at random, so
+// goroutines on different CPUs rarely meet on one lock, even when one consumer sends everything.
+const usageShards = 64
+
+// maxUsageKeys bounds the distinct (feature, consumer, hour) keys one shard holds between
+// flushes; past it, new consumers are counted as OtherConsumer so that a caller inventing ids
+// cannot exhaust memory.
+const maxUsageKeys = 50_000
+
+// maxAware bounds the consumers whose first warning is remembered.
+const maxAware = 1_000_000
+
+// OtherConsumer stands for the consumers counted past the memory bound.
+const OtherConsumer = "(other)"
+
+// Usage counts requests per feature, consumer and hour, and remembers when each consumer was
+// first served a Deprecation header. It is safe for concurrent use; Drain hands the counts over.
+type Usage struct {
+	shards [usageShards]usageShard
+	aware  [usageShards]awareShard
+	seed   maphash.Seed
+}
+
+type usageKey struct {
+	feature  string
+	consumer string
+	hour     int64 // Unix seconds of the hour's start
+}
+
+type usageShard struct {
+	mu     sync.Mutex
+	counts map[usageKey]uint64
+	_      [40]byte // keep shards on separate cache lines
+}
+
+type awareShard struct {
+	mu      sync.RWMutex
+	seen    map[string]struct{}
+	pending []Awareness
+	_       [24]byte
+}
+
+// Count is one counter of a Batch.
+type Count struct {
+	// Feature is the feature's name; "" for requests that match no feature's route.
+	Feature  string    `json:"feature"`
+	Consumer string    `json:"consumer"`
+	Hour     time.Time `json:"hour"`
+	Count    uint64    `json:"count"`
+}
+
+// Awareness records the first time a consumer was served a Deprecation header: the in-band proof
+// that it was told.
+type Awareness struct {
+	Consumer  string    `json:"consumer"`
+	FirstSeen time.Time `json:"first_seen"`
+}
+
+// NewUsage returns empty counters.
+func NewUsage() *Usage {
+	u := &Usage{seed: maphash.MakeSeed()}
+	for i := range u.shards {
+		u.shards[i].counts = map[usageKey]uint64{}
+		u.aware[i].seen = map[string]struct{}{}
+	}
+	return u
+}
+
+// Count adds one request of consumer to feature at now.
+func (u *Usage) Count(feature, consumer string, now time.Time) {
+	k := usageKey{feature: feature, consumer: consumer, hour: now.Unix() - mod(now.Unix(), 3600)}
+	s := &u.shards[rand.Uint32()%usageShards]
+	s.mu.Lock()
+	if _, ok := s.counts[k]; !ok && len(s.counts) >= maxUsageKeys {
+		k.consumer = OtherConsumer
+	}
+	s.counts[k]++
+	s.mu.Unlock()
+}
+
+func mod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+// Told records that consumer was served a Deprecation header at now, if it is the first time
+// this process sees it. Anonymous requests ("") are not recorded.
+func (u *Usage) Told(consumer string, now time.Time) {
+	if consumer == "" {
+		return
+	}
+	s := &u.aware[maphash.String(u.seed, consumer)%usageShards]
+	s.mu.RLock()
+	_, ok := s.seen[consumer]
+	s.mu.RUnlock()
+	if ok {
+		return
+	}
+	s.mu.Lock()
+	if _, ok := s.seen[consumer]; !ok && len(s.seen) < maxAware/usageShards {
+		s.seen[consumer] = struct{}{}
+		s.pending = append(s.pending, Awareness{Consumer: consumer, FirstSeen: now.UTC()})
+	}
+	s.mu.Unlock()
+}
+
+// Drain returns every count and first warning recorded since the last Drain, and resets the
+// counts. Counts are merged across shards and sorted.
+func (u *Usage) Drain() ([]Count, []Awareness) {
+	merged := map[usageKey]uint64{}
+	for i := range u.shards {
+		s := &u.shards[i]
+		s.mu.Lock()
+		counts := s.counts
+		s.counts = make(map[usageKey]uint64, len(counts))
+		s.mu.Unlock()
+		for k, n := range counts {
+			merged[k] += n
+		}
+	}
+	var out []Count
+	for k, n := range merged {
+		out = append(out, Count{Feature: k.feature, Consumer: k.consumer, Hour: time.Unix(k.hour, 0).UTC(), Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Hour.Equal(b.Hour) {
+			return a.Hour.Before(b.Hour)
+		}
+		if a.Feature != b.Feature {
+			return a.Feature < b.Feature
+		}
+		return a.Consumer < b.Consumer
+	})
+	var aware []Awareness
+	for i := range u.aware {
+		s := &u.aware[i]
+		s.mu.Lock()
+		aware = append(aware, s.pending...)
+		s.pending = nil
+		s.mu.Unlock()
+	}
+	sort.Slice(aware, func(i, j int) bool { return aware[i].Consumer < aware[j].Consumer })
+	return out, aware
+}
