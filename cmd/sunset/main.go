@@ -120,6 +120,8 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.resumeCommand(),
 		m.cancelCommand(),
 		m.signoffCommand(),
+		m.replanCommand(),
+		m.guardrailsCommand(),
 		m.eventsCommand(),
 		m.notifyCommand(),
 		m.usageCommand(),

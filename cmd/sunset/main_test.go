@@ -263,6 +263,15 @@ func TestServeAndSteerFromTheCLI(t *testing.T) {
 	if code != 1 || strings.Count(errs, bad+":") < 2 {
 		t.Errorf("apply of an invalid plan: exit %d, want 1 and every problem with its place:\n%s", code, errs)
 	}
+	if code, out, errs := cli("replan", "orders-api-v1", "--shift", "14d", "--reason", "Acme needs time"); code != 0 || !strings.Contains(out, "milestones.shutdown") || !strings.Contains(out, "2027-03-29 02:00 +08:00") {
+		t.Errorf("replan: exit %d %s%s", code, out, errs)
+	}
+	if code, _, _ := cli("replan", "orders-api-v1", "--shift", "14d"); code != 2 {
+		t.Errorf("replan without a reason: exit %d, want 2", code)
+	}
+	if code, out, _ := cli("guardrails", "orders-api-v1"); code != 0 || !strings.Contains(out, "feedback.negative_ratio > 0.4 over 24h") || !strings.Contains(out, "no data") {
+		t.Errorf("guardrails: exit %d %s", code, out)
+	}
 	if code, out, _ := cli("events", "verify", "orders-api-v1"); code != 0 || !strings.Contains(out, "chain intact") {
 		t.Errorf("events verify: exit %d %s", code, out)
 	}
@@ -286,7 +295,7 @@ func TestServeAndSteerFromTheCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &all) != nil || len(all) != 2 {
 		t.Fatalf("status after restart: exit %d %s", code, out)
 	}
-	if all[1].Name != "orders-api-v1" || all[1].State != "scheduled" || all[1].Revision != 1 {
+	if all[1].Name != "orders-api-v1" || all[1].State != "scheduled" || all[1].Revision != 2 {
 		t.Errorf("after restart: %+v", all)
 	}
 }
