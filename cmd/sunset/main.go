@@ -123,6 +123,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.replanCommand(),
 		m.guardrailsCommand(),
 		m.eventsCommand(),
+		m.backupCommand(),
 		m.notifyCommand(),
 		m.usageCommand(),
 		m.versionCommand(),
