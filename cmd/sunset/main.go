@@ -114,6 +114,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 	root.AddCommand(
 		m.planCommand(),
 		m.serveCommand(),
+		m.gatewayCommand(),
 		m.applyCommand(),
 		m.statusCommand(),
 		m.pauseCommand(),
@@ -123,7 +124,6 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.replanCommand(),
 		m.guardrailsCommand(),
 		m.eventsCommand(),
-		m.backupCommand(),
 		m.notifyCommand(),
 		m.usageCommand(),
 		m.versionCommand(),
