@@ -1,8 +1,8 @@
 package backup
 
 import (
-	"bytes"
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -334,9 +334,13 @@ func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Re
 	if _, err := io.Copy(io.Discard, hr); err != nil {
 		return nil, err
 	}
+	named := map[string]bool{}
+	for _, p := range r.Problems {
+		named[p.Entry] = true
+	}
 	var missing []string
 	for _, e := range m.Entries {
-		if !seen[e.Path] {
+		if !seen[e.Path] && !named[e.Path] {
 			missing = append(missing, e.Path)
 		}
 	}
