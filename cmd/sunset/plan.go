@@ -27,7 +27,7 @@ These commands work on the file alone; no server is needed.`,
 }
 
 func (m *Main) planValidateCommand() *cobra.Command {
-	var format string
+	var format, usageFile string
 	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check plan files and report every problem with its place",
@@ -39,7 +39,10 @@ It exits 0 when every file is valid (printing a one-line summary per file and an
 warnings), and 1 when any file has a problem.`,
 		Example: `  sunset plan validate examples/api-v2.yaml
   sunset plan validate plans/*.yaml
-  sunset plan validate --format json sunset.yaml`,
+  sunset plan validate --format json sunset.yaml
+  # Warn when steps fall into the busiest hours seen in the logs
+  sunset usage analyze --output json access.log > usage.json
+  sunset plan validate --usage usage.json sunset.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if format != "text" && format != "json" {
@@ -62,6 +65,14 @@ warnings), and 1 when any file has a problem.`,
 				}
 				if r.Valid {
 					r.Summary = summarize(p)
+					ws, err := usageWarnings(p, usageFile)
+					if err != nil {
+						return err
+					}
+					problems = append(problems, ws...)
+					for _, w := range ws {
+						r.Problems = append(r.Problems, toProblemJSON(w))
+					}
 				} else {
 					invalid++
 				}
@@ -92,6 +103,7 @@ warnings), and 1 when any file has a problem.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&usageFile, "usage", "", "a 'sunset usage analyze --output json' result: warn when milestones, brownouts or the runbook fall into the busiest hours")
 	return cmd
 }
 

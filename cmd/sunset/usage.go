@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -260,3 +261,28 @@ func (m *Main) progress(opts *usage.Options) func() {
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.0f", float64(n)/1e6) }
+
+// usageWarnings reads a usage result (JSON) and returns, as plan warnings, the steps of p that
+// fall into the busiest hours it shows. No file means no warnings.
+func usageWarnings(p *plan.Plan, file string) ([]plan.Problem, error) {
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fail("--usage: %v", err)
+	}
+	var res usage.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fail("--usage %s: not a 'sunset usage analyze --output json' result: %v", file, err)
+	}
+	tl, err := p.Compile()
+	if err != nil {
+		return nil, nil // compile problems are reported by plan timeline
+	}
+	var out []plan.Problem
+	for _, w := range res.CheckTimeline(p, tl) {
+		out = append(out, plan.Problem{File: p.File(), Pos: p.Pos(w.Path), Path: w.Path, Message: w.Message, Severity: plan.Warning})
+	}
+	return out, nil
+}
