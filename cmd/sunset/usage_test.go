@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-const realLog = "../../shared/data/access/apache_combined_10k.log"
+// realLog is the shared real log, next to the repository (cmd/sunset is two levels deep).
+const realLog = "../../../shared/data/access/apache_combined_10k.log"
 
 func TestUsageAnalyzeOnTheRealLog(t *testing.T) {
 	if _, err := os.Stat(realLog); err != nil {
