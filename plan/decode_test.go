@@ -95,6 +95,8 @@ var invalidCases = []struct {
 	{file: "runbook_approval_count", path: "runbook[0].approval.count", want: "count must be at least 1, got 0", line: 8, col: 56},
 	{file: "runbook_drain_within", path: "runbook[0].drain.within", want: "missing within", line: 8, col: 26},
 	{file: "runbook_duplicate_step", path: "runbook[1].name", want: "step \"stop\" is defined twice", line: 9, col: 12},
+	{file: "runbook_on_failure", path: "runbook[0].on_failure", want: "unknown on_failure \"retry\"", line: 8, col: 61},
+	{file: "runbook_precondition", path: "runbook[0].preconditions[0]", want: "precondition \"step:drain\": use step:NAME", line: 8, col: 65},
 	{file: "runbook_gateway_phase", path: "runbook[0].gateway", want: "unknown gateway phase \"readonly\" (did you mean \"read_only\"?)", line: 8, col: 26},
 	{file: "runbook_missing_name", path: "runbook[0].name", want: "missing name", line: 8, col: 5},
 	{file: "runbook_no_kind", path: "runbook[0]", want: "step \"stop\" does nothing", line: 8, col: 5},

@@ -260,7 +260,20 @@ type RunbookStep struct {
 	Exec     []string  `yaml:"exec,omitempty" json:"exec,omitempty"`
 	HTTP     *HTTPStep `yaml:"http,omitempty" json:"http,omitempty"`
 	Wait     Duration  `yaml:"wait,omitempty" json:"wait,omitempty"`
+	Notify   string    `yaml:"notify,omitempty" json:"notify,omitempty" jsonschema:"description=Send the notice template of this name to the plan's audience (e.g. done)."`
 	// Modifiers.
+	// Shell runs an exec step's single string through sh -c; without it argv runs directly.
+	Shell bool              `yaml:"shell,omitempty" json:"shell,omitempty" jsonschema:"description=Run exec through sh -c (exec must then be one string); default false: argv runs without a shell."`
+	Env   map[string]string `yaml:"env,omitempty" json:"env,omitempty" jsonschema:"description=Extra environment of an exec step; values may be env:NAME or file:PATH references."`
+	Dir   string            `yaml:"dir,omitempty" json:"dir,omitempty" jsonschema:"description=Working directory of an exec step."`
+	// Preconditions must all hold before the step starts: "step:NAME" (that step is done) or
+	// "backup:NAME" (that backup was verified in this run).
+	Preconditions []string `yaml:"preconditions,omitempty" json:"preconditions,omitempty" jsonschema:"description=Conditions checked before the step starts: step:NAME (done) or backup:NAME (verified in this run)."`
+	// OnFailure is stop (default), continue, or rollback (undo the done steps in reverse).
+	OnFailure string `yaml:"on_failure,omitempty" json:"on_failure,omitempty" jsonschema:"enum=stop,enum=continue,enum=rollback"`
+	// NoReturn marks the point of no return: from this step on, every declared backup must have
+	// been verified in the run. Default: the first gateway: gone step, else the first exec step.
+	NoReturn bool `yaml:"no_return,omitempty" json:"no_return,omitempty" jsonschema:"description=Marks the point of no return; default the first 'gateway: gone' step\\, else the first exec step."`
 	Verify     bool     `yaml:"verify,omitempty" json:"verify,omitempty"`
 	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	Retries    int      `yaml:"retries,omitempty" json:"retries,omitempty"`
@@ -284,6 +297,8 @@ type Approval struct {
 type HTTPStep struct {
 	Method string `yaml:"method,omitempty" json:"method,omitempty"`
 	URL    string `yaml:"url" json:"url"`
+	// Expect is the status the call must answer; any 2xx when zero.
+	Expect int `yaml:"expect,omitempty" json:"expect,omitempty"`
 }
 
 // Risk is one entry of the risk register.

@@ -901,7 +901,7 @@ func (v *validator) data() {
 }
 
 // runbookKinds names the fields of RunbookStep of which exactly one must be set.
-var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait"}
+var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait", "notify"}
 
 func (v *validator) runbook() {
 	backups := make([]string, 0, len(v.p.Data.Backups))
@@ -918,7 +918,7 @@ func (v *validator) runbook() {
 			}
 			seen[s.Name] = true
 		}
-		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0}
+		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0, s.Notify != ""}
 		var kinds []string
 		for k, isSet := range set {
 			if isSet || v.p.has(path+"."+runbookKinds[k]) {
@@ -968,6 +968,20 @@ func (v *validator) runbook() {
 		}
 		if s.Retries < 0 {
 			v.errorf(path+".retries", "retries cannot be negative")
+		}
+		if s.OnFailure != "" {
+			v.oneOf(path+".on_failure", s.OnFailure, []string{"stop", "continue", "rollback"}, "on_failure")
+		}
+		if s.Shell && len(s.Exec) != 1 {
+			v.errorf(path+".shell", "shell: true runs one command line; write exec as a single string, e.g. exec: [\"pg_ctl stop && rm -f pid\"]")
+		}
+		for j, pre := range s.Preconditions {
+			kind, name, _ := strings.Cut(pre, ":")
+			switch {
+			case kind == "backup" && backupSet[name], kind == "step" && seen[name] && name != s.Name:
+			default:
+				v.errorf(fmt.Sprintf("%s.preconditions[%d]", path, j), "precondition %q: use step:NAME (an earlier step) or backup:NAME (an entry of data.backups)", pre)
+			}
 		}
 		if s.Timeout < 0 || s.Wait < 0 {
 			v.errorf(path, "durations cannot be negative")
