@@ -1,0 +1,222 @@
+package notify
+
+import "github.com/sunsetops/sunset/plan"
+
+// Builtin holds the built-in templates (plan.BuiltinTemplates), in English and Simplified
+// Chinese, good enough to send unchanged. A plan's own templates of the same name replace them.
+var Builtin = map[string]plan.Template{
+	"announce": {
+		EN: &plan.Message{
+			Subject: "{{.Service.Title}} will be shut down on {{.Milestones.shutdown}}",
+			Body: `Hello {{.Recipient.Name}},
+
+We are retiring {{.Service.Title}}. It will stop working on {{.Milestones.shutdown}} ({{.Service.TimeZone}} time shown in your zone).
+{{- if .Milestones.read_only}}
+From {{.Milestones.read_only}} it will be read-only: changes will be refused.{{end}}
+{{- range .Features}}
+- {{.Title}} goes away on {{.Gone}}.{{end}}
+{{if .Alternative.Name}}
+Please move to {{.Alternative.Name}}: {{.Alternative.URL}}
+{{- if .Alternative.Guide}}
+Migration guide: {{.Alternative.Guide}}{{end}}{{end}}
+{{- if .Usage.Known}}
+
+You made {{.Usage.CallsLastWeek}} calls last week{{if .Usage.Features}} (features: {{range $i, $f := .Usage.Features}}{{if $i}}, {{end}}{{$f}}{{end}}){{end}}.{{end}}
+{{- if .Recipient.ExportURL}}
+
+Download your data: {{.Recipient.ExportURL}}{{end}}
+
+Status and dates: {{.Links.Status}}
+Questions or concerns: {{.Links.Feedback}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "{{.Service.Title}}将于 {{.Milestones.shutdown}} 停止服务",
+			Body: `{{.Recipient.Name}}，您好：
+
+{{.Service.Title}}即将下线，将于 {{.Milestones.shutdown}} 停止服务。
+{{- if .Milestones.read_only}}
+自 {{.Milestones.read_only}} 起服务将变为只读，不再接受修改。{{end}}
+{{- range .Features}}
+- {{.Title}}将于 {{.Gone}} 下线。{{end}}
+{{if .Alternative.Name}}
+请迁移到{{.Alternative.Name}}：{{.Alternative.URL}}
+{{- if .Alternative.Guide}}
+迁移指南：{{.Alternative.Guide}}{{end}}{{end}}
+{{- if .Usage.Known}}
+
+您上周调用了 {{.Usage.CallsLastWeek}} 次{{if .Usage.Features}}（功能：{{range $i, $f := .Usage.Features}}{{if $i}}、{{end}}{{$f}}{{end}}）{{end}}。{{end}}
+{{- if .Recipient.ExportURL}}
+
+下载您的数据：{{.Recipient.ExportURL}}{{end}}
+
+状态与日程：{{.Links.Status}}
+问题与反馈：{{.Links.Feedback}}
+`,
+		},
+	},
+	"reminder": {
+		EN: &plan.Message{
+			Subject: "Reminder: {{.Service.Title}} stops on {{.Milestones.shutdown}}",
+			Body: `Hello {{.Recipient.Name}},
+
+A reminder: {{.Service.Title}} stops working on {{.Milestones.shutdown}}.
+{{- if .Alternative.Name}} Please move to {{.Alternative.Name}} before then: {{if .Alternative.Guide}}{{.Alternative.Guide}}{{else}}{{.Alternative.URL}}{{end}}{{end}}
+{{- if .Usage.Known}}
+
+You still made {{.Usage.CallsLastWeek}} calls last week.{{end}}
+
+Status and dates: {{.Links.Status}}
+Questions or concerns: {{.Links.Feedback}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "提醒：{{.Service.Title}}将于 {{.Milestones.shutdown}} 停止服务",
+			Body: `{{.Recipient.Name}}，您好：
+
+特此提醒：{{.Service.Title}}将于 {{.Milestones.shutdown}} 停止服务。
+{{- if .Alternative.Name}}请在此之前迁移到{{.Alternative.Name}}：{{if .Alternative.Guide}}{{.Alternative.Guide}}{{else}}{{.Alternative.URL}}{{end}}{{end}}
+{{- if .Usage.Known}}
+
+您上周仍调用了 {{.Usage.CallsLastWeek}} 次。{{end}}
+
+状态与日程：{{.Links.Status}}
+问题与反馈：{{.Links.Feedback}}
+`,
+		},
+	},
+	"final_reminder": {
+		EN: &plan.Message{
+			Subject: "Final reminder: {{.Service.Title}} stops on {{.Milestones.shutdown}}",
+			Body: `Hello {{.Recipient.Name}},
+
+This is the last reminder: {{.Service.Title}} stops on {{.Milestones.shutdown}}. After that, calls will fail.
+{{- if .Alternative.Name}}
+Move to {{.Alternative.Name}} now: {{if .Alternative.Guide}}{{.Alternative.Guide}}{{else}}{{.Alternative.URL}}{{end}}{{end}}
+{{- if .Recipient.ExportURL}}
+Download your data: {{.Recipient.ExportURL}}{{end}}
+
+If you cannot move in time, tell us now: {{.Links.Feedback}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "最后提醒：{{.Service.Title}}将于 {{.Milestones.shutdown}} 停止服务",
+			Body: `{{.Recipient.Name}}，您好：
+
+这是最后一次提醒：{{.Service.Title}}将于 {{.Milestones.shutdown}} 停止服务，届时所有调用都将失败。
+{{- if .Alternative.Name}}
+请立即迁移到{{.Alternative.Name}}：{{if .Alternative.Guide}}{{.Alternative.Guide}}{{else}}{{.Alternative.URL}}{{end}}{{end}}
+{{- if .Recipient.ExportURL}}
+下载您的数据：{{.Recipient.ExportURL}}{{end}}
+
+如果无法按时迁移，请立即告诉我们：{{.Links.Feedback}}
+`,
+		},
+	},
+	"feature_retired": {
+		EN: &plan.Message{
+			Subject: "Parts of {{.Service.Title}} are being retired",
+			Body: `Hello {{.Recipient.Name}},
+
+These parts of {{.Service.Title}} are retired before the rest of the service:
+{{- range .Features}}
+- {{.Title}}: from {{.Gone}}{{end}}
+
+The whole service stops on {{.Milestones.shutdown}}.
+{{- if .Alternative.Name}} Its replacement is {{.Alternative.Name}}: {{.Alternative.URL}}{{end}}
+
+Status and dates: {{.Links.Status}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "{{.Service.Title}}的部分功能即将下线",
+			Body: `{{.Recipient.Name}}，您好：
+
+{{.Service.Title}}的以下功能将先于整个服务下线：
+{{- range .Features}}
+- {{.Title}}：自 {{.Gone}} 起{{end}}
+
+整个服务将于 {{.Milestones.shutdown}} 停止。
+{{- if .Alternative.Name}}替代服务为{{.Alternative.Name}}：{{.Alternative.URL}}{{end}}
+
+状态与日程：{{.Links.Status}}
+`,
+		},
+	},
+	"schedule_changed": {
+		EN: &plan.Message{
+			Subject: "The schedule for retiring {{.Service.Title}} has changed",
+			Body: `Hello {{.Recipient.Name}},
+
+The dates for retiring {{.Service.Title}} have changed:
+{{- range .Changes}}
+- {{.Milestone}}: {{if .From}}{{.From}} → {{end}}{{.To}}{{end}}
+
+The service now stops on {{.Milestones.shutdown}}.
+
+Status and dates: {{.Links.Status}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "{{.Service.Title}}的下线日程已变更",
+			Body: `{{.Recipient.Name}}，您好：
+
+{{.Service.Title}}的下线日程有以下变更：
+{{- range .Changes}}
+- {{.Milestone}}：{{if .From}}{{.From}} → {{end}}{{.To}}{{end}}
+
+服务现将于 {{.Milestones.shutdown}} 停止。
+
+状态与日程：{{.Links.Status}}
+`,
+		},
+	},
+	"brownout_ahead": {
+		EN: &plan.Message{
+			Subject: "Planned interruptions of {{.Service.Title}} before its shutdown",
+			Body: `Hello {{.Recipient.Name}},
+
+Before {{.Service.Title}} stops on {{.Milestones.shutdown}}, it will fail on purpose for short, scheduled periods (brownouts), so that anything still depending on it shows up now rather than on the last day.
+{{- if .Alternative.Name}}
+Move to {{.Alternative.Name}} to avoid them: {{if .Alternative.Guide}}{{.Alternative.Guide}}{{else}}{{.Alternative.URL}}{{end}}{{end}}
+
+Schedule: {{.Links.Status}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "{{.Service.Title}}下线前的计划性中断",
+			Body: `{{.Recipient.Name}}，您好：
+
+在 {{.Milestones.shutdown}} 停止服务之前，{{.Service.Title}}会按计划短时中断（限流演练），以便尽早发现仍依赖它的系统。
+{{- if .Alternative.Name}}
+迁移到{{.Alternative.Name}}即可避免影响：{{if .Alternative.Guide}}{{.Alternative.Guide}}{{else}}{{.Alternative.URL}}{{end}}{{end}}
+
+中断时间表：{{.Links.Status}}
+`,
+		},
+	},
+	"done": {
+		EN: &plan.Message{
+			Subject: "{{.Service.Title}} has been shut down",
+			Body: `Hello {{.Recipient.Name}},
+
+{{.Service.Title}} was shut down on {{.Milestones.shutdown}}. Thank you for using it.
+{{- if .Alternative.Name}}
+Its replacement is {{.Alternative.Name}}: {{.Alternative.URL}}{{end}}
+{{- if .Milestones.delete_data}}
+Your data is kept until {{.Milestones.delete_data}}.{{if .Recipient.ExportURL}} Download it: {{.Recipient.ExportURL}}{{end}}{{end}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "{{.Service.Title}}已停止服务",
+			Body: `{{.Recipient.Name}}，您好：
+
+{{.Service.Title}}已于 {{.Milestones.shutdown}} 停止服务，感谢您一直以来的使用。
+{{- if .Alternative.Name}}
+替代服务为{{.Alternative.Name}}：{{.Alternative.URL}}{{end}}
+{{- if .Milestones.delete_data}}
+您的数据将保留至 {{.Milestones.delete_data}}。{{if .Recipient.ExportURL}}下载地址：{{.Recipient.ExportURL}}{{end}}{{end}}
+`,
+		},
+	},
+}

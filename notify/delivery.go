@@ -1,0 +1,129 @@
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is where a delivery stands in the ledger of who was told.
+type Status string
+
+// Delivery statuses. queued → sending → delivered | failed, and back to queued (with a later
+// NextAt) after a transient error. suppressed deliveries were never attempted: the recipient
+// unsubscribed and the notice is not mandatory.
+const (
+	StatusQueued     Status = "queued"
+	StatusSending    Status = "sending"
+	StatusDelivered  Status = "delivered"
+	StatusFailed     Status = "failed"
+	StatusSuppressed Status = "suppressed"
+)
+
+// Channel kinds as the plan names them in a notice's channels.
+const (
+	ChannelEmail    = "email"
+	ChannelWebhook  = "webhook"
+	ChannelChat     = "chat"
+	ChannelMastodon = "mastodon"
+)
+
+// Publications are channels that deliver nothing: the notice appears on Sunset's own pages
+// (banner script, Atom feed, status page) from its instant on.
+var Publications = []string{"banner", "feed", "status_page"}
+
+// Broadcast is the recipient id of deliveries that go to a channel rather than to a person (chat
+// rooms, Mastodon): one message per notice.
+const Broadcast = "*"
+
+// Delivery is one row of the outbox: one message of one notice to one recipient over one
+// channel endpoint. (SunsetID, Notice, RecipientID, Channel) is unique.
+type Delivery struct {
+	ID       int64  `json:"id"`
+	SunsetID int64  `json:"-"`
+	Sunset   string `json:"sunset"`
+	// Notice is the notice's action key ("notice/2", "replan/3").
+	Notice   string `json:"notice"`
+	Template string `json:"template"`
+	// Channel is the endpoint: "email", "webhook:NAME", "chat:NAME" or "mastodon".
+	Channel   string    `json:"channel"`
+	Recipient Recipient `json:"recipient"`
+	Mandatory bool      `json:"mandatory,omitempty"`
+	// Changes are the moved milestones of a schedule_changed notice.
+	Changes []MilestoneChange `json:"changes,omitempty"`
+	Status  Status            `json:"status"`
+	// Attempts counts sends whose outcome was recorded.
+	Attempts int `json:"attempts"`
+	// NextAt is when a queued delivery is due, or when the claim of a sending one expires.
+	NextAt    time.Time `json:"next_at"`
+	LastError string    `json:"last_error,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// DeliveredAt is when the channel accepted the message.
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	// PlanHash identifies the plan revision that claimed rows render with (filled by Claim).
+	PlanHash string `json:"-"`
+}
+
+// Kind is the channel kind of the delivery's endpoint: "email", "webhook", "chat", "mastodon".
+func (d *Delivery) Kind() string {
+	k, _, _ := strings.Cut(d.Channel, ":")
+	return k
+}
+
+// Key is the delivery's idempotency key: stable across retries, crashes and processes, and
+// different for every (sunset, notice, recipient, channel). Channels send it as the webhook-id,
+// the Message-ID and the Idempotency-Key.
+func (d *Delivery) Key() string {
+	return DeliveryKey(d.Sunset, d.Notice, d.RecipientKey(), d.Channel)
+}
+
+// RecipientKey is the recipient's id.
+func (d *Delivery) RecipientKey() string { return d.Recipient.ID }
+
+// DeliveryKey derives the idempotency key of one delivery: "msg_" and 26 base32 characters of a
+// SHA-256 over the four parts.
+func DeliveryKey(sunset, notice, recipient, channel string) string {
+	h := sha256.New()
+	for _, p := range []string{sunset, notice, recipient, channel} {
+		h.Write([]byte(strconv.Itoa(len(p))))
+		h.Write([]byte{':'})
+		h.Write([]byte(p))
+	}
+	sum := h.Sum(nil)
+	return "msg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+}
+
+// Message is what a Channel sends: one rendered delivery.
+type Message struct {
+	// Key is the delivery's idempotency key (Delivery.Key).
+	Key      string
+	Sunset   string
+	Notice   string
+	Template string
+	// Channel is the endpoint name ("webhook:crm").
+	Channel   string
+	To        Recipient
+	Mandatory bool
+	Rendered
+	// Unsubscribe is the one-click unsubscribe URL; empty on mandatory notices.
+	Unsubscribe string
+	// StatusURL is the service's public status page.
+	StatusURL string
+}
+
+// Channel sends messages over one endpoint. Send reports whether a failure is worth retrying
+// (a timeout, a 5xx answer, an SMTP 4xx reply) or permanent (a rejected address, a 4xx answer);
+// the reason is err's message. Send must honour ctx and be safe for concurrent use.
+type Channel interface {
+	Send(ctx context.Context, m Message) (retryable bool, err error)
+}
+
+// ChannelFunc adapts a function to Channel.
+type ChannelFunc func(ctx context.Context, m Message) (bool, error)
+
+// Send calls f.
+func (f ChannelFunc) Send(ctx context.Context, m Message) (bool, error) { return f(ctx, m) }

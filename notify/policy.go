@@ -1,0 +1,149 @@
+package notify
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Policy says how hard the worker tries. The zero value of each field means its default.
+type Policy struct {
+	// MaxAttempts is how many sends a delivery gets before it fails for good. Default 8.
+	MaxAttempts int
+	// BaseDelay is the wait before the first retry; each retry doubles it, up to MaxDelay, and
+	// the actual wait is drawn between half and all of it (jitter). Defaults 30s and 1h.
+	BaseDelay, MaxDelay time.Duration
+	// BreakerThreshold consecutive transient failures of one endpoint open its circuit breaker
+	// for BreakerCooldown: its deliveries wait, the other endpoints' go on. Defaults 5 and 1m.
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// Rates caps sends per second per channel kind ("email", "webhook"…); 0 or missing means
+	// no cap.
+	Rates map[string]float64
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 8
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = 30 * time.Second
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = time.Hour
+	}
+	if p.BreakerThreshold <= 0 {
+		p.BreakerThreshold = 5
+	}
+	if p.BreakerCooldown <= 0 {
+		p.BreakerCooldown = time.Minute
+	}
+	return p
+}
+
+// Backoff returns the wait after the attempt-th failed send (from 1): BaseDelay·2^(attempt−1),
+// at most MaxDelay, with equal jitter — between half and all of it — so that deliveries failing
+// together do not retry together.
+func (p Policy) Backoff(attempt int, rnd *rand.Rand) time.Duration {
+	p = p.withDefaults()
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxDelay)
+	half := d / 2
+	var j float64
+	if rnd != nil {
+		j = rnd.Float64()
+	} else {
+		j = rand.Float64()
+	}
+	return half + time.Duration(j*float64(d-half))
+}
+
+// breakers holds one circuit breaker per endpoint.
+type breakers struct {
+	mu        sync.Mutex
+	threshold int
+	cooldown  time.Duration
+	state     map[string]*breaker
+}
+
+type breaker struct {
+	failures  int
+	openUntil time.Time
+}
+
+// allow reports whether endpoint may be tried at now; when not, until when it stays open. An
+// open breaker whose cooldown ended lets one probe through and stays open for the others until
+// the probe's outcome is known.
+func (b *breakers) allow(endpoint string, now time.Time) (bool, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.state[endpoint]
+	if s == nil || s.failures < b.threshold {
+		return true, time.Time{}
+	}
+	if now.Before(s.openUntil) {
+		return false, s.openUntil
+	}
+	s.openUntil = now.Add(b.cooldown) // half-open: this caller is the probe
+	return true, time.Time{}
+}
+
+// result records the outcome of a send to endpoint. Permanent failures say nothing about the
+// endpoint's health (a bad address) and leave the breaker alone.
+func (b *breakers) result(endpoint string, now time.Time, ok, transient bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.state[endpoint]
+	if s == nil {
+		s = &breaker{}
+		b.state[endpoint] = s
+	}
+	switch {
+	case ok:
+		s.failures, s.openUntil = 0, time.Time{}
+	case transient:
+		s.failures++
+		if s.failures >= b.threshold {
+			s.openUntil = now.Add(b.cooldown)
+		}
+	}
+}
+
+// limiter is a token bucket per channel kind, on the wall clock (it paces real sends).
+type limiter struct {
+	mu     sync.Mutex
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+// wait blocks until a token is available or ctx ends.
+func (l *limiter) wait(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		now := time.Now()
+		if l.last.IsZero() {
+			l.last, l.tokens = now, 1
+		}
+		l.tokens = min(max(l.rate, 1), l.tokens+now.Sub(l.last).Seconds()*l.rate)
+		l.last = now
+		if l.tokens >= 1 {
+			l.tokens--
+			l.mu.Unlock()
+			return nil
+		}
+		wait := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+		l.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

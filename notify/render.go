@@ -1,0 +1,295 @@
+package notify
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Rendered is one message in one locale, ready for a channel.
+type Rendered struct {
+	// Locale is the locale the message was written in: "zh" or "en".
+	Locale  string
+	Subject string
+	// Text is the plain-text body; HTML the same body as simple HTML (paragraphs, links).
+	Text string
+	HTML string
+}
+
+// RenderRequest says which message to render for whom.
+type RenderRequest struct {
+	// Template names a built-in template or one of the plan's templates.
+	Template string
+	// Notice is the notice's action key ("notice/2"), for the template's .Notice.Key.
+	Notice    string
+	Mandatory bool
+	Recipient Recipient
+	// Locale overrides the recipient's locale when set.
+	Locale string
+	// PublicURL is where Sunset's public pages are served (https://sunset.example.com); links
+	// are built under it.
+	PublicURL string
+	// Usage is the recipient's recent use, when known.
+	Usage *plan.UsageData
+	// Changes are the milestones a re-plan moved (schedule_changed).
+	Changes []MilestoneChange
+}
+
+// MilestoneChange is one milestone a re-plan moved. From is zero for a new milestone.
+type MilestoneChange struct {
+	Milestone string    `json:"milestone"`
+	From      time.Time `json:"from,omitzero"`
+	To        time.Time `json:"to"`
+}
+
+// Locale maps a recipient's locale ("zh-CN", "zh_TW", "en-GB", "") to the locale templates are
+// written in: "zh" or "en" (the fallback).
+func Locale(l string) string {
+	if len(l) >= 2 && strings.EqualFold(l[:2], "zh") {
+		return "zh"
+	}
+	return "en"
+}
+
+// Renderer renders notice templates, caching parsed templates. It is safe for concurrent use;
+// the zero value is ready.
+type Renderer struct {
+	cache sync.Map // renderKey → *template.Template
+}
+
+type renderKey struct {
+	p            *plan.Plan
+	name, locale string
+	subject      bool
+}
+
+// Render renders the message req asks for from plan p: the template in the recipient's locale
+// (English when the template has no such locale), with the recipient's instants in their time
+// zone (the plan's when they name none or an unknown one).
+func (r *Renderer) Render(p *plan.Plan, req RenderRequest) (Rendered, error) {
+	locale := Locale(req.Recipient.Locale)
+	if req.Locale != "" {
+		locale = Locale(req.Locale)
+	}
+	msg, locale, err := pickMessage(p, req.Template, locale)
+	if err != nil {
+		return Rendered{}, err
+	}
+	data := NoticeData(p, req, locale)
+	subject, err := r.exec(p, req.Template, locale, true, msg.Subject, data)
+	if err != nil {
+		return Rendered{}, err
+	}
+	body, err := r.exec(p, req.Template, locale, false, msg.Body, data)
+	if err != nil {
+		return Rendered{}, err
+	}
+	subject = strings.Join(strings.Fields(subject), " ") // a subject is one line
+	body = strings.TrimSpace(body) + "\n"
+	return Rendered{Locale: locale, Subject: subject, Text: body, HTML: toHTML(subject, body, locale)}, nil
+}
+
+func (r *Renderer) exec(p *plan.Plan, name, locale string, subject bool, text string, data *plan.NoticeData) (string, error) {
+	k := renderKey{p: p, name: name, locale: locale, subject: subject}
+	var t *template.Template
+	if v, ok := r.cache.Load(k); ok {
+		t = v.(*template.Template)
+	} else {
+		var err error
+		t, err = template.New(name).Option("missingkey=error").Parse(text)
+		if err != nil {
+			return "", fmt.Errorf("template %s (%s): %w", name, locale, err)
+		}
+		r.cache.Store(k, t)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("template %s (%s): %w", name, locale, err)
+	}
+	return b.String(), nil
+}
+
+// pickMessage finds template name in locale: the plan's own template first, then the built-in
+// one; English when the locale is missing.
+func pickMessage(p *plan.Plan, name, locale string) (*plan.Message, string, error) {
+	var cands []plan.Template
+	if t, ok := p.Templates[name]; ok {
+		cands = append(cands, t)
+	}
+	if t, ok := Builtin[name]; ok {
+		cands = append(cands, t)
+	}
+	if len(cands) == 0 {
+		return nil, "", fmt.Errorf("unknown template %q", name)
+	}
+	for _, l := range []string{locale, "en", "zh"} {
+		for _, t := range cands {
+			m := t.EN
+			if l == "zh" {
+				m = t.ZH
+			}
+			if m != nil {
+				return m, l, nil
+			}
+		}
+	}
+	return nil, "", fmt.Errorf("template %q has no message", name)
+}
+
+// NoticeData builds what a template sees for req from plan p, in locale ("en" or "zh").
+func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData {
+	loc := p.Location()
+	if tz := req.Recipient.TimeZone; tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
+	}
+	when := func(t time.Time) string { return FormatInstant(t, loc, locale) }
+	d := &plan.NoticeData{
+		Service: plan.ServiceData{
+			Name: p.Service.Name, Title: p.Service.Title.In(locale), Description: p.Service.Description.In(locale),
+			Docs: p.Service.Docs, TimeZone: loc.String(),
+		},
+		Milestones: map[string]string{},
+		Recipient: plan.RecipientData{
+			ID: req.Recipient.ID, Name: req.Recipient.Name, Email: req.Recipient.Email, Locale: locale,
+			Tier: req.Recipient.Tier, TimeZone: loc.String(),
+		},
+		Notice: plan.NoticeInfo{Key: req.Notice, Template: req.Template, Locale: locale, Mandatory: req.Mandatory},
+	}
+	if d.Service.Title == "" {
+		d.Service.Title = p.Service.Name
+	}
+	if d.Recipient.Name == "" {
+		d.Recipient.Name = map[string]string{"en": "there", "zh": "用户"}[locale]
+		if locale == "en" && req.Recipient.Email == "" {
+			d.Recipient.Name = req.Recipient.ID
+		}
+	}
+	for _, m := range plan.StandardMilestones {
+		d.Milestones[m] = ""
+	}
+	ms, err := p.MilestoneTimes()
+	if err == nil {
+		for name, t := range ms {
+			d.Milestones[name] = when(t)
+		}
+	}
+	for _, a := range p.Alternatives {
+		d.Alternatives = append(d.Alternatives, plan.AlternativeData{Name: a.Name, URL: a.URL, Guide: a.Guide, Description: a.Description.In(locale)})
+	}
+	if len(d.Alternatives) > 0 {
+		d.Alternative = d.Alternatives[0]
+	}
+	for _, f := range p.Features {
+		if f.Core && f.Gone == nil {
+			continue
+		}
+		gone, ok := ms[plan.Shutdown]
+		if f.Gone != nil {
+			if t, err := p.Resolve(*f.Gone, ms); err == nil {
+				gone, ok = t, true
+			}
+		}
+		if !ok {
+			continue
+		}
+		title := f.Title.In(locale)
+		if title == "" {
+			title = f.Name
+		}
+		d.Features = append(d.Features, plan.FeatureData{Name: f.Name, Title: title, Gone: when(gone)})
+	}
+	if req.Usage != nil {
+		d.Usage = *req.Usage
+	}
+	for _, c := range req.Changes {
+		ch := plan.ChangeData{Milestone: c.Milestone, To: when(c.To)}
+		if !c.From.IsZero() {
+			ch.From = when(c.From)
+		}
+		d.Changes = append(d.Changes, ch)
+	}
+	d.Links = Links(p, req.PublicURL, req.Recipient.ID, req.Mandatory)
+	if p.Data.Export != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {
+		d.Recipient.ExportURL = publicBase(req.PublicURL, p.Service.Name) + "/export/" + url.PathEscape(req.Recipient.ID)
+	}
+	return d
+}
+
+// Links returns the links of a message to recipient id about plan p's service: the public
+// status page, the feedback form, the unsubscribe page (empty when mandatory) and the migration
+// guide.
+func Links(p *plan.Plan, publicURL, id string, mandatory bool) plan.LinksData {
+	base := publicBase(publicURL, p.Service.Name)
+	l := plan.LinksData{Status: base, Feedback: base + "/feedback", Docs: p.Service.Docs}
+	if !mandatory {
+		l.Unsubscribe = base + "/unsubscribe?r=" + url.QueryEscape(id)
+	}
+	if len(p.Alternatives) > 0 {
+		l.Guide = p.Alternatives[0].Guide
+	}
+	return l
+}
+
+// PublicPath is the path of a service's public status page under Sunset's public URL.
+func PublicPath(service string) string { return "/p/" + url.PathEscape(service) }
+
+func publicBase(publicURL, service string) string {
+	if publicURL == "" {
+		publicURL = "http://127.0.0.1:8080"
+	}
+	return strings.TrimRight(publicURL, "/") + PublicPath(service)
+}
+
+// FormatInstant writes t in loc the way a reader of locale expects: "1 April 2027 00:00 CST" or
+// "2027年4月1日 00:00 CST".
+func FormatInstant(t time.Time, loc *time.Location, locale string) string {
+	t = t.In(loc)
+	if locale == "zh" {
+		return t.Format("2006年1月2日 15:04 MST")
+	}
+	return t.Format("2 January 2006 15:04 MST")
+}
+
+var linkRE = regexp.MustCompile(`https?://[^\s<>"，。）]+`)
+
+// toHTML turns a plain-text body into a small HTML document: blank lines separate paragraphs,
+// URLs become links.
+func toHTML(subject, body, locale string) string {
+	lang := "en"
+	if locale == "zh" {
+		lang = "zh-CN"
+	}
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html lang="` + lang + `"><head><meta charset="utf-8"><title>`)
+	b.WriteString(html.EscapeString(subject))
+	b.WriteString("</title></head><body>\n")
+	for _, para := range strings.Split(strings.TrimSpace(body), "\n\n") {
+		b.WriteString("<p>")
+		for i, line := range strings.Split(para, "\n") {
+			if i > 0 {
+				b.WriteString("<br>\n")
+			}
+			last := 0
+			for _, m := range linkRE.FindAllStringIndex(line, -1) {
+				b.WriteString(html.EscapeString(line[last:m[0]]))
+				u := html.EscapeString(line[m[0]:m[1]])
+				b.WriteString(`<a href="` + u + `">` + u + `</a>`)
+				last = m[1]
+			}
+			b.WriteString(html.EscapeString(line[last:]))
+		}
+		b.WriteString("</p>\n")
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
+}

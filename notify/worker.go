@@ -1,0 +1,269 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// ChannelFactory builds the Channel of endpoint ("email", "webhook:crm", "chat:ops",
+// "mastodon") as plan p configures it. The worker caches the result per plan revision.
+type ChannelFactory func(p *plan.Plan, endpoint string) (Channel, error)
+
+// Worker sends the outbox's due deliveries. Set its fields, then Start it (or call RunOnce).
+type Worker struct {
+	Outbox   Outbox
+	Channels ChannelFactory
+	// Clock decides what is due and stamps outcomes. Default: the system clock.
+	Clock  sunset.Clock
+	Logger *slog.Logger
+	// PublicURL is where Sunset's public pages are served, for the links in messages.
+	PublicURL string
+	Policy    Policy
+	// Batch is how many deliveries one claim takes (default 256); Concurrency how many sends
+	// run at once (default 32); Lease how long a claim lasts before another worker may take the
+	// delivery over (default 2m); Poll how often an idle worker looks again (default 1s).
+	Batch       int
+	Concurrency int
+	Lease       time.Duration
+	Poll        time.Duration
+	// SendTimeout bounds one send. Default 30s.
+	SendTimeout time.Duration
+
+	once     sync.Once
+	mu       sync.Mutex
+	plans    map[string]*plan.Plan // by plan hash
+	chans    map[string]Channel    // by plan hash + endpoint
+	renderer Renderer
+	breakers *breakers
+	limits   map[string]*limiter
+	rnd      *rand.Rand
+	rndMu    sync.Mutex
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (w *Worker) init() {
+	w.once.Do(func() {
+		if w.Clock == nil {
+			w.Clock = sunset.SystemClock{}
+		}
+		if w.Logger == nil {
+			w.Logger = slog.New(slog.DiscardHandler)
+		}
+		w.Policy = w.Policy.withDefaults()
+		if w.Batch <= 0 {
+			w.Batch = 256
+		}
+		if w.Concurrency <= 0 {
+			w.Concurrency = 32
+		}
+		if w.Lease <= 0 {
+			w.Lease = 2 * time.Minute
+		}
+		if w.Poll <= 0 {
+			w.Poll = time.Second
+		}
+		if w.SendTimeout <= 0 {
+			w.SendTimeout = 30 * time.Second
+		}
+		w.plans = map[string]*plan.Plan{}
+		w.chans = map[string]Channel{}
+		w.breakers = &breakers{threshold: w.Policy.BreakerThreshold, cooldown: w.Policy.BreakerCooldown, state: map[string]*breaker{}}
+		w.limits = map[string]*limiter{}
+		for kind, r := range w.Policy.Rates {
+			if r > 0 {
+				w.limits[kind] = &limiter{rate: r}
+			}
+		}
+		w.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	})
+}
+
+// Start runs the worker until ctx ends or Stop is called. Starting twice is an error.
+func (w *Worker) Start(ctx context.Context) error {
+	w.init()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cancel != nil {
+		return errors.New("notify: worker already started")
+	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.done = make(chan struct{})
+	go w.loop(ctx)
+	return nil
+}
+
+// Stop stops the worker and waits for the batch in hand to be recorded. It is safe to call
+// before Start and more than once.
+func (w *Worker) Stop() {
+	w.mu.Lock()
+	cancel, done := w.cancel, w.done
+	w.cancel = nil
+	w.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	defer close(w.done)
+	for {
+		n, err := w.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.Logger.Error("notify: delivery round failed", "err", err)
+		}
+		if n >= w.Batch && err == nil {
+			continue // more is waiting
+		}
+		t := time.NewTimer(w.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce claims one batch of due deliveries, sends them and records the outcomes. It returns
+// how many it claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	w.init()
+	now := w.Clock.Now()
+	ds, err := w.Outbox.Claim(ctx, now, w.Batch, w.Lease)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	// Sends finish even when ctx ends, so that what went out is recorded.
+	sendCtx := context.WithoutCancel(ctx)
+	sem := make(chan struct{}, w.Concurrency)
+	var wg sync.WaitGroup
+	for i := range ds {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(d *Delivery) {
+			defer func() { <-sem; wg.Done() }()
+			w.deliver(sendCtx, d)
+		}(&ds[i])
+	}
+	wg.Wait()
+	if err := w.Outbox.Record(sendCtx, ds, w.Clock.Now()); err != nil {
+		return len(ds), fmt.Errorf("notify: record outcomes: %w", err)
+	}
+	return len(ds), nil
+}
+
+// deliver sends one claimed delivery and sets its outcome fields.
+func (w *Worker) deliver(ctx context.Context, d *Delivery) {
+	now := w.Clock.Now()
+	if ok, until := w.breakers.allow(d.Channel, now); !ok {
+		// Not an attempt: the endpoint is known to be down. Wait for the breaker, not longer.
+		d.Status, d.NextAt = StatusQueued, until
+		d.LastError = "circuit breaker open for " + d.Channel
+		return
+	}
+	ch, p, err := w.channel(ctx, d)
+	if err != nil {
+		w.fail(d, now, false, err)
+		return
+	}
+	m, err := w.message(p, d)
+	if err != nil {
+		w.fail(d, now, false, err)
+		return
+	}
+	if l := w.limits[d.Kind()]; l != nil {
+		if err := l.wait(ctx); err != nil {
+			d.Status, d.NextAt = StatusQueued, now
+			return
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
+	retryable, err := ch.Send(sctx, m)
+	cancel()
+	now = w.Clock.Now()
+	d.Attempts++
+	w.breakers.result(d.Channel, now, err == nil, err != nil && retryable)
+	if err != nil {
+		w.fail(d, now, retryable, err)
+		return
+	}
+	d.Status, d.DeliveredAt, d.LastError = StatusDelivered, now, ""
+}
+
+// fail records a failed attempt: retried later when the error is transient and attempts remain.
+func (w *Worker) fail(d *Delivery, now time.Time, retryable bool, err error) {
+	d.LastError = err.Error()
+	if retryable && d.Attempts < w.Policy.MaxAttempts {
+		w.rndMu.Lock()
+		wait := w.Policy.Backoff(d.Attempts, w.rnd)
+		w.rndMu.Unlock()
+		d.Status, d.NextAt = StatusQueued, now.Add(wait)
+		return
+	}
+	if retryable {
+		d.LastError = fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, d.LastError)
+	}
+	d.Status = StatusFailed
+}
+
+// channel returns the delivery's channel and plan, building and caching them per plan revision.
+func (w *Worker) channel(ctx context.Context, d *Delivery) (Channel, *plan.Plan, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.plans[d.PlanHash]
+	if p == nil {
+		data, err := w.Outbox.Plan(ctx, d.SunsetID)
+		if err != nil {
+			return nil, nil, err
+		}
+		var problems plan.Problems
+		p, problems = plan.Parse(d.Sunset+".yaml", data)
+		if err := problems.Err(); err != nil {
+			return nil, nil, fmt.Errorf("plan of %s: %w", d.Sunset, err)
+		}
+		w.plans[d.PlanHash] = p
+	}
+	k := d.PlanHash + "\x00" + d.Channel
+	ch := w.chans[k]
+	if ch == nil {
+		if w.Channels == nil {
+			return nil, nil, errors.New("no channels configured")
+		}
+		var err error
+		ch, err = w.Channels(p, d.Channel)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.chans[k] = ch
+	}
+	return ch, p, nil
+}
+
+// message renders delivery d from plan p.
+func (w *Worker) message(p *plan.Plan, d *Delivery) (Message, error) {
+	r, err := w.renderer.Render(p, RenderRequest{
+		Template: d.Template, Notice: d.Notice, Mandatory: d.Mandatory, Recipient: d.Recipient,
+		PublicURL: w.PublicURL, Changes: d.Changes,
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	links := Links(p, w.PublicURL, d.Recipient.ID, d.Mandatory)
+	return Message{
+		Key: d.Key(), Sunset: d.Sunset, Notice: d.Notice, Template: d.Template, Channel: d.Channel,
+		To: d.Recipient, Mandatory: d.Mandatory, Rendered: r,
+		Unsubscribe: links.Unsubscribe, StatusURL: links.Status,
+	}, nil
+}

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/notify"
+)
+
+// Outbox is notify's outbox on the store's database.
+type Outbox struct{ db *DB }
+
+// Interface guard.
+var _ notify.Outbox = (*Outbox)(nil)
+
+// Outbox returns the notify outbox kept in db.
+func (db *DB) Outbox() *Outbox { return &Outbox{db: db} }
+
+const outboxColumns = `id, sunset_id, notice, template, channel, recipient, email, name, locale, tier,
+	timezone, mandatory, changes, status, attempts, next_at, last_error, created_at, updated_at, delivered_at`
+
+// insertColumns are the columns Enqueue writes, 16 per row.
+const insertColumns = `sunset_id, notice, template, channel, recipient, email, name, locale, tier,
+	timezone, mandatory, changes, status, next_at, created_at, updated_at`
+
+// Enqueue inserts ds in tx with one statement per chunk, skipping rows whose (sunset, notice,
+// recipient, channel) is already queued.
+func (o *Outbox) Enqueue(ctx context.Context, tx *sql.Tx, ds []notify.Delivery) (int, error) {
+	const perStmt = 500 // 8,000 parameters: under both SQLite's and PostgreSQL's limits
+	total := 0
+	for len(ds) > 0 {
+		chunk := ds[:min(perStmt, len(ds))]
+		ds = ds[len(chunk):]
+		var b strings.Builder
+		b.WriteString("INSERT INTO outbox (" + insertColumns + ") VALUES ")
+		args := make([]any, 0, len(chunk)*16)
+		for i, d := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			changes, err := json.Marshal(d.Changes)
+			if err != nil {
+				return total, err
+			}
+			if d.Changes == nil {
+				changes = []byte("[]")
+			}
+			r := d.Recipient
+			args = append(args, d.SunsetID, d.Notice, d.Template, d.Channel, r.ID, r.Email, r.Name, r.Locale,
+				r.Tier, r.TimeZone, d.Mandatory, string(changes), string(notify.StatusQueued),
+				o.db.timeArg(normTime(d.NextAt)), o.db.timeArg(normTime(d.CreatedAt)), o.db.timeArg(normTime(d.UpdatedAt)))
+		}
+		b.WriteString(" ON CONFLICT (sunset_id, notice, recipient, channel) DO NOTHING")
+		res, err := tx.ExecContext(ctx, rebind(o.db.dialect, b.String()), args...)
+		if err != nil {
+			return total, o.db.translate(err, "queue deliveries")
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+// SuppressQueued marks the notice's queued, non-mandatory deliveries to suppressed addresses.
+func (o *Outbox) SuppressQueued(ctx context.Context, tx *sql.Tx, sunsetID int64, notice string) (int, error) {
+	res, err := tx.ExecContext(ctx, rebind(o.db.dialect, `UPDATE outbox SET status = ?, last_error = ?
+	WHERE sunset_id = ? AND notice = ? AND status = ? AND NOT mandatory
+	AND (lower(email) IN (SELECT address FROM suppressions) OR recipient IN (SELECT address FROM suppressions))`),
+		string(notify.StatusSuppressed), "on the suppression list", sunsetID, notice, string(notify.StatusQueued))
+	if err != nil {
+		return 0, o.db.translate(err, "apply the suppression list")
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// Told pages through the recipients a delivery reached.
+func (o *Outbox) Told(ctx context.Context, tx *sql.Tx, sunsetID int64, after string, limit int) ([]notify.Recipient, error) {
+	rows, err := tx.QueryContext(ctx, rebind(o.db.dialect, `SELECT recipient, MAX(email), MAX(name), MAX(locale),
+	MAX(tier), MAX(timezone) FROM outbox WHERE sunset_id = ? AND status = ? AND recipient <> ? AND recipient > ?
+	GROUP BY recipient ORDER BY recipient LIMIT ?`), sunsetID, string(notify.StatusDelivered), notify.Broadcast, after, limit)
+	if err != nil {
+		return nil, o.db.translate(err, "list recipients told")
+	}
+	defer rows.Close()
+	var out []notify.Recipient
+	for rows.Next() {
+		var r notify.Recipient
+		if err := rows.Scan(&r.ID, &r.Email, &r.Name, &r.Locale, &r.Tier, &r.TimeZone); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Publish records an announcement; publishing the same notice twice keeps the first.
+func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, a notify.Announcement) error {
+	chans, _ := json.Marshal(a.Channels)
+	changes, _ := json.Marshal(a.Changes)
+	if a.Changes == nil {
+		changes = []byte("[]")
+	}
+	_, err := tx.ExecContext(ctx, rebind(o.db.dialect, `INSERT INTO announcements (sunset_id, notice, template, channels,
+	mandatory, changes, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sunset_id, notice) DO NOTHING`),
+		a.SunsetID, a.Notice, a.Template, string(chans), a.Mandatory, string(changes), o.db.timeArg(normTime(a.At)))
+	return o.db.translate(err, "publish a notice")
+}
+
+// Claim marks up to limit due deliveries as sending until now+lease and returns them.
+func (o *Outbox) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]notify.Delivery, error) {
+	skip := ""
+	if o.db.dialect == Postgres {
+		skip = " FOR UPDATE SKIP LOCKED"
+	}
+	now = normTime(now)
+	q := rebind(o.db.dialect, `UPDATE outbox SET status = ?, next_at = ?, updated_at = ?
+	WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_at <= ? ORDER BY next_at, id LIMIT ?`+skip+`)
+	RETURNING `+outboxColumns)
+	var out []notify.Delivery
+	err := o.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, string(notify.StatusSending), o.db.timeArg(now.Add(lease)), o.db.timeArg(now),
+			string(notify.StatusQueued), string(notify.StatusSending), o.db.timeArg(now), limit)
+		if err != nil {
+			return o.db.translate(err, "claim deliveries")
+		}
+		out, err = scanDeliveries(rows)
+		if err != nil {
+			return err
+		}
+		return o.fillSunsets(ctx, tx, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b notify.Delivery) int { return int(a.ID - b.ID) })
+	return out, nil
+}
+
+// fillSunsets sets the sunset name and plan hash of each delivery.
+func (o *Outbox) fillSunsets(ctx context.Context, tx *sql.Tx, ds []notify.Delivery) error {
+	type info struct{ name, hash string }
+	seen := map[int64]info{}
+	for i := range ds {
+		in, ok := seen[ds[i].SunsetID]
+		if !ok {
+			err := tx.QueryRowContext(ctx, rebind(o.db.dialect, `SELECT name, plan_hash FROM sunsets WHERE id = ?`), ds[i].SunsetID).Scan(&in.name, &in.hash)
+			if err != nil {
+				return o.db.translate(err, "read the sunset of a delivery")
+			}
+			seen[ds[i].SunsetID] = in
+		}
+		ds[i].Sunset, ds[i].PlanHash = in.name, in.hash
+	}
+	return nil
+}
+
+// Record writes the outcomes of claimed deliveries.
+func (o *Outbox) Record(ctx context.Context, ds []notify.Delivery, now time.Time) error {
+	now = normTime(now)
+	return o.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, rebind(o.db.dialect, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?,
+		last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ? AND status = ?`))
+		if err != nil {
+			return o.db.translate(err, "record deliveries")
+		}
+		defer stmt.Close()
+		for _, d := range ds {
+			next := d.NextAt
+			if d.Status != notify.StatusQueued {
+				next = now
+			}
+			if _, err := stmt.ExecContext(ctx, string(d.Status), d.Attempts, o.db.timeArg(normTime(next)), d.LastError,
+				o.db.timeArg(now), o.db.timeArg(normTime(d.DeliveredAt)), d.ID, string(notify.StatusSending)); err != nil {
+				return o.db.translate(err, "record a delivery")
+			}
+		}
+		return nil
+	})
+}
+
+// Plan returns the current plan of the sunset.
+func (o *Outbox) Plan(ctx context.Context, sunsetID int64) ([]byte, error) {
+	var p []byte
+	err := o.db.sql.QueryRowContext(ctx, rebind(o.db.dialect, `SELECT plan FROM sunsets WHERE id = ?`), sunsetID).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "sunset %d does not exist", sunsetID)
+	}
+	return p, o.db.translate(err, "read a plan")
+}
+
+// Suppress adds address (lower-cased) to the suppression list.
+func (o *Outbox) Suppress(ctx context.Context, address, reason string, now time.Time) error {
+	_, err := o.db.sql.ExecContext(ctx, rebind(o.db.dialect, `INSERT INTO suppressions (address, reason, created_at)
+	VALUES (?, ?, ?) ON CONFLICT (address) DO UPDATE SET reason = excluded.reason`),
+		strings.ToLower(strings.TrimSpace(address)), reason, o.db.timeArg(normTime(now)))
+	return o.db.translate(err, "suppress an address")
+}
+
+// Unsuppress removes address from the suppression list.
+func (o *Outbox) Unsuppress(ctx context.Context, address string) error {
+	_, err := o.db.sql.ExecContext(ctx, rebind(o.db.dialect, `DELETE FROM suppressions WHERE address = ?`),
+		strings.ToLower(strings.TrimSpace(address)))
+	return o.db.translate(err, "unsuppress an address")
+}
+
+// Ledger summarises the deliveries of the named sunset.
+func (o *Outbox) Ledger(ctx context.Context, name string, failures int) (*notify.Ledger, error) {
+	var id int64
+	err := o.db.sql.QueryRowContext(ctx, rebind(o.db.dialect, `SELECT id FROM sunsets WHERE name = ?`), name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "no sunset named %q", name)
+	}
+	if err != nil {
+		return nil, o.db.translate(err, "read a sunset")
+	}
+	l := &notify.Ledger{Sunset: name, Counts: []notify.LedgerCount{}, Failures: []notify.Delivery{}}
+	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT notice, template, channel, status, COUNT(*)
+	FROM outbox WHERE sunset_id = ? GROUP BY notice, template, channel, status ORDER BY notice, channel, status`), id)
+	if err != nil {
+		return nil, o.db.translate(err, "count deliveries")
+	}
+	for rows.Next() {
+		var c notify.LedgerCount
+		var st string
+		if err := rows.Scan(&c.Notice, &c.Template, &c.Channel, &st, &c.Count); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.Status = notify.Status(st)
+		l.Counts = append(l.Counts, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = o.db.sql.QueryRowContext(ctx, rebind(o.db.dialect, `SELECT COUNT(DISTINCT recipient),
+	COUNT(DISTINCT CASE WHEN status = ? THEN recipient END) FROM outbox WHERE sunset_id = ? AND recipient <> ?`),
+		string(notify.StatusDelivered), id, notify.Broadcast).Scan(&l.Recipients, &l.Aware)
+	if err != nil {
+		return nil, o.db.translate(err, "count recipients")
+	}
+	rows, err = o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT `+outboxColumns+` FROM outbox
+	WHERE sunset_id = ? AND status = ? ORDER BY updated_at DESC, id DESC LIMIT ?`), id, string(notify.StatusFailed), failures)
+	if err != nil {
+		return nil, o.db.translate(err, "list failures")
+	}
+	fs, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, err
+	}
+	for i := range fs {
+		fs[i].Sunset = name
+	}
+	l.Failures = append(l.Failures, fs...)
+	return l, nil
+}
+
+// Announcements returns the named sunset's published notices, newest first.
+func (o *Outbox) Announcements(ctx context.Context, name string) ([]notify.Announcement, error) {
+	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT a.sunset_id, a.notice, a.template, a.channels,
+	a.mandatory, a.changes, a.at FROM announcements a JOIN sunsets s ON s.id = a.sunset_id WHERE s.name = ?
+	ORDER BY a.at DESC, a.notice DESC`), name)
+	if err != nil {
+		return nil, o.db.translate(err, "list announcements")
+	}
+	defer rows.Close()
+	out := []notify.Announcement{}
+	for rows.Next() {
+		a := notify.Announcement{Sunset: name}
+		var chans, changes []byte
+		if err := rows.Scan(&a.SunsetID, &a.Notice, &a.Template, &chans, &a.Mandatory, &changes, timeCol{&a.At}); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(chans, &a.Channels); err != nil {
+			return nil, fmt.Errorf("store: announcement channels: %w", err)
+		}
+		if err := json.Unmarshal(changes, &a.Changes); err != nil {
+			return nil, fmt.Errorf("store: announcement changes: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func scanDeliveries(rows *sql.Rows) ([]notify.Delivery, error) {
+	defer rows.Close()
+	var out []notify.Delivery
+	for rows.Next() {
+		var d notify.Delivery
+		var st string
+		var changes []byte
+		r := &d.Recipient
+		if err := rows.Scan(&d.ID, &d.SunsetID, &d.Notice, &d.Template, &d.Channel, &r.ID, &r.Email, &r.Name,
+			&r.Locale, &r.Tier, &r.TimeZone, &d.Mandatory, &changes, &st, &d.Attempts, timeCol{&d.NextAt},
+			&d.LastError, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.DeliveredAt}); err != nil {
+			return nil, fmt.Errorf("store: read a delivery: %w", err)
+		}
+		d.Status = notify.Status(st)
+		if len(changes) > 2 {
+			if err := json.Unmarshal(changes, &d.Changes); err != nil {
+				return nil, fmt.Errorf("store: delivery changes: %w", err)
+			}
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (o *Outbox) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := o.db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
