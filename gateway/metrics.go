@@ -65,3 +65,26 @@ func (m *Metrics) request(d policy.Decision) {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+// loaded counts a policy load; m may be nil.
+func (m *Metrics) loaded(result string) {
+	if m == nil {
+		return
+	}
+	m.Loads.WithLabelValues(result).Inc()
+	if result != "error" {
+		m.LastSuccess.SetToCurrentTime()
+	}
+}
+
+// stale sets the stale gauge; m may be nil.
+func (m *Metrics) stale(on bool) {
+	if m == nil {
+		return
+	}
+	if on {
+		m.Stale.Set(1)
+	} else {
+		m.Stale.Set(0)
+	}
+}

@@ -192,3 +192,12 @@ func (p *Policy) Exempt(consumer string) bool {
 	_, ok := p.exempt[consumer]
 	return ok
 }
+
+// FeatureOf returns the feature a request for method and path (escaped) on host belongs to: the
+// one whose route ServeMux would pick, or the service when no route matches.
+func (p *Policy) FeatureOf(method, host, path string) *Feature {
+	if r := p.matcher.match(method, host, path); r != nil {
+		return &p.features[r.feature]
+	}
+	return &p.service
+}
