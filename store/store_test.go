@@ -12,10 +12,12 @@ import (
 // databases in the field have already run it — so a change to one of these files is a mistake:
 // add a new numbered file instead, and pin it here once it ships.
 var shipped = map[string]string{
-	"sqlite/00001_init.sql":     "06cbde7955f3fa72d0bf4539d9192fa1929a04cd1bfa3342cab3cdc7b28a88c1",
-	"postgres/00001_init.sql":   "8f614104b31fd64f23b287bad63a15ec3388ff6d328c6b1bfb9ed04c7c572bde",
-	"sqlite/00004_outbox.sql":   "56f94656704d632249392eae4059dde8643b4c231dfb669706d178ccea3f3be0",
-	"postgres/00004_outbox.sql": "a44b56735cbc6726b1a41a1172b39b0b75b8b21f92054d3ea3325c5851317709",
+	"sqlite/00001_init.sql":       "06cbde7955f3fa72d0bf4539d9192fa1929a04cd1bfa3342cab3cdc7b28a88c1",
+	"postgres/00001_init.sql":     "8f614104b31fd64f23b287bad63a15ec3388ff6d328c6b1bfb9ed04c7c572bde",
+	"sqlite/00004_outbox.sql":     "56f94656704d632249392eae4059dde8643b4c231dfb669706d178ccea3f3be0",
+	"postgres/00004_outbox.sql":   "a44b56735cbc6726b1a41a1172b39b0b75b8b21f92054d3ea3325c5851317709",
+	"sqlite/00006_feedback.sql":   "556d79034ae97d8a35f6c4b1e6a4c9873ba7ed9abd40422d7d590f537bba2e4e",
+	"postgres/00006_feedback.sql": "cc7e7d72131ab1a3347f17c5ad619df2c9c894761df5bf187ffad0eaad5609d4",
 }
 
 func TestShippedMigrationsAreNeverEdited(t *testing.T) {

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Feedback keeps users' feedback in the store's database.
+type Feedback struct{ db *DB }
+
+// Feedback returns the feedback kept in db.
+func (db *DB) Feedback() *Feedback { return &Feedback{db: db} }
+
+const feedbackColumns = `f.id, s.name, f.at, f.mood, f.rating, f.category, f.text, f.contact, f.consumer, f.tier, f.locale, f.source`
+
+// Add stores items, all for the sunset named by their Sunset field, in one transaction, and
+// sets their IDs. A sunset that does not exist is sunset.ENOTFOUND and nothing is stored.
+func (f *Feedback) Add(ctx context.Context, items []feedback.Feedback) error {
+	if len(items) == 0 {
+		return nil
+	}
+	return f.db.InTx(ctx, func(tx engine.Tx) error {
+		s, err := tx.LockSunset(ctx, items[0].Sunset)
+		if err != nil {
+			return err
+		}
+		q := rebind(f.db.dialect, `INSERT INTO feedback (sunset_id, at, mood, rating, category, text, contact, consumer, tier, locale, source)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		for i := range items {
+			it := &items[i]
+			if it.Sunset != s.Name {
+				return fmt.Errorf("store: feedback for %q and %q in one call", s.Name, it.Sunset)
+			}
+			it.At = normTime(it.At)
+			err := tx.SQL().QueryRowContext(ctx, q, s.ID, f.db.timeArg(it.At), it.Mood, it.Rating, it.Category,
+				it.Text, it.Contact, it.Consumer, it.Tier, it.Locale, it.Source).Scan(&it.ID)
+			if err != nil {
+				return f.db.translate(err, "store feedback of "+s.Name)
+			}
+		}
+		return nil
+	})
+}
+
+// List returns the sunset's feedback received at or after since, oldest first.
+func (f *Feedback) List(ctx context.Context, sunsetName string, since time.Time) ([]feedback.Feedback, error) {
+	if _, err := f.db.GetSunset(ctx, sunsetName); err != nil {
+		return nil, err
+	}
+	return f.list(ctx, f.db.sql, `s.name = ?`, sunsetName, since)
+}
+
+func (f *Feedback) list(ctx context.Context, q querier, where string, key any, since time.Time) ([]feedback.Feedback, error) {
+	query := rebind(f.db.dialect, `SELECT `+feedbackColumns+` FROM feedback f JOIN sunsets s ON s.id = f.sunset_id
+	WHERE `+where+` AND f.at >= ? ORDER BY f.at, f.id`)
+	var sinceArg any = f.db.timeArg(normTime(since))
+	if since.IsZero() {
+		sinceArg = f.db.timeArg(time.Unix(0, 0).UTC())
+	}
+	rows, err := q.QueryContext(ctx, query, key, sinceArg)
+	if err != nil {
+		return nil, f.db.translate(err, "list feedback")
+	}
+	defer rows.Close()
+	var out []feedback.Feedback
+	for rows.Next() {
+		var it feedback.Feedback
+		if err := rows.Scan(&it.ID, &it.Sunset, timeCol{&it.At}, &it.Mood, &it.Rating, &it.Category, &it.Text,
+			&it.Contact, &it.Consumer, &it.Tier, &it.Locale, &it.Source); err != nil {
+			return nil, f.db.translate(err, "read feedback")
+		}
+		out = append(out, it)
+	}
+	return out, f.db.translate(rows.Err(), "list feedback")
+}
+
+// Signals measures the feedback signals for guardrails, reading inside the engine's transaction.
+func (f *Feedback) Signals() engine.Signals {
+	return engine.SignalsFunc(func(ctx context.Context, tx engine.Tx, s *engine.Sunset, c plan.Condition, now time.Time) (float64, bool, error) {
+		var since time.Time
+		if c.Over > 0 {
+			since = now.Add(-c.Over)
+		}
+		items, err := f.list(ctx, tx.SQL(), `f.sunset_id = ?`, s.ID, since)
+		if err != nil {
+			return 0, false, err
+		}
+		v, ok := feedback.Measure(c, items, now)
+		return v, ok, nil
+	})
+}
