@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sunsetops/sunset/runbook"
+)
+
+// Interface guard.
+var _ runbook.Store = (*DB)(nil)
+
+// The run's JSON document holds everything but its id; state and version are columns too, so
+// that the active run and stale saves are found by SQL.
+
+// CreateRun inserts r and sets its ID. A sunset has at most one run that has not ended.
+func (db *DB) CreateRun(ctx context.Context, r *runbook.Run) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return db.translate(err, "begin")
+	}
+	defer tx.Rollback()
+	var id int64
+	var state string
+	err = tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, state FROM runbook_runs WHERE sunset = ? ORDER BY id DESC LIMIT 1`), r.Sunset).Scan(&id, &state)
+	if err == nil && !runbook.State(state).Ended() {
+		return fmt.Errorf("%w (run %d is %s)", runbook.ErrActive, id, state)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return db.translate(err, "find the active run")
+	}
+	r.Version = 1
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	err = tx.QueryRowContext(ctx, rebind(db.dialect, `INSERT INTO runbook_runs (sunset, state, version, data, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), r.Sunset, string(r.State), r.Version, string(data), rfc(r.Created), rfc(r.Updated)).Scan(&r.ID)
+	if err != nil {
+		return db.translate(err, "create a runbook run")
+	}
+	return db.translate(tx.Commit(), "commit")
+}
+
+func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (db *DB) scanRun(row *sql.Row) (*runbook.Run, error) {
+	var id int64
+	var data string
+	if err := row.Scan(&id, &data); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, runbook.ErrNoRun
+		}
+		return nil, db.translate(err, "read a runbook run")
+	}
+	var r runbook.Run
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		return nil, fmt.Errorf("store: runbook run %d: %w", id, err)
+	}
+	r.ID = id
+	return &r, nil
+}
+
+// GetRun returns the run with id.
+func (db *DB) GetRun(ctx context.Context, id int64) (*runbook.Run, error) {
+	return db.scanRun(db.sql.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, data FROM runbook_runs WHERE id = ?`), id))
+}
+
+// LatestRun returns the newest run of sunset.
+func (db *DB) LatestRun(ctx context.Context, sunset string) (*runbook.Run, error) {
+	return db.scanRun(db.sql.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, data FROM runbook_runs WHERE sunset = ? ORDER BY id DESC LIMIT 1`), sunset))
+}
+
+// SaveRun writes r when the stored version is r.Version, then increments r.Version.
+func (db *DB) SaveRun(ctx context.Context, r *runbook.Run) error {
+	next := *r
+	next.Version++
+	data, err := json.Marshal(&next)
+	if err != nil {
+		return err
+	}
+	res, err := db.sql.ExecContext(ctx, rebind(db.dialect, `UPDATE runbook_runs SET state = ?, version = ?, data = ?, updated_at = ? WHERE id = ? AND version = ?`),
+		string(r.State), next.Version, string(data), rfc(r.Updated), r.ID, r.Version)
+	if err != nil {
+		return db.translate(err, "save a runbook run")
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return runbook.ErrStale
+	}
+	r.Version = next.Version
+	return nil
+}
+
+// AddApproval records a.
+func (db *DB) AddApproval(ctx context.Context, runID int64, a runbook.Approval) error {
+	_, err := db.sql.ExecContext(ctx, rebind(db.dialect, `INSERT INTO runbook_approvals (run_id, step, person, role, at) VALUES (?, ?, ?, ?, ?)`),
+		runID, a.Step, a.Person, a.Role, rfc(a.At))
+	if err != nil && db.isUnique(err) {
+		return runbook.ErrDuplicate
+	}
+	return db.translate(err, "record an approval")
+}
+
+// Approvals returns the approvals of a run's step, oldest first.
+func (db *DB) Approvals(ctx context.Context, runID int64, step string) ([]runbook.Approval, error) {
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT step, person, role, at FROM runbook_approvals WHERE run_id = ? AND step = ? ORDER BY at, person`), runID, step)
+	if err != nil {
+		return nil, db.translate(err, "list approvals")
+	}
+	defer rows.Close()
+	var out []runbook.Approval
+	for rows.Next() {
+		var a runbook.Approval
+		var at string
+		if err := rows.Scan(&a.Step, &a.Person, &a.Role, &at); err != nil {
+			return nil, db.translate(err, "list approvals")
+		}
+		a.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, a)
+	}
+	return out, db.translate(rows.Err(), "list approvals")
+}
+
+// AppendLog keeps one line of a run's output.
+func (db *DB) AppendLog(ctx context.Context, runID int64, step, line string, at time.Time) error {
+	_, err := db.sql.ExecContext(ctx, rebind(db.dialect, `INSERT INTO runbook_log (run_id, seq, at, step, line)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runbook_log WHERE run_id = ?), ?, ?, ?)`), runID, runID, rfc(at), step, line)
+	return db.translate(err, "append to a run's log")
+}
+
+// RunLog returns a run's output lines after seq, oldest first.
+func (db *DB) RunLog(ctx context.Context, runID, after int64) ([]runbook.LogLine, error) {
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT seq, at, step, line FROM runbook_log WHERE run_id = ? AND seq > ? ORDER BY seq`), runID, after)
+	if err != nil {
+		return nil, db.translate(err, "read a run's log")
+	}
+	defer rows.Close()
+	var out []runbook.LogLine
+	for rows.Next() {
+		var l runbook.LogLine
+		var at string
+		if err := rows.Scan(&l.Seq, &at, &l.Step, &l.Line); err != nil {
+			return nil, db.translate(err, "read a run's log")
+		}
+		l.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, l)
+	}
+	return out, db.translate(rows.Err(), "read a run's log")
+}
