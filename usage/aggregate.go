@@ -16,15 +16,20 @@ type aggregate struct {
 	consumers   []consumerStat
 	endpointIdx map[string]int32
 	endpoints   []int64 // requests per endpoint
-	// epPairs and featPairs count requests per (endpoint, consumer) and (feature, consumer):
-	// key = index<<32 | consumer index.
-	epPairs   map[uint64]int64
+	// epPairs holds the (endpoint, consumer) pairs seen and featPairs counts requests per
+	// (feature, consumer): key = index<<32 | consumer index. epPairs is a set because only its
+	// size per endpoint is needed; it is the largest structure on logs with many paths.
+	epPairs   map[uint64]struct{}
 	featPairs map[uint64]int64
 	featReq   []int64
 	unmatched int64
 
 	daily map[int32]int64 // requests per calendar day (each line's own offset)
-	how   [168]int64      // requests per hour of week, Monday 00:00 first, in the analysis zone
+	// curDay counts the current day's requests outside the map: logs are nearly sorted, so
+	// the map is touched once per day change instead of once per line. flush folds it in.
+	curDay  int32
+	curDayN int64
+	how     [168]int64 // requests per hour of week, Monday 00:00 first, in the analysis zone
 
 	firstUnix, lastUnix int64
 	firstOff, lastOff   int32
@@ -54,7 +59,7 @@ func newAggregate(features int) *aggregate {
 		reasons:     map[string]int64{},
 		consumerIdx: map[string]int32{},
 		endpointIdx: map[string]int32{},
-		epPairs:     map[uint64]int64{},
+		epPairs:     map[uint64]struct{}{},
 		featPairs:   map[uint64]int64{},
 		featReq:     make([]int64, features),
 		daily:       map[int32]int64{},
@@ -124,9 +129,12 @@ func (w *worker) malformed(b *block, line int, err error, text []byte) {
 }
 
 // add counts one parsed request.
-func (w *worker) add(r *Record) {
+func (w *worker) add(r *Record) { w.addN(r, 1) }
+
+// addN counts n requests alike (n > 1 comes from pre-aggregated sources such as Prometheus).
+func (w *worker) addN(r *Record, n int64) {
 	a := w.a
-	a.parsed++
+	a.parsed += n
 	if a.parsed == 1 || r.Unix < a.firstUnix {
 		a.firstUnix, a.firstOff = r.Unix, r.Offset
 	}
@@ -134,9 +142,13 @@ func (w *worker) add(r *Record) {
 		a.lastUnix, a.lastOff = r.Unix, r.Offset
 	}
 	day := dayOf(r.Unix, r.Offset)
-	a.daily[day]++
+	if day != a.curDay {
+		a.flush()
+		a.curDay = day
+	}
+	a.curDayN += n
 	slot := w.slot(r.Unix)
-	a.how[slot]++
+	a.how[slot] += n
 
 	// Consumer.
 	w.key = w.id.key(w.key[:0], r)
@@ -147,7 +159,7 @@ func (w *worker) add(r *Record) {
 		a.consumers = append(a.consumers, consumerStat{first: r.Unix, last: r.Unix, firstOff: r.Offset, lastOff: r.Offset})
 	}
 	c := &a.consumers[ci]
-	c.requests++
+	c.requests += n
 	if r.Unix < c.first {
 		c.first, c.firstOff = r.Unix, r.Offset
 	}
@@ -164,16 +176,16 @@ func (w *worker) add(r *Record) {
 		a.endpointIdx[string(r.Path)] = ei
 		a.endpoints = append(a.endpoints, 0)
 	}
-	a.endpoints[ei]++
-	a.epPairs[uint64(ei)<<32|uint64(uint32(ci))]++
+	a.endpoints[ei] += n
+	a.epPairs[uint64(ei)<<32|uint64(uint32(ci))] = struct{}{}
 
 	// Feature.
 	if w.match != nil {
 		if f := w.match.match(r.Method, r.Path); f >= 0 {
-			a.featReq[f]++
-			a.featPairs[uint64(f)<<32|uint64(uint32(ci))]++
+			a.featReq[f] += n
+			a.featPairs[uint64(f)<<32|uint64(uint32(ci))] += n
 		} else {
-			a.unmatched++
+			a.unmatched += n
 		}
 	}
 }
@@ -215,8 +227,18 @@ func (w *worker) slot(unix int64) int {
 	return s
 }
 
+// flush folds the current day's count into the daily map.
+func (a *aggregate) flush() {
+	if a.curDayN != 0 {
+		a.daily[a.curDay] += a.curDayN
+		a.curDayN = 0
+	}
+}
+
 // merge adds o into a. The consumer and endpoint indices of o are remapped to a's.
 func (a *aggregate) merge(o *aggregate) {
+	a.flush()
+	o.flush()
 	a.lines += o.lines
 	a.parsed += o.parsed
 	a.malformed += o.malformed
@@ -270,9 +292,10 @@ func (a *aggregate) merge(o *aggregate) {
 		a.endpoints[ai] += o.endpoints[oi]
 		emap[oi] = ai
 	}
-	for k, v := range o.epPairs {
-		a.epPairs[uint64(emap[k>>32])<<32|uint64(uint32(cmap[uint32(k)]))] += v
+	for k := range o.epPairs {
+		a.epPairs[uint64(emap[k>>32])<<32|uint64(uint32(cmap[uint32(k)]))] = struct{}{}
 	}
+	clear(o.epPairs) // release the worker's copy early: it is the largest structure
 	for i, v := range o.featReq {
 		a.featReq[i] += v
 	}

@@ -193,6 +193,7 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		MalformedExamples: []MalformedLine{}, Requests: a.parsed, Consumers: int64(len(a.consumers)),
 		Identity: opts.Identity.String(), all: a,
 	}
+	a.flush()
 	for _, in := range inputs {
 		ir := InputResult{Name: in.name, Format: in.format}
 		if in.err != nil {
