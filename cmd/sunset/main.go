@@ -124,6 +124,8 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.replanCommand(),
 		m.guardrailsCommand(),
 		m.eventsCommand(),
+		m.backupCommand(),
+		m.runbookCommand(),
 		m.notifyCommand(),
 		m.usageCommand(),
 		m.versionCommand(),
