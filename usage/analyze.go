@@ -98,12 +98,9 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// A fixed set of buffers bounds memory: the reader waits when every buffer is being parsed.
+	// A bounded set of buffers bounds memory: they are made as needed (a small input needs
+	// one), and the reader waits when every buffer is being parsed.
 	free := make(chan *[]byte, 2*workers+2)
-	for range cap(free) {
-		b := make([]byte, blockSize)
-		free <- &b
-	}
 	work := make(chan *block, workers)
 	var (
 		mu         sync.Mutex
@@ -231,9 +228,20 @@ type reader struct {
 	opts *Options
 	done *atomic.Int64
 	seq  int
+	made int // buffers made so far, at most cap(free)
 }
 
 func (r *reader) get() (*[]byte, error) {
+	select {
+	case b := <-r.free:
+		return b, nil
+	default:
+	}
+	if r.made < cap(r.free) {
+		r.made++
+		b := make([]byte, blockSize)
+		return &b, nil
+	}
 	select {
 	case b := <-r.free:
 		return b, nil
