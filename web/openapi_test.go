@@ -289,6 +289,8 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		signoffPath  = sunsetPath + "/signoffs"
 		replanPath   = sunsetPath + "/replan"
 		guardPath    = sunsetPath + "/guardrails"
+		policyPath   = sunsetPath + "/policy"
+		usagePath    = sunsetPath + "/usage"
 	)
 
 	// Operations, on an empty store.
@@ -341,6 +343,21 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/replan", replanPath, `{"shift":"14d","reason":"too late"}`, 409)
 	call("POST", p+"/cancel", cancelPath, `{"reason":"again"}`, 409)
 
+	// Gateways: the policy with its ETag, idempotent usage flushes.
+	b.srv.Usage = &memUsage{}
+	pol := call("GET", "/api/v1/sunsets/reports-v2/policy", policyPath, "", 200)
+	if r := b.do(t, "GET", "/api/v1/sunsets/reports-v2/policy", "", "If-None-Match", pol.header.Get("ETag")); r.status != 304 || len(r.body) != 0 {
+		t.Fatalf("If-None-Match with the current ETag: %d %q", r.status, r.body)
+	}
+	flush := `{"gateway":"g1","seq":1,"counts":[{"feature":"reports","consumer":"c","hour":"2027-01-04T03:00:00Z","count":2}],"aware":[{"consumer":"c","first_seen":"2027-01-04T03:10:00Z"}]}`
+	if r := call("POST", "/api/v1/sunsets/reports-v2/usage", usagePath, flush, 200); !strings.Contains(string(r.body), `"applied":true`) {
+		t.Fatalf("first flush: %s", r.body)
+	}
+	if r := call("POST", "/api/v1/sunsets/reports-v2/usage", usagePath, flush, 200); !strings.Contains(string(r.body), `"applied":false`) {
+		t.Fatalf("repeated flush: %s", r.body)
+	}
+	call("POST", "/api/v1/sunsets/reports-v2/usage", usagePath, `{"gateway":"g1","seq":0,"counts":[]}`, 400)
+
 	// Unknown sunsets, wrong methods.
 	q := "/api/v1/sunsets/nope"
 	call("GET", q, sunsetPath, "", 404)
@@ -353,6 +370,8 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 404)
 	call("POST", q+"/replan", replanPath, `{"shift":"1d","reason":"x"}`, 404)
 	call("GET", q+"/guardrails", guardPath, "", 404)
+	call("GET", q+"/policy", policyPath, "", 404)
+	call("POST", q+"/usage", usagePath, `{"gateway":"g1","seq":1,"counts":[]}`, 404)
 
 	// Answers no operation declares are problems too.
 	problem := o.schema(t, "Problem", map[string]any{"$ref": "#/components/schemas/Problem"})

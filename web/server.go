@@ -67,6 +67,8 @@ type Server struct {
 	// It is the seam where authentication plugs in: return a *sunset.Error with code
 	// EUNAUTHORIZED to refuse the request. Nil means HeaderActor.
 	Identify func(r *http.Request) (actor string, err error)
+	// Usage records the usage flushes of gateways; nil answers them 503.
+	Usage UsageRecorder
 }
 
 // ActorHeader is the request header that names the actor of a mutating call until
@@ -140,6 +142,8 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/resume", hf(s.handleSunsetResume)},
 		{"POST /api/v1/sunsets/{name}/cancel", hf(s.handleSunsetCancel)},
 		{"POST /api/v1/sunsets/{name}/signoffs", hf(s.handleSignoffCreate)},
+		{"GET /api/v1/sunsets/{name}/policy", hf(s.handlePolicyGet)},
+		{"POST /api/v1/sunsets/{name}/usage", hf(s.handleUsageCreate)},
 		{"POST /api/v1/sunsets/{name}/replan", hf(s.handleSunsetReplan)},
 		{"GET /api/v1/sunsets/{name}/guardrails", hf(s.handleGuardrailList)},
 	}

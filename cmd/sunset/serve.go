@@ -120,7 +120,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer eng.Stop()
 
-	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version}
+	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail("listen on %s: %v", o.addr, err)

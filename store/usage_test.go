@@ -1,0 +1,53 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/store/sqlite"
+)
+
+func TestRecordUsageAppliesEachFlushOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC)
+	err = db.InTx(ctx, func(tx engine.Tx) error {
+		return tx.CreateSunset(ctx, &engine.Sunset{Name: "orders", State: "scheduled", CreatedAt: now, UpdatedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := db.Usage()
+	b := gateway.Batch{Gateway: "g1", Seq: 1,
+		Counts: []gateway.Count{{Feature: "reports", Consumer: "c", Hour: now, Count: 3}},
+		Aware:  []gateway.Awareness{{Consumer: "c", FirstSeen: now.Add(time.Minute)}}}
+	for i, want := range []bool{true, false} {
+		applied, err := u.RecordUsage(ctx, "orders", b)
+		if err != nil || applied != want {
+			t.Fatalf("flush %d: applied %v, %v; want %v", i, applied, err, want)
+		}
+	}
+	b.Seq, b.Aware = 2, []gateway.Awareness{{Consumer: "c", FirstSeen: now}}
+	if _, err := u.RecordUsage(ctx, "orders", b); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := u.Counts(ctx, "orders")
+	if err != nil || len(counts) != 1 || counts[0].Count != 6 || !counts[0].Hour.Equal(now) {
+		t.Errorf("counts %+v %v", counts, err)
+	}
+	aware, err := u.Awareness(ctx, "orders")
+	if err != nil || len(aware) != 1 || !aware[0].FirstSeen.Equal(now) {
+		t.Errorf("awareness %+v %v: the earliest first warning must win", aware, err)
+	}
+	if _, err := u.RecordUsage(ctx, "nope", b); err == nil {
+		t.Error("an unknown sunset was accepted")
+	}
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/policy"
+)
+
+// UsageRecorder stores what gateways report; store.Usage implements it. Errors are
+// *sunset.Error values (ENOTFOUND for an unknown sunset); any other error is internal.
+type UsageRecorder interface {
+	// RecordUsage adds a flush to the named sunset, once per (gateway, seq): a repeated flush
+	// returns applied false and changes nothing.
+	RecordUsage(ctx context.Context, name string, b gateway.Batch) (applied bool, err error)
+}
+
+// maxUsageBody bounds a usage flush: a minute of counts of a busy gateway fits many times over.
+const maxUsageBody = 8 << 20
+
+// UsageResult is the answer to a usage flush.
+type UsageResult struct {
+	// Applied is false when the flush (gateway, seq) had already been recorded.
+	Applied bool `json:"applied"`
+}
+
+// handlePolicyGet serves GET /api/v1/sunsets/{name}/policy: the sunset's compiled policy
+// snapshot for gateways, with an ETag; If-None-Match with the current ETag answers 304.
+func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
+	p, _, err := s.Engine.Plan(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	snap, err := policy.SnapshotOf(p, policy.Options{})
+	if err != nil {
+		s.writeError(w, r, sunset.Errorf(sunset.EINTERNAL, "compile the policy: %v", err))
+		return
+	}
+	body, err := json.Marshal(snap)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "no-cache")
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	w.Write(append(body, '\n'))
+}
+
+// etagMatch reports whether an If-None-Match value names etag (weak comparison, or "*").
+func etagMatch(header, etag string) bool {
+	for v := range strings.SplitSeq(header, ",") {
+		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+		if v == "*" || v == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// handleUsageCreate serves POST /api/v1/sunsets/{name}/usage: a gateway's usage flush,
+// idempotent per gateway id and sequence number.
+func (s *Server) handleUsageCreate(w http.ResponseWriter, r *http.Request) {
+	if s.Usage == nil {
+		s.writeError(w, r, sunset.Errorf(codeUnavailable, "This server does not record gateway usage."))
+		return
+	}
+	var b gateway.Batch
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, maxUsageBody), &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkBatch(b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	applied, err := s.Usage.RecordUsage(r.Context(), r.PathValue("name"), b)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, UsageResult{Applied: applied})
+}
+
+// checkBatch refuses a flush that cannot be stored as it is.
+func checkBatch(b gateway.Batch) error {
+	if err := checkText("gateway", b.Gateway, 200); err != nil {
+		return err
+	}
+	if strings.TrimSpace(b.Gateway) == "" {
+		return sunset.Errorf(sunset.EINVALID, "gateway is required: the id of the gateway that counted.")
+	}
+	if b.Seq <= 0 {
+		return sunset.Errorf(sunset.EINVALID, "seq must be a positive flush sequence number.")
+	}
+	for i, c := range b.Counts {
+		if c.Hour.IsZero() || c.Hour.Unix()%3600 != 0 || c.Hour.Nanosecond() != 0 {
+			return sunset.Errorf(sunset.EINVALID, "counts[%d].hour must be the start of an hour.", i)
+		}
+		if c.Count > 1<<62 {
+			return sunset.Errorf(sunset.EINVALID, "counts[%d].count is out of range.", i)
+		}
+	}
+	for i, a := range b.Aware {
+		if a.Consumer == "" || a.FirstSeen.IsZero() {
+			return sunset.Errorf(sunset.EINVALID, "aware[%d] needs a consumer and first_seen.", i)
+		}
+	}
+	return nil
+}
