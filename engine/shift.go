@@ -17,8 +17,8 @@ type ShiftResult struct {
 	Shifted []plan.ShiftedInstant `json:"shifted"`
 }
 
-// Shift moves every instant of the sunset's plan that still lies ahead by `by` ("14d", "-1w"),
-// keeps what has passed, and re-plans the sunset with the result: future actions move, the
+// Shift moves every instant of the sunset's plan that has not happened yet — still ahead, or
+// held back by a pause — by `by` ("14d", "-1w"), keeps what has happened, and re-plans the sunset with the result: future actions move, the
 // difference is recorded (plan.replanned), and the shift itself with its reason is an Event
 // ("sunset.shifted"). The new plan text is stored as the sunset's next revision. A reason is
 // required.
@@ -37,8 +37,19 @@ func (e *Engine) Shift(ctx context.Context, name, by, actor, reason string) (*Sh
 			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is %s; its dates can no longer move", s.Name, s.State)
 		}
 		now := e.now()
+		// What has not happened yet moves: instants ahead, and those a pause held back.
+		from := now
+		acts, err := tx.ListActions(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range acts {
+			if (a.Status == ActionHeld || a.Status == ActionPending || a.Status == ActionEnqueued) && a.At.Before(from) {
+				from = a.At
+			}
+		}
 		file := s.Name + ".yaml"
-		data, moved, err := plan.Shift(file, s.Plan, by, now)
+		data, moved, err := plan.Shift(file, s.Plan, by, from)
 		if err != nil {
 			return &sunset.Error{Code: sunset.EINVALID, Message: "cannot shift " + s.Name + ": " + err.Error()}
 		}

@@ -291,6 +291,10 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		guardPath    = sunsetPath + "/guardrails"
 		policyPath   = sunsetPath + "/policy"
 		usagePath    = sunsetPath + "/usage"
+		fbPath       = sunsetPath + "/feedback"
+		fbImportPath = sunsetPath + "/feedback/import"
+		fbSumPath    = sunsetPath + "/feedback/summary"
+		formPath     = "/feedback/{name}"
 	)
 
 	// Operations, on an empty store.
@@ -336,6 +340,17 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", maxJSONBody)+`"}`, 413)
 	call("POST", p+"/resume", resumePath, `{"reason":"freeze over"}`, 200)
 	call("GET", p+"/guardrails", guardPath, "", 200)
+	call("POST", p+"/feedback", fbPath, `{"mood":"negative","category":"need_more_time","text":"两周不够"}`, 201)
+	call("POST", p+"/feedback", fbPath, `{"rating":4}`, 201)
+	call("POST", p+"/feedback", fbPath, `{"mood":"furious"}`, 400)
+	call("POST", p+"/feedback/import", fbImportPath, "at,mood,text\n2027-01-02 10:00,negative,late\nx,y,z\n", 200, "Content-Type", "text/csv")
+	call("POST", p+"/feedback/import", fbImportPath, "", 400, "Content-Type", "text/csv")
+	call("GET", p+"/feedback/summary", fbSumPath, "", 200)
+	call("GET", "/feedback/billing-v1?lang=zh", formPath, "", 200)
+	form := "Content-Type"
+	call("POST", "/feedback/billing-v1", formPath, "mood=negative&category=export_problem&text=%3Cscript%3Ealert(1)%3C%2Fscript%3E", 200, form, "application/x-www-form-urlencoded")
+	call("POST", "/feedback/billing-v1", formPath, "mood=&text=x", 400, form, "application/x-www-form-urlencoded")
+	call("POST", "/feedback/billing-v1", formPath, "text="+strings.Repeat("x", 17<<10), 413, form, "application/x-www-form-urlencoded")
 	call("POST", p+"/replan", replanPath, `{"shift":"14d"}`, 400)
 	call("POST", p+"/replan", replanPath, `{"shift":"soon","reason":"x"}`, 400)
 	call("POST", p+"/replan", replanPath, `{"shift":"14d","reason":"Acme needs time"}`, 200)
@@ -368,6 +383,9 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/resume", resumePath, `{"reason":"x"}`, 404)
 	call("POST", q+"/cancel", cancelPath, "", 404)
 	call("POST", q+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 404)
+	call("POST", q+"/feedback", fbPath, `{"mood":"negative"}`, 404)
+	call("GET", q+"/feedback/summary", fbSumPath, "", 404)
+	call("GET", "/feedback/nope", formPath, "", 404)
 	call("POST", q+"/replan", replanPath, `{"shift":"1d","reason":"x"}`, 404)
 	call("GET", q+"/guardrails", guardPath, "", 404)
 	call("GET", q+"/policy", policyPath, "", 404)

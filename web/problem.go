@@ -16,6 +16,7 @@ const (
 	codeTooLarge         = "too_large"          // the request body is over its limit
 	codeMethodNotAllowed = "method_not_allowed" // the path exists, the method does not
 	codeUnavailable      = "unavailable"        // the server is not ready to serve
+	codeTooMany          = "too_many_requests"  // a client is over its rate limit
 )
 
 // problemTypeBase is the base of every problem's type URI; the code is its fragment. The page
@@ -42,6 +43,7 @@ var problemKinds = map[string]problemKind{
 	codeTooLarge:         {http.StatusRequestEntityTooLarge, "Request body too large", sunset.EINVALID},
 	sunset.EINTERNAL:     {http.StatusInternalServerError, "Internal server error", sunset.EINTERNAL},
 	codeUnavailable:      {http.StatusServiceUnavailable, "Not ready", sunset.EINTERNAL},
+	codeTooMany:          {http.StatusTooManyRequests, "Too many requests", sunset.EINVALID},
 }
 
 // internalDetail is what a client sees of an internal error; the error itself is logged.

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -67,6 +69,15 @@ type Server struct {
 	// It is the seam where authentication plugs in: return a *sunset.Error with code
 	// EUNAUTHORIZED to refuse the request. Nil means HeaderActor.
 	Identify func(r *http.Request) (actor string, err error)
+	// Feedback keeps users' feedback; nil turns the feedback routes off (404).
+	Feedback FeedbackStore
+	// Themer finds the themes of feedback text; nil leaves summaries without themes.
+	Themer *feedback.Themer
+	// Now tells the time for received feedback (the engine's clock, so rehearsals agree);
+	// nil means time.Now.
+	Now func() time.Time
+	// limiter bounds feedback posts per client address.
+	limiter windowLimiter
 	// Usage records the usage flushes of gateways; nil answers them 503.
 	Usage UsageRecorder
 }
@@ -146,6 +157,11 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/usage", hf(s.handleUsageCreate)},
 		{"POST /api/v1/sunsets/{name}/replan", hf(s.handleSunsetReplan)},
 		{"GET /api/v1/sunsets/{name}/guardrails", hf(s.handleGuardrailList)},
+		{"POST /api/v1/sunsets/{name}/feedback", hf(s.handleFeedbackCreate)},
+		{"POST /api/v1/sunsets/{name}/feedback/import", hf(s.handleFeedbackImport)},
+		{"GET /api/v1/sunsets/{name}/feedback/summary", hf(s.handleFeedbackSummary)},
+		{"GET /feedback/{name}", hf(s.handleFeedbackForm)},
+		{"POST /feedback/{name}", hf(s.handleFeedbackPost)},
 	}
 }
 

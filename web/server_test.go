@@ -16,6 +16,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
 )
 
@@ -104,7 +105,8 @@ func setup(t *testing.T) *testBundle {
 func setupWith(t *testing.T, wrap func(Engine) Engine) *testBundle {
 	t.Helper()
 	clock := sunset.NewFixedClock(t0)
-	eng, err := engine.New(engine.Config{Store: storetest.OpenSQLite(t), Clock: clock, PollInterval: 20 * time.Millisecond})
+	st := storetest.OpenSQLite(t)
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +120,10 @@ func setupWith(t *testing.T, wrap func(Engine) Engine) *testBundle {
 		Engine:  e,
 		Logger:  slog.New(slog.NewTextHandler(logs, nil)),
 		Version: "test",
+		// Feedback on the same database; themes are skipped (their dictionary takes seconds
+		// to load) except where a test sets a Themer.
+		Feedback: st.(*store.DB).Feedback(),
+		Now:      clock.Now,
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -123,11 +123,12 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.signoffCommand(),
 		m.replanCommand(),
 		m.guardrailsCommand(),
+		m.feedbackCommand(),
 		m.eventsCommand(),
-		m.backupCommand(),
-		m.runbookCommand(),
 		m.notifyCommand(),
 		m.usageCommand(),
+		m.backupCommand(),
+		m.runbookCommand(),
 		m.versionCommand(),
 	)
 	wrapRunErrors(root)

@@ -16,6 +16,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/examples"
+	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
@@ -115,12 +116,15 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
+	// Guardrails read users' feedback.
+	eng.RegisterSignals("feedback", st.Feedback().Signals())
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
 	defer eng.Stop()
 
 	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
+	srv.Feedback, srv.Themer, srv.Now = st.Feedback(), feedback.NewThemer(), clock.Now
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail("listen on %s: %v", o.addr, err)

@@ -1,0 +1,390 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/feedback"
+)
+
+// FeedbackStore keeps users' feedback (store.Feedback implements it).
+type FeedbackStore interface {
+	// Add stores items, all for one sunset, and sets their IDs; sunset.ENOTFOUND for an
+	// unknown sunset.
+	Add(ctx context.Context, items []feedback.Feedback) error
+	// List returns the sunset's feedback since an instant, oldest first.
+	List(ctx context.Context, sunsetName string, since time.Time) ([]feedback.Feedback, error)
+}
+
+// Limits of the feedback intake.
+const (
+	maxFeedbackForm  = 16 << 10 // bytes of a form post
+	maxFeedbackCSV   = 10 << 20 // bytes of a CSV import
+	feedbackPerMin   = 10       // posts per client address per minute
+	honeypotField    = "website"
+	feedbackFormPath = "/feedback/"
+)
+
+// ImportResult is the answer of a CSV import.
+type ImportResult struct {
+	Imported int                      `json:"imported"`
+	Problems []feedback.ImportProblem `json:"problems"`
+}
+
+// feedbackEnabled answers 404 problem when the server has no feedback store.
+func (s *Server) feedbackEnabled(w http.ResponseWriter, r *http.Request) bool {
+	if s.Feedback == nil {
+		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "Feedback is not kept by this server."))
+		return false
+	}
+	return true
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// handleFeedbackCreate serves POST /api/v1/sunsets/{name}/feedback.
+func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) || !s.allowFeedback(w, r) {
+		return
+	}
+	var in feedback.Input
+	if err := readJSON(w, r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f, err := feedback.New(r.PathValue("name"), in, s.now(), "api")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items := []feedback.Feedback{f}
+	if err := s.Feedback.Add(r.Context(), items); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, items[0])
+}
+
+// handleFeedbackImport serves POST /api/v1/sunsets/{name}/feedback/import: a CSV export from a
+// support tool. Valid rows are stored; the others are listed with their line.
+func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) {
+		return
+	}
+	name := r.PathValue("name")
+	st, err := s.Engine.Status(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	loc, err := time.LoadLocation(st.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFeedbackCSV))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, r, tooLarge("the CSV file", maxFeedbackCSV))
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	items, problems, err := feedback.ImportCSV(name, bytes.NewReader(body), loc, s.now())
+	if err != nil {
+		s.writeError(w, r, &sunset.Error{Code: sunset.EINVALID, Message: err.Error()})
+		return
+	}
+	if err := s.Feedback.Add(r.Context(), items); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if problems == nil {
+		problems = []feedback.ImportProblem{}
+	}
+	writeJSON(w, http.StatusOK, ImportResult{Imported: len(items), Problems: problems})
+}
+
+// handleFeedbackSummary serves GET /api/v1/sunsets/{name}/feedback/summary.
+func (s *Server) handleFeedbackSummary(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) {
+		return
+	}
+	sum, err := s.feedbackSummary(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+func (s *Server) feedbackSummary(ctx context.Context, name string) (*feedback.Summary, error) {
+	st, err := s.Engine.Status(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.Feedback.List(ctx, name, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(st.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	sum := feedback.Summarize(name, items, loc, s.Themer)
+	return &sum, nil
+}
+
+// tooLarge is the problem for a body over its limit.
+func tooLarge(what string, limit int64) error {
+	return &sunset.Error{Code: codeTooLarge, Message: what + " is larger than " + strconv.FormatInt(limit>>10, 10) + " KiB."}
+}
+
+// --- The public form ---
+
+//go:embed templates/feedback.html
+var feedbackFS embed.FS
+
+var feedbackTemplate = template.Must(template.ParseFS(feedbackFS, "templates/feedback.html"))
+
+// formText holds the form's words in one language.
+type formText struct {
+	Title, Intro, Mood, Positive, Neutral, Negative, Category, Text, TextHint, Contact, ContactHint string
+	Consumer, ConsumerHint, Send, Thanks, ThanksMore, Again, Invalid, Honeypot, Language          string
+	Categories                                                                                     map[string]string
+}
+
+var formTexts = map[string]formText{
+	"en": {
+		Title: "Tell us how the shutdown affects you", Intro: "We read every message. It helps us decide whether to slow down.",
+		Mood: "How do you feel about it?", Positive: "Fine", Neutral: "Neutral", Negative: "It hurts",
+		Category: "What is it about?", Text: "Your message", TextHint: "At most 4,000 characters.",
+		Contact: "Contact (optional)", ContactHint: "An email address if you want an answer.",
+		Consumer: "Your API key name or account id (optional)", ConsumerHint: "So we can see which integration is affected.",
+		Send: "Send", Thanks: "Thank you. We have your message.", ThanksMore: "The team that runs this shutdown reads it.",
+		Again: "Send another message", Invalid: "Please correct the following:", Honeypot: "Leave this field empty", Language: "Language",
+		Categories: map[string]string{
+			feedback.NeedMoreTime: "I need more time", feedback.AlternativeLacksFeature: "The alternative lacks a feature I need",
+			feedback.MigrationProblem: "Moving to the alternative is hard", feedback.ExportProblem: "Exporting my data does not work",
+			feedback.Other: "Something else",
+		},
+	},
+	"zh-Hans": {
+		Title: "告诉我们这次下线对您的影响", Intro: "我们会阅读每一条留言，并据此决定是否放慢下线节奏。",
+		Mood: "您的感受如何？", Positive: "没问题", Neutral: "一般", Negative: "受到影响",
+		Category: "与什么有关？", Text: "您的留言", TextHint: "最多 4000 字。",
+		Contact: "联系方式（选填）", ContactHint: "如需回复，请留下邮箱。",
+		Consumer: "API 密钥名称或账号 ID（选填）", ConsumerHint: "方便我们了解哪个集成受到影响。",
+		Send: "提交", Thanks: "谢谢，我们已收到您的留言。", ThanksMore: "负责本次下线的团队会阅读它。",
+		Again: "再写一条", Invalid: "请修改以下内容：", Honeypot: "请勿填写此项", Language: "语言",
+		Categories: map[string]string{
+			feedback.NeedMoreTime: "我需要更多时间", feedback.AlternativeLacksFeature: "替代方案缺少我需要的功能",
+			feedback.MigrationProblem: "迁移到替代方案很困难", feedback.ExportProblem: "无法导出我的数据",
+			feedback.Other: "其他",
+		},
+	},
+}
+
+type formData struct {
+	Lang, Action, Title string
+	T                   formText
+	Categories          []string
+	Sent                bool
+	Errors              []string
+	In                  feedback.Input
+}
+
+// handleFeedbackForm serves GET /feedback/{name}: the public feedback form, in English or
+// Simplified Chinese.
+func (s *Server) handleFeedbackForm(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) {
+		return
+	}
+	st, err := s.Engine.Status(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	lang := pageLanguage(r)
+	s.renderForm(w, r, http.StatusOK, formData{Lang: lang, Title: st.Title.In(lang), In: feedback.Input{Consumer: r.URL.Query().Get("consumer")}})
+}
+
+// handleFeedbackPost serves POST /feedback/{name}: a form post, answered with the thank-you page
+// or the form and its problems. Posts that fill the honeypot field get the thank-you page and
+// are dropped.
+func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) {
+		return
+	}
+	lang := pageLanguage(r)
+	name := r.PathValue("name")
+	st, err := s.Engine.Status(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data := formData{Lang: lang, Title: st.Title.In(lang)}
+	if !s.allowFeedback(w, r) {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFeedbackForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
+			return
+		}
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
+		return
+	}
+	if r.PostForm.Get(honeypotField) != "" {
+		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "feedback form: honeypot filled, dropped", slog.String("sunset", name))
+		data.Sent = true
+		s.renderForm(w, r, http.StatusOK, data)
+		return
+	}
+	data.In = feedback.Input{
+		Mood: r.PostForm.Get("mood"), Category: r.PostForm.Get("category"), Text: r.PostForm.Get("text"),
+		Contact: r.PostForm.Get("contact"), Consumer: r.PostForm.Get("consumer"), Locale: lang,
+	}
+	f, err := feedback.New(name, data.In, s.now(), "form")
+	if err != nil {
+		var se *sunset.Error
+		if errors.As(err, &se) {
+			data.Errors = se.Details
+		}
+		s.renderForm(w, r, http.StatusBadRequest, data)
+		return
+	}
+	if err := s.Feedback.Add(r.Context(), []feedback.Feedback{f}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data.Sent = true
+	s.renderForm(w, r, http.StatusOK, data)
+}
+
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, data formData) {
+	data.T = formTexts[data.Lang]
+	data.Categories = feedback.Categories
+	data.Action = feedbackFormPath + r.PathValue("name") + "?lang=" + map[string]string{"en": "en", "zh-Hans": "zh"}[data.Lang]
+	var buf bytes.Buffer
+	if err := feedbackTemplate.Execute(&buf, data); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", data.Lang)
+	h.Set("Vary", "Accept-Language")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// allowFeedback applies the per-client rate limit to feedback posts, answering 429 when over.
+func (s *Server) allowFeedback(w http.ResponseWriter, r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if s.limiter.allow(host, s.now()) {
+		return true
+	}
+	w.Header().Set("Retry-After", "60")
+	s.writeError(w, r, &sunset.Error{Code: codeTooMany, Message: "Too many messages from your address; try again in a minute."})
+	return false
+}
+
+// windowLimiter allows n events per client per minute (a fixed window). It forgets idle
+// clients so that a flood of addresses cannot grow it without bound.
+type windowLimiter struct {
+	mu      sync.Mutex
+	n       int
+	clients map[string]*window
+}
+
+type window struct {
+	start time.Time
+	count int
+}
+
+func (l *windowLimiter) allow(client string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.clients == nil {
+		l.clients = map[string]*window{}
+	}
+	if len(l.clients) > 10000 {
+		for k, w := range l.clients {
+			if now.Sub(w.start) >= time.Minute {
+				delete(l.clients, k)
+			}
+		}
+	}
+	w := l.clients[client]
+	if w == nil || now.Sub(w.start) >= time.Minute || now.Before(w.start) {
+		w = &window{start: now}
+		l.clients[client] = w
+	}
+	limit := l.n
+	if limit == 0 {
+		limit = feedbackPerMin
+	}
+	if w.count >= limit {
+		return false
+	}
+	w.count++
+	return true
+}
+
+// Feedback fetches the sunset's feedback summary.
+func (c *Client) FeedbackSummary(ctx context.Context, name string) (*feedback.Summary, error) {
+	var res feedback.Summary
+	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/feedback/summary"), nil, "", nil, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ImportFeedback uploads a CSV export of feedback.
+func (c *Client) ImportFeedback(ctx context.Context, name string, csv []byte) (*ImportResult, error) {
+	var res ImportResult
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/feedback/import"), nil, "text/csv", csv, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// SendFeedback posts one piece of feedback through the API.
+func (c *Client) SendFeedback(ctx context.Context, name string, in feedback.Input) (*feedback.Feedback, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	var res feedback.Feedback
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/feedback"), nil, "application/json", body, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

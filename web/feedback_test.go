@@ -1,0 +1,129 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sunsetops/sunset/feedback"
+)
+
+func postForm(t *testing.T, b *testBundle, path string, v url.Values, header ...string) *response {
+	t.Helper()
+	return b.do(t, "POST", path, v.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
+}
+
+func TestFeedbackFormInBothLanguages(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	for _, tc := range []struct{ lang, accept, want, title string }{
+		{"", "", "Tell us how the shutdown affects you", "Billing API v1"},
+		{"", "zh-CN,zh;q=0.9", "告诉我们这次下线对您的影响", "账单 API v1"},
+		{"?lang=zh", "en", "我需要更多时间", "账单 API v1"},
+	} {
+		r := b.do(t, "GET", "/feedback/billing-v1"+tc.lang, "", "Accept-Language", tc.accept)
+		if r.status != 200 || !strings.Contains(string(r.body), tc.want) || !strings.Contains(string(r.body), tc.title) {
+			t.Errorf("%s %q: %d\n%s", tc.lang, tc.accept, r.status, r.body)
+		}
+		if !strings.Contains(r.header.Get("Content-Security-Policy"), "form-action 'self'") {
+			t.Errorf("CSP = %q", r.header.Get("Content-Security-Policy"))
+		}
+	}
+}
+
+func TestFeedbackFormStoresAndEscapes(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	script := `<script>alert("x")</script>`
+	r := postForm(t, b, "/feedback/billing-v1", url.Values{"mood": {"negative"}, "category": {"export_problem"}, "text": {script}, "consumer": {"acme-prod"}})
+	if r.status != 200 || !strings.Contains(string(r.body), "Thank you") {
+		t.Fatalf("post: %d %s", r.status, r.body)
+	}
+	// A rejected post shows the form again with the text escaped, never executed.
+	r = postForm(t, b, "/feedback/billing-v1?lang=zh", url.Values{"mood": {"angry"}, "text": {script}})
+	if r.status != 400 || strings.Contains(string(r.body), script) || !strings.Contains(string(r.body), "&lt;script&gt;") {
+		t.Fatalf("invalid post: %d, body holds the raw script or lacks the escaped one:\n%s", r.status, r.body)
+	}
+	items, err := b.srv.Feedback.List(t.Context(), "billing-v1", b.clock.Now().AddDate(-1, 0, 0))
+	if err != nil || len(items) != 1 || items[0].Text != script || items[0].Source != "form" || items[0].Consumer != "acme-prod" {
+		t.Fatalf("stored = %+v, %v", items, err)
+	}
+	// The API answers the text as JSON data, not markup.
+	res := b.do(t, "GET", "/api/v1/sunsets/billing-v1/feedback/summary", "")
+	if res.status != 200 || !strings.Contains(string(res.body), `"total":1`) {
+		t.Errorf("summary: %d %s", res.status, res.body)
+	}
+}
+
+func TestFeedbackHoneypotIsDropped(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	r := postForm(t, b, "/feedback/billing-v1", url.Values{"mood": {"negative"}, "text": {"buy pills"}, honeypotField: {"http://spam.example"}})
+	if r.status != 200 || !strings.Contains(string(r.body), "Thank you") {
+		t.Fatalf("honeypot post: %d", r.status)
+	}
+	if items, _ := b.srv.Feedback.List(t.Context(), "billing-v1", b.clock.Now().AddDate(-1, 0, 0)); len(items) != 0 {
+		t.Errorf("the honeypot post was stored: %+v", items)
+	}
+}
+
+func TestFeedbackFloodIsLimited(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	v := url.Values{"mood": {"negative"}, "text": {"again"}}
+	for i := range feedbackPerMin {
+		if r := postForm(t, b, "/feedback/billing-v1", v); r.status != 200 {
+			t.Fatalf("post %d: %d", i, r.status)
+		}
+	}
+	r := postForm(t, b, "/feedback/billing-v1", v)
+	if r.status != 429 || r.header.Get("Retry-After") == "" || r.mediaType() != problemContentType {
+		t.Fatalf("post over the limit: %d %s %q", r.status, r.mediaType(), r.header.Get("Retry-After"))
+	}
+	api := b.do(t, "POST", "/api/v1/sunsets/billing-v1/feedback", `{"mood":"negative"}`, "Content-Type", "application/json")
+	if api.status != 429 {
+		t.Errorf("the API shares the limit: %d", api.status)
+	}
+	// A minute later the client may write again.
+	b.clock.Advance(61e9)
+	if r := postForm(t, b, "/feedback/billing-v1", v); r.status != 200 {
+		t.Errorf("after a minute: %d", r.status)
+	}
+	items, _ := b.srv.Feedback.List(t.Context(), "billing-v1", b.clock.Now().AddDate(-1, 0, 0))
+	if len(items) != feedbackPerMin+1 {
+		t.Errorf("stored %d, want %d", len(items), feedbackPerMin+1)
+	}
+}
+
+func TestFeedbackSummaryThroughTheClient(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	b.srv.Themer = feedback.NewThemer()
+	for _, in := range []feedback.Input{
+		{Mood: "negative", Category: "need_more_time", Text: "迁移文档不清楚，希望延期两周"},
+		{Mood: "negative", Category: "need_more_time", Text: "迁移文档缺少签名说明，需要延期"},
+		{Rating: 5, Text: "migration guide was clear"},
+	} {
+		if _, err := b.client.SendFeedback(t.Context(), "billing-v1", in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := b.client.ImportFeedback(t.Context(), "billing-v1", []byte("mood,category,text\nnegative,export_problem,export link broken\n,,\n"))
+	if err != nil || res.Imported != 1 || len(res.Problems) != 1 || res.Problems[0].Line != 3 {
+		t.Fatalf("import = %+v, %v", res, err)
+	}
+	sum, err := b.client.FeedbackSummary(t.Context(), "billing-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Total != 4 || sum.ExtensionRequests != 2 || sum.NegativeRatio != 0.75 {
+		t.Errorf("summary = %+v", sum)
+	}
+	found := false
+	for _, th := range sum.Themes {
+		found = found || th.Phrase == "迁移文档"
+	}
+	if !found {
+		t.Errorf("themes %+v lack 迁移文档", sum.Themes)
+	}
+}
