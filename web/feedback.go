@@ -168,8 +168,8 @@ var feedbackTemplate = template.Must(template.ParseFS(feedbackFS, "templates/fee
 // formText holds the form's words in one language.
 type formText struct {
 	Title, Intro, Mood, Positive, Neutral, Negative, Category, Text, TextHint, Contact, ContactHint string
-	Consumer, ConsumerHint, Send, Thanks, ThanksMore, Again, Invalid, Honeypot, Language          string
-	Categories                                                                                     map[string]string
+	Consumer, ConsumerHint, Send, Thanks, ThanksMore, Again, Invalid, Honeypot, Language            string
+	Categories                                                                                      map[string]string
 }
 
 var formTexts = map[string]formText{

@@ -8,8 +8,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sunsetops/sunset"
