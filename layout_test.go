@@ -21,6 +21,8 @@ func TestLayout(t *testing.T) {
 		{"engine", []string{mod + "/store", mod + "/web", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5", "net/http/httptest"}},
 		{"web", []string{mod + "/store", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5"}},
 		{"store", []string{mod + "/web"}},
+		{"policy", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", "database/sql"}},
+		{"gateway", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql"}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", "./"+r.pkg).CombinedOutput()
