@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/mail"
@@ -56,6 +57,7 @@ func NewSMTPSink(keepBodies bool) (*SMTPSink, error) {
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.MaxRecipients = 100
+	srv.ErrorLog = log.New(io.Discard, "", 0) // clients killed mid-session are expected
 	s.server = srv
 	go func() { _ = srv.Serve(ln) }()
 	return s, nil
