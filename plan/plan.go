@@ -233,13 +233,24 @@ type BackupSource struct {
 // Export is the per-user data takeout.
 type Export struct {
 	PerUser ExportSource `yaml:"per_user" json:"per_user"`
-	Until   *Instant     `yaml:"until,omitempty" json:"until,omitempty"`
+	// Until is when download links expire; default the delete_data milestone.
+	Until *Instant `yaml:"until,omitempty" json:"until,omitempty"`
+	// To is where export zips are kept; default the first data.backups entry's destination.
+	To string `yaml:"to,omitempty" json:"to,omitempty" jsonschema:"description=Destination URL of export zips (file:///path or s3://bucket/prefix); default the first backup's."`
+	// Key signs download links; default env:SUNSET_EXPORT_KEY.
+	Key Secret `yaml:"key,omitempty" json:"key,omitempty" jsonschema:"description=Key signing download links\, as env:NAME or file:PATH; default env:SUNSET_EXPORT_KEY."`
+	// PublicURL is the base of download links, where sunset serve is reachable by users.
+	PublicURL string `yaml:"public_url,omitempty" json:"public_url,omitempty" jsonschema:"description=Base URL of download links (where sunset serve is reachable)\, e.g. https://sunset.example.com."`
 }
 
 // ExportSource fetches one user's data: an HTTP URL template with {id}, or an SQL query.
 type ExportSource struct {
 	HTTP string `yaml:"http,omitempty" json:"http,omitempty"`
-	SQL  string `yaml:"sql,omitempty" json:"sql,omitempty"`
+	// SQL is a query with one parameter (? or $1), the user's id, run against Database.
+	SQL string `yaml:"sql,omitempty" json:"sql,omitempty" jsonschema:"description=A query with one parameter (the user's id)\, run against the database of a data.backups entry."`
+	// Database names the data.backups entry (sqlite or postgres) the query runs against; default
+	// the first such entry.
+	Database string `yaml:"database,omitempty" json:"database,omitempty"`
 }
 
 // Retention says when data is deleted and whether a legal hold blocks it.
@@ -247,6 +258,17 @@ type Retention struct {
 	LegalHold bool `yaml:"legal_hold,omitempty" json:"legal_hold,omitempty"`
 	// Keep is the minimum time backups are kept after delete_data.
 	Keep Duration `yaml:"keep,omitempty" json:"keep,omitempty"`
+	// Delete is what the delete_data milestone removes, once approved.
+	Delete *RetentionDelete `yaml:"delete,omitempty" json:"delete,omitempty"`
+	// Approvals is how many distinct people must approve the deletion; default 1.
+	Approvals int `yaml:"approvals,omitempty" json:"approvals,omitempty"`
+}
+
+// RetentionDelete is the deletion the delete_data milestone performs: exactly one of a command
+// (argv, no shell) or a directory to remove.
+type RetentionDelete struct {
+	Exec []string `yaml:"exec,omitempty" json:"exec,omitempty" jsonschema:"description=Command that deletes the data (argv\, run without a shell)."`
+	Dir  string   `yaml:"dir,omitempty" json:"dir,omitempty" jsonschema:"description=Absolute path of a directory removed with everything in it."`
 }
 
 // RunbookStep is one step of the final shutdown. Exactly one of the kind fields is set.
@@ -261,6 +283,7 @@ type RunbookStep struct {
 	HTTP     *HTTPStep `yaml:"http,omitempty" json:"http,omitempty"`
 	Wait     Duration  `yaml:"wait,omitempty" json:"wait,omitempty"`
 	Notify   string    `yaml:"notify,omitempty" json:"notify,omitempty" jsonschema:"description=Send the notice template of this name to the plan's audience (e.g. done)."`
+	Migrate  *Migrate  `yaml:"migrate,omitempty" json:"migrate,omitempty" jsonschema:"description=POST each user's export to the alternative."`
 	// Modifiers.
 	// Shell runs an exec step's single string through sh -c; without it argv runs directly.
 	Shell bool              `yaml:"shell,omitempty" json:"shell,omitempty" jsonschema:"description=Run exec through sh -c (exec must then be one string); default false: argv runs without a shell."`
@@ -273,12 +296,20 @@ type RunbookStep struct {
 	OnFailure string `yaml:"on_failure,omitempty" json:"on_failure,omitempty" jsonschema:"enum=stop,enum=continue,enum=rollback"`
 	// NoReturn marks the point of no return: from this step on, every declared backup must have
 	// been verified in the run. Default: the first gateway: gone step, else the first exec step.
-	NoReturn bool `yaml:"no_return,omitempty" json:"no_return,omitempty" jsonschema:"description=Marks the point of no return; default the first 'gateway: gone' step\\, else the first exec step."`
+	NoReturn   bool     `yaml:"no_return,omitempty" json:"no_return,omitempty" jsonschema:"description=Marks the point of no return; default the first 'gateway: gone' step\\, else the first exec step."`
 	Verify     bool     `yaml:"verify,omitempty" json:"verify,omitempty"`
 	Timeout    Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	Retries    int      `yaml:"retries,omitempty" json:"retries,omitempty"`
 	Idempotent *bool    `yaml:"idempotent,omitempty" json:"idempotent,omitempty" jsonschema:"description=Whether the step may be re-run after a crash mid-way; default true for gateway\\, drain\\, backup\\, wait and approval\\, false for exec and http."`
 	Rollback   []string `yaml:"rollback,omitempty" json:"rollback,omitempty" jsonschema:"description=Command run to undo this step when a later step fails."`
+}
+
+// Migrate sends each user's export zip to the alternative: an HTTP POST to URL with {id}
+// replaced by the user's id, retried with backoff.
+type Migrate struct {
+	URL string `yaml:"url" json:"url" jsonschema:"description=URL template with {id}\, e.g. https://v2.example.com/import/{id}."`
+	// Attempts is how many times one user's POST is tried; default 5.
+	Attempts int `yaml:"attempts,omitempty" json:"attempts,omitempty"`
 }
 
 // Drain waits until traffic falls to MaxRPS.

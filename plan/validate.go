@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	pathpkg "path"
 	"regexp"
 	"slices"
 	"strings"
@@ -896,12 +897,54 @@ func (v *validator) data() {
 			}
 			v.webURL(path+".per_user.http", strings.ReplaceAll(e.PerUser.HTTP, "{id}", "id"))
 		}
+		if e.PerUser.SQL != "" {
+			var dbs []string
+			for _, b := range d.Backups {
+				if b.Source.SQLite != "" || b.Source.Postgres != "" {
+					dbs = append(dbs, b.Name)
+				}
+			}
+			switch {
+			case e.PerUser.Database != "" && !slices.Contains(dbs, e.PerUser.Database):
+				v.errorf(path+".per_user.database", "%q is not a data.backups entry with an sqlite or postgres source%s", e.PerUser.Database, v.hint(e.PerUser.Database, dbs))
+			case len(dbs) == 0:
+				v.errorf(path+".per_user.sql", "an sql export runs against a database: declare a data.backups entry with an sqlite or postgres source")
+			}
+		}
+		if e.To != "" {
+			if u, err := url.Parse(e.To); err != nil || u.Scheme == "" {
+				v.errorf(path+".to", "%q is not a destination URL; write file:///path or s3://bucket/prefix", e.To)
+			}
+		} else if len(d.Backups) == 0 {
+			v.required(path+".to", false, "say where export zips go, e.g. to: file:///var/exports (or declare a backup, whose destination is used)")
+		}
+		v.secret(path+".key", e.Key, false)
+		v.webURL(path+".public_url", e.PublicURL)
 		v.optInstant(path+".until", e.Until)
+	}
+	if r := d.Retention; r != nil {
+		path := "data.retention"
+		if r.Approvals < 0 {
+			v.errorf(path+".approvals", "approvals cannot be negative")
+		}
+		if del := r.Delete; del != nil {
+			switch {
+			case len(del.Exec) > 0 && del.Dir != "":
+				v.errorf(path+".delete", "set either exec or dir, not both")
+			case del.Dir != "":
+				clean := pathpkg.Clean(del.Dir)
+				if !pathpkg.IsAbs(del.Dir) || clean == "/" || clean != strings.TrimSuffix(del.Dir, "/") {
+					v.errorf(path+".delete.dir", "%q must be a clean absolute path below /, e.g. /var/lib/orders", del.Dir)
+				}
+			case len(del.Exec) == 0 || del.Exec[0] == "":
+				v.errorf(path+".delete", "say what to delete: exec: [COMMAND, ARGS...] or dir: /var/lib/SERVICE")
+			}
+		}
 	}
 }
 
 // runbookKinds names the fields of RunbookStep of which exactly one must be set.
-var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait", "notify"}
+var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait", "notify", "migrate"}
 
 func (v *validator) runbook() {
 	backups := make([]string, 0, len(v.p.Data.Backups))
@@ -918,7 +961,7 @@ func (v *validator) runbook() {
 			}
 			seen[s.Name] = true
 		}
-		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0, s.Notify != ""}
+		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0, s.Notify != "", s.Migrate != nil}
 		var kinds []string
 		for k, isSet := range set {
 			if isSet || v.p.has(path+"."+runbookKinds[k]) {
@@ -961,6 +1004,20 @@ func (v *validator) runbook() {
 			}
 			if h.Method != "" && !httpMethod.MatchString(h.Method) {
 				v.errorf(path+".http.method", "method %q must be an upper-case HTTP method such as POST", h.Method)
+			}
+		}
+		if m := s.Migrate; m != nil {
+			if v.required(path+".migrate.url", m.URL != "", "write the alternative's import URL, e.g. https://v2.example.com/import/{id}") {
+				if !strings.Contains(m.URL, "{id}") {
+					v.errorf(path+".migrate.url", "the migration URL must contain {id}, replaced by the user's id")
+				}
+				v.webURL(path+".migrate.url", strings.ReplaceAll(m.URL, "{id}", "id"))
+			}
+			if m.Attempts < 0 {
+				v.errorf(path+".migrate.attempts", "attempts cannot be negative")
+			}
+			if v.p.Data.Export == nil {
+				v.errorf(path+".migrate", "a migrate step sends users' exports: declare data.export")
 			}
 		}
 		if s.Verify && s.Backup == "" {
