@@ -123,6 +123,11 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer eng.Stop()
+	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, "http://"+o.addr)
+	if err != nil {
+		return err
+	}
+	defer stopNotify()
 
 	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
 	srv.Feedback, srv.Themer, srv.Now = st.Feedback(), feedback.NewThemer(), clock.Now
