@@ -1,0 +1,167 @@
+// Command notify measures durable notice deliveries per second: an N-recipient notice fanned out
+// through the engine into the outbox and delivered by the notify worker to a local webhook sink
+// or SMTP sink, on SQLite and PostgreSQL, beside the ceiling — a bare Go loop sending the same
+// messages to the same sink with no outbox. bench/notify.sh runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channels"
+	"github.com/sunsetops/sunset/notify/notifytest"
+	"github.com/sunsetops/sunset/notify/smtp"
+	"github.com/sunsetops/sunset/notify/webhook"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/store/postgres"
+	"github.com/sunsetops/sunset/store/sqlite"
+)
+
+const key = "bench-key"
+
+const planYAML = `
+service: {name: bench-api, timezone: Asia/Shanghai}
+consumers: {contacts: %s}
+milestones: {announce: 2027-01-05T10:00, deprecate: 2027-01-05T10:00, shutdown: 2027-03-15T02:00}
+notices:
+  - {at: announce, to: all, channels: [%s], template: announce}
+channels:
+  email: {smtp: "%s", tls: none, from: "Bench <noreply@example.com>"}
+  webhooks: [{name: sink, url: "%s", secret: "env:X"}]
+`
+
+func main() {
+	n := flag.Int("n", 100000, "recipients")
+	channel := flag.String("channel", "webhook", "webhook or email")
+	db := flag.String("db", "sqlite", "sqlite or a postgres:// URL")
+	conc := flag.Int("concurrency", 64, "concurrent sends")
+	flag.Parse()
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "sunset-bench")
+	defer os.RemoveAll(dir)
+
+	contacts := filepath.Join(dir, "contacts.csv")
+	f, _ := os.Create(contacts)
+	fmt.Fprintln(f, "id,email,name,locale")
+	for i := range *n {
+		loc := "en"
+		if i%2 == 1 {
+			loc = "zh-CN"
+		}
+		fmt.Fprintf(f, "c%07d,c%07d@example.com,User %d,%s\n", i, i, i, loc)
+	}
+	f.Close()
+
+	smtpSink, err := notifytest.NewSMTPSink(false)
+	check(err)
+	hooks := notifytest.NewWebhookSink([]byte(key), false)
+	srv := httptest.NewServer(hooks)
+	defer srv.Close()
+
+	var st *store.DB
+	if *db == "sqlite" {
+		st, err = sqlite.Open(ctx, filepath.Join(dir, "sunset.db"))
+	} else {
+		st, err = postgres.Open(ctx, *db)
+	}
+	check(err)
+	defer st.Close()
+	clock := sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
+	check(err)
+	eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
+	_, err = eng.Apply(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, contacts, *channel, smtpSink.Addr, srv.URL), "bench")
+	check(err)
+	check(eng.Start(ctx))
+	clock.Set(time.Date(2027, 1, 6, 0, 0, 0, 0, time.UTC))
+	t0 := time.Now()
+	eng.Dispatch(ctx)
+	for {
+		acts, _ := eng.Actions(ctx, "bench-api")
+		done := false
+		for _, a := range acts {
+			done = done || (a.Key == "notice/0" && a.Status == engine.ActionDone)
+		}
+		if done {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fanout := time.Since(t0)
+	eng.Stop()
+
+	var ms runtime.MemStats
+	w := &notify.Worker{Outbox: st.Outbox(), Clock: clock, Batch: 1024, Concurrency: *conc,
+		Channels: channels.Factory(channels.Options{Getenv: func(string) string { return key }, SMTPConns: *conc})}
+	t1 := time.Now()
+	for {
+		c, err := w.RunOnce(ctx)
+		check(err)
+		if c == 0 {
+			break
+		}
+	}
+	deliver := time.Since(t1)
+	runtime.ReadMemStats(&ms)
+	got := 0
+	if *channel == "webhook" {
+		_, got, _ = hooks.Counts()
+	} else {
+		_, got = smtpSink.Counts()
+	}
+	durable := float64(*n) / deliver.Seconds()
+
+	// Ceiling: the same rendered messages, sent by a bare loop with no outbox.
+	var rr notify.Renderer
+	p, _ := plan.Parse("bench.yaml", fmt.Appendf(nil, planYAML, contacts, *channel, smtpSink.Addr, srv.URL))
+	var ch notify.Channel
+	if *channel == "webhook" {
+		ch = &webhook.Channel{URL: srv.URL, Secret: key, Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}}
+	} else {
+		ch, err = smtp.New(smtp.Config{Addr: smtpSink.Addr, TLS: smtp.NoTLS, From: "noreply@example.com", Conns: *conc})
+		check(err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	t2 := time.Now()
+	for range *conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(*n) {
+					return
+				}
+				r := notify.Recipient{ID: fmt.Sprintf("c%07d", i), Email: fmt.Sprintf("c%07d@example.com", i), Locale: "en"}
+				out, _ := rr.Render(p, notify.RenderRequest{Template: "announce", Recipient: r})
+				_, _ = ch.Send(ctx, notify.Message{Key: fmt.Sprintf("ceil_%d", i), To: r, Rendered: out})
+			}
+		}()
+	}
+	wg.Wait()
+	ceiling := float64(*n) / time.Since(t2).Seconds()
+	fmt.Printf("%-8s %-8s n=%d fan-out %.1fs (%.0f rows/s)  durable %.0f/s  ceiling %.0f/s  ratio %.2f  received %d  heap-after %d MiB\n",
+		map[bool]string{true: "sqlite", false: "postgres"}[*db == "sqlite"], *channel, *n, fanout.Seconds(),
+		float64(*n)/fanout.Seconds(), durable, ceiling, durable/ceiling, got, ms.HeapAlloc>>20)
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
