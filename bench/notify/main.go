@@ -34,7 +34,7 @@ import (
 const key = "bench-key"
 
 const planYAML = `
-service: {name: bench-api, timezone: Asia/Shanghai}
+service: {name: bench-%s, timezone: Asia/Shanghai}
 consumers: {contacts: %s}
 milestones: {announce: 2027-01-05T10:00, deprecate: 2027-01-05T10:00, shutdown: 2027-03-15T02:00}
 notices:
@@ -84,14 +84,14 @@ func main() {
 	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	check(err)
 	eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
-	_, err = eng.Apply(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, contacts, *channel, smtpSink.Addr, srv.URL), "bench")
+	_, err = eng.Apply(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpSink.Addr, srv.URL), "bench")
 	check(err)
 	check(eng.Start(ctx))
 	clock.Set(time.Date(2027, 1, 6, 0, 0, 0, 0, time.UTC))
 	t0 := time.Now()
 	eng.Dispatch(ctx)
 	for {
-		acts, _ := eng.Actions(ctx, "bench-api")
+		acts, _ := eng.Actions(ctx, "bench-"+*channel)
 		done := false
 		for _, a := range acts {
 			done = done || (a.Key == "notice/0" && a.Status == engine.ActionDone)
@@ -127,7 +127,7 @@ func main() {
 
 	// Ceiling: the same rendered messages, sent by a bare loop with no outbox.
 	var rr notify.Renderer
-	p, _ := plan.Parse("bench.yaml", fmt.Appendf(nil, planYAML, contacts, *channel, smtpSink.Addr, srv.URL))
+	p, _ := plan.Parse("bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpSink.Addr, srv.URL))
 	var ch notify.Channel
 	if *channel == "webhook" {
 		ch = &webhook.Channel{URL: srv.URL, Secret: key, Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}}
