@@ -129,6 +129,8 @@ var invalidCases = []struct {
 	{file: "unknown_template", path: "notices[0].template", want: "unknown template \"anounce\" (did you mean \"announce\"?)", line: 8, col: 58},
 	{file: "unknown_tier", path: "notices[0].to", want: "unknown tier \"gold\"", line: 8, col: 24},
 	{file: "unknown_timezone", path: "service.timezone", want: "unknown time zone \"Asia/Shangai\"", line: 3, col: 13},
+	{file: "survey_question", path: "survey.questions[1].id", want: "question \"satisfaction\" appears twice", line: 9, col: 12},
+	{file: "survey_question", path: "survey.questions[1].kind", want: "unknown kind \"stars\"", line: 9, col: 32},
 	{file: "wrong_type_bool", path: "features[0].core", want: "expected true or false, got a string", line: 9, col: 11},
 	{file: "wrong_type_float", path: "brownouts[0].percent", want: "expected a number, got a string", line: 8, col: 34},
 	{file: "wrong_type_int", path: "brownouts[0].status", want: "expected a whole number, got a string", line: 8, col: 46},

@@ -33,6 +33,8 @@ type Plan struct {
 	Data       Data                `yaml:"data,omitempty" json:"data,omitempty" jsonschema:"description=Backups\\, per-user export and retention."`
 	Runbook    []RunbookStep       `yaml:"runbook,omitempty" json:"runbook,omitempty" jsonschema:"description=The ordered procedure for the final shutdown."`
 	Risks      []Risk              `yaml:"risks,omitempty" json:"risks,omitempty" jsonschema:"description=The risk register."`
+	// Survey is the short survey offered after the shutdown; nil means the default questions.
+	Survey *Survey `yaml:"survey,omitempty" json:"survey,omitempty" jsonschema:"description=The survey offered after the shutdown (linked from the done notice and the tombstone page); default: satisfaction\\, moved\\, hardest\\, may we contact you."`
 
 	// positions maps a field path ("features[1].routes[0]") to where its value stands in the
 	// file. The decoder fills it; Pos reads it.
@@ -403,4 +405,39 @@ func (p *Plan) Pos(path string) Pos {
 		return Pos{}
 	}
 	return p.positions[path]
+}
+
+// Survey is the short survey offered to users after the shutdown.
+type Survey struct {
+	Title     Text             `yaml:"title,omitempty" json:"title,omitempty"`
+	Questions []SurveyQuestion `yaml:"questions" json:"questions"`
+}
+
+// SurveyQuestion is one question of the survey.
+type SurveyQuestion struct {
+	// ID names the answer; satisfaction, moved, hardest and contact_ok have a meaning in the
+	// report (a 1–5 rating, yes/no, free text, yes/no).
+	ID string `yaml:"id" json:"id"`
+	// Kind is rating (1–5), yesno or text.
+	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=rating,enum=yesno,enum=text"`
+	Text Text   `yaml:"text" json:"text"`
+}
+
+// DefaultSurvey is the survey used when a plan declares none.
+var DefaultSurvey = Survey{
+	Title: Text{EN: "How did the shutdown go for you?", ZH: "这次下线对您来说顺利吗？"},
+	Questions: []SurveyQuestion{
+		{ID: "satisfaction", Kind: "rating", Text: Text{EN: "How satisfied are you with how the shutdown was handled? (1–5)", ZH: "您对这次下线的处理满意吗？（1–5 分）"}},
+		{ID: "moved", Kind: "yesno", Text: Text{EN: "Did you move to the alternative?", ZH: "您迁移到替代方案了吗？"}},
+		{ID: "hardest", Kind: "text", Text: Text{EN: "What was hardest?", ZH: "最困难的是什么？"}},
+		{ID: "contact_ok", Kind: "yesno", Text: Text{EN: "May we contact you about your answers?", ZH: "我们可以就您的回答联系您吗？"}},
+	},
+}
+
+// SurveyOrDefault returns the plan's survey, or DefaultSurvey.
+func (p *Plan) SurveyOrDefault() Survey {
+	if p.Survey != nil && len(p.Survey.Questions) > 0 {
+		return *p.Survey
+	}
+	return DefaultSurvey
 }

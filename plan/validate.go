@@ -88,6 +88,7 @@ func (p *Plan) validate() (Problems, int) {
 	v.data()
 	v.runbook()
 	v.risks()
+	v.survey()
 	sortProblems(v.probs)
 	return v.probs, v.dropped
 }
