@@ -18,6 +18,10 @@ var shipped = map[string]string{
 	"postgres/00004_outbox.sql":   "a44b56735cbc6726b1a41a1172b39b0b75b8b21f92054d3ea3325c5851317709",
 	"sqlite/00006_feedback.sql":   "556d79034ae97d8a35f6c4b1e6a4c9873ba7ed9abd40422d7d590f537bba2e4e",
 	"postgres/00006_feedback.sql": "cc7e7d72131ab1a3347f17c5ad619df2c9c894761df5bf187ffad0eaad5609d4",
+	"sqlite/00008_survey.sql":     "b48815d18ae01b4ba8dbae1f3bea1f8b31684d9ac6b8db6acf8867009eeb6293",
+	"postgres/00008_survey.sql":   "b48815d18ae01b4ba8dbae1f3bea1f8b31684d9ac6b8db6acf8867009eeb6293",
+	"sqlite/00007_export.sql":     "1550bd086e177e97e74e689165c41a619921b4a17e6e5016d10f2a122ea167a2",
+	"postgres/00007_export.sql":   "1550bd086e177e97e74e689165c41a619921b4a17e6e5016d10f2a122ea167a2",
 }
 
 func TestShippedMigrationsAreNeverEdited(t *testing.T) {

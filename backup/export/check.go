@@ -1,0 +1,64 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// CheckReport says whether the service's data may be deleted as far as exports go: the job is
+// done, no export failed, and every export was downloaded or is kept in a backup archive.
+type CheckReport struct {
+	OK       bool     `json:"ok"`
+	Counts   Counts   `json:"counts"`
+	Problems []string `json:"problems,omitempty"`
+	// Outstanding lists some users whose export is neither downloaded nor kept (at most 20).
+	Outstanding []string `json:"outstanding,omitempty"`
+}
+
+// Check checks sunset's exports before delete_data.
+func (s *Service) Check(ctx context.Context, sunset string) (*CheckReport, error) {
+	st, err := s.Status(ctx, sunset)
+	if err != nil {
+		return nil, err
+	}
+	r := &CheckReport{Counts: st.Counts}
+	switch {
+	case st.Job == nil:
+		r.Problems = append(r.Problems, "no export job has run: sunset export run "+sunset)
+	case st.Job.State != JobDone:
+		r.Problems = append(r.Problems, fmt.Sprintf("the export job is %s after %d users: run it again to finish", st.Job.State, st.Job.Position))
+	}
+	if c := st.Counts; c.Failed > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d exports failed: fix the source and run the job again with --retry-failed", c.Failed))
+	}
+	if c := st.Counts; c.Outstanding > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d exports were neither downloaded nor kept in a backup: sunset export keep %s", c.Outstanding, sunset))
+		var after int64
+		for len(r.Outstanding) < 20 {
+			page, err := s.Store.ExportUsers(ctx, sunset, after, 500)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range page {
+				after = u.Seq
+				if u.State == UserDone && u.Downloads == 0 && u.KeptIn == "" && len(r.Outstanding) < 20 {
+					r.Outstanding = append(r.Outstanding, u.ID)
+				}
+			}
+			if len(page) < 500 {
+				break
+			}
+		}
+	}
+	r.OK = len(r.Problems) == 0
+	return r, nil
+}
+
+// Err returns nil when the check passed, else an error listing the problems.
+func (r *CheckReport) Err() error {
+	if r.OK {
+		return nil
+	}
+	return fmt.Errorf("exports are not complete: %s", strings.Join(r.Problems, "; "))
+}
