@@ -58,8 +58,10 @@ type Feedback struct {
 	Consumer string    `json:"consumer,omitempty"`
 	Tier     string    `json:"tier,omitempty"`
 	Locale   string    `json:"locale,omitempty"`
-	// Source is form, api or import.
+	// Source is form, api, import or survey.
 	Source string `json:"source"`
+	// Answers are a survey's answers by question id (survey feedback only).
+	Answers map[string]string `json:"answers,omitempty"`
 }
 
 // Input is what a user or a tool sends; JSON names match the API.

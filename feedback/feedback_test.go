@@ -204,3 +204,30 @@ func FuzzImportCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestSurveyAnswers(t *testing.T) {
+	at := time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
+	s := plan.DefaultSurvey
+	f, err := NewSurvey("x", s, map[string]string{"satisfaction": "2", "moved": "Yes", "hardest": "导出照片很慢", "contact_ok": "no"}, "me@example.com", "zh", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Mood != Negative || f.Rating != 2 || f.Text != "导出照片很慢" || f.Contact != "" || f.Answers["moved"] != "yes" || f.Source != "survey" {
+		t.Errorf("feedback = %+v (the contact must be dropped without consent)", f)
+	}
+	g, _ := NewSurvey("x", s, map[string]string{"satisfaction": "5", "moved": "no", "contact_ok": "yes"}, "me@example.com", "en", at)
+	if g.Contact != "me@example.com" || g.Mood != Positive {
+		t.Errorf("with consent: %+v", g)
+	}
+	for _, bad := range []map[string]string{
+		{"satisfaction": "9"}, {"moved": "maybe"}, {"favourite_colour": "blue"}, {},
+	} {
+		if _, err := NewSurvey("x", s, bad, "", "en", at); sunset.ErrorCode(err) != sunset.EINVALID {
+			t.Errorf("%v: err = %v, want invalid", bad, err)
+		}
+	}
+	sum := SummarizeSurvey([]Feedback{f, g, {Source: "form", Mood: Negative}})
+	if sum.Responses != 2 || sum.Satisfaction != 3.5 || sum.Yes["moved"] != 1 || sum.No["moved"] != 1 || sum.Yes["contact_ok"] != 1 {
+		t.Errorf("survey summary = %+v", sum)
+	}
+}

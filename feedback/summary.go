@@ -27,6 +27,8 @@ type Summary struct {
 	Consumers []ConsumerCount `json:"consumers,omitempty"`
 	// Themes are the key phrases of the free text, most frequent first.
 	Themes []Theme `json:"themes"`
+	// Survey sums up the answers to the survey after the shutdown.
+	Survey SurveySummary `json:"survey"`
 }
 
 // Day is one day's feedback.
@@ -108,6 +110,7 @@ func Summarize(sunsetName string, items []Feedback, loc *time.Location, themes *
 	if s.Total > 0 {
 		s.NegativeRatio = float64(s.ByMood[Negative]) / float64(s.Total)
 	}
+	s.Survey = SummarizeSurvey(items)
 	for _, d := range days {
 		s.Daily = append(s.Daily, *d)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,7 +17,7 @@ type Feedback struct{ db *DB }
 // Feedback returns the feedback kept in db.
 func (db *DB) Feedback() *Feedback { return &Feedback{db: db} }
 
-const feedbackColumns = `f.id, s.name, f.at, f.mood, f.rating, f.category, f.text, f.contact, f.consumer, f.tier, f.locale, f.source`
+const feedbackColumns = `f.id, s.name, f.at, f.mood, f.rating, f.category, f.text, f.contact, f.consumer, f.tier, f.locale, f.source, f.answers`
 
 // Add stores items, all for the sunset named by their Sunset field, in one transaction, and
 // sets their IDs. A sunset that does not exist is sunset.ENOTFOUND and nothing is stored.
@@ -29,16 +30,22 @@ func (f *Feedback) Add(ctx context.Context, items []feedback.Feedback) error {
 		if err != nil {
 			return err
 		}
-		q := rebind(f.db.dialect, `INSERT INTO feedback (sunset_id, at, mood, rating, category, text, contact, consumer, tier, locale, source)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+		q := rebind(f.db.dialect, `INSERT INTO feedback (sunset_id, at, mood, rating, category, text, contact, consumer, tier, locale, source, answers)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 		for i := range items {
 			it := &items[i]
 			if it.Sunset != s.Name {
 				return fmt.Errorf("store: feedback for %q and %q in one call", s.Name, it.Sunset)
 			}
 			it.At = normTime(it.At)
+			answers := []byte("{}")
+			if len(it.Answers) > 0 {
+				if answers, err = json.Marshal(it.Answers); err != nil {
+					return err
+				}
+			}
 			err := tx.SQL().QueryRowContext(ctx, q, s.ID, f.db.timeArg(it.At), it.Mood, it.Rating, it.Category,
-				it.Text, it.Contact, it.Consumer, it.Tier, it.Locale, it.Source).Scan(&it.ID)
+				it.Text, it.Contact, it.Consumer, it.Tier, it.Locale, it.Source, string(answers)).Scan(&it.ID)
 			if err != nil {
 				return f.db.translate(err, "store feedback of "+s.Name)
 			}
@@ -70,9 +77,15 @@ func (f *Feedback) list(ctx context.Context, q querier, where string, key any, s
 	var out []feedback.Feedback
 	for rows.Next() {
 		var it feedback.Feedback
+		var answers string
 		if err := rows.Scan(&it.ID, &it.Sunset, timeCol{&it.At}, &it.Mood, &it.Rating, &it.Category, &it.Text,
-			&it.Contact, &it.Consumer, &it.Tier, &it.Locale, &it.Source); err != nil {
+			&it.Contact, &it.Consumer, &it.Tier, &it.Locale, &it.Source, &answers); err != nil {
 			return nil, f.db.translate(err, "read feedback")
+		}
+		if answers != "" && answers != "{}" {
+			if err := json.Unmarshal([]byte(answers), &it.Answers); err != nil {
+				return nil, fmt.Errorf("store: feedback %d: answers: %w", it.ID, err)
+			}
 		}
 		out = append(out, it)
 	}

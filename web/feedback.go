@@ -160,7 +160,7 @@ func tooLarge(what string, limit int64) error {
 
 // --- The public form ---
 
-//go:embed templates/feedback.html
+//go:embed templates/feedback.html templates/survey.html
 var feedbackFS embed.FS
 
 var feedbackTemplate = template.Must(template.ParseFS(feedbackFS, "templates/feedback.html"))

@@ -127,3 +127,31 @@ func TestFeedbackSummaryThroughTheClient(t *testing.T) {
 		t.Errorf("themes %+v lack 迁移文档", sum.Themes)
 	}
 }
+
+func TestSurveyAfterShutdown(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	r := b.do(t, "GET", "/survey/billing-v1?lang=zh", "")
+	if r.status != 200 || !strings.Contains(string(r.body), "您迁移到替代方案了吗？") || !strings.Contains(string(r.body), "账单 API v1") {
+		t.Fatalf("zh survey: %d\n%s", r.status, r.body)
+	}
+	r = postForm(t, b, "/survey/billing-v1", url.Values{"q_satisfaction": {"2"}, "q_moved": {"no"}, "q_hardest": {"<b>exports</b>"}, "q_contact_ok": {"no"}, "contact": {"me@example.com"}})
+	if r.status != 200 || !strings.Contains(string(r.body), "Thank you for your answers") {
+		t.Fatalf("post: %d %s", r.status, r.body)
+	}
+	r = postForm(t, b, "/survey/billing-v1", url.Values{"q_satisfaction": {"5"}, "q_moved": {"yes"}, "q_contact_ok": {"yes"}, "contact": {"ok@example.com"}})
+	if r.status != 200 {
+		t.Fatalf("second post: %d", r.status)
+	}
+	sum, err := b.client.FeedbackSummary(t.Context(), "billing-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Survey.Responses != 2 || sum.Survey.Satisfaction != 3.5 || sum.Survey.Yes["moved"] != 1 || sum.Survey.No["moved"] != 1 {
+		t.Errorf("survey summary = %+v", sum.Survey)
+	}
+	items, _ := b.srv.Feedback.List(t.Context(), "billing-v1", b.clock.Now().AddDate(-1, 0, 0))
+	if len(items) != 2 || items[0].Contact != "" || items[1].Contact != "ok@example.com" || items[0].Text != "<b>exports</b>" {
+		t.Errorf("stored = %+v (the contact needs consent)", items)
+	}
+}

@@ -295,6 +295,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		fbImportPath = sunsetPath + "/feedback/import"
 		fbSumPath    = sunsetPath + "/feedback/summary"
 		formPath     = "/feedback/{name}"
+		surveyPath   = "/survey/{name}"
 	)
 
 	// Operations, on an empty store.
@@ -347,6 +348,9 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/feedback/import", fbImportPath, "", 400, "Content-Type", "text/csv")
 	call("GET", p+"/feedback/summary", fbSumPath, "", 200)
 	call("GET", "/feedback/billing-v1?lang=zh", formPath, "", 200)
+	call("GET", "/survey/billing-v1", surveyPath, "", 200)
+	call("POST", "/survey/billing-v1?lang=zh", surveyPath, "q_satisfaction=4&q_moved=yes&q_hardest=%E5%AF%BC%E5%87%BA", 200, "Content-Type", "application/x-www-form-urlencoded")
+	call("POST", "/survey/billing-v1", surveyPath, "q_satisfaction=11", 400, "Content-Type", "application/x-www-form-urlencoded")
 	form := "Content-Type"
 	call("POST", "/feedback/billing-v1", formPath, "mood=negative&category=export_problem&text=%3Cscript%3Ealert(1)%3C%2Fscript%3E", 200, form, "application/x-www-form-urlencoded")
 	call("POST", "/feedback/billing-v1", formPath, "mood=&text=x", 400, form, "application/x-www-form-urlencoded")
@@ -386,6 +390,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/feedback", fbPath, `{"mood":"negative"}`, 404)
 	call("GET", q+"/feedback/summary", fbSumPath, "", 404)
 	call("GET", "/feedback/nope", formPath, "", 404)
+	call("GET", "/survey/nope", surveyPath, "", 404)
 	call("POST", q+"/replan", replanPath, `{"shift":"1d","reason":"x"}`, 404)
 	call("GET", q+"/guardrails", guardPath, "", 404)
 	call("GET", q+"/policy", policyPath, "", 404)

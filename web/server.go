@@ -162,6 +162,8 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /api/v1/sunsets/{name}/feedback/summary", hf(s.handleFeedbackSummary)},
 		{"GET /feedback/{name}", hf(s.handleFeedbackForm)},
 		{"POST /feedback/{name}", hf(s.handleFeedbackPost)},
+		{"GET /survey/{name}", hf(s.handleSurveyForm)},
+		{"POST /survey/{name}", hf(s.handleSurveyPost)},
 	}
 }
 

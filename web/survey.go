@@ -1,0 +1,154 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/plan"
+)
+
+var surveyTemplate = template.Must(template.ParseFS(feedbackFS, "templates/survey.html"))
+
+// surveyText holds the survey page's words in one language.
+type surveyText struct {
+	Intro, Yes, No, Contact, ContactHint, Send, Thanks, Invalid, Honeypot, Language string
+}
+
+var surveyTexts = map[string]surveyText{
+	"en": {
+		Intro: "The service has closed. Four short questions help us retire the next one better.",
+		Yes:   "Yes", No: "No", Contact: "Email (optional)", ContactHint: "Kept only if you allow us to contact you.",
+		Send: "Send", Thanks: "Thank you for your answers.", Invalid: "Please correct the following:",
+		Honeypot: "Leave this field empty", Language: "Language",
+	},
+	"zh-Hans": {
+		Intro: "服务已经停止。回答四个简短的问题，帮助我们把下一次下线做得更好。",
+		Yes:   "是", No: "否", Contact: "邮箱（选填）", ContactHint: "仅在您允许我们联系您时保存。",
+		Send: "提交", Thanks: "感谢您的回答。", Invalid: "请修改以下内容：",
+		Honeypot: "请勿填写此项", Language: "语言",
+	},
+}
+
+type surveyQuestion struct {
+	ID, Kind, Text, Answer string
+}
+
+type surveyData struct {
+	Lang, Action, Title, Service string
+	T                            surveyText
+	Questions                    []surveyQuestion
+	Sent                         bool
+	Errors                       []string
+	Contact                      string
+}
+
+// surveyOf returns the sunset's survey and its title in lang.
+func (s *Server) surveyOf(r *http.Request, lang string) (plan.Survey, surveyData, error) {
+	p, _, err := s.Engine.Plan(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return plan.Survey{}, surveyData{}, err
+	}
+	sv := p.SurveyOrDefault()
+	d := surveyData{Lang: lang, Title: sv.Title.In(lang), Service: p.Service.Title.In(lang)}
+	if d.Title == "" {
+		d.Title = plan.DefaultSurvey.Title.In(lang)
+	}
+	if d.Service == "" {
+		d.Service = p.Service.Name
+	}
+	for _, q := range sv.Questions {
+		d.Questions = append(d.Questions, surveyQuestion{ID: q.ID, Kind: q.Kind, Text: q.Text.In(lang)})
+	}
+	return sv, d, nil
+}
+
+// handleSurveyForm serves GET /survey/{name}: the survey after the shutdown, in English or
+// Simplified Chinese.
+func (s *Server) handleSurveyForm(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) {
+		return
+	}
+	_, d, err := s.surveyOf(r, pageLanguage(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.renderSurvey(w, r, http.StatusOK, d)
+}
+
+// handleSurveyPost serves POST /survey/{name}: the answers are stored with the feedback.
+func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
+	if !s.feedbackEnabled(w, r) {
+		return
+	}
+	lang := pageLanguage(r)
+	sv, d, err := s.surveyOf(r, lang)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.allowFeedback(w, r) {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFeedbackForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
+			return
+		}
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
+		return
+	}
+	if r.PostForm.Get(honeypotField) != "" {
+		d.Sent = true
+		s.renderSurvey(w, r, http.StatusOK, d)
+		return
+	}
+	answers := map[string]string{}
+	for i, q := range d.Questions {
+		if v := r.PostForm.Get("q_" + q.ID); v != "" {
+			answers[q.ID] = v
+			d.Questions[i].Answer = v
+		}
+	}
+	d.Contact = r.PostForm.Get("contact")
+	f, err := feedback.NewSurvey(r.PathValue("name"), sv, answers, d.Contact, lang, s.now())
+	if err != nil {
+		var se *sunset.Error
+		if errors.As(err, &se) {
+			d.Errors = se.Details
+		}
+		s.renderSurvey(w, r, http.StatusBadRequest, d)
+		return
+	}
+	if err := s.Feedback.Add(r.Context(), []feedback.Feedback{f}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d.Sent = true
+	s.renderSurvey(w, r, http.StatusOK, d)
+}
+
+func (s *Server) renderSurvey(w http.ResponseWriter, r *http.Request, status int, d surveyData) {
+	d.T = surveyTexts[d.Lang]
+	d.Action = "/survey/" + r.PathValue("name") + "?lang=" + map[string]string{"en": "en", "zh-Hans": "zh"}[d.Lang]
+	var buf bytes.Buffer
+	if err := surveyTemplate.Execute(&buf, d); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", d.Lang)
+	h.Set("Vary", "Accept-Language")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
