@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"strings"
 
 	"github.com/sunsetops/sunset/plan"
@@ -23,6 +24,28 @@ type Identifier struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed. A request from any other
 	// peer is named by its own address, whatever it claims.
 	TrustedProxies []netip.Prefix
+
+	// headerKey is Rule.Header in canonical form, computed once by newIdentifier so that a
+	// request's header is found with one map lookup, without canonicalizing (and allocating)
+	// the name per request. Empty means "compute it".
+	headerKey string
+}
+
+// newIdentifier returns the Identifier of rule with its header name canonicalized once.
+func newIdentifier(rule plan.Identify, trusted []netip.Prefix) Identifier {
+	return Identifier{Rule: rule, TrustedProxies: trusted, headerKey: textproto.CanonicalMIMEHeaderKey(rule.Header)}
+}
+
+// header returns the first value of the header named by the rule.
+func (id *Identifier) header(h http.Header) string {
+	key := id.headerKey
+	if key == "" {
+		key = textproto.CanonicalMIMEHeaderKey(id.Rule.Header)
+	}
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // Identify returns the consumer of r, "" when the rule finds nothing (no header, no token).
@@ -31,9 +54,12 @@ type Identifier struct {
 func (id *Identifier) Identify(r *http.Request) string {
 	switch rule := id.Rule; {
 	case rule.Header != "":
-		return bound(r.Header.Get(rule.Header))
+		return bound(id.header(r.Header))
 	case rule.Bearer:
-		auth := r.Header.Get("Authorization")
+		var auth string
+		if vs := r.Header["Authorization"]; len(vs) > 0 {
+			auth = vs[0]
+		}
 		if len(auth) < 7 || !strings.EqualFold(auth[:7], "bearer ") {
 			return ""
 		}

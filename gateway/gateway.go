@@ -69,7 +69,7 @@ func Middleware(p *plan.Plan, opts Options) (func(http.Handler) http.Handler, er
 
 // SetPolicy makes pol the policy of every request that starts from now on.
 func (g *Gateway) SetPolicy(pol *policy.Policy) {
-	s := &state{pol: pol, id: Identifier{Rule: pol.Identify(), TrustedProxies: g.opts.TrustedProxies}}
+	s := &state{pol: pol, id: newIdentifier(pol.Identify(), g.opts.TrustedProxies)}
 	one := func(v string) []string {
 		if v == "" {
 			return nil

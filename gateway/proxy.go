@@ -30,7 +30,8 @@ const copyBufferSize = 32 << 10
 
 // NewProxy returns a reverse proxy to upstream. It rewrites requests with ReverseProxy.Rewrite
 // (SetURL and SetXForwarded: the client's X-Forwarded-* are replaced, never trusted), reuses
-// its copy buffers, keeps many idle connections to the upstream, streams bodies (responses of
+// its copy buffers, keeps many idle connections to the upstream, never asks the upstream for a
+// compression the client did not ask for, streams bodies (responses of
 // unknown length are flushed as they come), passes WebSocket and other protocol upgrades
 // through, and answers a dead upstream with 502 and a slow one with 504, as problem+json.
 func NewProxy(upstream *url.URL, o ProxyOptions) *httputil.ReverseProxy {
@@ -51,6 +52,10 @@ func NewProxy(upstream *url.URL, o ProxyOptions) *httputil.ReverseProxy {
 		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
+		// A proxy passes the client's Accept-Encoding as it is. Without this the transport would
+		// ask for gzip on its own and inflate the answer, costing CPU and dropping
+		// Content-Length on the way back.
+		DisableCompression: true,
 	}
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -95,21 +100,21 @@ func writeUpstreamProblem(w http.ResponseWriter, status int) {
 	w.Write(append(body, '\n'))
 }
 
-// bufferPool is an httputil.BufferPool on a sync.Pool.
+// bufferPool is an httputil.BufferPool on a sync.Pool. It keeps pointers to arrays, so that
+// neither Get nor Put allocates (a pointer to a slice header would, on every Put).
 type bufferPool struct{ pool sync.Pool }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}}
+	return &bufferPool{pool: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}}
 }
 
 // Get returns a buffer of copyBufferSize bytes.
-func (p *bufferPool) Get() []byte { return *p.pool.Get().(*[]byte) }
+func (p *bufferPool) Get() []byte { return p.pool.Get().(*[copyBufferSize]byte)[:] }
 
-// Put returns b to the pool.
+// Put returns b to the pool; buffers of another size are left to the garbage collector.
 func (p *bufferPool) Put(b []byte) {
 	if cap(b) >= copyBufferSize {
-		b = b[:copyBufferSize]
-		p.pool.Put(&b)
+		p.pool.Put((*[copyBufferSize]byte)(b[:copyBufferSize]))
 	}
 }
 

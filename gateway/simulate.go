@@ -17,10 +17,11 @@ const SimulatedHeader = "Sunset-Simulated"
 
 // simulated returns the phase r asks to rehearse, Active for none.
 func simulated(r *http.Request) policy.Phase {
-	v := r.Header.Get(SimulateHeader)
-	if v == "" || len(v) > 20 {
+	vs := r.Header[SimulateHeader] // the name is canonical: no canonicalization per request
+	if len(vs) == 0 || vs[0] == "" || len(vs[0]) > 20 {
 		return policy.Active
 	}
+	v := vs[0]
 	ph, ok := policy.ParsePhase(strings.ToLower(strings.TrimSpace(v)))
 	if !ok {
 		return policy.Active

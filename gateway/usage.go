@@ -44,10 +44,14 @@ type usageShard struct {
 }
 
 type awareShard struct {
-	mu      sync.RWMutex
-	seen    map[string]struct{}
+	// seen holds the consumers already told (string → struct{}). A sync.Map, because after the
+	// first request of each consumer it is only read, and its reads take no lock: concurrent
+	// requests of one consumer do not bounce a lock's cache line between CPUs.
+	seen sync.Map
+	// mu guards n and pending, and makes the check-then-store of a new consumer atomic.
+	mu      sync.Mutex
+	n       int
 	pending []Awareness
-	_       [24]byte
 }
 
 // Count is one counter of a Batch.
@@ -71,7 +75,6 @@ func NewUsage() *Usage {
 	u := &Usage{seed: maphash.MakeSeed()}
 	for i := range u.shards {
 		u.shards[i].counts = map[usageKey]uint64{}
-		u.aware[i].seen = map[string]struct{}{}
 	}
 	return u
 }
@@ -103,15 +106,13 @@ func (u *Usage) Told(consumer string, now time.Time) {
 		return
 	}
 	s := &u.aware[maphash.String(u.seed, consumer)%usageShards]
-	s.mu.RLock()
-	_, ok := s.seen[consumer]
-	s.mu.RUnlock()
-	if ok {
+	if _, ok := s.seen.Load(consumer); ok {
 		return
 	}
 	s.mu.Lock()
-	if _, ok := s.seen[consumer]; !ok && len(s.seen) < maxAware/usageShards {
-		s.seen[consumer] = struct{}{}
+	if _, ok := s.seen.Load(consumer); !ok && s.n < maxAware/usageShards {
+		s.seen.Store(consumer, struct{}{})
+		s.n++
 		s.pending = append(s.pending, Awareness{Consumer: consumer, FirstSeen: now.UTC()})
 	}
 	s.mu.Unlock()
