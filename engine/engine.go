@@ -65,7 +65,9 @@ type Engine struct {
 	// replanHook, when set, runs inside every re-plan's transaction (OnReplan).
 	replanHook ReplanHook
 	signals    map[string]Signals
-	client     *river.Client[*sql.Tx]
+	// tripHook, when set, runs inside the transaction that pauses a sunset on a guardrail (OnTrip).
+	tripHook TripHook
+	client   *river.Client[*sql.Tx]
 
 	// GuardrailInterval is how often the guardrails of sunsets under way are evaluated between
 	// actions. Default 1m.

@@ -39,6 +39,20 @@ func (e *Engine) RegisterSignals(source string, sig Signals) {
 	e.signals[source] = sig
 }
 
+// TripHook is told when guardrails pause a sunset, inside the transaction that pauses it, so
+// that what it does (notify queues a message to the owners) commits exactly once with the
+// pause. An error keeps the sunset running and is retried with the step.
+type TripHook interface {
+	GuardrailTripped(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tripped []GuardrailResult, now time.Time) error
+}
+
+// OnTrip makes h run whenever guardrails pause a sunset. Set it before Start.
+func (e *Engine) OnTrip(h TripHook) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tripHook = h
+}
+
 // GuardrailResult is one guardrail's evaluation.
 type GuardrailResult struct {
 	Name      string  `json:"name"`
@@ -146,6 +160,14 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 		"guardrails": tripped, "before": before, "paused_from": s.PausedFrom,
 	}); err != nil {
 		return false, nil, err
+	}
+	e.mu.Lock()
+	hook := e.tripHook
+	e.mu.Unlock()
+	if hook != nil {
+		if err := hook.GuardrailTripped(ctx, tx, s, p, tripped, now); err != nil {
+			return false, nil, fmt.Errorf("tell the owners of %s: %w", s.Name, err)
+		}
 	}
 	e.logger.Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped))
 	return true, results, nil
