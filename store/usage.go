@@ -115,6 +115,43 @@ func (u *Usage) Awareness(ctx context.Context, name string) ([]gateway.Awareness
 	return out, rows.Err()
 }
 
+// LaggardWindow is how far back Laggards looks for calls: a consumer told long ago that has
+// not called for this long has moved (or left), and is no laggard.
+const LaggardWindow = 7 * 24 * time.Hour
+
+// Laggards returns the consumers of the sunset named name that were told in-band (a gateway
+// served them a Deprecation header) and are still calling: they have requests counted in an
+// hour that starts after the instant they were first told, within LaggardWindow before now.
+// They are whom `audience: laggards` brownouts target. The list is sorted; an unknown sunset
+// has none.
+func (u *Usage) Laggards(ctx context.Context, name string, now time.Time) ([]string, error) {
+	db := u.db
+	// c.hour > a.first_seen: the hour bucket starts after the first warning, so the calls it
+	// counts came after the consumer was told (a bucket holding the warning itself may hold
+	// calls from before it).
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT DISTINCT a.consumer
+	FROM consumer_awareness a
+	JOIN sunsets s ON s.id = a.sunset_id
+	JOIN usage_counts c ON c.sunset_id = a.sunset_id AND c.consumer = a.consumer
+	WHERE s.name = ? AND c.count > 0 AND c.hour > a.first_seen AND c.hour >= ?
+	ORDER BY a.consumer`), name, db.timeArg(normTime(now.Add(-LaggardWindow).Truncate(time.Hour))))
+	if err != nil {
+		return nil, db.translate(err, "list laggards")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if id != gateway.OtherConsumer {
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}
+
 // scanInstant reads an instant column: nanoseconds on SQLite, a time on PostgreSQL.
 func scanInstant(v any) time.Time {
 	switch t := v.(type) {

@@ -51,3 +51,45 @@ func TestRecordUsageAppliesEachFlushOnce(t *testing.T) {
 		t.Error("an unknown sunset was accepted")
 	}
 }
+
+func TestLaggardsAreConsumersToldAndStillCalling(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2027, 2, 10, 12, 30, 0, 0, time.UTC)
+	err = db.InTx(ctx, func(tx engine.Tx) error {
+		return tx.CreateSunset(ctx, &engine.Sunset{Name: "orders", State: "scheduled", CreatedAt: now, UpdatedAt: now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := now.Add(-48*time.Hour + 10*time.Minute) // 2027-02-08T12:40
+	hour := func(d time.Duration) time.Time { return now.Truncate(time.Hour).Add(d) }
+	b := gateway.Batch{Gateway: "g1", Seq: 1,
+		Counts: []gateway.Count{
+			{Feature: "orders", Consumer: "laggard", Hour: hour(-2 * time.Hour), Count: 5},
+			{Feature: "orders", Consumer: "moved", Hour: told.Truncate(time.Hour), Count: 9},          // only the hour it was told
+			{Feature: "orders", Consumer: "long-gone", Hour: hour(-10 * 24 * time.Hour), Count: 3},    // after being told, but out of the window
+			{Feature: "orders", Consumer: "never-told", Hour: hour(-time.Hour), Count: 7},             // calling, but never warned
+			{Feature: "orders", Consumer: gateway.OtherConsumer, Hour: hour(-time.Hour), Count: 1000}, // the overflow bucket is nobody
+		},
+		Aware: []gateway.Awareness{
+			{Consumer: "laggard", FirstSeen: told},
+			{Consumer: "moved", FirstSeen: told},
+			{Consumer: "long-gone", FirstSeen: now.Add(-20 * 24 * time.Hour)},
+			{Consumer: gateway.OtherConsumer, FirstSeen: told},
+		}}
+	if _, err := db.Usage().RecordUsage(ctx, "orders", b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Usage().Laggards(ctx, "orders", now)
+	if err != nil || len(got) != 1 || got[0] != "laggard" {
+		t.Errorf("laggards %q, %v; want [laggard]", got, err)
+	}
+	if got, err := db.Usage().Laggards(ctx, "nope", now); err != nil || len(got) != 0 {
+		t.Errorf("an unknown sunset has laggards %q, %v", got, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/gateway"
@@ -21,6 +22,14 @@ type UsageRecorder interface {
 	RecordUsage(ctx context.Context, name string, b gateway.Batch) (applied bool, err error)
 }
 
+// LaggardLister finds the consumers that laggards-only brownouts target; store.Usage implements
+// it. When the Server's Usage also implements it, the policy it serves names them.
+type LaggardLister interface {
+	// Laggards returns the consumers of the named sunset that were told in-band and are still
+	// calling at now.
+	Laggards(ctx context.Context, name string, now time.Time) ([]string, error)
+}
+
 // maxUsageBody bounds a usage flush: a minute of counts of a busy gateway fits many times over.
 const maxUsageBody = 8 << 20
 
@@ -31,14 +40,25 @@ type UsageResult struct {
 }
 
 // handlePolicyGet serves GET /api/v1/sunsets/{name}/policy: the sunset's compiled policy
-// snapshot for gateways, with an ETag; If-None-Match with the current ETag answers 304.
+// snapshot for gateways, with an ETag; If-None-Match with the current ETag answers 304. The
+// snapshot's laggards (whom `audience: laggards` brownouts target) come from the usage that
+// gateways reported, when the Server's Usage can list them; a change of laggards changes the
+// ETag, so gateways pick it up at their next poll.
 func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
-	p, _, err := s.Engine.Plan(r.Context(), r.PathValue("name"))
+	name := r.PathValue("name")
+	p, _, err := s.Engine.Plan(r.Context(), name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	snap, err := policy.SnapshotOf(p, policy.Options{})
+	var opts policy.Options
+	if l, ok := s.Usage.(LaggardLister); ok {
+		if opts.Laggards, err = l.Laggards(r.Context(), name, s.now()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	snap, err := policy.SnapshotOf(p, opts)
 	if err != nil {
 		s.writeError(w, r, sunset.Errorf(sunset.EINTERNAL, "compile the policy: %v", err))
 		return
