@@ -23,6 +23,7 @@ type Runner struct {
 	Traffic    TrafficMeter
 	Notifier   Notifier
 	Backups    Backuper
+	Migrator   Migrator
 	HTTPClient *http.Client
 	// Out receives live step output; Now tells the time; Getenv reads env: references.
 	Out    io.Writer
@@ -134,12 +135,18 @@ func NoReturnIndex(steps []plan.RunbookStep) int {
 	return len(steps)
 }
 
-// Start creates a run of p's runbook for sunset, started by actor. It does not execute it.
-func (r *Runner) Start(ctx context.Context, sunset string, p *plan.Plan, actor string) (*Run, error) {
-	run := &Run{Sunset: sunset, State: StateRunning, StartedBy: actor, Created: r.now(), Updated: r.now()}
+// NewRun returns a new run of p's runbook for sunset, started by actor at now, not yet stored.
+func NewRun(sunset string, p *plan.Plan, actor string, now time.Time) *Run {
+	run := &Run{Sunset: sunset, State: StateRunning, StartedBy: actor, Created: now, Updated: now}
 	for _, s := range Steps(p) {
 		run.Steps = append(run.Steps, &StepState{Name: s.Name, Kind: Kind(s), Status: StepPending, Idempotent: Idempotent(s)})
 	}
+	return run
+}
+
+// Start creates a run of p's runbook for sunset, started by actor. It does not execute it.
+func (r *Runner) Start(ctx context.Context, sunset string, p *plan.Plan, actor string) (*Run, error) {
+	run := NewRun(sunset, p, actor, r.now())
 	if err := r.Store.CreateRun(ctx, run); err != nil {
 		return nil, err
 	}

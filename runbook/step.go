@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -66,6 +67,11 @@ type Backuper interface {
 	Backup(ctx context.Context, b plan.Backup, verify bool, progress io.Writer) (id string, err error)
 }
 
+// Migrator sends every user's export to the alternative (export.Service implements it).
+type Migrator interface {
+	Migrate(ctx context.Context, sunset string, m plan.Migrate, o export.MigrateOptions) (*export.MigrateReport, error)
+}
+
 // Kind returns the kind of a plan step: the name of its one kind field.
 func Kind(s plan.RunbookStep) string {
 	switch {
@@ -85,6 +91,8 @@ func Kind(s plan.RunbookStep) string {
 		return "wait"
 	case s.Notify != "":
 		return "notify"
+	case s.Migrate != nil:
+		return "migrate"
 	}
 	return ""
 }
@@ -120,6 +128,8 @@ func (r *Runner) stepFor(kind string) (Step, error) {
 		return StepFunc(r.wait), nil
 	case "notify":
 		return StepFunc(r.notify), nil
+	case "migrate":
+		return StepFunc(r.migrate), nil
 	}
 	return nil, fmt.Errorf("unknown step kind %q", kind)
 }
@@ -302,6 +312,39 @@ func (r *Runner) notify(ctx context.Context, sc *StepContext) error {
 	}
 	sc.Out("sending notice %s", sc.Def.Notify)
 	return r.Notifier.Notify(ctx, sc.Run.Sunset, sc.Def.Notify)
+}
+
+// migrate posts every user's export to the alternative. Users already migrated are skipped, so
+// the step may run again after a crash. The report (counts, and each failed user with the
+// reason) is kept in the step's result and output; the step fails when any user failed.
+func (r *Runner) migrate(ctx context.Context, sc *StepContext) error {
+	if r.Migrator == nil {
+		return errors.New("no export service is wired into this runner; exports cannot be sent")
+	}
+	m := *sc.Def.Migrate
+	sc.Out("sending each user's export to %s", m.URL)
+	rep, err := r.Migrator.Migrate(ctx, sc.Run.Sunset, m, export.MigrateOptions{Backoff: r.RetryDelay, Out: sc.Out})
+	if rep != nil {
+		sc.State.Result = map[string]string{"sent": fmt.Sprint(rep.Sent), "already": fmt.Sprint(rep.Already),
+			"failed": fmt.Sprint(rep.Failed), "skipped": fmt.Sprint(rep.Skipped)}
+		var b strings.Builder
+		fmt.Fprintf(&b, "migration: %d sent, %d already migrated, %d failed, %d without an export\n", rep.Sent, rep.Already, rep.Failed, rep.Skipped)
+		for _, f := range rep.Failures {
+			fmt.Fprintf(&b, "  %s: %s (%d attempts)\n", f.User, f.Error, f.Attempts)
+		}
+		if int64(len(rep.Failures)) < rep.Failed {
+			fmt.Fprintf(&b, "  … and %d more (sunset export status)\n", rep.Failed-int64(len(rep.Failures)))
+		}
+		sc.State.Output = b.String()
+		sc.Out("%d sent, %d already migrated, %d failed", rep.Sent, rep.Already, rep.Failed)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Failed > 0 {
+		return fmt.Errorf("%d users' exports did not reach the alternative; see sunset runbook status", rep.Failed)
+	}
+	return nil
 }
 
 // resolve reads env:NAME and file:PATH references; other values are literal.

@@ -24,9 +24,18 @@ func (db *DB) CreateRun(ctx context.Context, r *runbook.Run) error {
 		return db.translate(err, "begin")
 	}
 	defer tx.Rollback()
+	if err := db.CreateRunTx(ctx, tx, r); err != nil {
+		return err
+	}
+	return db.translate(tx.Commit(), "commit")
+}
+
+// CreateRunTx is CreateRun inside tx: the engine's runbook/start action creates the run in the
+// transaction that completes the action, so the run exists exactly when the action is done.
+func (db *DB) CreateRunTx(ctx context.Context, tx *sql.Tx, r *runbook.Run) error {
 	var id int64
 	var state string
-	err = tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, state FROM runbook_runs WHERE sunset = ? ORDER BY id DESC LIMIT 1`), r.Sunset).Scan(&id, &state)
+	err := tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, state FROM runbook_runs WHERE sunset = ? ORDER BY id DESC LIMIT 1`), r.Sunset).Scan(&id, &state)
 	if err == nil && !runbook.State(state).Ended() {
 		return fmt.Errorf("%w (run %d is %s)", runbook.ErrActive, id, state)
 	}
@@ -40,10 +49,56 @@ func (db *DB) CreateRun(ctx context.Context, r *runbook.Run) error {
 	}
 	err = tx.QueryRowContext(ctx, rebind(db.dialect, `INSERT INTO runbook_runs (sunset, state, version, data, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), r.Sunset, string(r.State), r.Version, string(data), rfc(r.Created), rfc(r.Updated)).Scan(&r.ID)
+	return db.translate(err, "create a runbook run")
+}
+
+// RunningRuns returns the runs in state running, oldest first: the runs a runbook worker drives.
+func (db *DB) RunningRuns(ctx context.Context) ([]*runbook.Run, error) {
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT id FROM runbook_runs WHERE state = ? ORDER BY id`), string(runbook.StateRunning))
 	if err != nil {
-		return db.translate(err, "create a runbook run")
+		return nil, db.translate(err, "list running runs")
 	}
-	return db.translate(tx.Commit(), "commit")
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, db.translate(err, "list running runs")
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, db.translate(err, "list running runs")
+	}
+	out := make([]*runbook.Run, 0, len(ids))
+	for _, id := range ids {
+		r, err := db.GetRun(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// DeleteApprovalsTx returns the distinct people who approved the deletion of the sunset's data
+// (data.delete_approved events), read inside the engine's transaction tx.
+func (db *DB) DeleteApprovalsTx(ctx context.Context, tx *sql.Tx, sunsetID int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, rebind(db.dialect, `SELECT DISTINCT actor FROM events WHERE sunset_id = ? AND type = ? ORDER BY actor`), sunsetID, "data.delete_approved")
+	if err != nil {
+		return nil, db.translate(err, "read deletion approvals")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, db.translate(err, "read deletion approvals")
+		}
+		out = append(out, a)
+	}
+	return out, db.translate(rows.Err(), "read deletion approvals")
 }
 
 func rfc(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

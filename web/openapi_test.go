@@ -396,6 +396,29 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", q+"/policy", policyPath, "", 404)
 	call("POST", q+"/usage", usagePath, `{"gateway":"g1","seq":1,"counts":[]}`, 404)
 
+	// Runbook and exports (in-memory services).
+	b.srv.Runbooks, b.srv.Exports = &fakeRunbooks{}, &fakeExports{}
+	const (
+		runbookPath  = sunsetPath + "/runbook"
+		approvePath  = sunsetPath + "/runbook/approvals"
+		exportsPath  = sunsetPath + "/exports"
+		exportPage   = "/exports/{name}/{token}"
+		exportZip    = "/exports/{name}/{token}/download"
+		billingPath  = "/api/v1/sunsets/billing-v1"
+		billingLinks = "/exports/billing-v1/"
+	)
+	call("GET", q+"/runbook", runbookPath, "", 404)
+	call("GET", billingPath+"/runbook", runbookPath, "", 200)
+	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"nope"}`, 400)
+	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"sign-off","role":"approver"}`, 201, ActorHeader, "zhang.min")
+	call("GET", q+"/exports", exportsPath, "", 404)
+	call("GET", billingPath+"/exports", exportsPath, "", 200)
+	call("GET", billingLinks+"good", exportPage, "", 200)
+	call("GET", billingLinks+"forged", exportPage, "", 403)
+	call("GET", billingLinks+"old", exportPage, "", 410)
+	call("GET", billingLinks+"good/download", exportZip, "", 200)
+	call("GET", billingLinks+"old/download", exportZip, "", 410)
+
 	// Answers no operation declares are problems too.
 	problem := o.schema(t, "Problem", map[string]any{"$ref": "#/components/schemas/Problem"})
 	for _, c := range []struct {

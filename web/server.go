@@ -80,6 +80,10 @@ type Server struct {
 	limiter windowLimiter
 	// Usage records the usage flushes of gateways; nil answers them 503.
 	Usage UsageRecorder
+	// Runbooks shows and approves runbook runs; nil turns the runbook routes off (404).
+	Runbooks Runbooks
+	// Exports serves export status and the public download pages; nil turns them off (404).
+	Exports Exports
 }
 
 // ActorHeader is the request header that names the actor of a mutating call until
@@ -160,6 +164,11 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/feedback", hf(s.handleFeedbackCreate)},
 		{"POST /api/v1/sunsets/{name}/feedback/import", hf(s.handleFeedbackImport)},
 		{"GET /api/v1/sunsets/{name}/feedback/summary", hf(s.handleFeedbackSummary)},
+		{"GET /api/v1/sunsets/{name}/runbook", hf(s.handleRunbookGet)},
+		{"POST /api/v1/sunsets/{name}/runbook/approvals", hf(s.handleRunbookApprove)},
+		{"GET /api/v1/sunsets/{name}/exports", hf(s.handleExportStatus)},
+		{"GET /exports/{name}/{token}", hf(s.handleExportPage)},
+		{"GET /exports/{name}/{token}/download", hf(s.handleExportDownload)},
 		{"GET /feedback/{name}", hf(s.handleFeedbackForm)},
 		{"POST /feedback/{name}", hf(s.handleFeedbackPost)},
 		{"GET /survey/{name}", hf(s.handleSurveyForm)},

@@ -187,4 +187,3 @@ func postOne(ctx context.Context, c *http.Client, target, sunset string, u User,
 	}
 	return permanentError{err}
 }
-

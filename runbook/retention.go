@@ -1,0 +1,106 @@
+package runbook
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sunsetops/sunset/backup"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// DeleteDecision says whether the service's data may be deleted now, and if not, why.
+type DeleteDecision struct {
+	Allowed bool
+	Reason  string
+}
+
+// DecideDelete applies the retention rules: never under a legal hold, never without the
+// approvals data.retention.approvals asks for (default 1, distinct people), never while an
+// export is neither downloaded nor kept in a backup (exportsErr), and only when the plan
+// declares what to delete.
+func DecideDelete(p *plan.Plan, approvers []string, exportsErr error) DeleteDecision {
+	r := p.Data.Retention
+	switch {
+	case r != nil && r.LegalHold:
+		return DeleteDecision{Reason: "legal hold: data.retention.legal_hold is set, nothing is deleted"}
+	case r == nil || r.Delete == nil:
+		return DeleteDecision{Reason: "the plan declares nothing to delete (data.retention.delete)"}
+	}
+	need := max(r.Approvals, 1)
+	if len(approvers) < need {
+		return DeleteDecision{Reason: fmt.Sprintf("waiting for %d approval(s) of the deletion, have %d (%s): sunset data approve-delete %s --as NAME",
+			need, len(approvers), strings.Join(approvers, ", "), p.Service.Name)}
+	}
+	if exportsErr != nil {
+		return DeleteDecision{Reason: exportsErr.Error()}
+	}
+	return DeleteDecision{Allowed: true}
+}
+
+// BackupRef says where a backup of a deleted source is.
+type BackupRef struct {
+	Name     string    `json:"name"`
+	Archive  string    `json:"archive"`
+	Location string    `json:"location"`
+	Created  time.Time `json:"created"`
+}
+
+// LatestBackups finds the newest archive of every data.backups entry at its destination.
+func LatestBackups(ctx context.Context, p *plan.Plan) ([]BackupRef, error) {
+	var out []BackupRef
+	for _, b := range p.Data.Backups {
+		dest, err := backup.OpenDest(ctx, b.To)
+		if err != nil {
+			return nil, err
+		}
+		list, err := dest.List(ctx)
+		dest.Close()
+		if err != nil {
+			return nil, err
+		}
+		ref := BackupRef{Name: b.Name}
+		for _, s := range list {
+			if s.Name == b.Name && s.Problem == "" {
+				ref.Archive, ref.Location, ref.Created = s.ID, s.Location, s.Created
+				break
+			}
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+// DeleteData performs the plan's declared deletion (data.retention.delete): removes the
+// directory, or runs the command (argv, no shell, with a timeout). It returns what was deleted,
+// for the Event. Removing a directory that is already gone is not an error, so a deletion
+// repeated after a crash is harmless; a command must be idempotent too.
+func DeleteData(ctx context.Context, p *plan.Plan, timeout time.Duration) (deleted string, output string, err error) {
+	d := p.Data.Retention.Delete
+	if d.Dir != "" {
+		if d.Dir == "/" || !strings.HasPrefix(d.Dir, "/") {
+			return "", "", fmt.Errorf("refusing to remove %q", d.Dir)
+		}
+		if err := os.RemoveAll(d.Dir); err != nil {
+			return "", "", err
+		}
+		return "directory " + d.Dir, "", nil
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, d.Exec[0], d.Exec[1:]...)
+	var tail tailBuffer
+	cmd.Stdout, cmd.Stderr = &tail, &tail
+	err = cmd.Run()
+	if err != nil {
+		return "", tail.String(), fmt.Errorf("%s: %w", strings.Join(d.Exec, " "), err)
+	}
+	return "command " + strings.Join(slices.Clone(d.Exec), " "), tail.String(), nil
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// fakeRunbooks answers like the runbook service of serve, from memory.
+type fakeRunbooks struct{ approvals []string }
+
+func (f *fakeRunbooks) run(name string) (map[string]any, error) {
+	if name != "billing-v1" {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "Sunset %s has no runbook run.", name)
+	}
+	return map[string]any{"id": 1, "sunset": name, "state": "waiting_approval", "started_by": "engine (runbook/start)",
+		"steps":     []map[string]any{{"name": "sign-off", "kind": "approval", "status": "waiting", "attempts": 1}},
+		"approvals": []map[string]any{}, "log": []map[string]any{{"seq": 1, "at": "2027-03-01T02:00:00Z", "step": "", "line": "run 1 started"}}}, nil
+}
+
+func (f *fakeRunbooks) RunbookStatus(_ context.Context, name string) (any, error) { return f.run(name) }
+
+func (f *fakeRunbooks) ApproveRunbook(_ context.Context, name, step, person, role string) (any, error) {
+	run, err := f.run(name)
+	if err != nil {
+		return nil, err
+	}
+	if step != "sign-off" {
+		return nil, sunset.Errorf(sunset.EINVALID, "The run has no approval step %q.", step)
+	}
+	f.approvals = append(f.approvals, person+"/"+role)
+	run["state"] = "running"
+	return run, nil
+}
+
+// fakeExports has one export, of user u1, behind the token "good"; "old" is expired.
+type fakeExports struct{ downloads int }
+
+func (f *fakeExports) ExportStatus(_ context.Context, name string) (any, error) {
+	if name != "billing-v1" {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
+	}
+	return map[string]any{"job": map[string]any{"sunset": name, "state": "done", "source": "contacts:/srv/c.csv", "position": 2, "done": 2, "failed": 0},
+		"counts": map[string]any{"users": 2, "done": 2, "failed": 0, "downloaded": f.downloads, "kept": 0, "outstanding": 2 - f.downloads}}, nil
+}
+
+func (f *fakeExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {
+	switch {
+	case name != "billing-v1":
+		return nil, ErrLinkInvalid
+	case token == "old":
+		return nil, ErrLinkExpired
+	case token != "good":
+		return nil, ErrLinkInvalid
+	}
+	return &ExportDownload{Service: plan.Text{EN: "Billing", ZH: "账单"}, UserID: "u1", Ready: true, Bytes: 2048,
+		Expires: time.Date(2027, 9, 1, 0, 0, 0, 0, time.UTC),
+		Open:    func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("PK zip")), nil },
+		Record:  func(context.Context) error { f.downloads++; return nil }}, nil
+}
+
+func TestExportLinksAreCheckedAndDownloadsRecorded(t *testing.T) {
+	b := setup(t)
+	fx := &fakeExports{}
+	b.srv.Exports = fx
+	for _, tc := range []struct {
+		name, path, lang string
+		status           int
+		want             string
+	}{
+		{"a valid link shows the page", "/exports/billing-v1/good", "en", 200, "Download your data from Billing"},
+		{"in Chinese", "/exports/billing-v1/good", "zh", 200, "下载您在 账单 的数据"},
+		{"a tampered link is refused", "/exports/billing-v1/good.x", "en", 403, "This link is not valid"},
+		{"another sunset's link is refused", "/exports/other/good", "zh", 403, "链接无效"},
+		{"an expired link is gone", "/exports/billing-v1/old", "en", 410, "This link has expired"},
+		{"an expired download is gone", "/exports/billing-v1/old/download", "en", 410, "expired"},
+		{"a path escaping the folder matches no route", "/exports/billing-v1/..%2F..%2Fetc%2Fpasswd/download", "en", 403, "not valid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.do(t, "GET", tc.path+"?lang="+tc.lang, "")
+			if r.status != tc.status || !strings.Contains(string(r.body), tc.want) {
+				t.Fatalf("%d %.300s, want %d with %q", r.status, r.body, tc.status, tc.want)
+			}
+		})
+	}
+	r := b.do(t, "GET", "/exports/billing-v1/good/download", "")
+	if r.status != http.StatusOK || string(r.body) != "PK zip" || r.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("download: %d %s %q", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if fx.downloads != 1 {
+		t.Errorf("downloads recorded = %d, want 1", fx.downloads)
+	}
+}
