@@ -152,7 +152,11 @@ func New(cfg Config) (*Engine, error) {
 		FetchCooldown:     50 * time.Millisecond,
 		Logger:            riverLogger,
 		MaxAttempts:       10,
-		JobTimeout:        10 * time.Minute,
+		// An action runs in one transaction and takes seconds (a 100k-recipient fan-out about
+		// 6 s), so a job still running after 2 minutes is stuck; River rescues a job from a dead
+		// process after RescueStuckJobsAfter, which must exceed JobTimeout.
+		JobTimeout:           2 * time.Minute,
+		RescueStuckJobsAfter: 3 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: river client: %w", err)

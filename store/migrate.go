@@ -55,6 +55,10 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string, logger *slog.Logge
 		// registry by some other package must not run against our schema.
 		goose.WithDisableGlobalRegistry(true),
 		goose.WithSlog(quiet(logger)),
+		// Migrations are numbered as they were written, not as they landed (00004 shipped before
+		// 00003): a database already past a number still gets a lower one it lacks. Each file
+		// touches only its own tables, so the order between them does not matter.
+		goose.WithAllowOutofOrder(true),
 	)
 	if err != nil {
 		return 0, fmt.Errorf("store: prepare migrations: %w", err)
