@@ -240,16 +240,16 @@ type Export struct {
 	// To is where export zips are kept; default the first data.backups entry's destination.
 	To string `yaml:"to,omitempty" json:"to,omitempty" jsonschema:"description=Destination URL of export zips (file:///path or s3://bucket/prefix); default the first backup's."`
 	// Key signs download links; default env:SUNSET_EXPORT_KEY.
-	Key Secret `yaml:"key,omitempty" json:"key,omitempty" jsonschema:"description=Key signing download links\, as env:NAME or file:PATH; default env:SUNSET_EXPORT_KEY."`
+	Key Secret `yaml:"key,omitempty" json:"key,omitempty" jsonschema:"description=Key signing download links\\, as env:NAME or file:PATH; default env:SUNSET_EXPORT_KEY."`
 	// PublicURL is the base of download links, where sunset serve is reachable by users.
-	PublicURL string `yaml:"public_url,omitempty" json:"public_url,omitempty" jsonschema:"description=Base URL of download links (where sunset serve is reachable)\, e.g. https://sunset.example.com."`
+	PublicURL string `yaml:"public_url,omitempty" json:"public_url,omitempty" jsonschema:"description=Base URL of download links (where sunset serve is reachable)\\, e.g. https://sunset.example.com."`
 }
 
 // ExportSource fetches one user's data: an HTTP URL template with {id}, or an SQL query.
 type ExportSource struct {
 	HTTP string `yaml:"http,omitempty" json:"http,omitempty"`
 	// SQL is a query with one parameter (? or $1), the user's id, run against Database.
-	SQL string `yaml:"sql,omitempty" json:"sql,omitempty" jsonschema:"description=A query with one parameter (the user's id)\, run against the database of a data.backups entry."`
+	SQL string `yaml:"sql,omitempty" json:"sql,omitempty" jsonschema:"description=A query with one parameter (the user's id)\\, run against the database of a data.backups entry."`
 	// Database names the data.backups entry (sqlite or postgres) the query runs against; default
 	// the first such entry.
 	Database string `yaml:"database,omitempty" json:"database,omitempty"`
@@ -269,7 +269,7 @@ type Retention struct {
 // RetentionDelete is the deletion the delete_data milestone performs: exactly one of a command
 // (argv, no shell) or a directory to remove.
 type RetentionDelete struct {
-	Exec []string `yaml:"exec,omitempty" json:"exec,omitempty" jsonschema:"description=Command that deletes the data (argv\, run without a shell)."`
+	Exec []string `yaml:"exec,omitempty" json:"exec,omitempty" jsonschema:"description=Command that deletes the data (argv\\, run without a shell)."`
 	Dir  string   `yaml:"dir,omitempty" json:"dir,omitempty" jsonschema:"description=Absolute path of a directory removed with everything in it."`
 }
 
@@ -309,7 +309,7 @@ type RunbookStep struct {
 // Migrate sends each user's export zip to the alternative: an HTTP POST to URL with {id}
 // replaced by the user's id, retried with backoff.
 type Migrate struct {
-	URL string `yaml:"url" json:"url" jsonschema:"description=URL template with {id}\, e.g. https://v2.example.com/import/{id}."`
+	URL string `yaml:"url" json:"url" jsonschema:"description=URL template with {id}\\, e.g. https://v2.example.com/import/{id}."`
 	// Attempts is how many times one user's POST is tried; default 5.
 	Attempts int `yaml:"attempts,omitempty" json:"attempts,omitempty"`
 }
