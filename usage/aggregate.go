@@ -12,14 +12,18 @@ type aggregate struct {
 	reasons                  map[string]int64
 	examples                 []example
 
-	consumerIdx map[string]int32
+	// consumerIdx numbers consumer keys; consumers[i] is consumer i.
+	consumerIdx *interner
 	consumers   []consumerStat
-	endpointIdx map[string]int32
-	endpoints   []int64 // requests per endpoint
-	// epPairs holds the (endpoint, consumer) pairs seen and featPairs counts requests per
-	// (feature, consumer): key = index<<32 | consumer index. epPairs is a set because only its
-	// size per endpoint is needed; it is the largest structure on logs with many paths.
-	epPairs   map[uint64]struct{}
+	// consumerHash is keyHash of each consumer's key, for the per-endpoint sketches.
+	consumerHash []uint64
+	endpointIdx  *interner
+	endpoints    []int64 // requests per endpoint
+	// epConsumers counts each endpoint's distinct consumers (exact up to exactLimit, then a
+	// sketch: see distinct.go). It replaced an exact set of (endpoint, consumer) pairs, which
+	// was the largest structure and most of the time on logs with many paths.
+	epConsumers []distinct
+	// featPairs counts requests per (feature, consumer): key = feature<<32 | consumer index.
 	featPairs map[uint64]int64
 	featReq   []int64
 	unmatched int64
@@ -57,9 +61,8 @@ const maxExamples = 10
 func newAggregate(features int) *aggregate {
 	return &aggregate{
 		reasons:     map[string]int64{},
-		consumerIdx: map[string]int32{},
-		endpointIdx: map[string]int32{},
-		epPairs:     map[uint64]struct{}{},
+		consumerIdx: newInterner(),
+		endpointIdx: newInterner(),
 		featPairs:   map[uint64]int64{},
 		featReq:     make([]int64, features),
 		daily:       map[int32]int64{},
@@ -152,11 +155,10 @@ func (w *worker) addN(r *Record, n int64) {
 
 	// Consumer.
 	w.key = w.id.key(w.key[:0], r)
-	ci, ok := a.consumerIdx[string(w.key)]
-	if !ok {
-		ci = int32(len(a.consumers))
-		a.consumerIdx[string(w.key)] = ci
+	ci, isNew := a.consumerIdx.add(w.key)
+	if isNew {
 		a.consumers = append(a.consumers, consumerStat{first: r.Unix, last: r.Unix, firstOff: r.Offset, lastOff: r.Offset})
+		a.consumerHash = append(a.consumerHash, keyHash(w.key))
 	}
 	c := &a.consumers[ci]
 	c.requests += n
@@ -170,14 +172,13 @@ func (w *worker) addN(r *Record, n int64) {
 	c.addDay(day)
 
 	// Endpoint.
-	ei, ok := a.endpointIdx[string(r.Path)]
-	if !ok {
-		ei = int32(len(a.endpoints))
-		a.endpointIdx[string(r.Path)] = ei
+	ei, isNew := a.endpointIdx.add(r.Path)
+	if isNew {
 		a.endpoints = append(a.endpoints, 0)
+		a.epConsumers = append(a.epConsumers, distinct{})
 	}
 	a.endpoints[ei] += n
-	a.epPairs[uint64(ei)<<32|uint64(uint32(ci))] = struct{}{}
+	a.epConsumers[ei].add(ci, a.consumerHash)
 
 	// Feature.
 	if w.match != nil {
@@ -255,13 +256,12 @@ func (a *aggregate) merge(o *aggregate) {
 		}
 	}
 	cmap := make([]int32, len(o.consumers))
-	for k, oi := range o.consumerIdx {
+	for oi := range int32(o.consumerIdx.len()) {
 		oc := &o.consumers[oi]
-		ai, ok := a.consumerIdx[k]
-		if !ok {
-			ai = int32(len(a.consumers))
-			a.consumerIdx[k] = ai
+		ai, isNew := a.consumerIdx.add(o.consumerIdx.key(oi))
+		if isNew {
 			a.consumers = append(a.consumers, *oc)
+			a.consumerHash = append(a.consumerHash, o.consumerHash[oi])
 			cmap[oi] = ai
 			continue
 		}
@@ -281,21 +281,16 @@ func (a *aggregate) merge(o *aggregate) {
 			c.addDay(d)
 		}
 	}
-	emap := make([]int32, len(o.endpoints))
-	for k, oi := range o.endpointIdx {
-		ai, ok := a.endpointIdx[k]
-		if !ok {
-			ai = int32(len(a.endpoints))
-			a.endpointIdx[k] = ai
+	for oi := range int32(o.endpointIdx.len()) {
+		ai, isNew := a.endpointIdx.add(o.endpointIdx.key(oi))
+		if isNew {
 			a.endpoints = append(a.endpoints, 0)
+			a.epConsumers = append(a.epConsumers, distinct{})
 		}
 		a.endpoints[ai] += o.endpoints[oi]
-		emap[oi] = ai
+		a.epConsumers[ai].merge(&o.epConsumers[oi], cmap, a.consumerHash)
+		o.epConsumers[oi] = distinct{} // release the worker's copy early
 	}
-	for k := range o.epPairs {
-		a.epPairs[uint64(emap[k>>32])<<32|uint64(uint32(cmap[uint32(k)]))] = struct{}{}
-	}
-	clear(o.epPairs) // release the worker's copy early: it is the largest structure
 	for i, v := range o.featReq {
 		a.featReq[i] += v
 	}

@@ -19,8 +19,9 @@ import (
 const MaxLineBytes = 1 << 20
 
 // blockSize is how much one worker parses at a time. It is larger than MaxLineBytes so that any
-// acceptable line fits in one block.
-const blockSize = 4 << 20
+// acceptable line fits in one block, and no larger: the buffers (2×workers+2 of them) are a
+// fixed part of the peak memory.
+const blockSize = MaxLineBytes + 64<<10
 
 // Options configure an analysis. The zero value reads any detected format, names consumers by
 // IP, and computes the heatmap in UTC.

@@ -1,5 +1,7 @@
 package usage
 
+import "bytes"
+
 // Combined parses NCSA common and combined log lines, the default formats of Apache
 // (LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"") and nginx
 // (log_format combined). A common line (without referer and user agent) is accepted too, and
@@ -135,7 +137,11 @@ func (Combined) parse(line []byte, r *Record) error {
 
 // quoted returns the content of a quoted field that starts just after its opening quote, and how
 // many bytes it spans including the closing quote. Backslash escapes (\" and \\) are skipped.
+// The common case, a field without backslashes, costs two vectorised byte searches.
 func quoted(b []byte) (content []byte, n int, ok bool) {
+	if i := bytes.IndexByte(b, '"'); i >= 0 && bytes.IndexByte(b[:i], '\\') < 0 {
+		return b[:i], i + 1, true
+	}
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '\\':

@@ -63,12 +63,13 @@ func (r *Result) TrackMigration(alt *Result, contacts map[string]Contact, limit 
 	}
 	var lists [3][]MigratedConsumer // moved, both, not moved
 	settle := old.lastUnix - 86400
-	for key, oi := range old.consumerIdx {
+	for oi := range int32(old.consumerIdx.len()) {
+		key := old.consumerIdx.str(oi)
 		oc := &old.consumers[oi]
 		ct := contacts[key]
 		mc := MigratedConsumer{ID: key, Name: ct.Name, Tier: ct.Tier, Requests: oc.requests,
 			LastOld: time.Unix(oc.last, 0).In(time.FixedZone("", int(oc.lastOff)))}
-		ni, ok := nw.consumerIdx[key]
+		ni, ok := nw.consumerIdx.find([]byte(key))
 		if !ok {
 			lists[2] = append(lists[2], mc)
 			continue
@@ -82,8 +83,8 @@ func (r *Result) TrackMigration(alt *Result, contacts map[string]Contact, limit 
 			lists[1] = append(lists[1], mc)
 		}
 	}
-	for key := range nw.consumerIdx {
-		if _, ok := old.consumerIdx[key]; !ok {
+	for ni := range int32(nw.consumerIdx.len()) {
+		if _, ok := old.consumerIdx.find(nw.consumerIdx.key(ni)); !ok {
 			m.New++
 		}
 	}

@@ -216,8 +216,8 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		res.From, res.Until = &from, &until
 	}
 	keys := make([]string, len(a.consumers))
-	for k, i := range a.consumerIdx {
-		keys[i] = k
+	for i := range keys {
+		keys[i] = a.consumerIdx.str(int32(i))
 	}
 	share := func(n int64) float64 {
 		if a.parsed == 0 {
@@ -228,21 +228,17 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 	contact := func(id string) Contact { return opts.Contacts[id] }
 
 	// Top consumers.
-	order := make([]int32, len(a.consumers))
-	for i := range order {
-		order[i] = int32(i)
-	}
 	byRequests := func(x, y int32) int {
 		return cmp.Or(cmp.Compare(a.consumers[y].requests, a.consumers[x].requests), cmp.Compare(keys[x], keys[y]))
 	}
-	slices.SortFunc(order, byRequests)
+	order := topK(len(a.consumers), top, byRequests)
 	perConsumerFeatures := map[int32][]NamedCount{}
 	for k, v := range a.featPairs {
 		ci := int32(uint32(k))
 		perConsumerFeatures[ci] = append(perConsumerFeatures[ci], NamedCount{Name: opts.Features[k>>32].Name, Requests: v})
 	}
 	res.TopConsumers = []ConsumerUse{}
-	for _, ci := range order[:min(top, len(order))] {
+	for _, ci := range order {
 		c := &a.consumers[ci]
 		ct := contact(keys[ci])
 		fs := perConsumerFeatures[ci]
@@ -258,25 +254,17 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 	}
 
 	// Endpoints.
-	epConsumers := make([]int64, len(a.endpoints))
-	for k := range a.epPairs {
-		epConsumers[k>>32]++
-	}
 	paths := make([]string, len(a.endpoints))
-	for p, i := range a.endpointIdx {
-		paths[i] = p
+	for i := range paths {
+		paths[i] = a.endpointIdx.str(int32(i))
 	}
-	eorder := make([]int, len(a.endpoints))
-	for i := range eorder {
-		eorder[i] = i
-	}
-	slices.SortFunc(eorder, func(x, y int) int {
+	eorder := topK(len(a.endpoints), max(10*top, 100), func(x, y int32) int {
 		return cmp.Or(cmp.Compare(a.endpoints[y], a.endpoints[x]), cmp.Compare(paths[x], paths[y]))
 	})
 	res.EndpointsTotal = len(paths)
 	res.Endpoints = []EndpointUse{}
-	for _, i := range eorder[:min(max(10*top, 100), len(eorder))] {
-		res.Endpoints = append(res.Endpoints, EndpointUse{Path: paths[i], Requests: a.endpoints[i], Consumers: epConsumers[i]})
+	for _, i := range eorder {
+		res.Endpoints = append(res.Endpoints, EndpointUse{Path: paths[i], Requests: a.endpoints[i], Consumers: a.epConsumers[i].count()})
 	}
 
 	// Features.
@@ -509,11 +497,13 @@ func quietWindows(a *aggregate, keys []string, observed [168]float64, opts *Opti
 				touched = append(touched, int32(i))
 			}
 		}
-		slices.SortFunc(touched, func(x, y int32) int {
+		heaviest := topK(len(touched), 5, func(x, y int32) int {
+			x, y = touched[x], touched[y]
 			return cmp.Or(cmp.Compare(a.consumers[y].requests, a.consumers[x].requests), cmp.Compare(keys[x], keys[y]))
 		})
 		names := []string{}
-		for _, ci := range touched[:min(5, len(touched))] {
+		for _, ti := range heaviest {
+			ci := touched[ti]
 			n := keys[ci]
 			if ct, ok := opts.Contacts[n]; ok && ct.Name != "" {
 				n = ct.Name + " (" + n + ")"
@@ -539,3 +529,21 @@ func slotName(s int) string {
 }
 
 func twoDigits(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
+
+// topK returns the first k of the indices 0…n-1 in the order of less (a cmp-style function),
+// without sorting all n: results list the top few of tens of thousands of consumers.
+func topK(n, k int, less func(x, y int32) int) []int32 {
+	k = min(k, n)
+	out := make([]int32, 0, k+1)
+	for i := range int32(n) {
+		if len(out) == k && (k == 0 || less(i, out[k-1]) >= 0) {
+			continue
+		}
+		j, _ := slices.BinarySearchFunc(out, i, less)
+		out = slices.Insert(out, j, i)
+		if len(out) > k {
+			out = out[:k]
+		}
+	}
+	return out
+}

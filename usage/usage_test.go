@@ -70,6 +70,17 @@ func TestRealApacheLogMatchesIndependentFigures(t *testing.T) {
 			if res.TopConsumers[0].ID != "66.249.73.135" || res.TopConsumers[0].Requests != 482 {
 				t.Errorf("top consumer = %+v, want 66.249.73.135 with 482 requests", res.TopConsumers[0])
 			}
+			// Distinct IPs per endpoint, as awk counts them; all below the sketch's threshold.
+			wantEP := map[string]int64{"/favicon.ico": 683, "/style2.css": 516, "/": 215}
+			for _, e := range res.Endpoints {
+				if w, ok := wantEP[e.Path]; ok && e.Consumers != w {
+					t.Errorf("%s: %d distinct consumers, want %d", e.Path, e.Consumers, w)
+				}
+				delete(wantEP, e.Path)
+			}
+			if len(wantEP) > 0 {
+				t.Errorf("endpoints missing: %v", wantEP)
+			}
 			var how int64
 			for _, row := range res.HourOfWeek.Requests {
 				for _, n := range row {
