@@ -205,6 +205,8 @@ Schedule: {{.Links.Status}}
 Its replacement is {{.Alternative.Name}}: {{.Alternative.URL}}{{end}}
 {{- if .Milestones.delete_data}}
 Your data is kept until {{.Milestones.delete_data}}.{{if .Recipient.ExportURL}} Download it: {{.Recipient.ExportURL}}{{end}}{{end}}
+
+Four short questions help us retire the next service better: {{.Links.Survey}}
 `,
 		},
 		ZH: &plan.Message{
@@ -216,6 +218,8 @@ Your data is kept until {{.Milestones.delete_data}}.{{if .Recipient.ExportURL}} 
 替代服务为{{.Alternative.Name}}：{{.Alternative.URL}}{{end}}
 {{- if .Milestones.delete_data}}
 您的数据将保留至 {{.Milestones.delete_data}}。{{if .Recipient.ExportURL}}下载地址：{{.Recipient.ExportURL}}{{end}}{{end}}
+
+回答四个简短的问题，帮助我们把下一次下线做得更好：{{.Links.Survey}}
 `,
 		},
 	},

@@ -73,6 +73,8 @@ type FeatureData struct {
 // LinksData are the links a message may carry. Unsubscribe is empty on mandatory notices.
 type LinksData struct {
 	Status, Feedback, Unsubscribe, Guide, Docs string
+	// Survey is the survey after the shutdown (for the done notice).
+	Survey string
 }
 
 // NoticeInfo names the notice being sent.
