@@ -27,6 +27,8 @@ type aggregate struct {
 	featPairs map[uint64]int64
 	featReq   []int64
 	unmatched int64
+	// hourly counts requests per (UTC hour, consumer, feature) when Options.Hourly is set.
+	hourly map[hourKey]int64
 
 	daily map[int32]int64 // requests per calendar day (each line's own offset)
 	// curDay counts the current day's requests outside the map: logs are nearly sorted, so
@@ -48,6 +50,13 @@ type consumerStat struct {
 	days              []int32   // calendar days with at least one request, ascending
 }
 
+// hourKey is an hour (unix hours), a consumer index and a feature index (-1 for none).
+type hourKey struct {
+	hour     int32
+	consumer int32
+	feature  int32
+}
+
 // example is a malformed line as a worker sees it: block and line within block.
 type example struct {
 	block  int
@@ -66,6 +75,7 @@ func newAggregate(features int) *aggregate {
 		featPairs:   map[uint64]int64{},
 		featReq:     make([]int64, features),
 		daily:       map[int32]int64{},
+		hourly:      map[hourKey]int64{},
 	}
 }
 
@@ -75,8 +85,10 @@ type worker struct {
 	id    Identity
 	loc   *time.Location
 	match *featureMatcher
-	rec   Record
-	key   []byte
+	// hourly keeps aggregate.hourly (Options.Hourly).
+	hourly bool
+	rec    Record
+	key    []byte
 	// hour-of-week cache: instants in the same quarter hour fall in the same slot in every
 	// real time zone, and logs are nearly sorted, so the time package is rarely consulted.
 	howQuarter int64
@@ -181,13 +193,21 @@ func (w *worker) addN(r *Record, n int64) {
 	a.epConsumers[ei].add(ci, a.consumerHash)
 
 	// Feature.
+	f := -1
 	if w.match != nil {
-		if f := w.match.match(r.Method, r.Path); f >= 0 {
+		if f = w.match.match(r.Method, r.Path); f >= 0 {
 			a.featReq[f] += n
 			a.featPairs[uint64(f)<<32|uint64(uint32(ci))] += n
 		} else {
 			a.unmatched += n
 		}
+	}
+	if w.hourly {
+		h := r.Unix / 3600
+		if r.Unix < 0 && r.Unix%3600 != 0 {
+			h--
+		}
+		a.hourly[hourKey{hour: int32(h), consumer: ci, feature: int32(f)}] += n
 	}
 }
 
@@ -297,6 +317,10 @@ func (a *aggregate) merge(o *aggregate) {
 	a.unmatched += o.unmatched
 	for k, v := range o.featPairs {
 		a.featPairs[k&^0xffffffff|uint64(uint32(cmap[uint32(k)]))] += v
+	}
+	for k, v := range o.hourly {
+		k.consumer = cmap[k.consumer]
+		a.hourly[k] += v
 	}
 	for d, v := range o.daily {
 		a.daily[d] += v

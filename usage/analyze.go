@@ -42,6 +42,9 @@ type Options struct {
 	Windows int
 	// Top is how many consumers to list (default 10); endpoints list up to 10×Top (at least 100).
 	Top int
+	// Hourly keeps requests per feature, consumer and UTC hour, for Result.HourlyCounts (what
+	// the control plane stores). It costs memory per consumer-hour, so it is off by default.
+	Hourly bool
 	// Workers is the number of parsing goroutines (default GOMAXPROCS).
 	Workers int
 	// Progress, when set, is called with the bytes read so far (compressed bytes for compressed
@@ -119,7 +122,7 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 	aggs := make([]*aggregate, workers)
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &worker{a: newAggregate(len(opts.Features)), id: opts.Identity, loc: opts.Location, howQuarter: -1 << 62}
+		w := &worker{a: newAggregate(len(opts.Features)), id: opts.Identity, loc: opts.Location, howQuarter: -1 << 62, hourly: opts.Hourly}
 		if matchers != nil {
 			w.match = matchers[i]
 		}

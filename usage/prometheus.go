@@ -124,7 +124,7 @@ func AnalyzePrometheus(ctx context.Context, p Prometheus, opts Options) (*Result
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	w := &worker{a: newAggregate(len(opts.Features)), id: opts.Identity, loc: opts.Location, howQuarter: -1 << 62}
+	w := &worker{a: newAggregate(len(opts.Features)), id: opts.Identity, loc: opts.Location, howQuarter: -1 << 62, hourly: opts.Hourly}
 	if len(opts.Features) > 0 {
 		if w.match, err = newFeatureMatcher(opts.Features); err != nil {
 			return nil, err

@@ -54,7 +54,26 @@ type Result struct {
 
 	// consumerKeys/consumerStats keep the full consumer table for migration tracking.
 	all *aggregate
+	// hourly is HourlyCounts' answer (Options.Hourly).
+	hourly []HourlyCount
 }
+
+// HourlyCount is the requests of one consumer to one feature in one UTC hour: the shape the
+// gateway reports and the control plane stores, so notices and guardrails see analysed logs
+// as they see gateway traffic.
+type HourlyCount struct {
+	// Feature is the plan feature's name; "" for requests that match no feature (and for all
+	// requests when the analysis had no plan).
+	Feature  string
+	Consumer string
+	// Hour is the start of the hour, UTC.
+	Hour     time.Time
+	Requests int64
+}
+
+// HourlyCounts returns the requests per feature, consumer and hour, ordered by hour, feature
+// and consumer; nil unless the analysis ran with Options.Hourly. Their sum is Requests.
+func (r *Result) HourlyCounts() []HourlyCount { return r.hourly }
 
 // InputResult is one input's share of the analysis.
 type InputResult struct {
@@ -351,6 +370,19 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		res.HourOfWeek.Observed[s/24][s%24] = math.Round(observed[s]*1000) / 1000
 	}
 	res.QuietWindows = quietWindows(a, keys, observed, opts)
+	if opts.Hourly {
+		res.hourly = make([]HourlyCount, 0, len(a.hourly))
+		for k, v := range a.hourly {
+			hc := HourlyCount{Consumer: keys[k.consumer], Hour: time.Unix(int64(k.hour)*3600, 0).UTC(), Requests: v}
+			if k.feature >= 0 {
+				hc.Feature = opts.Features[k.feature].Name
+			}
+			res.hourly = append(res.hourly, hc)
+		}
+		slices.SortFunc(res.hourly, func(x, y HourlyCount) int {
+			return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Feature, y.Feature), cmp.Compare(x.Consumer, y.Consumer))
+		})
+	}
 	return res
 }
 

@@ -474,3 +474,25 @@ func TestCancelledAnalysisStops(t *testing.T) {
 		t.Error("cancelled analysis returned no error")
 	}
 }
+
+func TestHourlyCountsSumToTheRequestsWhateverTheWorkers(t *testing.T) {
+	path := needRealLog(t)
+	one := analyzeT(t, Options{Workers: 1, Hourly: true}, FileInput(path))
+	many := analyzeT(t, Options{Workers: 3, Hourly: true}, FileInput(path))
+	var sum int64
+	for _, c := range one.HourlyCounts() {
+		sum += c.Requests
+		if c.Hour.Minute() != 0 || c.Hour.Second() != 0 || c.Hour.Location() != time.UTC {
+			t.Fatalf("hour %v is not the start of a UTC hour", c.Hour)
+		}
+	}
+	if sum != one.Requests {
+		t.Errorf("hourly counts sum to %d, want %d requests", sum, one.Requests)
+	}
+	if fmt.Sprint(one.HourlyCounts()) != fmt.Sprint(many.HourlyCounts()) {
+		t.Error("hourly counts differ between 1 and 3 workers")
+	}
+	if plain := analyzeT(t, Options{}, FileInput(path)); plain.HourlyCounts() != nil {
+		t.Error("hourly counts kept without Options.Hourly")
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/gateway"
 )
 
 // DefaultServerURL is where the CLI looks for `sunset serve` unless told otherwise.
@@ -120,6 +121,21 @@ func (c *Client) Cancel(ctx context.Context, name, reason string) (*engine.Sunse
 }
 
 // Signoff records that stakeholder signed off the sunset's plan.
+// RecordUsage sends a usage batch to the named sunset (POST /api/v1/sunsets/{name}/usage).
+// applied is false when the server had already recorded the batch's (gateway, seq): re-sending
+// a batch is safe.
+func (c *Client) RecordUsage(ctx context.Context, name string, b gateway.Batch) (applied bool, err error) {
+	body, err := json.Marshal(b)
+	if err != nil {
+		return false, err
+	}
+	var res UsageResult
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/usage"), nil, "application/json", body, &res); err != nil {
+		return false, err
+	}
+	return res.Applied, nil
+}
+
 func (c *Client) Signoff(ctx context.Context, name, stakeholder string) (*engine.Sunset, error) {
 	body, err := json.Marshal(SignoffRequest{Stakeholder: stakeholder})
 	if err != nil {

@@ -33,6 +33,7 @@ func (m *Main) usageAnalyzeCommand() *cobra.Command {
 		planFile, format, identify, tz, window, output string
 		top, windows                                   int
 		alternatives                                   []string
+		server, sunsetName                             string
 	)
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE...|-",
@@ -52,6 +53,11 @@ are identified as the plan says (consumers.identify) and joined with its contact
 
 With --alternative, the alternative service's logs are read too, and consumers are
 sorted into moved, using both, and not moved yet.
+
+With --server, the requests per feature, consumer and hour go to the control plane for
+the sunset named by --sunset (or the plan's service), as a gateway's counts do: notices
+to active consumers and consumers.* guardrails then see them. The batches carry an id
+derived from the analysis, so sending the same logs again adds nothing.
 
 Output: a terminal summary (text), json (field names are stable, see docs/usage.md),
 csv (all tables in one stream, first column names the table), or html (one
@@ -76,7 +82,10 @@ The exit status is 1 when an input could not be read (the others are still analy
   # Machine-readable and shareable
   sunset usage analyze --output json access.log > usage.json
   sunset plan validate --usage usage.json sunset.yaml
-  sunset usage analyze --output html access.log > usage.html`,
+  sunset usage analyze --output html access.log > usage.html
+
+  # Tell the control plane who still calls the service
+  sunset usage analyze --plan sunset.yaml --server http://127.0.0.1:8080 access.log*`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
@@ -84,7 +93,10 @@ The exit status is 1 when an input could not be read (the others are still analy
 			default:
 				return &exitError{code: 2, msg: fmt.Sprintf("--output %q: use text, json, csv or html", output)}
 			}
-			opts := usage.Options{Top: top, Windows: windows}
+			if sunsetName != "" && server == "" {
+				return &exitError{code: 2, msg: "--sunset needs --server: the control plane to send the results to"}
+			}
+			opts := usage.Options{Top: top, Windows: windows, Hourly: server != ""}
 			var p *plan.Plan
 			if planFile != "" {
 				var problems plan.Problems
@@ -118,6 +130,12 @@ The exit status is 1 when an input could not be read (the others are still analy
 						identify = "field:arg_" + id.Query
 					}
 				}
+			}
+			if server != "" && sunsetName == "" {
+				if p == nil {
+					return &exitError{code: 2, msg: "--server needs --sunset NAME (or --plan, whose service names the sunset)"}
+				}
+				sunsetName = p.Service.Name
 			}
 			id, err := usage.ParseIdentity(identify)
 			if err != nil {
@@ -197,6 +215,15 @@ The exit status is 1 when an input could not be read (the others are still analy
 			if err != nil {
 				return err
 			}
+			if server != "" {
+				cl, err := m.client(&clientFlags{server: server})
+				if err != nil {
+					return err
+				}
+				if err := sendUsage(cmd.Context(), cl, sunsetName, res, m.Stderr); err != nil {
+					return err
+				}
+			}
 			if failed > 0 {
 				return fail("%d of %d inputs could not be read", failed, len(res.Inputs)+len(alternatives))
 			}
@@ -213,6 +240,8 @@ The exit status is 1 when an input could not be read (the others are still analy
 	f.IntVar(&top, "top", 10, "how many consumers to list")
 	f.StringSliceVar(&alternatives, "alternative", nil, "the alternative service's logs (repeat or comma-separate): track who moved")
 	f.StringVarP(&output, "output", "o", "text", "output: text, json, csv or html")
+	f.StringVar(&server, "server", "", "send the requests per feature, consumer and hour to this Sunset server (re-sending the same analysis adds nothing)")
+	f.StringVar(&sunsetName, "sunset", "", "the sunset the results belong to (default: the --plan's service name)")
 	return cmd
 }
 
