@@ -183,3 +183,19 @@ func (db *DB) OutboxRecipients(ctx context.Context, sunset, after string, limit 
 	}
 	return out, db.translate(rows.Err(), "list notice recipients")
 }
+
+// ExportCheckTx reads, inside tx, what the delete_data check needs: the export job's state
+// ("" when none ran) and the counts.
+func (db *DB) ExportCheckTx(ctx context.Context, tx *sql.Tx, sunset string) (string, export.Counts, error) {
+	var state string
+	err := tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT state FROM export_jobs WHERE sunset = ?`), sunset).Scan(&state)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", export.Counts{}, db.translate(err, "read an export job")
+	}
+	var c export.Counts
+	err = tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state = 'done' AND downloads = 0 AND kept_in = '' THEN 1 ELSE 0 END), 0)
+		FROM export_users WHERE sunset = ?`), sunset).Scan(&c.Users, &c.Failed, &c.Outstanding)
+	return state, c, db.translate(err, "count exports")
+}

@@ -129,6 +129,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.usageCommand(),
 		m.backupCommand(),
 		m.runbookCommand(),
+		m.exportCommand(),
 		m.versionCommand(),
 	)
 	wrapRunErrors(root)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset/backup"
+	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
@@ -120,7 +121,9 @@ func (m *Main) openRunbook(ctx context.Context, o *runbookFlags, name string, ou
 	} else {
 		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: m.Getenv}
 	}
-	env.runner = &runbook.Runner{Store: st, Events: events, Backups: backups, Out: out, Now: clock.Now, Getenv: m.Getenv}
+	env.runner = &runbook.Runner{Store: st, Events: events, Backups: backups, Out: out, Now: clock.Now, Getenv: m.Getenv,
+		Migrator: &export.Service{Store: st, Getenv: m.Getenv, Now: clock.Now,
+			Plan: func(context.Context, string) (*plan.Plan, error) { return env.plan, nil }}}
 	// The gateway, drain and notify steps need the gateway's phase switch, its counters and the
 	// notifier; until those packages offer them, those steps fail with a sentence saying so.
 	return env, nil
@@ -220,6 +223,8 @@ func describeStep(s plan.RunbookStep) string {
 		return "wait " + s.Wait.String()
 	case "notify":
 		return "send notice " + s.Notify
+	case "migrate":
+		return "send each user's export to " + s.Migrate.URL
 	}
 	return ""
 }
@@ -279,6 +284,12 @@ func (m *Main) runbookStatusCommand(o *runbookFlags) *cobra.Command {
 					line += "  archive " + a
 				}
 				fmt.Fprintln(w, line)
+				if s.Kind == "migrate" && s.Output != "" {
+					// The migration report: counts, and every failed user with the reason.
+					for _, l := range strings.Split(strings.TrimRight(s.Output, "\n"), "\n") {
+						fmt.Fprintf(w, "      %s\n", l)
+					}
+				}
 			}
 			for _, ov := range run.Overrides {
 				fmt.Fprintf(w, "  override by %s at %s: %s\n", ov.By, ov.At.Format(time.RFC3339), ov.Reason)

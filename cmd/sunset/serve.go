@@ -118,11 +118,16 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	}
 	// Guardrails read users' feedback.
 	eng.RegisterSignals("feedback", st.Feedback().Signals())
+	data := m.wireData(st, eng, clock, logger)
 	eng.RegisterSignals("consumers", st.ConsumerSignals())
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
 	defer eng.Stop()
+	if err := data.worker.Start(ctx); err != nil {
+		return err
+	}
+	defer data.worker.Stop()
 	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, "http://"+o.addr)
 	if err != nil {
 		return err
@@ -131,6 +136,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 
 	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
 	srv.Feedback, srv.Themer, srv.Now = st.Feedback(), feedback.NewThemer(), clock.Now
+	srv.Runbooks, srv.Exports = data.web.runbooks, data.web.exports
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail("listen on %s: %v", o.addr, err)
