@@ -34,6 +34,7 @@ func (m *Main) usageAnalyzeCommand() *cobra.Command {
 		top, windows                                   int
 		alternatives                                   []string
 		server, sunsetName                             string
+		prom                                           usagePromFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE...|-",
@@ -53,6 +54,12 @@ are identified as the plan says (consumers.identify) and joined with its contact
 
 With --alternative, the alternative service's logs are read too, and consumers are
 sorted into moved, using both, and not moved yet.
+
+Where there are no logs, --prometheus URL --query PROMQL reads the requests from a
+Prometheus server instead: a range query (over --since, one sample every --step) whose
+series carry the route and the consumer as labels (--route-label, --consumer-label) and
+whose values are request counts per step, e.g.
+sum by (route, client) (increase(http_requests_total[1h])) with --step 1h.
 
 With --server, the requests per feature, consumer and hour go to the control plane for
 the sunset named by --sunset (or the plan's service), as a gateway's counts do: notices
@@ -84,9 +91,21 @@ The exit status is 1 when an input could not be read (the others are still analy
   sunset plan validate --usage usage.json sunset.yaml
   sunset usage analyze --output html access.log > usage.html
 
+  # No logs: requests per route and client from Prometheus, hourly over the last 7 days
+  sunset usage analyze --plan sunset.yaml --prometheus http://127.0.0.1:9090 \
+    --query 'sum by (route, client) (increase(http_requests_total{job="orders"}[1h]))' --step 1h --since 7d
+
   # Tell the control plane who still calls the service
   sunset usage analyze --plan sunset.yaml --server http://127.0.0.1:8080 access.log*`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case prom.url == "" && len(args) == 0:
+				return &exitError{code: 2, msg: "name the logs to read (FILE..., or - for standard input), or a --prometheus server"}
+			case prom.url != "" && len(args) > 0:
+				return &exitError{code: 2, msg: "--prometheus reads a Prometheus server instead of logs: give no FILE arguments with it"}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch output {
 			case "text", "json", "csv", "html":
@@ -95,6 +114,10 @@ The exit status is 1 when an input could not be read (the others are still analy
 			}
 			if sunsetName != "" && server == "" {
 				return &exitError{code: 2, msg: "--sunset needs --server: the control plane to send the results to"}
+			}
+			if prom.url != "" && identify == "" {
+				// The series name the consumers by a label, whatever the plan's logs carry.
+				identify = "field:" + prom.consumerLabel
 			}
 			opts := usage.Options{Top: top, Windows: windows, Hourly: server != ""}
 			var p *plan.Plan
@@ -155,15 +178,26 @@ The exit status is 1 when an input could not be read (the others are still analy
 			if opts.Window, err = parseWindow(window); err != nil {
 				return &exitError{code: 2, msg: err.Error()}
 			}
-			inputs, err := usage.Inputs(args, m.Stdin)
-			if err != nil {
-				return fail("%v", err)
-			}
-			stop := m.progress(&opts)
-			res, err := usage.Analyze(cmd.Context(), inputs, opts)
-			stop()
-			if err != nil {
-				return fail("%v", err)
+			var res *usage.Result
+			if prom.url != "" {
+				q, err := m.prometheusQuery(&prom)
+				if err != nil {
+					return err
+				}
+				if res, err = usage.AnalyzePrometheus(cmd.Context(), q, opts); err != nil {
+					return fail("%v", err)
+				}
+			} else {
+				inputs, err := usage.Inputs(args, m.Stdin)
+				if err != nil {
+					return fail("%v", err)
+				}
+				stop := m.progress(&opts)
+				res, err = usage.Analyze(cmd.Context(), inputs, opts)
+				stop()
+				if err != nil {
+					return fail("%v", err)
+				}
 			}
 			failed := 0
 			for _, in := range res.Inputs {
@@ -240,6 +274,7 @@ The exit status is 1 when an input could not be read (the others are still analy
 	f.IntVar(&top, "top", 10, "how many consumers to list")
 	f.StringSliceVar(&alternatives, "alternative", nil, "the alternative service's logs (repeat or comma-separate): track who moved")
 	f.StringVarP(&output, "output", "o", "text", "output: text, json, csv or html")
+	prom.add(f)
 	f.StringVar(&server, "server", "", "send the requests per feature, consumer and hour to this Sunset server (re-sending the same analysis adds nothing)")
 	f.StringVar(&sunsetName, "sunset", "", "the sunset the results belong to (default: the --plan's service name)")
 	return cmd
