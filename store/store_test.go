@@ -22,6 +22,8 @@ var shipped = map[string]string{
 	"postgres/00008_survey.sql":   "b48815d18ae01b4ba8dbae1f3bea1f8b31684d9ac6b8db6acf8867009eeb6293",
 	"sqlite/00007_export.sql":     "1550bd086e177e97e74e689165c41a619921b4a17e6e5016d10f2a122ea167a2",
 	"postgres/00007_export.sql":   "1550bd086e177e97e74e689165c41a619921b4a17e6e5016d10f2a122ea167a2",
+	"sqlite/00010_lessons.sql":    "6271fdd17498e75d86172accfa2afc58c5f7388855461cd0444ed926bda7b9c4",
+	"postgres/00010_lessons.sql":  "6271fdd17498e75d86172accfa2afc58c5f7388855461cd0444ed926bda7b9c4",
 }
 
 func TestShippedMigrationsAreNeverEdited(t *testing.T) {
