@@ -18,11 +18,11 @@ type aggregate struct {
 	// consumerHash is keyHash of each consumer's key, for the per-endpoint sketches.
 	consumerHash []uint64
 	endpointIdx  *interner
-	endpoints    []int64 // requests per endpoint
-	// epConsumers counts each endpoint's distinct consumers (exact up to exactLimit, then a
-	// sketch: see distinct.go). It replaced an exact set of (endpoint, consumer) pairs, which
-	// was the largest structure and most of the time on logs with many paths.
-	epConsumers []distinct
+	// endpoints holds each endpoint's requests and distinct consumers (exact up to
+	// exactLimit, then a sketch: see distinct.go), side by side so that a request touches one
+	// cache line. The sketch replaced an exact set of (endpoint, consumer) pairs, which was the
+	// largest structure and most of the time on logs with many paths.
+	endpoints []endpointStat
 	// featPairs counts requests per (feature, consumer): key = feature<<32 | consumer index.
 	featPairs map[uint64]int64
 	featReq   []int64
@@ -46,8 +46,15 @@ type consumerStat struct {
 	requests          int64
 	first, last       int64
 	firstOff, lastOff int32
+	lastDay           int32     // the day of the latest addDay: most calls repeat it
 	how               [3]uint64 // hours of week with at least one request
 	days              []int32   // calendar days with at least one request, ascending
+}
+
+// endpointStat is what is kept per endpoint.
+type endpointStat struct {
+	requests  int64
+	consumers distinct
 }
 
 // hourKey is an hour (unix hours), a consumer index and a feature index (-1 for none).
@@ -186,11 +193,11 @@ func (w *worker) addN(r *Record, n int64) {
 	// Endpoint.
 	ei, isNew := a.endpointIdx.add(r.Path)
 	if isNew {
-		a.endpoints = append(a.endpoints, 0)
-		a.epConsumers = append(a.epConsumers, distinct{})
+		a.endpoints = append(a.endpoints, endpointStat{})
 	}
-	a.endpoints[ei] += n
-	a.epConsumers[ei].add(ci, a.consumerHash)
+	e := &a.endpoints[ei]
+	e.requests += n
+	e.consumers.add(ci, a.consumerHash)
 
 	// Feature.
 	f := -1
@@ -212,6 +219,10 @@ func (w *worker) addN(r *Record, n int64) {
 }
 
 func (c *consumerStat) addDay(day int32) {
+	if day == c.lastDay && len(c.days) > 0 {
+		return // already there, without touching the days array
+	}
+	c.lastDay = day
 	n := len(c.days)
 	if n > 0 && c.days[n-1] == day {
 		return
@@ -304,12 +315,11 @@ func (a *aggregate) merge(o *aggregate) {
 	for oi := range int32(o.endpointIdx.len()) {
 		ai, isNew := a.endpointIdx.add(o.endpointIdx.key(oi))
 		if isNew {
-			a.endpoints = append(a.endpoints, 0)
-			a.epConsumers = append(a.epConsumers, distinct{})
+			a.endpoints = append(a.endpoints, endpointStat{})
 		}
-		a.endpoints[ai] += o.endpoints[oi]
-		a.epConsumers[ai].merge(&o.epConsumers[oi], cmap, a.consumerHash)
-		o.epConsumers[oi] = distinct{} // release the worker's copy early
+		a.endpoints[ai].requests += o.endpoints[oi].requests
+		a.endpoints[ai].consumers.merge(&o.endpoints[oi].consumers, cmap, a.consumerHash)
+		o.endpoints[oi].consumers = distinct{} // release the worker's copy early
 	}
 	for i, v := range o.featReq {
 		a.featReq[i] += v

@@ -27,7 +27,7 @@ type distinct struct {
 	// nil once the sketch took over.
 	set []uint32
 	// regs are the sketch's registers, nil while the count is exact.
-	regs []uint8
+	regs *[hllM]uint8
 }
 
 // add records consumer ci, whose key hashes to hashes[ci].
@@ -56,7 +56,7 @@ func (d *distinct) add(ci int32, hashes []uint64) {
 
 // toSketch moves the exact set into a new sketch.
 func (d *distinct) toSketch(hashes []uint64) {
-	d.regs = make([]uint8, hllM)
+	d.regs = new([hllM]uint8)
 	for _, v := range d.set {
 		d.sketch(hashes[v])
 	}
@@ -129,7 +129,7 @@ func (d *distinct) count() int64 {
 	if d.regs == nil {
 		return int64(len(d.set))
 	}
-	return hllEstimate(d.regs)
+	return hllEstimate(d.regs[:])
 }
 
 // hllEstimate is Otmar Ertl's improved raw estimator ("New cardinality estimation algorithms for

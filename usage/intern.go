@@ -1,15 +1,16 @@
 package usage
 
 import (
-	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 )
 
 // interner numbers distinct byte strings 0, 1, 2… in the order they are first seen. It replaces
 // a map[string]int32 on the hot path: the keys live in one byte arena (no allocation per key,
 // nothing for the garbage collector to scan), and each table slot holds a 32-bit tag of the
-// key's hash beside the key's place in the arena, so a lookup touches the slot and, when the
-// tags match, the key bytes: two cache misses, as a Go map's lookup.
+// key's hash, its length and, for keys of at most 16 bytes (IPv4 addresses, short paths), the
+// key itself. So a lookup of a short key costs one cache miss, and of a longer one two, as a
+// Go map's lookup does.
 type interner struct {
 	seed  maphash.Seed
 	arena []byte
@@ -17,12 +18,37 @@ type interner struct {
 	table []slot // a power of two long, at most half full
 }
 
+// inlineKey is the longest key kept in its slot.
+const inlineKey = 16
+
 // slot is one table entry; n == 0 is empty.
 type slot struct {
-	tag   uint32
-	n     uint32 // key number + 1
-	start int    // arena[start:end] is the key
-	end   int
+	tag  uint32
+	n    uint32 // key number + 1
+	size int    // key length
+	// data is the key when size <= inlineKey, else data[:8] is its offset in the arena.
+	data [inlineKey]byte
+}
+
+// equal reports whether e holds k.
+func (in *interner) equal(e *slot, k []byte) bool {
+	if e.size != len(k) {
+		return false
+	}
+	if len(k) <= inlineKey {
+		return string(e.data[:len(k)]) == string(k)
+	}
+	off := int(binary.LittleEndian.Uint64(e.data[:8]))
+	return string(in.arena[off:off+len(k)]) == string(k)
+}
+
+// slotKey returns the key e holds.
+func (in *interner) slotKey(e *slot) []byte {
+	if e.size <= inlineKey {
+		return e.data[:e.size]
+	}
+	off := int(binary.LittleEndian.Uint64(e.data[:8]))
+	return in.arena[off : off+e.size]
 }
 
 func newInterner() *interner {
@@ -54,7 +80,7 @@ func (in *interner) find(k []byte) (int32, bool) {
 		if e.n == 0 {
 			return -1, false
 		}
-		if e.tag == tag && bytes.Equal(in.arena[e.start:e.end], k) {
+		if e.tag == tag && in.equal(e, k) {
 			return int32(e.n - 1), true
 		}
 	}
@@ -71,7 +97,7 @@ func (in *interner) add(k []byte) (n int32, isNew bool) {
 		if e.n == 0 {
 			break
 		}
-		if e.tag == tag && bytes.Equal(in.arena[e.start:e.end], k) {
+		if e.tag == tag && in.equal(e, k) {
 			return int32(e.n - 1), false
 		}
 	}
@@ -79,7 +105,13 @@ func (in *interner) add(k []byte) (n int32, isNew bool) {
 	start := len(in.arena)
 	in.arena = append(in.arena, k...)
 	in.ends = append(in.ends, len(in.arena))
-	in.table[i] = slot{tag: tag, n: uint32(n + 1), start: start, end: len(in.arena)}
+	e := &in.table[i]
+	*e = slot{tag: tag, n: uint32(n + 1), size: len(k)}
+	if len(k) <= inlineKey {
+		copy(e.data[:], k)
+	} else {
+		binary.LittleEndian.PutUint64(e.data[:8], uint64(start))
+	}
 	if 2*len(in.ends) > len(in.table) {
 		in.grow()
 	}
@@ -94,7 +126,7 @@ func (in *interner) grow() {
 		if e.n == 0 {
 			continue
 		}
-		h := maphash.Bytes(in.seed, in.arena[e.start:e.end])
+		h := maphash.Bytes(in.seed, in.slotKey(&e))
 		i := h & mask
 		for t[i].n != 0 {
 			i = (i + 1) & mask

@@ -278,12 +278,12 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		paths[i] = a.endpointIdx.str(int32(i))
 	}
 	eorder := topK(len(a.endpoints), max(10*top, 100), func(x, y int32) int {
-		return cmp.Or(cmp.Compare(a.endpoints[y], a.endpoints[x]), cmp.Compare(paths[x], paths[y]))
+		return cmp.Or(cmp.Compare(a.endpoints[y].requests, a.endpoints[x].requests), cmp.Compare(paths[x], paths[y]))
 	})
 	res.EndpointsTotal = len(paths)
 	res.Endpoints = []EndpointUse{}
 	for _, i := range eorder {
-		res.Endpoints = append(res.Endpoints, EndpointUse{Path: paths[i], Requests: a.endpoints[i], Consumers: a.epConsumers[i].count()})
+		res.Endpoints = append(res.Endpoints, EndpointUse{Path: paths[i], Requests: a.endpoints[i].requests, Consumers: a.endpoints[i].consumers.count()})
 	}
 
 	// Features.
