@@ -1,9 +1,11 @@
 package runbook_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,7 +21,10 @@ import (
 	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
+	"github.com/sunsetops/sunset/store/storetest"
 )
 
 const testKey = "0123456789abcdef-crash-test"
@@ -53,7 +58,7 @@ runbook:
 // child runs (or resumes) the run once and exits 0 when it ended or parked, 3 on error.
 func child(dir string) int {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	st, err := openState(ctx, dir, os.Getenv("SUNSET_RUNBOOK_CHILD_PG"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
@@ -64,6 +69,9 @@ func child(dir string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 3
 	}
+	// The parent starts its kill timer when it reads this line (opening PostgreSQL takes longer
+	// than the whole kill window).
+	fmt.Println("ready")
 	r := &runbook.Runner{Store: st, Backups: &runbook.BackupService{Key: backup.Key(testKey)}, PollEvery: 20 * time.Millisecond, RetryDelay: 10 * time.Millisecond}
 	run, err := st.LatestRun(ctx, "crash-demo")
 	if err == runbook.ErrNoRun {
@@ -78,6 +86,14 @@ func child(dir string) int {
 		return 3
 	}
 	return 0
+}
+
+// openState opens the runner's state: PostgreSQL when pg (a DSN) is set, else a SQLite file in dir.
+func openState(ctx context.Context, dir, pg string) (*store.DB, error) {
+	if pg != "" {
+		return postgres.Open(ctx, pg)
+	}
+	return sqlite.Open(ctx, filepath.Join(dir, "state.db"))
 }
 
 func count(t *testing.T, path string) int {
@@ -98,6 +114,20 @@ func count(t *testing.T, path string) int {
 // step's effect exactly once and a final backup that verifies. SUNSET_CRASH_ROUNDS sets how
 // many runs (default 3; bench/crash.sh runs 30).
 func TestRunSurvivesSIGKILLAtRandomPoints(t *testing.T) {
+	crashRounds(t, func(*testing.T) string { return "" })
+}
+
+// TestRunSurvivesSIGKILLOnPostgres is the same test with the runs kept in PostgreSQL.
+func TestRunSurvivesSIGKILLOnPostgres(t *testing.T) {
+	crashRounds(t, func(t *testing.T) string {
+		dsn, _ := storetest.PostgresDSN(t) // skips without SUNSET_TEST_POSTGRES_URL
+		return dsn
+	})
+}
+
+// crashRounds runs the crash test; newPG returns a fresh PostgreSQL DSN for each round, or "" for
+// SQLite.
+func crashRounds(t *testing.T, newPG func(*testing.T) string) {
 	rounds := 3
 	if v, err := strconv.Atoi(os.Getenv("SUNSET_CRASH_ROUNDS")); err == nil && v > 0 {
 		rounds = v
@@ -108,6 +138,7 @@ func TestRunSurvivesSIGKILLAtRandomPoints(t *testing.T) {
 	kills, operator := 0, 0
 	for round := range rounds {
 		dir := t.TempDir()
+		pg := newPG(t)
 		os.WriteFile(filepath.Join(dir, "sunset.yaml"), []byte(crashPlan(dir)), 0o644)
 		db, _ := sql.Open("sqlite", filepath.Join(dir, "app.db"))
 		db.Exec("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
@@ -121,13 +152,32 @@ func TestRunSurvivesSIGKILLAtRandomPoints(t *testing.T) {
 				t.Fatalf("round %d: the run did not finish after %d restarts", round, attempt)
 			}
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "SUNSET_RUNBOOK_CHILD="+dir)
+			cmd.Env = append(os.Environ(), "SUNSET_RUNBOOK_CHILD="+dir, "SUNSET_RUNBOOK_CHILD_PG="+pg)
 			cmd.Stderr = os.Stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
+			ready := make(chan struct{})
+			go func() {
+				// On SQLite the window opens at once (kills during start-up too); on PostgreSQL,
+				// whose store takes longer to open than the window lasts, when the child is ready.
+				br := bufio.NewReader(stdout)
+				if pg != "" {
+					br.ReadString('\n')
+				}
+				close(ready)
+				io.Copy(io.Discard, br)
+			}()
 			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
+			go func() {
+				<-ready
+				done <- cmd.Wait()
+			}()
+			<-ready
 			select {
 			case err := <-done:
 				if err != nil {
@@ -139,7 +189,7 @@ func TestRunSurvivesSIGKILLAtRandomPoints(t *testing.T) {
 				kills++
 				continue
 			}
-			st, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+			st, err := openState(ctx, dir, pg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +232,10 @@ func TestRunSurvivesSIGKILLAtRandomPoints(t *testing.T) {
 		if n := count(t, filepath.Join(dir, "start.count")); n < 1 {
 			t.Errorf("round %d: mark-start never ran", round)
 		}
-		st, _ := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+		st, err := openState(ctx, dir, pg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		run, _ := st.LatestRun(ctx, "crash-demo")
 		st.Close()
 		id := run.Verified["main-db"]
