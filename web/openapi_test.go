@@ -419,6 +419,28 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", billingLinks+"good/download", exportZip, "", 200)
 	call("GET", billingLinks+"old/download", exportZip, "", 410)
 
+	// Reports: the report and the assessment in every format, with and without accounts.
+	b.srv.Reports = &memReports{}
+	const (
+		reportPath  = sunsetPath + "/report"
+		lessonsPath = sunsetPath + "/lessons"
+	)
+	rp := "/api/v1/sunsets/reports-v2"
+	call("GET", q+"/report", reportPath, "", 404)
+	call("PUT", q+"/lessons", lessonsPath, `{"text":"x"}`, 404)
+	call("PUT", rp+"/lessons", lessonsPath, `{"text":"Tell partners earlier."}`, 200, ActorHeader, "li.wei")
+	call("PUT", rp+"/lessons", lessonsPath, `{"txt":"typo"}`, 400)
+	call("GET", rp+"/report", reportPath, "", 200)
+	call("GET", rp+"/report?format=md&lang=zh", reportPath, "", 200)
+	call("GET", rp+"/report?format=html", reportPath, "", 200)
+	call("GET", rp+"/report?assessment=1", reportPath, "", 200)
+	call("GET", rp+"/report?format=pdf", reportPath, "", 400)
+	accounts := "account,consumers,revenue\nAcme,c;d,1200\n"
+	call("POST", rp+"/report", reportPath, accounts, 200, "Content-Type", "text/csv")
+	call("POST", rp+"/report?assessment=1&format=md", reportPath, accounts, 200, "Content-Type", "text/csv")
+	call("POST", rp+"/report", reportPath, "name,revenue\n", 400, "Content-Type", "text/csv")
+	call("POST", rp+"/report", reportPath, strings.Repeat("x", maxAccountsCSV+1), 413, "Content-Type", "text/csv")
+
 	// Answers no operation declares are problems too.
 	problem := o.schema(t, "Problem", map[string]any{"$ref": "#/components/schemas/Problem"})
 	for _, c := range []struct {

@@ -48,6 +48,8 @@ type Engine interface {
 	Shift(ctx context.Context, name, by, actor, reason string) (*engine.ShiftResult, error)
 	// Guardrails evaluates the sunset's guardrails now.
 	Guardrails(ctx context.Context, name string) ([]engine.GuardrailResult, error)
+	// MarkEvaluated moves a shut-down sunset to evaluated once its report is written.
+	MarkEvaluated(ctx context.Context, name, actor string) (*engine.Sunset, error)
 }
 
 // The engine is the implementation Engine describes.
@@ -84,6 +86,8 @@ type Server struct {
 	Runbooks Runbooks
 	// Exports serves export status and the public download pages; nil turns them off (404).
 	Exports Exports
+	// Reports keeps the report's stored figures and lessons; nil turns the report routes off (404).
+	Reports Reports
 }
 
 // ActorHeader is the request header that names the actor of a mutating call until
@@ -167,6 +171,9 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /api/v1/sunsets/{name}/runbook", hf(s.handleRunbookGet)},
 		{"POST /api/v1/sunsets/{name}/runbook/approvals", hf(s.handleRunbookApprove)},
 		{"GET /api/v1/sunsets/{name}/exports", hf(s.handleExportStatus)},
+		{"GET /api/v1/sunsets/{name}/report", hf(s.handleReport)},
+		{"POST /api/v1/sunsets/{name}/report", hf(s.handleReport)},
+		{"PUT /api/v1/sunsets/{name}/lessons", hf(s.handleLessonsPut)},
 		{"GET /exports/{name}/{token}", hf(s.handleExportPage)},
 		{"GET /exports/{name}/{token}/download", hf(s.handleExportDownload)},
 		{"GET /feedback/{name}", hf(s.handleFeedbackForm)},
