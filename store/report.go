@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/runbook"
 )
@@ -31,11 +32,30 @@ func (db *DB) ReportData(ctx context.Context, name string, in *report.Input) err
 	if err != nil {
 		return err
 	}
-	for _, x := range ledger.Lines {
-		in.Notices = append(in.Notices, report.NoticeCount{Notice: x.Notice, Channel: x.Channel, Queued: x.Queued,
-			Sent: x.Sent, Delivered: x.Delivered, Failed: x.Failed, Suppressed: x.Suppressed})
+	// Counts come one line per notice, channel and status, ordered by notice and channel.
+	for _, c := range ledger.Counts {
+		n := len(in.Notices)
+		if n == 0 || in.Notices[n-1].Notice != c.Notice || in.Notices[n-1].Channel != c.Channel {
+			in.Notices = append(in.Notices, report.NoticeCount{Notice: c.Notice, Channel: c.Channel})
+			n++
+		}
+		x := &in.Notices[n-1]
+		switch c.Status {
+		case notify.StatusQueued:
+			x.Queued += c.Count
+		case notify.StatusSending:
+			x.Sent += c.Count
+		case notify.StatusDelivered:
+			x.Delivered += c.Count
+		case notify.StatusFailed:
+			x.Failed += c.Count
+		case notify.StatusSuppressed:
+			x.Suppressed += c.Count
+		}
 	}
-	in.Awareness = report.Awareness{Known: ledger.ConsumersKnown, Aware: ledger.ConsumersAware, InBand: ledger.InBand}
+	if in.Awareness, err = db.reportAwareness(ctx, name); err != nil {
+		return err
+	}
 	run, err := db.LatestRun(ctx, name)
 	if errors.Is(err, runbook.ErrNoRun) {
 		return nil
@@ -49,4 +69,49 @@ func (db *DB) ReportData(ctx context.Context, name string, in *report.Input) err
 	}
 	in.Runbook = rr
 	return nil
+}
+
+// reportAwareness counts the consumers told about the sunset: those with deliveries (owners,
+// stakeholders and channel broadcasts are not consumers) or an in-band record from a gateway,
+// and among them those a delivery or a gateway reached.
+func (db *DB) reportAwareness(ctx context.Context, name string) (report.Awareness, error) {
+	var a report.Awareness
+	reached := map[string]bool{}
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT o.recipient, MAX(CASE WHEN o.status = ? THEN 1 ELSE 0 END)
+	FROM outbox o JOIN sunsets s ON s.id = o.sunset_id
+	WHERE s.name = ? AND o.recipient <> ? AND o.recipient NOT LIKE 'owner:%' AND o.recipient NOT LIKE 'stakeholder:%'
+	GROUP BY o.recipient`), string(notify.StatusDelivered), name, notify.Broadcast)
+	if err != nil {
+		return a, db.translate(err, "count the consumers told")
+	}
+	for rows.Next() {
+		var id string
+		var delivered int
+		if err := rows.Scan(&id, &delivered); err != nil {
+			rows.Close()
+			return a, db.translate(err, "count the consumers told")
+		}
+		reached[id] = reached[id] || delivered == 1
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, db.translate(err, "count the consumers told")
+	}
+	told, err := db.Usage().Awareness(ctx, name)
+	if err != nil {
+		return a, err
+	}
+	for _, t := range told {
+		if t.Consumer != gateway.OtherConsumer {
+			reached[t.Consumer] = true
+			a.InBand++
+		}
+	}
+	a.Known = len(reached)
+	for _, ok := range reached {
+		if ok {
+			a.Aware++
+		}
+	}
+	return a, nil
 }
