@@ -210,6 +210,10 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 			ln.Close()
 			return fail("listen on %s (--admin): %v", o.admin, err)
 		}
+		o.admin = aln.Addr().String() // the port chosen when it was :0
+		if m.adminReady != nil {
+			m.adminReady <- o.admin
+		}
 		adminSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go adminSrv.Serve(aln)
 		defer adminSrv.Close()

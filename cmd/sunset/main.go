@@ -43,6 +43,9 @@ type Main struct {
 	now string
 	// ready, when set, receives the server's address once `serve` listens (tests use it).
 	ready chan<- string
+	// gatewayReady, when set, receives the address of the gateway of `serve --upstream` once it
+	// listens; adminReady the admin address (/metrics) of `gateway`. Tests use them.
+	gatewayReady, adminReady chan<- string
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -130,7 +133,6 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.backupCommand(),
 		m.runbookCommand(),
 		m.exportCommand(),
-		m.reportCommand(),
 		m.versionCommand(),
 	)
 	wrapRunErrors(root)

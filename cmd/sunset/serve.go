@@ -29,6 +29,8 @@ type serveOptions struct {
 	example       bool
 	logLevel      string
 	allowInsecure bool
+	// The in-process gateway (--upstream).
+	upstream, listenGateway, gatewayService string
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -44,12 +46,17 @@ With --db postgres://... several replicas share one PostgreSQL database.
 On an empty database the bundled example plan (orders-api-v1) is loaded so there is
 something to look at; --example=false turns that off.
 
+With --upstream the gateway runs in the same process (one binary, no polling over HTTP): on
+--listen-gateway it enforces the sunset's current plan in front of the upstream and
+counts usage straight into the database.
+
 --now starts the clock at another instant (it then runs at normal speed): a rehearsal
 of a plan months ahead.`,
 		Example: `  sunset serve
   sunset serve --addr 127.0.0.1:9090 --db sqlite:/var/lib/sunset/sunset.db
   sunset serve --db postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable
-  sunset serve --now 2027-03-14T09:00:00+08:00   # rehearse the day before shutdown`,
+  sunset serve --now 2027-03-14T09:00:00+08:00   # rehearse the day before shutdown
+  sunset serve --upstream http://127.0.0.1:9000 --listen-gateway 127.0.0.1:8081   # one binary: gateway in-process`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return m.serve(cmd.Context(), o)
@@ -61,6 +68,9 @@ of a plan months ahead.`,
 	f.BoolVar(&o.example, "example", true, "load the bundled example plan when the database holds no sunset")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.BoolVar(&o.allowInsecure, "insecure-listen-anywhere", false, "allow listening on a non-loopback address although the API has no authentication yet")
+	f.StringVar(&o.upstream, "upstream", "", "run the gateway in-process in front of this URL, enforcing the sunset's current plan")
+	f.StringVar(&o.listenGateway, "listen-gateway", "127.0.0.1:8081", "with --upstream: address the gateway serves clients on")
+	f.StringVar(&o.gatewayService, "gateway-service", "", "with --upstream: the sunset to enforce (default: the only one, or the one whose service.upstream is --upstream)")
 	return cmd
 }
 
@@ -133,11 +143,17 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer stopNotify()
+	if o.upstream != "" {
+		stopGateway, err := m.startServeGateway(ctx, o, eng, st, clock, logger)
+		if err != nil {
+			return err
+		}
+		defer stopGateway()
+	}
 
 	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
 	srv.Feedback, srv.Themer, srv.Now = st.Feedback(), feedback.NewThemer(), clock.Now
 	srv.Runbooks, srv.Exports = data.web.runbooks, data.web.exports
-	srv.Reports = st
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail("listen on %s: %v", o.addr, err)

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/store/sqlite"
+)
+
+// Instants of the example plan (examples/api-v2.yaml, Asia/Shanghai).
+const (
+	beforeAnnounce = "2027-01-04T10:00:00+08:00"
+	afterAnnounce  = "2027-01-06T12:00:00+08:00"
+	// exampleDeprecation is its announce/deprecate milestone, 2027-01-05T10:00+08:00.
+	exampleDeprecation = "@1799114400"
+	// exampleSunset is its shutdown, 2027-03-15T02:00+08:00, as an HTTP-date.
+	exampleSunset = "Sun, 14 Mar 2027 18:00:00 GMT"
+)
+
+// startUpstream is the retiring service: it answers "upstream PATH".
+func startUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "upstream "+r.URL.Path)
+	}))
+	t.Cleanup(up.Close)
+	return up
+}
+
+// serveWithGateway runs `sunset serve --upstream` in-process and returns the addresses of the API
+// and of the gateway, and a stop function that waits for it to exit.
+func serveWithGateway(t *testing.T, db, upstream string, extra ...string) (api, gw string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, gwReady := make(chan string, 1), make(chan string, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, ready: ready, gatewayReady: gwReady}
+	done := make(chan int, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn",
+		"--upstream", upstream, "--listen-gateway", "127.0.0.1:0"}, extra...)
+	go func() { done <- m.Run(ctx, args) }()
+	select {
+	case api = <-ready:
+		gw = <-gwReady
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited %d before listening:\n%s%s", code, out.String(), errb.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start in 30s")
+	}
+	return "http://" + api, "http://" + gw, func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errb.String())
+		}
+	}
+}
+
+// runGateway runs `sunset gateway` in-process and returns its client and admin URLs and a stop
+// function that waits for it to exit.
+func runGateway(t *testing.T, args ...string) (url, admin string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, adminReady := make(chan string, 1), make(chan string, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, ready: ready, adminReady: adminReady}
+	done := make(chan int, 1)
+	go func() {
+		done <- m.Run(ctx, append([]string{"gateway", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--log-level", "error"}, args...))
+	}()
+	select {
+	case addr := <-ready:
+		url, admin = "http://"+addr, "http://"+<-adminReady
+	case code := <-done:
+		cancel()
+		t.Fatalf("gateway exited %d before listening:\n%s%s", code, out.String(), errb.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("gateway did not start in 30s")
+	}
+	return url, admin, func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("gateway exited %d: %s", code, errb.String())
+		}
+	}
+}
+
+// get sends GET path with the API key of consumer c-1.
+func get(t *testing.T, base, path string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("X-API-Key", "c-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// storedUsage opens the database and returns the requests counted and the consumers told.
+func storedUsage(t *testing.T, path, name string) (total uint64, aware []gateway.Awareness) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.Usage().Counts(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		total += c.Count
+	}
+	aware, err = st.Usage().Awareness(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return total, aware
+}
+
+func TestServeWithUpstreamRunsTheGatewayInProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sunset.db")
+	up := startUpstream(t)
+
+	_, gw, stop := serveWithGateway(t, "sqlite:"+path, up.URL, "--now", beforeAnnounce)
+	resp, body := get(t, gw, "/v1/orders/7")
+	if resp.StatusCode != 200 || body != "upstream /v1/orders/7" {
+		t.Fatalf("before the announcement: %d %q", resp.StatusCode, body)
+	}
+	if v := resp.Header.Get("Deprecation"); v != "" {
+		t.Errorf("Deprecation %q before the announcement", v)
+	}
+	stop()
+
+	_, gw, stop = serveWithGateway(t, "sqlite:"+path, up.URL, "--now", afterAnnounce)
+	resp, body = get(t, gw, "/v1/orders/7")
+	if resp.StatusCode != 200 || body != "upstream /v1/orders/7" {
+		t.Fatalf("after the announcement: %d %q", resp.StatusCode, body)
+	}
+	if v := resp.Header.Get("Deprecation"); v != exampleDeprecation {
+		t.Errorf("Deprecation %q, want %s", v, exampleDeprecation)
+	}
+	if v := resp.Header.Get("Sunset"); v != exampleSunset {
+		t.Errorf("Sunset %q, want %s", v, exampleSunset)
+	}
+	if resp, _ := get(t, gw, "/v1/reports/1"); resp.StatusCode != 200 {
+		t.Errorf("reports before they are gone: %d", resp.StatusCode)
+	}
+	stop()
+
+	// Usage went straight into the database: three requests, c-1 told once.
+	total, aware := storedUsage(t, path, "orders-api-v1")
+	if total != 3 || len(aware) != 1 || aware[0].Consumer != "c-1" {
+		t.Errorf("stored usage: %d requests, awareness %+v; want 3 and c-1", total, aware)
+	}
+}
+
+// metric reads one sample of the gateway's /metrics.
+func metric(t *testing.T, admin, name string) (float64, bool) {
+	t.Helper()
+	resp, err := http.Get(admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(body)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	return v, err == nil
+}
+
+// eventually retries check every 50ms for up to 10s.
+func eventually(t *testing.T, what string, check func() bool, context ...*string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !check() {
+		if time.Now().After(deadline) {
+			for _, c := range context {
+				what += ": last seen " + *c
+			}
+			t.Fatalf("not within 10s: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestGatewayFedByServeSurvivesItsOutage(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sunset.db")
+	up := startUpstream(t)
+	api, stopAPI := server(t, "sqlite:"+path, "--now", afterAnnounce)
+	// The gateway's clock stands after the deprecation of the plan and of the re-planned plan
+	// (the sunset is a draft, so a re-plan moves every milestone), before reports are gone.
+	gw, admin, stopGW := runGateway(t, "--now", "2027-01-20T12:00:00+08:00", "--server", api, "--service", "orders-api-v1",
+		"--upstream", up.URL, "--usage-file", "", "--poll-interval", "100ms", "--flush-interval", "100ms")
+	sent := 0
+	check := func(what, deprecation, sunsetDate string) {
+		t.Helper()
+		resp, body := get(t, gw, "/v1/orders/7")
+		sent++
+		if resp.StatusCode != 200 || body != "upstream /v1/orders/7" {
+			t.Fatalf("%s: %d %q", what, resp.StatusCode, body)
+		}
+		if v := resp.Header.Get("Deprecation"); v != deprecation {
+			t.Errorf("%s: Deprecation %q, want %s", what, v, deprecation)
+		}
+		if v := resp.Header.Get("Sunset"); v != sunsetDate {
+			t.Errorf("%s: Sunset %q, want %s", what, v, sunsetDate)
+		}
+	}
+
+	// The policy is enforced, and the usage reaches the control plane's database.
+	for range 3 {
+		check("with the control plane up", exampleDeprecation, exampleSunset)
+	}
+	if resp, _ := get(t, gw, "/v1/reports/1"); resp.StatusCode != 200 {
+		t.Errorf("reports before they are gone: %d", resp.StatusCode)
+	}
+	sent++
+	eventually(t, "the usage flushed to the control plane", func() bool {
+		v, _ := metric(t, admin, `sunset_gateway_usage_flushes_total{result="ok"}`)
+		return v >= 1
+	})
+	if v, ok := metric(t, admin, "sunset_gateway_policy_stale"); !ok || v != 0 {
+		t.Errorf("stale %v %v with the control plane up", v, ok)
+	}
+
+	// The control plane goes away: the last good policy stays in force, and /metrics says so.
+	stopAPI()
+	eventually(t, "sunset_gateway_policy_stale 1", func() bool {
+		v, _ := metric(t, admin, "sunset_gateway_policy_stale")
+		return v == 1
+	})
+	for range 2 {
+		check("with the control plane down", exampleDeprecation, exampleSunset)
+	}
+
+	// It comes back on the same address; a re-plan reaches the gateway within seconds.
+	addr := strings.TrimPrefix(api, "http://")
+	api, stopAPI = server(t, "sqlite:"+path, "--now", afterAnnounce, "--addr", addr)
+	stopAPI = sync.OnceFunc(stopAPI)
+	defer stopAPI() // on a failure before the end
+	if code, out, errs := run(t, ctx, "replan", "orders-api-v1", "--shift", "14d", "--reason", "Acme needs time", "--server", api); code != 0 {
+		t.Fatalf("replan: exit %d %s%s", code, out, errs)
+	}
+	const (
+		movedDeprecation = "@1800324000"                   // 14 days later
+		movedSunset      = "Sun, 28 Mar 2027 18:00:00 GMT" // 14 days later
+	)
+	start := time.Now()
+	last := ""
+	eventually(t, "the re-planned Sunset header", func() bool {
+		resp, _ := get(t, gw, "/v1/orders/7")
+		sent++
+		last = resp.Header.Get("Sunset")
+		return last == movedSunset
+	}, &last)
+	t.Logf("new policy in force %v after the re-plan", time.Since(start).Round(time.Millisecond))
+	eventually(t, "sunset_gateway_policy_stale 0", func() bool {
+		v, _ := metric(t, admin, "sunset_gateway_policy_stale")
+		return v == 0
+	})
+	check("after the re-plan", movedDeprecation, movedSunset)
+
+	// Stopping the gateway flushes the rest; every request is stored exactly once, although
+	// flushes failed during the outage and were retried.
+	stopGW()
+	stopAPI()
+	total, aware := storedUsage(t, path, "orders-api-v1")
+	if total != uint64(sent) {
+		t.Errorf("stored %d requests, sent %d", total, sent)
+	}
+	if len(aware) != 1 || aware[0].Consumer != "c-1" {
+		t.Errorf("awareness %+v, want c-1 once", aware)
+	}
+}
