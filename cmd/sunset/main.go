@@ -133,6 +133,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.backupCommand(),
 		m.runbookCommand(),
 		m.exportCommand(),
+		m.reportCommand(),
 		m.versionCommand(),
 	)
 	wrapRunErrors(root)
