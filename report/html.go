@@ -110,8 +110,14 @@ func (c chart) svg() string {
 	return c.line()
 }
 
-// niceMax rounds v up to a value that makes readable axis labels.
+// niceMax rounds v up to a value that makes readable axis labels: a round number that four
+// ticks divide into whole numbers (counts are whole).
 func niceMax(v float64) float64 {
+	return math.Ceil(roundUp(v)/4) * 4
+}
+
+// roundUp rounds v up to 1, 2 or 5 times a power of ten.
+func roundUp(v float64) float64 {
 	if v <= 0 {
 		return 1
 	}

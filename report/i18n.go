@@ -128,6 +128,7 @@ var labels = map[string][2]string{
 	"n_guardrails":    {"Guardrails", "护栏"},
 	"n_events":        {"Events", "事件数"},
 	"at_risk_l":       {"at risk", "有风险"},
+	"moods":           {"Positive / neutral / negative", "正面 / 中性 / 负面"},
 }
 
 // t returns the label key in lang ("zh..." is Chinese, anything else English).

@@ -145,7 +145,7 @@ func reportPage(r *Report, lang string) *page {
 	f := r.Feedback
 	fs := section{id: "feedback", heading: t(lang, "feedback"), facts: []fact{
 		{t(lang, "messages"), itoa(f.Total)},
-		{"😀 / 😐 / 🙁", fmt.Sprintf("%d / %d / %d", f.ByMood["positive"], f.ByMood["neutral"], f.ByMood["negative"])},
+		{t(lang, "moods"), fmt.Sprintf("%d / %d / %d", f.ByMood["positive"], f.ByMood["neutral"], f.ByMood["negative"])},
 		{t(lang, "negative_ratio"), percent(f.NegativeRatio)},
 		{t(lang, "extension"), itoa(f.ExtensionRequests)},
 		{t(lang, "survey") + " — " + t(lang, "responses"), itoa(f.Survey.Responses)},
