@@ -249,5 +249,9 @@ func crashRounds(t *testing.T, newPG func(*testing.T) string) {
 			t.Errorf("round %d: final backup %q does not verify: %v %v", round, id, err, rep.Err())
 		}
 	}
+	if t.Failed() {
+		t.Logf("%d runs, %d SIGKILLs, %d stops for an operator; FAILED (see above)", rounds, kills, operator)
+		return
+	}
 	t.Logf("%d runs, %d SIGKILLs, %d stops for an operator; every non-idempotent step's effect exactly once, every final backup verified", rounds, kills, operator)
 }

@@ -96,6 +96,7 @@ func DeleteData(ctx context.Context, p *plan.Plan, timeout time.Duration) (delet
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, d.Exec[0], d.Exec[1:]...)
+	bindToRunner(cmd)
 	var tail tailBuffer
 	cmd.Stdout, cmd.Stderr = &tail, &tail
 	err = cmd.Run()

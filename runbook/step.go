@@ -234,6 +234,7 @@ func (r *Runner) exec(ctx context.Context, sc *StepContext) error {
 	} else {
 		cmd = exec.CommandContext(ctx, sc.Def.Exec[0], sc.Def.Exec[1:]...)
 	}
+	bindToRunner(cmd)
 	cmd.Dir = sc.Def.Dir
 	cmd.Env = os.Environ()
 	for k, v := range sc.Def.Env {
