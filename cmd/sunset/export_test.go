@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExportRunCheckAndMigrateFromTheCommandLine exports users from a real HTTP endpoint, checks
+// them, then runs a runbook whose migrate step posts every export to the alternative, one of
+// which refuses; runbook status prints what failed and why.
+func TestExportRunCheckAndMigrateFromTheCommandLine(t *testing.T) {
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":%q,"notes":[{"text":"hello"}]}`, strings.TrimPrefix(r.URL.Path, "/export/"))
+	}))
+	defer src.Close()
+	alt := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if strings.HasSuffix(r.URL.Path, "/bob") {
+			http.Error(w, "bob already has an account", http.StatusConflict)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer alt.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte("id,email,locale\nalice,a@example.com,en\nbob,b@example.com,zh\ncarol,c@example.com,en\n"), 0o600)
+	planPath := filepath.Join(dir, "sunset.yaml")
+	os.WriteFile(planPath, []byte(fmt.Sprintf(`service:
+  name: notes-v1
+consumers:
+  contacts: contacts.csv
+milestones:
+  announce: 2027-01-04T10:00
+  deprecate: 2027-01-04T10:00
+  shutdown: 2027-03-01T02:00
+  delete_data: 2027-09-01
+data:
+  export:
+    per_user: {http: "%s/export/{id}"}
+    to: file://%s/exports
+    public_url: https://sunset.example.com
+runbook:
+  - {name: move-users, migrate: {url: "%s/import/{id}", attempts: 2}, on_failure: continue}
+`, src.URL, dir, alt.URL)), 0o600)
+	env := map[string]string{"SUNSET_EXPORT_KEY": "0123456789abcdef-cli"}
+	run := func(args ...string) (int, string) {
+		out := &bytes.Buffer{}
+		m := &Main{Stdout: out, Stderr: out, Getenv: func(k string) string { return env[k] }}
+		code := m.Run(context.Background(), append(args, "--db", "sqlite:"+filepath.Join(dir, "sunset.db"), "--plan", planPath))
+		return code, out.String()
+	}
+	if code, out := run("export", "run", "notes-v1"); code != 0 || !strings.Contains(out, "done, 3 users handled (3 done, 0 failed)") {
+		t.Fatalf("export run: %d %s", code, out)
+	}
+	if code, out := run("export", "check", "notes-v1"); code != 1 || !strings.Contains(out, "3 exports were neither downloaded nor kept") {
+		t.Fatalf("export check: %d %s", code, out)
+	}
+	if code, out := run("export", "link", "notes-v1", "alice"); code != 0 || !strings.HasPrefix(out, "https://sunset.example.com/exports/notes-v1/") {
+		t.Fatalf("export link: %d %s", code, out)
+	}
+	if code, out := run("runbook", "run", "notes-v1", "--as", "li.wei"); code != 0 || !strings.Contains(out, "2 sent, 0 already migrated, 1 failed") {
+		t.Fatalf("runbook run: %d %s", code, out)
+	}
+	code, out := run("runbook", "status", "notes-v1")
+	if code != 0 || !strings.Contains(out, "bob: POST") || !strings.Contains(out, "409 Conflict: bob already has an account (1 attempts)") {
+		t.Fatalf("runbook status: %d %s", code, out)
+	}
+	if code, out := run("export", "status", "notes-v1"); code != 0 || !strings.Contains(out, "migrated 2, migration failed 1") {
+		t.Fatalf("export status: %d %s", code, out)
+	}
+}
