@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -437,4 +438,44 @@ func TestExportStoreOnPostgres(t *testing.T) {
 	if err != nil || !rep.OK {
 		t.Fatalf("check = %+v, %v", rep, err)
 	}
+}
+
+// TestExportThroughput measures users per second against a local HTTP endpoint and how long a
+// resumed job takes to skip what it did, over SUNSET_EXPORT_BENCH_USERS users (skipped unless
+// set; bench figures, not a pass/fail test).
+func TestExportThroughput(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("SUNSET_EXPORT_BENCH_USERS"))
+	if n <= 0 {
+		t.Skip("set SUNSET_EXPORT_BENCH_USERS to measure export throughput")
+	}
+	srv, _ := exportServer(t, nil)
+	stores := map[string]func() *store.DB{"sqlite": func() *store.DB { return openSQLite(t) }}
+	if os.Getenv(storetest.PostgresURLEnv) != "" {
+		stores["postgres"] = func() *store.DB { return storetest.OpenPostgres(t).(*store.DB) }
+	}
+	for name, open := range stores {
+		b := setup(t, open(), n, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))
+		start := time.Now()
+		job, err := b.svc.Run(t.Context(), "orders-api-v1", export.RunOptions{Batch: 500, Workers: 16})
+		if err != nil || job.Done != int64(n) {
+			t.Fatalf("%s: %+v %v", name, job, err)
+		}
+		d := time.Since(start)
+		t.Logf("%s: %d users exported in %s: %.0f users/s", name, n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+	}
+	// Resuming near the end of a million-user contacts file: the job skips the handled rows by
+	// streaming the file, without reading their state.
+	const million = 1_000_000
+	b := setup(t, openSQLite(t), million, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))
+	job := &export.Job{Sunset: "orders-api-v1", State: export.JobRunning, Source: "contacts:" + filepath.Join(b.dir, "contacts.csv"),
+		Position: million - 100, Started: b.now, Updated: b.now}
+	if err := b.store.SaveExportBatch(t.Context(), job, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	job, err := b.svc.Run(t.Context(), "orders-api-v1", export.RunOptions{})
+	if err != nil || job.Position != million || job.Done != 100 {
+		t.Fatalf("resume: %+v %v", job, err)
+	}
+	t.Logf("resume at user %d of %d: %s to skip the handled rows and export the last 100", million-100, million, time.Since(start).Round(time.Millisecond))
 }
