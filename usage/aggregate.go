@@ -2,6 +2,7 @@ package usage
 
 import (
 	"bytes"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type aggregate struct {
 	// consumerIdx numbers consumer keys; consumers[i] is consumer i.
 	consumerIdx *interner
 	consumers   []consumerStat
+	// consumerDays are each consumer's calendar days with at least one request, ascending.
+	consumerDays [][]int32
 	// consumerHash is keyHash of each consumer's key, for the per-endpoint sketches.
 	consumerHash []uint64
 	endpointIdx  *interner
@@ -41,14 +44,14 @@ type aggregate struct {
 	firstOff, lastOff   int32
 }
 
-// consumerStat is what is kept per consumer: about 100 bytes plus its key and days.
+// consumerStat is what a request updates per consumer: 64 bytes, one cache line. The consumer's
+// days, touched once a day, are kept apart (aggregate.consumerDays).
 type consumerStat struct {
 	requests          int64
 	first, last       int64
 	firstOff, lastOff int32
-	lastDay           int32     // the day of the latest addDay: most calls repeat it
+	lastDay           int32     // a day in the consumer's days, the latest added: most requests repeat it
 	how               [3]uint64 // hours of week with at least one request
-	days              []int32   // calendar days with at least one request, ascending
 }
 
 // endpointStat is what is kept per endpoint.
@@ -176,7 +179,8 @@ func (w *worker) addN(r *Record, n int64) {
 	w.key = w.id.key(w.key[:0], r)
 	ci, isNew := a.consumerIdx.add(w.key)
 	if isNew {
-		a.consumers = append(a.consumers, consumerStat{first: r.Unix, last: r.Unix, firstOff: r.Offset, lastOff: r.Offset})
+		a.consumers = append(a.consumers, consumerStat{first: r.Unix, last: r.Unix, firstOff: r.Offset, lastOff: r.Offset, lastDay: day})
+		a.consumerDays = append(a.consumerDays, []int32{day})
 		a.consumerHash = append(a.consumerHash, keyHash(w.key))
 	}
 	c := &a.consumers[ci]
@@ -188,7 +192,10 @@ func (w *worker) addN(r *Record, n int64) {
 		c.last, c.lastOff = r.Unix, r.Offset
 	}
 	c.how[slot>>6] |= 1 << (slot & 63)
-	c.addDay(day)
+	if day != c.lastDay {
+		c.lastDay = day
+		a.consumerDays[ci] = addDay(a.consumerDays[ci], day)
+	}
 
 	// Endpoint.
 	ei, isNew := a.endpointIdx.add(r.Path)
@@ -218,30 +225,21 @@ func (w *worker) addN(r *Record, n int64) {
 	}
 }
 
-func (c *consumerStat) addDay(day int32) {
-	if day == c.lastDay && len(c.days) > 0 {
-		return // already there, without touching the days array
+// addDay adds day to the ascending days and returns them.
+func addDay(days []int32, day int32) []int32 {
+	n := len(days)
+	if n > 0 && days[n-1] == day {
+		return days
 	}
-	c.lastDay = day
-	n := len(c.days)
-	if n > 0 && c.days[n-1] == day {
-		return
-	}
-	if n == 0 || c.days[n-1] < day {
-		c.days = append(c.days, day)
-		return
+	if n == 0 || days[n-1] < day {
+		return append(days, day)
 	}
 	// Out of order: insert in place (rare; logs are nearly sorted).
-	i := 0
-	for i < n && c.days[i] < day {
-		i++
+	i, found := slices.BinarySearch(days, day)
+	if found {
+		return days
 	}
-	if c.days[i] == day {
-		return
-	}
-	c.days = append(c.days, 0)
-	copy(c.days[i+1:], c.days[i:])
-	c.days[i] = day
+	return slices.Insert(days, i, day)
 }
 
 // slot returns the hour-of-week slot (Monday 00:00 = 0) of unix in the worker's zone.
@@ -286,12 +284,19 @@ func (a *aggregate) merge(o *aggregate) {
 			a.lastUnix, a.lastOff = o.lastUnix, o.lastOff
 		}
 	}
+	// Grow once to the most that can come, rather than by doubling, which would leave
+	// garbage the size of the tables at the moment memory peaks.
+	a.consumers = slices.Grow(a.consumers, len(o.consumers))
+	a.consumerDays = slices.Grow(a.consumerDays, len(o.consumers))
+	a.consumerHash = slices.Grow(a.consumerHash, len(o.consumers))
+	a.endpoints = slices.Grow(a.endpoints, len(o.endpoints))
 	cmap := make([]int32, len(o.consumers))
 	for oi := range int32(o.consumerIdx.len()) {
 		oc := &o.consumers[oi]
 		ai, isNew := a.consumerIdx.add(o.consumerIdx.key(oi))
 		if isNew {
 			a.consumers = append(a.consumers, *oc)
+			a.consumerDays = append(a.consumerDays, o.consumerDays[oi])
 			a.consumerHash = append(a.consumerHash, o.consumerHash[oi])
 			cmap[oi] = ai
 			continue
@@ -308,8 +313,8 @@ func (a *aggregate) merge(o *aggregate) {
 		for i := range c.how {
 			c.how[i] |= oc.how[i]
 		}
-		for _, d := range oc.days {
-			c.addDay(d)
+		for _, d := range o.consumerDays[oi] {
+			a.consumerDays[ai] = addDay(a.consumerDays[ai], d)
 		}
 	}
 	for oi := range int32(o.endpointIdx.len()) {

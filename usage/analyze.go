@@ -19,7 +19,7 @@ import (
 const MaxLineBytes = 1 << 20
 
 // blockSize is how much one worker parses at a time. It is larger than MaxLineBytes so that any
-// acceptable line fits in one block, and no larger: the buffers (2×workers+2 of them) are a
+// acceptable line fits in one block, and no larger: the buffers (workers+2 of them) are a
 // fixed part of the peak memory.
 const blockSize = MaxLineBytes + 64<<10
 
@@ -103,8 +103,9 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 	defer cancel()
 
 	// A bounded set of buffers bounds memory: they are made as needed (a small input needs
-	// one), and the reader waits when every buffer is being parsed.
-	free := make(chan *[]byte, 2*workers+2)
+	// one), and the reader waits when every buffer is being parsed. One per worker and two
+	// being filled or queued keep every worker busy.
+	free := make(chan *[]byte, workers+2)
 	work := make(chan *block, workers)
 	var (
 		mu         sync.Mutex
@@ -207,8 +208,9 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 		}
 	}
 	all := aggs[0]
-	for _, o := range aggs[1:] {
-		all.merge(o)
+	for i := 1; i < len(aggs); i++ {
+		all.merge(aggs[i])
+		aggs[i] = nil // a merged worker's tables are garbage: let the collector have them
 	}
 	seqInput := make([]int, len(blockLines))
 	for i := range states {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -68,7 +69,9 @@ derived from the analysis, so sending the same logs again adds nothing.
 
 Output: a terminal summary (text), json (field names are stable, see docs/usage.md),
 csv (all tables in one stream, first column names the table), or html (one
-self-contained file with charts). Counts are exact; parsed + malformed = lines.
+self-contained file with charts). Counts are exact, except distinct consumers per
+endpoint above 1,024 (a HyperLogLog estimate, 1.6% standard error); parsed + malformed
+= lines.
 The exit status is 1 when an input could not be read (the others are still analysed).`,
 		Example: `  # The summary of a day of nginx logs, compressed or not
   sunset usage analyze /var/log/nginx/access.log /var/log/nginx/access.log.1.gz
@@ -193,7 +196,9 @@ The exit status is 1 when an input could not be read (the others are still analy
 					return fail("%v", err)
 				}
 				stop := m.progress(&opts)
+				restoreGC := m.analysisGC()
 				res, err = usage.Analyze(cmd.Context(), inputs, opts)
+				restoreGC()
 				stop()
 				if err != nil {
 					return fail("%v", err)
@@ -278,6 +283,22 @@ The exit status is 1 when an input could not be read (the others are still analy
 	f.StringVar(&server, "server", "", "send the requests per feature, consumer and hour to this Sunset server (re-sending the same analysis adds nothing)")
 	f.StringVar(&sunsetName, "sunset", "", "the sunset the results belong to (default: the --plan's service name)")
 	return cmd
+}
+
+// analysisGCPercent is the garbage collector's target during a log analysis. The analysis's
+// heap is nearly all long-lived tables that only grow (consumers, endpoints, their sets), so
+// the default target of 100% mostly holds the outgrown copies of those tables: at 25% the peak
+// memory on a 1 GB log drops by about a tenth for no measurable CPU (bench/usage.sh).
+const analysisGCPercent = 25
+
+// analysisGC sets the collector's target for an analysis, unless GOGC says otherwise, and
+// returns what restores it.
+func (m *Main) analysisGC() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(analysisGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 func parseWindow(s string) (time.Duration, error) {
