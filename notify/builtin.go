@@ -195,6 +195,38 @@ Schedule: {{.Links.Status}}
 `,
 		},
 	},
+	"guardrail_tripped": {
+		EN: &plan.Message{
+			Subject: "Guardrail tripped: the sunset of {{.Service.Title}} is paused",
+			Body: `Hello {{.Recipient.Name}},
+
+A guardrail paused the sunset of {{.Service.Title}} before its next step. Nothing more happens to users until someone resumes it.
+{{range .Guardrails}}
+- {{.Condition}}: measured {{.Value}}{{if .Name}} ({{.Name}}){{end}}{{end}}
+
+Look at the feedback and the consumers still calling, then resume (sunset resume {{.Service.Name}} --reason "...") or re-plan.
+Shutdown is planned for {{.Milestones.shutdown}}.
+
+Status: {{.Links.Status}}
+Feedback: {{.Links.Feedback}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "护栏触发：{{.Service.Title}}的下线已暂停",
+			Body: `{{.Recipient.Name}}，您好：
+
+一条护栏在下一步之前暂停了{{.Service.Title}}的下线。在有人恢复之前，不会再对用户采取任何动作。
+{{range .Guardrails}}
+- {{.Condition}}：测得 {{.Value}}{{if .Name}}（{{.Name}}）{{end}}{{end}}
+
+请查看用户反馈和仍在调用的消费者，然后恢复（sunset resume {{.Service.Name}} --reason "..."）或重新规划。
+计划停止服务时间：{{.Milestones.shutdown}}。
+
+状态：{{.Links.Status}}
+反馈：{{.Links.Feedback}}
+`,
+		},
+	},
 	"done": {
 		EN: &plan.Message{
 			Subject: "{{.Service.Title}} has been shut down",

@@ -54,7 +54,10 @@ type Delivery struct {
 	Mandatory bool      `json:"mandatory,omitempty"`
 	// Changes are the moved milestones of a schedule_changed notice.
 	Changes []MilestoneChange `json:"changes,omitempty"`
-	Status  Status            `json:"status"`
+	// Data is what the message says beyond the plan and the recipient: the tripped guardrails
+	// of guardrail_tripped, the task of an owner's reminder.
+	Data   Data   `json:"data,omitzero"`
+	Status Status `json:"status"`
 	// Attempts counts sends whose outcome was recorded.
 	Attempts int `json:"attempts"`
 	// NextAt is when a queued delivery is due, or when the claim of a sending one expires.
@@ -66,6 +69,32 @@ type Delivery struct {
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 	// PlanHash identifies the plan revision that claimed rows render with (filled by Claim).
 	PlanHash string `json:"-"`
+}
+
+// Data is the part of a message's content that neither the plan nor the recipient holds. It is
+// kept with the delivery, so that the message renders the same after a crash.
+type Data struct {
+	// Guardrails are the guardrails that tripped (guardrail_tripped).
+	Guardrails []TrippedGuardrail `json:"guardrails,omitempty"`
+	// Task is the action an owner is reminded of (owner_reminder).
+	Task *Task `json:"task,omitempty"`
+}
+
+// TrippedGuardrail is one guardrail that paused a sunset, with the value that tripped it.
+type TrippedGuardrail struct {
+	Name      string  `json:"name"`
+	Condition string  `json:"condition"`
+	Value     float64 `json:"value"`
+}
+
+// Task is an action of the timeline an owner is responsible for.
+type Task struct {
+	// Key is the action's key ("milestone/shutdown", "runbook/stop"); Kind its kind.
+	Key  string    `json:"key"`
+	Kind string    `json:"kind"`
+	At   time.Time `json:"at"`
+	// Areas are the owner's `for` areas that made them responsible.
+	Areas []string `json:"areas,omitempty"`
 }
 
 // Kind is the channel kind of the delivery's endpoint: "email", "webhook", "chat", "mastodon".

@@ -48,6 +48,7 @@ type Handler struct {
 var (
 	_ engine.Handler    = (*Handler)(nil)
 	_ engine.ReplanHook = (*Handler)(nil)
+	_ engine.TripHook   = (*Handler)(nil)
 )
 
 // Handle fans out the notice that run.Action names.
@@ -98,6 +99,25 @@ func (h *Handler) Replanned(ctx context.Context, r *engine.Replan) error {
 	return err
 }
 
+// GuardrailTripped queues guardrail_tripped to the plan's owners by email, each in their locale,
+// with the conditions and the values that tripped, inside the transaction that pauses the
+// sunset (engine.OnTrip(h)). The message is mandatory (an unsubscribe from users' notices does
+// not silence it), and its notice key, "guardrail/" and the pause's Unix second, makes a retried
+// pause queue nothing twice while a later trip is a new message.
+func (h *Handler) GuardrailTripped(ctx context.Context, tx engine.Tx, s *engine.Sunset, p *plan.Plan, tripped []engine.GuardrailResult, now time.Time) error {
+	var gs []TrippedGuardrail
+	for _, r := range tripped {
+		if r.Tripped {
+			gs = append(gs, TrippedGuardrail{Name: r.Name, Condition: r.Condition, Value: r.Value})
+		}
+	}
+	f := &fanout{h: h, tx: tx, p: p, sunsetID: s.ID, sunset: s.Name,
+		notice: "guardrail/" + strconv.FormatInt(now.Unix(), 10), template: "guardrail_tripped", mandatory: true,
+		channels: []string{ChannelEmail}, data: Data{Guardrails: gs}, now: now}
+	_, err := f.run(ctx, "owners")
+	return err
+}
+
 // fanout writes one notice's deliveries.
 type fanout struct {
 	h                  *Handler
@@ -109,6 +129,7 @@ type fanout struct {
 	mandatory          bool
 	channels           []string
 	changes            []MilestoneChange
+	data               Data
 	now                time.Time
 	buf                []Delivery
 	inserted           int
@@ -176,7 +197,7 @@ func (f *fanout) run(ctx context.Context, audience string) (int, error) {
 
 func (f *fanout) delivery(r Recipient, endpoint string) Delivery {
 	return Delivery{SunsetID: f.sunsetID, Sunset: f.sunset, Notice: f.notice, Template: f.template,
-		Channel: endpoint, Recipient: r, Mandatory: f.mandatory, Changes: f.changes,
+		Channel: endpoint, Recipient: r, Mandatory: f.mandatory, Changes: f.changes, Data: f.data,
 		Status: StatusQueued, NextAt: f.now, CreatedAt: f.now, UpdatedAt: f.now}
 }
 

@@ -25,6 +25,9 @@ import (
 
 const webhookKey = "test-signing-key"
 
+// unsubscribeKey signs the unsubscribe links of the test worker.
+const unsubscribeKey = "test-unsubscribe-key-0123456789ab"
+
 // planYAML is a small plan with one announce notice over email, a webhook and the feed.
 const planYAML = `
 service:
@@ -100,6 +103,7 @@ func setup(t *testing.T, st engine.Store) *bundle {
 	w := &notify.Worker{
 		Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{Getenv: getenv}), Clock: clock,
 		PublicURL: "https://sunset.example.com", Policy: notify.Policy{BaseDelay: time.Minute, BreakerThreshold: 3},
+		UnsubscribeKey: []byte(unsubscribeKey),
 	}
 	return &bundle{st: db, clock: clock, eng: eng, worker: w, smtp: smtpSink, hooks: hooks}
 }
@@ -198,8 +202,12 @@ func TestNoticeReachesEveryContactOnceInTheirLanguage(t *testing.T) {
 			if !strings.HasPrefix(id, "<msg_") || !strings.HasSuffix(id, "@example.com>") {
 				t.Errorf("Message-ID = %q, want <msg_…@example.com>", id)
 			}
-			if lu := m.Msg.Header.Get("List-Unsubscribe"); !strings.HasPrefix(lu, "<https://sunset.example.com/p/orders-api-v1/unsubscribe?r=") {
+			lu := m.Msg.Header.Get("List-Unsubscribe")
+			token, ok := strings.CutPrefix(strings.Trim(lu, "<>"), "https://sunset.example.com"+notify.UnsubscribePath)
+			if !ok {
 				t.Errorf("List-Unsubscribe = %q", lu)
+			} else if addr, err := notify.OpenUnsubscribeToken([]byte(unsubscribeKey), token); err != nil || addr != m.To[0] {
+				t.Errorf("List-Unsubscribe names %q (%v), want %s", addr, err, m.To[0])
 			}
 			if m.Msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 				t.Errorf("List-Unsubscribe-Post = %q", m.Msg.Header.Get("List-Unsubscribe-Post"))

@@ -63,12 +63,82 @@ type Ledger struct {
 	Sunset string `json:"sunset"`
 	// Counts holds one line per notice, channel and status.
 	Counts []LedgerCount `json:"counts"`
+	// Lines holds one line per notice and channel endpoint, with its counts per status
+	// (Counts pivoted).
+	Lines []LedgerLine `json:"lines"`
 	// Recipients is how many distinct recipients have deliveries; Aware how many of them at least
 	// one delivery reached.
 	Recipients int `json:"recipients"`
 	Aware      int `json:"aware"`
+	// Consumers is the awareness of each consumer: the channels that reached it and when a
+	// gateway first told it in-band (a Deprecation header). Owners and stakeholders are not
+	// consumers. At most MaxLedgerConsumers are listed, by id; Truncated says when more are.
+	Consumers []ConsumerAwareness `json:"consumers"`
+	Truncated bool                `json:"truncated,omitempty"`
+	// ConsumersKnown is how many consumers have deliveries or an in-band record; ConsumersAware
+	// how many of them at least one channel or a gateway reached; InBand how many a gateway
+	// told.
+	ConsumersKnown int `json:"consumers_known"`
+	ConsumersAware int `json:"consumers_aware"`
+	InBand         int `json:"in_band"`
 	// Failures are the latest failed deliveries with their reasons.
 	Failures []Delivery `json:"failures"`
+}
+
+// MaxLedgerConsumers is how many consumers a Ledger lists at most.
+const MaxLedgerConsumers = 1000
+
+// LedgerLine counts the deliveries of one notice over one channel endpoint by status. Sent
+// counts deliveries handed to the channel whose outcome is not recorded yet (sending).
+type LedgerLine struct {
+	Notice     string `json:"notice"`
+	Template   string `json:"template"`
+	Channel    string `json:"channel"`
+	Queued     int    `json:"queued"`
+	Sent       int    `json:"sent"`
+	Delivered  int    `json:"delivered"`
+	Failed     int    `json:"failed"`
+	Suppressed int    `json:"suppressed"`
+}
+
+// Lines pivots counts (ordered by notice and channel) into one line per notice and channel.
+func Lines(counts []LedgerCount) []LedgerLine {
+	out := []LedgerLine{}
+	for _, c := range counts {
+		if n := len(out); n == 0 || out[n-1].Notice != c.Notice || out[n-1].Channel != c.Channel {
+			out = append(out, LedgerLine{Notice: c.Notice, Template: c.Template, Channel: c.Channel})
+		}
+		l := &out[len(out)-1]
+		switch c.Status {
+		case StatusQueued:
+			l.Queued += c.Count
+		case StatusSending:
+			l.Sent += c.Count
+		case StatusDelivered:
+			l.Delivered += c.Count
+		case StatusFailed:
+			l.Failed += c.Count
+		case StatusSuppressed:
+			l.Suppressed += c.Count
+		}
+	}
+	return out
+}
+
+// ConsumerAwareness says whether one consumer knows about the sunset, and how it was told.
+type ConsumerAwareness struct {
+	ID    string `json:"id"`
+	Email string `json:"email,omitempty"`
+	// Reached lists the channel endpoints a delivery reached ("email", "webhook:crm"), sorted.
+	Reached []string `json:"reached"`
+	// FirstReached is when the first delivery reached it.
+	FirstReached time.Time `json:"first_reached,omitzero"`
+	// Failed lists the endpoints whose deliveries failed for good.
+	Failed []string `json:"failed,omitempty"`
+	// InBand is when a gateway first served it a Deprecation header.
+	InBand time.Time `json:"in_band,omitzero"`
+	// Aware is true when a delivery reached it or a gateway told it.
+	Aware bool `json:"aware"`
 }
 
 // LedgerCount is the number of deliveries of one notice over one channel in one status.

@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -41,6 +42,10 @@ type RenderRequest struct {
 	Usage *plan.UsageData
 	// Changes are the milestones a re-plan moved (schedule_changed).
 	Changes []MilestoneChange
+	// Data is the delivery's own content (tripped guardrails, an owner's task).
+	Data Data
+	// UnsubscribeKey signs the unsubscribe link; without it the message has none.
+	UnsubscribeKey []byte
 }
 
 // MilestoneChange is one milestone a re-plan moved. From is zero for a new milestone.
@@ -218,21 +223,32 @@ func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData
 		}
 		d.Changes = append(d.Changes, ch)
 	}
-	d.Links = Links(p, req.PublicURL, req.Recipient.ID, req.Mandatory)
+	for _, g := range req.Data.Guardrails {
+		d.Guardrails = append(d.Guardrails, plan.GuardrailData{Name: g.Name, Condition: g.Condition,
+			Value: strconv.FormatFloat(g.Value, 'g', 4, 64)})
+	}
+	if t := req.Data.Task; t != nil {
+		d.Task = plan.TaskData{Key: t.Key, Kind: t.Kind, At: when(t.At), Areas: t.Areas}
+	}
+	d.Links = Links(p, req.PublicURL, req.Recipient, req.Mandatory, req.UnsubscribeKey)
 	if p.Data.Export != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {
 		d.Recipient.ExportURL = publicBase(req.PublicURL, p.Service.Name) + "/export/" + url.PathEscape(req.Recipient.ID)
 	}
 	return d
 }
 
-// Links returns the links of a message to recipient id about plan p's service: the public
-// status page, the feedback form, the unsubscribe page (empty when mandatory) and the migration
-// guide.
-func Links(p *plan.Plan, publicURL, id string, mandatory bool) plan.LinksData {
-	base := publicBase(publicURL, p.Service.Name)
-	l := plan.LinksData{Status: base, Feedback: base + "/feedback", Docs: p.Service.Docs}
+// Links returns the links of a message to recipient r about plan p's service: the public
+// status page, the feedback form, the one-click unsubscribe link signed with key (empty when
+// the notice is mandatory or there is no key) and the migration guide.
+func Links(p *plan.Plan, publicURL string, r Recipient, mandatory bool, key []byte) plan.LinksData {
+	if publicURL == "" {
+		publicURL = defaultPublicURL
+	}
+	root := strings.TrimRight(publicURL, "/")
+	l := plan.LinksData{Status: root + PublicPath(p.Service.Name), Feedback: root + "/feedback/" + url.PathEscape(p.Service.Name),
+		Survey: root + "/survey/" + url.PathEscape(p.Service.Name), Docs: p.Service.Docs}
 	if !mandatory {
-		l.Unsubscribe = base + "/unsubscribe?r=" + url.QueryEscape(id)
+		l.Unsubscribe = UnsubscribeURL(publicURL, key, r)
 	}
 	if len(p.Alternatives) > 0 {
 		l.Guide = p.Alternatives[0].Guide
@@ -243,9 +259,13 @@ func Links(p *plan.Plan, publicURL, id string, mandatory bool) plan.LinksData {
 // PublicPath is the path of a service's public status page under Sunset's public URL.
 func PublicPath(service string) string { return "/p/" + url.PathEscape(service) }
 
+// defaultPublicURL is where links point when no public URL is configured: sunset serve's
+// default address.
+const defaultPublicURL = "http://127.0.0.1:8080"
+
 func publicBase(publicURL, service string) string {
 	if publicURL == "" {
-		publicURL = "http://127.0.0.1:8080"
+		publicURL = defaultPublicURL
 	}
 	return strings.TrimRight(publicURL, "/") + PublicPath(service)
 }

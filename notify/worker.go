@@ -26,7 +26,10 @@ type Worker struct {
 	Logger *slog.Logger
 	// PublicURL is where Sunset's public pages are served, for the links in messages.
 	PublicURL string
-	Policy    Policy
+	// UnsubscribeKey signs the one-click unsubscribe links (the same key the web server checks
+	// them with); without it messages carry no unsubscribe link.
+	UnsubscribeKey []byte
+	Policy         Policy
 	// Batch is how many deliveries one claim takes (default 256); Concurrency how many sends
 	// run at once (default 32); Lease how long a claim lasts before another worker may take the
 	// delivery over (default 2m); Poll how often an idle worker looks again (default 1s).
@@ -255,12 +258,12 @@ func (w *Worker) channel(ctx context.Context, d *Delivery) (Channel, *plan.Plan,
 func (w *Worker) message(p *plan.Plan, d *Delivery) (Message, error) {
 	r, err := w.renderer.Render(p, RenderRequest{
 		Template: d.Template, Notice: d.Notice, Mandatory: d.Mandatory, Recipient: d.Recipient,
-		PublicURL: w.PublicURL, Changes: d.Changes,
+		PublicURL: w.PublicURL, Changes: d.Changes, Data: d.Data, UnsubscribeKey: w.UnsubscribeKey,
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	links := Links(p, w.PublicURL, d.Recipient.ID, d.Mandatory)
+	links := Links(p, w.PublicURL, d.Recipient, d.Mandatory, w.UnsubscribeKey)
 	return Message{
 		Key: d.Key(), Sunset: d.Sunset, Notice: d.Notice, Template: d.Template, Channel: d.Channel,
 		To: d.Recipient, Mandatory: d.Mandatory, Rendered: r,

@@ -38,6 +38,24 @@ type NoticeData struct {
 	Notice NoticeInfo
 	// Changes lists the milestones a re-plan moved (schedule_changed notices); empty otherwise.
 	Changes []ChangeData
+	// Guardrails lists the guardrails that paused the sunset (guardrail_tripped); empty
+	// otherwise.
+	Guardrails []GuardrailData
+	// Task is the action of the timeline an owner is reminded of; zero otherwise.
+	Task TaskData
+}
+
+// GuardrailData is a guardrail that tripped, as a template sees it: its condition and the value
+// measured.
+type GuardrailData struct {
+	Name, Condition, Value string
+}
+
+// TaskData is an action of the timeline an owner answers for: its key ("runbook/stop"), kind,
+// instant written for the recipient, and the owner's areas that made it theirs.
+type TaskData struct {
+	Key, Kind, At string
+	Areas         []string
 }
 
 // ServiceData is the service as a template sees it.

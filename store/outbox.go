@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/notify"
 )
 
@@ -24,28 +25,28 @@ var _ notify.Outbox = (*Outbox)(nil)
 func (db *DB) Outbox() *Outbox { return &Outbox{db: db} }
 
 const outboxColumns = `id, sunset_id, notice, template, channel, recipient, email, name, locale, tier,
-	timezone, mandatory, changes, status, attempts, next_at, last_error, created_at, updated_at, delivered_at`
+	timezone, mandatory, changes, status, attempts, next_at, last_error, created_at, updated_at, delivered_at, data`
 
-// insertColumns are the columns Enqueue writes, 16 per row.
+// insertColumns are the columns Enqueue writes, 17 per row.
 const insertColumns = `sunset_id, notice, template, channel, recipient, email, name, locale, tier,
-	timezone, mandatory, changes, status, next_at, created_at, updated_at`
+	timezone, mandatory, changes, status, next_at, created_at, updated_at, data`
 
 // Enqueue inserts ds in tx with one statement per chunk, skipping rows whose (sunset, notice,
 // recipient, channel) is already queued.
 func (o *Outbox) Enqueue(ctx context.Context, tx *sql.Tx, ds []notify.Delivery) (int, error) {
-	const perStmt = 500 // 8,000 parameters: under both SQLite's and PostgreSQL's limits
+	const perStmt = 500 // 8,500 parameters: under both SQLite's and PostgreSQL's limits
 	total := 0
 	for len(ds) > 0 {
 		chunk := ds[:min(perStmt, len(ds))]
 		ds = ds[len(chunk):]
 		var b strings.Builder
 		b.WriteString("INSERT INTO outbox (" + insertColumns + ") VALUES ")
-		args := make([]any, 0, len(chunk)*16)
+		args := make([]any, 0, len(chunk)*17)
 		for i, d := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 			changes, err := json.Marshal(d.Changes)
 			if err != nil {
 				return total, err
@@ -53,10 +54,14 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *sql.Tx, ds []notify.Delivery) 
 			if d.Changes == nil {
 				changes = []byte("[]")
 			}
+			data, err := json.Marshal(d.Data)
+			if err != nil {
+				return total, err
+			}
 			r := d.Recipient
 			args = append(args, d.SunsetID, d.Notice, d.Template, d.Channel, r.ID, r.Email, r.Name, r.Locale,
 				r.Tier, r.TimeZone, d.Mandatory, string(changes), string(notify.StatusQueued),
-				o.db.timeArg(normTime(d.NextAt)), o.db.timeArg(normTime(d.CreatedAt)), o.db.timeArg(normTime(d.UpdatedAt)))
+				o.db.timeArg(normTime(d.NextAt)), o.db.timeArg(normTime(d.CreatedAt)), o.db.timeArg(normTime(d.UpdatedAt)), string(data))
 		}
 		b.WriteString(" ON CONFLICT (sunset_id, notice, recipient, channel) DO NOTHING")
 		res, err := tx.ExecContext(ctx, rebind(o.db.dialect, b.String()), args...)
@@ -200,12 +205,24 @@ func (o *Outbox) Plan(ctx context.Context, sunsetID int64) ([]byte, error) {
 	return p, o.db.translate(err, "read a plan")
 }
 
-// Suppress adds address (lower-cased) to the suppression list.
+// Suppress adds address (lower-cased) to the suppression list, and marks the queued,
+// non-mandatory deliveries to it as suppressed, in one transaction: an unsubscribe also stops
+// what is already waiting (a retry, a reminder due later).
 func (o *Outbox) Suppress(ctx context.Context, address, reason string, now time.Time) error {
-	_, err := o.db.sql.ExecContext(ctx, rebind(o.db.dialect, `INSERT INTO suppressions (address, reason, created_at)
-	VALUES (?, ?, ?) ON CONFLICT (address) DO UPDATE SET reason = excluded.reason`),
-		strings.ToLower(strings.TrimSpace(address)), reason, o.db.timeArg(normTime(now)))
-	return o.db.translate(err, "suppress an address")
+	address = strings.ToLower(strings.TrimSpace(address))
+	return o.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, rebind(o.db.dialect, `INSERT INTO suppressions (address, reason, created_at)
+		VALUES (?, ?, ?) ON CONFLICT (address) DO UPDATE SET reason = excluded.reason`),
+			address, reason, o.db.timeArg(normTime(now)))
+		if err != nil {
+			return o.db.translate(err, "suppress an address")
+		}
+		_, err = tx.ExecContext(ctx, rebind(o.db.dialect, `UPDATE outbox SET status = ?, last_error = ?, updated_at = ?
+		WHERE status = ? AND NOT mandatory AND (lower(email) = ? OR recipient = ?)`),
+			string(notify.StatusSuppressed), "on the suppression list", o.db.timeArg(normTime(now)),
+			string(notify.StatusQueued), address, address)
+		return o.db.translate(err, "suppress queued deliveries")
+	})
 }
 
 // Unsuppress removes address from the suppression list.
@@ -264,7 +281,95 @@ func (o *Outbox) Ledger(ctx context.Context, name string, failures int) (*notify
 		fs[i].Sunset = name
 	}
 	l.Failures = append(l.Failures, fs...)
+	l.Lines = notify.Lines(l.Counts)
+	if err := o.consumerAwareness(ctx, id, l); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// consumerAwareness fills l's awareness per consumer: the outbox's deliveries joined with the
+// gateways' in-band record (consumer_awareness).
+func (o *Outbox) consumerAwareness(ctx context.Context, id int64, l *notify.Ledger) error {
+	byID := map[string]*notify.ConsumerAwareness{}
+	get := func(id string) *notify.ConsumerAwareness {
+		c := byID[id]
+		if c == nil {
+			c = &notify.ConsumerAwareness{ID: id, Reached: []string{}}
+			byID[id] = c
+		}
+		return c
+	}
+	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT recipient, channel, status, MAX(email), MIN(delivered_at)
+	FROM outbox WHERE sunset_id = ? AND recipient <> ? AND recipient NOT LIKE 'owner:%' AND recipient NOT LIKE 'stakeholder:%'
+	GROUP BY recipient, channel, status`), id, notify.Broadcast)
+	if err != nil {
+		return o.db.translate(err, "read awareness by channel")
+	}
+	for rows.Next() {
+		var rid, channel, st, email string
+		var at time.Time
+		if err := rows.Scan(&rid, &channel, &st, &email, timeCol{&at}); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read awareness: %w", err)
+		}
+		c := get(rid)
+		if email != "" {
+			c.Email = email
+		}
+		switch notify.Status(st) {
+		case notify.StatusDelivered:
+			c.Reached = append(c.Reached, channel)
+			if c.FirstReached.IsZero() || (!at.IsZero() && at.Before(c.FirstReached)) {
+				c.FirstReached = at
+			}
+		case notify.StatusFailed:
+			c.Failed = append(c.Failed, channel)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT consumer, first_seen FROM consumer_awareness
+	WHERE sunset_id = ? AND consumer <> ?`), id, gateway.OtherConsumer)
+	if err != nil {
+		return o.db.translate(err, "read in-band awareness")
+	}
+	for rows.Next() {
+		var cid string
+		var at any
+		if err := rows.Scan(&cid, &at); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read in-band awareness: %w", err)
+		}
+		get(cid).InBand = scanInstant(at)
+		l.InBand++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(byID))
+	for cid, c := range byID {
+		ids = append(ids, cid)
+		slices.Sort(c.Reached)
+		slices.Sort(c.Failed)
+		c.Aware = len(c.Reached) > 0 || !c.InBand.IsZero()
+		if c.Aware {
+			l.ConsumersAware++
+		}
+	}
+	slices.Sort(ids)
+	l.ConsumersKnown = len(ids)
+	if len(ids) > notify.MaxLedgerConsumers {
+		ids, l.Truncated = ids[:notify.MaxLedgerConsumers], true
+	}
+	l.Consumers = make([]notify.ConsumerAwareness, 0, len(ids))
+	for _, cid := range ids {
+		l.Consumers = append(l.Consumers, *byID[cid])
+	}
+	return nil
 }
 
 // Announcements returns the named sunset's published notices, newest first.
@@ -300,17 +405,22 @@ func scanDeliveries(rows *sql.Rows) ([]notify.Delivery, error) {
 	for rows.Next() {
 		var d notify.Delivery
 		var st string
-		var changes []byte
+		var changes, data []byte
 		r := &d.Recipient
 		if err := rows.Scan(&d.ID, &d.SunsetID, &d.Notice, &d.Template, &d.Channel, &r.ID, &r.Email, &r.Name,
 			&r.Locale, &r.Tier, &r.TimeZone, &d.Mandatory, &changes, &st, &d.Attempts, timeCol{&d.NextAt},
-			&d.LastError, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.DeliveredAt}); err != nil {
+			&d.LastError, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.DeliveredAt}, &data); err != nil {
 			return nil, fmt.Errorf("store: read a delivery: %w", err)
 		}
 		d.Status = notify.Status(st)
 		if len(changes) > 2 {
 			if err := json.Unmarshal(changes, &d.Changes); err != nil {
 				return nil, fmt.Errorf("store: delivery changes: %w", err)
+			}
+		}
+		if len(data) > 2 {
+			if err := json.Unmarshal(data, &d.Data); err != nil {
+				return nil, fmt.Errorf("store: delivery data: %w", err)
 			}
 		}
 		out = append(out, d)

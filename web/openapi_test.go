@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/sunsetops/sunset/notify"
 )
 
 // docURL is where the tests file the OpenAPI document for the schema compiler; schema $refs
@@ -440,6 +442,28 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", rp+"/report?assessment=1&format=md", reportPath, accounts, 200, "Content-Type", "text/csv")
 	call("POST", rp+"/report", reportPath, "name,revenue\n", 400, "Content-Type", "text/csv")
 	call("POST", rp+"/report", reportPath, strings.Repeat("x", maxAccountsCSV+1), 413, "Content-Type", "text/csv")
+
+	// Notices: the ledger and the public pages (in-memory notices), unsubscribe links.
+	b.srv.Notices, b.srv.UnsubscribeKey = &memNotices{}, []byte(testUnsubscribeKey)
+	const (
+		ledgerPath = sunsetPath + "/notices"
+		pagePath   = "/p/{name}"
+		unsubPath  = "/unsubscribe/{token}"
+	)
+	token := notify.UnsubscribeToken([]byte(testUnsubscribeKey), "ops@acme.example.com")
+	call("GET", billingPath+"/notices", ledgerPath, "", 200)
+	call("GET", q+"/notices", ledgerPath, "", 404)
+	call("GET", "/p/billing-v1", pagePath, "", 200)
+	call("GET", "/p/billing-v1?lang=zh", pagePath, "", 200)
+	call("GET", "/p/nope", pagePath, "", 404)
+	call("GET", "/p/billing-v1/feed.atom", pagePath+"/feed.atom", "", 200)
+	call("GET", "/p/billing-v1/announcements.json", pagePath+"/announcements.json", "", 200)
+	call("GET", "/p/nope/announcements.json", pagePath+"/announcements.json", "", 404)
+	call("GET", "/p/billing-v1/banner.js", pagePath+"/banner.js", "", 200)
+	call("GET", "/unsubscribe/"+token, unsubPath, "", 200)
+	call("GET", "/unsubscribe/forged.AAAA", unsubPath, "", 403)
+	call("POST", "/unsubscribe/"+token, unsubPath, "List-Unsubscribe=One-Click", 200, "Content-Type", "application/x-www-form-urlencoded")
+	call("POST", "/unsubscribe/forged.AAAA", unsubPath, "", 403)
 
 	// Answers no operation declares are problems too.
 	problem := o.schema(t, "Problem", map[string]any{"$ref": "#/components/schemas/Problem"})

@@ -88,6 +88,16 @@ type Server struct {
 	Exports Exports
 	// Reports keeps the report's stored figures and lessons; nil turns the report routes off (404).
 	Reports Reports
+	// Notices shows the ledger of who was told, the announcements of the public pages, and
+	// keeps unsubscribes; nil answers the ledger and unsubscribe routes 404 and shows no
+	// announcements.
+	Notices Notices
+	// UnsubscribeKey checks the signed unsubscribe links (the key notify's worker signs them
+	// with).
+	UnsubscribeKey []byte
+	// PublicURL is where the public pages are reached (https://sunset.example.com), for the
+	// absolute links of the feed and the announcements; empty means the request's own host.
+	PublicURL string
 }
 
 // ActorHeader is the request header that names the actor of a mutating call until
@@ -180,6 +190,13 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /feedback/{name}", hf(s.handleFeedbackPost)},
 		{"GET /survey/{name}", hf(s.handleSurveyForm)},
 		{"POST /survey/{name}", hf(s.handleSurveyPost)},
+		{"GET /api/v1/sunsets/{name}/notices", hf(s.handleNoticeLedger)},
+		{"GET /p/{name}", hf(s.handlePublicPage)},
+		{"GET /p/{name}/feed.atom", hf(s.handlePublicFeed)},
+		{"GET /p/{name}/announcements.json", hf(s.handlePublicAnnouncements)},
+		{"GET /p/{name}/banner.js", hf(s.handleBannerScript)},
+		{"GET /unsubscribe/{token}", hf(s.handleUnsubscribeForm)},
+		{"POST /unsubscribe/{token}", hf(s.handleUnsubscribePost)},
 	}
 }
 

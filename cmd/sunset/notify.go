@@ -21,10 +21,11 @@ func (m *Main) notifyCommand() *cobra.Command {
 		Use:   "notify",
 		Short: "Preview, test and follow the notices that tell users about a sunset",
 		Example: `  sunset notify preview examples/api-v2.yaml --notice announce --locale zh
-  sunset notify test examples/api-v2.yaml --notice announce --to me@example.com`,
+  sunset notify test examples/api-v2.yaml --notice announce --to me@example.com
+  sunset notify status orders-api-v1`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(m.notifyPreviewCommand(), m.notifyTestCommand())
+	cmd.AddCommand(m.notifyPreviewCommand(), m.notifyTestCommand(), m.notifyStatusCommand())
 	return cmd
 }
 
@@ -99,7 +100,7 @@ recorded in the outbox.`,
 			if err != nil {
 				return fail("%v", err)
 			}
-			links := notify.Links(p, o.publicURL, r.ID, n.Mandatory)
+			links := notify.Links(p, o.publicURL, r, n.Mandatory, nil)
 			msg := notify.Message{Key: notify.DeliveryKey(p.Service.Name, key, "test:"+o.to, notify.ChannelEmail), Sunset: p.Service.Name,
 				Notice: key, Template: n.Template, Channel: notify.ChannelEmail, To: r, Mandatory: n.Mandatory, Rendered: out,
 				Unsubscribe: links.Unsubscribe, StatusURL: links.Status}

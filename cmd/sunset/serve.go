@@ -153,6 +153,9 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 
 	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
 	srv.Feedback, srv.Themer, srv.Now = st.Feedback(), feedback.NewThemer(), clock.Now
+	if err := servePublicPages(ctx, srv, st, "http://"+o.addr); err != nil {
+		return err
+	}
 	srv.Runbooks, srv.Exports = data.web.runbooks, data.web.exports
 	srv.Reports = st
 	ln, err := net.Listen("tcp", o.addr)

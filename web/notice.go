@@ -1,0 +1,60 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/notify"
+)
+
+// Notices is what the server needs of notify's outbox: the ledger of who was told, the notices
+// published on the public pages, and the suppression list. store.Outbox implements it. Errors
+// are *sunset.Error values (ENOTFOUND for an unknown sunset).
+type Notices interface {
+	// Ledger summarises the deliveries of the named sunset, with at most failures failures,
+	// and each consumer's awareness.
+	Ledger(ctx context.Context, name string, failures int) (*notify.Ledger, error)
+	// Announcements returns the sunset's published notices, newest first.
+	Announcements(ctx context.Context, name string) ([]notify.Announcement, error)
+	// Suppress adds address to the suppression list: non-mandatory notices no longer reach it.
+	Suppress(ctx context.Context, address, reason string, now time.Time) error
+}
+
+// ledgerFailures is how many of the latest failures the ledger lists.
+const ledgerFailures = 50
+
+// noticesEnabled answers a 404 problem when the server keeps no notices.
+func (s *Server) noticesEnabled(w http.ResponseWriter, r *http.Request) bool {
+	if s.Notices == nil {
+		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "Notices are not kept by this server."))
+		return false
+	}
+	return true
+}
+
+// handleNoticeLedger serves GET /api/v1/sunsets/{name}/notices: per notice and channel, how
+// many deliveries are queued, sent, delivered, failed or suppressed; the latest failures with
+// their reasons; and each consumer's awareness (the channels that reached it and the gateways'
+// in-band record).
+func (s *Server) handleNoticeLedger(w http.ResponseWriter, r *http.Request) {
+	if !s.noticesEnabled(w, r) {
+		return
+	}
+	l, err := s.Notices.Ledger(r.Context(), r.PathValue("name"), ledgerFailures)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// Notices fetches the ledger of who was told about the sunset.
+func (c *Client) Notices(ctx context.Context, name string) (*notify.Ledger, error) {
+	var res notify.Ledger
+	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/notices"), nil, "", nil, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
