@@ -109,7 +109,9 @@ func (m *Main) openExport(ctx context.Context, o *exportFlags) (*exportEnv, erro
 func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 	var batch, workers int
 	cmd := &cobra.Command{
-		Use:   "run NAME",
+		Use: "run NAME",
+		Example: `  sunset export run orders-api-v1
+  sunset export run orders-api-v1 --plan sunset.yaml --db postgres://sunset@db/sunset --workers 32`,
 		Short: "Export every user's data, resuming where the last run stopped",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -138,9 +140,10 @@ func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 
 func (m *Main) exportStatusCommand(o *exportFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status NAME",
-		Short: "Show the export job and how many exports were downloaded, kept, migrated",
-		Args:  cobra.ExactArgs(1),
+		Use:     "status NAME",
+		Example: `  sunset export status orders-api-v1 --json`,
+		Short:   "Show the export job and how many exports were downloaded, kept, migrated",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			env, err := m.openExport(ctx, o)
@@ -175,9 +178,10 @@ func printCounts(w io.Writer, c export.Counts) {
 
 func (m *Main) exportCheckCommand(o *exportFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "check NAME",
-		Short: "Check that every export was downloaded or is kept in a backup (exit 1 if not)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "check NAME",
+		Example: `  sunset export check orders-api-v1`,
+		Short:   "Check that every export was downloaded or is kept in a backup (exit 1 if not)",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			env, err := m.openExport(ctx, o)
@@ -215,9 +219,10 @@ func (m *Main) exportCheckCommand(o *exportFlags) *cobra.Command {
 func (m *Main) exportKeepCommand(o *exportFlags) *cobra.Command {
 	var key string
 	cmd := &cobra.Command{
-		Use:   "keep NAME",
-		Short: "Archive every export not downloaded into a verified backup, so deletion may proceed",
-		Args:  cobra.ExactArgs(1),
+		Use:     "keep NAME",
+		Example: `  SUNSET_BACKUP_KEY=... sunset export keep orders-api-v1`,
+		Short:   "Archive every export not downloaded into a verified backup, so deletion may proceed",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			env, err := m.openExport(ctx, o)
@@ -247,9 +252,10 @@ func (m *Main) exportKeepCommand(o *exportFlags) *cobra.Command {
 
 func (m *Main) exportLinkCommand(o *exportFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "link NAME USER",
-		Short: "Print a user's download link",
-		Args:  cobra.ExactArgs(2),
+		Use:     "link NAME USER",
+		Example: `  sunset export link orders-api-v1 acme-prod`,
+		Short:   "Print a user's download link",
+		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			env, err := m.openExport(ctx, o)
@@ -269,9 +275,10 @@ func (m *Main) exportLinkCommand(o *exportFlags) *cobra.Command {
 
 func (m *Main) exportApproveDeleteCommand(o *exportFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "approve-delete NAME --as PERSON",
-		Short: "Approve the deletion of the service's data at delete_data (an Event)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "approve-delete NAME --as PERSON",
+		Example: `  sunset export approve-delete orders-api-v1 --as li.wei`,
+		Short:   "Approve the deletion of the service's data at delete_data (an Event)",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if o.as == "" {
@@ -293,8 +300,9 @@ func (m *Main) exportApproveDeleteCommand(o *exportFlags) *cobra.Command {
 
 func (m *Main) exportDeleteCommand(o *exportFlags) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete NAME --as PERSON",
-		Short: "Delete the service's data now, if delete_data has passed and the retention rules allow it",
+		Use:     "delete NAME --as PERSON",
+		Example: `  sunset export delete orders-api-v1 --as li.wei`,
+		Short:   "Delete the service's data now, if delete_data has passed and the retention rules allow it",
 		Long: `Delete performs data.retention.delete when the delete_data action has run but could not
 delete (no approval yet, exports outstanding). It checks the same rules: approvals, no legal
 hold, exports complete, a backup archive of every source; the Event data.deleted lists what
