@@ -242,6 +242,17 @@ func TestFailuresAreRecordedWithTheirReason(t *testing.T) {
 	if err != nil || rep.OK || !strings.Contains(rep.Err().Error(), "1 exports failed") {
 		t.Errorf("check = %+v, %v", rep, err)
 	}
+	// The endpoint is fixed; --retry-failed exports the failed user again.
+	tries.Store(100)
+	srvFixed, _ := exportServer(t, nil)
+	b.plan.Data.Export.PerUser.HTTP = srvFixed.URL + "/export/{id}"
+	job, err = x.Run(t.Context(), "orders-api-v1", export.RunOptions{RetryFailed: true})
+	if err != nil || job.Done != 5 || job.Failed != 0 {
+		t.Fatalf("after retry: %+v, %v", job, err)
+	}
+	if u, _ := b.store.ExportUser(t.Context(), "orders-api-v1", "u00002"); u.State != export.UserDone || u.Seq != 3 {
+		t.Errorf("u00002 after retry = %+v", u)
+	}
 }
 
 func TestSQLExportRunsTheQueryAgainstTheBackedUpDatabase(t *testing.T) {

@@ -172,3 +172,51 @@ func (x *Exporter) one(ctx context.Context, sunset string, seq int64, r Recipien
 	u.State = UserDone
 	return u
 }
+
+// RetryFailed exports again the users of job whose export failed, keeping their place in the
+// stream, and saves the job's new counts with each batch.
+func (x *Exporter) RetryFailed(ctx context.Context, job *Job) error {
+	var after int64
+	for {
+		page, err := x.Store.ExportUsers(ctx, job.Sunset, after, 500)
+		if err != nil {
+			return err
+		}
+		var again []User
+		for _, u := range page {
+			after = u.Seq
+			if u.State == UserFailed {
+				again = append(again, u)
+			}
+		}
+		if len(again) > 0 {
+			out := make([]User, len(again))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, max(x.Workers, 1))
+			for i, u := range again {
+				wg.Go(func() {
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					out[i] = x.one(ctx, job.Sunset, u.Seq, Recipient{ID: u.ID, Locale: u.Locale})
+				})
+			}
+			wg.Wait()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			for _, u := range out {
+				if u.State == UserDone {
+					job.Done++
+					job.Failed--
+				}
+			}
+			job.Updated = x.now()
+			if err := x.Store.SaveExportBatch(ctx, job, out); err != nil {
+				return err
+			}
+		}
+		if len(page) < 500 {
+			return nil
+		}
+	}
+}

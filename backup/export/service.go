@@ -321,6 +321,8 @@ func (s *Service) UsersOf(sunset string, p *plan.Plan) (string, Users) {
 type RunOptions struct {
 	Batch, Workers int
 	Progress       io.Writer
+	// RetryFailed exports again, after the stream, the users whose export failed.
+	RetryFailed bool
 }
 
 // Run exports every user of sunset, resuming the job where it stopped.
@@ -349,7 +351,11 @@ func (s *Service) Run(ctx context.Context, sunset string, o RunOptions) (*Job, e
 	if x.Service == "" {
 		x.Service = p.Service.Name
 	}
-	return x.Run(ctx, sunset, source, l.Expires, users)
+	job, err := x.Run(ctx, sunset, source, l.Expires, users)
+	if err != nil || !o.RetryFailed {
+		return job, err
+	}
+	return job, x.RetryFailed(ctx, job)
 }
 
 // Status is where a sunset's exports stand.

@@ -108,6 +108,7 @@ func (m *Main) openExport(ctx context.Context, o *exportFlags) (*exportEnv, erro
 
 func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 	var batch, workers int
+	var retry bool
 	cmd := &cobra.Command{
 		Use: "run NAME",
 		Example: `  sunset export run orders-api-v1
@@ -122,7 +123,7 @@ func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 			}
 			defer env.store.Close()
 			start := time.Now()
-			job, err := env.svc.Run(ctx, args[0], export.RunOptions{Batch: batch, Workers: workers, Progress: cmd.ErrOrStderr()})
+			job, err := env.svc.Run(ctx, args[0], export.RunOptions{Batch: batch, Workers: workers, Progress: cmd.ErrOrStderr(), RetryFailed: retry})
 			if job != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "Export of %s: %s, %d users handled (%d done, %d failed) in %s; links expire %s\n",
 					args[0], job.State, job.Position, job.Done, job.Failed, time.Since(start).Round(time.Millisecond), job.Expires.Format(time.RFC3339))
@@ -135,6 +136,7 @@ func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&batch, "batch", 200, "users handled between two saves of the job")
 	cmd.Flags().IntVar(&workers, "workers", 8, "users fetched at once")
+	cmd.Flags().BoolVar(&retry, "retry-failed", false, "export again the users whose export failed")
 	return cmd
 }
 
