@@ -144,7 +144,7 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 	if a != nil {
 		before = map[string]any{"key": a.Key, "kind": a.Kind, "name": a.Name, "planned_at": a.At}
 	}
-	if len(warned) > 0 {
+	if len(warned) > 0 && a != nil { // the watcher between steps warns nobody: no event every minute
 		if err := e.appendEvent(ctx, tx, s, "guardrail.warned", "engine", map[string]any{"guardrails": warned, "before": before}); err != nil {
 			return false, nil, err
 		}
@@ -218,11 +218,18 @@ func (e *Engine) WatchGuardrails(ctx context.Context) (paused []string, err erro
 			if err != nil {
 				return err
 			}
+			head := s.HeadSeq
 			stop, _, err := e.checkGuardrails(ctx, tx, s, p, nil, e.now())
-			if err != nil || !stop {
+			if err != nil {
 				return err
 			}
-			paused = append(paused, s.Name)
+			if stop {
+				paused = append(paused, s.Name)
+			}
+			if s.HeadSeq == head {
+				return nil
+			}
+			// Events were appended: the sunset's head must move with them.
 			s.UpdatedAt = e.now()
 			return tx.UpdateSunset(ctx, s)
 		})

@@ -147,3 +147,38 @@ func TestWatchGuardrailsPausesASunsetUnderWay(t *testing.T) {
 		verifyOK(t, b.eng, "billing-v1")
 	})
 }
+
+// TestWatcherWithANotifyGuardrailKeepsTheChain: the watcher between steps evaluates a tripped
+// notify-only guardrail without writing an event, so the next step's event still chains.
+func TestWatcherWithANotifyGuardrailKeepsTheChain(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		ctx := context.Background()
+		b := setup(t, open(t))
+		b.eng.RegisterSignals("consumers", engine.SignalsFunc(func(ctx context.Context, tx engine.Tx, s *engine.Sunset, c plan.Condition, now time.Time) (float64, bool, error) {
+			return 3, true, nil
+		}))
+		apply(t, b.eng, guardedPlan)
+		if err := b.eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Set(time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC))
+		b.eng.Dispatch(ctx)
+		settle(t, b.eng, "billing-v1")
+		before := len(mustEvents(t, b.eng, "billing-v1"))
+		for range 3 {
+			if _, err := b.eng.WatchGuardrails(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := len(mustEvents(t, b.eng, "billing-v1")); got != before {
+			t.Errorf("the watcher wrote %d events for a notify-only guardrail", got-before)
+		}
+		b.clock.Set(time.Date(2027, 1, 5, 12, 0, 0, 0, time.UTC))
+		b.eng.Dispatch(ctx)
+		settle(t, b.eng, "billing-v1")
+		if s, _ := b.eng.Get(ctx, "billing-v1"); s.State != engine.StateDeprecating {
+			t.Errorf("state = %s, want deprecating", s.State)
+		}
+		verifyOK(t, b.eng, "billing-v1")
+	})
+}
