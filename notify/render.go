@@ -46,6 +46,9 @@ type RenderRequest struct {
 	Data Data
 	// UnsubscribeKey signs the unsubscribe link; without it the message has none.
 	UnsubscribeKey []byte
+	// ExportURL returns the recipient's signed data-export link (backup/export's
+	// Service.ExportURL); nil, or "" from it, leaves the message without one.
+	ExportURL func(sunset, userID string) string
 }
 
 // MilestoneChange is one milestone a re-plan moved. From is zero for a new milestone.
@@ -231,8 +234,8 @@ func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData
 		d.Task = plan.TaskData{Key: t.Key, Kind: t.Kind, At: when(t.At), Areas: t.Areas}
 	}
 	d.Links = Links(p, req.PublicURL, req.Recipient, req.Mandatory, req.UnsubscribeKey)
-	if p.Data.Export != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {
-		d.Recipient.ExportURL = publicBase(req.PublicURL, p.Service.Name) + "/export/" + url.PathEscape(req.Recipient.ID)
+	if p.Data.Export != nil && req.ExportURL != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {
+		d.Recipient.ExportURL = req.ExportURL(p.Service.Name, req.Recipient.ID)
 	}
 	return d
 }

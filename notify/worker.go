@@ -52,6 +52,8 @@ type Worker struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	// ExportURL gives each recipient their signed data-export link; nil means none.
+	ExportURL func(sunset, userID string) string
 }
 
 func (w *Worker) init() {
@@ -259,6 +261,7 @@ func (w *Worker) message(p *plan.Plan, d *Delivery) (Message, error) {
 	r, err := w.renderer.Render(p, RenderRequest{
 		Template: d.Template, Notice: d.Notice, Mandatory: d.Mandatory, Recipient: d.Recipient,
 		PublicURL: w.PublicURL, Changes: d.Changes, Data: d.Data, UnsubscribeKey: w.UnsubscribeKey,
+		ExportURL: w.ExportURL,
 	})
 	if err != nil {
 		return Message{}, err

@@ -56,7 +56,7 @@ A notice is named by its template when only one notice uses it, or as notice/N (
 				return err
 			}
 			var rr notify.Renderer
-			out, err := rr.Render(p, notify.RenderRequest{Template: n.Template, Notice: key, Mandatory: n.Mandatory,
+			out, err := rr.Render(p, notify.RenderRequest{ExportURL: previewExportURL(o.publicURL), Template: n.Template, Notice: key, Mandatory: n.Mandatory,
 				Recipient: r, Locale: o.locale, PublicURL: o.publicURL})
 			if err != nil {
 				return fail("%v", err)
@@ -92,7 +92,7 @@ recorded in the outbox.`,
 			}
 			r := notify.Recipient{ID: "test", Email: o.to, Locale: o.locale}
 			var rr notify.Renderer
-			out, err := rr.Render(p, notify.RenderRequest{Template: n.Template, Notice: key, Mandatory: n.Mandatory, Recipient: r, PublicURL: o.publicURL})
+			out, err := rr.Render(p, notify.RenderRequest{ExportURL: previewExportURL(o.publicURL), Template: n.Template, Notice: key, Mandatory: n.Mandatory, Recipient: r, PublicURL: o.publicURL})
 			if err != nil {
 				return fail("%v", err)
 			}
@@ -183,4 +183,12 @@ func pickRecipient(p *plan.Plan, to, locale string) (notify.Recipient, error) {
 		return notify.Recipient{}, fail("no contact %q in %s", to, p.Consumers.Contacts)
 	}
 	return *found, nil
+}
+
+// previewExportURL shows where a recipient's signed export link goes; the real link carries a
+// token only the server (with SUNSET_EXPORT_KEY) makes.
+func previewExportURL(publicURL string) func(sunset, userID string) string {
+	return func(sunset, userID string) string {
+		return strings.TrimRight(publicURL, "/") + "/exports/" + sunset + "/<signed-token-for-" + userID + ">"
+	}
 }

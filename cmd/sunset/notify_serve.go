@@ -20,7 +20,7 @@ import (
 // startNotify registers the notice handler, the re-plan hook and the guardrail trip hook on eng
 // and starts the delivery
 // worker; the returned function stops it. publicURL is where the server's public pages are.
-func (m *Main) startNotify(ctx context.Context, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, publicURL string) (func(), error) {
+func (m *Main) startNotify(ctx context.Context, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, publicURL string, exportURL func(sunset, userID string) string) (func(), error) {
 	key, err := st.SigningKey(ctx, unsubscribeKeyName)
 	if err != nil {
 		return nil, err
@@ -32,6 +32,7 @@ func (m *Main) startNotify(ctx context.Context, eng *engine.Engine, st *store.DB
 	w := &notify.Worker{
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: m.Getenv}),
 		Clock: clock, Logger: logger.With("component", "notify"), PublicURL: publicURL, UnsubscribeKey: key,
+		ExportURL: exportURL,
 	}
 	if err := w.Start(ctx); err != nil {
 		return nil, err

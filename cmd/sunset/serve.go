@@ -138,7 +138,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer data.worker.Stop()
-	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, "http://"+o.addr)
+	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, "http://"+o.addr, data.exports.ExportURL)
 	if err != nil {
 		return err
 	}
