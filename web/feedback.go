@@ -242,21 +242,11 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := formData{Lang: lang, Title: st.Title.In(lang)}
-	if !s.allowFeedback(w, r) {
+	ok, spam := s.readPublicForm(w, r)
+	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFeedbackForm)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
-			return
-		}
-		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
-		return
-	}
-	if r.PostForm.Get(honeypotField) != "" {
-		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "feedback form: honeypot filled, dropped", slog.String("sunset", name))
+	if spam {
 		data.Sent = true
 		s.renderForm(w, r, http.StatusOK, data)
 		return
@@ -267,10 +257,7 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := feedback.New(name, data.In, s.now(), "form")
 	if err != nil {
-		var se *sunset.Error
-		if errors.As(err, &se) {
-			data.Errors = se.Details
-		}
+		data.Errors = errorLines(err)
 		s.renderForm(w, r, http.StatusBadRequest, data)
 		return
 	}
@@ -285,15 +272,61 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, data formData) {
 	data.T = formTexts[data.Lang]
 	data.Categories = feedback.Categories
-	data.Action = feedbackFormPath + r.PathValue("name") + "?lang=" + map[string]string{"en": "en", "zh-Hans": "zh"}[data.Lang]
+	data.Action = feedbackFormPath + r.PathValue("name") + "?lang=" + langParam(data.Lang)
+	s.writePublicPage(w, r, status, data.Lang, feedbackTemplate, data)
+}
+
+// readPublicForm applies the rate limit and the size limit to a public form post and parses it,
+// answering the refusal itself (ok false). spam is true when the honeypot field is filled: the
+// caller thanks the sender and stores nothing.
+func (s *Server) readPublicForm(w http.ResponseWriter, r *http.Request) (ok, spam bool) {
+	if !s.allowFeedback(w, r) {
+		return false, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFeedbackForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
+			return false, false
+		}
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
+		return false, false
+	}
+	if r.PostForm.Get(honeypotField) != "" {
+		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "public form: honeypot filled, dropped", slog.String("path", r.URL.Path))
+		return true, true
+	}
+	return true, false
+}
+
+// errorLines returns the lines a form shows for an invalid input.
+func errorLines(err error) []string {
+	var se *sunset.Error
+	if errors.As(err, &se) && len(se.Details) > 0 {
+		return se.Details
+	}
+	return []string{sunset.ErrorMessage(err)}
+}
+
+// langParam is the ?lang= value of a page language.
+func langParam(lang string) string {
+	if lang == "zh-Hans" {
+		return "zh"
+	}
+	return "en"
+}
+
+// writePublicPage renders a public HTML page (a form may post back to the same origin).
+func (s *Server) writePublicPage(w http.ResponseWriter, r *http.Request, status int, lang string, t *template.Template, data any) {
 	var buf bytes.Buffer
-	if err := feedbackTemplate.Execute(&buf, data); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", data.Lang)
+	h.Set("Content-Language", lang)
 	h.Set("Vary", "Accept-Language")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")

@@ -1,12 +1,9 @@
 package web
 
 import (
-	"bytes"
-	"errors"
 	"html/template"
 	"net/http"
 
-	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/plan"
 )
@@ -91,20 +88,11 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if !s.allowFeedback(w, r) {
+	ok, spam := s.readPublicForm(w, r)
+	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFeedbackForm)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
-			return
-		}
-		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
-		return
-	}
-	if r.PostForm.Get(honeypotField) != "" {
+	if spam {
 		d.Sent = true
 		s.renderSurvey(w, r, http.StatusOK, d)
 		return
@@ -119,10 +107,7 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 	d.Contact = r.PostForm.Get("contact")
 	f, err := feedback.NewSurvey(r.PathValue("name"), sv, answers, d.Contact, lang, s.now())
 	if err != nil {
-		var se *sunset.Error
-		if errors.As(err, &se) {
-			d.Errors = se.Details
-		}
+		d.Errors = errorLines(err)
 		s.renderSurvey(w, r, http.StatusBadRequest, d)
 		return
 	}
@@ -136,19 +121,6 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderSurvey(w http.ResponseWriter, r *http.Request, status int, d surveyData) {
 	d.T = surveyTexts[d.Lang]
-	d.Action = "/survey/" + r.PathValue("name") + "?lang=" + map[string]string{"en": "en", "zh-Hans": "zh"}[d.Lang]
-	var buf bytes.Buffer
-	if err := surveyTemplate.Execute(&buf, d); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", d.Lang)
-	h.Set("Vary", "Accept-Language")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	d.Action = "/survey/" + r.PathValue("name") + "?lang=" + langParam(d.Lang)
+	s.writePublicPage(w, r, status, d.Lang, surveyTemplate, d)
 }
