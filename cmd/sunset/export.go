@@ -115,13 +115,7 @@ func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
   sunset export run orders-api-v1 --plan sunset.yaml --db postgres://sunset@db/sunset --workers 32`,
 		Short: "Export every user's data, resuming where the last run stopped",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openExport(ctx, o)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
+		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
 			start := time.Now()
 			job, err := env.svc.Run(ctx, args[0], export.RunOptions{Batch: batch, Workers: workers, Progress: cmd.ErrOrStderr(), RetryFailed: retry})
 			if job != nil {
@@ -132,7 +126,7 @@ func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 				return fail("export %s stopped: %v (run it again to resume)", args[0], err)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&batch, "batch", 200, "users handled between two saves of the job")
 	cmd.Flags().IntVar(&workers, "workers", 8, "users fetched at once")
@@ -146,13 +140,7 @@ func (m *Main) exportStatusCommand(o *exportFlags) *cobra.Command {
 		Example: `  sunset export status orders-api-v1 --json`,
 		Short:   "Show the export job and how many exports were downloaded, kept, migrated",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openExport(ctx, o)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
+		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
 			st, err := env.svc.Status(ctx, args[0])
 			if err != nil {
 				return err
@@ -169,7 +157,7 @@ func (m *Main) exportStatusCommand(o *exportFlags) *cobra.Command {
 			}
 			printCounts(w, st.Counts)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -184,13 +172,7 @@ func (m *Main) exportCheckCommand(o *exportFlags) *cobra.Command {
 		Example: `  sunset export check orders-api-v1`,
 		Short:   "Check that every export was downloaded or is kept in a backup (exit 1 if not)",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openExport(ctx, o)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
+		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
 			rep, err := env.svc.Check(ctx, args[0])
 			if err != nil {
 				return err
@@ -214,7 +196,7 @@ func (m *Main) exportCheckCommand(o *exportFlags) *cobra.Command {
 				return &exitError{code: 1}
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -225,13 +207,7 @@ func (m *Main) exportKeepCommand(o *exportFlags) *cobra.Command {
 		Example: `  SUNSET_BACKUP_KEY=... sunset export keep orders-api-v1`,
 		Short:   "Archive every export not downloaded into a verified backup, so deletion may proceed",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openExport(ctx, o)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
+		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
 			k, err := backup.LoadKey(key, m.Getenv)
 			if err != nil {
 				return err
@@ -246,7 +222,7 @@ func (m *Main) exportKeepCommand(o *exportFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Kept %d exports in archive %s (verified).\n", n, id)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&key, "key", "env:SUNSET_BACKUP_KEY", "backup manifest signing key: env:NAME or file:PATH")
 	return cmd
@@ -258,20 +234,14 @@ func (m *Main) exportLinkCommand(o *exportFlags) *cobra.Command {
 		Example: `  sunset export link orders-api-v1 acme-prod`,
 		Short:   "Print a user's download link",
 		Args:    cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openExport(ctx, o)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
+		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
 			l, err := env.svc.Links(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), l.URL(args[0], args[1]))
 			return nil
-		},
+		}),
 	}
 }
 
@@ -310,13 +280,7 @@ delete (no approval yet, exports outstanding). It checks the same rules: approva
 hold, exports complete, a backup archive of every source; the Event data.deleted lists what
 was deleted and where the backups are.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openExport(ctx, o)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
+		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
 			name := args[0]
 			p, err := env.svc.Plan(ctx, name)
 			if err != nil {
@@ -372,6 +336,19 @@ was deleted and where the backups are.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %v; backups: %v\n", data["what"], data["backups"])
 			return nil
-		},
+		}),
+	}
+}
+
+// withExport opens the export service for a command's run and closes it afterwards.
+func (m *Main) withExport(o *exportFlags, fn func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		env, err := m.openExport(ctx, o)
+		if err != nil {
+			return err
+		}
+		defer env.store.Close()
+		return fn(ctx, cmd, args, env)
 	}
 }
