@@ -71,6 +71,8 @@ var invalidCases = []struct {
 	{file: "export_sql_without_database", path: "data.export.per_user.sql", want: "an sql export runs against a database", line: 9, col: 21},
 	{file: "retention_delete_both", path: "data.retention.delete", want: "set either exec or dir, not both", line: 10, col: 13},
 	{file: "retention_delete_root", path: "data.retention.delete.dir", want: "must be a clean absolute path below /", line: 10, col: 19},
+	{file: "runbook_exports_without_export", path: "runbook[0].exports", want: "an exports step checks users' exports: declare data.export", line: 8, col: 39},
+	{file: "runbook_exports_unknown", path: "runbook[0].exports", want: "unknown exports step \"chekc\" (did you mean \"check\"?); use one of: check", line: 12, col: 39},
 	{file: "runbook_migrate_without_id", path: "runbook[0].migrate.url", want: "the migration URL must contain {id}", line: 12, col: 39},
 	{file: "export_without_id", path: "data.export.per_user.http", want: "the export URL must contain {id}, replaced by the user's id", line: 9, col: 22},
 	{file: "feature_gone_before_deprecate", path: "features[0].gone", want: "sunset (gone) 2027-01-20 00:00 UTC of feature \"reports\" is before its", line: 11, col: 11},

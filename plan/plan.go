@@ -286,6 +286,9 @@ type RunbookStep struct {
 	Wait     Duration  `yaml:"wait,omitempty" json:"wait,omitempty"`
 	Notify   string    `yaml:"notify,omitempty" json:"notify,omitempty" jsonschema:"description=Send the notice template of this name to the plan's audience (e.g. done)."`
 	Migrate  *Migrate  `yaml:"migrate,omitempty" json:"migrate,omitempty" jsonschema:"description=POST each user's export to the alternative."`
+	// Exports is "check": the step passes only when every user's export was downloaded or is
+	// kept in a backup archive (the export job done, none failed), and fails naming what is not.
+	Exports string `yaml:"exports,omitempty" json:"exports,omitempty" jsonschema:"enum=check,description=check: pass only when every user's export was downloaded or is kept in a backup (run it before gone and delete_data)."`
 	// Modifiers.
 	// Shell runs an exec step's single string through sh -c; without it argv runs directly.
 	Shell bool              `yaml:"shell,omitempty" json:"shell,omitempty" jsonschema:"description=Run exec through sh -c (exec must then be one string); default false: argv runs without a shell."`

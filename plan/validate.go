@@ -945,7 +945,7 @@ func (v *validator) data() {
 }
 
 // runbookKinds names the fields of RunbookStep of which exactly one must be set.
-var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait", "notify", "migrate"}
+var runbookKinds = []string{"gateway", "drain", "backup", "approval", "exec", "http", "wait", "notify", "migrate", "exports"}
 
 func (v *validator) runbook() {
 	backups := make([]string, 0, len(v.p.Data.Backups))
@@ -962,7 +962,7 @@ func (v *validator) runbook() {
 			}
 			seen[s.Name] = true
 		}
-		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0, s.Notify != "", s.Migrate != nil}
+		set := []bool{s.Gateway != "", s.Drain != nil, s.Backup != "", s.Approval != nil, s.Exec != nil, s.HTTP != nil, s.Wait != 0, s.Notify != "", s.Migrate != nil, s.Exports != ""}
 		var kinds []string
 		for k, isSet := range set {
 			if isSet || v.p.has(path+"."+runbookKinds[k]) {
@@ -1019,6 +1019,12 @@ func (v *validator) runbook() {
 			}
 			if v.p.Data.Export == nil {
 				v.errorf(path+".migrate", "a migrate step sends users' exports: declare data.export")
+			}
+		}
+		if s.Exports != "" {
+			v.oneOf(path+".exports", s.Exports, []string{"check"}, "exports step")
+			if v.p.Data.Export == nil {
+				v.errorf(path+".exports", "an exports step checks users' exports: declare data.export")
 			}
 		}
 		if s.Verify && s.Backup == "" {

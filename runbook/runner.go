@@ -24,6 +24,7 @@ type Runner struct {
 	Notifier   Notifier
 	Backups    Backuper
 	Migrator   Migrator
+	Exports    ExportChecker
 	HTTPClient *http.Client
 	// Out receives live step output; Now tells the time; Getenv reads env: references.
 	Out    io.Writer
@@ -96,7 +97,8 @@ func Steps(p *plan.Plan) []plan.RunbookStep {
 }
 
 // DefaultSteps is the runbook for the common case: read-only, drain, a verified backup of every
-// declared source, a sign-off, gone, confirmation that the service is stopped, the done notice.
+// declared source, a check that every export is complete (when the plan declares data.export),
+// a sign-off, gone, confirmation that the service is stopped, the done notice.
 func DefaultSteps(p *plan.Plan) []plan.RunbookStep {
 	steps := []plan.RunbookStep{
 		{Name: "read-only", Gateway: "read_only"},
@@ -104,6 +106,9 @@ func DefaultSteps(p *plan.Plan) []plan.RunbookStep {
 	}
 	for _, b := range p.Data.Backups {
 		steps = append(steps, plan.RunbookStep{Name: "final-backup-" + b.Name, Backup: b.Name, Verify: true, Retries: 1})
+	}
+	if p.Data.Export != nil {
+		steps = append(steps, plan.RunbookStep{Name: "exports-complete", Exports: "check"})
 	}
 	steps = append(steps,
 		plan.RunbookStep{Name: "sign-off", Approval: &plan.Approval{Role: "approver", Count: 1}},

@@ -72,6 +72,12 @@ type Migrator interface {
 	Migrate(ctx context.Context, sunset string, m plan.Migrate, o export.MigrateOptions) (*export.MigrateReport, error)
 }
 
+// ExportChecker checks that every user's export was downloaded or is kept in a backup
+// (export.Service implements it).
+type ExportChecker interface {
+	Check(ctx context.Context, sunset string) (*export.CheckReport, error)
+}
+
 // Kind returns the kind of a plan step: the name of its one kind field.
 func Kind(s plan.RunbookStep) string {
 	switch {
@@ -93,6 +99,8 @@ func Kind(s plan.RunbookStep) string {
 		return "notify"
 	case s.Migrate != nil:
 		return "migrate"
+	case s.Exports != "":
+		return "exports"
 	}
 	return ""
 }
@@ -130,6 +138,8 @@ func (r *Runner) stepFor(kind string) (Step, error) {
 		return StepFunc(r.notify), nil
 	case "migrate":
 		return StepFunc(r.migrate), nil
+	case "exports":
+		return StepFunc(r.exports), nil
 	}
 	return nil, fmt.Errorf("unknown step kind %q", kind)
 }
@@ -346,6 +356,39 @@ func (r *Runner) migrate(ctx context.Context, sc *StepContext) error {
 		return fmt.Errorf("%d users' exports did not reach the alternative; see sunset runbook status", rep.Failed)
 	}
 	return nil
+}
+
+// exports passes when the export check does: the export job is done, none failed, and every
+// export was downloaded or is kept in a backup. Otherwise it fails with the check's problems.
+func (r *Runner) exports(ctx context.Context, sc *StepContext) error {
+	if r.Exports == nil {
+		return errors.New("no export service is wired into this runner; check the exports with sunset export check, then mark the step done")
+	}
+	sc.Out("checking that every export was downloaded or is kept in a backup")
+	rep, err := r.Exports.Check(ctx, sc.Run.Sunset)
+	if err != nil {
+		return err
+	}
+	c := rep.Counts
+	sc.State.Result = map[string]string{"users": fmt.Sprint(c.Users), "downloaded": fmt.Sprint(c.Downloaded),
+		"kept": fmt.Sprint(c.Kept), "failed": fmt.Sprint(c.Failed), "outstanding": fmt.Sprint(c.Outstanding)}
+	sc.Out("%d users: %d downloaded, %d kept in a backup, %d failed, %d outstanding", c.Users, c.Downloaded, c.Kept, c.Failed, c.Outstanding)
+	if rep.OK {
+		return nil
+	}
+	var b strings.Builder
+	for _, p := range rep.Problems {
+		fmt.Fprintf(&b, "%s\n", p)
+	}
+	if len(rep.Outstanding) > 0 {
+		fmt.Fprintf(&b, "outstanding: %s", strings.Join(rep.Outstanding, ", "))
+		if int64(len(rep.Outstanding)) < c.Outstanding {
+			fmt.Fprintf(&b, " … and %d more", c.Outstanding-int64(len(rep.Outstanding)))
+		}
+		b.WriteString("\n")
+	}
+	sc.State.Output = b.String()
+	return rep.Err()
 }
 
 // resolve reads env:NAME and file:PATH references; other values are literal.

@@ -121,9 +121,10 @@ func (m *Main) openRunbook(ctx context.Context, o *runbookFlags, name string, ou
 	} else {
 		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: m.Getenv}
 	}
+	exports := &export.Service{Store: st, Getenv: m.Getenv, Now: clock.Now,
+		Plan: func(context.Context, string) (*plan.Plan, error) { return env.plan, nil }}
 	env.runner = &runbook.Runner{Store: st, Events: events, Backups: backups, Out: out, Now: clock.Now, Getenv: m.Getenv,
-		Migrator: &export.Service{Store: st, Getenv: m.Getenv, Now: clock.Now,
-			Plan: func(context.Context, string) (*plan.Plan, error) { return env.plan, nil }}}
+		Migrator: exports, Exports: exports}
 	// The gateway, drain and notify steps need the gateway's phase switch, its counters and the
 	// notifier; until those packages offer them, those steps fail with a sentence saying so.
 	return env, nil

@@ -48,7 +48,7 @@ func (m *Main) wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, lo
 	} else {
 		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: m.Getenv}
 	}
-	d.runner = &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Backups: backups, Migrator: d.exports,
+	d.runner = &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Backups: backups, Migrator: d.exports, Exports: d.exports,
 		Now: clock.Now, Getenv: m.Getenv}
 	// The worker drives the runs the timeline started; a run started from the command line is
 	// driven by that command (sunset runbook run/resume), so that two runners never race.
