@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -261,6 +262,8 @@ func (f *fanout) audience(ctx context.Context, audience string, fn func(Recipien
 			}
 		}
 		return nil
+	case audience == "export_pending":
+		return f.exportPending(ctx, fn)
 	case audience == "laggards" || audience == "told":
 		return f.told(ctx, func(r Recipient) error {
 			if audience == "laggards" {
@@ -284,6 +287,33 @@ func (f *fanout) audience(ctx context.Context, audience string, fn func(Recipien
 		}
 		return fn(r)
 	})
+}
+
+// PendingExports tells, in tx, whether a user's export is done but neither downloaded nor kept
+// in a backup. The store's Outbox implements it; the export_pending audience needs it.
+type PendingExports interface {
+	ExportPending(ctx context.Context, tx *sql.Tx, sunset, id string) (bool, error)
+}
+
+// exportPending streams the users whose export waits to be downloaded: of the stream the
+// exports were made from (the contacts file, or without one the recipients already told), those
+// whose export is done but neither downloaded nor kept in a backup.
+func (f *fanout) exportPending(ctx context.Context, fn func(Recipient) error) error {
+	pe, ok := f.h.Outbox.(PendingExports)
+	if !ok {
+		return errors.New("notify: the export_pending audience needs a store that keeps users' exports")
+	}
+	pending := func(r Recipient) error {
+		ok, err := pe.ExportPending(ctx, f.tx.SQL(), f.sunset, r.ID)
+		if err != nil || !ok {
+			return err
+		}
+		return fn(r)
+	}
+	if f.p.Consumers.Contacts != "" {
+		return f.contacts(pending)
+	}
+	return f.told(ctx, pending)
 }
 
 // told pages through the recipients already reached, a page at a time (a statement's rows must

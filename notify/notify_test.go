@@ -68,6 +68,12 @@ type bundle struct {
 
 func setup(t *testing.T, st engine.Store) *bundle {
 	t.Helper()
+	return setupPlan(t, st, planYAML)
+}
+
+// setupPlan is setup with another plan: planText formatted as planYAML is.
+func setupPlan(t *testing.T, st engine.Store, planText string) *bundle {
+	t.Helper()
 	dir := t.TempDir()
 	contacts := filepath.Join(dir, "contacts.csv")
 	if err := os.WriteFile(contacts, []byte(contactsCSV), 0o600); err != nil {
@@ -91,7 +97,7 @@ func setup(t *testing.T, st engine.Store) *bundle {
 	h := &notify.Handler{Outbox: db.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnReplan(h)
-	if _, err := eng.Apply(t.Context(), "plan.yaml", fmt.Appendf(nil, planYAML, contacts, smtpSink.Addr, srv.URL), "test"); err != nil {
+	if _, err := eng.Apply(t.Context(), "plan.yaml", fmt.Appendf(nil, planText, contacts, smtpSink.Addr, srv.URL), "test"); err != nil {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string {

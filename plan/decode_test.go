@@ -509,3 +509,23 @@ func TestValidateBuiltPlan(t *testing.T) {
 		t.Errorf("Validate = %s", dumpProblems(ps))
 	}
 }
+
+func TestExportPendingIsAnAudienceForTheReminderBeforeDeleteData(t *testing.T) {
+	src := `service:
+  name: demo-api
+milestones:
+  announce: 2027-01-04T10:00
+  deprecate: 2027-01-04T10:00
+  shutdown: 2027-03-01T02:00
+  delete_data: 2027-09-01
+notices:
+  - {at: delete_data-14d, to: export_pending, channels: [email], template: reminder}
+`
+	p, ps := Parse("plan.yaml", []byte(src))
+	if err := ps.Err(); err != nil {
+		t.Fatalf("a reminder to export_pending is invalid: %v", err)
+	}
+	if p.Notices[0].To != "export_pending" {
+		t.Errorf("notice to %q", p.Notices[0].To)
+	}
+}

@@ -24,10 +24,11 @@ var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "featu
 // KnownChannels names the channels a notice may be sent over.
 var KnownChannels = []string{"email", "webhook", "chat", "banner", "feed", "status_page", "mastodon"}
 
-// KnownAudiences names the fixed audiences of a notice. A notice may also address "tier=NAME" (a
-// tier of consumers.tiers, or of DefaultTiers when none are listed) or "feature=NAME" (the callers
-// of a feature).
-var KnownAudiences = []string{"all", "active_consumers", "laggards", "owners", "stakeholders"}
+// KnownAudiences names the fixed audiences of a notice; export_pending is the users whose export
+// is done but neither downloaded nor kept in a backup (for the reminder before delete_data). A
+// notice may also address "tier=NAME" (a tier of consumers.tiers, or of DefaultTiers when none are
+// listed) or "feature=NAME" (the callers of a feature).
+var KnownAudiences = []string{"all", "active_consumers", "laggards", "owners", "stakeholders", "export_pending"}
 
 // DefaultTiers are the consumer tiers when consumers.tiers is not set, most important first.
 var DefaultTiers = []string{"critical", "standard", "free"}

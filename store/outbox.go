@@ -19,7 +19,10 @@ import (
 type Outbox struct{ db *DB }
 
 // Interface guard.
-var _ notify.Outbox = (*Outbox)(nil)
+var (
+	_ notify.Outbox         = (*Outbox)(nil)
+	_ notify.PendingExports = (*Outbox)(nil)
+)
 
 // Outbox returns the notify outbox kept in db.
 func (db *DB) Outbox() *Outbox { return &Outbox{db: db} }
@@ -108,6 +111,15 @@ func (o *Outbox) Told(ctx context.Context, tx *sql.Tx, sunsetID int64, after str
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// ExportPending reports, in tx, whether user id's export of sunset is done but neither
+// downloaded nor kept in a backup.
+func (o *Outbox) ExportPending(ctx context.Context, tx *sql.Tx, sunset, id string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, rebind(o.db.dialect, `SELECT COUNT(*) FROM export_users
+	WHERE sunset = ? AND user_id = ? AND state = 'done' AND downloads = 0 AND kept_in = ''`), sunset, id).Scan(&n)
+	return n > 0, o.db.translate(err, "check a pending export")
 }
 
 // Publish records an announcement; publishing the same notice twice keeps the first.
