@@ -13,7 +13,8 @@ import (
 // export waits, zhongshan downloaded theirs and hooli's is kept in a backup, so only acme is told.
 func TestExportPendingReachesOnlyUsersWhoseExportWaits(t *testing.T) {
 	stores(t, func(t *testing.T, st engine.Store) {
-		planText := strings.Replace(planYAML, "to: all, channels: [email, webhook, feed]", "to: export_pending, channels: [email]", 1)
+		planText := strings.Replace(planYAML, "to: all, channels: [email, webhook, feed]", "to: export_pending, channels: [email]", 1) +
+			"data:\n  export:\n    per_user: {http: \"http://127.0.0.1:9000/export/{id}\"}\n    to: file:///var/exports\n"
 		b := setupPlan(t, st, planText)
 		now := time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)
 		var users []export.User

@@ -73,6 +73,7 @@ var invalidCases = []struct {
 	{file: "retention_delete_root", path: "data.retention.delete.dir", want: "must be a clean absolute path below /", line: 10, col: 19},
 	{file: "runbook_exports_without_export", path: "runbook[0].exports", want: "an exports step checks users' exports: declare data.export", line: 8, col: 39},
 	{file: "runbook_exports_unknown", path: "runbook[0].exports", want: "unknown exports step \"chekc\" (did you mean \"check\"?); use one of: check", line: 12, col: 39},
+	{file: "export_pending_without_export", path: "notices[0].to", want: "export_pending is the users whose export waits to be downloaded: declare data.export", line: 8, col: 28},
 	{file: "runbook_migrate_without_id", path: "runbook[0].migrate.url", want: "the migration URL must contain {id}", line: 12, col: 39},
 	{file: "export_without_id", path: "data.export.per_user.http", want: "the export URL must contain {id}, replaced by the user's id", line: 9, col: 22},
 	{file: "feature_gone_before_deprecate", path: "features[0].gone", want: "sunset (gone) 2027-01-20 00:00 UTC of feature \"reports\" is before its", line: 11, col: 11},
@@ -518,6 +519,10 @@ milestones:
   deprecate: 2027-01-04T10:00
   shutdown: 2027-03-01T02:00
   delete_data: 2027-09-01
+data:
+  export:
+    per_user: {http: "http://127.0.0.1:9000/export/{id}"}
+    to: file:///var/exports
 notices:
   - {at: delete_data-14d, to: export_pending, channels: [email], template: reminder}
 `

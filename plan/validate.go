@@ -727,6 +727,8 @@ func (v *validator) notices() {
 
 func (v *validator) audience(path, to string) {
 	switch {
+	case to == "export_pending" && v.p.Data.Export == nil:
+		v.errorf(path, "export_pending is the users whose export waits to be downloaded: declare data.export")
 	case slices.Contains(KnownAudiences, to):
 	case strings.HasPrefix(to, "tier="):
 		tier := strings.TrimPrefix(to, "tier=")
