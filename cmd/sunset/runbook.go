@@ -260,17 +260,7 @@ func (m *Main) runbookStatusCommand(o *runbookFlags) *cobra.Command {
 		Short:   "Show the latest run: each step's state, and the run's log",
 		Example: `  sunset runbook status orders-api-v1`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openRunbook(ctx, o, args[0], nil)
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
-			run, err := m.latestRun(ctx, env, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: m.withLatestRun(o, false, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Run %d of %s: %s (started by %s at %s)\n", run.ID, run.Sunset, run.State, run.StartedBy, run.Created.Format(time.RFC3339))
 			if run.Message != "" {
@@ -296,7 +286,7 @@ func (m *Main) runbookStatusCommand(o *runbookFlags) *cobra.Command {
 				fmt.Fprintf(w, "  override by %s at %s: %s\n", ov.By, ov.At.Format(time.RFC3339), ov.Reason)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -307,23 +297,13 @@ func (m *Main) runbookApproveCommand(o *runbookFlags) *cobra.Command {
 		Short:   "Approve an approval step of the latest run",
 		Example: `  sunset runbook approve orders-api-v1 --step sign-off --as zhang.min --role approver`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openRunbook(ctx, o, args[0], cmd.OutOrStdout())
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
-			run, err := m.latestRun(ctx, env, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: m.withLatestRun(o, true, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
 			if err := env.runner.Approve(ctx, run, step, o.as, role); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Continue the run with: sunset runbook resume %s\n", args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "Continue the run with: sunset runbook resume %s\n", run.Sunset)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&step, "step", "", "the approval step")
 	cmd.Flags().StringVar(&role, "role", "approver", "the role you approve in")
@@ -341,17 +321,8 @@ func (m *Main) runbookResumeCommand(o *runbookFlags) *cobra.Command {
   sunset runbook resume orders-api-v1 --retry
   sunset runbook resume orders-api-v1 --override-backup-check --reason "DBA took the backup"`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openRunbook(ctx, o, args[0], cmd.OutOrStdout())
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
-			run, err := m.latestRun(ctx, env, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: m.withLatestRun(o, true, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
+			var err error
 			switch {
 			case markDone:
 				err = env.runner.Resolve(ctx, run, runbook.MarkDone, o.as)
@@ -366,7 +337,7 @@ func (m *Main) runbookResumeCommand(o *runbookFlags) *cobra.Command {
 			}
 			run, err = env.runner.Execute(ctx, run.ID, env.plan)
 			return runOutcome(cmd.OutOrStdout(), run, err)
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&markDone, "mark-done", false, "the interrupted or failed step did complete: mark it done")
 	cmd.Flags().BoolVar(&retry, "retry", false, "run the interrupted or failed step again")
@@ -383,21 +354,34 @@ func (m *Main) runbookAbortCommand(o *runbookFlags) *cobra.Command {
 		Short:   "End the latest run; no further step runs",
 		Example: `  sunset runbook abort orders-api-v1 --reason "postponed by the product owner"`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openRunbook(ctx, o, args[0], cmd.OutOrStdout())
-			if err != nil {
-				return err
-			}
-			defer env.store.Close()
-			run, err := m.latestRun(ctx, env, args[0])
-			if err != nil {
-				return err
-			}
+		RunE: m.withLatestRun(o, true, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
 			return env.runner.Abort(ctx, run, o.as, reason)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
 	_ = cmd.MarkFlagRequired("reason")
 	return cmd
+}
+
+// withLatestRun opens the runbook environment of the sunset named by the command's argument and
+// hands fn its latest run, closing the store afterwards. live sends the run's step output to the
+// command's stdout.
+func (m *Main) withLatestRun(o *runbookFlags, live bool, fn func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		var out io.Writer
+		if live {
+			out = cmd.OutOrStdout()
+		}
+		env, err := m.openRunbook(ctx, o, args[0], out)
+		if err != nil {
+			return err
+		}
+		defer env.store.Close()
+		run, err := m.latestRun(ctx, env, args[0])
+		if err != nil {
+			return err
+		}
+		return fn(ctx, cmd, env, run)
+	}
 }
