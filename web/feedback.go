@@ -160,10 +160,10 @@ func tooLarge(what string, limit int64) error {
 
 // --- The public form ---
 
-//go:embed templates/feedback.html templates/survey.html
+//go:embed templates/feedback.html templates/survey.html templates/form_parts.html
 var feedbackFS embed.FS
 
-var feedbackTemplate = template.Must(template.ParseFS(feedbackFS, "templates/feedback.html"))
+var feedbackTemplate = template.Must(template.ParseFS(feedbackFS, "templates/feedback.html", "templates/form_parts.html"))
 
 // formText holds the form's words in one language.
 type formText struct {

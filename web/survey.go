@@ -8,7 +8,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 )
 
-var surveyTemplate = template.Must(template.ParseFS(feedbackFS, "templates/survey.html"))
+var surveyTemplate = template.Must(template.ParseFS(feedbackFS, "templates/survey.html", "templates/form_parts.html"))
 
 // surveyText holds the survey page's words in one language.
 type surveyText struct {
