@@ -97,18 +97,9 @@ func (f *Flusher) Start(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	f.life.start(ctx, func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
-				logger(f.Logger).Warn("usage flush failed; will retry", slog.String("error", err.Error()))
-			}
+	f.life.every(ctx, interval, func(ctx context.Context) {
+		if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
+			logger(f.Logger).Warn("usage flush failed; will retry", slog.String("error", err.Error()))
 		}
 	})
 	return nil

@@ -73,30 +73,21 @@ func (f *PlanFile) Start(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	f.life.start(ctx, func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			before := f.sum
-			if err := f.Load(); err != nil {
-				f.Metrics.loaded("error")
-				f.Metrics.stale(true)
-				logger(f.Logger).Error("the plan file changed but cannot be used; the gateway keeps enforcing the previous plan",
-					slog.String("plan", f.Path), slog.String("error", err.Error()))
-				continue
-			}
-			f.Metrics.stale(false)
-			if f.sum != before {
-				f.Metrics.loaded("ok")
-				logger(f.Logger).Info("plan reloaded", slog.String("plan", f.Path))
-			} else {
-				f.Metrics.loaded("unchanged")
-			}
+	f.life.every(ctx, interval, func(ctx context.Context) {
+		before := f.sum
+		if err := f.Load(); err != nil {
+			f.Metrics.loaded("error")
+			f.Metrics.stale(true)
+			logger(f.Logger).Error("the plan file changed but cannot be used; the gateway keeps enforcing the previous plan",
+				slog.String("plan", f.Path), slog.String("error", err.Error()))
+			return
+		}
+		f.Metrics.stale(false)
+		if f.sum != before {
+			f.Metrics.loaded("ok")
+			logger(f.Logger).Info("plan reloaded", slog.String("plan", f.Path))
+		} else {
+			f.Metrics.loaded("unchanged")
 		}
 	})
 	return nil
@@ -213,26 +204,17 @@ func (c *ControlPlane) Start(ctx context.Context) error {
 	if interval <= 0 {
 		interval = 10 * time.Second
 	}
-	c.life.start(ctx, func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
+	c.life.every(ctx, interval, func(ctx context.Context) {
+		if err := c.Fetch(ctx); err != nil {
+			if ctx.Err() != nil {
 				return
-			case <-t.C:
 			}
-			if err := c.Fetch(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				c.Metrics.loaded("error")
-				c.Metrics.stale(true)
-				logger(c.Logger).Warn("control plane unreachable; the gateway keeps enforcing the last good policy", slog.String("error", err.Error()))
-				continue
-			}
-			c.Metrics.stale(false)
+			c.Metrics.loaded("error")
+			c.Metrics.stale(true)
+			logger(c.Logger).Warn("control plane unreachable; the gateway keeps enforcing the last good policy", slog.String("error", err.Error()))
+			return
 		}
+		c.Metrics.stale(false)
 	})
 	return nil
 }
@@ -259,6 +241,22 @@ func (l *lifecycle) start(ctx context.Context, loop func(ctx context.Context)) {
 		defer close(l.done)
 		loop(ctx)
 	}()
+}
+
+// every starts a loop that calls tick every interval until the loop is stopped or ctx ends.
+func (l *lifecycle) every(ctx context.Context, interval time.Duration, tick func(ctx context.Context)) {
+	l.start(ctx, func(ctx context.Context) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			tick(ctx)
+		}
+	})
 }
 
 func (l *lifecycle) stop() {
