@@ -14,6 +14,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/sunsetops/sunset/startstop"
 )
 
 // Batch is one flush of usage: the counts and first warnings since the previous flush. Gateway
@@ -50,7 +52,7 @@ type Flusher struct {
 	mu    sync.Mutex
 	seq   int64
 	queue []Batch
-	life  lifecycle
+	life  startstop.Loop
 }
 
 // NewGatewayID returns an id for this gateway process: the host name and a random suffix, so
@@ -97,7 +99,7 @@ func (f *Flusher) Start(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	f.life.every(ctx, interval, func(ctx context.Context) {
+	_ = f.life.Every(ctx, interval, func(ctx context.Context) {
 		if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
 			logger(f.Logger).Warn("usage flush failed; will retry", slog.String("error", err.Error()))
 		}
@@ -108,7 +110,7 @@ func (f *Flusher) Start(ctx context.Context) error {
 // Stop ends the loop and makes a last flush, bounded by a few seconds, so that a graceful
 // shutdown loses no counts when the sink is up. Safe before Start and twice.
 func (f *Flusher) Stop() {
-	f.life.stop()
+	f.life.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := f.Flush(ctx); err != nil {

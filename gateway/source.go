@@ -12,11 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/policy"
+	"github.com/sunsetops/sunset/startstop"
 )
 
 // maxSnapshotSize bounds a policy snapshot read from the control plane.
@@ -36,7 +36,7 @@ type PlanFile struct {
 	Logger   *slog.Logger
 
 	sum  [32]byte
-	life lifecycle
+	life startstop.Loop
 }
 
 // Load reads, validates and compiles the plan file and installs its policy. It fails, and
@@ -73,7 +73,7 @@ func (f *PlanFile) Start(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	f.life.every(ctx, interval, func(ctx context.Context) {
+	_ = f.life.Every(ctx, interval, func(ctx context.Context) {
 		before := f.sum
 		if err := f.Load(); err != nil {
 			f.Metrics.loaded("error")
@@ -94,7 +94,7 @@ func (f *PlanFile) Start(ctx context.Context) error {
 }
 
 // Stop ends the watch; it is safe before Start and twice.
-func (f *PlanFile) Stop() { f.life.stop() }
+func (f *PlanFile) Stop() { f.life.Stop() }
 
 // ControlPlane keeps a Gateway's policy in step with the control plane (`sunset serve`): it
 // polls GET {Server}/api/v1/sunsets/{Service}/policy with If-None-Match every Interval. When
@@ -113,7 +113,7 @@ type ControlPlane struct {
 	Logger   *slog.Logger
 
 	etag string
-	life lifecycle
+	life startstop.Loop
 }
 
 // PolicyURL is the control plane's policy endpoint for the service.
@@ -204,7 +204,7 @@ func (c *ControlPlane) Start(ctx context.Context) error {
 	if interval <= 0 {
 		interval = 10 * time.Second
 	}
-	c.life.every(ctx, interval, func(ctx context.Context) {
+	_ = c.life.Every(ctx, interval, func(ctx context.Context) {
 		if err := c.Fetch(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
@@ -220,55 +220,7 @@ func (c *ControlPlane) Start(ctx context.Context) error {
 }
 
 // Stop ends the polling; it is safe before Start and twice.
-func (c *ControlPlane) Stop() { c.life.stop() }
-
-// lifecycle runs one background loop: Start(ctx) and Stop(), safe to stop before start and twice.
-type lifecycle struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (l *lifecycle) start(ctx context.Context, loop func(ctx context.Context)) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.cancel != nil {
-		return
-	}
-	ctx, l.cancel = context.WithCancel(ctx)
-	l.done = make(chan struct{})
-	go func() {
-		defer close(l.done)
-		loop(ctx)
-	}()
-}
-
-// every starts a loop that calls tick every interval until the loop is stopped or ctx ends.
-func (l *lifecycle) every(ctx context.Context, interval time.Duration, tick func(ctx context.Context)) {
-	l.start(ctx, func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			tick(ctx)
-		}
-	})
-}
-
-func (l *lifecycle) stop() {
-	l.mu.Lock()
-	cancel, done := l.cancel, l.done
-	l.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (c *ControlPlane) Stop() { c.life.Stop() }
 
 func logger(l *slog.Logger) *slog.Logger {
 	if l == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/startstop"
 )
 
 // ChannelFactory builds the Channel of endpoint ("email", "webhook:crm", "chat:ops",
@@ -50,8 +51,7 @@ type Worker struct {
 	rnd      *rand.Rand
 	rndMu    sync.Mutex
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	life startstop.Loop
 	// ExportURL gives each recipient their signed data-export link; nil means none.
 	ExportURL func(sunset, userID string) string
 }
@@ -96,33 +96,17 @@ func (w *Worker) init() {
 // Start runs the worker until ctx ends or Stop is called. Starting twice is an error.
 func (w *Worker) Start(ctx context.Context) error {
 	w.init()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel != nil {
-		return errors.New("notify: worker already started")
+	if err := w.life.Start(ctx, w.loop); err != nil {
+		return fmt.Errorf("notify: worker %w", err)
 	}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go w.loop(ctx)
 	return nil
 }
 
 // Stop stops the worker and waits for the batch in hand to be recorded. It is safe to call
 // before Start and more than once.
-func (w *Worker) Stop() {
-	w.mu.Lock()
-	cancel, done := w.cancel, w.done
-	w.cancel = nil
-	w.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (w *Worker) Stop() { w.life.Stop() }
 
 func (w *Worker) loop(ctx context.Context) {
-	defer close(w.done)
 	for {
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {

@@ -3,11 +3,12 @@ package runbook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/startstop"
 )
 
 // Worker drives the runs that are running — those the engine's runbook/start action created,
@@ -24,37 +25,20 @@ type Worker struct {
 	Every  time.Duration
 	Logger *slog.Logger
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	life startstop.Loop
 }
 
 // Start starts the worker's loop; it returns at once.
 func (w *Worker) Start(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel != nil {
-		return errors.New("runbook: worker already started")
+	if err := w.life.Start(ctx, w.loop); err != nil {
+		return fmt.Errorf("runbook: worker %w", err)
 	}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go w.loop(ctx)
 	return nil
 }
 
 // Stop stops the loop and waits for the step in progress to notice. A step stopped this way
 // stays running in the store and is handled on the next start.
-func (w *Worker) Stop() {
-	w.mu.Lock()
-	cancel, done := w.cancel, w.done
-	w.cancel = nil
-	w.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (w *Worker) Stop() { w.life.Stop() }
 
 func (w *Worker) logger() *slog.Logger {
 	if w.Logger != nil {
@@ -64,7 +48,6 @@ func (w *Worker) logger() *slog.Logger {
 }
 
 func (w *Worker) loop(ctx context.Context) {
-	defer close(w.done)
 	every := w.Every
 	if every <= 0 {
 		every = 2 * time.Second
