@@ -126,10 +126,11 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 			return err
 		}
 	}
-	// Guardrails read users' feedback.
+	// Guardrails read users' feedback and the gateways' usage.
 	eng.RegisterSignals("feedback", st.Feedback().Signals())
-	data := m.wireData(st, eng, clock, logger)
 	eng.RegisterSignals("consumers", st.ConsumerSignals())
+	data := m.wireData(st, eng, clock, logger)
+	publicURL := "http://" + o.addr
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer data.worker.Stop()
-	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, "http://"+o.addr, data.exports.ExportURL)
+	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, publicURL, data.exports.ExportURL)
 	if err != nil {
 		return err
 	}
@@ -151,13 +152,14 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		defer stopGateway()
 	}
 
-	srv := &web.Server{Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Usage: st.Usage()}
-	srv.Feedback, srv.Themer, srv.Now = st.Feedback(), feedback.NewThemer(), clock.Now
-	if err := servePublicPages(ctx, srv, st, "http://"+o.addr); err != nil {
+	srv := &web.Server{
+		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: clock.Now,
+		Usage: st.Usage(), Feedback: st.Feedback(), Themer: feedback.NewThemer(),
+		Runbooks: data.web.runbooks, Exports: data.web.exports, Reports: st,
+	}
+	if err := servePublicPages(ctx, srv, st, publicURL); err != nil {
 		return err
 	}
-	srv.Runbooks, srv.Exports = data.web.runbooks, data.web.exports
-	srv.Reports = st
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail("listen on %s: %v", o.addr, err)
