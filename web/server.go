@@ -98,6 +98,9 @@ type Server struct {
 	// PublicURL is where the public pages are reached (https://sunset.example.com), for the
 	// absolute links of the feed and the announcements; empty means the request's own host.
 	PublicURL string
+	// CSRFToken returns the anti-forgery token of r's session for the operator UI's forms (in
+	// the CSRFField field); nil means the UI has no sessions and embeds none.
+	CSRFToken func(r *http.Request) string
 }
 
 // ActorHeader is the request header that names the actor of a mutating call until
@@ -148,6 +151,8 @@ func (s *Server) logger() *slog.Logger {
 // route is one entry of the route table: a Go 1.22 ServeMux pattern and its handler.
 type route struct {
 	pattern string
+	// role is the least role a caller needs; RolePublic routes need no credentials.
+	role    Role
 	handler http.Handler
 }
 
@@ -156,47 +161,47 @@ type route struct {
 func (s *Server) routes(m *metrics) []route {
 	hf := func(f http.HandlerFunc) http.Handler { return f }
 	return []route{
-		{"GET /{$}", hf(s.handleIndex)},
-		{"GET /healthz", hf(s.handleHealth)},
-		{"GET /readyz", hf(s.handleReady)},
-		{"GET /metrics", m.handler()},
-		{"GET /api/v1/openapi.json", hf(s.handleOpenAPI)},
-		{"POST /api/v1/plans", hf(s.handlePlanApply)},
-		{"GET /api/v1/sunsets", hf(s.handleSunsetList)},
-		{"GET /api/v1/sunsets/{name}", hf(s.handleSunsetGet)},
-		{"GET /api/v1/sunsets/{name}/timeline", hf(s.handleTimelineGet)},
-		{"GET /api/v1/sunsets/{name}/events", hf(s.handleEventList)},
-		{"GET /api/v1/sunsets/{name}/events/verify", hf(s.handleEventVerify)},
-		{"POST /api/v1/sunsets/{name}/pause", hf(s.handleSunsetPause)},
-		{"POST /api/v1/sunsets/{name}/resume", hf(s.handleSunsetResume)},
-		{"POST /api/v1/sunsets/{name}/cancel", hf(s.handleSunsetCancel)},
-		{"POST /api/v1/sunsets/{name}/signoffs", hf(s.handleSignoffCreate)},
-		{"GET /api/v1/sunsets/{name}/policy", hf(s.handlePolicyGet)},
-		{"POST /api/v1/sunsets/{name}/usage", hf(s.handleUsageCreate)},
-		{"POST /api/v1/sunsets/{name}/replan", hf(s.handleSunsetReplan)},
-		{"GET /api/v1/sunsets/{name}/guardrails", hf(s.handleGuardrailList)},
-		{"POST /api/v1/sunsets/{name}/feedback", hf(s.handleFeedbackCreate)},
-		{"POST /api/v1/sunsets/{name}/feedback/import", hf(s.handleFeedbackImport)},
-		{"GET /api/v1/sunsets/{name}/feedback/summary", hf(s.handleFeedbackSummary)},
-		{"GET /api/v1/sunsets/{name}/runbook", hf(s.handleRunbookGet)},
-		{"POST /api/v1/sunsets/{name}/runbook/approvals", hf(s.handleRunbookApprove)},
-		{"GET /api/v1/sunsets/{name}/exports", hf(s.handleExportStatus)},
-		{"GET /api/v1/sunsets/{name}/report", hf(s.handleReport)},
-		{"POST /api/v1/sunsets/{name}/report", hf(s.handleReport)},
-		{"PUT /api/v1/sunsets/{name}/lessons", hf(s.handleLessonsPut)},
-		{"GET /exports/{name}/{token}", hf(s.handleExportPage)},
-		{"GET /exports/{name}/{token}/download", hf(s.handleExportDownload)},
-		{"GET /feedback/{name}", hf(s.handleFeedbackForm)},
-		{"POST /feedback/{name}", hf(s.handleFeedbackPost)},
-		{"GET /survey/{name}", hf(s.handleSurveyForm)},
-		{"POST /survey/{name}", hf(s.handleSurveyPost)},
-		{"GET /api/v1/sunsets/{name}/notices", hf(s.handleNoticeLedger)},
-		{"GET /p/{name}", hf(s.handlePublicPage)},
-		{"GET /p/{name}/feed.atom", hf(s.handlePublicFeed)},
-		{"GET /p/{name}/announcements.json", hf(s.handlePublicAnnouncements)},
-		{"GET /p/{name}/banner.js", hf(s.handleBannerScript)},
-		{"GET /unsubscribe/{token}", hf(s.handleUnsubscribeForm)},
-		{"POST /unsubscribe/{token}", hf(s.handleUnsubscribePost)},
+		{"GET /{$}", RoleViewer, hf(s.handleIndex)},
+		{"GET /healthz", RolePublic, hf(s.handleHealth)},
+		{"GET /readyz", RolePublic, hf(s.handleReady)},
+		{"GET /metrics", RolePublic, m.handler()},
+		{"GET /api/v1/openapi.json", RolePublic, hf(s.handleOpenAPI)},
+		{"POST /api/v1/plans", RoleOperator, hf(s.handlePlanApply)},
+		{"GET /api/v1/sunsets", RoleViewer, hf(s.handleSunsetList)},
+		{"GET /api/v1/sunsets/{name}", RoleViewer, hf(s.handleSunsetGet)},
+		{"GET /api/v1/sunsets/{name}/timeline", RoleViewer, hf(s.handleTimelineGet)},
+		{"GET /api/v1/sunsets/{name}/events", RoleViewer, hf(s.handleEventList)},
+		{"GET /api/v1/sunsets/{name}/events/verify", RoleViewer, hf(s.handleEventVerify)},
+		{"POST /api/v1/sunsets/{name}/pause", RoleOperator, hf(s.handleSunsetPause)},
+		{"POST /api/v1/sunsets/{name}/resume", RoleOperator, hf(s.handleSunsetResume)},
+		{"POST /api/v1/sunsets/{name}/cancel", RoleOperator, hf(s.handleSunsetCancel)},
+		{"POST /api/v1/sunsets/{name}/signoffs", RoleOperator, hf(s.handleSignoffCreate)},
+		{"GET /api/v1/sunsets/{name}/policy", RoleViewer, hf(s.handlePolicyGet)},
+		{"POST /api/v1/sunsets/{name}/usage", RoleOperator, hf(s.handleUsageCreate)},
+		{"POST /api/v1/sunsets/{name}/replan", RoleOperator, hf(s.handleSunsetReplan)},
+		{"GET /api/v1/sunsets/{name}/guardrails", RoleViewer, hf(s.handleGuardrailList)},
+		{"POST /api/v1/sunsets/{name}/feedback", RolePublic, hf(s.handleFeedbackCreate)},
+		{"POST /api/v1/sunsets/{name}/feedback/import", RoleOperator, hf(s.handleFeedbackImport)},
+		{"GET /api/v1/sunsets/{name}/feedback/summary", RoleViewer, hf(s.handleFeedbackSummary)},
+		{"GET /api/v1/sunsets/{name}/runbook", RoleViewer, hf(s.handleRunbookGet)},
+		{"POST /api/v1/sunsets/{name}/runbook/approvals", RoleApprover, hf(s.handleRunbookApprove)},
+		{"GET /api/v1/sunsets/{name}/exports", RoleViewer, hf(s.handleExportStatus)},
+		{"GET /api/v1/sunsets/{name}/report", RoleViewer, hf(s.handleReport)},
+		{"POST /api/v1/sunsets/{name}/report", RoleOperator, hf(s.handleReport)},
+		{"PUT /api/v1/sunsets/{name}/lessons", RoleOperator, hf(s.handleLessonsPut)},
+		{"GET /exports/{name}/{token}", RolePublic, hf(s.handleExportPage)},
+		{"GET /exports/{name}/{token}/download", RolePublic, hf(s.handleExportDownload)},
+		{"GET /feedback/{name}", RolePublic, hf(s.handleFeedbackForm)},
+		{"POST /feedback/{name}", RolePublic, hf(s.handleFeedbackPost)},
+		{"GET /survey/{name}", RolePublic, hf(s.handleSurveyForm)},
+		{"POST /survey/{name}", RolePublic, hf(s.handleSurveyPost)},
+		{"GET /api/v1/sunsets/{name}/notices", RoleViewer, hf(s.handleNoticeLedger)},
+		{"GET /p/{name}", RolePublic, hf(s.handlePublicPage)},
+		{"GET /p/{name}/feed.atom", RolePublic, hf(s.handlePublicFeed)},
+		{"GET /p/{name}/announcements.json", RolePublic, hf(s.handlePublicAnnouncements)},
+		{"GET /p/{name}/banner.js", RolePublic, hf(s.handleBannerScript)},
+		{"GET /unsubscribe/{token}", RolePublic, hf(s.handleUnsubscribeForm)},
+		{"POST /unsubscribe/{token}", RolePublic, hf(s.handleUnsubscribePost)},
 	}
 }
 

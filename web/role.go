@@ -1,0 +1,50 @@
+package web
+
+import "net/http"
+
+// Role is what a caller may do. Each role includes the ones before it: an operator may do what a
+// viewer may, an approver what an operator may, an admin everything.
+type Role int
+
+const (
+	// RolePublic routes need no credentials: public pages, forms, probes.
+	RolePublic Role = iota
+	// RoleViewer reads sunsets, timelines, events, reports.
+	RoleViewer
+	// RoleOperator applies plans, pauses, resumes, re-plans and starts runbooks.
+	RoleOperator
+	// RoleApprover approves runbook steps and the deletion of data.
+	RoleApprover
+	// RoleAdmin manages tokens and users.
+	RoleAdmin
+)
+
+// String names the role as the CLI and the API spell it.
+func (r Role) String() string {
+	switch r {
+	case RolePublic:
+		return "public"
+	case RoleViewer:
+		return "viewer"
+	case RoleOperator:
+		return "operator"
+	case RoleApprover:
+		return "approver"
+	case RoleAdmin:
+		return "admin"
+	}
+	return "unknown"
+}
+
+// CSRFField is the name of the hidden field that carries the anti-forgery token in the operator
+// UI's forms.
+const CSRFField = "csrf_token"
+
+// csrfToken returns the anti-forgery token to embed in r's forms, empty when nothing protects the
+// UI with sessions (the loopback-only default).
+func (s *Server) csrfToken(r *http.Request) string {
+	if s.CSRFToken == nil {
+		return ""
+	}
+	return s.CSRFToken(r)
+}
