@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
@@ -145,4 +146,16 @@ func (e *Engine) setActions(ctx context.Context, tx Tx, sunsetID int64, from []A
 		}
 	}
 	return nil
+}
+
+// PausedAt returns when a paused sunset was paused, from its events (oldest first): the
+// instant of the newest pause, by an operator or by a tripped guardrail; false when there is
+// none.
+func PausedAt(events []Event) (time.Time, bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if t := events[i].Type; t == "sunset.paused" || t == "guardrail.tripped" {
+			return events[i].At, true
+		}
+	}
+	return time.Time{}, false
 }

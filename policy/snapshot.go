@@ -166,3 +166,35 @@ func (t Times) phaseTimes() plan.PhaseTimes {
 	}
 	return pt
 }
+
+// Hold freezes s at the instant at, for a paused sunset: a phase already entered at at stays,
+// every later phase change is dropped (nil), and brownouts stop, since a pause means users
+// are hurt or need more time. Resuming serves the plan's own instants again.
+func (s *Snapshot) Hold(at time.Time) {
+	s.Phases = s.Phases.heldAt(at)
+	for i := range s.Features {
+		s.Features[i].Times = s.Features[i].Times.heldAt(at)
+	}
+	s.Brownouts = nil
+}
+
+// Off turns s into a pass-through, for a sunset not (or no longer) being carried out — a
+// draft awaiting sign-off or a cancelled one: no phase is ever entered and no brownout runs.
+func (s *Snapshot) Off() {
+	s.Phases = Times{}
+	for i := range s.Features {
+		s.Features[i].Times = Times{}
+	}
+	s.Brownouts = nil
+}
+
+// heldAt returns t without the instants after at.
+func (t Times) heldAt(at time.Time) Times {
+	keep := func(p *time.Time) *time.Time {
+		if p == nil || p.After(at) {
+			return nil
+		}
+		return p
+	}
+	return Times{Deprecated: keep(t.Deprecated), ReadOnly: keep(t.ReadOnly), Gone: keep(t.Gone)}
+}

@@ -156,8 +156,16 @@ func (w *worker) malformed(b *block, line int, err error, text []byte) {
 // add counts one parsed request.
 func (w *worker) add(r *Record) { w.addN(r, 1) }
 
-// addN counts n requests alike (n > 1 comes from pre-aggregated sources such as Prometheus).
-func (w *worker) addN(r *Record, n int64) {
+// addN counts n requests alike (n > 1 comes from pre-aggregated sources such as Prometheus),
+// finding their feature by method and path.
+func (w *worker) addN(r *Record, n int64) { w.addNFeature(r, n, featureByRoute) }
+
+// featureByRoute asks addNFeature to find the feature by the record's method and path.
+const featureByRoute = -2
+
+// addNFeature counts n requests alike of feature f: an index into the plan's features, -1 for
+// none, or featureByRoute.
+func (w *worker) addNFeature(r *Record, n int64, f int) {
 	a := w.a
 	a.parsed += n
 	if a.parsed == 1 || r.Unix < a.firstUnix {
@@ -207,14 +215,17 @@ func (w *worker) addN(r *Record, n int64) {
 	e.consumers.add(ci, a.consumerHash)
 
 	// Feature.
-	f := -1
-	if w.match != nil {
-		if f = w.match.match(r.Method, r.Path); f >= 0 {
-			a.featReq[f] += n
-			a.featPairs[uint64(f)<<32|uint64(uint32(ci))] += n
-		} else {
-			a.unmatched += n
+	if f == featureByRoute {
+		f = -1
+		if w.match != nil {
+			f = w.match.match(r.Method, r.Path)
 		}
+	}
+	if f >= 0 {
+		a.featReq[f] += n
+		a.featPairs[uint64(f)<<32|uint64(uint32(ci))] += n
+	} else if len(a.featReq) > 0 {
+		a.unmatched += n
 	}
 	if w.hourly {
 		h := r.Unix / 3600

@@ -62,6 +62,11 @@ series carry the route and the consumer as labels (--route-label, --consumer-lab
 whose values are request counts per step, e.g.
 sum by (route, client) (increase(http_requests_total[1h])) with --step 1h.
 
+Where a gateway ran standalone, its counter files (sunset gateway --usage-file, JSON
+lines of flushes) are inputs too: they are recognised by their first line, or named by
+--format gateway. They count features, not paths: endpoints read "feature:NAME", and a
+flush found twice (overlapping copies) is counted once.
+
 With --server, the requests per feature, consumer and hour go to the control plane for
 the sunset named by --sunset (or the plan's service), as a gateway's counts do: notices
 to active consumers and consumers.* guardrails then see them. The batches carry an id
@@ -93,6 +98,9 @@ The exit status is 1 when an input could not be read (the others are still analy
   sunset usage analyze --output json access.log > usage.json
   sunset plan validate --usage usage.json sunset.yaml
   sunset usage analyze --output html access.log > usage.html
+
+  # No logs, but a standalone gateway's counters
+  sunset usage analyze --plan sunset.yaml sunset-usage.jsonl
 
   # No logs: requests per route and client from Prometheus, hourly over the last 7 days
   sunset usage analyze --plan sunset.yaml --prometheus http://127.0.0.1:9090 \
@@ -168,7 +176,10 @@ The exit status is 1 when an input could not be read (the others are still analy
 				return &exitError{code: 2, msg: err.Error()}
 			}
 			opts.Identity = id
-			if opts.Format, err = usage.ParseFormat(format, id); err != nil {
+			counters := format == usage.CounterFormat
+			if counters {
+				// The gateway's counter files: read by AnalyzeCounters, not by a line parser.
+			} else if opts.Format, err = usage.ParseFormat(format, id); err != nil {
 				return &exitError{code: 2, msg: "--format: " + err.Error()}
 			}
 			if tz != "" {
@@ -195,11 +206,15 @@ The exit status is 1 when an input could not be read (the others are still analy
 				if err != nil {
 					return fail("%v", err)
 				}
-				stop := m.progress(&opts)
-				restoreGC := m.analysisGC()
-				res, err = usage.Analyze(cmd.Context(), inputs, opts)
-				restoreGC()
-				stop()
+				if counters || (opts.Format == nil && usage.SniffCounters(inputs)) {
+					res, err = usage.AnalyzeCounters(cmd.Context(), inputs, opts)
+				} else {
+					stop := m.progress(&opts)
+					restoreGC := m.analysisGC()
+					res, err = usage.Analyze(cmd.Context(), inputs, opts)
+					restoreGC()
+					stop()
+				}
 				if err != nil {
 					return fail("%v", err)
 				}
@@ -271,7 +286,7 @@ The exit status is 1 when an input could not be read (the others are still analy
 	}
 	f := cmd.Flags()
 	f.StringVar(&planFile, "plan", "", "plan file: map routes to features, consumers to contacts and tiers, use its time zone")
-	f.StringVar(&format, "format", "auto", "log format: auto, combined, common, json[:key=NAME,...], nginx:'LOG_FORMAT', apache:'LOGFORMAT'")
+	f.StringVar(&format, "format", "auto", "log format: auto, combined, common, json[:key=NAME,...], nginx:'LOG_FORMAT', apache:'LOGFORMAT', or gateway (counter files)")
 	f.StringVar(&identify, "identify", "", "how to name consumers: ip (default), ip+ua, user, header:NAME, field:NAME (default from --plan)")
 	f.StringVar(&tz, "tz", "", "time zone of the heatmap and quiet windows (default: the plan's, else UTC)")
 	f.StringVar(&window, "window", "2h", "length of the recommended shutdown windows, whole hours")
