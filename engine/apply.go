@@ -125,6 +125,9 @@ func (e *Engine) create(ctx context.Context, tx Tx, p *plan.Plan, tl *plan.Timel
 			return err
 		}
 	}
+	if err := e.scheduled(ctx, tx, s, p); err != nil {
+		return err
+	}
 	if err := e.appendEvent(ctx, tx, s, "sunset.created", actor, map[string]any{
 		"revision": 1, "plan_hash": hash, "actions": len(tl.Actions), "state": s.State,
 		"awaiting_signoff": stakeholderNames(p),
@@ -207,6 +210,9 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 	from := s.PlanHash
 	s.Plan, s.PlanHash, s.UpdatedAt = data, hash, now
 	if err := e.replanned(ctx, tx, s, p, res, now); err != nil {
+		return err
+	}
+	if err := e.scheduled(ctx, tx, s, p); err != nil {
 		return err
 	}
 	if err := e.appendEvent(ctx, tx, s, "plan.replanned", actor, map[string]any{

@@ -58,6 +58,9 @@ func (e *Engine) Cancel(ctx context.Context, name, actor, reason string) (*Sunse
 		}
 		from := s.State
 		s.State, s.PausedFrom = StateCancelled, ""
+		if err := e.scheduled(ctx, tx, s, nil); err != nil {
+			return err
+		}
 		return e.appendEvent(ctx, tx, s, "sunset.cancelled", actor, map[string]any{"reason": reason, "from": from})
 	})
 }

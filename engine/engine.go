@@ -67,7 +67,9 @@ type Engine struct {
 	signals    map[string]Signals
 	// tripHook, when set, runs inside the transaction that pauses a sunset on a guardrail (OnTrip).
 	tripHook TripHook
-	client   *river.Client[*sql.Tx]
+	// scheduleHook, when set, runs whenever a sunset's actions are scheduled anew (OnSchedule).
+	scheduleHook ScheduleHook
+	client       *river.Client[*sql.Tx]
 
 	// GuardrailInterval is how often the guardrails of sunsets under way are evaluated between
 	// actions. Default 1m.

@@ -227,6 +227,58 @@ Feedback: {{.Links.Feedback}}
 `,
 		},
 	},
+	"task": {
+		EN: &plan.Message{
+			Subject: `Task reminder: {{if eq .Task.Kind "milestone"}}milestone {{.Task.Name}}{{else if eq .Task.Kind "notice"}}notice {{.Task.Name}}{{else if eq .Task.Kind "runbook"}}the shutdown runbook{{else if eq .Task.Kind "data"}}data deletion{{else if eq .Task.Kind "brownout"}}a brownout{{else}}feature {{.Task.Name}} changes phase{{end}} on {{.Task.At}} ({{.Service.Title}} sunset)`,
+			Body: `Hello {{.Recipient.Name}},
+
+You answer for the next step of the sunset of {{.Service.Title}}{{if .Task.Areas}} (your areas: {{range $i, $a := .Task.Areas}}{{if $i}}, {{end}}{{$a}}{{end}}){{end}}.{{if .Task.Lead}} It is due in {{.Task.Lead}}:{{end}}
+
+  {{.Task.At}}: {{.Task.Kind}} {{.Task.Name}} — {{.Task.Detail}}
+{{if eq .Task.Kind "milestone"}}
+Check that everyone who should move has moved, and that nothing still blocks this milestone.
+{{- else if eq .Task.Kind "notice"}}
+Check the notice before it goes out: sunset notify preview PLAN --notice {{.Task.Name}} --locale en (and --locale zh).
+{{- else if eq .Task.Kind "runbook"}}
+Be ready to run, watch and approve the shutdown runbook: sunset runbook status {{.Service.Name}}.
+{{- else if eq .Task.Kind "data"}}
+Make sure the backups and users' exports are done and kept: the data is deleted at this instant.
+{{- else}}
+Check the gateway and the consumers still calling the routes this step changes.
+{{- end}}
+
+To move the date, re-plan (sunset apply FILE, or sunset replan {{.Service.Name}} --shift 7d --reason "..."); to hold everything, sunset pause {{.Service.Name}} --reason "...".
+Shutdown is planned for {{.Milestones.shutdown}}.
+
+Status: {{.Links.Status}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: `任务提醒：{{.Service.Title}}下线的{{if eq .Task.Kind "milestone"}}里程碑 {{.Task.Name}}{{else if eq .Task.Kind "notice"}}通知 {{.Task.Name}}{{else if eq .Task.Kind "runbook"}}下线运行手册{{else if eq .Task.Kind "data"}}数据删除{{else if eq .Task.Kind "brownout"}}计划降级{{else}}功能 {{.Task.Name}} 阶段变更{{end}}将于 {{.Task.At}} 进行`,
+			Body: `{{.Recipient.Name}}，您好：
+
+您负责{{.Service.Title}}下线的下一步{{if .Task.Areas}}（您负责的领域：{{range $i, $a := .Task.Areas}}{{if $i}}、{{end}}{{$a}}{{end}}）{{end}}。{{if .Task.Lead}}它将在 {{.Task.Lead}} 后到来：{{end}}
+
+  {{.Task.At}}：{{if eq .Task.Kind "milestone"}}里程碑 {{.Task.Name}}{{else if eq .Task.Kind "notice"}}发送通知 {{.Task.Name}}{{else if eq .Task.Kind "runbook"}}开始执行下线运行手册{{else if eq .Task.Kind "data"}}删除数据{{else if eq .Task.Kind "brownout"}}计划降级开始{{else}}功能 {{.Task.Name}} 进入新阶段{{end}}（{{.Task.Detail}}）
+{{if eq .Task.Kind "milestone"}}
+请确认应迁移的用户都已迁移，没有任何事项阻碍这个里程碑。
+{{- else if eq .Task.Kind "notice"}}
+请在发送前检查通知内容：sunset notify preview PLAN --notice {{.Task.Name}} --locale zh（以及 --locale en）。
+{{- else if eq .Task.Kind "runbook"}}
+请准备好执行、观察并审批下线运行手册：sunset runbook status {{.Service.Name}}。
+{{- else if eq .Task.Kind "data"}}
+请确认备份和用户数据导出均已完成并妥善保存：数据将在此时删除。
+{{- else}}
+请检查网关，以及仍在调用这一步所影响路由的消费者。
+{{- end}}
+
+如需改期，请重新规划（sunset apply FILE，或 sunset replan {{.Service.Name}} --shift 7d --reason "..."）；如需全部暂停，请执行 sunset pause {{.Service.Name}} --reason "..."。
+计划停止服务时间：{{.Milestones.shutdown}}。
+
+状态：{{.Links.Status}}
+`,
+		},
+	},
 	"done": {
 		EN: &plan.Message{
 			Subject: "{{.Service.Title}} has been shut down",

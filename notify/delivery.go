@@ -55,7 +55,7 @@ type Delivery struct {
 	// Changes are the moved milestones of a schedule_changed notice.
 	Changes []MilestoneChange `json:"changes,omitempty"`
 	// Data is what the message says beyond the plan and the recipient: the tripped guardrails
-	// of guardrail_tripped, the task of an owner's reminder.
+	// of guardrail_tripped, the task of an owner's reminder (template task).
 	Data   Data   `json:"data,omitzero"`
 	Status Status `json:"status"`
 	// Attempts counts sends whose outcome was recorded.
@@ -76,7 +76,7 @@ type Delivery struct {
 type Data struct {
 	// Guardrails are the guardrails that tripped (guardrail_tripped).
 	Guardrails []TrippedGuardrail `json:"guardrails,omitempty"`
-	// Task is the action an owner is reminded of (owner_reminder).
+	// Task is the action an owner is reminded of (template task).
 	Task *Task `json:"task,omitempty"`
 }
 
@@ -89,10 +89,15 @@ type TrippedGuardrail struct {
 
 // Task is an action of the timeline an owner is responsible for.
 type Task struct {
-	// Key is the action's key ("milestone/shutdown", "runbook/stop"); Kind its kind.
-	Key  string    `json:"key"`
-	Kind string    `json:"kind"`
-	At   time.Time `json:"at"`
+	// Key is the action's key ("milestone/shutdown", "runbook/start"); Kind, Name and Detail
+	// are as the timeline shows them.
+	Key    string    `json:"key"`
+	Kind   string    `json:"kind"`
+	Name   string    `json:"name,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+	// Lead is how long before At the reminder was planned.
+	Lead time.Duration `json:"lead,omitempty"`
 	// Areas are the owner's `for` areas that made them responsible.
 	Areas []string `json:"areas,omitempty"`
 }

@@ -243,11 +243,7 @@ func (f *fanout) audience(ctx context.Context, audience string, fn func(Recipien
 			if o.Email == "" {
 				continue
 			}
-			name := o.Name
-			if name == "" {
-				name = o.Team
-			}
-			if err := fn(Recipient{ID: "owner:" + o.Email, Email: o.Email, Name: name, Locale: o.Locale}); err != nil {
+			if err := fn(ownerRecipient(o)); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,11 @@ type Outbox interface {
 	// reached, ordered by id, with ids greater than after (keyset paging). Broadcasts are not
 	// recipients.
 	Told(ctx context.Context, tx *sql.Tx, sunsetID int64, after string, limit int) ([]Recipient, error)
+	// WithdrawTasks deletes, in tx, the sunset's owners' task reminders that are still queued
+	// (notices "task/…"), so that the schedule hook can queue the current set afresh. Reminders
+	// sent, being sent or failed stay: a reminder already sent for an instant is never sent
+	// again for it.
+	WithdrawTasks(ctx context.Context, tx *sql.Tx, sunsetID int64) (int, error)
 	// Publish records that a notice appears on the public pages (banner, feed, status page) from
 	// at on, in tx; publishing a notice twice changes nothing.
 	Publish(ctx context.Context, tx *sql.Tx, a Announcement) error

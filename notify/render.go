@@ -231,7 +231,10 @@ func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData
 			Value: strconv.FormatFloat(g.Value, 'g', 4, 64)})
 	}
 	if t := req.Data.Task; t != nil {
-		d.Task = plan.TaskData{Key: t.Key, Kind: t.Kind, At: when(t.At), Areas: t.Areas}
+		d.Task = plan.TaskData{Key: t.Key, Kind: t.Kind, Name: t.Name, Detail: t.Detail, At: when(t.At), Areas: t.Areas}
+		if t.Lead > 0 {
+			d.Task.Lead = plan.FormatDuration(t.Lead)
+		}
 	}
 	d.Links = Links(p, req.PublicURL, req.Recipient, req.Mandatory, req.UnsubscribeKey)
 	if p.Data.Export != nil && req.ExportURL != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {

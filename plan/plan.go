@@ -35,6 +35,8 @@ type Plan struct {
 	Risks      []Risk              `yaml:"risks,omitempty" json:"risks,omitempty" jsonschema:"description=The risk register."`
 	// Survey is the short survey offered after the shutdown; nil means the default questions.
 	Survey *Survey `yaml:"survey,omitempty" json:"survey,omitempty" jsonschema:"description=The survey offered after the shutdown (linked from the done notice and the tombstone page); default: satisfaction\\, moved\\, hardest\\, may we contact you."`
+	// Reminders sets when owners get their task reminders (default: 2d before each action).
+	Reminders Reminders `yaml:"reminders,omitempty" json:"reminders,omitzero" jsonschema:"description=Owners' task reminders before each action they answer for: before (default 2d) or off."`
 
 	// positions maps a field path ("features[1].routes[0]") to where its value stands in the
 	// file. The decoder fills it; Pos reads it.

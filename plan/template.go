@@ -51,11 +51,13 @@ type GuardrailData struct {
 	Name, Condition, Value string
 }
 
-// TaskData is an action of the timeline an owner answers for: its key ("runbook/stop"), kind,
-// instant written for the recipient, and the owner's areas that made it theirs.
+// TaskData is an action of the timeline an owner answers for: its key ("runbook/start"), kind,
+// name and detail as the timeline shows them, instant written for the recipient, how long
+// before it the reminder was planned ("2d"), and the owner's areas that made it theirs (empty
+// when the owner answers for everything).
 type TaskData struct {
-	Key, Kind, At string
-	Areas         []string
+	Key, Kind, Name, Detail, At, Lead string
+	Areas                             []string
 }
 
 // ServiceData is the service as a template sees it.

@@ -19,7 +19,7 @@ import (
 
 // BuiltinTemplates names the notice templates Sunset ships in English and Chinese; a notice may
 // name one of them or a key of Plan.Templates (which may also override a built-in one).
-var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "feature_retired", "schedule_changed", "brownout_ahead", "done", "guardrail_tripped"}
+var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "feature_retired", "schedule_changed", "brownout_ahead", "done", "guardrail_tripped", "task"}
 
 // KnownChannels names the channels a notice may be sent over.
 var KnownChannels = []string{"email", "webhook", "chat", "banner", "feed", "status_page", "mastodon"}
@@ -90,6 +90,7 @@ func (p *Plan) validate() (Problems, int) {
 	v.runbook()
 	v.risks()
 	v.survey()
+	v.reminders()
 	sortProblems(v.probs)
 	return v.probs, v.dropped
 }

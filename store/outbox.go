@@ -97,7 +97,8 @@ func (o *Outbox) SuppressQueued(ctx context.Context, tx *sql.Tx, sunsetID int64,
 func (o *Outbox) Told(ctx context.Context, tx *sql.Tx, sunsetID int64, after string, limit int) ([]notify.Recipient, error) {
 	rows, err := tx.QueryContext(ctx, rebind(o.db.dialect, `SELECT recipient, MAX(email), MAX(name), MAX(locale),
 	MAX(tier), MAX(timezone) FROM outbox WHERE sunset_id = ? AND status = ? AND recipient <> ? AND recipient > ?
-	GROUP BY recipient ORDER BY recipient LIMIT ?`), sunsetID, string(notify.StatusDelivered), notify.Broadcast, after, limit)
+	AND notice NOT LIKE ? GROUP BY recipient ORDER BY recipient LIMIT ?`), sunsetID, string(notify.StatusDelivered), notify.Broadcast, after,
+		notify.TaskPrefix+"%", limit)
 	if err != nil {
 		return nil, o.db.translate(err, "list recipients told")
 	}
@@ -111,6 +112,17 @@ func (o *Outbox) Told(ctx context.Context, tx *sql.Tx, sunsetID int64, after str
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// WithdrawTasks deletes the sunset's queued task reminders.
+func (o *Outbox) WithdrawTasks(ctx context.Context, tx *sql.Tx, sunsetID int64) (int, error) {
+	res, err := tx.ExecContext(ctx, rebind(o.db.dialect, `DELETE FROM outbox WHERE sunset_id = ? AND status = ?
+	AND notice LIKE ?`), sunsetID, string(notify.StatusQueued), notify.TaskPrefix+"%")
+	if err != nil {
+		return 0, o.db.translate(err, "withdraw task reminders")
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // ExportPending reports, in tx, whether user id's export of sunset is done but neither

@@ -40,6 +40,13 @@ func (m *Main) startNotify(ctx context.Context, eng *engine.Engine, st *store.DB
 	return w.Stop, nil
 }
 
+// scheduleReminders makes eng queue the owners' task reminders whenever a sunset's actions are
+// scheduled anew (first apply, re-plan, shift, cancel). Call it before the first Apply, the
+// example plan's included.
+func scheduleReminders(eng *engine.Engine, st *store.DB) {
+	eng.OnSchedule(&notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts})
+}
+
 // unsubscribeKeyName names the database's key that signs unsubscribe links: the worker signs
 // with it and the web server checks with it, on every replica.
 const unsubscribeKeyName = "unsubscribe"

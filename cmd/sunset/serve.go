@@ -141,6 +141,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	defer data.worker.Stop()
 	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, publicURL, data.exports.ExportURL)
 	if err != nil {
+	scheduleReminders(eng, st) // before the example plan is applied: its owners get reminders too
 		return err
 	}
 	defer stopNotify()
