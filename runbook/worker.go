@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sunsetops/sunset/plan"
@@ -24,8 +25,32 @@ type Worker struct {
 	// Every is how often it looks for runs (default 2s).
 	Every  time.Duration
 	Logger *slog.Logger
+	// Lease, when set, lets several replicas share one database: the worker drives a run only
+	// while it holds the run's lease as Owner, renews it every LeaseTTL/3, and stops the run's
+	// step when it loses it. A replica that dies stops renewing, and another one takes the run
+	// over once LeaseTTL has passed; a step that was in flight then runs again if it is
+	// idempotent and otherwise stops for an operator (see Runner.Execute). Without Lease the
+	// worker assumes it is the only one (one SQLite process).
+	Lease Leaser
+	// Owner names this replica in leases (e.g. "host-1234").
+	Owner string
+	// LeaseTTL is how long a lease lasts without renewal (default 30s).
+	LeaseTTL time.Duration
+	// Now tells the wall-clock time leases are measured in (default time.Now): leases are
+	// about processes, not about the plan's (possibly pinned) clock.
+	Now func() time.Time
 
 	life startstop.Loop
+}
+
+// Leaser hands out leases on runs, so that one replica at a time drives each run. store.DB
+// implements it.
+type Leaser interface {
+	// LeaseRun takes or renews owner's lease on a running run until until; ok is false when
+	// another owner holds an unexpired lease or the run is not running.
+	LeaseRun(ctx context.Context, runID int64, owner string, now, until time.Time) (ok bool, err error)
+	// ReleaseRun gives up owner's lease.
+	ReleaseRun(ctx context.Context, runID int64, owner string) error
 }
 
 // Start starts the worker's loop; it returns at once.
@@ -80,14 +105,103 @@ func (w *Worker) Once(ctx context.Context) {
 			w.logger().Warn("runbook worker: plan", "sunset", run.Sunset, "err", err)
 			continue
 		}
-		got, err := w.Runner.Execute(ctx, run.ID, p)
+		got, err := w.drive(ctx, run.ID, p)
 		switch {
+		case errors.Is(err, errLeased):
+			// Another replica drives it.
 		case errors.Is(err, ErrStale):
 			// Another runner drives it.
 		case err != nil && ctx.Err() == nil:
 			w.logger().Warn("runbook worker: run", "sunset", run.Sunset, "run", run.ID, "err", err)
 		case got != nil:
 			w.logger().Info("runbook run", "sunset", run.Sunset, "run", run.ID, "state", got.State, "message", got.Message)
+		}
+	}
+}
+
+// errLeased says another replica holds the run's lease.
+var errLeased = errors.New("runbook: another replica holds the run's lease")
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Worker) ttl() time.Duration {
+	if w.LeaseTTL > 0 {
+		return w.LeaseTTL
+	}
+	return 30 * time.Second
+}
+
+// drive executes the run while holding its lease: it takes the lease (errLeased when another
+// replica holds it), renews it in the background while the run executes, cancels the execution
+// when a renewal fails (the run is then someone else's), and releases it at the end.
+func (w *Worker) drive(ctx context.Context, runID int64, p *plan.Plan) (*Run, error) {
+	if w.Lease == nil {
+		return w.Runner.Execute(ctx, runID, p)
+	}
+	ttl := w.ttl()
+	now := w.now()
+	ok, err := w.Lease.LeaseRun(ctx, runID, w.Owner, now, now.Add(ttl))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errLeased
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.heartbeat(runCtx, cancel, runID, ttl)
+	}()
+	got, err := w.Runner.Execute(runCtx, runID, p)
+	if cause := context.Cause(runCtx); errors.Is(cause, errLeased) && ctx.Err() == nil {
+		err = fmt.Errorf("run %d: lost its lease, stopped: %w", runID, cause)
+	}
+	cancel(nil)
+	wg.Wait()
+	// Released even when ctx ended (a graceful stop): another replica need not wait for expiry.
+	if rerr := w.Lease.ReleaseRun(context.WithoutCancel(ctx), runID, w.Owner); rerr != nil {
+		w.logger().Warn("runbook worker: release lease", "run", runID, "err", rerr)
+	}
+	return got, err
+}
+
+// heartbeat renews the lease every ttl/3 until ctx ends; it cancels the run with errLeased when a
+// renewal is refused, or fails for longer than the lease lasts.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, runID int64, ttl time.Duration) {
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	lastOK := w.now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := w.now()
+		ok, err := w.Lease.LeaseRun(ctx, runID, w.Owner, now, now.Add(ttl))
+		switch {
+		case err == nil && ok:
+			lastOK = now
+		case err == nil && !ok:
+			if ctx.Err() == nil {
+				// The run left state running (it parked or ended from elsewhere), or another
+				// replica took it over: stop driving it.
+				cancel(errLeased)
+			}
+			return
+		case now.Sub(lastOK) >= ttl:
+			w.logger().Warn("runbook worker: cannot renew the lease; stopping the run", "run", runID, "err", err)
+			cancel(errLeased)
+			return
+		default:
+			w.logger().Warn("runbook worker: renew lease", "run", runID, "err", err)
 		}
 	}
 }

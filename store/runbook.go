@@ -206,3 +206,27 @@ func (db *DB) RunLog(ctx context.Context, runID, after int64) ([]runbook.LogLine
 	}
 	return out, db.translate(rows.Err(), "read a run's log")
 }
+
+// Interface guard.
+var _ runbook.Leaser = (*DB)(nil)
+
+// LeaseRun takes or renews owner's lease on run id until until, when the run is running and its
+// lease is free, expired at now, or already owner's. ok is false when another replica holds it
+// (or the run is no longer running). The conditional UPDATE is atomic on both databases: on
+// PostgreSQL a concurrent taker waits on the row lock and then finds the lease held.
+func (db *DB) LeaseRun(ctx context.Context, id int64, owner string, now, until time.Time) (ok bool, err error) {
+	res, err := db.sql.ExecContext(ctx, rebind(db.dialect, `UPDATE runbook_runs SET lease_owner = ?, lease_until = ?
+	WHERE id = ? AND state = ? AND (lease_owner = ? OR lease_until < ?)`),
+		owner, until.UnixNano(), id, string(runbook.StateRunning), owner, now.UnixNano())
+	if err != nil {
+		return false, db.translate(err, "lease a runbook run")
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseRun gives up owner's lease on run id, so that another replica may drive it at once.
+func (db *DB) ReleaseRun(ctx context.Context, id int64, owner string) error {
+	_, err := db.sql.ExecContext(ctx, rebind(db.dialect, `UPDATE runbook_runs SET lease_until = 0 WHERE id = ? AND lease_owner = ?`), id, owner)
+	return db.translate(err, "release a runbook run")
+}

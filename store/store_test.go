@@ -32,6 +32,12 @@ var shipped = map[string]string{
 	"postgres/00009_notify_pages.sql": "68bb9f51a9c7baa068ca8aca2fc4f1b36a03118a28d73c8a2c0495ae28318dbf",
 	"sqlite/00010_lessons.sql":        "6271fdd17498e75d86172accfa2afc58c5f7388855461cd0444ed926bda7b9c4",
 	"postgres/00010_lessons.sql":      "6271fdd17498e75d86172accfa2afc58c5f7388855461cd0444ed926bda7b9c4",
+	"sqlite/00011_auth.sql":           "d394c68ddc242db72e3f21078e0321e38b685281bd6f6d53c5c757b2eb178c4f",
+	"postgres/00011_auth.sql":         "d394c68ddc242db72e3f21078e0321e38b685281bd6f6d53c5c757b2eb178c4f",
+
+	// 00015: runbook run leases (replicas).
+	"sqlite/00015_runbook_lease.sql":   "3e5dd9e4c7072d76850e3258cc461b55992f6948472d9a08f5abff9182629e3a",
+	"postgres/00015_runbook_lease.sql": "3e5dd9e4c7072d76850e3258cc461b55992f6948472d9a08f5abff9182629e3a",
 }
 
 func TestShippedMigrationsAreNeverEdited(t *testing.T) {

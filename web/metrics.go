@@ -50,10 +50,14 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"route"}),
 		log: s.logger(),
 	}
+	buildLabels := prometheus.Labels{"version": s.Version}
+	if s.Replica != "" {
+		buildLabels["replica"] = s.Replica
+	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "sunset_build_info",
-		Help:        "Always 1; the version label names the running build.",
-		ConstLabels: prometheus.Labels{"version": s.Version},
+		Help:        "Always 1; the version label names the running build, the replica label this replica.",
+		ConstLabels: buildLabels,
 	})
 	build.Set(1)
 	m.reg.MustRegister(

@@ -67,6 +67,9 @@ type Server struct {
 	Ready func(ctx context.Context) error
 	// Version is shown on the status page and in the sunset_build_info metric.
 	Version string
+	// Replica names this process among replicas sharing one database; when set, it is the
+	// replica label of sunset_build_info.
+	Replica string
 	// Identify names the caller of a mutating request, recorded as the actor of its events.
 	// It is the seam where authentication plugs in: return a *sunset.Error with code
 	// EUNAUTHORIZED to refuse the request. Nil means HeaderActor.
@@ -82,6 +85,9 @@ type Server struct {
 	limiter windowLimiter
 	// Usage records the usage flushes of gateways; nil answers them 503.
 	Usage UsageRecorder
+	// Phases tells the phase a runbook switched a sunset to ahead of its timeline, applied to
+	// the policy served to gateways; nil means the timeline alone.
+	Phases PhaseOverrides
 	// Runbooks shows and approves runbook runs; nil turns the runbook routes off (404).
 	Runbooks Runbooks
 	// Exports serves export status and the public download pages; nil turns them off (404).
@@ -99,8 +105,16 @@ type Server struct {
 	// absolute links of the feed and the announcements; empty means the request's own host.
 	PublicURL string
 	// CSRFToken returns the anti-forgery token of r's session for the operator UI's forms (in
-	// the CSRFField field); nil means the UI has no sessions and embeds none.
+	// the CSRFField field); nil means the session's token when Auth is set, else none.
 	CSRFToken func(r *http.Request) string
+	// Auth, when set, demands credentials on every route that is not public (auth.go); nil
+	// keeps the loopback-only default where X-Sunset-Actor names the actor.
+	Auth *Auth
+	// PublicPerMinute is how many requests a client address may make to the public routes each
+	// minute; zero means 600.
+	PublicPerMinute int
+	// public bounds the requests to the public routes per client address.
+	public windowLimiter
 }
 
 // ActorHeader is the request header that names the actor of a mutating call until
@@ -134,6 +148,9 @@ func HeaderActor(r *http.Request) (string, error) {
 
 // actor names the caller of r through Identify.
 func (s *Server) actor(r *http.Request) (string, error) {
+	if name, ok := authActor(r); ok {
+		return name, nil
+	}
 	if s.Identify != nil {
 		return s.Identify(r)
 	}
@@ -161,10 +178,14 @@ type route struct {
 func (s *Server) routes(m *metrics) []route {
 	hf := func(f http.HandlerFunc) http.Handler { return f }
 	return []route{
-		{"GET /{$}", RoleViewer, hf(s.handleIndex)},
+		{"GET /{$}", RoleViewer, hf(s.handleOverview)},
+		{"GET /s/{name}", RoleViewer, hf(s.handleSunsetPage)},
+		{"POST /s/{name}/approvals", RoleApprover, hf(s.handleUIApprove)},
+		{"POST /s/{name}/lessons", RoleOperator, hf(s.handleUILessons)},
+		{"GET /static/{file}", RolePublic, hf(s.handleStatic)},
 		{"GET /healthz", RolePublic, hf(s.handleHealth)},
 		{"GET /readyz", RolePublic, hf(s.handleReady)},
-		{"GET /metrics", RolePublic, m.handler()},
+		{"GET /metrics", RoleViewer, m.handler()},
 		{"GET /api/v1/openapi.json", RolePublic, hf(s.handleOpenAPI)},
 		{"POST /api/v1/plans", RoleOperator, hf(s.handlePlanApply)},
 		{"GET /api/v1/sunsets", RoleViewer, hf(s.handleSunsetList)},
@@ -175,7 +196,7 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/pause", RoleOperator, hf(s.handleSunsetPause)},
 		{"POST /api/v1/sunsets/{name}/resume", RoleOperator, hf(s.handleSunsetResume)},
 		{"POST /api/v1/sunsets/{name}/cancel", RoleOperator, hf(s.handleSunsetCancel)},
-		{"POST /api/v1/sunsets/{name}/signoffs", RoleOperator, hf(s.handleSignoffCreate)},
+		{"POST /api/v1/sunsets/{name}/signoffs", RoleApprover, hf(s.handleSignoffCreate)},
 		{"GET /api/v1/sunsets/{name}/policy", RoleViewer, hf(s.handlePolicyGet)},
 		{"POST /api/v1/sunsets/{name}/usage", RoleOperator, hf(s.handleUsageCreate)},
 		{"POST /api/v1/sunsets/{name}/replan", RoleOperator, hf(s.handleSunsetReplan)},
@@ -202,6 +223,9 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /p/{name}/banner.js", RolePublic, hf(s.handleBannerScript)},
 		{"GET /unsubscribe/{token}", RolePublic, hf(s.handleUnsubscribeForm)},
 		{"POST /unsubscribe/{token}", RolePublic, hf(s.handleUnsubscribePost)},
+		{"GET /login", RolePublic, hf(s.handleLoginForm)},
+		{"POST /login", RolePublic, hf(s.handleLoginPost)},
+		{"POST /logout", RoleViewer, hf(s.handleLogout)},
 	}
 }
 
@@ -221,7 +245,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	allow := map[string][]string{}
 	for _, rt := range s.routes(m) {
-		mux.Handle(rt.pattern, m.instrument(rt.pattern, s.recoverer(rt.handler)))
+		mux.Handle(rt.pattern, m.instrument(rt.pattern, s.recoverer(s.guard(rt.role, rt.pattern, rt.handler))))
 		method, path := splitPattern(rt.pattern)
 		allow[path] = append(allow[path], method)
 		if method == http.MethodGet {

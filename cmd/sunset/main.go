@@ -46,6 +46,9 @@ type Main struct {
 	// gatewayReady, when set, receives the address of the gateway of `serve --upstream` once it
 	// listens; adminReady the admin address (/metrics) of `gateway`. Tests use them.
 	gatewayReady, adminReady chan<- string
+	// workLease is serve's --lease: how long a replica's claim on notice deliveries lasts before
+	// another replica may take them over; zero means the notify worker's default.
+	workLease time.Duration
 }
 
 // NewMain returns a Main on the process's standard streams and environment.
@@ -134,7 +137,10 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.runbookCommand(),
 		m.exportCommand(),
 		m.reportCommand(),
+		m.rehearseCommand(),
 		m.versionCommand(),
+		m.tokenCommand(),
+		m.userCommand(),
 	)
 	wrapRunErrors(root)
 	return root

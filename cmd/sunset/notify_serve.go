@@ -32,7 +32,7 @@ func (m *Main) startNotify(ctx context.Context, eng *engine.Engine, st *store.DB
 	w := &notify.Worker{
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: m.Getenv}),
 		Clock: clock, Logger: logger.With("component", "notify"), PublicURL: publicURL, UnsubscribeKey: key,
-		ExportURL: exportURL,
+		ExportURL: exportURL, Lease: m.workLease,
 	}
 	if err := w.Start(ctx); err != nil {
 		return nil, err

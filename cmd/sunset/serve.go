@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -29,8 +30,16 @@ type serveOptions struct {
 	example       bool
 	logLevel      string
 	allowInsecure bool
+	// auth demands credentials even before any token exists.
+	auth bool
 	// The in-process gateway (--upstream).
 	upstream, listenGateway, gatewayService string
+	// phases is the runbook's gateway step switch; a switch refreshes the in-process gateway.
+	phases *phaseSwitch
+	// replicaID names this process among the replicas sharing a database; lease is how long its
+	// claims on runbook runs and deliveries last without renewal (zero: each part's default).
+	replicaID string
+	lease     time.Duration
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -55,6 +64,7 @@ of a plan months ahead.`,
 		Example: `  sunset serve
   sunset serve --addr 127.0.0.1:9090 --db sqlite:/var/lib/sunset/sunset.db
   sunset serve --db postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable
+  sunset serve --db postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable --replica-id cp-2 --addr 127.0.0.1:8082   # a second replica
   sunset serve --now 2027-03-14T09:00:00+08:00   # rehearse the day before shutdown
   sunset serve --upstream http://127.0.0.1:9000 --listen-gateway 127.0.0.1:8081   # one binary: gateway in-process`,
 		Args: cobra.NoArgs,
@@ -67,10 +77,13 @@ of a plan months ahead.`,
 	f.StringVar(&o.db, "db", "sqlite:sunset.db", "database: sqlite:PATH or postgres://USER@HOST:PORT/DB")
 	f.BoolVar(&o.example, "example", true, "load the bundled example plan when the database holds no sunset")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.BoolVar(&o.allowInsecure, "insecure-listen-anywhere", false, "allow listening on a non-loopback address although the API has no authentication yet")
+	f.BoolVar(&o.allowInsecure, "insecure-listen-anywhere", false, "allow listening on a non-loopback address although no authentication is configured")
+	f.BoolVar(&o.auth, "auth", false, "demand credentials on every non-public route even before any token exists (on by itself once `sunset token create` made one)")
 	f.StringVar(&o.upstream, "upstream", "", "run the gateway in-process in front of this URL, enforcing the sunset's current plan")
 	f.StringVar(&o.listenGateway, "listen-gateway", "127.0.0.1:8081", "with --upstream: address the gateway serves clients on")
 	f.StringVar(&o.gatewayService, "gateway-service", "", "with --upstream: the sunset to enforce (default: the only one, or the one whose service.upstream is --upstream)")
+	f.StringVar(&o.replicaID, "replica-id", "", "this replica's name in logs, metrics and work leases when several share one database (default HOSTNAME-PID)")
+	f.DurationVar(&o.lease, "lease", 0, "how long another replica waits to take over the work of one that stopped: runbook runs (default 30s) and claimed notice deliveries (default 2m)")
 	return cmd
 }
 
@@ -96,9 +109,16 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return &exitError{code: 2, msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", o.logLevel)}
 	}
-	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	if o.replicaID == "" {
+		o.replicaID = defaultReplicaID()
+	}
+	logger := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level})).With("replica", o.replicaID)
+	if o.lease < 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("--lease %s: use a positive duration, e.g. 30s", o.lease)}
+	}
+	m.workLease = o.lease
 
-	if err := checkListenAddr(o.addr, o.allowInsecure); err != nil {
+	if _, err := isLoopback(o.addr); err != nil {
 		return err
 	}
 	var clock sunset.Clock = sunset.SystemClock{}
@@ -121,6 +141,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	scheduleReminders(eng, st) // before the example plan is applied: its owners get reminders too
 	if o.example {
 		if err := loadExample(ctx, eng, logger); err != nil {
 			return err
@@ -130,6 +151,8 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	eng.RegisterSignals("feedback", st.Feedback().Signals())
 	eng.RegisterSignals("consumers", st.ConsumerSignals())
 	data := m.wireData(st, eng, clock, logger)
+	o.phases = data.phases
+	data.worker.Owner, data.worker.LeaseTTL = o.replicaID, o.lease
 	publicURL := "http://" + o.addr
 	if err := eng.Start(ctx); err != nil {
 		return err
@@ -141,7 +164,6 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	defer data.worker.Stop()
 	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, publicURL, data.exports.ExportURL)
 	if err != nil {
-	scheduleReminders(eng, st) // before the example plan is applied: its owners get reminders too
 		return err
 	}
 	defer stopNotify()
@@ -155,10 +177,17 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 
 	srv := &web.Server{
 		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: clock.Now,
-		Usage: st.Usage(), Feedback: st.Feedback(), Themer: feedback.NewThemer(),
+		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: data.web.runbooks, Exports: data.web.exports, Reports: st,
+		Replica: o.replicaID,
 	}
 	if err := servePublicPages(ctx, srv, st, publicURL); err != nil {
+		return err
+	}
+	if srv.Auth, err = serveAuth(ctx, o, st, clock.Now(), publicURL, logger); err != nil {
+		return err
+	}
+	if err := checkListenAddr(o.addr, srv.Auth != nil, o.allowInsecure); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)
@@ -200,22 +229,6 @@ Stop with Ctrl-C.
 	return nil
 }
 
-// checkListenAddr refuses a non-loopback address: the API has no authentication yet, and
-// anyone who can reach it could pause or cancel a sunset.
-func checkListenAddr(addr string, allow bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return &exitError{code: 2, msg: fmt.Sprintf("--addr %q: use HOST:PORT, e.g. 127.0.0.1:8080", addr)}
-	}
-	if allow || host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fail("refusing to listen on %s: the API has no authentication yet, so only loopback addresses are allowed (pass --insecure-listen-anywhere to override)", addr)
-}
-
 // loadExample applies the bundled example plan when the store holds no sunset.
 func loadExample(ctx context.Context, eng *engine.Engine, logger *slog.Logger) error {
 	all, err := eng.List(ctx)
@@ -235,4 +248,14 @@ func loadExample(ctx context.Context, eng *engine.Engine, logger *slog.Logger) e
 	}
 	logger.Info("empty database: loaded the example plan", "sunset", res.Sunset.Name, "state", res.Sunset.State)
 	return nil
+}
+
+// defaultReplicaID names this process HOSTNAME-PID: unique among the replicas of one database
+// unless two hosts share a name.
+func defaultReplicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "sunset"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }

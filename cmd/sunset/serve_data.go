@@ -27,7 +27,9 @@ type dataServices struct {
 	exports *export.Service
 	runner  *runbook.Runner
 	worker  *runbook.Worker
-	web     struct {
+	// phases is the gateway step's switch; the in-process gateway hooks its refresh on it.
+	phases *phaseSwitch
+	web    struct {
 		runbooks web.Runbooks
 		exports  web.Exports
 	}
@@ -50,9 +52,11 @@ func (m *Main) wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, lo
 	}
 	d.runner = &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Backups: backups, Migrator: d.exports, Exports: d.exports,
 		Now: clock.Now, Getenv: m.Getenv}
+	d.phases = runbookCollaborators(d.runner, st, eng, clock.Now)
 	// The worker drives the runs the timeline started; a run started from the command line is
 	// driven by that command (sunset runbook run/resume), so that two runners never race.
-	d.worker = &runbook.Worker{Runner: d.runner, Plan: d.exports.Plan, Logger: logger.With("component", "runbook"),
+	// Its lease lets several replicas share the runs: one at a time drives each (serve sets Owner).
+	d.worker = &runbook.Worker{Runner: d.runner, Plan: d.exports.Plan, Logger: logger.With("component", "runbook"), Lease: st,
 		Runs: func(ctx context.Context) ([]*runbook.Run, error) {
 			all, err := st.RunningRuns(ctx)
 			return slices.DeleteFunc(all, func(r *runbook.Run) bool { return r.StartedBy != engineActor }), err
