@@ -41,7 +41,11 @@ type Client struct {
 	// HTTP sends the requests; nil means a client with a 60-second timeout.
 	HTTP *http.Client
 	// Actor is sent as X-Sunset-Actor on mutating calls; empty lets the server record "api".
+	// A server with authentication records the token's name instead.
 	Actor string
+	// Token is the API token sent as "Authorization: Bearer TOKEN" on every call; empty sends
+	// none (a server without authentication needs none).
+	Token string
 }
 
 // Apply sends a plan's YAML; file names it in problems ("FILE:LINE:COL: ..."). An invalid plan is
@@ -204,6 +208,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, cont
 	if c.Actor != "" && method != http.MethodGet {
 		req.Header.Set(ActorHeader, c.Actor)
 	}
+	c.authorize(req)
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -272,4 +277,11 @@ func (e *UnreachableError) Error() string {
 // sentence, so that sunset.ErrorMessage shows it rather than a generic message.
 func (e *UnreachableError) Unwrap() []error {
 	return []error{&sunset.Error{Code: sunset.EINTERNAL, Message: e.Error()}, e.Err}
+}
+
+// authorize adds the client's token to req, if it has one.
+func (c *Client) authorize(req *http.Request) {
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 }

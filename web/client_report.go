@@ -56,6 +56,7 @@ func (c *Client) Report(ctx context.Context, name string, req ReportRequest) ([]
 		// The report of a shut-down sunset records who evaluated it, even on GET.
 		hr.Header.Set(ActorHeader, c.Actor)
 	}
+	c.authorize(hr)
 	resp, err := c.httpClient().Do(hr)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {

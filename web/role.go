@@ -44,7 +44,7 @@ const CSRFField = "csrf_token"
 // UI with sessions (the loopback-only default).
 func (s *Server) csrfToken(r *http.Request) string {
 	if s.CSRFToken == nil {
-		return ""
+		return s.sessionCSRF(r)
 	}
 	return s.CSRFToken(r)
 }

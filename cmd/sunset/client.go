@@ -22,10 +22,12 @@ import (
 type clientFlags struct {
 	server string
 	format string
+	token  string
 }
 
 func (c *clientFlags) add(cmd *cobra.Command, formats bool) {
 	cmd.Flags().StringVar(&c.server, "server", "", "Sunset server URL (default $SUNSET_SERVER or http://127.0.0.1:8080)")
+	cmd.Flags().StringVar(&c.token, "token", "", "API token for a server with authentication (default $SUNSET_TOKEN)")
 	if formats {
 		cmd.Flags().StringVar(&c.format, "format", "text", "output format: text or json")
 	}
@@ -42,7 +44,11 @@ func (m *Main) client(c *clientFlags) (*web.Client, error) {
 	if base == "" {
 		base = "http://127.0.0.1:8080"
 	}
-	return &web.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: actorName(m.Getenv)}, nil
+	token := c.token
+	if token == "" {
+		token = m.Getenv("SUNSET_TOKEN")
+	}
+	return &web.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: actorName(m.Getenv), Token: token}, nil
 }
 
 // actorName names who runs the CLI, for the audit log: $SUNSET_ACTOR, else user@host.

@@ -1,0 +1,231 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sunsetops/sunset"
+)
+
+// Authentication. With Server.Auth set, every route whose least role is not RolePublic demands
+// credentials: an API token (Authorization: Bearer sst_...) or the operator UI's session cookie.
+// The caller's role must be at least the route's; a session must also carry the anti-forgery
+// token on every request that changes something. The caller's name is the actor of the events
+// its calls record, whatever X-Sunset-Actor says.
+
+// AuthStore keeps the credentials: API tokens, users' passwords and the UI's sessions. Roles
+// are spelled as Role.String spells them. Every refusal is a *sunset.Error with code
+// EUNAUTHORIZED whose message may be shown to the caller; any other error is internal.
+// *store.Credentials implements it.
+type AuthStore interface {
+	// Token returns who holds the API token secret and the role it grants.
+	Token(ctx context.Context, secret string, now time.Time) (name, role string, err error)
+	// Password returns the role of username when password is theirs.
+	Password(ctx context.Context, username, password string) (role string, err error)
+	// CreateSession starts a session for name with role until expires and returns its secret.
+	CreateSession(ctx context.Context, name, role string, now, expires time.Time) (string, error)
+	// Session returns who a live session belongs to.
+	Session(ctx context.Context, secret string, now time.Time) (name, role string, err error)
+	// DeleteSession ends a session; an unknown one is no error.
+	DeleteSession(ctx context.Context, secret string) error
+}
+
+// storedRole reads a role the AuthStore answered with; a role that is not known grants nothing.
+func storedRole(name, role string, err error) (string, Role, error) {
+	if err != nil {
+		return "", RolePublic, err
+	}
+	r, perr := ParseRole(role)
+	if perr != nil {
+		return "", RolePublic, sunset.Errorf(sunset.EUNAUTHORIZED, "These credentials carry no known role.")
+	}
+	return name, r, nil
+}
+
+// Auth turns authentication on for a Server.
+type Auth struct {
+	// Store keeps tokens, users and sessions. Required.
+	Store AuthStore
+	// SecureCookie marks the session cookie Secure, so browsers send it over HTTPS only. Set it
+	// when the server is reached over TLS (its own, or the public URL is https).
+	SecureCookie bool
+	// SessionTTL is how long a UI session lasts; zero means 12 hours.
+	SessionTTL time.Duration
+
+	// login bounds login attempts per client address.
+	login     windowLimiter
+	loginOnce sync.Once
+}
+
+// Names of what authentication puts on the wire.
+const (
+	// SessionCookie is the cookie that carries a UI session's secret.
+	SessionCookie = "sunset_session"
+	// CSRFHeader carries the anti-forgery token on scripted UI requests (forms use CSRFField).
+	CSRFHeader = "X-CSRF-Token"
+	// codeForbidden is a known caller whose role is too low, or a form without its token.
+	codeForbidden = "forbidden"
+)
+
+// defaultSessionTTL is a UI session's life when Auth.SessionTTL is zero.
+const defaultSessionTTL = 12 * time.Hour
+
+// ParseRole reads a role as the CLI and the API spell it: viewer, operator, approver or admin.
+func ParseRole(s string) (Role, error) {
+	for r := RoleViewer; r <= RoleAdmin; r++ {
+		if strings.EqualFold(strings.TrimSpace(s), r.String()) {
+			return r, nil
+		}
+	}
+	return RolePublic, sunset.Errorf(sunset.EINVALID, "role %q: use viewer, operator, approver or admin", s)
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	// Name is who the caller is: a token's name, a username, an OIDC user. It is the actor of
+	// the events the call records.
+	Name string
+	// Role is what the caller may do.
+	Role Role
+	// session is the session's secret when the caller came with the UI's cookie, empty for a
+	// bearer token; the anti-forgery token derives from it.
+	session string
+}
+
+// principalKey keys the Principal in a request's context.
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller of the request whose context is ctx, or nil
+// when authentication is off or the route is public.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// authenticate finds the caller of r: a bearer token first, else the session cookie. No
+// credentials at all is EUNAUTHORIZED too.
+func (s *Server) authenticate(r *http.Request) (*Principal, error) {
+	ctx, now := r.Context(), s.now()
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, secret, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			return nil, sunset.Errorf(sunset.EUNAUTHORIZED, "The Authorization header must be \"Bearer TOKEN\".")
+		}
+		name, role, err := storedRole(s.Auth.Store.Token(ctx, strings.TrimSpace(secret), now))
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{Name: name, Role: role}, nil
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		name, role, err := storedRole(s.Auth.Store.Session(ctx, c.Value, now))
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{Name: name, Role: role, session: c.Value}, nil
+	}
+	return nil, sunset.Errorf(sunset.EUNAUTHORIZED, "This needs credentials: send \"Authorization: Bearer TOKEN\" (sunset token create) or log in at /login.")
+}
+
+// guard wraps the handler of a route whose least role is role: public routes get the public
+// limits; any other demands credentials when authentication is on, a high enough role, and the
+// anti-forgery token on a session's unsafe requests.
+func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handler {
+	if role == RolePublic {
+		return s.publicLimits(pattern, next)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Auth == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.refuseUnauthenticated(w, r, err)
+			return
+		}
+		if p.Role < role {
+			s.writeError(w, r, sunset.Errorf(codeForbidden, "This needs the %s role; %s has %s.", role, p.Name, p.Role))
+			return
+		}
+		if p.session != "" && !safeMethod(r.Method) && !s.validCSRF(r, p.session) {
+			s.writeError(w, r, sunset.Errorf(codeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// refuseUnauthenticated answers 401: a browser asking for a page gets the login form, anything
+// else a problem with a WWW-Authenticate challenge.
+func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.renderLogin(w, r, http.StatusUnauthorized, r.URL.RequestURI(), "")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="sunset"`)
+	s.writeError(w, r, err)
+}
+
+// safeMethod reports whether method only reads (RFC 9110 section 9.2.1).
+func safeMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// csrfFor derives the anti-forgery token of the session whose secret is session: an HMAC of a
+// fixed label under the secret, so it is bound to the session, needs no storage, and tells
+// nothing of the secret.
+func csrfFor(session string) string {
+	m := hmac.New(sha256.New, []byte(session))
+	m.Write([]byte("sunset csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// validCSRF reports whether r carries the session's anti-forgery token, in the X-CSRF-Token
+// header or the csrf_token form field.
+func (s *Server) validCSRF(r *http.Request, session string) bool {
+	got := r.Header.Get(CSRFHeader)
+	if got == "" {
+		got = r.PostFormValue(CSRFField)
+	}
+	want := csrfFor(session)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// sessionCSRF returns the anti-forgery token of r's session: the hook behind Server.CSRFToken
+// when authentication is on. It is empty when r has no live session.
+func (s *Server) sessionCSRF(r *http.Request) string {
+	if p := PrincipalFrom(r.Context()); p != nil && p.session != "" {
+		return csrfFor(p.session)
+	}
+	if s.Auth == nil {
+		return ""
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	if _, _, err := s.Auth.Store.Session(r.Context(), c.Value, s.now()); err != nil {
+		return ""
+	}
+	return csrfFor(c.Value)
+}
+
+// authActor returns the authenticated caller's name, and whether there is one.
+func authActor(r *http.Request) (string, bool) {
+	if p := PrincipalFrom(r.Context()); p != nil {
+		return p.Name, true
+	}
+	return "", false
+}

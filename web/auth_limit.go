@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net"
+	"net/http"
+
+	"github.com/sunsetops/sunset"
+)
+
+// Limits of the public routes, the ones anybody on the internet can call: each client address
+// may make PublicPerMinute requests a minute (then 429 with Retry-After), and a request body may
+// hold maxPublicBody bytes (then 413). The probes and the API description are exempt, so that a
+// load balancer is never rate-limited.
+
+// defaultPublicPerMinute is the per-address budget when Server.PublicPerMinute is zero.
+const defaultPublicPerMinute = 600
+
+// maxPublicBody bounds the body of a request to a public route.
+const maxPublicBody = 64 << 10
+
+// unlimitedPublic are the public routes the limits leave alone.
+var unlimitedPublic = map[string]bool{
+	"GET /healthz":             true,
+	"GET /readyz":              true,
+	"GET /api/v1/openapi.json": true,
+}
+
+// clientAddress is the address a request came from, without its port.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// publicLimits wraps the handler of the public route pattern with the rate and size limits.
+func (s *Server) publicLimits(pattern string, next http.Handler) http.Handler {
+	if unlimitedPublic[pattern] {
+		return next
+	}
+	if s.public.n == 0 {
+		s.public.n = s.PublicPerMinute
+		if s.public.n <= 0 {
+			s.public.n = defaultPublicPerMinute
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.public.allow(clientAddress(r), s.now()) {
+			w.Header().Set("Retry-After", "60")
+			s.writeError(w, r, &sunset.Error{Code: codeTooMany, Message: "Too many requests from your address; try again in a minute."})
+			return
+		}
+		if r.ContentLength > maxPublicBody {
+			s.writeError(w, r, tooLarge("The request body", maxPublicBody))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, maxPublicBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
