@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/rehearse"
+	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/web"
+)
+
+// rehearseOptions are the flags of `sunset rehearse`.
+type rehearseOptions struct {
+	speed    float64
+	duration time.Duration
+	out      string
+	format   string
+	lang     string
+	keep     bool
+}
+
+// rehearsalTarget is how long a rehearsal takes when neither --speed nor --duration is given.
+const rehearsalTarget = 60 * time.Second
+
+// rehearsalStragglerWindow is how long after the shutdown a rehearsal plays at full speed, to
+// watch who still knocks; past it, quiet stretches before the next action are skipped.
+const rehearsalStragglerWindow = 14 * 24 * time.Hour
+
+func (m *Main) rehearseCommand() *cobra.Command {
+	o := rehearseOptions{}
+	cmd := &cobra.Command{
+		Use:   "rehearse PLAN",
+		Short: "Play a whole plan in compressed time on scratch data and write its report",
+		Long: `Rehearse plays a plan from before its announcement to its last action in compressed
+time, so a team can watch it work before the real date: the real engine on a scratch SQLite
+database, the real gateway in front of a built-in sample upstream, synthetic consumers
+(the plan's contacts) that call it, read their notices, migrate or lag and leave feedback
+in English and Chinese, notices delivered to local sinks (an in-process SMTP server and a
+webhook sink), feedback through the real feedback API, and the runbook running against
+scratch copies of the data sources, its approvals granted by named rehearsal approvers.
+It ends with the report.
+
+Nothing real is touched: the plan's upstream, SMTP server, webhooks, chat rooms, data
+sources, backup destinations and runbook commands are replaced by local stand-ins, and the
+list of replacements is printed first. Runbook commands and HTTP calls are recorded by the
+sample upstream, never run.
+
+Time runs at --speed times the wall clock (default: the whole plan in about a minute), or
+fits --duration. It stands still while the engine carries out an action, so every action
+runs on time, and runs at wall-clock speed while the runbook runs. After the shutdown and
+two weeks of stragglers, quiet stretches are skipped. Ctrl-C stops cleanly and still writes
+the report of what was played.
+
+演练：在临时数据上按压缩时间完整播放一份计划（网关、模拟用户、本地通知接收端、反馈、运行手册），最后生成报告；不会触碰任何真实端点。`,
+		Example: `  sunset rehearse examples/api-v2.yaml
+  sunset rehearse examples/api-v2.yaml --duration 30s --out rehearsal.html
+  sunset rehearse sunset.yaml --speed 200000 --format md --out rehearsal.md --lang zh`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return m.rehearse(cmd.Context(), args[0], o)
+		},
+	}
+	f := cmd.Flags()
+	f.Float64Var(&o.speed, "speed", 0, "how many times faster than the wall clock the plan plays (default: fit --duration)")
+	f.DurationVar(&o.duration, "duration", rehearsalTarget, "about how long the rehearsal takes, when --speed is not given")
+	f.StringVarP(&o.out, "out", "o", "report.html", "write the report to this file")
+	f.StringVar(&o.format, "format", "html", "report format: html, md or json")
+	f.StringVar(&o.lang, "lang", "en", "language of the report: en or zh")
+	f.BoolVar(&o.keep, "keep", false, "keep the scratch directory (database, sinks' data, backups) and print where it is")
+	return cmd
+}
+
+// rehearsal is one run of `sunset rehearse`: its stand-ins and the real parts wired to them.
+type rehearsal struct {
+	m       *Main
+	out     io.Writer // live progress (stderr)
+	name    string
+	plan    *plan.Plan
+	loc     *time.Location
+	clock   *sunset.FixedClock
+	speed   float64
+	eng     *engine.Engine
+	st      *store.DB
+	data    *dataServices
+	sinks   *rehearse.Sinks
+	up      *rehearse.Upstream
+	fleet   *rehearse.Fleet
+	public  string
+	phase   *phaseLabel
+	logger  *slog.Logger
+	scratch string
+}
+
+// phaseLabel is the sunset's state as the consumers' answers are counted under it. It is safe
+// for concurrent use.
+type phaseLabel struct {
+	mu sync.Mutex
+	v  string
+}
+
+// Load returns the label.
+func (l *phaseLabel) Load() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.v
+}
+
+// Store sets the label.
+func (l *phaseLabel) Store(v string) {
+	l.mu.Lock()
+	l.v = v
+	l.mu.Unlock()
+}
+
+func (m *Main) rehearse(ctx context.Context, path string, o rehearseOptions) error {
+	switch o.format {
+	case "html", "md", "json":
+	default:
+		return &exitError{code: 2, msg: fmt.Sprintf("--format %q: use html, md or json", o.format)}
+	}
+	if o.lang != "en" && o.lang != "zh" {
+		return &exitError{code: 2, msg: fmt.Sprintf("--lang %q: use en or zh", o.lang)}
+	}
+	if o.speed < 0 || (o.speed == 0 && o.duration <= 0) {
+		return &exitError{code: 2, msg: "--speed must be positive, or --duration longer than zero"}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fail("%s: %v", path, err)
+	}
+	raw, err := os.ReadFile(abs)
+	if err != nil {
+		return fail("read the plan: %v", err)
+	}
+	p, problems := plan.Parse(path, raw)
+	if err := problems.Err(); err != nil {
+		return fail("%s is not a valid plan; nothing was rehearsed:\n%v", path, err)
+	}
+	tl, err := p.Compile()
+	if err != nil || len(tl.Actions) == 0 {
+		return fail("%s: the plan has no timeline to rehearse: %v", path, err)
+	}
+	scratch, err := os.MkdirTemp("", "sunset-rehearsal-")
+	if err != nil {
+		return fail("scratch directory: %v", err)
+	}
+	if o.keep {
+		defer fmt.Fprintf(m.Stderr, "Scratch directory kept: %s\n", scratch)
+	} else {
+		defer os.RemoveAll(scratch)
+	}
+	r := &rehearsal{m: m, out: m.Stderr, name: p.Service.Name, plan: p, loc: tl.Location, scratch: scratch, up: &rehearse.Upstream{}, phase: &phaseLabel{},
+		logger: slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	if r.loc == nil {
+		r.loc = time.UTC
+	}
+	return r.run(ctx, abs, raw, tl, o)
+}
+
+// run sets the stage up, plays the plan and writes the report.
+func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.Timeline, o rehearseOptions) error {
+	secret := "rehearsal-" + fmt.Sprint(time.Now().UnixNano())
+	// The sample upstream, the sinks and the web server listen first: the plan is rewritten
+	// to point at them.
+	upLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail("sample upstream: %v", err)
+	}
+	upSrv := &http.Server{Handler: r.up, ReadHeaderTimeout: 10 * time.Second}
+	go upSrv.Serve(upLn)
+	defer upSrv.Close()
+	upURL := "http://" + upLn.Addr().String()
+	sinks, err := rehearse.StartSinks(secret)
+	if err != nil {
+		return fail("local sinks: %v", err)
+	}
+	defer sinks.Close()
+	r.sinks = sinks
+	webLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail("web server: %v", err)
+	}
+	r.public = "http://" + webLn.Addr().String()
+	iso, err := rehearse.Isolate(raw, rehearse.Local{Upstream: upURL, SMTP: sinks.SMTP, Hooks: sinks.Hooks, PublicURL: r.public, Scratch: r.scratch})
+	if err != nil {
+		webLn.Close()
+		return fail("%v", err)
+	}
+	if err := createScratchSources(ctx, iso.Sources); err != nil {
+		webLn.Close()
+		return fail("scratch data: %v", err)
+	}
+
+	start := tl.Actions[0].At.Add(-24 * time.Hour)
+	end, span := rehearsalSpan(tl, start)
+	r.speed = o.speed
+	if r.speed == 0 {
+		r.speed = float64(span) / float64(o.duration)
+	}
+	r.clock = sunset.NewFixedClock(start)
+
+	// The rehearsal's environment: its own secrets, and nothing of the real one's.
+	sub := *r.m
+	sub.Stdout = io.Discard
+	sub.Getenv = func(k string) string {
+		switch k {
+		case rehearse.SecretVar, "SUNSET_BACKUP_KEY", "SUNSET_EXPORT_KEY":
+			return secret
+		case rehearse.ChatVar:
+			return sinks.Hooks + "/chat/room"
+		}
+		return ""
+	}
+	st, err := openStore(ctx, "sqlite:"+filepath.Join(r.scratch, "sunset.db"), r.logger)
+	if err != nil {
+		webLn.Close()
+		return fail("scratch database: %v", err)
+	}
+	defer st.Close()
+	r.st = st
+	eng, err := engine.New(engine.Config{Store: st, Clock: r.clock, Logger: r.logger,
+		PollInterval: 20 * time.Millisecond, GuardrailInterval: 200 * time.Millisecond})
+	if err != nil {
+		webLn.Close()
+		return err
+	}
+	r.eng = eng
+	eng.RegisterSignals("feedback", st.Feedback().Signals())
+	eng.RegisterSignals("consumers", st.ConsumerSignals())
+	r.data = sub.wireData(st, eng, r.clock, r.logger)
+	r.data.worker.Every = 50 * time.Millisecond
+	r.data.runner.PollEvery = 50 * time.Millisecond
+	r.data.runner.Phases = rehearsalPhases{out: r}
+	r.data.runner.Traffic = rehearsalTraffic{up: r.up}
+
+	// Everything below stops when the rehearsal ends or Ctrl-C cancels ctx; the report is
+	// written with a context of its own.
+	playCtx, stopPlay := context.WithCancel(ctx)
+	defer stopPlay()
+	stopNotify, err := startRehearsalNotify(playCtx, eng, st, r.clock, r.logger, r.public, sub.Getenv)
+	if err != nil {
+		webLn.Close()
+		return err
+	}
+	defer stopNotify()
+	if err := eng.Start(playCtx); err != nil {
+		webLn.Close()
+		return err
+	}
+	defer eng.Stop()
+	if err := r.data.worker.Start(playCtx); err != nil {
+		webLn.Close()
+		return err
+	}
+	defer r.data.worker.Stop()
+
+	res, err := eng.Apply(playCtx, file, iso.YAML, "sunset rehearse")
+	if err != nil {
+		webLn.Close()
+		return fail("apply the rehearsal plan: %v", err)
+	}
+	for _, sh := range r.plan.Stakeholders {
+		if _, err := eng.Signoff(playCtx, r.name, sh.Name, "rehearsal stand-in for "+sh.Name); err != nil {
+			webLn.Close()
+			return fail("sign off for %s: %v", sh.Name, err)
+		}
+	}
+	_ = res
+
+	gwReady := make(chan string, 1)
+	sub.gatewayReady = gwReady
+	stopGateway, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name}, eng, st, r.clock, r.logger)
+	if err != nil {
+		webLn.Close()
+		return err
+	}
+	// Stopping the gateway flushes its last usage counts; the report needs them.
+	stopGateway = sync.OnceFunc(stopGateway)
+	defer stopGateway()
+	gateway := "http://" + <-gwReady
+
+	srv := &web.Server{
+		Engine: eng, Logger: r.logger, Ready: st.Ping, Version: version, Now: r.clock.Now,
+		Usage: st.Usage(), Feedback: st.Feedback(), Themer: feedback.NewThemer(),
+		Runbooks: r.data.web.runbooks, Exports: r.data.web.exports, Reports: st,
+	}
+	if err := servePublicPages(playCtx, srv, st, r.public); err != nil {
+		webLn.Close()
+		return err
+	}
+	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(r.logger.Handler(), slog.LevelWarn)}
+	go httpServer.Serve(webLn)
+	defer httpServer.Close()
+
+	consumers, err := rehearsalConsumers(r.plan)
+	if err != nil {
+		return fail("consumers: %v", err)
+	}
+	r.phase.Store(string(engine.StateScheduled))
+	r.fleet = &rehearse.Fleet{
+		Consumers: consumers, Gateway: gateway, Identify: r.plan.Consumers.Identify, Calls: rehearse.Calls(r.plan),
+		Clock: r.clock, Phase: r.phase.Load, Feedback: r.postFeedback,
+	}
+
+	r.printStage(file, iso, gateway, start, end)
+	r.fleet.Run(playCtx)
+	played, playErr := r.play(playCtx, end)
+	stopPlay()
+	r.fleet.Wait()
+	stopGateway()
+	r.printSummary(played)
+
+	// The report of what was played, interrupted or not.
+	repCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	cl := &web.Client{BaseURL: r.public, HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: "sunset rehearse"}
+	doc, err := cl.Report(repCtx, r.name, web.ReportRequest{Format: o.format, Lang: o.lang})
+	if err != nil {
+		return fail("write the report: %v", err)
+	}
+	if err := writeFileAtomic(o.out, doc); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.out, "Report written to %s\n", o.out)
+	return playErr
+}
+
+// rehearsalSpan returns when a rehearsal stops (an hour after the last action, and not before
+// two weeks of stragglers after the shutdown) and how much simulated time it plays: quiet
+// stretches after the straggler window are skipped, about a day per action left.
+func rehearsalSpan(tl *plan.Timeline, start time.Time) (end time.Time, played time.Duration) {
+	last := tl.Actions[len(tl.Actions)-1].At
+	quietFrom := last
+	for _, a := range tl.Actions {
+		if a.Kind == plan.KindMilestone && a.Name == plan.Shutdown {
+			quietFrom = a.At.Add(rehearsalStragglerWindow)
+		}
+	}
+	end = last.Add(time.Hour)
+	if quietFrom.After(last) {
+		end = quietFrom.Add(time.Hour)
+	}
+	stop := end
+	if quietFrom.Before(stop) {
+		stop = quietFrom
+	}
+	played = stop.Sub(start)
+	for _, a := range tl.Actions {
+		if a.At.After(quietFrom) {
+			played += 24 * time.Hour / 4 // skipped to a day before; a few actions share a day
+		}
+	}
+	return end, played
+}

@@ -1,0 +1,479 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channels"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/rehearse"
+	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/store"
+)
+
+// rehearsalTick is how often (wall time) the rehearsal moves the clock and looks around.
+const rehearsalTick = 25 * time.Millisecond
+
+// playStats is what the play saw, for the summary.
+type playStats struct {
+	wall       time.Duration
+	simulated  time.Duration
+	milestones []string
+	pauses     int
+	runbook    string
+	approvers  []string
+}
+
+// playState is the play's memory between ticks.
+type playState struct {
+	done       map[string]bool
+	steps      map[string]runbook.StepStatus
+	shutdownAt time.Time
+	pausedAt   time.Time
+	lastPhase  string
+	approvals  int
+	skipping   bool
+}
+
+// play drives the clock through the plan until end or until ctx ends, printing a line per
+// milestone, pause and runbook step. The clock stands still while an action is due or queued
+// (so each runs at its planned instant), runs at wall speed while the runbook runs, and
+// otherwise moves speed times faster than the wall clock, landing exactly on each next action.
+func (r *rehearsal) play(ctx context.Context, end time.Time) (stats playStats, err error) {
+	ps := &playState{done: map[string]bool{}, steps: map[string]runbook.StepStatus{}, lastPhase: string(engine.StateScheduled)}
+	began := time.Now()
+	startSim := r.clock.Now()
+	defer func() {
+		stats.wall = time.Since(began)
+		stats.simulated = r.clock.Now().Sub(startSim)
+	}()
+	t := time.NewTicker(rehearsalTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return stats, fail("rehearsal interrupted at %s; the report covers what was played", r.when(r.clock.Now()))
+		case <-t.C:
+		}
+		wall := time.Since(last)
+		last = time.Now()
+		now := r.clock.Now()
+		acts, aerr := r.eng.Actions(ctx, r.name)
+		if err = aerr; err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			return stats, err
+		}
+		s, gerr := r.eng.Get(ctx, r.name)
+		if err = gerr; err != nil {
+			if ctx.Err() != nil {
+				continue
+			}
+			return stats, err
+		}
+		r.phase.Store(string(s.State))
+		for _, addr := range r.sinks.NewRecipients() {
+			r.fleet.Notice(ctx, addr)
+		}
+		r.noteDone(acts, ps, &stats)
+		r.watchPause(ctx, s, now, ps, &stats)
+		running := r.watchRunbook(ctx, ps, &stats)
+		if !slices.ContainsFunc(acts, waiting) && !running && !now.Before(end) {
+			return stats, nil
+		}
+		r.advance(acts, now, wall, end, running, ps)
+	}
+}
+
+// waiting reports whether an action is still to run (held actions wait for a resume).
+func waiting(a engine.Action) bool {
+	return a.Status == engine.ActionPending || a.Status == engine.ActionEnqueued
+}
+
+// advance moves the clock for one tick.
+func (r *rehearsal) advance(acts []engine.Action, now time.Time, wall time.Duration, end time.Time, running bool, ps *playState) {
+	if running {
+		r.clock.Advance(wall)
+		return
+	}
+	var next time.Time
+	for _, a := range acts {
+		if a.Status == engine.ActionEnqueued || (a.Status == engine.ActionPending && !a.At.After(now)) {
+			return // the engine is at work: time stands still
+		}
+		if a.Status == engine.ActionPending && (next.IsZero() || a.At.Before(next)) {
+			next = a.At
+		}
+	}
+	target := now.Add(time.Duration(float64(wall) * r.speed))
+	quiet := !ps.shutdownAt.IsZero() && now.After(ps.shutdownAt.Add(rehearsalStragglerWindow))
+	if quiet && !next.IsZero() && next.Sub(now) > 48*time.Hour {
+		target = next.Add(-24 * time.Hour)
+		fmt.Fprintf(r.out, "%s  … quiet until %s, skipped\n", r.when(now), r.when(target))
+	}
+	if !next.IsZero() && next.Before(target) {
+		target = next
+	}
+	if next.IsZero() && target.After(end) {
+		target = end
+	}
+	r.clock.Set(target)
+}
+
+// noteDone prints the milestones that ran since the last tick.
+func (r *rehearsal) noteDone(acts []engine.Action, ps *playState, stats *playStats) {
+	for _, a := range acts {
+		if a.Status != engine.ActionDone || ps.done[a.Key] {
+			continue
+		}
+		ps.done[a.Key] = true
+		if a.Kind != string(plan.KindMilestone) {
+			continue
+		}
+		stats.milestones = append(stats.milestones, a.Name)
+		if a.Name == plan.Shutdown {
+			ps.shutdownAt = a.At
+		}
+		_, counts := r.fleet.Answers()
+		ans := counts[ps.lastPhase]
+		d := r.sinks.Delivered()
+		migrated, total := r.fleet.Migrated()
+		fmt.Fprintf(r.out, "%s  %-11s answers while %s: 2xx %d · 3xx %d · 410 %d · 503 %d   notices delivered %d   migrated %d/%d\n",
+			r.when(a.At), a.Name, ps.lastPhase, ans.OK, ans.Redirect, ans.Gone, ans.Unavailable, d.Total(), migrated, total)
+		if st, ok := milestoneStates[a.Name]; ok {
+			ps.lastPhase = st
+			r.phase.Store(st)
+		}
+	}
+}
+
+// milestoneStates is the state a sunset enters when a milestone runs (the engine's rule), so
+// that answers are counted in the new phase from the milestone's instant.
+var milestoneStates = map[string]string{
+	plan.Announce: string(engine.StateAnnounced), plan.Deprecate: string(engine.StateDeprecating),
+	plan.ReadOnly: string(engine.StateReadOnly), plan.Shutdown: string(engine.StateShutDown),
+}
+
+// watchPause reports a guardrail pause and resumes the sunset one simulated day later: a real
+// sunset waits for an operator, a rehearsal goes on to show the rest of the plan.
+func (r *rehearsal) watchPause(ctx context.Context, s *engine.Sunset, now time.Time, ps *playState, stats *playStats) {
+	if s.State != engine.StatePaused {
+		ps.pausedAt = time.Time{}
+		return
+	}
+	if ps.pausedAt.IsZero() {
+		ps.pausedAt = now
+		stats.pauses++
+		fmt.Fprintf(r.out, "%s  PAUSED      %s; the rehearsal resumes it one simulated day later\n", r.when(now), r.pauseReason(ctx))
+		return
+	}
+	if now.Sub(ps.pausedAt) < 24*time.Hour {
+		return
+	}
+	if _, err := r.eng.Resume(ctx, r.name, "sunset rehearse", "rehearsal: resumed one simulated day after the pause (a real sunset waits for an operator)"); err == nil {
+		fmt.Fprintf(r.out, "%s  resumed     by the rehearsal\n", r.when(now))
+	}
+	ps.pausedAt = time.Time{}
+}
+
+// pauseReason finds why the sunset was paused in its latest pause event.
+func (r *rehearsal) pauseReason(ctx context.Context) string {
+	evs, err := r.eng.Events(ctx, r.name)
+	if err != nil {
+		return "paused"
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		if strings.Contains(evs[i].Type, "pause") || strings.Contains(evs[i].Type, "guardrail") {
+			var data map[string]any
+			_ = json.Unmarshal(evs[i].Data, &data)
+			if reason, ok := data["reason"].(string); ok && reason != "" {
+				return "paused: " + reason
+			}
+			return "paused (" + evs[i].Type + ")"
+		}
+	}
+	return "paused"
+}
+
+// watchRunbook follows the runbook run the timeline started: it grants the approvals it waits
+// for, one named rehearsal approver at a time, and prints each step's outcome. It reports
+// whether the run is still going.
+func (r *rehearsal) watchRunbook(ctx context.Context, ps *playState, stats *playStats) bool {
+	if !slices.ContainsFunc(doneKeys(ps.done), func(k string) bool { return strings.HasPrefix(k, string(plan.KindRunbook)+"/") }) {
+		return false
+	}
+	run, err := r.st.LatestRun(ctx, r.name)
+	if err != nil || run == nil {
+		return false
+	}
+	for _, step := range run.Steps {
+		if ps.steps[step.Name] == step.Status {
+			continue
+		}
+		ps.steps[step.Name] = step.Status
+		switch step.Status {
+		case runbook.StepDone, runbook.StepFailed, runbook.StepWaiting, runbook.StepOperator, runbook.StepSkipped:
+			line := fmt.Sprintf("%s  runbook     %s: %s", r.when(r.clock.Now()), step.Name, step.Status)
+			if step.Error != "" {
+				line += " — " + step.Error
+			}
+			fmt.Fprintln(r.out, line)
+		}
+	}
+	stats.runbook = string(run.State)
+	if run.State == runbook.StateWaiting {
+		for _, step := range run.Steps {
+			if step.Status != runbook.StepWaiting || step.Kind != "approval" {
+				continue
+			}
+			ps.approvals++
+			who := fmt.Sprintf("rehearsal approver %d", ps.approvals)
+			if _, err := r.data.web.runbooks.ApproveRunbook(ctx, r.name, step.Name, who, approvalRole(r.plan, step.Name)); err == nil {
+				stats.approvers = append(stats.approvers, who)
+				fmt.Fprintf(r.out, "%s  runbook     %s: approved by %s (rehearsal)\n", r.when(r.clock.Now()), step.Name, who)
+			}
+		}
+	}
+	return !run.State.Ended()
+}
+
+// approvalRole is the role the plan's approval step asks for.
+func approvalRole(p *plan.Plan, step string) string {
+	for _, s := range runbook.Steps(p) {
+		if s.Name == step && s.Approval != nil {
+			return s.Approval.Role
+		}
+	}
+	return "approver"
+}
+
+// doneKeys lists the keys of the actions seen done.
+func doneKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// when formats a simulated instant in the plan's time zone.
+func (r *rehearsal) when(t time.Time) string { return t.In(r.loc).Format("2006-01-02 15:04 MST") }
+
+// printStage prints what the rehearsal plays and every real endpoint it replaced.
+func (r *rehearsal) printStage(file string, iso *rehearse.Isolated, gateway string, start, end time.Time) {
+	w := r.out
+	fmt.Fprintf(w, "Rehearsing %s (%s) on scratch data; nothing real is touched.\n", r.name, file)
+	fmt.Fprintf(w, "  time       %s → %s at %.0f× (Ctrl-C stops and writes the report so far)\n", r.when(start), r.when(end), r.speed)
+	fmt.Fprintf(w, "  gateway    %s → sample upstream; API and public pages on %s\n", gateway, r.public)
+	var cs []string
+	for _, c := range r.fleet.Consumers {
+		cs = append(cs, c.ID+" ("+string(c.Persona)+")")
+	}
+	fmt.Fprintf(w, "  consumers  %s\n", strings.Join(cs, ", "))
+	fmt.Fprintln(w, "  replaced   (the plan's real endpoints are refused in a rehearsal)")
+	for _, s := range iso.Substitutions {
+		real := s.Real
+		if real == "" {
+			real = "(unset)"
+		}
+		fmt.Fprintf(w, "    %-32s %s → %s\n", s.What, real, s.Local)
+	}
+	fmt.Fprintln(w, "  approvals  granted by \"rehearsal approver N\" and recorded under that name")
+}
+
+// printSummary prints the figures of the play.
+func (r *rehearsal) printSummary(stats playStats) {
+	w := r.out
+	fmt.Fprintf(w, "Played %.0f simulated days in %.1f s.\n", stats.simulated.Hours()/24, stats.wall.Seconds())
+	fmt.Fprintf(w, "  milestones reached   %s\n", strings.Join(stats.milestones, ", "))
+	phases, counts := r.fleet.Answers()
+	fmt.Fprintln(w, "  gateway answers      phase          2xx    3xx    410    503  other")
+	for _, p := range phases {
+		a := counts[p]
+		fmt.Fprintf(w, "                       %-13s %5d  %5d  %5d  %5d  %5d\n", p, a.OK, a.Redirect, a.Gone, a.Unavailable, a.Other)
+	}
+	d := r.sinks.Delivered()
+	fmt.Fprintf(w, "  notices delivered    %d (email %d, webhook %d, chat %d)\n", d.Total(), d.Email, d.Webhook, d.Chat)
+	migrated, total := r.fleet.Migrated()
+	posts := r.fleet.Posts()
+	langs := map[string]int{}
+	for _, p := range posts {
+		langs[strings.SplitN(p.Locale, "-", 2)[0]]++
+	}
+	fmt.Fprintf(w, "  consumers migrated   %d of %d; feedback posts %d %s\n", migrated, total, len(posts), formatCounts(langs))
+	fmt.Fprintf(w, "  guardrail pauses     %d\n", stats.pauses)
+	rb := stats.runbook
+	if rb == "" {
+		rb = "not started"
+	}
+	fmt.Fprintf(w, "  runbook              %s; stand-ins called: %s\n", rb, strings.Join(r.up.Steps(), ", "))
+}
+
+// formatCounts writes counts as "(en 2, zh 1)", sorted by key.
+func formatCounts(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	parts := make([]string, len(ks))
+	for i, k := range ks {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// postFeedback sends a consumer's feedback through the real feedback API.
+func (r *rehearsal) postFeedback(ctx context.Context, p rehearse.Post) error {
+	body, err := json.Marshal(feedback.Input{Mood: p.Mood, Category: p.Category, Text: p.Text, Consumer: p.Consumer, Locale: p.Locale})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.public+"/api/v1/sunsets/"+r.name+"/feedback", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		fmt.Fprintf(r.out, "%s  feedback from %s refused: %s %s\n", r.when(r.clock.Now()), p.Consumer, resp.Status, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("feedback: %s", resp.Status)
+	}
+	return nil
+}
+
+// rehearsalConsumers are the plan's contacts as synthetic consumers; a plan without contacts
+// gets four anonymous ones (they call, but no notice reaches them).
+func rehearsalConsumers(p *plan.Plan) ([]rehearse.Consumer, error) {
+	var list []rehearse.Consumer
+	if p.Consumers.Contacts != "" {
+		rc, err := openContacts(p)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		err = notify.ReadContacts(rc, func(c notify.Recipient) error {
+			list = append(list, rehearse.Consumer{ID: c.ID, Email: c.Email, Locale: c.Locale, Tier: c.Tier})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(list) == 0 {
+		for i := 1; i <= 4; i++ {
+			list = append(list, rehearse.Consumer{ID: fmt.Sprintf("consumer-%d", i), Locale: "en"})
+		}
+	}
+	return rehearse.NewConsumers(list, p.Consumers.Exempt), nil
+}
+
+// createScratchSources creates the scratch data sources of an isolated plan: a SQLite file
+// with a small orders table, or a directory with two files.
+func createScratchSources(ctx context.Context, sources []rehearse.ScratchSource) error {
+	for _, s := range sources {
+		switch {
+		case s.SQLite != "":
+			if err := os.MkdirAll(filepath.Dir(s.SQLite), 0o755); err != nil {
+				return err
+			}
+			db, err := sql.Open("sqlite", s.SQLite)
+			if err != nil {
+				return err
+			}
+			_, err = db.ExecContext(ctx, `CREATE TABLE orders (id TEXT PRIMARY KEY, consumer TEXT, total TEXT);
+INSERT INTO orders VALUES ('o-1001', 'acme-prod', '42.00'), ('o-1002', 'globex', '17.50'), ('o-1003', 'hooli', '5.00');`)
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
+		case s.Dir != "":
+			if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+				return err
+			}
+			files := map[string]string{"README.txt": "Scratch data of a Sunset rehearsal.\n", "orders.csv": "id,consumer,total\no-1001,acme-prod,42.00\n"}
+			for name, body := range files {
+				if err := os.WriteFile(filepath.Join(s.Dir, name), []byte(body), 0o644); err != nil && !errors.Is(err, fs.ErrExist) {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// startRehearsalNotify wires notices as `sunset serve` does, with the rehearsal's channels'
+// secrets, a worker that looks often, and claims that outlast compressed time.
+func startRehearsalNotify(ctx context.Context, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, publicURL string, getenv func(string) string) (func(), error) {
+	key, err := st.SigningKey(ctx, unsubscribeKeyName)
+	if err != nil {
+		return nil, err
+	}
+	h := &notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts}
+	eng.Register(plan.KindNotice, h)
+	eng.OnReplan(h)
+	eng.OnTrip(h)
+	w := &notify.Worker{
+		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: getenv}),
+		Clock: clock, Logger: logger, PublicURL: publicURL, UnsubscribeKey: key,
+		Poll: 50 * time.Millisecond,
+		// A claim is timed on the simulated clock: at 100 000× two real minutes are months.
+		Lease: 365 * 24 * time.Hour,
+	}
+	if err := w.Start(ctx); err != nil {
+		return nil, err
+	}
+	return w.Stop, nil
+}
+
+// rehearsalPhases is the runbook's gateway switch in a rehearsal: the in-process gateway
+// already enforces the phase the plan's clock says, so the step only checks and says so.
+type rehearsalPhases struct{ out *rehearsal }
+
+// SetPhase records the switch.
+func (p rehearsalPhases) SetPhase(_ context.Context, sunsetName, phase string) error {
+	fmt.Fprintf(p.out.out, "%s  gateway     %s: %s (the rehearsal's gateway enforces the plan's phase at this instant)\n", p.out.when(p.out.clock.Now()), sunsetName, phase)
+	return nil
+}
+
+// rehearsalTraffic is the drain step's meter: requests that reached the sample upstream.
+type rehearsalTraffic struct{ up *rehearse.Upstream }
+
+// RPS returns the upstream's request rate over the last second.
+func (t rehearsalTraffic) RPS(context.Context, string) (float64, error) { return t.up.RPS(), nil }
+
+// Interface guards.
+var (
+	_ runbook.PhaseSwitcher = rehearsalPhases{}
+	_ runbook.TrafficMeter  = rehearsalTraffic{}
+)
