@@ -173,8 +173,11 @@ func (s *Server) reportInput(ctx context.Context, name string) (*report.Input, e
 		return nil, err
 	}
 	in.Verification = &report.Verification{OK: v.OK, Events: v.Events, Head: v.Head, Problems: v.Problems}
-	if err := s.Reports.ReportData(ctx, name, in); err != nil {
-		return nil, err
+	// The operator UI builds figures without a report store too; they then lack usage and notices.
+	if s.Reports != nil {
+		if err := s.Reports.ReportData(ctx, name, in); err != nil {
+			return nil, err
+		}
 	}
 	if s.Feedback != nil {
 		items, err := s.Feedback.List(ctx, name, time.Time{})

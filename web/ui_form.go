@@ -1,0 +1,66 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// The operator UI's forms post here and run the same logic as the API: approving a runbook
+// step (ui_approve.go) and editing the lessons learned (ui_lessons.go). A refused form answers
+// the sunset's page with the problem shown in it; an accepted one redirects back (303) so that
+// reloading does not post again.
+
+// readUIForm reads a posted form of at most limit bytes.
+func readUIForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return r.ParseForm()
+}
+
+// formActor names who posted a form: the Identify hook's caller when authentication is on;
+// without it, the name typed in the form (checked like the X-Sunset-Actor header), else the
+// header, else DefaultActor.
+func (s *Server) formActor(r *http.Request) (string, error) {
+	actor, err := s.actor(r)
+	if err != nil || s.Identify != nil || actor != DefaultActor {
+		return actor, err
+	}
+	typed := strings.TrimSpace(r.PostFormValue("actor"))
+	if typed == "" {
+		return actor, nil
+	}
+	return HeaderActor(&http.Request{Header: http.Header{ActorHeader: {typed}}})
+}
+
+// formProblem answers a refused form: the sunset's page with the problem's sentence in it, under
+// the problem's status. Internal errors are logged and shown as a generic sentence.
+func (s *Server) formProblem(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		err = tooLarge("the form", tooBig.Limit)
+	}
+	p := problemFor(err)
+	if p.Status >= 500 {
+		s.logger().LogAttrs(r.Context(), slog.LevelError, "form failed", slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	msg := p.Detail
+	if msg == "" {
+		msg = p.Title
+	}
+	s.renderSunset(w, r, p.Status, "", msg)
+}
+
+// redirectDone sends the browser back to the sunset's page, at anchor, saying what was done.
+func redirectDone(w http.ResponseWriter, r *http.Request, done, anchor string) {
+	q := url.Values{"lang": {shortLang(pageLanguage(r))}, "done": {done}}
+	to := "/s/" + url.PathEscape(r.PathValue("name")) + "?" + q.Encode() + "#" + anchor
+	// net/http writes no body for a redirected POST; say where to go for clients that show it.
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Location", to)
+	w.WriteHeader(http.StatusSeeOther)
+	fmt.Fprintf(w, "<!doctype html><a href=\"%s\">%s</a>\n", html.EscapeString(to), html.EscapeString(to))
+}

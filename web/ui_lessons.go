@@ -1,0 +1,42 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/report"
+)
+
+// handleUILessons serves POST /s/{name}/lessons: the lessons-learned form. It does what
+// PUT /api/v1/sunsets/{name}/lessons does.
+func (s *Server) handleUILessons(w http.ResponseWriter, r *http.Request) {
+	if s.Reports == nil {
+		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "Reports are not kept by this server."))
+		return
+	}
+	if err := readUIForm(w, r, 4*maxLessons+4096); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	actor, err := s.formActor(r)
+	if err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	// Browsers send CRLF line ends from a textarea; keep LF like the API's text.
+	text := strings.TrimSpace(strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n"))
+	if len([]rune(text)) > maxLessons {
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "The lessons are longer than %d characters.", maxLessons))
+		return
+	}
+	l := report.Lessons{UpdatedBy: actor, UpdatedAt: s.now().UTC()}
+	if text != "" {
+		l.Text = text + "\n"
+	}
+	if err := s.Reports.PutLessons(r.Context(), r.PathValue("name"), l); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	redirectDone(w, r, "lessons", "lessons")
+}

@@ -1,0 +1,670 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/report"
+)
+
+// Limits of the sunset page's lists.
+const (
+	uiEvents       = 200 // audit events shown, newest first
+	uiLogLines     = 100 // runbook log lines shown, newest last
+	uiFeedback     = 10  // latest feedback messages shown
+	uiThemes       = 12  // feedback themes shown
+	uiFailures     = 10  // latest failed deliveries shown
+	uiOutputChars  = 2000
+	uiEventDataLen = 240
+)
+
+// sunsetData is what ui_sunset.html shows.
+type sunsetData struct {
+	uiPage
+	Name, Service, State, StateText, TimeZone string
+	Awaiting, Signoffs                        []string
+	// Error is the problem of a form the page answers (shown in an alert); Done confirms one.
+	Error, Done string
+	// Links to the report, the assessment, the public page and the API.
+	ReportHTML, Assessment, Public, API string
+
+	Gantt   template.HTML
+	Actions []actionRow
+	Usage   usagePanel
+	// Consumers are the known consumers; Counts counts them by status.
+	Consumers      []consumerRow
+	ConsumerCounts map[string]int
+	Notices        *noticePanel
+	Feedback       *feedbackPanel
+	Guardrails     []engine.GuardrailResult
+	GuardError     string
+	Runbook        *runPanel
+	Backups        []backupRow
+	Exports        *exportPanel
+	Events         []eventRow
+	Chain          *engine.Verification
+	Lessons        report.Lessons
+	LessonsOn      bool
+	LessonsAt      string
+}
+
+// actionRow is one timeline action in the table under the Gantt chart.
+type actionRow struct {
+	At, Kind, Name, Status, StatusText string
+}
+
+// usagePanel is the usage and the remaining consumers over time.
+type usagePanel struct {
+	Requests, Consumers                         template.HTML
+	Days                                        int
+	AtAnnouncement, AtShutdown, Migrated, Share string
+}
+
+// consumerRow is one consumer: whether it still calls, and whether it was told.
+type consumerRow struct {
+	ID, Name, Tier string
+	// Status is active, migrated or silent.
+	Status, StatusText string
+	LastSeen           string
+	Requests           uint64
+	Aware              bool
+	Reached, InBand    string
+}
+
+// noticePanel is the notice ledger.
+type noticePanel struct {
+	Lines                   []notify.LedgerLine
+	Failures                []failureRow
+	Known, Aware, InBand    int
+	Recipients, RecipAware  int
+	AwareShare, HasFailures string
+}
+
+// failureRow is one failed delivery.
+type failureRow struct{ Notice, Channel, Recipient, Error, At string }
+
+// feedbackPanel sums up the feedback.
+type feedbackPanel struct {
+	Total, Extensions int
+	Negative          string
+	Moods             []moodCount
+	Themes            []feedback.Theme
+	Latest            []feedbackRow
+}
+
+// moodCount is how many messages have one mood.
+type moodCount struct {
+	Mood, Text string
+	Count      int
+}
+
+// feedbackRow is one message.
+type feedbackRow struct{ At, Mood, MoodText, Category, Text, Lang string }
+
+// runPanel is the latest runbook run with its approvals and log.
+type runPanel struct {
+	State, StateText, Message string
+	// Live is true while the run may still change (the script refreshes the panel).
+	Live      bool
+	Steps     []stepRow
+	Approvals []uiApproval
+	Log       []uiLogLine
+}
+
+// stepRow is one runbook step.
+type stepRow struct {
+	Name, Kind, Status, StatusText string
+	Attempts                       int
+	Started, Ended, Error, Output  string
+	// CanApprove offers the approve button; Role and Need are the plan's approval.
+	CanApprove bool
+	Role       string
+	Need, Have int
+	Approvers  []string
+}
+
+// backupRow is one backup of the plan with the archive the runbook verified.
+type backupRow struct{ Name, Source, To, Verified string }
+
+// exportPanel is the state of the per-user exports.
+type exportPanel struct {
+	State, Message string
+	Counts         map[string]int64
+	Keys           []string
+}
+
+// eventRow is one audit event.
+type eventRow struct {
+	Seq                   int64
+	At, Type, Actor, Data string
+}
+
+// uiRun is a runbook run as the Runbooks service answers it (the JSON of runbook.Run with its
+// approvals and log).
+type uiRun struct {
+	State    string            `json:"state"`
+	Message  string            `json:"message"`
+	Steps    []uiStep          `json:"steps"`
+	Verified map[string]string `json:"verified"`
+	// Approvals and Log are added by the service.
+	Approvals []uiApproval `json:"approvals"`
+	Log       []uiLogLine  `json:"log"`
+}
+
+// uiStep is one step of a uiRun.
+type uiStep struct {
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	Status   string    `json:"status"`
+	Attempts int       `json:"attempts"`
+	Started  time.Time `json:"started"`
+	Ended    time.Time `json:"ended"`
+	Error    string    `json:"error"`
+	Output   string    `json:"output"`
+}
+
+// uiApproval is one approval of a step.
+type uiApproval struct {
+	Step   string    `json:"step"`
+	Person string    `json:"person"`
+	Role   string    `json:"role"`
+	At     time.Time `json:"at"`
+}
+
+// uiLogLine is one line of a run's output.
+type uiLogLine struct {
+	At   time.Time `json:"at"`
+	Step string    `json:"step"`
+	Line string    `json:"line"`
+}
+
+// uiExportStatus is the export status as the Exports service answers it.
+type uiExportStatus struct {
+	Job *struct {
+		State   string `json:"state"`
+		Message string `json:"message"`
+	} `json:"job"`
+	Counts map[string]int64 `json:"counts"`
+}
+
+// recode turns an `any` answer of a service into v through its JSON.
+func recode(from any, v any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// handleSunsetPage serves GET /s/{name}: one sunset's page.
+func (s *Server) handleSunsetPage(w http.ResponseWriter, r *http.Request) {
+	done := ""
+	switch r.URL.Query().Get("done") {
+	case "approved":
+		done = uiTexts[pageLanguage(r)]["DoneApproved"]
+	case "lessons":
+		done = uiTexts[pageLanguage(r)]["DoneLessons"]
+	}
+	s.renderSunset(w, r, http.StatusOK, done, "")
+}
+
+// renderSunset renders the sunset's page with status, and with done or problem shown at the
+// top (the answer of a form).
+func (s *Server) renderSunset(w http.ResponseWriter, r *http.Request, status int, done, problem string) {
+	name := r.PathValue("name")
+	d, err := s.sunsetPage(r.Context(), r, name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d.Done, d.Error = done, problem
+	s.renderUI(w, r, "ui_sunset.html", status, d.Lang, d)
+}
+
+// sunsetPage gathers every panel of the sunset's page. Only the sunset's status, plan and
+// actions are required; a panel whose service fails is left out and the failure logged.
+func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (*sunsetData, error) {
+	st, err := s.Engine.Status(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	p, tl, err := s.Engine.Plan(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	acts, err := s.Engine.Actions(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	page := s.newUIPage(r, statusTitle(st, pageLanguage(r)))
+	lang, t := page.Lang, page.T
+	loc := p.Location()
+	now := s.now()
+	d := &sunsetData{uiPage: page, Name: name, Service: st.Service, State: string(st.State), StateText: stateText(lang, st.State),
+		TimeZone: loc.String(), Awaiting: st.Awaiting, Signoffs: st.Signoffs,
+		ReportHTML: fmt.Sprintf("/api/v1/sunsets/%s/report?format=html&lang=%s", name, page.Short),
+		Assessment: fmt.Sprintf("/api/v1/sunsets/%s/report?format=html&assessment=1&lang=%s", name, page.Short),
+		Public:     fmt.Sprintf("/p/%s?lang=%s", name, page.Short),
+		API:        "/api/v1/sunsets/" + name,
+	}
+	d.Gantt = buildGantt(p, tl, acts, now, lang).SVG()
+	for _, a := range acts {
+		d.Actions = append(d.Actions, actionRow{At: localTime(a.At, loc), Kind: kindText(lang, a.Kind), Name: a.Name,
+			Status: string(a.Status), StatusText: textOr(t, "act_"+string(a.Status), string(a.Status))})
+	}
+	log := func(panel string, err error) {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "sunset page: panel left out", slog.String("sunset", name),
+			slog.String("panel", panel), slog.Any("err", err))
+	}
+	in, err := s.reportInput(ctx, name)
+	if err != nil {
+		log("figures", err)
+	} else {
+		rep := report.Build(*in)
+		d.Usage = usageFigures(rep, lang)
+		d.Consumers, d.ConsumerCounts = consumerRows(in, rep, now, lang)
+		d.Lessons, d.LessonsOn = in.Lessons, s.Reports != nil
+		if !in.Lessons.UpdatedAt.IsZero() {
+			d.LessonsAt = localTime(in.Lessons.UpdatedAt, loc)
+		}
+		if in.Feedback != nil {
+			d.Feedback = s.feedbackPanel(ctx, name, in.Feedback, loc, lang)
+		}
+	}
+	if s.Notices != nil {
+		if l, err := s.Notices.Ledger(ctx, name, uiFailures); err != nil {
+			log("notices", err)
+		} else {
+			d.Notices = noticePanelOf(l, loc)
+			awareOf(d.Consumers, l, loc)
+		}
+	}
+	if g, err := s.Engine.Guardrails(ctx, name); err != nil {
+		log("guardrails", err)
+		d.GuardError = t["PanelFailed"]
+	} else {
+		d.Guardrails = g
+	}
+	var verified map[string]string
+	if s.Runbooks != nil {
+		d.Runbook, verified = s.runPanel(ctx, name, p, loc, lang)
+	}
+	for _, b := range p.Data.Backups {
+		d.Backups = append(d.Backups, backupRow{Name: b.Name, Source: backupSource(b.Source), To: b.To, Verified: verified[b.Name]})
+	}
+	if s.Exports != nil && p.Data.Export != nil {
+		d.Exports = s.exportPanel(ctx, name)
+	}
+	if evs, err := s.Engine.Events(ctx, name); err != nil {
+		log("events", err)
+	} else {
+		for i := len(evs) - 1; i >= 0 && len(d.Events) < uiEvents; i-- {
+			e := evs[i]
+			d.Events = append(d.Events, eventRow{Seq: e.Seq, At: localTime(e.At, loc), Type: e.Type, Actor: e.Actor,
+				Data: truncate(string(e.Data), uiEventDataLen)})
+		}
+	}
+	if v, err := s.Engine.VerifyEvents(ctx, name); err == nil {
+		d.Chain = v
+	}
+	return d, nil
+}
+
+// textOr returns t[key], or def when the key is missing.
+func textOr(t uiText, key, def string) string {
+	if v, ok := t[key]; ok {
+		return v
+	}
+	return def
+}
+
+// buildGantt lays the plan's timeline out as Gantt rows: the service's and each feature's
+// phases, then the notices, brownouts, runbook and data actions as marks, the milestones as
+// lines.
+func buildGantt(p *plan.Plan, tl *plan.Timeline, acts []engine.Action, now time.Time, lang string) *gantt {
+	t := uiTexts[lang]
+	g := &gantt{Title: t["TimelineChart"], Now: now, NowLabel: t["Now"], Loc: p.Location()}
+	ms, _ := p.MilestoneTimes()
+	end := time.Time{}
+	for _, a := range tl.Actions {
+		if a.At.After(end) {
+			end = a.At
+		}
+	}
+	service, features, err := p.PhaseTimes()
+	if err == nil {
+		g.Rows = append(g.Rows, phaseRow(t["Service"], ms[plan.Announce], service, end, t))
+		for i, f := range features {
+			if i >= 8 {
+				break
+			}
+			label := p.Features[i].Title.In(lang)
+			if label == "" {
+				label = p.Features[i].Name
+			}
+			g.Rows = append(g.Rows, phaseRow(label, time.Time{}, f, end, t))
+		}
+	}
+	status := map[string]engine.ActionStatus{}
+	for _, a := range acts {
+		status[a.Key] = a.Status
+	}
+	rows := map[plan.ActionKind]*ganttRow{}
+	order := []plan.ActionKind{plan.KindNotice, plan.KindBrownout, plan.KindRunbook, plan.KindData}
+	for _, k := range order {
+		rows[k] = &ganttRow{Label: kindText(lang, string(k))}
+	}
+	for _, a := range tl.Actions {
+		row := rows[a.Kind]
+		if row == nil {
+			continue
+		}
+		row.Marks = append(row.Marks, ganttMark{At: a.At, Label: a.Name, Done: status[a.Key] == engine.ActionDone, Held: status[a.Key] == engine.ActionHeld})
+	}
+	for _, k := range order {
+		if len(rows[k].Marks) > 0 {
+			g.Rows = append(g.Rows, *rows[k])
+		}
+	}
+	for _, name := range plan.StandardMilestones {
+		if at, ok := ms[name]; ok {
+			g.Lines = append(g.Lines, ganttLine{At: at, Label: milestoneText(lang, name)})
+		}
+	}
+	return g
+}
+
+// phaseRow is one Gantt row of phases: announced (from announce, when given), deprecated,
+// read-only, gone (until end).
+func phaseRow(label string, announce time.Time, pt plan.PhaseTimes, end time.Time, t uiText) ganttRow {
+	row := ganttRow{Label: label}
+	type edge struct {
+		at           time.Time
+		class, label string
+	}
+	edges := []edge{{announce, "announced", t["PhaseAnnounced"]}, {pt.Deprecated, "deprecated", t["PhaseDeprecated"]},
+		{pt.ReadOnly, "read_only", t["PhaseReadOnly"]}, {pt.Gone, "gone", t["PhaseGone"]}}
+	edges = slices.DeleteFunc(edges, func(e edge) bool { return e.at.IsZero() })
+	for i, e := range edges {
+		to := end
+		if i+1 < len(edges) {
+			to = edges[i+1].at
+		}
+		if e.class == "gone" && !to.After(e.at) {
+			to = e.at.Add(24 * time.Hour)
+		}
+		row.Segments = append(row.Segments, ganttSegment{From: e.at, To: to, Class: e.class, Label: e.label})
+	}
+	return row
+}
+
+// usageFigures draws the migration curve: requests and distinct consumers per day.
+func usageFigures(rep *report.Report, lang string) usagePanel {
+	t := uiTexts[lang]
+	c := rep.Consumers
+	u := usagePanel{Days: len(c.Curve), AtAnnouncement: fmt.Sprint(c.AtAnnouncement), AtShutdown: fmt.Sprint(c.AtShutdown),
+		Migrated: fmt.Sprint(c.Migrated), Share: percentText(c.MigratedShare)}
+	if len(c.Curve) == 0 {
+		return u
+	}
+	req := seriesChart{Title: t["RequestsPerDay"], Bars: true}
+	con := seriesChart{Title: t["ConsumersPerDay"]}
+	for _, p := range c.Curve {
+		req.Labels, req.Values = append(req.Labels, p.Date), append(req.Values, float64(p.Requests))
+		con.Labels, con.Values = append(con.Labels, p.Date), append(con.Values, float64(p.Consumers))
+	}
+	u.Requests, u.Consumers = req.SVG(), con.SVG()
+	return u
+}
+
+// consumerRows lists every known consumer (from the contacts and the usage) with whether it
+// is active (called in the report's activity window before now), migrated (active at the
+// announcement, not now) or silent, and how many requests it made.
+func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang string) ([]consumerRow, map[string]int) {
+	t := uiTexts[lang]
+	loc := in.Plan.Location()
+	unknown := in.UnknownConsumer
+	if unknown == "" {
+		unknown = "(other)"
+	}
+	type seen struct {
+		last     time.Time
+		requests uint64
+		before   bool
+	}
+	by := map[string]*seen{}
+	announce := rep.Consumers.Announcement
+	for _, c := range in.Usage {
+		if c.Consumer == "" || c.Consumer == unknown {
+			continue
+		}
+		x := by[c.Consumer]
+		if x == nil {
+			x = &seen{}
+			by[c.Consumer] = x
+		}
+		x.requests += c.Count
+		if c.Hour.After(x.last) {
+			x.last = c.Hour
+		}
+		if !announce.IsZero() && c.Hour.Before(announce) && !c.Hour.Before(announce.Add(-report.ActivityWindow)) {
+			x.before = true
+		}
+	}
+	rows := map[string]*consumerRow{}
+	for _, c := range in.Contacts {
+		rows[c.ID] = &consumerRow{ID: c.ID, Name: c.Name, Tier: c.Tier}
+	}
+	for id := range by {
+		if rows[id] == nil {
+			rows[id] = &consumerRow{ID: id}
+		}
+	}
+	counts := map[string]int{"active": 0, "migrated": 0, "silent": 0}
+	var out []consumerRow
+	for id, row := range rows {
+		row.Status = "silent"
+		if x := by[id]; x != nil {
+			row.Requests, row.LastSeen = x.requests, localTime(x.last, loc)
+			switch {
+			case !x.last.Before(now.Add(-report.ActivityWindow)):
+				row.Status = "active"
+			case x.before:
+				row.Status = "migrated"
+			}
+		}
+		row.StatusText = t["cons_"+row.Status]
+		counts[row.Status]++
+		out = append(out, *row)
+	}
+	slices.SortFunc(out, func(a, b consumerRow) int {
+		if c := strings.Compare(statusOrder(a.Status), statusOrder(b.Status)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, counts
+}
+
+// statusOrder sorts the consumers still calling first.
+func statusOrder(s string) string {
+	return map[string]string{"active": "0", "silent": "1", "migrated": "2"}[s]
+}
+
+// awareOf marks the consumers the ledger says were told, and adds those it knows only from it.
+func awareOf(rows []consumerRow, l *notify.Ledger, loc *time.Location) {
+	by := map[string]notify.ConsumerAwareness{}
+	for _, c := range l.Consumers {
+		by[c.ID] = c
+	}
+	for i := range rows {
+		c, ok := by[rows[i].ID]
+		if !ok {
+			continue
+		}
+		rows[i].Aware, rows[i].Reached = c.Aware, strings.Join(c.Reached, ", ")
+		if !c.InBand.IsZero() {
+			rows[i].InBand = localTime(c.InBand, loc)
+		}
+	}
+}
+
+// noticePanelOf shows the ledger.
+func noticePanelOf(l *notify.Ledger, loc *time.Location) *noticePanel {
+	n := &noticePanel{Lines: l.Lines, Known: l.ConsumersKnown, Aware: l.ConsumersAware, InBand: l.InBand,
+		Recipients: l.Recipients, RecipAware: l.Aware}
+	if l.ConsumersKnown > 0 {
+		n.AwareShare = percentText(float64(l.ConsumersAware) / float64(l.ConsumersKnown))
+	}
+	for _, f := range l.Failures {
+		who := f.Recipient.ID
+		if who == "" {
+			who = f.Recipient.Email
+		}
+		n.Failures = append(n.Failures, failureRow{Notice: f.Notice, Channel: f.Channel, Recipient: who, Error: f.LastError, At: localTime(f.CreatedAt, loc)})
+	}
+	return n
+}
+
+// moods are the feedback moods in display order.
+var moods = []string{"negative", "neutral", "positive"}
+
+// feedbackPanel sums up the feedback and lists the latest messages.
+func (s *Server) feedbackPanel(ctx context.Context, name string, sum *feedback.Summary, loc *time.Location, lang string) *feedbackPanel {
+	t := uiTexts[lang]
+	f := &feedbackPanel{Total: sum.Total, Extensions: sum.ExtensionRequests, Negative: percentText(sum.NegativeRatio)}
+	for _, m := range moods {
+		f.Moods = append(f.Moods, moodCount{Mood: m, Text: t["mood_"+m], Count: sum.ByMood[m]})
+	}
+	f.Themes = sum.Themes
+	if len(f.Themes) > uiThemes {
+		f.Themes = f.Themes[:uiThemes]
+	}
+	items, err := s.Feedback.List(ctx, name, time.Time{})
+	if err != nil {
+		return f
+	}
+	for i := len(items) - 1; i >= 0 && len(f.Latest) < uiFeedback; i-- {
+		it := items[i]
+		if strings.TrimSpace(it.Text) == "" {
+			continue
+		}
+		f.Latest = append(f.Latest, feedbackRow{At: localTime(it.At, loc), Mood: it.Mood, MoodText: textOr(t, "mood_"+it.Mood, it.Mood),
+			Category: it.Category, Text: it.Text, Lang: feedbackLang(it.Locale)})
+	}
+	return f
+}
+
+// feedbackLang is the lang attribute of a message in locale ("zh-CN" → "zh"); empty if unknown.
+func feedbackLang(locale string) string {
+	l, _, _ := strings.Cut(locale, "-")
+	return strings.ToLower(l)
+}
+
+// runPanel shows the latest run; verified maps backups to the archives the run verified.
+func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *time.Location, lang string) (*runPanel, map[string]string) {
+	t := uiTexts[lang]
+	v, err := s.Runbooks.RunbookStatus(ctx, name)
+	var se *sunset.Error
+	if errors.As(err, &se) && se.Code == sunset.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "sunset page: runbook", slog.String("sunset", name), slog.Any("err", err))
+		return &runPanel{Message: t["PanelFailed"]}, nil
+	}
+	var run uiRun
+	if err := recode(v, &run); err != nil {
+		return &runPanel{Message: t["PanelFailed"]}, nil
+	}
+	rp := &runPanel{State: run.State, StateText: textOr(t, "run_"+run.State, run.State), Message: run.Message, Approvals: run.Approvals}
+	rp.Live = run.State == "running" || run.State == "waiting_approval"
+	approvals := map[string]plan.Approval{}
+	for _, st := range p.Runbook {
+		if st.Approval != nil {
+			approvals[st.Name] = *st.Approval
+		}
+	}
+	ended := run.State == "done" || run.State == "failed" || run.State == "rolled_back" || run.State == "aborted"
+	for _, st := range run.Steps {
+		row := stepRow{Name: st.Name, Kind: st.Kind, Status: st.Status, StatusText: textOr(t, "step_"+st.Status, st.Status),
+			Attempts: st.Attempts, Error: st.Error, Output: truncate(st.Output, uiOutputChars)}
+		if !st.Started.IsZero() {
+			row.Started = localTime(st.Started, loc)
+		}
+		if !st.Ended.IsZero() {
+			row.Ended = localTime(st.Ended, loc)
+		}
+		if st.Kind == "approval" {
+			// The plan names the role and the count; a run of an older plan may lack them.
+			a := approvals[st.Name]
+			row.Role, row.Need = cmp.Or(a.Role, "approver"), max(a.Count, 1)
+			for _, ap := range run.Approvals {
+				if ap.Step == st.Name {
+					row.Have++
+					row.Approvers = append(row.Approvers, ap.Person)
+				}
+			}
+			row.CanApprove = !ended && st.Status != "done" && st.Status != "skipped"
+		}
+		rp.Steps = append(rp.Steps, row)
+	}
+	log := run.Log
+	if len(log) > uiLogLines {
+		log = log[len(log)-uiLogLines:]
+	}
+	rp.Log = log
+	return rp, run.Verified
+}
+
+// backupSource says where a backup reads from.
+func backupSource(s plan.BackupSource) string {
+	switch {
+	case s.Dir != "":
+		return "dir " + s.Dir
+	case s.SQLite != "":
+		return "sqlite " + s.SQLite
+	case s.Postgres != "":
+		return "postgres (" + string(s.Postgres) + ")"
+	case s.HTTP != "":
+		return "http " + s.HTTP
+	}
+	return ""
+}
+
+// exportPanel shows the export job and its counts.
+func (s *Server) exportPanel(ctx context.Context, name string) *exportPanel {
+	v, err := s.Exports.ExportStatus(ctx, name)
+	if err != nil {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "sunset page: exports", slog.String("sunset", name), slog.Any("err", err))
+		return nil
+	}
+	var st uiExportStatus
+	if err := recode(v, &st); err != nil {
+		return nil
+	}
+	e := &exportPanel{Counts: st.Counts}
+	if st.Job != nil {
+		e.State, e.Message = st.Job.State, st.Job.Message
+	}
+	for _, k := range []string{"users", "done", "failed", "downloaded", "kept", "outstanding", "migrated", "migration_failed"} {
+		if _, ok := st.Counts[k]; ok {
+			e.Keys = append(e.Keys, k)
+		}
+	}
+	return e
+}

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSunsetPageShowsEveryPanel(t *testing.T) {
+	b := setup(t)
+	b.srv.Reports, b.srv.Runbooks = &memReports{}, &fakeRunbooks{}
+	b.apply(t, testPlan)
+	for _, lang := range []string{"en", "zh"} {
+		r := b.do(t, http.MethodGet, "/s/billing-v1?lang="+lang, "")
+		if r.status != http.StatusOK || r.mediaType() != "text/html" {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		page := string(r.body)
+		want := []string{
+			`<svg class="gantt"`, `id="now-line"`, `role="img"`, // the timeline with a now-line
+			`id="usage"`, `id="consumers"`, `id="notices"`, `id="feedback"`, `id="guardrails"`,
+			`id="runbook" aria-labelledby="runbook-h" data-live="1"`, `id="data"`, `id="events"`, `id="lessons"`,
+			`action="/s/billing-v1/approvals?lang=` + lang + `"`, `name="step" value="sign-off"`, `name="csrf_token"`,
+			`action="/s/billing-v1/lessons?lang=` + lang + `"`,
+			`href="/api/v1/sunsets/billing-v1/report?format=html&amp;lang=` + lang + `"`, `href="/p/billing-v1?lang=` + lang + `"`,
+			"sunset.created", // an audit event
+		}
+		want = append(want, map[string][]string{
+			"en": {"Billing API v1", "Timeline", "Approve", "waiting for approval", "Lessons learned"},
+			"zh": {"账单 API v1", "时间线", "批准", "等待审批", "经验教训"},
+		}[lang]...)
+		for _, w := range want {
+			if !strings.Contains(page, w) {
+				t.Errorf("%s: page lacks %q", lang, w)
+			}
+		}
+		checkSelfContained(t, page)
+	}
+	if r := b.do(t, http.MethodGet, "/s/nope", ""); r.status != http.StatusNotFound {
+		t.Errorf("unknown sunset: %d", r.status)
+	}
+}
+
+func TestSunsetPageWithoutOptionalServices(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlanNoSignoff)
+	r := b.do(t, http.MethodGet, "/s/reports-v2", "")
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "The runbook has not run yet") ||
+		!strings.Contains(string(r.body), "This server keeps no reports.") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}
+
+// postUI posts a form to the UI like a browser: no redirects followed.
+func postUI(t *testing.T, b *testBundle, path string, v url.Values) *response {
+	t.Helper()
+	return b.do(t, http.MethodPost, path, v.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+}
+
+func TestApproveButtonRecordsTheApprovalOrShowsTheProblem(t *testing.T) {
+	b := setup(t)
+	rb := &fakeRunbooks{}
+	b.srv.Runbooks = rb
+	b.apply(t, testPlan)
+	// Browsers do not follow the 303 in b.do: the client follows redirects, so stop it.
+	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r := postUI(t, b, "/s/billing-v1/approvals?lang=zh", url.Values{"step": {"sign-off"}, "role": {"approver"}, "actor": {"Zhang Min"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/s/billing-v1?done=approved&lang=zh#runbook" {
+		t.Fatalf("approve: %d %q %s", r.status, r.header.Get("Location"), r.body)
+	}
+	if len(rb.approvals) != 1 || rb.approvals[0] != "Zhang Min/approver" {
+		t.Fatalf("approvals = %v", rb.approvals)
+	}
+	page := string(b.do(t, http.MethodGet, "/s/billing-v1?done=approved&lang=zh", "").body)
+	if !strings.Contains(page, "已记录你的批准。") {
+		t.Error("the page does not confirm the approval")
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"unknown step", url.Values{"step": {"nope"}}, http.StatusBadRequest, "The run has no approval step"},
+		{"no step", url.Values{}, http.StatusBadRequest, "Name the approval step."},
+		{"unprintable name", url.Values{"step": {"sign-off"}, "actor": {"a\x01b"}}, http.StatusBadRequest, "printable characters only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := postUI(t, b, "/s/billing-v1/approvals", tt.form)
+			if r.status != tt.status || r.mediaType() != "text/html" || !strings.Contains(string(r.body), `role="alert"`) ||
+				!strings.Contains(string(r.body), tt.want) {
+				t.Fatalf("%d %s\n%s", r.status, r.mediaType(), r.body)
+			}
+		})
+	}
+	if r := postUI(t, b, "/s/nope/approvals", url.Values{"step": {"sign-off"}}); r.status != http.StatusNotFound {
+		t.Errorf("unknown sunset: %d", r.status)
+	}
+}
+
+func TestLessonsFormSavesTheLessons(t *testing.T) {
+	b := setup(t)
+	reports := &memReports{}
+	b.srv.Reports = reports
+	b.apply(t, testPlan)
+	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	text := "Tell partners earlier.\r\n提前通知合作伙伴。"
+	r := postUI(t, b, "/s/billing-v1/lessons", url.Values{"text": {text}, "actor": {"li.wei"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	l := reports.lessons["billing-v1"]
+	if l.Text != "Tell partners earlier.\n提前通知合作伙伴。\n" || l.UpdatedBy != "li.wei" || !l.UpdatedAt.Equal(t0) {
+		t.Fatalf("lessons = %+v", l)
+	}
+	page := string(b.do(t, http.MethodGet, "/s/billing-v1", "").body)
+	if !strings.Contains(page, "提前通知合作伙伴。\n</textarea>") || !strings.Contains(page, "Last edited by li.wei") {
+		t.Errorf("the form does not show the saved lessons:\n%s", page)
+	}
+	r = postUI(t, b, "/s/billing-v1/lessons", url.Values{"text": {strings.Repeat("x", maxLessons+1)}})
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "longer than") {
+		t.Errorf("too long: %d", r.status)
+	}
+	_ = time.Second
+}
+
+func TestStaticAssetsAreEmbedded(t *testing.T) {
+	b := setup(t)
+	for path, ct := range map[string]string{"/static/ui.css": "text/css", "/static/ui.js": "text/javascript"} {
+		r := b.do(t, http.MethodGet, path, "")
+		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), ct) || len(r.body) == 0 {
+			t.Errorf("%s: %d %s", path, r.status, r.header.Get("Content-Type"))
+		}
+	}
+	for _, path := range []string{"/static/nope.css", "/static/..%2fui.go"} {
+		if r := b.do(t, http.MethodGet, path, ""); r.status != http.StatusNotFound {
+			t.Errorf("%s: %d", path, r.status)
+		}
+	}
+}
