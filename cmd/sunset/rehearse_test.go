@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sunsetops/sunset/report"
+)
+
+// TestRehearseExamplePlan plays the example plan end to end in a few seconds and reads the
+// report it wrote: every milestone reached, notices delivered to the local sinks, consumers
+// migrated, 410s after the shutdown, the runbook done with its approvals granted by rehearsal
+// approvers, and no real endpoint named in the plan left in place.
+func TestRehearseExamplePlan(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := run(t, context.Background(), "rehearse", "../../examples/api-v2.yaml",
+		"--duration", "4s", "--format", "json", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("the report is not JSON: %v", err)
+	}
+	done := map[string]bool{}
+	for _, e := range rep.Timeline.Entries {
+		if e.Kind == "milestone" && e.Status == "done" {
+			done[e.Name] = true
+		}
+	}
+	for _, m := range []string{"announce", "deprecate", "read_only", "shutdown", "delete_data"} {
+		if !done[m] {
+			t.Errorf("milestone %s not reached; done: %v", m, done)
+		}
+	}
+	if rep.Timeline.Late != 0 {
+		t.Errorf("%d actions ran late; a rehearsal holds the clock while the engine works", rep.Timeline.Late)
+	}
+	if rep.Notices.Total.Delivered == 0 {
+		t.Errorf("no notice delivered: %+v", rep.Notices.Total)
+	}
+	if rep.Consumers.Migrated == 0 {
+		t.Errorf("no consumer migrated: %+v", rep.Consumers)
+	}
+	if rep.Stragglers.Requests == 0 {
+		t.Errorf("nobody knocked after the shutdown: %+v", rep.Stragglers)
+	}
+	if rep.Runbook.State != "done" {
+		t.Errorf("runbook %s, want done: %+v", rep.Runbook.State, rep.Runbook.Steps)
+	}
+	if rep.Feedback.Total == 0 {
+		t.Errorf("no feedback arrived through the API")
+	}
+	// The live progress: a line per milestone, 410s counted after the shutdown, approvals by
+	// named rehearsal approvers, and the list of what was replaced.
+	for _, want := range []string{
+		"shutdown    answers while read_only",
+		"approved by rehearsal approver 1 (rehearsal)",
+		"runbook stop                     exec systemctl stop orders-api → POST",
+		"channels.webhooks.partners       https://hooks.example.com/sunset → http://127.0.0.1:",
+		"milestones reached   announce, deprecate, read_only, shutdown, delete_data",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("progress lacks %q:\n%s", want, stderr)
+		}
+	}
+	if gone := shutDownGone(stderr); gone == 0 {
+		t.Errorf("no 410 counted while shut down:\n%s", stderr)
+	}
+}
+
+// shutDownGone reads the 410 count of the shut_down row of the summary.
+func shutDownGone(stderr string) int {
+	for _, line := range strings.Split(stderr, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 6 && f[0] == "shut_down" {
+			var n int
+			if err := json.Unmarshal([]byte(f[3]), &n); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// TestRehearseRefusesABadPlan says what is wrong and plays nothing.
+func TestRehearseRefusesABadPlan(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("service: {name: x}\nmilestones: {shutdown: not-a-date}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, context.Background(), "rehearse", bad, "--out", filepath.Join(t.TempDir(), "r.html"))
+	if code != 1 || !strings.Contains(stderr, "is not a valid plan; nothing was rehearsed") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
