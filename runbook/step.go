@@ -56,9 +56,10 @@ type TrafficMeter interface {
 	RPS(ctx context.Context, sunset string) (float64, error)
 }
 
-// Notifier sends a notice template to the plan's audience.
+// Notifier queues a notice template to the plan's audience for it, exactly once however often it
+// is called, and says what it queued (a line for the step's output).
 type Notifier interface {
-	Notify(ctx context.Context, sunset, template string) error
+	Notify(ctx context.Context, sunset string, p *plan.Plan, template string) (summary string, err error)
 }
 
 // Backuper archives one data.backups entry and, when verify is set, verifies the archive by
@@ -146,7 +147,7 @@ func (r *Runner) stepFor(kind string) (Step, error) {
 
 func (r *Runner) gateway(ctx context.Context, sc *StepContext) error {
 	if r.Phases == nil {
-		return errors.New("no gateway phase switcher is wired into this runner (the gateway package does not offer one yet); switch the phase by hand, then mark the step done")
+		return errors.New("no gateway phase switcher is wired into this runner; switch the phase by hand, then mark the step done")
 	}
 	sc.Out("switching the gateway to %s", sc.Def.Gateway)
 	return r.Phases.SetPhase(ctx, sc.Run.Sunset, sc.Def.Gateway)
@@ -154,7 +155,7 @@ func (r *Runner) gateway(ctx context.Context, sc *StepContext) error {
 
 func (r *Runner) drain(ctx context.Context, sc *StepContext) error {
 	if r.Traffic == nil {
-		return errors.New("no traffic meter is wired into this runner (the gateway's counters are not available yet); check traffic by hand, then mark the step done")
+		return errors.New("no traffic meter is wired into this runner; check traffic by hand, then mark the step done")
 	}
 	d := sc.Def.Drain
 	deadline := sc.Now().Add(time.Duration(d.Within))
@@ -319,10 +320,16 @@ func (r *Runner) wait(ctx context.Context, sc *StepContext) error {
 
 func (r *Runner) notify(ctx context.Context, sc *StepContext) error {
 	if r.Notifier == nil {
-		return errors.New("no notifier is wired into this runner (the notify package is not connected yet); send the notice by hand, then mark the step done")
+		return errors.New("no notifier is wired into this runner; send the notice by hand, then mark the step done")
 	}
 	sc.Out("sending notice %s", sc.Def.Notify)
-	return r.Notifier.Notify(ctx, sc.Run.Sunset, sc.Def.Notify)
+	summary, err := r.Notifier.Notify(ctx, sc.Run.Sunset, sc.Plan, sc.Def.Notify)
+	if err != nil {
+		return err
+	}
+	sc.Out("%s", summary)
+	sc.State.Result = map[string]string{"notice": summary}
+	return nil
 }
 
 // migrate posts every user's export to the alternative. Users already migrated are skipped, so

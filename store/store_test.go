@@ -38,6 +38,14 @@ var shipped = map[string]string{
 	// 00015: runbook run leases (replicas).
 	"sqlite/00015_runbook_lease.sql":   "3e5dd9e4c7072d76850e3258cc461b55992f6948472d9a08f5abff9182629e3a",
 	"postgres/00015_runbook_lease.sql": "3e5dd9e4c7072d76850e3258cc461b55992f6948472d9a08f5abff9182629e3a",
+
+	// Phase overrides of runbook gateway steps.
+	"sqlite/00012_phase_override.sql":   "47fda54b82ba21dc4c8fe57f7a700307f20a1ee86d0e4a5230f45995d43ede62",
+	"postgres/00012_phase_override.sql": "47fda54b82ba21dc4c8fe57f7a700307f20a1ee86d0e4a5230f45995d43ede62",
+
+	// 00013: the outbox's due index in claim order (next_at, id).
+	"sqlite/00013_outbox_due.sql":   "98bce6a4c3db93340842ba7df161002cb2c6959d9862a34f3dd1d1e2510bdb97",
+	"postgres/00013_outbox_due.sql": "98bce6a4c3db93340842ba7df161002cb2c6959d9862a34f3dd1d1e2510bdb97",
 }
 
 func TestShippedMigrationsAreNeverEdited(t *testing.T) {

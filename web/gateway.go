@@ -30,6 +30,12 @@ type LaggardLister interface {
 	Laggards(ctx context.Context, name string, now time.Time) ([]string, error)
 }
 
+// PhaseOverrides tells the phase a sunset was switched to ahead of its timeline (a runbook's
+// gateway step); store.DB implements it. An Active phase means none.
+type PhaseOverrides interface {
+	PhaseOverride(ctx context.Context, name string) (policy.Override, error)
+}
+
 // maxUsageBody bounds a usage flush: a minute of counts of a busy gateway fits many times over.
 const maxUsageBody = 8 << 20
 
@@ -42,8 +48,9 @@ type UsageResult struct {
 // handlePolicyGet serves GET /api/v1/sunsets/{name}/policy: the sunset's compiled policy
 // snapshot for gateways, with an ETag; If-None-Match with the current ETag answers 304. The
 // snapshot's laggards (whom `audience: laggards` brownouts target) come from the usage that
-// gateways reported, when the Server's Usage can list them; a change of laggards changes the
-// ETag, so gateways pick it up at their next poll.
+// gateways reported, when the Server's Usage can list them; a phase a runbook switched the
+// sunset to (Phases) holds from the switch on. A change of either changes the ETag, so gateways
+// pick it up at their next poll.
 func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	p, _, err := s.Engine.Plan(r.Context(), name)
@@ -62,6 +69,14 @@ func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, sunset.Errorf(sunset.EINTERNAL, "compile the policy: %v", err))
 		return
+	}
+	if s.Phases != nil {
+		o, err := s.Phases.PhaseOverride(r.Context(), name)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		snap = snap.WithOverride(o)
 	}
 	body, err := json.Marshal(snap)
 	if err != nil {

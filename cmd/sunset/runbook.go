@@ -97,7 +97,9 @@ func (m *Main) openRunbook(ctx context.Context, o *runbookFlags, name string, ou
 		return nil, err
 	}
 	var events runbook.Events
-	if _, err := eng.Get(ctx, name); err == nil {
+	_, err = eng.Get(ctx, name)
+	stored := err == nil
+	if stored {
 		events = eventsAdapter{eng}
 	}
 	if o.plan != "" {
@@ -125,8 +127,12 @@ func (m *Main) openRunbook(ctx context.Context, o *runbookFlags, name string, ou
 		Plan: func(context.Context, string) (*plan.Plan, error) { return env.plan, nil }}
 	env.runner = &runbook.Runner{Store: st, Events: events, Backups: backups, Out: out, Now: clock.Now, Getenv: m.Getenv,
 		Migrator: exports, Exports: exports}
-	// The gateway, drain and notify steps need the gateway's phase switch, its counters and the
-	// notifier; until those packages offer them, those steps fail with a sentence saying so.
+	// The gateway, drain and notify steps act on the stored sunset: its phase override (which
+	// `sunset serve` applies to the gateways' policy), its gateways' counters, its notify outbox.
+	// A plan given with --plan alone has none of those, and those steps fail saying so.
+	if stored {
+		runbookCollaborators(env.runner, st, eng, clock.Now)
+	}
 	return env, nil
 }
 

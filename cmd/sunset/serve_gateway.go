@@ -17,6 +17,7 @@ import (
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
 	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/web"
 )
 
 // servePolicyInterval is how often the in-process gateway of `sunset serve --upstream` reads the
@@ -34,16 +35,19 @@ type serveGateway struct {
 	logger   *slog.Logger
 	service  string // --gateway-service; empty means the sunset of --upstream
 	upstream string // --upstream
+	phases   web.PhaseOverrides
 
 	mu       sync.Mutex
 	name     string // the sunset enforced
 	revision int
 	laggards []string
+	override policy.Override // the phase a runbook switched the sunset to
 }
 
 // startServeGateway starts the in-process gateway on o.listenGateway in front of o.upstream and
 // returns the function that stops it (drains requests, flushes usage). It sends its address to
 // m.gatewayReady when that is set.
+// A switch of o.phases (a runbook's gateway step) refreshes the policy at once.
 func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger) (func(), error) {
 	target, err := url.Parse(o.upstream)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
@@ -52,7 +56,7 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 	logger = logger.With("component", "gateway")
 	metrics := gateway.NewMetrics()
 	usage := gateway.NewUsage()
-	sg := &serveGateway{eng: eng, usage: st.Usage(), clock: clock, logger: logger, service: o.gatewayService, upstream: o.upstream,
+	sg := &serveGateway{eng: eng, usage: st.Usage(), clock: clock, logger: logger, service: o.gatewayService, upstream: o.upstream, phases: st,
 		gw: gateway.New(nil, gateway.Options{Clock: clock, Usage: usage, Metrics: metrics, Logger: logger})}
 	if err := sg.refresh(ctx); err != nil {
 		// Not fatal: the sunset may be applied later; until then requests pass untouched.
@@ -79,6 +83,13 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 			}
 		}
 	}()
+	if o.phases != nil {
+		o.phases.onSwitch(func(ctx context.Context) {
+			if err := sg.refresh(ctx); err != nil {
+				logger.Warn("cannot apply the phase switch yet; the next refresh retries", "error", err.Error())
+			}
+		})
+	}
 	fl := &gateway.Flusher{Usage: usage, Sink: sg, Gateway: "serve-" + gateway.NewGatewayID(), Metrics: metrics, Logger: logger}
 	fl.Start(loopCtx)
 	srv := &http.Server{
@@ -105,8 +116,8 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 	}, nil
 }
 
-// refresh compiles the sunset's current plan when its revision or its laggards changed, and
-// makes it the gateway's policy. On error the gateway keeps the policy it has.
+// refresh compiles the sunset's current plan when its revision, its laggards or the phase a
+// runbook switched it to changed, and makes it the gateway's policy. On error the gateway keeps the policy it has.
 func (sg *serveGateway) refresh(ctx context.Context) error {
 	name, err := sg.sunsetName(ctx)
 	if err != nil {
@@ -120,8 +131,12 @@ func (sg *serveGateway) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	override, err := sg.phases.PhaseOverride(ctx, name)
+	if err != nil {
+		return err
+	}
 	sg.mu.Lock()
-	same := sg.name == name && sg.revision == s.Revision && slices.Equal(sg.laggards, laggards) && sg.gw.Policy() != nil
+	same := sg.name == name && sg.revision == s.Revision && sg.override == override && slices.Equal(sg.laggards, laggards) && sg.gw.Policy() != nil
 	sg.mu.Unlock()
 	if same {
 		return nil
@@ -130,15 +145,19 @@ func (sg *serveGateway) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pol, err := policy.Compile(p, policy.Options{Laggards: laggards})
+	snap, err := policy.SnapshotOf(p, policy.Options{Laggards: laggards})
+	if err != nil {
+		return err
+	}
+	pol, err := policy.FromSnapshot(snap.WithOverride(override))
 	if err != nil {
 		return err
 	}
 	sg.gw.SetPolicy(pol)
 	sg.mu.Lock()
-	sg.name, sg.revision, sg.laggards = name, s.Revision, laggards
+	sg.name, sg.revision, sg.laggards, sg.override = name, s.Revision, laggards, override
 	sg.mu.Unlock()
-	sg.logger.Info("policy loaded", "sunset", name, "revision", s.Revision, "laggards", len(laggards))
+	sg.logger.Info("policy loaded", "sunset", name, "revision", s.Revision, "laggards", len(laggards), "phase", override.Phase.String())
 	return nil
 }
 
