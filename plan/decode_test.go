@@ -137,6 +137,7 @@ var invalidCases = []struct {
 	{file: "wrong_type_bool", path: "features[0].core", want: "expected true or false, got a string", line: 9, col: 11},
 	{file: "wrong_type_float", path: "brownouts[0].percent", want: "expected a number, got a string", line: 8, col: 34},
 	{file: "wrong_type_int", path: "brownouts[0].status", want: "expected a whole number, got a string", line: 8, col: 46},
+	{file: "todo_marker", path: "service.title.en", want: "replace the TODO marker left by sunset plan new", line: 4, col: 9},
 	{file: "wrong_type_list", path: "features[0].routes", want: "expected a list, got a string", line: 9, col: 13},
 	{file: "wrong_type_mapping", path: "service", want: "expected a mapping, got a string", line: 1, col: 10},
 	{file: "yaml_syntax", path: "", want: "invalid YAML: mapping values are not allowed in this context (quote values that", line: 3, col: 3},

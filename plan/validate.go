@@ -77,6 +77,7 @@ func (p *Plan) Validate() Problems {
 func (p *Plan) validate() (Problems, int) {
 	v := &validator{p: p, ms: map[string]time.Time{}, msBad: map[string]bool{}, known: map[string]bool{}}
 	v.service()
+	v.todos()
 	v.people()
 	v.consumers()
 	v.milestones()
