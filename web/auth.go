@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -72,6 +73,8 @@ const (
 	CSRFHeader = "X-CSRF-Token"
 	// codeForbidden is a known caller whose role is too low, or a form without its token.
 	codeForbidden = "forbidden"
+	// codeUnsupportedMedia is a body of a type the route does not take.
+	codeUnsupportedMedia = "unsupported_media_type"
 )
 
 // defaultSessionTTL is a UI session's life when Auth.SessionTTL is zero.
@@ -155,9 +158,22 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 			s.writeError(w, r, sunset.Errorf(codeForbidden, "This needs the %s role; %s has %s.", role, p.Name, p.Role))
 			return
 		}
-		if p.session != "" && !safeMethod(r.Method) && !s.validCSRF(r, p.session) {
-			s.writeError(w, r, sunset.Errorf(codeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
-			return
+		if !safeMethod(r.Method) {
+			if r.ContentLength > maxBody {
+				s.writeError(w, r, tooLarge("The request body", maxBody))
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			}
+			if p.session != "" && !s.validCSRF(r, p.session) {
+				s.writeError(w, r, sunset.Errorf(codeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
+				return
+			}
+			if err := checkForm(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
@@ -172,6 +188,33 @@ func (s *Server) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, e
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="sunset"`)
 	s.writeError(w, r, err)
+}
+
+// maxBody bounds the body of any request to a route that is not public (413 over it): the
+// largest the API takes (a plan, a CSV) is 10 MiB; each handler sets its own limit too.
+const maxBody = 10<<20 + 64<<10
+
+// checkForm refuses, on the operator UI's routes (outside /api/), a body that is not a form
+// (415, which also keeps out the text/plain posts a foreign page may send without asking) or a
+// malformed one (400). An empty body passes.
+func checkForm(r *http.Request) error {
+	if strings.HasPrefix(r.URL.Path, "/api/") || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		if err := r.ParseForm(); err != nil {
+			return formError(err)
+		}
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return formError(err)
+		}
+	default:
+		return sunset.Errorf(codeUnsupportedMedia, "The operator UI takes forms (application/x-www-form-urlencoded or multipart/form-data), not %q.", mt)
+	}
+	return nil
 }
 
 // safeMethod reports whether method only reads (RFC 9110 section 9.2.1).

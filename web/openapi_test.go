@@ -500,6 +500,9 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		}
 	}
 
+	// The login routes answer only with authentication on (security_test.go).
+	checkAuthRoutes(t, o, covered)
+
 	// Metrics last, so that the request counters are there; the page lists the sunsets.
 	call("GET", "/metrics", "/metrics", "", 200)
 	r := call("GET", "/?lang=zh", "/", "", 200)

@@ -38,6 +38,7 @@ var problemKinds = map[string]problemKind{
 	sunset.EINVALID:      {http.StatusBadRequest, "Invalid request", sunset.EINVALID},
 	sunset.EUNAUTHORIZED: {http.StatusUnauthorized, "Unauthorized", sunset.EUNAUTHORIZED},
 	codeForbidden:        {http.StatusForbidden, "Forbidden", sunset.EUNAUTHORIZED},
+	codeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported media type", sunset.EINVALID},
 	sunset.ENOTFOUND:     {http.StatusNotFound, "Not found", sunset.ENOTFOUND},
 	codeMethodNotAllowed: {http.StatusMethodNotAllowed, "Method not allowed", sunset.EINVALID},
 	sunset.ECONFLICT:     {http.StatusConflict, "Conflict with the current state", sunset.ECONFLICT},
