@@ -327,6 +327,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		p := "/api/v1/sunsets/" + name
 		call("GET", p, sunsetPath, "", 200)
 		call("GET", p+"/timeline", timelinePath, "", 200)
+		call("GET", p+"/plan", sunsetPath+"/plan", "", 200)
 		call("GET", p+"/events", eventsPath, "", 200)
 		call("GET", p+"/events/verify", verifyPath, "", 200)
 	}
