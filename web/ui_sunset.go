@@ -69,9 +69,12 @@ type actionRow struct {
 
 // usagePanel is the usage and the remaining consumers over time.
 type usagePanel struct {
-	Requests, Consumers                         template.HTML
-	Days                                        int
-	AtAnnouncement, AtShutdown, Migrated, Share string
+	Requests, Consumers template.HTML
+	Days                int
+	// AtAnnouncement counts the consumers active in the week before the planned announcement;
+	// Active those active in the week before now; Migrated those of the first no longer active.
+	AtAnnouncement, Active, Migrated int
+	Share                            string
 }
 
 // consumerRow is one consumer: whether it still calls, and whether it was told.
@@ -277,6 +280,11 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 		rep := report.Build(*in)
 		d.Usage = usageFigures(rep, lang)
 		d.Consumers, d.ConsumerCounts = consumerRows(in, rep, now, lang)
+		d.Usage.AtAnnouncement, d.Usage.Active = d.ConsumerCounts["announced"], d.ConsumerCounts["active"]
+		d.Usage.Migrated = d.ConsumerCounts["migrated"]
+		if d.Usage.AtAnnouncement > 0 {
+			d.Usage.Share = percentText(float64(d.Usage.Migrated) / float64(d.Usage.AtAnnouncement))
+		}
 		d.Lessons, d.LessonsOn = in.Lessons, s.Reports != nil
 		if !in.Lessons.UpdatedAt.IsZero() {
 			d.LessonsAt = localTime(in.Lessons.UpdatedAt, loc)
@@ -344,6 +352,10 @@ func buildGantt(p *plan.Plan, tl *plan.Timeline, acts []engine.Action, now time.
 		if a.At.After(end) {
 			end = a.At
 		}
+	}
+	// Phases run on to now once the last action is past, so "gone" shows how long it has been.
+	if now.After(end) {
+		end = now
 	}
 	service, features, err := p.PhaseTimes()
 	if err == nil {
@@ -416,8 +428,7 @@ func phaseRow(label string, announce time.Time, pt plan.PhaseTimes, end time.Tim
 func usageFigures(rep *report.Report, lang string) usagePanel {
 	t := uiTexts[lang]
 	c := rep.Consumers
-	u := usagePanel{Days: len(c.Curve), AtAnnouncement: fmt.Sprint(c.AtAnnouncement), AtShutdown: fmt.Sprint(c.AtShutdown),
-		Migrated: fmt.Sprint(c.Migrated), Share: percentText(c.MigratedShare)}
+	u := usagePanel{Days: len(c.Curve), Share: "—"}
 	if len(c.Curve) == 0 {
 		return u
 	}
@@ -447,7 +458,12 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 		before   bool
 	}
 	by := map[string]*seen{}
+	// As planned: an announcement run late (a paused sunset, a rehearsal) still counts from
+	// the date consumers were told to expect.
 	announce := rep.Consumers.Announcement
+	if ms, err := in.Plan.MilestoneTimes(); err == nil && !ms[plan.Announce].IsZero() {
+		announce = ms[plan.Announce]
+	}
 	for _, c := range in.Usage {
 		if c.Consumer == "" || c.Consumer == unknown {
 			continue
@@ -474,11 +490,14 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 			rows[id] = &consumerRow{ID: id}
 		}
 	}
-	counts := map[string]int{"active": 0, "migrated": 0, "silent": 0}
+	counts := map[string]int{"active": 0, "migrated": 0, "silent": 0, "announced": 0}
 	var out []consumerRow
 	for id, row := range rows {
 		row.Status = "silent"
 		if x := by[id]; x != nil {
+			if x.before {
+				counts["announced"]++
+			}
 			row.Requests, row.LastSeen = x.requests, localTime(x.last, loc)
 			switch {
 			case !x.last.Before(now.Add(-report.ActivityWindow)):

@@ -1,0 +1,389 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser test walks the operator UI and the public pages in real headless Chromium,
+// against `sunset serve` wired as in production (SQLite, engine, notify worker, runbook
+// worker). It needs Debian's chromium: it is skipped where chromium is missing, unless
+// SUNSET_TEST_BROWSER=1 (CI) makes that a failure. SUNSET_UPDATE_SCREENSHOTS=1 writes the
+// screenshots to docs/screenshots/ instead of the test's temporary directory (install
+// fonts-noto-cjk first, or the Chinese text is drawn as boxes).
+
+// browserNow is the pinned start of the server's clock: search-v1 and rss-v1 have shut down,
+// photos-v1 is being deprecated, and the example orders-api-v1 is about to be announced.
+const browserNow = "2027-01-04T12:00:00+08:00"
+
+// searchPlan has shut down: its runbook ran its first step and waits for an approval.
+const searchPlan = `service:
+  name: search-v1
+  title: {en: Search API v1, zh: 搜索 API v1}
+  description: {en: The first search API., zh: 第一版搜索 API。}
+  timezone: Asia/Shanghai
+alternatives:
+  - {name: Search API v2, url: https://example.com/v2/search, guide: https://example.com/v2/migrate}
+consumers:
+  contacts: %s
+milestones:
+  announce: 2026-10-12T10:00
+  deprecate: 2026-10-12T10:00
+  read_only: 2026-12-01T10:00
+  shutdown: 2026-12-20T10:00
+features:
+  - name: suggest
+    title: {en: Suggestions, zh: 搜索建议}
+    routes: ["GET /v1/suggest"]
+    gone: 2026-11-15T10:00
+  - name: query
+    title: {en: Queries, zh: 查询}
+    core: true
+    routes: ["/v1/search"]
+brownouts:
+  - {from: shutdown-21d, every: "Tue,Thu 14:00", for: 1h, status: 503}
+notices:
+  - {at: announce, to: all, channels: [email], template: announce}
+  - {at: shutdown-30d, to: active_consumers, channels: [email], template: reminder}
+  - {at: shutdown, to: all, channels: [email], template: done}
+channels:
+  email: {smtp: "127.0.0.1:1", tls: none, from: "Search <noreply@example.com>"}
+guardrails:
+  - {name: unhappy-users, when: "feedback.negative_ratio > 0.4 over 24h", then: pause}
+runbook:
+  - {name: drain-check, exec: [sh, -c, "echo 'traffic: 0 req/s'; echo drained"]}
+  - {name: sign-off, approval: {role: approver, count: 1}}
+  - {name: stop, exec: [sh, -c, "echo stopped search-v1"]}
+`
+
+// rssPlan shut down months ago: a second line of history.
+const rssPlan = `service:
+  name: rss-v1
+  title: {en: RSS feeds, zh: RSS 订阅源}
+  timezone: Europe/Berlin
+milestones:
+  announce: 2026-06-01T10:00
+  deprecate: 2026-06-01T10:00
+  shutdown: 2026-09-01T10:00
+`
+
+// photosPlan is under way: deprecated, read-only next.
+const photosPlan = `service:
+  name: photos-v1
+  title: {en: Photos web app, zh: 相册网页版}
+  timezone: Asia/Shanghai
+milestones:
+  announce: 2026-12-01T10:00
+  deprecate: 2026-12-01T10:00
+  read_only: 2027-02-01T10:00
+  shutdown: 2027-02-28T10:00
+notices:
+  - {at: announce, to: all, channels: [banner, feed], template: announce}
+`
+
+const browserContacts = `id,email,name,tier
+acme,ops@acme.example.com,Acme Corp,critical
+globex,it@globex.example.com,Globex,standard
+initech,dev@initech.example.com,Initech,standard
+umbrella,api@umbrella.example.com,Umbrella,free
+hooli,eng@hooli.example.com,Hooli,standard
+`
+
+// chromium finds the browser, or skips the test (fails it in CI).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("SUNSET_TEST_BROWSER") == "1" {
+		t.Fatal("SUNSET_TEST_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
+	}
+	t.Skip("no chromium on PATH: the browser test is skipped (apt-get install chromium, or set SUNSET_TEST_BROWSER=1 to make this a failure)")
+	return ""
+}
+
+// screenshotDir is where screenshots go: docs/screenshots with SUNSET_UPDATE_SCREENSHOTS=1.
+func screenshotDir(t *testing.T) string {
+	if os.Getenv("SUNSET_UPDATE_SCREENSHOTS") == "1" {
+		return filepath.Join("..", "..", "docs", "screenshots")
+	}
+	return t.TempDir()
+}
+
+// postJSON posts v to url and fails the test unless the answer is 2xx.
+func postJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("POST %s: %s", url, resp.Status)
+	}
+}
+
+// syntheticUsage is a gateway's counts for search-v1: six consumers, leaving one by one after
+// the announcement, and the in-band awareness of two.
+func syntheticUsage() map[string]any {
+	var counts []map[string]any
+	start := time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC)
+	consumers := []string{"acme", "globex", "initech", "umbrella", "hooli", "stark"}
+	for d := range 80 {
+		day := start.AddDate(0, 0, d)
+		for i, c := range consumers {
+			if d > 20+i*11 {
+				continue
+			}
+			counts = append(counts, map[string]any{"feature": "query", "consumer": c, "hour": day, "count": max(420-d*4+i*25, 5)})
+		}
+		counts = append(counts, map[string]any{"feature": "", "consumer": "(other)", "hour": day, "count": 40})
+	}
+	return map[string]any{"gateway": "gw-1", "seq": 1, "counts": counts, "aware": []map[string]any{
+		{"consumer": "acme", "first_seen": "2026-10-12T03:00:00Z"}, {"consumer": "globex", "first_seen": "2026-10-13T05:00:00Z"},
+		{"consumer": "initech", "first_seen": "2026-10-20T08:00:00Z"}}}
+}
+
+// waitRunbook waits until the sunset's runbook run reaches state.
+func waitRunbook(t *testing.T, base, name, state string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/api/v1/sunsets/" + name + "/runbook")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var run struct {
+			State string `json:"state"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&run)
+		resp.Body.Close()
+		if run.State == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runbook of %s is %q after 30s, want %q", name, run.State, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// a11yAudit lists a page's accessibility problems that can be checked mechanically: the
+// language, one h1, a main landmark, captions on tables, names on images and form fields,
+// labels pointing at fields.
+const a11yAudit = `(() => {
+  const p = [];
+  if (!document.documentElement.lang) p.push("html has no lang");
+  if (document.querySelectorAll("h1").length !== 1) p.push("not exactly one h1");
+  if (!document.querySelector("main")) p.push("no main landmark");
+  document.querySelectorAll("table").forEach((t, i) => { if (!t.querySelector("caption")) p.push("table " + i + " has no caption"); });
+  document.querySelectorAll("svg[role=img]").forEach((s, i) => {
+    if (!s.getAttribute("aria-label") && !s.getAttribute("aria-labelledby")) p.push("svg " + i + " has no name");
+  });
+  document.querySelectorAll("input:not([type=hidden]), textarea, select").forEach(el => {
+    if (el.closest("[aria-hidden=true]") || el.tabIndex < 0) return;
+    const named = (el.id && document.querySelector("label[for='" + el.id + "']")) || el.getAttribute("aria-label") || el.closest("label");
+    if (!named) p.push("field " + (el.name || el.id) + " has no label");
+  });
+  document.querySelectorAll("button").forEach((b, i) => { if (!b.textContent.trim() && !b.getAttribute("aria-label")) p.push("button " + i + " has no name"); });
+  document.querySelectorAll("a").forEach((a, i) => { if (!a.textContent.trim() && !a.getAttribute("aria-label")) p.push("link " + i + " has no name"); });
+  return p;
+})()`
+
+func TestBrowserWalksTheOperatorUI(t *testing.T) {
+	exe := chromium(t)
+	dir := t.TempDir()
+	contacts := filepath.Join(dir, "contacts.csv")
+	files := map[string]string{"contacts.csv": browserContacts, "search.yaml": fmt.Sprintf(searchPlan, contacts), "rss.yaml": rssPlan, "photos.yaml": photosPlan}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base, stop := server(t, "sqlite:"+filepath.Join(dir, "sunset.db"), "--now", browserNow)
+	defer stop()
+	ctx := t.Context()
+	for _, f := range []string{"search.yaml", "rss.yaml", "photos.yaml"} {
+		if code, out, errs := run(t, ctx, "apply", filepath.Join(dir, f), "--server", base); code != 0 {
+			t.Fatalf("apply %s: exit %d\n%s%s", f, code, out, errs)
+		}
+	}
+	postJSON(t, base+"/api/v1/sunsets/search-v1/usage", syntheticUsage())
+	for _, fb := range []map[string]any{
+		{"mood": "negative", "text": "Two months is too short for our release cycle; we need more time.", "locale": "en"},
+		{"mood": "neutral", "text": "The migration guide helped, but pagination changed.", "locale": "en"},
+		{"mood": "positive", "text": "v2 搜索更快，谢谢", "locale": "zh-CN"},
+	} {
+		postJSON(t, base+"/api/v1/sunsets/search-v1/feedback", fb)
+	}
+	waitRunbook(t, base, "search-v1", "waiting_approval")
+
+	shots := screenshotDir(t)
+	alloc, cancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true), chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	bctx, cancel = context.WithTimeout(bctx, 120*time.Second)
+	defer cancel()
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	count := func(sel string) int {
+		t.Helper()
+		n, err := chromedp.Run(bctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel)))
+		if err != nil {
+			t.Fatalf("count %s: %v", sel, err)
+		}
+		return n
+	}
+	audit := func(page string) {
+		t.Helper()
+		problems, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](a11yAudit))
+		if err != nil {
+			t.Fatalf("audit %s: %v", page, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: accessibility: %s", page, p)
+		}
+	}
+	shoot := func(name string, full bool) {
+		t.Helper()
+		var b []byte
+		var err error
+		if full {
+			b, err = chromedp.Run(bctx, chromedp.FullScreenshot(100)) // 100 is PNG; less is JPEG
+		} else {
+			b, err = chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		}
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The overview: sunsets under way with countdowns, and the history.
+	do("open the overview", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#history-h")))
+	if got := text("#current-cap ~ tbody"); !strings.Contains(got, "photos-v1") || !strings.Contains(got, "in 27 d") {
+		t.Errorf("the sunsets under way lack photos-v1 and its countdown to read-only:\n%s", got)
+	}
+	if got := text("#history-cap ~ tbody"); !strings.Contains(got, "search-v1") || !strings.Contains(got, "rss-v1") || !strings.Contains(got, "69 days") {
+		t.Errorf("the history lacks the past sunsets or search-v1's notice period:\n%s", got)
+	}
+	audit("overview")
+	shoot("overview.png", true)
+
+	// On a phone the tables become cards: nothing is wider than the screen.
+	do("overview on a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#history-h")))
+	if w, err := chromedp.Run(bctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth")); err != nil || w > 390 {
+		t.Errorf("the overview is %d px wide on a 390 px phone (%v)", w, err)
+	}
+	shoot("overview-phone.png", false)
+	do("back to a laptop", chromedp.EmulateViewport(1280, 1600), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#history-h")))
+
+	// A sunset's page, reached by its link: the timeline is an SVG Gantt chart with a now-line.
+	if _, err := chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(`a[href^="/s/search-v1"]`))); err != nil {
+		t.Fatalf("open search-v1: %v", err)
+	}
+	do("the timeline", chromedp.WaitVisible(chromedp.CSS("#timeline svg.gantt")))
+	if count("#timeline svg.gantt #now-line") != 1 || count("#timeline svg.gantt rect.seg") < 3 || count("#timeline svg.gantt line.milestone") < 3 {
+		t.Error("the Gantt chart lacks its now-line, phase bars or milestone lines")
+	}
+	if count("#usage svg.series") != 2 {
+		t.Error("the usage panel lacks its two charts")
+	}
+	if got := text("#consumers"); !strings.Contains(got, "Acme Corp") || !strings.Contains(got, "critical") || !strings.Contains(got, "migrated") {
+		t.Errorf("the consumers table lacks names, tiers or statuses:\n%s", got)
+	}
+	if got := text("#feedback-total"); got != "3" {
+		t.Errorf("feedback total = %q, want 3", got)
+	}
+	audit("sunset page")
+
+	// Approve the runbook step that waits; the page confirms and the run goes on.
+	if got := text("#run-state"); got != "waiting for approval" {
+		t.Fatalf("run state = %q", got)
+	}
+	do("type a name", chromedp.SendKeys(chromedp.CSS("#approver-sign-off"), "Zhang Min"))
+	if _, err := chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS("#approve-sign-off"))); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	do("the confirmation", chromedp.WaitVisible(chromedp.CSS("#form-done")))
+	if got := text("#runbook"); !strings.Contains(got, "Zhang Min") {
+		t.Errorf("the runbook panel does not name the approver:\n%s", got)
+	}
+	waitRunbook(t, base, "search-v1", "done")
+
+	// Feedback in Chinese on the public form, then counted on the sunset's page.
+	do("open the feedback form", chromedp.Navigate(base+"/feedback/search-v1?lang=zh"), chromedp.WaitVisible(chromedp.CSS("#text")))
+	do("fill the form", chromedp.Click(chromedp.CSS("#mood-negative")),
+		chromedp.SendKeys(chromedp.CSS("#text"), "我们需要更多时间迁移到 v2，请延期两周"))
+	if _, err := chromedp.RunResponse(bctx, chromedp.Submit(chromedp.CSS("#text"))); err != nil {
+		t.Fatalf("send feedback: %v", err)
+	}
+	if got := text(`[role="status"]`); !strings.Contains(got, "谢谢") {
+		t.Errorf("the form does not thank in Chinese: %q", got)
+	}
+	do("the sunset page in Chinese", chromedp.Navigate(base+"/s/search-v1?lang=zh"), chromedp.WaitVisible(chromedp.CSS("#feedback-total")))
+	if got := text("#feedback-total"); got != "4" {
+		t.Errorf("feedback total after the form = %q, want 4", got)
+	}
+	if got := text("#feedback"); !strings.Contains(got, "请延期两周") {
+		t.Errorf("the feedback panel lacks the new message:\n%s", got)
+	}
+	do("back in English", chromedp.Navigate(base+"/s/search-v1?lang=en"), chromedp.WaitVisible(chromedp.CSS("#timeline svg.gantt")))
+	shoot("sunset.png", false)
+
+	// The public status page in Chinese.
+	do("the public page", chromedp.EmulateViewport(1000, 1200), chromedp.Navigate(base+"/p/photos-v1?lang=zh"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := text("h1"); !strings.Contains(got, "相册网页版") {
+		t.Errorf("public page h1 = %q", got)
+	}
+	shoot("public-zh.png", false)
+
+	// The report, from the sunset's page.
+	do("the sunset page", chromedp.EmulateViewport(1280, 1600), chromedp.Navigate(base+"/s/search-v1?lang=en"), chromedp.WaitVisible(chromedp.CSS("#report-link")))
+	if _, err := chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS("#report-link"))); err != nil {
+		t.Fatalf("open the report: %v", err)
+	}
+	do("the report", chromedp.WaitVisible(chromedp.CSS("h1")))
+	if n := count("svg"); n == 0 {
+		t.Error("the report has no SVG chart")
+	}
+	if got := text("body"); !strings.Contains(got, "Search API v1") || !strings.Contains(got, "sign-off") {
+		t.Errorf("the report lacks the service or the runbook:\n%.2000s", got)
+	}
+	shoot("report.png", false)
+}
