@@ -23,6 +23,8 @@ type Rendered struct {
 	// Text is the plain-text body; HTML the same body as simple HTML (paragraphs, links).
 	Text string
 	HTML string
+	// Links are the links the message carries (status page, unsubscribe…).
+	Links plan.LinksData
 }
 
 // RenderRequest says which message to render for whom.
@@ -49,6 +51,8 @@ type RenderRequest struct {
 	// ExportURL returns the recipient's signed data-export link (backup/export's
 	// Service.ExportURL); nil, or "" from it, leaves the message without one.
 	ExportURL func(sunset, userID string) string
+	// TextOnly leaves Rendered.HTML empty, for channels that send only text (all but email).
+	TextOnly bool
 }
 
 // MilestoneChange is one milestone a re-plan moved. From is zero for a new milestone.
@@ -71,6 +75,14 @@ func Locale(l string) string {
 // the zero value is ready.
 type Renderer struct {
 	cache sync.Map // renderKey → *template.Template
+	// bases caches the part of NoticeData that is the same for every recipient of one plan in
+	// one locale and time zone (baseKey → *plan.NoticeData).
+	bases sync.Map
+}
+
+type baseKey struct {
+	p          *plan.Plan
+	locale, tz string
 }
 
 type renderKey struct {
@@ -91,7 +103,7 @@ func (r *Renderer) Render(p *plan.Plan, req RenderRequest) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, err
 	}
-	data := NoticeData(p, req, locale)
+	data := r.noticeData(p, req, locale)
 	subject, err := r.exec(p, req.Template, locale, true, msg.Subject, data)
 	if err != nil {
 		return Rendered{}, err
@@ -102,7 +114,36 @@ func (r *Renderer) Render(p *plan.Plan, req RenderRequest) (Rendered, error) {
 	}
 	subject = strings.Join(strings.Fields(subject), " ") // a subject is one line
 	body = strings.TrimSpace(body) + "\n"
-	return Rendered{Locale: locale, Subject: subject, Text: body, HTML: toHTML(subject, body, locale)}, nil
+	out := Rendered{Locale: locale, Subject: subject, Text: body, Links: data.Links}
+	if !req.TextOnly {
+		out.HTML = toHTML(subject, body, locale)
+	}
+	return out, nil
+}
+
+// noticeData is NoticeData with the recipient-independent part (service, milestones,
+// alternatives, features) built once per plan, locale and time zone and copied for each
+// message: a 100,000-recipient notice resolves the plan's instants a handful of times, not
+// 100,000.
+func (r *Renderer) noticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData {
+	k := baseKey{p: p, locale: locale, tz: req.Recipient.TimeZone}
+	var b *base
+	if v, ok := r.bases.Load(k); ok {
+		b = v.(*base)
+	} else {
+		loc := recipientLocation(p, req.Recipient)
+		b = &base{data: noticeBase(p, loc, locale), loc: loc}
+		r.bases.Store(k, b)
+	}
+	d := *b.data // shallow: the shared slices and map are only read by templates
+	fillRecipient(b.loc, &d, p, req, locale)
+	return &d
+}
+
+// base is the recipient-independent part of a message's data, and the zone it is written in.
+type base struct {
+	data *plan.NoticeData
+	loc  *time.Location
 }
 
 func (r *Renderer) exec(p *plan.Plan, name, locale string, subject bool, text string, data *plan.NoticeData) (string, error) {
@@ -154,12 +195,26 @@ func pickMessage(p *plan.Plan, name, locale string) (*plan.Message, string, erro
 
 // NoticeData builds what a template sees for req from plan p, in locale ("en" or "zh").
 func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData {
-	loc := p.Location()
-	if tz := req.Recipient.TimeZone; tz != "" {
+	loc := recipientLocation(p, req.Recipient)
+	d := noticeBase(p, loc, locale)
+	fillRecipient(loc, d, p, req, locale)
+	return d
+}
+
+// recipientLocation is the recipient's time zone, the plan's when they name none or an unknown
+// one.
+func recipientLocation(p *plan.Plan, r Recipient) *time.Location {
+	if tz := r.TimeZone; tz != "" {
 		if l, err := time.LoadLocation(tz); err == nil {
-			loc = l
+			return l
 		}
 	}
+	return p.Location()
+}
+
+// noticeBase builds the part of what a template sees that is the same for every recipient of
+// plan p reading locale in loc: the service, milestones, alternatives and features.
+func noticeBase(p *plan.Plan, loc *time.Location, locale string) *plan.NoticeData {
 	when := func(t time.Time) string { return FormatInstant(t, loc, locale) }
 	d := &plan.NoticeData{
 		Service: plan.ServiceData{
@@ -167,20 +222,9 @@ func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData
 			Docs: p.Service.Docs, TimeZone: loc.String(),
 		},
 		Milestones: map[string]string{},
-		Recipient: plan.RecipientData{
-			ID: req.Recipient.ID, Name: req.Recipient.Name, Email: req.Recipient.Email, Locale: locale,
-			Tier: req.Recipient.Tier, TimeZone: loc.String(),
-		},
-		Notice: plan.NoticeInfo{Key: req.Notice, Template: req.Template, Locale: locale, Mandatory: req.Mandatory},
 	}
 	if d.Service.Title == "" {
 		d.Service.Title = p.Service.Name
-	}
-	if d.Recipient.Name == "" {
-		d.Recipient.Name = map[string]string{"en": "there", "zh": "用户"}[locale]
-		if locale == "en" && req.Recipient.Email == "" {
-			d.Recipient.Name = req.Recipient.ID
-		}
 	}
 	for _, m := range plan.StandardMilestones {
 		d.Milestones[m] = ""
@@ -216,6 +260,24 @@ func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData
 		}
 		d.Features = append(d.Features, plan.FeatureData{Name: f.Name, Title: title, Gone: when(gone)})
 	}
+	return d
+}
+
+// fillRecipient sets the parts of d that depend on the request: the recipient, the notice, their
+// usage, the moved milestones, tripped guardrails, task and links, with instants written in loc.
+func fillRecipient(loc *time.Location, d *plan.NoticeData, p *plan.Plan, req RenderRequest, locale string) {
+	when := func(t time.Time) string { return FormatInstant(t, loc, locale) }
+	d.Recipient = plan.RecipientData{
+		ID: req.Recipient.ID, Name: req.Recipient.Name, Email: req.Recipient.Email, Locale: locale,
+		Tier: req.Recipient.Tier, TimeZone: loc.String(),
+	}
+	d.Notice = plan.NoticeInfo{Key: req.Notice, Template: req.Template, Locale: locale, Mandatory: req.Mandatory}
+	if d.Recipient.Name == "" {
+		d.Recipient.Name = map[string]string{"en": "there", "zh": "用户"}[locale]
+		if locale == "en" && req.Recipient.Email == "" {
+			d.Recipient.Name = req.Recipient.ID
+		}
+	}
 	if req.Usage != nil {
 		d.Usage = *req.Usage
 	}
@@ -240,7 +302,6 @@ func NoticeData(p *plan.Plan, req RenderRequest, locale string) *plan.NoticeData
 	if p.Data.Export != nil && req.ExportURL != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {
 		d.Recipient.ExportURL = req.ExportURL(p.Service.Name, req.Recipient.ID)
 	}
-	return d
 }
 
 // Links returns the links of a message to recipient r about plan p's service: the public

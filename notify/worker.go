@@ -107,26 +107,13 @@ func (w *Worker) Start(ctx context.Context) error {
 func (w *Worker) Stop() { w.life.Stop() }
 
 func (w *Worker) loop(ctx context.Context) {
-	for {
-		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.Logger.Error("notify: delivery round failed", "err", err)
-		}
-		if n >= w.Batch && err == nil {
-			continue // more is waiting
-		}
-		t := time.NewTimer(w.Poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
+	if _, err := w.pump(ctx, false); err != nil && ctx.Err() == nil {
+		w.Logger.Error("notify: delivery stopped", "err", err)
 	}
 }
 
-// RunOnce claims one batch of due deliveries, sends them and records the outcomes. It returns
-// how many it claimed.
+// RunOnce claims one batch of due deliveries, sends them and records the outcomes, one step after
+// the other. It returns how many it claimed. Start and Drain stream instead (pump).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	w.init()
 	now := w.Clock.Now()
@@ -245,15 +232,14 @@ func (w *Worker) message(p *plan.Plan, d *Delivery) (Message, error) {
 	r, err := w.renderer.Render(p, RenderRequest{
 		Template: d.Template, Notice: d.Notice, Mandatory: d.Mandatory, Recipient: d.Recipient,
 		PublicURL: w.PublicURL, Changes: d.Changes, Data: d.Data, UnsubscribeKey: w.UnsubscribeKey,
-		ExportURL: w.ExportURL,
+		ExportURL: w.ExportURL, TextOnly: d.Kind() != ChannelEmail,
 	})
 	if err != nil {
 		return Message{}, err
 	}
-	links := Links(p, w.PublicURL, d.Recipient, d.Mandatory, w.UnsubscribeKey)
 	return Message{
 		Key: d.Key(), Sunset: d.Sunset, Notice: d.Notice, Template: d.Template, Channel: d.Channel,
 		To: d.Recipient, Mandatory: d.Mandatory, Rendered: r,
-		Unsubscribe: links.Unsubscribe, StatusURL: links.Status,
+		Unsubscribe: r.Links.Unsubscribe, StatusURL: r.Links.Status,
 	}, nil
 }

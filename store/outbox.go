@@ -147,20 +147,23 @@ func (o *Outbox) Publish(ctx context.Context, tx *sql.Tx, a notify.Announcement)
 	return o.db.translate(err, "publish a notice")
 }
 
-// Claim marks up to limit due deliveries as sending until now+lease and returns them.
+// Claim marks up to limit due deliveries as sending until now+lease and returns them. The
+// statuses are written into the statement so that both databases read the due rows from the
+// partial index outbox_due, in claim order, instead of sorting every due row; on PostgreSQL the
+// claimed ids go through an array so that the update finds them by primary key.
 func (o *Outbox) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]notify.Delivery, error) {
-	skip := ""
+	const due = `SELECT id FROM outbox WHERE status IN ('queued', 'sending') AND next_at <= ? ORDER BY next_at, id LIMIT ?`
+	q := `UPDATE outbox SET status = ?, next_at = ?, updated_at = ? WHERE id IN (` + due + `) RETURNING ` + outboxColumns
 	if o.db.dialect == Postgres {
-		skip = " FOR UPDATE SKIP LOCKED"
+		q = `UPDATE outbox SET status = ?, next_at = ?, updated_at = ? WHERE id = ANY(ARRAY(` + due +
+			` FOR UPDATE SKIP LOCKED)) RETURNING ` + outboxColumns
 	}
+	q = rebind(o.db.dialect, q)
 	now = normTime(now)
-	q := rebind(o.db.dialect, `UPDATE outbox SET status = ?, next_at = ?, updated_at = ?
-	WHERE id IN (SELECT id FROM outbox WHERE status IN (?, ?) AND next_at <= ? ORDER BY next_at, id LIMIT ?`+skip+`)
-	RETURNING `+outboxColumns)
 	var out []notify.Delivery
 	err := o.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, string(notify.StatusSending), o.db.timeArg(now.Add(lease)), o.db.timeArg(now),
-			string(notify.StatusQueued), string(notify.StatusSending), o.db.timeArg(now), limit)
+			o.db.timeArg(now), limit)
 		if err != nil {
 			return o.db.translate(err, "claim deliveries")
 		}
@@ -195,24 +198,44 @@ func (o *Outbox) fillSunsets(ctx context.Context, tx *sql.Tx, ds []notify.Delive
 	return nil
 }
 
-// Record writes the outcomes of claimed deliveries.
+// recordChunk is how many outcomes one statement of Record writes: 6 parameters each.
+const recordChunk = 500
+
+// Record writes the outcomes of claimed deliveries, a chunk of them per statement: the outcomes
+// are a VALUES list the update joins on id. Rows no longer sending are left alone.
 func (o *Outbox) Record(ctx context.Context, ds []notify.Delivery, now time.Time) error {
 	now = normTime(now)
+	// PostgreSQL types a VALUES list from its parameters, which are text unless cast; SQLite
+	// needs no casts, and parses the statement faster without them.
+	row := "(?,?,?,?,?,?)"
+	if o.db.dialect == Postgres {
+		row = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
+	}
 	return o.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, rebind(o.db.dialect, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?,
-		last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ? AND status = ?`))
-		if err != nil {
-			return o.db.translate(err, "record deliveries")
-		}
-		defer stmt.Close()
-		for _, d := range ds {
-			next := d.NextAt
-			if d.Status != notify.StatusQueued {
-				next = now
+		for len(ds) > 0 {
+			chunk := ds[:min(recordChunk, len(ds))]
+			ds = ds[len(chunk):]
+			var b strings.Builder
+			b.WriteString("WITH v (id, status, attempts, next_at, last_error, delivered_at) AS (VALUES ")
+			args := make([]any, 0, len(chunk)*6+2)
+			for i, d := range chunk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(row)
+				next := d.NextAt
+				if d.Status != notify.StatusQueued {
+					next = now
+				}
+				args = append(args, d.ID, string(d.Status), d.Attempts, o.db.timeArg(normTime(next)), d.LastError,
+					o.db.timeArg(normTime(d.DeliveredAt)))
 			}
-			if _, err := stmt.ExecContext(ctx, string(d.Status), d.Attempts, o.db.timeArg(normTime(next)), d.LastError,
-				o.db.timeArg(now), o.db.timeArg(normTime(d.DeliveredAt)), d.ID, string(notify.StatusSending)); err != nil {
-				return o.db.translate(err, "record a delivery")
+			b.WriteString(`) UPDATE outbox SET status = v.status, attempts = v.attempts, next_at = v.next_at,
+			last_error = v.last_error, updated_at = ?, delivered_at = v.delivered_at FROM v
+			WHERE outbox.id = v.id AND outbox.status = ?`)
+			args = append(args, o.db.timeArg(now), string(notify.StatusSending))
+			if _, err := tx.ExecContext(ctx, rebind(o.db.dialect, b.String()), args...); err != nil {
+				return o.db.translate(err, "record deliveries")
 			}
 		}
 		return nil

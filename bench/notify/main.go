@@ -6,17 +6,22 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of the schema set-up
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
@@ -49,6 +54,7 @@ func main() {
 	channel := flag.String("channel", "webhook", "webhook or email")
 	db := flag.String("db", "sqlite", "sqlite or a postgres:// URL")
 	conc := flag.Int("concurrency", 64, "concurrent sends")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the durable delivery phase to this file")
 	flag.Parse()
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "sunset-bench")
@@ -76,7 +82,9 @@ func main() {
 	if *db == "sqlite" {
 		st, err = sqlite.Open(ctx, filepath.Join(dir, "sunset.db"))
 	} else {
-		st, err = postgres.Open(ctx, *db)
+		dsn, drop := freshSchema(ctx, *db)
+		defer drop()
+		st, err = postgres.Open(ctx, dsn)
 	}
 	check(err)
 	defer st.Close()
@@ -107,15 +115,18 @@ func main() {
 	var ms runtime.MemStats
 	w := &notify.Worker{Outbox: st.Outbox(), Clock: clock, Batch: 1024, Concurrency: *conc,
 		Channels: channels.Factory(channels.Options{Getenv: func(string) string { return key }, SMTPConns: *conc})}
-	t1 := time.Now()
-	for {
-		c, err := w.RunOnce(ctx)
+	if *cpuprofile != "" {
+		pf, err := os.Create(*cpuprofile)
 		check(err)
-		if c == 0 {
-			break
-		}
+		check(pprof.StartCPUProfile(pf))
 	}
+	t1 := time.Now()
+	_, err = w.Drain(ctx)
+	check(err)
 	deliver := time.Since(t1)
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	runtime.ReadMemStats(&ms)
 	got := 0
 	if *channel == "webhook" {
@@ -148,7 +159,7 @@ func main() {
 					return
 				}
 				r := notify.Recipient{ID: fmt.Sprintf("c%07d", i), Email: fmt.Sprintf("c%07d@example.com", i), Locale: "en"}
-				out, _ := rr.Render(p, notify.RenderRequest{Template: "announce", Recipient: r})
+				out, _ := rr.Render(p, notify.RenderRequest{Template: "announce", Recipient: r, TextOnly: *channel != "email"})
 				_, _ = ch.Send(ctx, notify.Message{Key: fmt.Sprintf("ceil_%d", i), To: r, Rendered: out})
 			}
 		}()
@@ -158,6 +169,26 @@ func main() {
 	fmt.Printf("%-8s %-8s n=%d fan-out %.1fs (%.0f rows/s)  durable %.0f/s  ceiling %.0f/s  ratio %.2f  received %d  heap-after %d MiB\n",
 		map[bool]string{true: "sqlite", false: "postgres"}[*db == "sqlite"], *channel, *n, fanout.Seconds(),
 		float64(*n)/fanout.Seconds(), durable, ceiling, durable/ceiling, got, ms.HeapAlloc>>20)
+}
+
+// freshSchema creates an empty schema in the PostgreSQL database base names and returns a DSN
+// whose search_path is that schema, and a function that drops it: every run starts empty and
+// leaves nothing behind.
+func freshSchema(ctx context.Context, base string) (string, func()) {
+	admin, err := sql.Open("pgx", base)
+	check(err)
+	schema := fmt.Sprintf("sunset_bench_%d", time.Now().UnixNano())
+	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
+	check(err)
+	u, err := url.Parse(base)
+	check(err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	}
 }
 
 func check(err error) {

@@ -1,0 +1,85 @@
+package notify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/notify"
+)
+
+// TestDrainStreamsEveryDeliveryOnce drains a notice through the streaming pipeline with one
+// delivery per claim, so that claims, sends and records overlap: every message arrives once,
+// and the ledger records every delivery as delivered.
+func TestDrainStreamsEveryDeliveryOnce(t *testing.T) {
+	stores(t, func(t *testing.T, st engine.Store) {
+		b := setup(t, st)
+		b.runNotice(t)
+		b.worker.Batch, b.worker.Concurrency = 1, 2
+		n, err := b.worker.Drain(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 5 {
+			t.Errorf("drained %d deliveries, want 5 (2 emails: hooli has no address; 3 webhooks)", n)
+		}
+		checkDelivered(t, b, 2, 3)
+	})
+}
+
+// TestStartedWorkerDeliversAndStops runs the worker's loop until the notice is delivered, then
+// stops it.
+func TestStartedWorkerDeliversAndStops(t *testing.T) {
+	stores(t, func(t *testing.T, st engine.Store) {
+		b := setup(t, st)
+		b.runNotice(t)
+		b.worker.Poll = 10 * time.Millisecond
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		if err := b.worker.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			l, err := b.st.Outbox().Ledger(t.Context(), "orders-api-v1", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			delivered := 0
+			for _, c := range l.Counts {
+				if c.Status == notify.StatusDelivered {
+					delivered += c.Count
+				}
+			}
+			if delivered == 5 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("delivered %d of 5: %+v", delivered, l.Counts)
+			}
+		}
+		b.worker.Stop()
+		checkDelivered(t, b, 2, 3)
+	})
+}
+
+// checkDelivered checks that the sinks got mails and hooks messages, each under its own key,
+// each once, and that the ledger has nothing left to send.
+func checkDelivered(t *testing.T, b *bundle, mails, hooks int) {
+	t.Helper()
+	if total, distinct := b.smtp.Counts(); total != mails || distinct != mails {
+		t.Errorf("%d mails with %d distinct Message-IDs, want %d", total, distinct, mails)
+	}
+	if total, distinct, bad := b.hooks.Counts(); total != hooks || distinct != hooks || bad != 0 {
+		t.Errorf("%d webhooks with %d distinct ids (%d badly signed), want %d", total, distinct, bad, hooks)
+	}
+	l, err := b.st.Outbox().Ledger(t.Context(), "orders-api-v1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range l.Counts {
+		if c.Status != notify.StatusDelivered {
+			t.Errorf("%d deliveries of %s over %s are %s", c.Count, c.Notice, c.Channel, c.Status)
+		}
+	}
+}
