@@ -15,6 +15,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	_ "gocloud.dev/blob/memblob" // mem:// buckets, for tests
+	_ "gocloud.dev/blob/s3blob"  // s3:// buckets: AWS S3 and S3-compatible stores
 	"gocloud.dev/gcerrors"
 )
 
@@ -24,17 +25,27 @@ const (
 	ManifestSuffix = ".manifest.json"
 )
 
-// Dest is where archives are kept: a gocloud.dev/blob bucket (file:// or a local path here;
-// other schemes when their driver is linked in).
+// Dest is where archives are kept: a gocloud.dev/blob bucket — a local path, file://, or s3://
+// (AWS S3 or an S3-compatible store; see OpenDest).
 type Dest struct {
-	// URL names the bucket as the user gave it, without driver options.
+	// URL names the bucket as the user gave it, without its query (driver options).
 	URL    string
 	Bucket *blob.Bucket
+	// query is the query the user gave (s3's endpoint and region), kept in locations so that
+	// a printed location opens the same bucket again.
+	query string
 }
 
-// OpenDest opens a destination: a local directory path, a file:// URL or any URL blob can open.
-// Local directories are created when missing; files are written to a temporary name and renamed,
-// so an interrupted backup never leaves a half archive under the final name.
+// OpenDest opens a destination: a local directory path, a file:// URL, an s3:// URL or any URL
+// blob can open. Local directories are created when missing; files are written to a temporary
+// name and renamed, so an interrupted backup never leaves a half archive under the final name.
+//
+// An S3 destination is s3://BUCKET[/PREFIX][?endpoint=URL&region=REGION]: PREFIX is a folder in
+// the bucket; endpoint names an S3-compatible store (MinIO, Ceph, …; path-style addressing is
+// then the default, use_path_style=false turns it off, and checksums are sent and checked only
+// where S3 requires them); region defaults to AWS_REGION.
+// Credentials come from the usual AWS places: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+// ~/.aws, or the instance role; anonymous=true sends none. An S3 upload is complete or absent.
 func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	if dest == "" {
 		return nil, errors.New("no destination: give --to file:///path or a directory")
@@ -56,6 +67,10 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	}
 	clean := *u
 	clean.RawQuery = ""
+	query := u.RawQuery
+	if u.Scheme == "s3" {
+		s3URL(u)
+	}
 	if u.Scheme == "file" {
 		q := u.Query()
 		for k, v := range map[string]string{"create_dir": "1", "no_tmp_dir": "1", "metadata": "skip"} {
@@ -69,18 +84,57 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", clean.String(), err)
 	}
-	return &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: b}, nil
+	return &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: b, query: query}, nil
+}
+
+// s3URL turns s3://BUCKET/PREFIX?… into the form s3blob reads: the prefix as a query parameter
+// (a folder, ending in /), and path-style addressing when an endpoint is named.
+func s3URL(u *url.URL) {
+	q := u.Query()
+	if prefix := strings.Trim(u.Path, "/"); prefix != "" && q.Get("prefix") == "" {
+		q.Set("prefix", prefix+"/")
+	}
+	u.Path, u.RawPath = "", ""
+	if q.Get("endpoint") != "" {
+		if q.Get("use_path_style") == "" && q.Get("s3ForcePathStyle") == "" {
+			q.Set("use_path_style", "true")
+		}
+		// S3-compatible stores often lack the newer CRC checksums (the SDK then warns on every
+		// read); the archive carries its own SHA-256 and manifest anyway.
+		for _, k := range []string{"request_checksum_calculation", "response_checksum_validation"} {
+			if q.Get(k) == "" {
+				q.Set(k, "when_required")
+			}
+		}
+	}
+	u.RawQuery = q.Encode()
 }
 
 // Close closes the bucket.
 func (d *Dest) Close() error { return d.Bucket.Close() }
 
-// Location returns where the archive id is kept, e.g. file:///var/backups/main-db-….tar.zst.
-func (d *Dest) Location(id string) string { return d.URL + "/" + id + ArchiveSuffix }
+// Location returns where the archive id is kept, e.g. file:///var/backups/main-db-….tar.zst or
+// s3://bucket/orders/main-db-….tar.zst?endpoint=…, with the query the destination was opened
+// with, so that it can be given to verify and restore as it is.
+func (d *Dest) Location(id string) string {
+	loc := d.URL + "/" + id + ArchiveSuffix
+	if d.query != "" {
+		loc += "?" + d.query
+	}
+	return loc
+}
 
 // ResolveArchive splits ARCHIVE — an id, a local path to ID.tar.zst or ID.manifest.json, or a URL
 // to one — into the destination that holds it and its id. A bare id is looked up in defaultDest.
 func ResolveArchive(archive, defaultDest string) (dest, id string, err error) {
+	if before, query, ok := strings.Cut(archive, "?"); ok && strings.Contains(before, "://") {
+		// A URL's query (an s3 endpoint) belongs to the destination.
+		dest, id, err := ResolveArchive(before, defaultDest)
+		if err != nil || dest == defaultDest {
+			return dest, id, err
+		}
+		return dest + "?" + query, id, nil
+	}
 	base := archive
 	for _, suf := range []string{ArchiveSuffix, ManifestSuffix} {
 		if strings.HasSuffix(archive, suf) {

@@ -193,6 +193,8 @@ type uiLogLine struct {
 	At   time.Time `json:"at"`
 	Step string    `json:"step"`
 	Line string    `json:"line"`
+	// Clock is At's time of day in the plan's time zone.
+	Clock string `json:"-"`
 }
 
 // uiExportStatus is the export status as the Exports service answers it.
@@ -645,6 +647,9 @@ func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *t
 	log := run.Log
 	if len(log) > uiLogLines {
 		log = log[len(log)-uiLogLines:]
+	}
+	for i := range log {
+		log[i].Clock = log[i].At.In(loc).Format("15:04:05")
 	}
 	rp.Log = log
 	return rp, run.Verified

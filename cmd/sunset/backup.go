@@ -41,7 +41,7 @@ file:PATH, default env:SUNSET_BACKUP_KEY, at least 16 bytes).`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.key, "key", "env:SUNSET_BACKUP_KEY", "manifest signing key: env:NAME or file:PATH")
-	pf.StringVar(&o.at, "at", "", "where archives named by id are kept (a directory or file:// URL)")
+	pf.StringVar(&o.at, "at", "", "where archives named by id are kept (a directory, file:// or s3:// URL)")
 	pf.StringVar(&o.scratchPostgres, "scratch-postgres", "", "PostgreSQL DSN where verify may create and drop a scratch database")
 	pf.BoolVar(&o.json, "json", false, "print JSON")
 	cmd.AddCommand(m.backupCreateCommand(o), m.backupListCommand(o), m.backupVerifyCommand(o), m.backupRestoreCommand(o))
@@ -58,8 +58,23 @@ func (m *Main) backupCreateCommand(o *backupFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create --source KIND:WHERE --to DEST",
 		Short: "Take a consistent copy of a source and archive it",
+		Long: `Create takes a consistent copy of the source and writes it to DEST as ID.tar.zst with its
+signed manifest ID.manifest.json, then prints the archive's id and location.
+
+DEST is one of:
+  ./backups, /var/backups            a local directory (created when missing)
+  file:///var/backups                the same, as a URL
+  s3://BUCKET/PREFIX?region=REGION   AWS S3; PREFIX is a folder in the bucket
+  s3://BUCKET/PREFIX?endpoint=http://127.0.0.1:9000&region=us-east-1
+                                     an S3-compatible store (MinIO, Ceph, …), path-style
+
+S3 credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws, or the
+instance role (anonymous=true sends none). The printed location keeps the query, so it
+can be given to verify and restore as it is; list, verify and restore take the same
+DEST with --at.`,
 		Example: `  sunset backup create --source sqlite:orders.db --to ./backups --name main-db
-  sunset backup create --source dir:/srv/uploads --to file:///var/backups --verify`,
+  sunset backup create --source dir:/srv/uploads --to file:///var/backups --verify
+  sunset backup create --source sqlite:orders.db --to "s3://backups/orders?endpoint=http://127.0.0.1:9000&region=us-east-1"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -106,7 +121,7 @@ func (m *Main) backupCreateCommand(o *backupFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "dir:PATH, sqlite:PATH, postgres:DSN or http:URL")
-	cmd.Flags().StringVar(&to, "to", "", "destination: a directory or file:///path")
+	cmd.Flags().StringVar(&to, "to", "", "destination: a directory, file:///path or s3://BUCKET/PREFIX[?endpoint=URL&region=R]")
 	cmd.Flags().StringVar(&name, "name", "", "name of the backup (default: from the source)")
 	cmd.Flags().BoolVar(&verify, "verify", false, "verify the archive right after creating it")
 	_ = cmd.MarkFlagRequired("source")

@@ -344,7 +344,12 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 	if got := text("#runbook"); !strings.Contains(got, "Zhang Min") {
 		t.Errorf("the runbook panel does not name the approver:\n%s", got)
 	}
-	waitRunbook(t, base, "search-v1", "done")
+	// The run goes on; the page's script refreshes the runbook panel until it shows the end,
+	// without a reload.
+	do("the run ends on the open page", chromedp.WaitVisible(chromedp.CSS("#run-state.run-done")))
+	if got := text("#runbook"); !strings.Contains(got, "stopped search-v1") {
+		t.Errorf("the refreshed runbook panel lacks the last step's output:\n%s", got)
+	}
 
 	// Feedback in Chinese on the public form, then counted on the sunset's page.
 	do("open the feedback form", chromedp.Navigate(base+"/feedback/search-v1?lang=zh"), chromedp.WaitVisible(chromedp.CSS("#text")))
