@@ -22,7 +22,7 @@ These commands work on the file alone; no server is needed.`,
   sunset plan timeline sunset.yaml --format json
   sunset plan schema > sunset.schema.json`,
 	}
-	cmd.AddCommand(m.planValidateCommand(), m.planTimelineCommand(), m.planSchemaCommand())
+	cmd.AddCommand(m.planValidateCommand(), m.planTimelineCommand(), m.planSchemaCommand(), m.planNewCommand())
 	return cmd
 }
 

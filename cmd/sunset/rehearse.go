@@ -283,7 +283,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	gwReady := make(chan string, 1)
 	sub.gatewayReady = gwReady
-	stopGateway, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name}, eng, st, r.clock, r.logger)
+	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name}, eng, st, r.clock, r.logger)
 	if err != nil {
 		webLn.Close()
 		return err

@@ -96,6 +96,11 @@ func (r *rehearsal) play(ctx context.Context, end time.Time) (stats playStats, e
 			r.fleet.Notice(ctx, addr)
 		}
 		r.noteDone(acts, ps, &stats)
+		// Guardrails are watched every tick, that is on simulated time: the engine's own watcher
+		// runs on wall time and would miss a day that passes in a tenth of a second.
+		if _, err := r.eng.WatchGuardrails(ctx); err != nil && ctx.Err() == nil {
+			return stats, err
+		}
 		r.watchPause(ctx, s, now, ps, &stats)
 		running := r.watchRunbook(ctx, ps, &stats)
 		if !slices.ContainsFunc(acts, waiting) && !running && !now.Before(end) {
@@ -196,20 +201,32 @@ func (r *rehearsal) watchPause(ctx context.Context, s *engine.Sunset, now time.T
 	ps.pausedAt = time.Time{}
 }
 
-// pauseReason finds why the sunset was paused in its latest pause event.
+// pauseReason finds why the sunset was paused: the guardrails of its latest trip with their
+// values, or the reason of its latest pause.
 func (r *rehearsal) pauseReason(ctx context.Context) string {
 	evs, err := r.eng.Events(ctx, r.name)
 	if err != nil {
 		return "paused"
 	}
 	for i := len(evs) - 1; i >= 0; i-- {
-		if strings.Contains(evs[i].Type, "pause") || strings.Contains(evs[i].Type, "guardrail") {
+		switch evs[i].Type {
+		case "guardrail.tripped":
+			var data struct {
+				Guardrails []engine.GuardrailResult `json:"guardrails"`
+			}
+			_ = json.Unmarshal(evs[i].Data, &data)
+			var parts []string
+			for _, g := range data.Guardrails {
+				parts = append(parts, fmt.Sprintf("%s (%s; value %.2f)", g.Name, g.Condition, g.Value))
+			}
+			return "guardrail tripped: " + strings.Join(parts, ", ")
+		case "sunset.paused":
 			var data map[string]any
 			_ = json.Unmarshal(evs[i].Data, &data)
 			if reason, ok := data["reason"].(string); ok && reason != "" {
 				return "paused: " + reason
 			}
-			return "paused (" + evs[i].Type + ")"
+			return "paused"
 		}
 	}
 	return "paused"
