@@ -61,6 +61,9 @@ func (m *Metrics) request(d policy.Decision) {
 	}
 }
 
+// Gatherer returns the registry of the metrics, to serve them beside others.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

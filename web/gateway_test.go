@@ -109,3 +109,54 @@ func TestPolicyNamesTheLaggardsTheUsageStoreFinds(t *testing.T) {
 		t.Errorf("laggards asked at %v, want the server clock's %v", usage.asked, b.clock.Now())
 	}
 }
+
+func TestPolicyFollowsTheSunsetState(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	policyNow := func(what string) *policy.Snapshot {
+		t.Helper()
+		r := b.do(t, "GET", "/api/v1/sunsets/billing-v1/policy", "")
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", what, r.status, r.body)
+		}
+		var snap policy.Snapshot
+		if err := json.Unmarshal(r.body, &snap); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := policy.FromSnapshot(&snap); err != nil {
+			t.Fatalf("%s: the snapshot does not build a policy: %v", what, err)
+		}
+		return &snap
+	}
+	// A draft awaits its sign-off: gateways must change nothing for users yet.
+	if p := policyNow("draft").Phases; p.Deprecated != nil || p.ReadOnly != nil || p.Gone != nil {
+		t.Errorf("a draft's policy enters phases: %+v", p)
+	}
+	if r := b.do(t, "POST", "/api/v1/sunsets/billing-v1/signoffs", `{"stakeholder":"legal"}`); r.status != http.StatusOK {
+		t.Fatalf("signoff: %d %s", r.status, r.body)
+	}
+	p := policyNow("scheduled").Phases
+	if p.Deprecated == nil || p.ReadOnly == nil || p.Gone == nil {
+		t.Fatalf("a scheduled sunset's policy lacks its phases: %+v", p)
+	}
+	// Paused between deprecation and read-only: deprecated stays, read-only and gone wait.
+	pausedAt := p.Deprecated.Add(48 * time.Hour)
+	b.clock.Set(pausedAt)
+	if r := b.do(t, "POST", "/api/v1/sunsets/billing-v1/pause", `{"reason":"Acme needs time"}`); r.status != http.StatusOK {
+		t.Fatalf("pause: %d %s", r.status, r.body)
+	}
+	b.clock.Set(p.Gone.Add(time.Hour)) // long after: the pause still holds the phases
+	held := policyNow("paused")
+	if held.Phases.Deprecated == nil || !held.Phases.Deprecated.Equal(*p.Deprecated) || held.Phases.ReadOnly != nil || held.Phases.Gone != nil {
+		t.Errorf("paused policy phases %+v, want deprecated %v only", held.Phases, p.Deprecated)
+	}
+	if len(held.Brownouts) != 0 {
+		t.Errorf("a paused sunset runs brownouts: %+v", held.Brownouts)
+	}
+	if r := b.do(t, "POST", "/api/v1/sunsets/billing-v1/cancel", `{"reason":"kept after all"}`); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	if p := policyNow("cancelled").Phases; p.Deprecated != nil || p.ReadOnly != nil || p.Gone != nil {
+		t.Errorf("a cancelled sunset's policy enters phases: %+v", p)
+	}
+}

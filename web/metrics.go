@@ -28,6 +28,8 @@ var allStates = []engine.State{
 // its own registry, never the global default one, so that two servers in one process (tests)
 // do not collide.
 type metrics struct {
+	// more are metrics served beside the server's own (Server.MoreMetrics).
+	more     prometheus.Gatherer
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -48,7 +50,8 @@ func newMetrics(s *Server) *metrics {
 			Help:    "Time to serve HTTP requests, by route pattern.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route"}),
-		log: s.logger(),
+		log:  s.logger(),
+		more: s.MoreMetrics,
 	}
 	buildLabels := prometheus.Labels{"version": s.Version}
 	if s.Replica != "" {
@@ -77,7 +80,11 @@ func newMetrics(s *Server) *metrics {
 // handler serves the registry in the Prometheus text format. A failing collector leaves its
 // metrics out and the rest are still served.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+	var g prometheus.Gatherer = m.reg
+	if m.more != nil {
+		g = prometheus.Gatherers{m.reg, m.more}
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(m.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 		Registry:      m.reg,

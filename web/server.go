@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
@@ -107,6 +109,9 @@ type Server struct {
 	// CSRFToken returns the anti-forgery token of r's session for the operator UI's forms (in
 	// the CSRFField field); nil means the session's token when Auth is set, else none.
 	CSRFToken func(r *http.Request) string
+	// MoreMetrics are served at /metrics beside the server's own: the in-process gateway's
+	// (sunset serve --upstream). Nil means none.
+	MoreMetrics prometheus.Gatherer
 	// Auth, when set, demands credentials on every route that is not public (auth.go); nil
 	// keeps the loopback-only default where X-Sunset-Actor names the actor.
 	Auth *Auth

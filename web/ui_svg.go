@@ -7,7 +7,6 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // The operator UI's charts are inline SVG written here: no script draws them, they print, and
@@ -98,17 +97,8 @@ func (g *gantt) span() (time.Time, time.Time) {
 	return lo.Add(-pad), hi.Add(pad)
 }
 
-// esc escapes text for SVG content and attributes. Characters XML forbids (controls other than
-// tab and line ends, invalid UTF-8) become U+FFFD, so the chart stays well-formed whatever a plan
-// or a gateway says.
-func esc(s string) string {
-	return html.EscapeString(strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
-			return '\uFFFD'
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD")))
-}
+// esc escapes text for SVG content and attributes.
+func esc(s string) string { return html.EscapeString(s) }
 
 // SVG writes the chart as an inline <svg> element.
 func (g *gantt) SVG() template.HTML {

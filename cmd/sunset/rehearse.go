@@ -244,9 +244,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	r.data = sub.wireData(st, eng, r.clock, r.logger)
 	r.data.worker.Every = 50 * time.Millisecond
 	r.data.runner.PollEvery = 50 * time.Millisecond
-	// The gateway step switches the rehearsal's gateway for real (serve's phase switch); the drain
-	// step reads what reaches the sample upstream, since the gateways' counters arrive a flush
-	// at a time and a rehearsal's minute is weeks.
+	r.data.runner.Phases = rehearsalPhases{out: r}
 	r.data.runner.Traffic = rehearsalTraffic{up: r.up}
 
 	// Everything below stops when the rehearsal ends or Ctrl-C cancels ctx; the report is
@@ -285,7 +283,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	gwReady := make(chan string, 1)
 	sub.gatewayReady = gwReady
-	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name, phases: r.data.phases}, eng, st, r.clock, r.logger)
+	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name}, eng, st, r.clock, r.logger)
 	if err != nil {
 		webLn.Close()
 		return err
@@ -297,7 +295,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	srv := &web.Server{
 		Engine: eng, Logger: r.logger, Ready: st.Ping, Version: version, Now: r.clock.Now,
-		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
+		Usage: st.Usage(), Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: r.data.web.runbooks, Exports: r.data.web.exports, Reports: st,
 	}
 	if err := servePublicPages(playCtx, srv, st, r.public); err != nil {

@@ -473,6 +473,16 @@ func startRehearsalNotify(ctx context.Context, eng *engine.Engine, st *store.DB,
 	return w.Stop, nil
 }
 
+// rehearsalPhases is the runbook's gateway switch in a rehearsal: the in-process gateway
+// already enforces the phase the plan's clock says, so the step only checks and says so.
+type rehearsalPhases struct{ out *rehearsal }
+
+// SetPhase records the switch.
+func (p rehearsalPhases) SetPhase(_ context.Context, sunsetName, phase string) error {
+	fmt.Fprintf(p.out.out, "%s  gateway     %s: %s (the rehearsal's gateway enforces the plan's phase at this instant)\n", p.out.when(p.out.clock.Now()), sunsetName, phase)
+	return nil
+}
+
 // rehearsalTraffic is the drain step's meter: requests that reached the sample upstream.
 type rehearsalTraffic struct{ up *rehearse.Upstream }
 
@@ -481,5 +491,6 @@ func (t rehearsalTraffic) RPS(context.Context, string) (float64, error) { return
 
 // Interface guards.
 var (
-	_ runbook.TrafficMeter = rehearsalTraffic{}
+	_ runbook.PhaseSwitcher = rehearsalPhases{}
+	_ runbook.TrafficMeter  = rehearsalTraffic{}
 )

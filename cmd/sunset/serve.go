@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset"
@@ -167,19 +168,21 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer stopNotify()
+	var gatewayMetrics prometheus.Gatherer
 	if o.upstream != "" {
-		stopGateway, err := m.startServeGateway(ctx, o, eng, st, clock, logger)
+		stopGateway, metrics, err := m.startServeGateway(ctx, o, eng, st, clock, logger)
 		if err != nil {
 			return err
 		}
 		defer stopGateway()
+		gatewayMetrics = metrics.Gatherer()
 	}
 
 	srv := &web.Server{
 		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: clock.Now,
 		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: data.web.runbooks, Exports: data.web.exports, Reports: st,
-		Replica: o.replicaID,
+		Replica: o.replicaID, MoreMetrics: gatewayMetrics,
 	}
 	if err := servePublicPages(ctx, srv, st, publicURL); err != nil {
 		return err

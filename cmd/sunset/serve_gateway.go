@@ -42,16 +42,18 @@ type serveGateway struct {
 	revision int
 	laggards []string
 	override policy.Override // the phase a runbook switched the sunset to
+	state    engine.State
+	held     time.Time // when the enforced sunset was paused, if it is
 }
 
 // startServeGateway starts the in-process gateway on o.listenGateway in front of o.upstream and
 // returns the function that stops it (drains requests, flushes usage). It sends its address to
 // m.gatewayReady when that is set.
 // A switch of o.phases (a runbook's gateway step) refreshes the policy at once.
-func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger) (func(), error) {
+func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger) (func(), *gateway.Metrics, error) {
 	target, err := url.Parse(o.upstream)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return nil, &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", o.upstream)}
+		return nil, nil, &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", o.upstream)}
 	}
 	logger = logger.With("component", "gateway")
 	metrics := gateway.NewMetrics()
@@ -64,7 +66,7 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 	}
 	ln, err := net.Listen("tcp", o.listenGateway)
 	if err != nil {
-		return nil, fail("listen on %s (--listen-gateway): %v", o.listenGateway, err)
+		return nil, nil, fail("listen on %s (--listen-gateway): %v", o.listenGateway, err)
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -113,11 +115,11 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 		cancel()
 		<-done
 		fl.Stop() // the last counts, after the last request
-	}, nil
+	}, metrics, nil
 }
 
-// refresh compiles the sunset's current plan when its revision, its laggards or the phase a
-// runbook switched it to changed, and makes it the gateway's policy. On error the gateway keeps the policy it has.
+// refresh compiles the sunset's current plan when its revision, its laggards, its state or the
+// phase a runbook switched it to changed, and makes it the gateway's policy. On error the gateway keeps the policy it has.
 func (sg *serveGateway) refresh(ctx context.Context) error {
 	name, err := sg.sunsetName(ctx)
 	if err != nil {
@@ -131,12 +133,23 @@ func (sg *serveGateway) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var held time.Time // when a paused sunset was paused
+	if s.State == engine.StatePaused {
+		events, err := sg.eng.Events(ctx, name)
+		if err != nil {
+			return err
+		}
+		if held, _ = engine.PausedAt(events); held.IsZero() {
+			held = sg.clock.Now()
+		}
+	}
 	override, err := sg.phases.PhaseOverride(ctx, name)
 	if err != nil {
 		return err
 	}
 	sg.mu.Lock()
-	same := sg.name == name && sg.revision == s.Revision && sg.override == override && slices.Equal(sg.laggards, laggards) && sg.gw.Policy() != nil
+	same := sg.name == name && sg.revision == s.Revision && sg.override == override && sg.state == s.State && sg.held.Equal(held) &&
+		slices.Equal(sg.laggards, laggards) && sg.gw.Policy() != nil
 	sg.mu.Unlock()
 	if same {
 		return nil
@@ -149,15 +162,26 @@ func (sg *serveGateway) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pol, err := policy.FromSnapshot(snap.WithOverride(override))
+	snap = snap.WithOverride(override)
+	// As the control plane's policy endpoint does: a draft or cancelled sunset changes nothing
+	// for users, a paused one keeps the phases it had and runs no brownout.
+	switch {
+	case s.State == engine.StateDraft, s.State == engine.StateCancelled,
+		s.State == engine.StatePaused && s.PausedFrom == engine.StateDraft:
+		snap.Off()
+	case s.State == engine.StatePaused:
+		snap.Hold(held)
+	}
+	pol, err := policy.FromSnapshot(snap)
 	if err != nil {
 		return err
 	}
 	sg.gw.SetPolicy(pol)
 	sg.mu.Lock()
-	sg.name, sg.revision, sg.laggards, sg.override = name, s.Revision, laggards, override
+	sg.name, sg.revision, sg.laggards, sg.state, sg.held = name, s.Revision, laggards, s.State, held
+	sg.override = override
 	sg.mu.Unlock()
-	sg.logger.Info("policy loaded", "sunset", name, "revision", s.Revision, "laggards", len(laggards), "phase", override.Phase.String())
+	sg.logger.Info("policy loaded", "sunset", name, "revision", s.Revision, "state", s.State, "laggards", len(laggards), "phase", override.Phase.String())
 	return nil
 }
 

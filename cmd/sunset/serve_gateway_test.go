@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,6 +113,43 @@ func get(t *testing.T, base, path string) (*http.Response, string) {
 	return resp, string(body)
 }
 
+// signOff signs the example plan off as its two stakeholders, through the API at api, so that
+// gateways enforce it.
+func signOff(t *testing.T, api string) {
+	t.Helper()
+	for _, who := range []string{"support", "legal"} {
+		if code, out, errs := run(t, context.Background(), "signoff", "orders-api-v1", "--as", who, "--server", api); code != 0 {
+			t.Fatalf("signoff --as %s: exit %d %s%s", who, code, out, errs)
+		}
+	}
+}
+
+// caughtUp waits until the engine behind api has carried out every action due at now, so that
+// its next action lies ahead.
+func caughtUp(t *testing.T, api, now string) {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := ""
+	eventually(t, "the actions due at "+now+" done", func() bool {
+		resp, err := http.Get(api + "/api/v1/sunsets/orders-api-v1")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Next *struct {
+				At time.Time `json:"at"`
+			} `json:"next"`
+		}
+		b, _ := io.ReadAll(resp.Body)
+		last = string(b)
+		return json.Unmarshal(b, &st) == nil && st.Next != nil && st.Next.At.After(at)
+	}, &last)
+}
+
 // storedUsage opens the database and returns the requests counted and the consumers told.
 func storedUsage(t *testing.T, path, name string) (total uint64, aware []gateway.Awareness) {
 	t.Helper()
@@ -148,8 +186,19 @@ func TestServeWithUpstreamRunsTheGatewayInProcess(t *testing.T) {
 	}
 	stop()
 
-	_, gw, stop = serveWithGateway(t, "sqlite:"+path, up.URL, "--now", afterAnnounce)
+	api, gw, stop := serveWithGateway(t, "sqlite:"+path, up.URL, "--now", afterAnnounce)
+	// A draft changes nothing for users: the gateway passes it through until it is signed off.
+	sent := 2 // before the announcement, and this one
 	resp, body = get(t, gw, "/v1/orders/7")
+	if v := resp.Header.Get("Deprecation"); resp.StatusCode != 200 || v != "" {
+		t.Errorf("a draft after its announcement instant: %d, Deprecation %q; want 200 and none", resp.StatusCode, v)
+	}
+	signOff(t, api)
+	eventually(t, "the signed-off plan's headers", func() bool {
+		resp, body = get(t, gw, "/v1/orders/7")
+		sent++
+		return resp.Header.Get("Deprecation") != ""
+	})
 	if resp.StatusCode != 200 || body != "upstream /v1/orders/7" {
 		t.Fatalf("after the announcement: %d %q", resp.StatusCode, body)
 	}
@@ -162,12 +211,17 @@ func TestServeWithUpstreamRunsTheGatewayInProcess(t *testing.T) {
 	if resp, _ := get(t, gw, "/v1/reports/1"); resp.StatusCode != 200 {
 		t.Errorf("reports before they are gone: %d", resp.StatusCode)
 	}
+	sent++
+	// serve's own /metrics carries the in-process gateway's.
+	if v, ok := metric(t, api, `sunset_gateway_requests_total{phase="deprecated"}`); !ok || v < 1 {
+		t.Errorf("serve's /metrics: sunset_gateway_requests_total{phase=\"deprecated\"} = %v (found %v), want ≥ 1", v, ok)
+	}
 	stop()
 
-	// Usage went straight into the database: three requests, c-1 told once.
+	// Usage went straight into the database: every request once, c-1 told once.
 	total, aware := storedUsage(t, path, "orders-api-v1")
-	if total != 3 || len(aware) != 1 || aware[0].Consumer != "c-1" {
-		t.Errorf("stored usage: %d requests, awareness %+v; want 3 and c-1", total, aware)
+	if total != uint64(sent) || len(aware) != 1 || aware[0].Consumer != "c-1" {
+		t.Errorf("stored usage: %d requests, awareness %+v; want %d and c-1", total, aware, sent)
 	}
 }
 
@@ -208,8 +262,8 @@ func TestGatewayFedByServeSurvivesItsOutage(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sunset.db")
 	up := startUpstream(t)
 	api, stopAPI := server(t, "sqlite:"+path, "--now", afterAnnounce)
-	// The gateway's clock stands after the deprecation of the plan and of the re-planned plan
-	// (the sunset is a draft, so a re-plan moves every milestone), before reports are gone.
+	signOff(t, api)
+	// The gateway's clock stands after the deprecation, before reports are gone.
 	gw, admin, stopGW := runGateway(t, "--now", "2027-01-20T12:00:00+08:00", "--server", api, "--service", "orders-api-v1",
 		"--upstream", up.URL, "--usage-file", "", "--poll-interval", "100ms", "--flush-interval", "100ms")
 	sent := 0
@@ -258,14 +312,13 @@ func TestGatewayFedByServeSurvivesItsOutage(t *testing.T) {
 	addr := strings.TrimPrefix(api, "http://")
 	api, stopAPI = server(t, "sqlite:"+path, "--now", afterAnnounce, "--addr", addr)
 	stopAPI = sync.OnceFunc(stopAPI)
-	defer stopAPI() // on a failure before the end
+	defer stopAPI()                 // on a failure before the end
+	caughtUp(t, api, afterAnnounce) // what fell due has happened: only the future moves
 	if code, out, errs := run(t, ctx, "replan", "orders-api-v1", "--shift", "14d", "--reason", "Acme needs time", "--server", api); code != 0 {
 		t.Fatalf("replan: exit %d %s%s", code, out, errs)
 	}
-	const (
-		movedDeprecation = "@1800324000"                   // 14 days later
-		movedSunset      = "Sun, 28 Mar 2027 18:00:00 GMT" // 14 days later
-	)
+	// The deprecation has happened and stays; the sunset moves 14 days later.
+	const movedSunset = "Sun, 28 Mar 2027 18:00:00 GMT"
 	start := time.Now()
 	last := ""
 	eventually(t, "the re-planned Sunset header", func() bool {
@@ -279,7 +332,7 @@ func TestGatewayFedByServeSurvivesItsOutage(t *testing.T) {
 		v, _ := metric(t, admin, "sunset_gateway_policy_stale")
 		return v == 0
 	})
-	check("after the re-plan", movedDeprecation, movedSunset)
+	check("after the re-plan", exampleDeprecation, movedSunset)
 
 	// Stopping the gateway flushes the rest; every request is stored exactly once, although
 	// flushes failed during the outage and were retried.
