@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
 )
@@ -78,6 +79,10 @@ func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
 		}
 		snap = snap.WithOverride(o)
 	}
+	if err := s.applyState(r.Context(), name, snap); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	body, err := json.Marshal(snap)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -96,6 +101,42 @@ func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	w.Write(append(body, '\n'))
+}
+
+// applyState makes snap say what the sunset's state allows gateways to do. A draft (not yet
+// signed off, even if paused since) and a cancelled sunset change nothing for users: the policy passes everything. A
+// paused sunset keeps the phases it had entered when it was paused and runs no brownout until
+// it resumes. Every other state follows the plan's instants.
+func (s *Server) applyState(ctx context.Context, name string, snap *policy.Snapshot) error {
+	st, err := s.Engine.Status(ctx, name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.State == engine.StateDraft, st.State == engine.StateCancelled,
+		st.State == engine.StatePaused && st.PausedFrom == engine.StateDraft:
+		snap.Off()
+	case st.State == engine.StatePaused:
+		at, err := s.pausedAt(ctx, name)
+		if err != nil {
+			return err
+		}
+		snap.Hold(at)
+	}
+	return nil
+}
+
+// pausedAt returns when the paused sunset was paused; the time of asking when no event says
+// (an imported or repaired database).
+func (s *Server) pausedAt(ctx context.Context, name string) (time.Time, error) {
+	events, err := s.Engine.Events(ctx, name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if at, ok := engine.PausedAt(events); ok {
+		return at, nil
+	}
+	return s.now(), nil
 }
 
 // etagMatch reports whether an If-None-Match value names etag (weak comparison, or "*").

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sunsetops/sunset/report"
 )
@@ -98,24 +97,5 @@ func TestRehearseRefusesABadPlan(t *testing.T) {
 	code, _, stderr := run(t, context.Background(), "rehearse", bad, "--out", filepath.Join(t.TempDir(), "r.html"))
 	if code != 1 || !strings.Contains(stderr, "is not a valid plan; nothing was rehearsed") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
-	}
-}
-
-// TestRehearseStopsCleanlyOnInterrupt: Ctrl-C (the context ending) stops the play, says where
-// it stopped, and still writes the report of what was played.
-func TestRehearseStopsCleanlyOnInterrupt(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "report.md")
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(1500*time.Millisecond, cancel)
-	code, _, stderr := run(t, ctx, "rehearse", "../../examples/api-v2.yaml", "--duration", "60s", "--format", "md", "--out", out)
-	if code != 1 || !strings.Contains(stderr, "rehearsal interrupted at 2027-") {
-		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatalf("no report after an interrupt: %v", err)
-	}
-	if !strings.Contains(string(b), "# Sunset report: Orders API v1") {
-		t.Errorf("report:\n%.500s", b)
 	}
 }
