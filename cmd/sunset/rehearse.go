@@ -103,6 +103,7 @@ type rehearsal struct {
 	phase   *phaseLabel
 	logger  *slog.Logger
 	scratch string
+	display string // the plan's path as the user gave it
 }
 
 // phaseLabel is the sunset's state as the consumers' answers are counted under it. It is safe
@@ -163,7 +164,7 @@ func (m *Main) rehearse(ctx context.Context, path string, o rehearseOptions) err
 	} else {
 		defer os.RemoveAll(scratch)
 	}
-	r := &rehearsal{m: m, out: m.Stderr, name: p.Service.Name, plan: p, loc: tl.Location, scratch: scratch, up: &rehearse.Upstream{}, phase: &phaseLabel{},
+	r := &rehearsal{m: m, out: m.Stderr, name: p.Service.Name, plan: p, loc: tl.Location, scratch: scratch, up: &rehearse.Upstream{}, phase: &phaseLabel{}, display: path,
 		logger: slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	if r.loc == nil {
 		r.loc = time.UTC
@@ -244,7 +245,9 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	r.data = sub.wireData(st, eng, r.clock, r.logger)
 	r.data.worker.Every = 50 * time.Millisecond
 	r.data.runner.PollEvery = 50 * time.Millisecond
-	r.data.runner.Phases = rehearsalPhases{out: r}
+	// The gateway step switches the rehearsal's gateway for real (serve's phase switch); the drain
+	// step reads what reaches the sample upstream, since the gateways' counters arrive a flush
+	// at a time and a rehearsal's minute is weeks.
 	r.data.runner.Traffic = rehearsalTraffic{up: r.up}
 
 	// Everything below stops when the rehearsal ends or Ctrl-C cancels ctx; the report is
@@ -283,7 +286,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	gwReady := make(chan string, 1)
 	sub.gatewayReady = gwReady
-	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name}, eng, st, r.clock, r.logger)
+	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name, phases: r.data.phases}, eng, st, r.clock, r.logger)
 	if err != nil {
 		webLn.Close()
 		return err
@@ -295,7 +298,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	srv := &web.Server{
 		Engine: eng, Logger: r.logger, Ready: st.Ping, Version: version, Now: r.clock.Now,
-		Usage: st.Usage(), Feedback: st.Feedback(), Themer: feedback.NewThemer(),
+		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: r.data.web.runbooks, Exports: r.data.web.exports, Reports: st,
 	}
 	if err := servePublicPages(playCtx, srv, st, r.public); err != nil {
@@ -317,7 +320,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 		Clock: r.clock, Phase: r.phase.Load, Feedback: r.postFeedback,
 	}
 
-	r.printStage(file, iso, gateway, start, end)
+	r.printStage(r.display, iso, gateway, start, end)
 	r.fleet.Run(playCtx)
 	played, playErr := r.play(playCtx, end)
 	stopPlay()
