@@ -50,6 +50,17 @@ func (f *fakeExports) ExportStatus(_ context.Context, name string) (any, error) 
 		"counts": map[string]any{"users": 2, "done": 2, "failed": 0, "downloaded": f.downloads, "kept": 0, "outstanding": 2 - f.downloads}}, nil
 }
 
+// RunExport starts nothing: it answers the status, running.
+func (f *fakeExports) RunExport(ctx context.Context, name string, _ ExportRunRequest) (any, error) {
+	st, err := f.ExportStatus(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	m := st.(map[string]any)
+	m["running"] = true
+	return m, nil
+}
+
 func (f *fakeExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {
 	switch {
 	case name != "billing-v1":

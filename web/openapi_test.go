@@ -407,6 +407,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		runbookPath  = sunsetPath + "/runbook"
 		approvePath  = sunsetPath + "/runbook/approvals"
 		exportsPath  = sunsetPath + "/exports"
+		exportRun    = sunsetPath + "/exports/run"
 		exportPage   = "/exports/{name}/{token}"
 		exportZip    = "/exports/{name}/{token}/download"
 		billingPath  = "/api/v1/sunsets/billing-v1"
@@ -418,6 +419,9 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"sign-off","role":"approver"}`, 201, ActorHeader, "zhang.min")
 	call("GET", q+"/exports", exportsPath, "", 404)
 	call("GET", billingPath+"/exports", exportsPath, "", 200)
+	call("POST", q+"/exports/run", exportRun, "", 404)
+	call("POST", billingPath+"/exports/run", exportRun, `{"workers":1000}`, 400)
+	call("POST", billingPath+"/exports/run", exportRun, `{"batch":100,"workers":4}`, 202)
 	call("GET", billingLinks+"good", exportPage, "", 200)
 	call("GET", billingLinks+"forged", exportPage, "", 403)
 	call("GET", billingLinks+"old", exportPage, "", 410)

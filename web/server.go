@@ -213,6 +213,7 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /api/v1/sunsets/{name}/runbook", RoleViewer, hf(s.handleRunbookGet)},
 		{"POST /api/v1/sunsets/{name}/runbook/approvals", RoleApprover, hf(s.handleRunbookApprove)},
 		{"GET /api/v1/sunsets/{name}/exports", RoleViewer, hf(s.handleExportStatus)},
+		{"POST /api/v1/sunsets/{name}/exports/run", RoleOperator, hf(s.handleExportRun)},
 		{"GET /api/v1/sunsets/{name}/report", RoleViewer, hf(s.handleReport)},
 		{"POST /api/v1/sunsets/{name}/report", RoleOperator, hf(s.handleReport)},
 		{"PUT /api/v1/sunsets/{name}/lessons", RoleOperator, hf(s.handleLessonsPut)},

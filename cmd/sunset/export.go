@@ -17,6 +17,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/web"
 )
 
 type exportFlags struct {
@@ -109,28 +110,40 @@ func (m *Main) openExport(ctx context.Context, o *exportFlags) (*exportEnv, erro
 func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 	var batch, workers int
 	var retry bool
+	var c clientFlags
 	cmd := &cobra.Command{
 		Use: "run NAME",
 		Example: `  sunset export run orders-api-v1
-  sunset export run orders-api-v1 --plan sunset.yaml --db postgres://sunset@db/sunset --workers 32`,
+  sunset export run orders-api-v1 --plan sunset.yaml --db postgres://sunset@db/sunset --workers 32
+  sunset export run orders-api-v1 --server http://127.0.0.1:8080   # on the running server, progress here`,
 		Short: "Export every user's data, resuming where the last run stopped",
-		Args:  cobra.ExactArgs(1),
-		RunE: m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
-			start := time.Now()
-			job, err := env.svc.Run(ctx, args[0], export.RunOptions{Batch: batch, Workers: workers, Progress: cmd.ErrOrStderr(), RetryFailed: retry})
-			if job != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "Export of %s: %s, %d users handled (%d done, %d failed) in %s; links expire %s\n",
-					args[0], job.State, job.Position, job.Done, job.Failed, time.Since(start).Round(time.Millisecond), job.Expires.Format(time.RFC3339))
+		Long: `Run exports every user's data, resuming where the last run stopped. With --db (the
+default) it runs here, on the database; with --server it asks the running server to run
+it (role operator) and follows it, printing progress on stderr until the job ends. If
+this command is stopped, the server's run goes on; run it again to follow it.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if c.server != "" {
+				return m.exportRunRemote(cmd, &c, args[0], web.ExportRunRequest{Batch: batch, Workers: workers, RetryFailed: retry})
 			}
-			if err != nil {
-				return fail("export %s stopped: %v (run it again to resume)", args[0], err)
-			}
-			return nil
-		}),
+			return m.withExport(o, func(ctx context.Context, cmd *cobra.Command, args []string, env *exportEnv) error {
+				start := time.Now()
+				job, err := env.svc.Run(ctx, args[0], export.RunOptions{Batch: batch, Workers: workers, Progress: cmd.ErrOrStderr(), RetryFailed: retry})
+				if job != nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "Export of %s: %s, %d users handled (%d done, %d failed) in %s; links expire %s\n",
+						args[0], job.State, job.Position, job.Done, job.Failed, time.Since(start).Round(time.Millisecond), job.Expires.Format(time.RFC3339))
+				}
+				if err != nil {
+					return fail("export %s stopped: %v (run it again to resume)", args[0], err)
+				}
+				return nil
+			})(cmd, args)
+		},
 	}
 	cmd.Flags().IntVar(&batch, "batch", 200, "users handled between two saves of the job")
 	cmd.Flags().IntVar(&workers, "workers", 8, "users fetched at once")
 	cmd.Flags().BoolVar(&retry, "retry-failed", false, "export again the users whose export failed")
+	c.add(cmd, false)
 	return cmd
 }
 

@@ -163,6 +163,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer data.worker.Stop()
+	defer data.exportRuns.Stop()
 	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, publicURL, data.exports.ExportURL)
 	if err != nil {
 		return err

@@ -29,7 +29,9 @@ type dataServices struct {
 	worker  *runbook.Worker
 	// phases is the gateway step's switch; the in-process gateway hooks its refresh on it.
 	phases *phaseSwitch
-	web    struct {
+	// exportRuns runs export jobs for the API; serve stops it on shutdown.
+	exportRuns *exportRuns
+	web        struct {
 		runbooks web.Runbooks
 		exports  web.Exports
 	}
@@ -71,7 +73,8 @@ func (m *Main) wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, lo
 		return deleteData(ctx, st, run)
 	}))
 	d.web.runbooks = runbookAPI{st: st, runner: d.runner}
-	d.web.exports = exportAPI{svc: d.exports}
+	d.exportRuns = newExportRuns(d.exports, m.Getenv, clock.Now, logger.With("component", "export"))
+	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns}
 	return d
 }
 
@@ -224,7 +227,21 @@ func (a runbookAPI) ApproveRunbook(ctx context.Context, name, step, person, role
 }
 
 // exportAPI serves the web's export routes.
-type exportAPI struct{ svc *export.Service }
+type exportAPI struct {
+	svc  *export.Service
+	runs *exportRuns
+}
+
+// Interface guard.
+var _ web.ExportRunner = exportAPI{}
+
+// exportView is the export status with what this server's runs add.
+type exportView struct {
+	*export.Status
+	// Running is true while this server runs the job; RunError is why its last run stopped.
+	Running  bool   `json:"running"`
+	RunError string `json:"run_error,omitempty"`
+}
 
 func (a exportAPI) ExportStatus(ctx context.Context, name string) (any, error) {
 	st, err := a.svc.Status(ctx, name)
@@ -236,7 +253,20 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (any, error) {
 			return nil, perr
 		}
 	}
-	return st, nil
+	v := &exportView{Status: st}
+	if a.runs != nil {
+		v.Running, v.RunError = a.runs.state(name)
+	}
+	return v, nil
+}
+
+// RunExport starts the sunset's export job in the background (unless it runs already) and
+// answers the status.
+func (a exportAPI) RunExport(ctx context.Context, name string, req web.ExportRunRequest) (any, error) {
+	if err := a.runs.start(ctx, name, req); err != nil {
+		return nil, err
+	}
+	return a.ExportStatus(ctx, name)
 }
 
 func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*web.ExportDownload, error) {
