@@ -1,0 +1,80 @@
+package rehearse
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+)
+
+func TestNewConsumersGivesPersonasInTurn(t *testing.T) {
+	got := NewConsumers([]Consumer{{ID: "a", Email: "A@X.example"}, {ID: "b"}, {ID: "c"}, {ID: "d"}, {ID: "e"}}, []string{"e"})
+	want := []Persona{Reminded, Early, Woken, Laggard, Reminded}
+	for i, c := range got {
+		if c.Persona != want[i] {
+			t.Errorf("consumer %s is %s, want %s", c.ID, c.Persona, want[i])
+		}
+	}
+	if got[0].Email != "a@x.example" {
+		t.Errorf("emails are matched lower-cased; got %q", got[0].Email)
+	}
+}
+
+// TestFleetMigratesOnNotices runs an early consumer against a real server: it calls with its
+// identity until three simulated days after its first notice, then stops, and thanks in
+// English through the feedback hook.
+func TestFleetMigratesOnNotices(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	up := &Upstream{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-API-Key"))
+		mu.Unlock()
+		up.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	clock := sunset.NewFixedClock(time.Date(2027, 1, 5, 10, 0, 0, 0, time.UTC))
+	var posts []Post
+	f := &Fleet{
+		Consumers: NewConsumers([]Consumer{{ID: "acme", Email: "ops@acme.example", Locale: "en"}, {ID: "globex", Email: "dev@globex.example", Locale: "en"}}, nil),
+		Gateway:   srv.URL, Identify: plan.Identify{Header: "X-API-Key"}, Calls: []Call{{"GET", "/v1/orders/42"}},
+		Clock: clock, Every: 5 * time.Millisecond,
+		Feedback: func(_ context.Context, p Post) error { posts = append(posts, p); return nil },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f.Run(ctx)
+	waitFor(t, func() bool { return up.Requests() >= 4 })
+	f.Notice(ctx, "dev@globex.example") // globex is the early one
+	clock.Advance(4 * 24 * time.Hour)
+	waitFor(t, func() bool { n, _ := f.Migrated(); return n == 1 })
+	cancel()
+	f.Wait()
+	if len(posts) != 1 || posts[0].Consumer != "globex" || posts[0].Mood != "positive" {
+		t.Errorf("posts: %+v", posts)
+	}
+	if !strings.Contains(strings.Join(seen, ","), "acme") || !strings.Contains(strings.Join(seen, ","), "globex") {
+		t.Errorf("identities sent: %v", seen)
+	}
+	_, counts := f.Answers()
+	if counts["active"].OK == 0 {
+		t.Errorf("answers: %+v", counts)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
