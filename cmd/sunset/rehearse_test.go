@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sunsetops/sunset/report"
 )
@@ -97,5 +98,45 @@ func TestRehearseRefusesABadPlan(t *testing.T) {
 	code, _, stderr := run(t, context.Background(), "rehearse", bad, "--out", filepath.Join(t.TempDir(), "r.html"))
 	if code != 1 || !strings.Contains(stderr, "is not a valid plan; nothing was rehearsed") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestRehearseStopsCleanlyOnInterrupt: Ctrl-C (the context ending) stops the play, says where
+// it stopped, and still writes the report of what was played.
+func TestRehearseStopsCleanlyOnInterrupt(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "report.md")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	code, _, stderr := run(t, ctx, "rehearse", "../../examples/api-v2.yaml", "--duration", "60s", "--format", "md", "--out", out)
+	if code != 1 || !strings.Contains(stderr, "rehearsal interrupted at 2027-") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("no report after an interrupt: %v", err)
+	}
+	if !strings.Contains(string(b), "# Sunset report: Orders API v1") {
+		t.Errorf("report:\n%.500s", b)
+	}
+}
+
+// TestRehearseUsageErrors: wrong flags are usage errors (exit 2) that say what to write.
+func TestRehearseUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "pdf"}, `--format "pdf": use html, md or json`},
+		{[]string{"--lang", "fr"}, `--lang "fr": use en or zh`},
+		{[]string{"--speed", "-3"}, "--speed must be positive"},
+		{[]string{"--duration", "0s"}, "--duration longer than zero"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			args := append([]string{"rehearse", "../../examples/api-v2.yaml"}, tc.args...)
+			code, _, stderr := run(t, context.Background(), args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr: %s", code, stderr)
+			}
+		})
 	}
 }
