@@ -89,6 +89,11 @@ func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	st, err := s.Engine.Status(r.Context(), name)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -114,6 +119,10 @@ func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Feedback.Add(r.Context(), items); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, name, "feedback.imported", actor, map[string]any{"imported": len(items), "problems": len(problems)}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

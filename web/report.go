@@ -244,5 +244,9 @@ func (s *Server) handleLessonsPut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.audit(r, r.PathValue("name"), "lessons.updated", actor, map[string]any{"characters": len([]rune(l.Text))}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, l)
 }

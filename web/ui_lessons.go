@@ -38,5 +38,9 @@ func (s *Server) handleUILessons(w http.ResponseWriter, r *http.Request) {
 		s.formProblem(w, r, err)
 		return
 	}
+	if err := s.audit(r, r.PathValue("name"), "lessons.updated", actor, map[string]any{"characters": len([]rune(l.Text))}); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
 	redirectDone(w, r, "lessons", "lessons")
 }
