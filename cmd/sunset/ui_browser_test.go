@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,8 +25,8 @@ import (
 // fonts-noto-cjk first, or the Chinese text is drawn as boxes).
 
 // browserNow is the pinned start of the server's clock: search-v1 and rss-v1 have shut down,
-// photos-v1 is being deprecated, and the example orders-api-v1 is about to be announced.
-const browserNow = "2027-01-04T12:00:00+08:00"
+// photos-v1 is being deprecated (and orders-api-v1, when seeded from a rehearsal, is over).
+const browserNow = "2027-10-04T12:00:00+08:00"
 
 // searchPlan has shut down: its runbook ran its first step and waits for an approval.
 const searchPlan = `service:
@@ -38,15 +39,15 @@ alternatives:
 consumers:
   contacts: %s
 milestones:
-  announce: 2026-10-12T10:00
-  deprecate: 2026-10-12T10:00
-  read_only: 2026-12-01T10:00
-  shutdown: 2026-12-20T10:00
+  announce: 2027-07-12T10:00
+  deprecate: 2027-07-12T10:00
+  read_only: 2027-09-01T10:00
+  shutdown: 2027-09-20T10:00
 features:
   - name: suggest
     title: {en: Suggestions, zh: 搜索建议}
     routes: ["GET /v1/suggest"]
-    gone: 2026-11-15T10:00
+    gone: 2027-08-15T10:00
   - name: query
     title: {en: Queries, zh: 查询}
     core: true
@@ -73,9 +74,9 @@ const rssPlan = `service:
   title: {en: RSS feeds, zh: RSS 订阅源}
   timezone: Europe/Berlin
 milestones:
-  announce: 2026-06-01T10:00
-  deprecate: 2026-06-01T10:00
-  shutdown: 2026-09-01T10:00
+  announce: 2027-03-01T10:00
+  deprecate: 2027-03-01T10:00
+  shutdown: 2027-06-01T10:00
 `
 
 // photosPlan is under way: deprecated, read-only next.
@@ -84,10 +85,10 @@ const photosPlan = `service:
   title: {en: Photos web app, zh: 相册网页版}
   timezone: Asia/Shanghai
 milestones:
-  announce: 2026-12-01T10:00
-  deprecate: 2026-12-01T10:00
-  read_only: 2027-02-01T10:00
-  shutdown: 2027-02-28T10:00
+  announce: 2027-09-01T10:00
+  deprecate: 2027-09-01T10:00
+  read_only: 2027-11-01T10:00
+  shutdown: 2027-11-30T10:00
 notices:
   - {at: announce, to: all, channels: [banner, feed], template: announce}
 `
@@ -99,6 +100,42 @@ initech,dev@initech.example.com,Initech,standard
 umbrella,api@umbrella.example.com,Umbrella,free
 hooli,eng@hooli.example.com,Hooli,standard
 `
+
+// seedFromRehearsal rehearses the example plan in compressed time on scratch data (sunset
+// rehearse --keep) and copies its database to db: orders-api-v1 played from announcement to
+// deletion with every action on time, for screenshots with real figures.
+func seedFromRehearsal(t *testing.T, dir, db string) {
+	t.Helper()
+	code, _, errs := run(t, t.Context(), "rehearse", filepath.Join("..", "..", "examples", "api-v2.yaml"),
+		"--duration", "10s", "--keep", "--out", filepath.Join(dir, "rehearsal.html"))
+	_, kept, ok := strings.Cut(errs, "Scratch directory kept: ")
+	if !ok {
+		t.Fatalf("rehearse: exit %d, no scratch directory kept:\n%s", code, errs)
+	}
+	scratch, _, _ := strings.Cut(kept, "\n")
+	t.Cleanup(func() { os.RemoveAll(scratch) })
+	if code != 0 {
+		t.Fatalf("rehearse: exit %d\n%s", code, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(scratch, "sunset.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
 
 // chromium finds the browser, or skips the test (fails it in CI).
 func chromium(t *testing.T) string {
@@ -141,7 +178,7 @@ func postJSON(t *testing.T, url string, v any) {
 // the announcement, and the in-band awareness of two.
 func syntheticUsage() map[string]any {
 	var counts []map[string]any
-	start := time.Date(2026, 10, 1, 2, 0, 0, 0, time.UTC)
+	start := time.Date(2027, 7, 1, 2, 0, 0, 0, time.UTC)
 	consumers := []string{"acme", "globex", "initech", "umbrella", "hooli", "stark"}
 	for d := range 80 {
 		day := start.AddDate(0, 0, d)
@@ -154,8 +191,8 @@ func syntheticUsage() map[string]any {
 		counts = append(counts, map[string]any{"feature": "", "consumer": "(other)", "hour": day, "count": 40})
 	}
 	return map[string]any{"gateway": "gw-1", "seq": 1, "counts": counts, "aware": []map[string]any{
-		{"consumer": "acme", "first_seen": "2026-10-12T03:00:00Z"}, {"consumer": "globex", "first_seen": "2026-10-13T05:00:00Z"},
-		{"consumer": "initech", "first_seen": "2026-10-20T08:00:00Z"}}}
+		{"consumer": "acme", "first_seen": "2027-07-12T03:00:00Z"}, {"consumer": "globex", "first_seen": "2027-07-13T05:00:00Z"},
+		{"consumer": "initech", "first_seen": "2027-07-20T08:00:00Z"}}}
 }
 
 // waitRunbook waits until the sunset's runbook run reaches state.
@@ -214,7 +251,15 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	base, stop := server(t, "sqlite:"+filepath.Join(dir, "sunset.db"), "--now", browserNow)
+	// The screenshots show a rehearsed sunset too; the walk below does not depend on it.
+	db := filepath.Join(dir, "sunset.db")
+	rehearsed := os.Getenv("SUNSET_UPDATE_SCREENSHOTS") == "1"
+	if rehearsed {
+		seedFromRehearsal(t, dir, db)
+	}
+	// A port of its own rather than :0, so that the links of the public pages (made from
+	// --addr) name the server's real address; the later --addr wins over server's :0.
+	base, stop := server(t, "sqlite:"+db, "--now", browserNow, "--example=false", "--addr", freeAddr(t))
 	defer stop()
 	ctx := t.Context()
 	for _, f := range []string{"search.yaml", "rss.yaml", "photos.yaml"} {
@@ -296,10 +341,10 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 
 	// The overview: sunsets under way with countdowns, and the history.
 	do("open the overview", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#history-h")))
-	if got := text("#current-cap ~ tbody"); !strings.Contains(got, "photos-v1") || !strings.Contains(got, "in 27 d") {
+	if got := text("#current-cap ~ tbody"); !strings.Contains(got, "photos-v1") || !strings.Contains(got, "in 27 d ") {
 		t.Errorf("the sunsets under way lack photos-v1 and its countdown to read-only:\n%s", got)
 	}
-	if got := text("#history-cap ~ tbody"); !strings.Contains(got, "search-v1") || !strings.Contains(got, "rss-v1") || !strings.Contains(got, "69 days") {
+	if got := text("#history-cap ~ tbody"); !strings.Contains(got, "search-v1") || !strings.Contains(got, "rss-v1") || !strings.Contains(got, "70 days") {
 		t.Errorf("the history lacks the past sunsets or search-v1's notice period:\n%s", got)
 	}
 	audit("overview")
@@ -368,7 +413,11 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 	if got := text("#feedback"); !strings.Contains(got, "请延期两周") {
 		t.Errorf("the feedback panel lacks the new message:\n%s", got)
 	}
-	do("back in English", chromedp.Navigate(base+"/s/search-v1?lang=en"), chromedp.WaitVisible(chromedp.CSS("#timeline svg.gantt")))
+	shown := "search-v1"
+	if rehearsed {
+		shown = "orders-api-v1"
+	}
+	do("a sunset's page in English", chromedp.Navigate(base+"/s/"+shown+"?lang=en"), chromedp.WaitVisible(chromedp.CSS("#timeline svg.gantt")))
 	shoot("sunset.png", false)
 
 	// The public status page in Chinese.
@@ -389,6 +438,9 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 	}
 	if got := text("body"); !strings.Contains(got, "Search API v1") || !strings.Contains(got, "sign-off") {
 		t.Errorf("the report lacks the service or the runbook:\n%.2000s", got)
+	}
+	if rehearsed {
+		do("the rehearsal's report", chromedp.Navigate(base+"/api/v1/sunsets/orders-api-v1/report?format=html&lang=en"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	}
 	shoot("report.png", false)
 }
