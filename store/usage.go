@@ -1,10 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/sunsetops/sunset"
@@ -13,61 +17,300 @@ import (
 
 // Usage keeps what gateways report: request counts per feature, consumer and hour, and when each
 // consumer was first served a Deprecation header.
-type Usage struct{ db *DB }
+//
+// Flushes are committed in groups: while flushWriters transactions write, the flushes that
+// arrive wait, and the next transaction writes all of them together. Each flush is still applied at most
+// once, and each caller learns whether its own flush was applied; a transaction that fails
+// fails every flush of its group, which their gateways retry with the same sequence numbers.
+// One Usage value holds one queue, so the server uses one for all its requests.
+type Usage struct {
+	db *DB
+
+	mu      sync.Mutex
+	writers int          // leaders writing a group now, at most flushWriters
+	pending []*flushCall // flushes waiting for the next group
+}
 
 // Usage returns the usage records kept in db.
 func (db *DB) Usage() *Usage { return &Usage{db: db} }
 
-// RecordUsage adds a gateway's flush to the sunset named name, in one transaction. A flush whose
-// (gateway, seq) was already recorded changes nothing and returns applied false, so a gateway may
-// retry a flush whose answer it did not get. An unknown sunset is ENOTFOUND.
+// maxFlushGroup bounds the flushes one transaction writes; flushWriters is how many groups are
+// written at once, so that one group's commit (its wait for the disk) overlaps the next one's
+// statements.
+const (
+	maxFlushGroup = 512
+	flushWriters  = 4
+)
+
+// flushCall is one RecordUsage call waiting for its group.
+type flushCall struct {
+	name    string
+	b       gateway.Batch
+	applied bool
+	err     error
+	done    chan struct{} // closed when the call's group committed or failed
+	lead    chan struct{} // closed when the call must write group itself
+	group   []*flushCall  // the group a finishing leader handed over (it starts with this call)
+}
+
+// RecordUsage adds a gateway's flush to the sunset named name. A flush whose (gateway, seq) was
+// already recorded changes nothing and returns applied false, so a gateway may retry a flush
+// whose answer it did not get. An unknown sunset is ENOTFOUND.
+//
+// A caller that finds fewer than flushWriters groups being written writes one (its own flush and
+// any that queued meanwhile); when it is done it hands the writing over to the first caller that
+// queued during its transaction, so that no caller writes more than one group.
 func (u *Usage) RecordUsage(ctx context.Context, name string, b gateway.Batch) (applied bool, err error) {
+	c := &flushCall{name: name, b: b, done: make(chan struct{}), lead: make(chan struct{})}
+	u.mu.Lock()
+	u.pending = append(u.pending, c)
+	var group []*flushCall
+	if u.writers >= flushWriters {
+		u.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.applied, c.err
+		case <-c.lead:
+			group = c.group
+		}
+	} else {
+		// No group waits (a finishing leader hands them over): this one is c alone, or c and
+		// the calls that queued since.
+		u.writers++
+		group = u.takeGroup()
+		u.mu.Unlock()
+	}
+
+	// The group is other callers' too: it is written even if this caller goes away.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	err = u.writeGroup(wctx, group)
+	cancel()
+	for _, g := range group {
+		if err != nil {
+			g.applied, g.err = false, err
+		}
+		if g != c {
+			close(g.done)
+		}
+	}
+
+	u.mu.Lock()
+	if len(u.pending) > 0 {
+		// The first waiting call takes this leader's place, with the group it is to write.
+		next := u.takeGroup()
+		next[0].group = next
+		close(next[0].lead)
+	} else {
+		u.writers--
+	}
+	u.mu.Unlock()
+	return c.applied, c.err
+}
+
+// takeGroup removes the next group from the queue; u.mu is held.
+func (u *Usage) takeGroup() []*flushCall {
+	group := u.pending[:min(len(u.pending), maxFlushGroup):min(len(u.pending), maxFlushGroup)]
+	u.pending = u.pending[len(group):]
+	return group
+}
+
+// flushKey identifies one flush of one gateway to one sunset.
+type flushKey struct {
+	sunset  int64
+	gateway string
+	seq     int64
+}
+
+// countKey is one row of usage_counts.
+type countKey struct {
+	sunset            int64
+	feature, consumer string
+	hour              int64 // Unix nanoseconds of the normalised hour
+}
+
+// awareKey is one row of consumer_awareness.
+type awareKey struct {
+	sunset   int64
+	consumer string
+}
+
+// writeGroup applies the group's flushes in one transaction and sets each call's applied flag
+// (and err, for an unknown sunset). It returns the error that failed the whole transaction.
+func (u *Usage) writeGroup(ctx context.Context, group []*flushCall) (err error) {
 	db := u.db
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("store: begin transaction: %w", err)
+		return db.translate(err, "begin")
 	}
 	defer func() {
-		if !applied || err != nil {
+		if err != nil {
 			tx.Rollback()
 		}
 	}()
-	var id int64
-	err = tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT id FROM sunsets WHERE name = ?`), name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, sunset.Errorf(sunset.ENOTFOUND, "No sunset is named %q.", name)
+	ids := map[string]int64{}
+	var fresh []*flushCall // calls whose flush is new in this group
+	seen := map[flushKey]bool{}
+	var keys []flushKey
+	for _, c := range group {
+		id, ok := ids[c.name]
+		if !ok {
+			err := tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT id FROM sunsets WHERE name = ?`), c.name).Scan(&id)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				id = 0
+			case err != nil:
+				return db.translate(err, "find the sunset")
+			}
+			ids[c.name] = id
+		}
+		if id == 0 {
+			c.err = sunset.Errorf(sunset.ENOTFOUND, "No sunset is named %q.", c.name)
+			continue
+		}
+		k := flushKey{id, c.b.Gateway, c.b.Seq}
+		if seen[k] {
+			continue // the same flush twice in one group (a retry racing the original): once
+		}
+		seen[k] = true
+		keys = append(keys, k)
+		fresh = append(fresh, c)
 	}
+	applied, err := u.insertFlushes(ctx, tx, keys)
 	if err != nil {
-		return false, db.translate(err, "find the sunset")
+		return err
 	}
-	res, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO usage_flushes (sunset_id, gateway, seq, received_at)
-	VALUES (?, ?, ?, ?) ON CONFLICT (sunset_id, gateway, seq) DO NOTHING`), id, b.Gateway, b.Seq, db.timeArg(normTime(db.now())))
-	if err != nil {
-		return false, db.translate(err, "record the usage flush")
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err // already recorded (or the driver cannot tell)
-	}
-	for _, c := range b.Counts {
-		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count`),
-			id, c.Feature, c.Consumer, db.timeArg(normTime(c.Hour)), int64(c.Count))
-		if err != nil {
-			return false, db.translate(err, "record usage counts")
+	counts := map[countKey]int64{}
+	aware := map[awareKey]time.Time{}
+	for i, c := range fresh {
+		if !applied[keys[i]] {
+			continue
+		}
+		c.applied = true
+		for _, n := range c.b.Counts {
+			h := normTime(n.Hour)
+			counts[countKey{keys[i].sunset, n.Feature, n.Consumer, h.UnixNano()}] += int64(n.Count)
+		}
+		for _, a := range c.b.Aware {
+			k, at := awareKey{keys[i].sunset, a.Consumer}, normTime(a.FirstSeen)
+			if old, ok := aware[k]; !ok || at.Before(old) {
+				aware[k] = at
+			}
 		}
 	}
-	for _, a := range b.Aware {
-		_, err := tx.ExecContext(ctx, rebind(db.dialect, `INSERT INTO consumer_awareness (sunset_id, consumer, first_seen)
-		VALUES (?, ?, ?) ON CONFLICT (sunset_id, consumer) DO UPDATE SET first_seen = excluded.first_seen
-		WHERE excluded.first_seen < consumer_awareness.first_seen`), id, a.Consumer, db.timeArg(normTime(a.FirstSeen)))
-		if err != nil {
-			return false, db.translate(err, "record awareness")
-		}
+	if err := u.upsertCounts(ctx, tx, counts); err != nil {
+		return err
+	}
+	if err := u.upsertAwareness(ctx, tx, aware); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return false, db.translate(err, "commit the usage flush")
+		return db.translate(err, "commit the usage flushes")
 	}
-	return true, nil
+	return nil
+}
+
+// rowsPerStatement bounds the rows of one multi-row statement (at most 5 parameters each):
+// well under both SQLite's and PostgreSQL's parameter limits.
+const rowsPerStatement = 500
+
+// insertFlushes records keys in usage_flushes and returns those that were not there before.
+func (u *Usage) insertFlushes(ctx context.Context, tx *sql.Tx, keys []flushKey) (map[flushKey]bool, error) {
+	db := u.db
+	now := db.timeArg(normTime(db.now()))
+	applied := map[flushKey]bool{}
+	// In key order, like the counts: two groups holding the same retried flush cannot deadlock.
+	keys = slices.SortedFunc(slices.Values(keys), func(a, b flushKey) int {
+		return cmp.Or(cmp.Compare(a.sunset, b.sunset), cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.seq, b.seq))
+	})
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), rowsPerStatement)]
+		keys = keys[len(chunk):]
+		var b strings.Builder
+		args := make([]any, 0, 4*len(chunk))
+		b.WriteString(`INSERT INTO usage_flushes (sunset_id, gateway, seq, received_at) VALUES `)
+		for i, k := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?, ?, ?, ?)")
+			args = append(args, k.sunset, k.gateway, k.seq, now)
+		}
+		b.WriteString(` ON CONFLICT (sunset_id, gateway, seq) DO NOTHING RETURNING sunset_id, gateway, seq`)
+		rows, err := tx.QueryContext(ctx, rebind(db.dialect, b.String()), args...)
+		if err != nil {
+			return nil, db.translate(err, "record the usage flushes")
+		}
+		for rows.Next() {
+			var k flushKey
+			if err := rows.Scan(&k.sunset, &k.gateway, &k.seq); err != nil {
+				rows.Close()
+				return nil, db.translate(err, "record the usage flushes")
+			}
+			applied[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, db.translate(err, "record the usage flushes")
+		}
+	}
+	return applied, nil
+}
+
+// upsertCounts adds counts to usage_counts, in key order so that concurrent groups (other
+// replicas) lock rows in the same order and cannot deadlock.
+func (u *Usage) upsertCounts(ctx context.Context, tx *sql.Tx, counts map[countKey]int64) error {
+	db := u.db
+	keys := slices.SortedFunc(maps.Keys(counts), func(a, b countKey) int {
+		return cmp.Or(cmp.Compare(a.sunset, b.sunset), cmp.Compare(a.feature, b.feature),
+			cmp.Compare(a.consumer, b.consumer), cmp.Compare(a.hour, b.hour))
+	})
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), rowsPerStatement)]
+		keys = keys[len(chunk):]
+		var b strings.Builder
+		args := make([]any, 0, 5*len(chunk))
+		b.WriteString(`INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count) VALUES `)
+		for i, k := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, k.sunset, k.feature, k.consumer, db.timeArg(time.Unix(0, k.hour).UTC()), counts[k])
+		}
+		b.WriteString(` ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count`)
+		if _, err := tx.ExecContext(ctx, rebind(db.dialect, b.String()), args...); err != nil {
+			return db.translate(err, "record usage counts")
+		}
+	}
+	return nil
+}
+
+// upsertAwareness keeps the earliest first warning of each consumer, in key order.
+func (u *Usage) upsertAwareness(ctx context.Context, tx *sql.Tx, aware map[awareKey]time.Time) error {
+	db := u.db
+	keys := slices.SortedFunc(maps.Keys(aware), func(a, b awareKey) int {
+		return cmp.Or(cmp.Compare(a.sunset, b.sunset), cmp.Compare(a.consumer, b.consumer))
+	})
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), rowsPerStatement)]
+		keys = keys[len(chunk):]
+		var b strings.Builder
+		args := make([]any, 0, 3*len(chunk))
+		b.WriteString(`INSERT INTO consumer_awareness (sunset_id, consumer, first_seen) VALUES `)
+		for i, k := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?, ?, ?)")
+			args = append(args, k.sunset, k.consumer, db.timeArg(aware[k]))
+		}
+		b.WriteString(` ON CONFLICT (sunset_id, consumer) DO UPDATE SET first_seen = excluded.first_seen
+		WHERE excluded.first_seen < consumer_awareness.first_seen`)
+		if _, err := tx.ExecContext(ctx, rebind(db.dialect, b.String()), args...); err != nil {
+			return db.translate(err, "record awareness")
+		}
+	}
+	return nil
 }
 
 // Counts returns the sunset's usage counts ordered by hour, feature and consumer.

@@ -1,0 +1,362 @@
+// Command controlplane measures what one control plane (`sunset serve`) sustains: users'
+// feedback submissions and gateways' usage counter flushes per second, with p50 and p99
+// latencies, against a real server process on 127.0.0.1 over SQLite or PostgreSQL. Beside each
+// workload it measures the ceiling: the same requests from the same load generator to a bare Go
+// HTTP server that decodes them and answers without storing anything, so the ratio says what the
+// storage costs on this machine. bench/controlplane.sh runs it.
+//
+// Feedback is rate-limited per client address (10 a minute), as it must be in production; the
+// generator posts each submission from its own loopback source address (127.1.0.0/16), as many
+// users would.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to make the bench's own schema
+)
+
+const planYAML = `service: {name: bench-cp, timezone: UTC}
+milestones: {announce: 2027-01-05T10:00, deprecate: 2027-01-05T10:00, shutdown: 2027-03-15T02:00}
+features:
+  - {name: reports, routes: ["GET /v1/reports/{id}"], gone: 2027-02-01T02:00}
+`
+
+func main() {
+	bin := flag.String("bin", "", "the sunset binary")
+	db := flag.String("db", "sqlite", "sqlite, or a postgres:// URL")
+	dur := flag.Duration("duration", 5*time.Second, "how long each workload runs")
+	conc := flag.Int("concurrency", 32, "concurrent clients")
+	header := flag.Bool("header", false, "print the table header")
+	flag.Parse()
+	if *bin == "" {
+		log.Fatal("-bin is required")
+	}
+	dir, err := os.MkdirTemp("", "sunset-bench-cp")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	dsn, backend := "sqlite:"+filepath.Join(dir, "sunset.db"), "sqlite"
+	if *db != "sqlite" {
+		backend = "postgres"
+		var drop func()
+		if dsn, drop, err = freshSchema(*db); err != nil {
+			log.Fatal(err)
+		}
+		defer drop()
+	}
+	srv, err := startServer(*bin, dsn, dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.stop()
+	base := srv.url + "/api/v1/sunsets/bench-cp"
+
+	ceiling := startCeiling()
+	defer ceiling.Close()
+
+	if *header {
+		fmt.Printf("%-9s %-9s %-8s %9s %8s %8s %8s %10s %s\n", "backend", "workload", "target", "req/s", "p50", "p99", "errors", "ceiling", "met")
+	}
+	for _, w := range []struct {
+		name   string
+		target float64
+		path   string
+		gen    func() generator
+	}{
+		{"feedback", 500, "/feedback", newFeedback},
+		{"flush", 5000, "/usage", newFlush},
+	} {
+		got := load(base+w.path, w.gen(), *conc, *dur)
+		ref := load(ceiling.URL+"/"+w.name, w.gen(), *conc, *dur)
+		met := "yes"
+		if got.rate < w.target {
+			met = "NO"
+		}
+		fmt.Printf("%-9s %-9s %8.0f %9.0f %8s %8s %8d %9.0f%% %s\n", backend, w.name, w.target, got.rate,
+			ms(got.p50), ms(got.p99), got.errors, 100*got.rate/ref.rate, met)
+		if got.firstErr != "" {
+			fmt.Fprintf(os.Stderr, "  first error (%s): %s\n", w.name, got.firstErr)
+		}
+	}
+}
+
+// freshSchema creates an empty schema in the database url names and returns a URL whose
+// search_path is that schema, and a function that drops it: the bench never touches what else
+// the database holds.
+func freshSchema(url string) (string, func(), error) {
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := fmt.Sprintf("sunset_bench_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), func() {
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			log.Printf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	}, nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
+
+// server is the `sunset serve` process under test.
+type server struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func startServer(bin, dsn, dir string) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logf, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	s := &server{url: "http://" + addr}
+	s.cmd = exec.Command(bin, "serve", "--db", dsn, "--addr", addr, "--example=false", "--log-level", "warn", "--now", "2027-01-06T00:00:00Z")
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			out, _ := os.ReadFile(logf.Name())
+			return nil, fmt.Errorf("the server did not start:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	plan := filepath.Join(dir, "plan.yaml")
+	if err := os.WriteFile(plan, []byte(planYAML), 0o644); err != nil {
+		return nil, err
+	}
+	if out, err := exec.Command(bin, "apply", plan, "--server", s.url).CombinedOutput(); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("apply: %v\n%s", err, out)
+	}
+	return s, nil
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// startCeiling starts the bare server: it decodes each JSON body and answers as the real one
+// does, storing nothing.
+func startCeiling() *httptestServer {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /{kind}", func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"applied":true}`)
+	})
+	return newHTTPTestServer(mux)
+}
+
+// httptestServer is a minimal net/http server on 127.0.0.1 (net/http/httptest is for tests).
+type httptestServer struct {
+	URL string
+	srv *http.Server
+}
+
+func newHTTPTestServer(h http.Handler) *httptestServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := &httptestServer{URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: h}}
+	go s.srv.Serve(ln)
+	return s
+}
+
+// Close stops the server.
+func (s *httptestServer) Close() { s.srv.Close() }
+
+// generator makes the requests of one workload. Each client has its own; body returns the next
+// request body of client c and the HTTP client to send it with.
+type generator interface {
+	next(c int) ([]byte, *http.Client)
+}
+
+// feedbackGen posts one submission per loopback source address, never more than the server's
+// per-address limit allows.
+type feedbackGen struct {
+	addr atomic.Int64
+}
+
+func newFeedback() generator { return &feedbackGen{} }
+
+var moods = []string{"negative", "neutral", "positive"}
+
+func (g *feedbackGen) next(c int) ([]byte, *http.Client) {
+	n := g.addr.Add(1)
+	src := net.IPv4(127, byte(1+n>>16), byte(n>>8), byte(n))
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	body, _ := json.Marshal(map[string]any{
+		"mood": moods[n%3], "text": fmt.Sprintf("Submission %d: the v2 reports endpoint paginates differently; 请保留导出功能。", n),
+		"consumer": fmt.Sprintf("c-%d", n%200), "locale": "en",
+	})
+	return body, client
+}
+
+// flushGen is a fleet of gateways: client c is gateway bench-gw-c, each flush its next sequence
+// number carrying a few hourly counts and one first warning.
+type flushGen struct {
+	mu     sync.Mutex
+	seq    map[int]int64
+	client *http.Client
+}
+
+func newFlush() generator {
+	return &flushGen{seq: map[int]int64{}, client: &http.Client{Timeout: 10 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+}
+
+func (g *flushGen) next(c int) ([]byte, *http.Client) {
+	g.mu.Lock()
+	g.seq[c]++
+	seq := g.seq[c]
+	g.mu.Unlock()
+	hour := time.Date(2027, 1, 6, int(seq%24), 0, 0, 0, time.UTC)
+	counts := make([]map[string]any, 0, 4)
+	for i := range 4 {
+		counts = append(counts, map[string]any{"feature": []string{"reports", "orders"}[i%2],
+			"consumer": fmt.Sprintf("c-%d", (int(seq)+i)%50), "hour": hour, "count": 1 + i})
+	}
+	body, _ := json.Marshal(map[string]any{"gateway": fmt.Sprintf("bench-gw-%d", c), "seq": seq, "counts": counts,
+		"aware": []map[string]any{{"consumer": fmt.Sprintf("c-%d", seq%50), "first_seen": hour.Add(time.Minute)}}})
+	return body, g.client
+}
+
+// result is one workload's measurement.
+type result struct {
+	rate     float64
+	p50, p99 time.Duration
+	errors   int
+	firstErr string
+}
+
+// load posts to url from conc clients for d and measures the answers.
+func load(url string, g generator, conc int, d time.Duration) result {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var res result
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range conc {
+		wg.Go(func() {
+			var mine []time.Duration
+			errs, first := 0, ""
+			for ctx.Err() == nil {
+				body, client := g.next(c)
+				t0 := time.Now()
+				err := post(client, url, body)
+				if err != nil {
+					errs++
+					if first == "" {
+						first = err.Error()
+					}
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			res.errors += errs
+			if res.firstErr == "" {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		res.p50 = lat[len(lat)/2]
+		res.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	res.rate = float64(len(lat)) / elapsed.Seconds()
+	return res
+}
+
+func post(client *http.Client, url string, body []byte) error {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if tok := os.Getenv("SUNSET_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
