@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	smtp "github.com/emersion/go-smtp"
 )
@@ -36,6 +37,9 @@ type SMTPSink struct {
 	Addr string
 	// KeepBodies keeps every message whole; otherwise only counts by Message-ID are kept.
 	KeepBodies bool
+	// Delay is how long the sink takes to accept each message (a slow provider); set it before
+	// the first message.
+	Delay time.Duration
 
 	mu       sync.Mutex
 	mails    []Mail
@@ -125,6 +129,9 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if x.s.Delay > 0 {
+		time.Sleep(x.s.Delay)
+	}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, Message: "unparseable message: " + err.Error()}
@@ -155,6 +162,8 @@ type WebhookSink struct {
 	Key  []byte
 	Keep bool
 	Fail func(id string, n int) bool
+	// Delay is how long the sink takes to answer each request; set it before the first one.
+	Delay time.Duration
 
 	mu       sync.Mutex
 	hooks    []Hook
@@ -174,6 +183,9 @@ func NewWebhookSink(key []byte, keep bool) *WebhookSink {
 func (s *WebhookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	body, _ := io.ReadAll(r.Body)
+	if s.Delay > 0 {
+		time.Sleep(s.Delay)
+	}
 	id, ts, sig := r.Header.Get("webhook-id"), r.Header.Get("webhook-timestamp"), r.Header.Get("webhook-signature")
 	mac := hmac.New(sha256.New, s.Key)
 	fmt.Fprintf(mac, "%s.%s.%s", id, ts, body)
