@@ -157,8 +157,10 @@ func countdown(lang string, d time.Duration) string {
 	return fmt.Sprintf(t.fmtIn(), spanText(lang, d))
 }
 
-// fmtIn and fmtOverdue are the countdown's formats.
-func (t uiText) fmtIn() string      { return t["CountdownIn"] }
+// fmtIn is the format of a countdown to an instant ahead.
+func (t uiText) fmtIn() string { return t["CountdownIn"] }
+
+// fmtOverdue is the format of a countdown to an instant past.
 func (t uiText) fmtOverdue() string { return t["CountdownOverdue"] }
 
 // spanText writes a duration with its two largest units: "3 d 4 h", "3 天 4 小时", "12 min".
