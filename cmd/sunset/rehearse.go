@@ -19,6 +19,7 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/rehearse"
+	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web"
 )
@@ -104,6 +105,8 @@ type rehearsal struct {
 	logger  *slog.Logger
 	scratch string
 	display string // the plan's path as the user gave it
+	// signoffs are the stakeholders the rehearsal signed off for.
+	signoffs []string
 }
 
 // phaseLabel is the sunset's state as the consumers' answers are counted under it. It is safe
@@ -277,6 +280,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 		return fail("apply the rehearsal plan: %v", err)
 	}
 	for _, sh := range r.plan.Stakeholders {
+		r.signoffs = append(r.signoffs, sh.Name)
 		if _, err := eng.Signoff(playCtx, r.name, sh.Name, "rehearsal stand-in for "+sh.Name); err != nil {
 			webLn.Close()
 			return fail("sign off for %s: %v", sh.Name, err)
@@ -340,7 +344,15 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 		return err
 	}
 	fmt.Fprintf(r.out, "Report written to %s\n", o.out)
-	return playErr
+	if playErr != nil {
+		return playErr
+	}
+	// A runbook that did not finish is what a rehearsal exists to find: say so in the exit
+	// status too, so that a rehearsal in CI fails.
+	if played.runbook != "" && played.runbook != string(runbook.StateDone) {
+		return fail("the runbook ended %s; the report says where and why", played.runbook)
+	}
+	return nil
 }
 
 // rehearsalSpan returns when a rehearsal stops (an hour after the last action, and not before

@@ -50,7 +50,8 @@ type playState struct {
 	pausedAt   time.Time
 	lastPhase  string
 	approvals  int
-	skipping   bool
+	// stopped is the runbook state last reported as waiting for a person.
+	stopped string
 }
 
 // play drives the clock through the plan until end or until ctx ends, printing a line per
@@ -271,6 +272,20 @@ func (r *rehearsal) watchRunbook(ctx context.Context, ps *playState, stats *play
 			}
 		}
 	}
+	switch run.State {
+	case runbook.StateOperator, runbook.StateBlocked:
+		// A real run waits here for a person (sunset runbook resolve); the rehearsal reports it
+		// once and plays on, so that the rest of the plan is seen too.
+		if stats.runbook != ps.stopped {
+			ps.stopped = stats.runbook
+			msg := run.Message
+			if msg == "" {
+				msg = "it waits for an operator"
+			}
+			fmt.Fprintf(r.out, "%s  runbook     %s: %s; the rehearsal plays on without it\n", r.when(r.clock.Now()), run.State, msg)
+		}
+		return false
+	}
 	return !run.State.Ended()
 }
 
@@ -314,6 +329,9 @@ func (r *rehearsal) printStage(file string, iso *rehearse.Isolated, gateway stri
 			real = "(unset)"
 		}
 		fmt.Fprintf(w, "    %-32s %s → %s\n", s.What, real, s.Local)
+	}
+	if len(r.signoffs) > 0 {
+		fmt.Fprintf(w, "  sign-offs  %s, by rehearsal stand-ins (recorded as such)\n", strings.Join(r.signoffs, ", "))
 	}
 	fmt.Fprintln(w, "  approvals  granted by \"rehearsal approver N\" and recorded under that name")
 }
@@ -473,16 +491,6 @@ func startRehearsalNotify(ctx context.Context, eng *engine.Engine, st *store.DB,
 	return w.Stop, nil
 }
 
-// rehearsalPhases is the runbook's gateway switch in a rehearsal: the in-process gateway
-// already enforces the phase the plan's clock says, so the step only checks and says so.
-type rehearsalPhases struct{ out *rehearsal }
-
-// SetPhase records the switch.
-func (p rehearsalPhases) SetPhase(_ context.Context, sunsetName, phase string) error {
-	fmt.Fprintf(p.out.out, "%s  gateway     %s: %s (the rehearsal's gateway enforces the plan's phase at this instant)\n", p.out.when(p.out.clock.Now()), sunsetName, phase)
-	return nil
-}
-
 // rehearsalTraffic is the drain step's meter: requests that reached the sample upstream.
 type rehearsalTraffic struct{ up *rehearse.Upstream }
 
@@ -491,6 +499,5 @@ func (t rehearsalTraffic) RPS(context.Context, string) (float64, error) { return
 
 // Interface guards.
 var (
-	_ runbook.PhaseSwitcher = rehearsalPhases{}
-	_ runbook.TrafficMeter  = rehearsalTraffic{}
+	_ runbook.TrafficMeter = rehearsalTraffic{}
 )

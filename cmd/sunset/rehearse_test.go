@@ -140,3 +140,31 @@ func TestRehearseUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRehearseFailsWhenTheRunbookFails: a runbook that cannot finish (here an exports check
+// with no export run) is reported on the way and makes the rehearsal exit 1, report written.
+func TestRehearseFailsWhenTheRunbookFails(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile("../../examples/api-v2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contacts, err := os.ReadFile("../../examples/orders-contacts.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planText := strings.Replace(string(raw), "  - {name: sign-off,", "  - {name: exports-done, exports: check}\n  - {name: sign-off,", 1)
+	for name, data := range map[string]string{"plan.yaml": planText, "orders-contacts.csv": string(contacts)} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "report.md")
+	code, _, stderr := run(t, context.Background(), "rehearse", filepath.Join(dir, "plan.yaml"), "--duration", "3s", "--format", "md", "--out", out)
+	if code != 1 || !strings.Contains(stderr, "runbook     exports-done: failed") || !strings.Contains(stderr, "the runbook ended failed") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatalf("no report: %v", err)
+	}
+}
