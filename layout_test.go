@@ -23,6 +23,7 @@ func TestLayout(t *testing.T) {
 		{"store", []string{mod + "/web"}},
 		{"policy", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", "database/sql"}},
 		{"gateway", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql"}},
+		{"rehearse", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql", "github.com/riverqueue"}},
 		{"report", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", mod + "/notify", "database/sql", "github.com/riverqueue"}},
 	}
 	for _, r := range rules {
