@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
@@ -58,7 +59,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 	var body any
 	switch c.Kind {
 	case Slack:
-		body = map[string]any{"text": "*" + m.Subject + "*\n" + m.Text}
+		body = map[string]any{"text": "*" + slackEscape(m.Subject) + "*\n" + slackEscape(m.Text)}
 	case DingTalk:
 		body = map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": m.Subject, "text": "### " + m.Subject + "\n\n" + m.Text}}
 		if c.Secret != "" {
@@ -81,7 +82,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 		}
 		body = b
 	case WeCom:
-		body = map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": "### " + m.Subject + "\n" + m.Text}}
+		body = map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": truncate("### "+m.Subject+"\n"+m.Text, WeComMaxBytes)}}
 	default:
 		return false, fmt.Errorf("chat: unknown kind %q", c.Kind)
 	}
@@ -90,6 +91,32 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 		return false, err
 	}
 	return post(ctx, c.Client, target, "application/json", raw, nil, c.Kind != Slack)
+}
+
+// WeComMaxBytes is the most UTF-8 bytes a WeCom bot accepts in a markdown message's content
+// (it refuses longer ones with errcode 40058).
+const WeComMaxBytes = 4096
+
+// slackEscape escapes the three characters Slack's message text gives a meaning (&, <, >), so
+// that a notice's text shows as written instead of being read as links or mentions.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// truncate cuts s to at most max bytes without splitting a UTF-8 character, ending it with "…"
+// when it had to cut. Invalid bytes become U+FFFD first, as JSON encoding would make them, so
+// that the encoded text is no longer than the cut one.
+func truncate(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // DingTalkSign returns the timestamp (ms) and sign query parameters of a DingTalk robot with a
@@ -109,6 +136,9 @@ func FeishuSign(secret string, now time.Time) (timestamp, sign string) {
 	return timestamp, base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// MastodonMaxChars is the length of a status Mastodon accepts by default.
+const MastodonMaxChars = 500
+
 // Mastodon posts public statuses to a Mastodon-compatible server (POST /api/v1/statuses),
 // with the delivery key as Idempotency-Key so that a retry never posts twice.
 type Mastodon struct {
@@ -117,14 +147,19 @@ type Mastodon struct {
 	Client *http.Client
 }
 
-// Send posts m's subject, status link and a short body as a status of at most 500 characters.
+// Send posts m's subject and its status page link as a public status of at most
+// MastodonMaxChars characters (the subject is shortened, never the link).
 func (c *Mastodon) Send(ctx context.Context, m notify.Message) (bool, error) {
 	status := m.Subject
+	room := MastodonMaxChars
+	if m.StatusURL != "" {
+		room -= 1 + len([]rune(m.StatusURL)) // the link is never cut
+	}
+	if r := []rune(status); len(r) > room {
+		status = string(r[:max(room-1, 0)]) + "…"
+	}
 	if m.StatusURL != "" {
 		status += "\n" + m.StatusURL
-	}
-	if r := []rune(status); len(r) > 500 {
-		status = string(r[:499]) + "…"
 	}
 	form := url.Values{"status": {status}, "visibility": {"public"}, "language": {map[bool]string{true: "zh", false: "en"}[m.Locale == "zh"]}}
 	hdr := http.Header{"Authorization": {"Bearer " + c.Token}, "Idempotency-Key": {m.Key}}
