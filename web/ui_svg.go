@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The operator UI's charts are inline SVG written here: no script draws them, they print, and
@@ -97,8 +98,17 @@ func (g *gantt) span() (time.Time, time.Time) {
 	return lo.Add(-pad), hi.Add(pad)
 }
 
-// esc escapes text for SVG content and attributes.
-func esc(s string) string { return html.EscapeString(s) }
+// esc escapes text for SVG content and attributes. Characters XML forbids (controls other than
+// tab and line ends, invalid UTF-8) become U+FFFD, so the chart stays well-formed whatever a plan
+// or a gateway says.
+func esc(s string) string {
+	return html.EscapeString(strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD")))
+}
 
 // SVG writes the chart as an inline <svg> element.
 func (g *gantt) SVG() template.HTML {
@@ -218,7 +228,7 @@ func (c seriesChart) SVG() template.HTML {
 	for _, v := range c.Values {
 		top = math.Max(top, v)
 	}
-	top = niceCeil(top)
+	top = axisTop(top)
 	y := func(v float64) float64 { return seriesBottom - (seriesBottom-seriesTop)*v/top }
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
@@ -258,18 +268,20 @@ func (c seriesChart) SVG() template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceCeil rounds v up to 1, 2 or 5 times a power of ten (at least 1).
-func niceCeil(v float64) float64 {
-	if v <= 1 {
-		return 1
+// axisTop is the top of a count axis with four gridlines: four times a step of 1, 2 or 5 times
+// a power of ten, the least that reaches v (at least 4, so every gridline is a whole count).
+func axisTop(v float64) float64 {
+	need := v / 4
+	if need <= 1 || math.IsNaN(need) {
+		return 4
 	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
+	p := math.Pow(10, math.Floor(math.Log10(need)))
 	for _, m := range []float64{1, 2, 5, 10} {
-		if v <= m*p {
-			return m * p
+		if need <= m*p {
+			return 4 * m * p
 		}
 	}
-	return 10 * p
+	return 40 * p
 }
 
 // shortNumber writes v compactly: 950, 1.2k, 3.4M.
