@@ -22,6 +22,10 @@ type Metrics struct {
 	Loads *prometheus.CounterVec
 	// Flushes counts usage flushes by result: ok, error.
 	Flushes *prometheus.CounterVec
+	// ControlPlaneUp is 1 while the control plane answers the policy polls (200 or 304), 0
+	// when the last poll could not reach it or got an error answer. Only a gateway fed by a
+	// control plane (--server) sets it.
+	ControlPlaneUp prometheus.Gauge
 	// Upstream counts failed upstream calls by kind: timeout, unreachable.
 	Upstream *prometheus.CounterVec
 }
@@ -44,13 +48,16 @@ func NewMetrics() *Metrics {
 	m.Loads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sunset_gateway_policy_loads_total", Help: "Policy loads, by result: ok, unchanged, error.",
 	}, []string{"result"})
+	m.ControlPlaneUp = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "sunset_gateway_control_plane_up", Help: "1 while the control plane answers the policy polls, 0 when it is unreachable or answers errors.",
+	})
 	m.Flushes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sunset_gateway_usage_flushes_total", Help: "Usage flushes, by result: ok, error.",
 	}, []string{"result"})
 	m.Upstream = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sunset_gateway_upstream_errors_total", Help: "Upstream calls that failed, by kind: timeout, unreachable.",
 	}, []string{"kind"})
-	m.reg.MustRegister(reqs, m.Stale, m.LastSuccess, m.Loads, m.Flushes, m.Upstream,
+	m.reg.MustRegister(reqs, m.Stale, m.LastSuccess, m.Loads, m.Flushes, m.Upstream, m.ControlPlaneUp,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -77,6 +84,18 @@ func (m *Metrics) loaded(result string) {
 	m.Loads.WithLabelValues(result).Inc()
 	if result != "error" {
 		m.LastSuccess.SetToCurrentTime()
+	}
+}
+
+// controlPlane sets the control-plane gauge; m may be nil.
+func (m *Metrics) controlPlane(up bool) {
+	if m == nil {
+		return
+	}
+	if up {
+		m.ControlPlaneUp.Set(1)
+	} else {
+		m.ControlPlaneUp.Set(0)
 	}
 }
 

@@ -99,7 +99,8 @@ func (f *PlanFile) Stop() { f.life.Stop() }
 // ControlPlane keeps a Gateway's policy in step with the control plane (`sunset serve`): it
 // polls GET {Server}/api/v1/sunsets/{Service}/policy with If-None-Match every Interval. When
 // the control plane cannot be reached or answers an error, the gateway keeps enforcing the last
-// good policy, sunset_gateway_policy_stale is 1, and the failure is logged. With Cache set, the
+// good policy, sunset_gateway_policy_stale is 1, sunset_gateway_control_plane_up is 0, and the
+// failure is logged. With Cache set, the
 // last good snapshot is written there and read at start, so a restarted gateway enforces it even
 // while the control plane is down.
 type ControlPlane struct {
@@ -137,9 +138,11 @@ func (c *ControlPlane) Fetch(ctx context.Context) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		c.Metrics.controlPlane(false)
 		return err
 	}
 	defer resp.Body.Close()
+	c.Metrics.controlPlane(resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotModified)
 	switch resp.StatusCode {
 	case http.StatusNotModified:
 		c.Metrics.loaded("unchanged")
