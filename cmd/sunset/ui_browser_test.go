@@ -442,7 +442,5 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 	if rehearsed {
 		do("the rehearsal's report", chromedp.Navigate(base+"/api/v1/sunsets/orders-api-v1/report?format=html&lang=en"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	}
-	// Tall enough to reach the migration curve under the timeline table.
-	do("a tall window", chromedp.EmulateViewport(1280, 2600))
 	shoot("report.png", false)
 }
