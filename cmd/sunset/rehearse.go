@@ -290,9 +290,6 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	gwReady := make(chan string, 1)
 	sub.gatewayReady = gwReady
-	// Usage reaches the store often, so that laggards (the audience of the last notices and
-	// brownouts) are known while the plan plays.
-	sub.gatewayFlushEvery = 250 * time.Millisecond
 	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name, phases: r.data.phases}, eng, st, r.clock, r.logger)
 	if err != nil {
 		webLn.Close()
@@ -329,7 +326,6 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	r.printStage(r.display, iso, gateway, start, end)
 	r.fleet.Run(playCtx)
-	r.warmUp(playCtx)
 	played, playErr := r.play(playCtx, end)
 	stopPlay()
 	r.fleet.Wait()
@@ -385,22 +381,4 @@ func rehearsalSpan(tl *plan.Timeline, start time.Time) (end time.Time, played ti
 		}
 	}
 	return end, played
-}
-
-// warmUp lets every consumer call a few times before the clock moves, so that the usage before
-// the announcement (the report's starting point) is counted however fast the plan then plays.
-func (r *rehearsal) warmUp(ctx context.Context) {
-	want := 3 * len(r.fleet.Consumers)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		_, counts := r.fleet.Answers()
-		n := 0
-		for _, a := range counts {
-			n += a.Total()
-		}
-		if n >= want {
-			return
-		}
-		time.Sleep(rehearsalTick)
-	}
 }
