@@ -341,6 +341,9 @@ func (m *Main) runbookResumeCommand(o *runbookFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if run.StartedBy == engineActor {
+				return handBack(ctx, cmd.OutOrStdout(), env.store, run)
+			}
 			run, err = env.runner.Execute(ctx, run.ID, env.plan)
 			return runOutcome(cmd.OutOrStdout(), run, err)
 		}),
@@ -390,4 +393,21 @@ func (m *Main) withLatestRun(o *runbookFlags, live bool, fn func(ctx context.Con
 		}
 		return fn(ctx, cmd, env, run)
 	}
+}
+
+// handBack returns a run the timeline started to the servers' runbook workers instead of
+// driving it here: one of them holds its lease and drives it, so that a command and a
+// replica never run its steps side by side.
+func handBack(ctx context.Context, w io.Writer, st *store.DB, run *runbook.Run) error {
+	if run.State.Ended() {
+		return runOutcome(w, run, nil)
+	}
+	if run.State != runbook.StateRunning {
+		run.State, run.Message, run.Updated = runbook.StateRunning, "", time.Now().UTC()
+		if err := st.SaveRun(ctx, run); err != nil {
+			return fail("hand run %d back to the server: %v", run.ID, err)
+		}
+	}
+	fmt.Fprintf(w, "Run %d goes on in the server (sunset serve), which drives the runs the timeline started; follow it with: sunset runbook status %s\n", run.ID, run.Sunset)
+	return nil
 }
