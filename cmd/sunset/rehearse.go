@@ -105,6 +105,7 @@ type rehearsal struct {
 	logger  *slog.Logger
 	scratch string
 	display string // the plan's path as the user gave it
+	lang    string // of the progress and the report: en or zh
 	// signoffs are the stakeholders the rehearsal signed off for.
 	signoffs []string
 }
@@ -162,15 +163,15 @@ func (m *Main) rehearse(ctx context.Context, path string, o rehearseOptions) err
 	if err != nil {
 		return fail("scratch directory: %v", err)
 	}
-	if o.keep {
-		defer fmt.Fprintf(m.Stderr, "Scratch directory kept: %s\n", scratch)
-	} else {
-		defer os.RemoveAll(scratch)
-	}
-	r := &rehearsal{m: m, out: m.Stderr, name: p.Service.Name, plan: p, loc: tl.Location, scratch: scratch, up: &rehearse.Upstream{}, phase: &phaseLabel{}, display: path,
+	r := &rehearsal{m: m, out: m.Stderr, name: p.Service.Name, plan: p, loc: tl.Location, scratch: scratch, up: &rehearse.Upstream{}, phase: &phaseLabel{}, display: path, lang: o.lang,
 		logger: slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	if r.loc == nil {
 		r.loc = time.UTC
+	}
+	if o.keep {
+		defer r.printf("kept", scratch)
+	} else {
+		defer os.RemoveAll(scratch)
 	}
 	return r.run(ctx, abs, raw, tl, o)
 }
@@ -290,6 +291,9 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	gwReady := make(chan string, 1)
 	sub.gatewayReady = gwReady
+	// Usage reaches the store often, so that laggards (the audience of the last notices and
+	// brownouts) are known while the plan plays.
+	sub.gatewayFlushEvery = 250 * time.Millisecond
 	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name, phases: r.data.phases}, eng, st, r.clock, r.logger)
 	if err != nil {
 		webLn.Close()
@@ -326,6 +330,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	r.printStage(r.display, iso, gateway, start, end)
 	r.fleet.Run(playCtx)
+	r.warmUp(playCtx)
 	played, playErr := r.play(playCtx, end)
 	stopPlay()
 	r.fleet.Wait()
@@ -343,14 +348,14 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	if err := writeFileAtomic(o.out, doc); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.out, "Report written to %s\n", o.out)
+	r.printf("written", o.out)
 	if playErr != nil {
 		return playErr
 	}
 	// A runbook that did not finish is what a rehearsal exists to find: say so in the exit
 	// status too, so that a rehearsal in CI fails.
 	if played.runbook != "" && played.runbook != string(runbook.StateDone) {
-		return fail("the runbook ended %s; the report says where and why", played.runbook)
+		return fail(r.msg("runbookEnded"), played.runbook)
 	}
 	return nil
 }
@@ -381,4 +386,22 @@ func rehearsalSpan(tl *plan.Timeline, start time.Time) (end time.Time, played ti
 		}
 	}
 	return end, played
+}
+
+// warmUp lets every consumer call a few times before the clock moves, so that the usage before
+// the announcement (the report's starting point) is counted however fast the plan then plays.
+func (r *rehearsal) warmUp(ctx context.Context) {
+	want := 3 * len(r.fleet.Consumers)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		_, counts := r.fleet.Answers()
+		n := 0
+		for _, a := range counts {
+			n += a.Total()
+		}
+		if n >= want {
+			return
+		}
+		time.Sleep(rehearsalTick)
+	}
 }

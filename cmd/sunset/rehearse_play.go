@@ -72,7 +72,7 @@ func (r *rehearsal) play(ctx context.Context, end time.Time) (stats playStats, e
 	for {
 		select {
 		case <-ctx.Done():
-			return stats, fail("rehearsal interrupted at %s; the report covers what was played", r.when(r.clock.Now()))
+			return stats, fail(r.msg("interrupted"), r.when(r.clock.Now()))
 		case <-t.C:
 		}
 		wall := time.Since(last)
@@ -135,7 +135,7 @@ func (r *rehearsal) advance(acts []engine.Action, now time.Time, wall time.Durat
 	quiet := !ps.shutdownAt.IsZero() && now.After(ps.shutdownAt.Add(rehearsalStragglerWindow))
 	if quiet && !next.IsZero() && next.Sub(now) > 48*time.Hour {
 		target = next.Add(-24 * time.Hour)
-		fmt.Fprintf(r.out, "%s  … quiet until %s, skipped\n", r.when(now), r.when(target))
+		r.printf("quiet", r.when(now), r.when(target))
 	}
 	if !next.IsZero() && next.Before(target) {
 		target = next
@@ -164,7 +164,7 @@ func (r *rehearsal) noteDone(acts []engine.Action, ps *playState, stats *playSta
 		ans := counts[ps.lastPhase]
 		d := r.sinks.Delivered()
 		migrated, total := r.fleet.Migrated()
-		fmt.Fprintf(r.out, "%s  %-11s answers while %s: 2xx %d · 3xx %d · 410 %d · 503 %d   notices delivered %d   migrated %d/%d\n",
+		r.printf("milestone",
 			r.when(a.At), a.Name, ps.lastPhase, ans.OK, ans.Redirect, ans.Gone, ans.Unavailable, d.Total(), migrated, total)
 		if st, ok := milestoneStates[a.Name]; ok {
 			ps.lastPhase = st
@@ -190,14 +190,14 @@ func (r *rehearsal) watchPause(ctx context.Context, s *engine.Sunset, now time.T
 	if ps.pausedAt.IsZero() {
 		ps.pausedAt = now
 		stats.pauses++
-		fmt.Fprintf(r.out, "%s  PAUSED      %s; the rehearsal resumes it one simulated day later\n", r.when(now), r.pauseReason(ctx))
+		r.printf("paused", r.when(now), r.pauseReason(ctx))
 		return
 	}
 	if now.Sub(ps.pausedAt) < 24*time.Hour {
 		return
 	}
 	if _, err := r.eng.Resume(ctx, r.name, "sunset rehearse", "rehearsal: resumed one simulated day after the pause (a real sunset waits for an operator)"); err == nil {
-		fmt.Fprintf(r.out, "%s  resumed     by the rehearsal\n", r.when(now))
+		r.printf("resumed", r.when(now))
 	}
 	ps.pausedAt = time.Time{}
 }
@@ -218,9 +218,9 @@ func (r *rehearsal) pauseReason(ctx context.Context) string {
 			_ = json.Unmarshal(evs[i].Data, &data)
 			var parts []string
 			for _, g := range data.Guardrails {
-				parts = append(parts, fmt.Sprintf("%s (%s; value %.2f)", g.Name, g.Condition, g.Value))
+				parts = append(parts, fmt.Sprintf(r.msg("tripGuardrail"), g.Name, g.Condition, g.Value))
 			}
-			return "guardrail tripped: " + strings.Join(parts, ", ")
+			return fmt.Sprintf(r.msg("tripped"), strings.Join(parts, ", "))
 		case "sunset.paused":
 			var data map[string]any
 			_ = json.Unmarshal(evs[i].Data, &data)
@@ -251,7 +251,7 @@ func (r *rehearsal) watchRunbook(ctx context.Context, ps *playState, stats *play
 		ps.steps[step.Name] = step.Status
 		switch step.Status {
 		case runbook.StepDone, runbook.StepFailed, runbook.StepWaiting, runbook.StepOperator, runbook.StepSkipped:
-			line := fmt.Sprintf("%s  runbook     %s: %s", r.when(r.clock.Now()), step.Name, step.Status)
+			line := fmt.Sprintf(r.msg("step"), r.when(r.clock.Now()), step.Name, step.Status)
 			if step.Error != "" {
 				line += " — " + step.Error
 			}
@@ -268,7 +268,7 @@ func (r *rehearsal) watchRunbook(ctx context.Context, ps *playState, stats *play
 			who := fmt.Sprintf("rehearsal approver %d", ps.approvals)
 			if _, err := r.data.web.runbooks.ApproveRunbook(ctx, r.name, step.Name, who, approvalRole(r.plan, step.Name)); err == nil {
 				stats.approvers = append(stats.approvers, who)
-				fmt.Fprintf(r.out, "%s  runbook     %s: approved by %s (rehearsal)\n", r.when(r.clock.Now()), step.Name, who)
+				r.printf("approved", r.when(r.clock.Now()), step.Name, who)
 			}
 		}
 	}
@@ -282,7 +282,7 @@ func (r *rehearsal) watchRunbook(ctx context.Context, ps *playState, stats *play
 			if msg == "" {
 				msg = "it waits for an operator"
 			}
-			fmt.Fprintf(r.out, "%s  runbook     %s: %s; the rehearsal plays on without it\n", r.when(r.clock.Now()), run.State, msg)
+			r.printf("operator", r.when(r.clock.Now()), run.State, msg)
 		}
 		return false
 	}
@@ -314,15 +314,15 @@ func (r *rehearsal) when(t time.Time) string { return t.In(r.loc).Format("2006-0
 // printStage prints what the rehearsal plays and every real endpoint it replaced.
 func (r *rehearsal) printStage(file string, iso *rehearse.Isolated, gateway string, start, end time.Time) {
 	w := r.out
-	fmt.Fprintf(w, "Rehearsing %s (%s) on scratch data; nothing real is touched.\n", r.name, file)
-	fmt.Fprintf(w, "  time       %s → %s at %.0f× (Ctrl-C stops and writes the report so far)\n", r.when(start), r.when(end), r.speed)
-	fmt.Fprintf(w, "  gateway    %s → sample upstream; API and public pages on %s\n", gateway, r.public)
+	r.printf("stage", r.name, file)
+	r.printf("time", r.when(start), r.when(end), r.speed)
+	r.printf("gateway", gateway, r.public)
 	var cs []string
 	for _, c := range r.fleet.Consumers {
 		cs = append(cs, c.ID+" ("+string(c.Persona)+")")
 	}
-	fmt.Fprintf(w, "  consumers  %s\n", strings.Join(cs, ", "))
-	fmt.Fprintln(w, "  replaced   (the plan's real endpoints are refused in a rehearsal)")
+	r.printf("consumers", strings.Join(cs, ", "))
+	r.printf("replaced")
 	for _, s := range iso.Substitutions {
 		real := s.Real
 		if real == "" {
@@ -331,37 +331,37 @@ func (r *rehearsal) printStage(file string, iso *rehearse.Isolated, gateway stri
 		fmt.Fprintf(w, "    %-32s %s → %s\n", s.What, real, s.Local)
 	}
 	if len(r.signoffs) > 0 {
-		fmt.Fprintf(w, "  sign-offs  %s, by rehearsal stand-ins (recorded as such)\n", strings.Join(r.signoffs, ", "))
+		r.printf("signoffs", strings.Join(r.signoffs, ", "))
 	}
-	fmt.Fprintln(w, "  approvals  granted by \"rehearsal approver N\" and recorded under that name")
+	r.printf("approvals")
 }
 
 // printSummary prints the figures of the play.
 func (r *rehearsal) printSummary(stats playStats) {
 	w := r.out
-	fmt.Fprintf(w, "Played %.0f simulated days in %.1f s.\n", stats.simulated.Hours()/24, stats.wall.Seconds())
-	fmt.Fprintf(w, "  milestones reached   %s\n", strings.Join(stats.milestones, ", "))
+	r.printf("played", stats.simulated.Hours()/24, stats.wall.Seconds())
+	r.printf("milestones", strings.Join(stats.milestones, ", "))
 	phases, counts := r.fleet.Answers()
-	fmt.Fprintln(w, "  gateway answers      phase          2xx    3xx    410    503  other")
+	r.printf("answers")
 	for _, p := range phases {
 		a := counts[p]
 		fmt.Fprintf(w, "                       %-13s %5d  %5d  %5d  %5d  %5d\n", p, a.OK, a.Redirect, a.Gone, a.Unavailable, a.Other)
 	}
 	d := r.sinks.Delivered()
-	fmt.Fprintf(w, "  notices delivered    %d (email %d, webhook %d, chat %d)\n", d.Total(), d.Email, d.Webhook, d.Chat)
+	r.printf("notices", d.Total(), d.Email, d.Webhook, d.Chat)
 	migrated, total := r.fleet.Migrated()
 	posts := r.fleet.Posts()
 	langs := map[string]int{}
 	for _, p := range posts {
 		langs[strings.SplitN(p.Locale, "-", 2)[0]]++
 	}
-	fmt.Fprintf(w, "  consumers migrated   %d of %d; feedback posts %d %s\n", migrated, total, len(posts), formatCounts(langs))
-	fmt.Fprintf(w, "  guardrail pauses     %d\n", stats.pauses)
+	r.printf("migrated", migrated, total, len(posts), formatCounts(langs))
+	r.printf("pauses", stats.pauses)
 	rb := stats.runbook
 	if rb == "" {
-		rb = "not started"
+		rb = r.msg("notStarted")
 	}
-	fmt.Fprintf(w, "  runbook              %s; stand-ins called: %s\n", rb, strings.Join(r.up.Steps(), ", "))
+	r.printf("runbook", rb, strings.Join(r.up.Steps(), ", "))
 }
 
 // formatCounts writes counts as "(en 2, zh 1)", sorted by key.
@@ -399,7 +399,7 @@ func (r *rehearsal) postFeedback(ctx context.Context, p rehearse.Post) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		fmt.Fprintf(r.out, "%s  feedback from %s refused: %s %s\n", r.when(r.clock.Now()), p.Consumer, resp.Status, strings.TrimSpace(string(msg)))
+		r.printf("refused", r.when(r.clock.Now()), p.Consumer, resp.Status, strings.TrimSpace(string(msg)))
 		return fmt.Errorf("feedback: %s", resp.Status)
 	}
 	return nil

@@ -102,20 +102,21 @@ func TestRehearseRefusesABadPlan(t *testing.T) {
 }
 
 // TestRehearseStopsCleanlyOnInterrupt: Ctrl-C (the context ending) stops the play, says where
-// it stopped, and still writes the report of what was played.
+// it stopped, and still writes the report of what was played — here in Chinese, progress and
+// report alike.
 func TestRehearseStopsCleanlyOnInterrupt(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.md")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(1500*time.Millisecond, cancel)
-	code, _, stderr := run(t, ctx, "rehearse", "../../examples/api-v2.yaml", "--duration", "60s", "--format", "md", "--out", out)
-	if code != 1 || !strings.Contains(stderr, "rehearsal interrupted at 2027-") {
+	code, _, stderr := run(t, ctx, "rehearse", "../../examples/api-v2.yaml", "--duration", "60s", "--format", "md", "--lang", "zh", "--out", out)
+	if code != 1 || !strings.Contains(stderr, "演练在 2027-") || !strings.Contains(stderr, "不会触碰任何真实端点") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatalf("no report after an interrupt: %v", err)
 	}
-	if !strings.Contains(string(b), "# Sunset report: Orders API v1") {
+	if !strings.Contains(string(b), "# 下线评估报告: 订单 API v1") {
 		t.Errorf("report:\n%.500s", b)
 	}
 }
