@@ -121,6 +121,9 @@ func (s *Server) overviewRow(ctx context.Context, lang string, st *engine.Status
 	row := overviewRow{Name: st.Name, Title: statusTitle(st, lang), State: string(st.State), StateText: stateText(lang, st.State), Awaiting: st.Awaiting}
 	if st.Next != nil {
 		row.NextName, row.NextKind = st.Next.Name, kindText(lang, st.Next.Kind)
+		if st.Next.Kind == string(plan.KindMilestone) {
+			row.NextName = milestoneText(lang, st.Next.Name)
+		}
 		row.NextAt, row.NextISO = localTime(st.Next.At, loc), st.Next.At.UTC().Format(time.RFC3339)
 	}
 	acts, err := s.Engine.Actions(ctx, st.Name)

@@ -268,7 +268,11 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 	}
 	d.Gantt = buildGantt(p, tl, acts, now, lang).SVG()
 	for _, a := range acts {
-		d.Actions = append(d.Actions, actionRow{At: localTime(a.At, loc), Kind: kindText(lang, a.Kind), Name: a.Name,
+		name := a.Name
+		if a.Kind == string(plan.KindMilestone) {
+			name = milestoneText(lang, name)
+		}
+		d.Actions = append(d.Actions, actionRow{At: localTime(a.At, loc), Kind: kindText(lang, a.Kind), Name: name,
 			Status: string(a.Status), StatusText: textOr(t, "act_"+string(a.Status), string(a.Status))})
 	}
 	log := func(panel string, err error) {

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sunsetops/sunset/report"
 )
 
 func TestSunsetPageShowsEveryPanel(t *testing.T) {
@@ -124,7 +127,6 @@ func TestLessonsFormSavesTheLessons(t *testing.T) {
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "longer than") {
 		t.Errorf("too long: %d", r.status)
 	}
-	_ = time.Second
 }
 
 func TestStaticAssetsAreEmbedded(t *testing.T) {
@@ -139,5 +141,41 @@ func TestStaticAssetsAreEmbedded(t *testing.T) {
 		if r := b.do(t, http.MethodGet, path, ""); r.status != http.StatusNotFound {
 			t.Errorf("%s: %d", path, r.status)
 		}
+	}
+}
+
+func TestConsumersAreActiveMigratedOrSilent(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan) // announce 2027-01-04 10:00 Berlin
+	p, _, err := b.eng.Plan(t.Context(), "billing-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC)
+	hour := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 8, 0, 0, 0, time.UTC) }
+	in := &report.Input{Name: "billing-v1", Plan: p, Now: now,
+		Contacts: []report.Contact{{ID: "acme", Name: "Acme", Tier: "critical"}, {ID: "quiet", Name: "Quiet Ltd"}},
+		Usage: []report.Count{
+			{Consumer: "acme", Hour: hour(2027, 1, 2), Count: 10},     // before the announcement…
+			{Consumer: "acme", Hour: hour(2027, 1, 30), Count: 5},     // …and still calling
+			{Consumer: "globex", Hour: hour(2027, 1, 1), Count: 7},    // before the announcement only
+			{Consumer: "late", Hour: hour(2027, 1, 20), Count: 3},     // after it only, not lately
+			{Consumer: "(other)", Hour: hour(2027, 1, 30), Count: 99}, // unidentified callers
+			{Consumer: "old", Hour: hour(2026, 11, 1), Count: 1},      // long before the week before
+		}}
+	rows, counts := consumerRows(in, report.Build(*in), now, "en")
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.ID] = r.Status
+	}
+	want := map[string]string{"acme": "active", "globex": "migrated", "late": "silent", "quiet": "silent", "old": "silent"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+	if counts["announced"] != 2 || counts["active"] != 1 || counts["migrated"] != 1 || counts["silent"] != 3 {
+		t.Errorf("counts = %v", counts)
+	}
+	if rows[0].ID != "acme" || rows[0].Requests != 15 || rows[0].Tier != "critical" || rows[0].StatusText != "still calling" {
+		t.Errorf("the consumers still calling come first, with their requests and tier: %+v", rows[0])
 	}
 }

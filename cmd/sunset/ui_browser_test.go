@@ -238,6 +238,19 @@ const a11yAudit = `(() => {
   });
   document.querySelectorAll("button").forEach((b, i) => { if (!b.textContent.trim() && !b.getAttribute("aria-label")) p.push("button " + i + " has no name"); });
   document.querySelectorAll("a").forEach((a, i) => { if (!a.textContent.trim() && !a.getAttribute("aria-label")) p.push("link " + i + " has no name"); });
+  // Text contrast (WCAG AA: 4.5:1) against the nearest opaque background.
+  const rgb = c => { const m = c.match(/^rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)$/); return m ? [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]] : null; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c === null) return null; if (c[3] > 0) return c; } return [255, 255, 255, 1]; };
+  document.querySelectorAll("main *, header *, footer *").forEach(el => {
+    if (el.closest("svg") || !el.offsetParent) return;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
+    const fg = rgb(getComputedStyle(el).color), b = bg(el);
+    if (!fg || !b) return;
+    const [hi, lo] = [lum(fg), lum(b)].sort((x, y) => y - x);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    if (ratio < 4.5) p.push("contrast " + ratio.toFixed(2) + " of " + el.tagName.toLowerCase() + "." + el.className + ": " + el.textContent.trim().slice(0, 40));
+  });
   return p;
 })()`
 
@@ -348,6 +361,12 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 		t.Errorf("the history lacks the past sunsets or search-v1's notice period:\n%s", got)
 	}
 	audit("overview")
+	// The keyboard's first stop is the skip link, which then shows itself.
+	do("tab", chromedp.KeyEvent("\t"))
+	if got, err := chromedp.Run(bctx, chromedp.Evaluate[string]("document.activeElement.className + '@' + document.activeElement.getBoundingClientRect().left")); err != nil || got != "skip@8" {
+		t.Errorf("the first Tab lands on %q, want the visible skip link (%v)", got, err)
+	}
+	do("untab", chromedp.Evaluate[chromedp.Void]("document.activeElement.blur()"))
 	shoot("overview.png", true)
 
 	// On a phone the tables become cards: nothing is wider than the screen.
@@ -442,5 +461,7 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 	if rehearsed {
 		do("the rehearsal's report", chromedp.Navigate(base+"/api/v1/sunsets/orders-api-v1/report?format=html&lang=en"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	}
+	// Tall enough to reach the migration curve under the timeline table.
+	do("a tall window", chromedp.EmulateViewport(1280, 2600))
 	shoot("report.png", false)
 }
