@@ -59,6 +59,8 @@ type Auth struct {
 	SecureCookie bool
 	// SessionTTL is how long a UI session lasts; zero means 12 hours.
 	SessionTTL time.Duration
+	// OIDC, when set, offers a login with an OpenID Connect provider (auth_oidc.go).
+	OIDC *OIDC
 
 	// login bounds login attempts per client address.
 	login     windowLimiter

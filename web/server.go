@@ -233,6 +233,8 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /login", RolePublic, hf(s.handleLoginForm)},
 		{"POST /login", RolePublic, hf(s.handleLoginPost)},
 		{"POST /logout", RoleViewer, hf(s.handleLogout)},
+		{"GET /login/oidc", RolePublic, hf(s.handleOIDCLogin)},
+		{"GET /login/oidc/callback", RolePublic, hf(s.handleOIDCCallback)},
 	}
 }
 

@@ -101,6 +101,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	h.Set("Vary", "Accept-Language")
 	w.WriteHeader(status)
 	data := loginData{T: loginTexts[lang], Nonce: n, CSRF: csrf, Next: localNext(next), Error: message}
+	data.OIDC = s.Auth != nil && s.Auth.OIDC != nil
 	if err := loginTemplate.Execute(w, data); err != nil {
 		s.logger().Warn("render the login page", "error", err.Error())
 	}

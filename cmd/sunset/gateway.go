@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -30,6 +31,9 @@ type gatewayOptions struct {
 	trusted                                     []string
 	h2c, noSimulate                             bool
 	timeout, flush, poll                        time.Duration
+
+	// token is the API token presented to the control plane (default $SUNSET_TOKEN).
+	token string
 }
 
 // gatewayCommand is `sunset gateway`: the reverse proxy enforcing a plan in front of a service.
@@ -76,6 +80,7 @@ or to the control plane. A client can rehearse a phase with the request header
 	f.StringVar(&o.planFile, "plan", "", "plan file to enforce (reloaded when it changes)")
 	f.StringVar(&o.server, "server", "", "control plane URL ('sunset serve'), with --service")
 	f.StringVar(&o.service, "service", "", "name of the sunset to enforce, with --server")
+	f.StringVar(&o.token, "token", "", "API token for a control plane with authentication: viewer reads the policy, operator also sends usage (default $SUNSET_TOKEN)")
 	f.StringVar(&o.admin, "admin", "127.0.0.1:9464", "address of /metrics and /healthz; empty to turn off")
 	f.StringVar(&o.usageFile, "usage-file", "sunset-usage.jsonl", "standalone: file that usage batches are appended to (JSON lines); empty to turn off")
 	f.StringVar(&o.cache, "cache", "", "with --server: file keeping the last good policy across restarts")
@@ -152,7 +157,8 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 		}
 		stopSource = pf.Stop
 	} else {
-		cp := &gateway.ControlPlane{Server: o.server, Service: o.service, Gateway: gw, Interval: o.poll, Cache: o.cache, Metrics: metrics, Logger: logger}
+		cp := &gateway.ControlPlane{Server: o.server, Service: o.service, Gateway: gw, Interval: o.poll, Cache: o.cache, Metrics: metrics, Logger: logger,
+			Client: tokenClient(cmp.Or(o.token, m.Getenv("SUNSET_TOKEN")))}
 		if err := cp.Start(ctx); err != nil {
 			return fail("%v", err)
 		}
@@ -164,7 +170,7 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	var sink gateway.Sink
 	switch {
 	case o.server != "":
-		sink = &gateway.ServerSink{Server: o.server, Service: o.service}
+		sink = &gateway.ServerSink{Server: o.server, Service: o.service, Client: tokenClient(cmp.Or(o.token, m.Getenv("SUNSET_TOKEN")))}
 	case o.usageFile != "":
 		sink = &gateway.FileSink{Path: o.usageFile}
 	}

@@ -33,6 +33,8 @@ type serveOptions struct {
 	allowInsecure bool
 	// auth demands credentials even before any token exists.
 	auth bool
+	// oidc configures single sign-on (serve_auth.go).
+	oidc oidcOptions
 	// The in-process gateway (--upstream).
 	upstream, listenGateway, gatewayService string
 	// phases is the runbook's gateway step switch; a switch refreshes the in-process gateway.
@@ -80,6 +82,7 @@ of a plan months ahead.`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.BoolVar(&o.allowInsecure, "insecure-listen-anywhere", false, "allow listening on a non-loopback address although no authentication is configured")
 	f.BoolVar(&o.auth, "auth", false, "demand credentials on every non-public route even before any token exists (on by itself once `sunset token create` made one)")
+	o.oidc.add(f)
 	f.StringVar(&o.upstream, "upstream", "", "run the gateway in-process in front of this URL, enforcing the sunset's current plan")
 	f.StringVar(&o.listenGateway, "listen-gateway", "127.0.0.1:8081", "with --upstream: address the gateway serves clients on")
 	f.StringVar(&o.gatewayService, "gateway-service", "", "with --upstream: the sunset to enforce (default: the only one, or the one whose service.upstream is --upstream)")
@@ -188,7 +191,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	if err := servePublicPages(ctx, srv, st, publicURL); err != nil {
 		return err
 	}
-	if srv.Auth, err = serveAuth(ctx, o, st, clock.Now(), publicURL, logger); err != nil {
+	if srv.Auth, err = serveAuth(ctx, o, st, clock.Now(), publicURL, m.Getenv, logger); err != nil {
 		return err
 	}
 	if err := checkListenAddr(o.addr, srv.Auth != nil, o.allowInsecure); err != nil {

@@ -5,17 +5,75 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web"
 )
 
+// oidcOptions are serve's flags for single sign-on with an OpenID Connect provider.
+type oidcOptions struct {
+	issuer, clientID, clientSecret, roleClaim, roles, redirectURL string
+}
+
+// add declares the flags on f.
+func (o *oidcOptions) add(f *pflag.FlagSet) {
+	f.StringVar(&o.issuer, "oidc-issuer", "", "single sign-on: the OpenID Connect provider's issuer URL (turns authentication on)")
+	f.StringVar(&o.clientID, "oidc-client-id", "", "single sign-on: the client id registered with the provider")
+	f.StringVar(&o.clientSecret, "oidc-client-secret", "env:SUNSET_OIDC_CLIENT_SECRET", "single sign-on: the client secret, as env:NAME or file:PATH")
+	f.StringVar(&o.roleClaim, "oidc-role-claim", "groups", "single sign-on: the ID token claim mapped to roles")
+	f.StringVar(&o.roles, "oidc-roles", "", "single sign-on: claim values and their roles, e.g. sre=operator,release-managers=approver")
+	f.StringVar(&o.redirectURL, "oidc-redirect-url", "", "single sign-on: where the provider sends browsers back, e.g. https://sunset.example.com/login/oidc/callback (default: this server's address)")
+}
+
+// config builds the web server's OIDC settings; nil when --oidc-issuer is not given.
+func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*web.OIDC, error) {
+	if o.issuer == "" {
+		return nil, nil
+	}
+	if o.clientID == "" || o.roles == "" {
+		return nil, &exitError{code: 2, msg: "--oidc-issuer needs --oidc-client-id and --oidc-roles (e.g. sre=operator,release-managers=approver)"}
+	}
+	if !strings.HasPrefix(o.clientSecret, "env:") && !strings.HasPrefix(o.clientSecret, "file:") {
+		return nil, &exitError{code: 2, msg: "--oidc-client-secret must be an env:NAME or file:PATH reference, never the secret itself"}
+	}
+	secret, err := notify.ResolveSecret(plan.Secret(o.clientSecret), getenv)
+	if err != nil {
+		return nil, fail("--oidc-client-secret: %v", err)
+	}
+	roles := map[string]web.Role{}
+	for _, pair := range strings.Split(o.roles, ",") {
+		value, role, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		r, err := web.ParseRole(role)
+		if !ok || value == "" || err != nil {
+			return nil, &exitError{code: 2, msg: fmt.Sprintf("--oidc-roles %q: use VALUE=ROLE pairs with roles viewer, operator, approver or admin", pair)}
+		}
+		roles[value] = r
+	}
+	redirect := o.redirectURL
+	if redirect == "" {
+		redirect = strings.TrimRight(publicURL, "/") + "/login/oidc/callback"
+	}
+	return &web.OIDC{
+		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: secret, RoleClaim: o.roleClaim, Roles: roles,
+		RedirectURL: redirect,
+	}, nil
+}
+
 // serveAuth decides whether the server demands credentials: when --auth is given, or when the
 // database holds any live token or user. It returns nil when authentication stays off.
-func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time, publicURL string, logger *slog.Logger) (*web.Auth, error) {
-	on := o.auth
+func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time, publicURL string, getenv func(string) string, logger *slog.Logger) (*web.Auth, error) {
+	oidc, err := o.oidc.config(publicURL, getenv)
+	if err != nil {
+		return nil, err
+	}
+	on := o.auth || oidc != nil
 	if !on {
 		configured, err := st.AuthConfigured(ctx, now)
 		if err != nil {
@@ -26,7 +84,10 @@ func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time,
 	if !on {
 		return nil, nil
 	}
-	a := &web.Auth{Store: st.Credentials(), SecureCookie: strings.HasPrefix(publicURL, "https://")}
+	a := &web.Auth{Store: st.Credentials(), SecureCookie: strings.HasPrefix(publicURL, "https://"), OIDC: oidc}
+	if oidc != nil && strings.HasPrefix(oidc.RedirectURL, "https://") {
+		a.SecureCookie = true
+	}
 	logger.Info("authentication is on: every route that is not public needs a token or a session")
 	return a, nil
 }
@@ -56,4 +117,27 @@ func checkListenAddr(addr string, authOn, allow bool) error {
 		return nil
 	}
 	return fail("refusing to listen on %s: the API has no authentication configured, so only loopback addresses are allowed (create a token with `sunset token create --role admin --name YOU`, or pass --auth, or --insecure-listen-anywhere to override)", addr)
+}
+
+// tokenClient returns an HTTP client with a 10-second timeout that presents token as
+// "Authorization: Bearer TOKEN" on every request; an empty token presents nothing.
+func tokenClient(token string) *http.Client {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if token != "" {
+		c.Transport = bearerTransport{token: token, next: http.DefaultTransport}
+	}
+	return c
+}
+
+// bearerTransport adds a bearer token to each request it sends.
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+// RoundTrip sends a copy of req carrying the token.
+func (t bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Authorization", "Bearer "+t.token)
+	return t.next.RoundTrip(req)
 }
