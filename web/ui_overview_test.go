@@ -142,3 +142,20 @@ func TestCountdownText(t *testing.T) {
 		}
 	}
 }
+
+func TestOverviewShowsTheHistoryWhenNothingIsUnderWay(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlanNoSignoff)
+	b.start(t)
+	b.clock.Set(time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC))
+	b.waitDone(t, "reports-v2", "milestone/shutdown")
+	page := string(b.do(t, http.MethodGet, "/?lang=zh", "").body)
+	for _, want := range []string{"目前没有进行中的下线计划。", `id="history-h"`, "reports-v2", "56 天"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "还没有下线计划") {
+		t.Error("the page says there is no sunset at all")
+	}
+}
