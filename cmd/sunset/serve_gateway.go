@@ -92,7 +92,8 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 			}
 		})
 	}
-	fl := &gateway.Flusher{Usage: usage, Sink: sg, Gateway: "serve-" + gateway.NewGatewayID(), Metrics: metrics, Logger: logger}
+	fl := &gateway.Flusher{Usage: usage, Sink: sg, Gateway: "serve-" + gateway.NewGatewayID(), Metrics: metrics, Logger: logger,
+		Interval: m.gatewayFlushEvery}
 	fl.Start(loopCtx)
 	srv := &http.Server{
 		Handler:           sg.gw.Wrap(gateway.NewProxy(target, gateway.ProxyOptions{Metrics: metrics, Logger: logger})),
