@@ -676,21 +676,21 @@ type auditCase struct {
 
 // auditCases are, in order, successful calls of every mutating route that is not public.
 var auditCases = map[string]auditCase{
-	"POST /api/v1/plans":                              {role: RoleOperator, path: "/api/v1/plans", body: testPlanNoSignoff, contentType: "application/yaml", sunset: "reports-v2", event: "sunset.created"},
-	"POST /api/v1/sunsets/{name}/signoffs":            {role: RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
-	"POST /api/v1/sunsets/{name}/pause":               {role: RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
-	"POST /api/v1/sunsets/{name}/resume":              {role: RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
-	"POST /api/v1/sunsets/{name}/replan":              {role: RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
-	"POST /api/v1/sunsets/{name}/feedback/import":     {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
-	"PUT /api/v1/sunsets/{name}/lessons":              {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
-	"POST /s/{name}/lessons":                          {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
-	"POST /api/v1/sunsets/{name}/cancel":              {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
-	"POST /api/v1/sunsets/{name}/usage":               {noEvent: "gateways' usage counters are data, not a change of the sunset"},
-	"POST /api/v1/sunsets/{name}/runbook/approvals":   {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},
-	"POST /s/{name}/approvals":                        {noEvent: "the runbook records runbook.approved; the suite's runbook is a stand-in"},
-	"POST /api/v1/sunsets/{name}/report":              {noEvent: "a report changes nothing unless the sunset is shut down, then the engine records sunset.evaluated"},
-	"POST /api/v1/sunsets/{name}/exports/run":        {noEvent: "KNOWN GAP: starting an export run records no event yet; the suite's exports are a stand-in that runs none"},
-	"POST /logout": {noEvent: "ends a session; no sunset changes"},
+	"POST /api/v1/plans":                            {role: RoleOperator, path: "/api/v1/plans", body: testPlanNoSignoff, contentType: "application/yaml", sunset: "reports-v2", event: "sunset.created"},
+	"POST /api/v1/sunsets/{name}/signoffs":          {role: RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
+	"POST /api/v1/sunsets/{name}/pause":             {role: RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
+	"POST /api/v1/sunsets/{name}/resume":            {role: RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
+	"POST /api/v1/sunsets/{name}/replan":            {role: RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
+	"POST /api/v1/sunsets/{name}/feedback/import":   {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
+	"PUT /api/v1/sunsets/{name}/lessons":            {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
+	"POST /s/{name}/lessons":                        {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
+	"POST /api/v1/sunsets/{name}/cancel":            {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
+	"POST /api/v1/sunsets/{name}/usage":             {noEvent: "gateways' usage counters are data, not a change of the sunset"},
+	"POST /api/v1/sunsets/{name}/runbook/approvals": {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},
+	"POST /s/{name}/approvals":                      {noEvent: "the runbook records runbook.approved; the suite's runbook is a stand-in"},
+	"POST /api/v1/sunsets/{name}/report":            {noEvent: "a report changes nothing unless the sunset is shut down, then the engine records sunset.evaluated"},
+	"POST /api/v1/sunsets/{name}/exports/run":       {noEvent: "KNOWN GAP: starting an export run records no event yet; the suite's exports are a stand-in that runs none"},
+	"POST /logout":                                  {noEvent: "ends a session; no sunset changes"},
 }
 
 func TestEveryMutatingCallIsAnEvent(t *testing.T) {
@@ -782,4 +782,39 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+func TestTheOperatorUIFormsCarryTheSessionsCSRFToken(t *testing.T) {
+	b := setupSecure(t, storetest.OpenSQLite)
+	session := b.login(t, b.tokens[RoleOperator])
+	cookie := SessionCookie + "=" + session
+	page := b.call(t, http.MethodGet, "/s/"+secureName, "", "Cookie", cookie, "Accept", "text/html")
+	if page.status != http.StatusOK {
+		t.Fatalf("GET /s/%s: %d %.300s", secureName, page.status, page.body)
+	}
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page.body)
+	if m == nil || string(m[1]) != csrfFor(session) {
+		t.Fatalf("the page's forms carry no token of this session (found %q)", m)
+	}
+	form := url.Values{CSRFField: {string(m[1])}, "text": {"Call partners earlier."}}.Encode()
+	r := b.call(t, http.MethodPost, "/s/"+secureName+"/lessons", form, "Cookie", cookie, "Content-Type", "application/x-www-form-urlencoded")
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("POST the lessons form: %d %.300s", r.status, r.body)
+	}
+	events, err := b.eng.Events(t.Context(), secureName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := events[len(events)-1]; last.Type != "lessons.updated" || last.Actor != "operator-tester" {
+		t.Errorf("last event %s by %s, want lessons.updated by operator-tester", last.Type, last.Actor)
+	}
+	// The same form from another site, without the token, changes nothing.
+	before := b.state(t)
+	form = url.Values{"text": {"Forged."}}.Encode()
+	if r := b.call(t, http.MethodPost, "/s/"+secureName+"/lessons", form, "Cookie", cookie, "Content-Type", "application/x-www-form-urlencoded"); r.status != http.StatusForbidden {
+		t.Errorf("a forged form: %d, want 403", r.status)
+	}
+	if b.state(t) != before {
+		t.Error("a forged form changed the state")
+	}
 }
