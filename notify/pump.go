@@ -40,10 +40,14 @@ func (w *Worker) pump(ctx context.Context, drain bool) (int, error) {
 		go func() {
 			defer senders.Done()
 			for d := range jobs {
-				if ctx.Err() != nil {
+				switch now := w.Clock.Now(); {
+				case ctx.Err() != nil:
 					// Stopping: give the claim back rather than send late.
-					d.Status, d.NextAt = StatusQueued, w.Clock.Now()
-				} else {
+					d.Status, d.NextAt = StatusQueued, now
+				case now.After(d.NextAt):
+					// The claim expired while the delivery waited (slow endpoints ahead of it):
+					// another claim may own it now, so it is neither sent nor recorded here.
+				default:
 					w.deliver(sendCtx, d)
 				}
 				done <- d
@@ -133,6 +137,10 @@ func (w *Worker) record(ctx context.Context, done <-chan *Delivery, inFlight *at
 			if !ok {
 				flush()
 				return first
+			}
+			if d.Status == StatusSending { // an expired claim: nothing to record
+				inFlight.Add(-1)
+				continue
 			}
 			if len(buf) == 0 {
 				t.Reset(flushEvery)

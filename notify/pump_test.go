@@ -2,11 +2,13 @@ package notify_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
 )
 
 // TestDrainStreamsEveryDeliveryOnce drains a notice through the streaming pipeline with one
@@ -82,4 +84,35 @@ func checkDelivered(t *testing.T, b *bundle, mails, hooks int) {
 			t.Errorf("%d deliveries of %s over %s are %s", c.Count, c.Notice, c.Channel, c.Status)
 		}
 	}
+}
+
+// TestExpiredClaimIsNotSentTwice: the first send takes longer than the lease (the clock jumps 3
+// minutes), so the deliveries waiting behind it lose their claim and are claimed again; each
+// message still arrives once, and every delivery ends delivered.
+func TestExpiredClaimIsNotSentTwice(t *testing.T) {
+	stores(t, func(t *testing.T, st engine.Store) {
+		b := setup(t, st)
+		b.runNotice(t)
+		factory := b.worker.Channels
+		var once sync.Once
+		b.worker.Channels = func(p *plan.Plan, endpoint string) (notify.Channel, error) {
+			ch, err := factory(p, endpoint)
+			if err != nil {
+				return nil, err
+			}
+			return notify.ChannelFunc(func(ctx context.Context, m notify.Message) (bool, error) {
+				first := false
+				once.Do(func() { first = true; b.clock.Advance(3 * time.Minute) }) // a slow endpoint
+				if !first {
+					time.Sleep(100 * time.Millisecond) // and slow after: the worker claims again meanwhile
+				}
+				return ch.Send(ctx, m)
+			}), nil
+		}
+		b.worker.Batch, b.worker.Concurrency, b.worker.Lease = 8, 1, 2*time.Minute
+		if _, err := b.worker.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		checkDelivered(t, b, 2, 3)
+	})
 }
