@@ -9,9 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/examples"
 	"github.com/sunsetops/sunset/policy"
+	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store/sqlite"
 )
 
@@ -132,5 +136,62 @@ func TestRunbookGatewayStepSwitchesTheGatewaysToReadOnly(t *testing.T) {
 	code, out, errs = run(t, ctx, "events", "list", "orders-api-v1", "--server", api)
 	if code != 0 || !strings.Contains(out, "gateway.phase_switched") {
 		t.Errorf("events: exit %d, no gateway.phase_switched event:\n%s%s", code, out, errs)
+	}
+}
+
+func TestPhaseSwitchIsStoredRecordedAndRefreshesTheGateway(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sunset.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clock := sunset.NewFixedClock(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := examples.Files.ReadFile("api-v2.yaml")
+	if _, err := eng.Apply(ctx, "api-v2.yaml", data, "test"); err != nil {
+		t.Fatal(err)
+	}
+	ps := runbookCollaborators(&runbook.Runner{}, st, eng, clock.Now)
+	refreshed := 0
+	ps.onSwitch(func(context.Context) { refreshed++ })
+
+	first := clock.Now()
+	if err := ps.SetPhase(ctx, "orders-api-v1", "read_only"); err != nil {
+		t.Fatal(err)
+	}
+	// A retried step switches again later: the phase holds from the first switch.
+	clock.Set(first.Add(time.Hour))
+	if err := ps.SetPhase(ctx, "orders-api-v1", "read-only"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := st.PhaseOverride(ctx, "orders-api-v1")
+	if err != nil || o.Phase != policy.ReadOnly || !o.At.Equal(first) {
+		t.Errorf("override %+v, %v; want read_only from %v", o, err, first)
+	}
+	if refreshed != 2 {
+		t.Errorf("the in-process gateway was refreshed %d times, want once per switch (2)", refreshed)
+	}
+	events, err := eng.Events(ctx, "orders-api-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	switched := 0
+	for _, e := range events {
+		if e.Type == "gateway.phase_switched" {
+			switched++
+		}
+	}
+	if switched != 2 {
+		t.Errorf("%d gateway.phase_switched events, want 2", switched)
+	}
+	if err := ps.SetPhase(ctx, "orders-api-v1", "closed"); sunset.ErrorCode(err) != sunset.EINVALID {
+		t.Errorf("an unknown phase: %v, want EINVALID", err)
+	}
+	if err := ps.SetPhase(ctx, "nope", "gone"); sunset.ErrorCode(err) != sunset.ENOTFOUND {
+		t.Errorf("an unknown sunset: %v, want ENOTFOUND", err)
 	}
 }
