@@ -106,6 +106,8 @@ type rehearsal struct {
 	scratch string
 	display string // the plan's path as the user gave it
 	lang    string // of the progress and the report: en or zh
+	// replaced are the plan's endpoints the rehearsal replaced.
+	replaced []rehearse.Substitution
 	// signoffs are the stakeholders the rehearsal signed off for.
 	signoffs []string
 }
@@ -328,6 +330,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 		Clock: r.clock, Phase: r.phase.Load, Feedback: r.postFeedback,
 	}
 
+	r.replaced = iso.Substitutions
 	r.printStage(r.display, iso, gateway, start, end)
 	r.fleet.Run(playCtx)
 	r.warmUp(playCtx)
@@ -341,6 +344,10 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	repCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
 	cl := &web.Client{BaseURL: r.public, HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: "sunset rehearse"}
+	// The report says it comes from a rehearsal, in its lessons learned, with what the play found.
+	if _, err := cl.PutLessons(repCtx, r.name, r.lessons(played)); err != nil {
+		return fail("write the rehearsal's findings: %v", err)
+	}
 	doc, err := cl.Report(repCtx, r.name, web.ReportRequest{Format: o.format, Lang: o.lang})
 	if err != nil {
 		return fail("write the report: %v", err)

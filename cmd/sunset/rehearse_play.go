@@ -38,8 +38,10 @@ type playStats struct {
 	simulated  time.Duration
 	milestones []string
 	pauses     int
-	runbook    string
-	approvers  []string
+	// pauseReasons says when and why each pause happened.
+	pauseReasons []string
+	runbook      string
+	approvers    []string
 }
 
 // playState is the play's memory between ticks.
@@ -190,7 +192,9 @@ func (r *rehearsal) watchPause(ctx context.Context, s *engine.Sunset, now time.T
 	if ps.pausedAt.IsZero() {
 		ps.pausedAt = now
 		stats.pauses++
-		r.printf("paused", r.when(now), r.pauseReason(ctx))
+		reason := r.pauseReason(ctx)
+		stats.pauseReasons = append(stats.pauseReasons, r.when(now)+": "+reason)
+		r.printf("paused", r.when(now), reason)
 		return
 	}
 	if now.Sub(ps.pausedAt) < 24*time.Hour {
@@ -501,3 +505,24 @@ func (t rehearsalTraffic) RPS(context.Context, string) (float64, error) { return
 var (
 	_ runbook.TrafficMeter = rehearsalTraffic{}
 )
+
+// lessons is the text the rehearsal leaves as the report's lessons learned: that it was a
+// rehearsal, and what it found (pauses, the runbook's end, who did not migrate, what was replaced).
+func (r *rehearsal) lessons(stats playStats) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, r.msg("lessonsHead")+"\n\n", time.Now().Format("2006-01-02"))
+	for _, p := range stats.pauseReasons {
+		fmt.Fprintf(&b, "- "+r.msg("lessonsPause")+"\n", p)
+	}
+	rb := stats.runbook
+	if rb == "" {
+		rb = r.msg("notStarted")
+	}
+	fmt.Fprintf(&b, "- "+r.msg("lessonsRunbook")+"\n", rb)
+	migrated, total := r.fleet.Migrated()
+	fmt.Fprintf(&b, "- "+r.msg("lessonsMigrated")+"\n", migrated, total)
+	d := r.sinks.Delivered()
+	fmt.Fprintf(&b, "- "+r.msg("lessonsNotices")+"\n", d.Total(), d.Email, d.Webhook, d.Chat)
+	fmt.Fprintf(&b, "- "+r.msg("lessonsReplaced")+"\n", len(r.replaced))
+	return b.String()
+}

@@ -54,6 +54,9 @@ func TestRehearseExamplePlan(t *testing.T) {
 	if rep.Runbook.State != "done" {
 		t.Errorf("runbook %s, want done: %+v", rep.Runbook.State, rep.Runbook.Steps)
 	}
+	if !strings.Contains(rep.Lessons.Text, "This report comes from a rehearsal") || !strings.Contains(rep.Lessons.Text, "runbook: done") {
+		t.Errorf("the report does not say it comes from a rehearsal: %q", rep.Lessons.Text)
+	}
 	if rep.Feedback.Total == 0 {
 		t.Errorf("no feedback arrived through the API")
 	}

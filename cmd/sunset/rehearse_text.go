@@ -31,10 +31,17 @@ var rehearsalMessages = map[string][2]string{
 	"runbook":       {"  runbook              %s; stand-ins called: %s\n", "  运行手册             %s；调用的替身：%s\n"},
 	"notStarted":    {"not started", "未开始"},
 	"refused":       {"%s  feedback from %s refused: %s %s\n", "%s  %s 的反馈被拒绝：%s %s\n"},
-	"written":       {"Report written to %s\n", "报告已写入 %s\n"},
-	"kept":          {"Scratch directory kept: %s\n", "临时目录已保留：%s\n"},
-	"interrupted":   {"rehearsal interrupted at %s; the report covers what was played", "演练在 %s 被中断；报告涵盖已播放的部分"},
-	"runbookEnded":  {"the runbook ended %s; the report says where and why", "运行手册以 %s 状态结束；报告中写明了位置和原因"},
+	"lessonsHead": {"**This report comes from a rehearsal** (sunset rehearse, %s): synthetic consumers, local sinks and scratch data, not a real shutdown. What the rehearsal found:",
+		"**本报告来自一次演练**（sunset rehearse，%s）：模拟用户、本地接收端和临时数据，并非真实下线。演练的发现："},
+	"lessonsPause":    {"guardrail pause at %s; the rehearsal resumed it a simulated day later", "护栏暂停于 %s；演练在一个模拟日后恢复"},
+	"lessonsRunbook":  {"runbook: %s", "运行手册：%s"},
+	"lessonsMigrated": {"consumers migrated: %d of %d", "已迁移用户：%d / %d"},
+	"lessonsNotices":  {"notices delivered to the local sinks: %d (email %d, webhook %d, chat %d)", "送达本地接收端的通知：%d（邮件 %d，Webhook %d，聊天 %d）"},
+	"lessonsReplaced": {"%d real endpoints, data sources or commands of the plan were replaced by local stand-ins", "计划中 %d 个真实端点、数据源或命令被替换为本地替身"},
+	"written":         {"Report written to %s\n", "报告已写入 %s\n"},
+	"kept":            {"Scratch directory kept: %s\n", "临时目录已保留：%s\n"},
+	"interrupted":     {"rehearsal interrupted at %s; the report covers what was played", "演练在 %s 被中断；报告涵盖已播放的部分"},
+	"runbookEnded":    {"the runbook ended %s; the report says where and why", "运行手册以 %s 状态结束；报告中写明了位置和原因"},
 }
 
 // msg returns the format of key in the rehearsal's language.
