@@ -45,7 +45,8 @@ func main() {
 	bin := flag.String("bin", "", "the sunset binary")
 	db := flag.String("db", "sqlite", "sqlite, or a postgres:// URL")
 	dur := flag.Duration("duration", 5*time.Second, "how long each workload runs")
-	conc := flag.Int("concurrency", 32, "concurrent clients")
+	feedbackConc := flag.Int("feedback-clients", 32, "users submitting feedback at once")
+	flushConc := flag.Int("flush-clients", 256, "gateways flushing at once (a fleet)")
 	header := flag.Bool("header", false, "print the table header")
 	flag.Parse()
 	if *bin == "" {
@@ -76,24 +77,25 @@ func main() {
 	defer ceiling.Close()
 
 	if *header {
-		fmt.Printf("%-9s %-9s %-8s %9s %8s %8s %8s %10s %s\n", "backend", "workload", "target", "req/s", "p50", "p99", "errors", "ceiling", "met")
+		fmt.Printf("%-9s %-9s %7s %8s %9s %8s %8s %7s %8s %s\n", "backend", "workload", "clients", "target", "req/s", "p50", "p99", "errors", "ceiling", "met")
 	}
 	for _, w := range []struct {
-		name   string
-		target float64
-		path   string
-		gen    func() generator
+		name    string
+		target  float64
+		path    string
+		gen     func() generator
+		clients int
 	}{
-		{"feedback", 500, "/feedback", newFeedback},
-		{"flush", 5000, "/usage", newFlush},
+		{"feedback", 500, "/feedback", newFeedback, *feedbackConc},
+		{"flush", 5000, "/usage", newFlush, *flushConc},
 	} {
-		got := load(base+w.path, w.gen(), *conc, *dur)
-		ref := load(ceiling.URL+"/"+w.name, w.gen(), *conc, *dur)
+		got := load(base+w.path, w.gen(), w.clients, *dur)
+		ref := load(ceiling.URL+"/"+w.name, w.gen(), w.clients, *dur)
 		met := "yes"
 		if got.rate < w.target {
 			met = "NO"
 		}
-		fmt.Printf("%-9s %-9s %8.0f %9.0f %8s %8s %8d %9.0f%% %s\n", backend, w.name, w.target, got.rate,
+		fmt.Printf("%-9s %-9s %7d %8.0f %9.0f %8s %8s %7d %7.0f%% %s\n", backend, w.name, w.clients, w.target, got.rate,
 			ms(got.p50), ms(got.p99), got.errors, 100*got.rate/ref.rate, met)
 		if got.firstErr != "" {
 			fmt.Fprintf(os.Stderr, "  first error (%s): %s\n", w.name, got.firstErr)
