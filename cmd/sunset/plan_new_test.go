@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/report"
 )
 
 // fillTODOs does what a person does with a new plan: names the service and writes its texts.
@@ -157,4 +158,44 @@ func TestPlanNewRefusesUnknownSunset(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--announce") {
 		t.Fatalf("bad --announce: exit %d: %s", code, errs)
 	}
+}
+
+// TestPlanFromPastRefusesMalformedPlans: a stored plan that no longer parses, or has no service,
+// is an error that says so, never a panic or a half-written plan.
+func TestPlanFromPastRefusesMalformedPlans(t *testing.T) {
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for name, doc := range map[string]string{
+		"empty":          "",
+		"not a mapping":  "- a\n- b\n",
+		"broken yaml":    "service: {name: [\n",
+		"no milestones":  "service: {name: x}\n",
+		"invalid plan":   "service: {name: Bad Name}\nmilestones: {announce: 2027-01-01, shutdown: 2027-03-01}\n",
+		"unknown fields": "service: {name: x, nmae: y}\nmilestones: {announce: 2027-01-01, shutdown: 2027-03-01}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := planFromPast("x", []byte(doc), &report.Report{}, now, "")
+			if err == nil {
+				t.Fatalf("planFromPast accepted %q:\n%s", doc, out)
+			}
+		})
+	}
+}
+
+// FuzzBlankService: any document is blanked or refused without panicking, and a blanked one
+// holds the TODO marker as the service's name.
+func FuzzBlankService(f *testing.F) {
+	if raw, err := os.ReadFile("../../examples/api-v2.yaml"); err == nil {
+		f.Add(string(raw))
+	}
+	f.Add("service: {name: a, title: {en: b}}\n")
+	f.Add("service: [1]\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		out, err := blankService([]byte(doc))
+		if err != nil {
+			return
+		}
+		if !strings.Contains(string(out), "TODO") {
+			t.Fatalf("no TODO marker in:\n%s", out)
+		}
+	})
 }
