@@ -254,6 +254,12 @@ func TestEveryProtectedRouteRefusesWhoMayNotCallIt(t *testing.T) {
 			if protected < 20 {
 				t.Errorf("only %d protected routes walked; the route table lost its roles?", protected)
 			}
+			// No credential reaches the log, whatever was refused.
+			for _, secret := range []string{b.tokens[RoleAdmin], b.tokens[RoleViewer], b.expired, b.revoked, session, expiredSession} {
+				if strings.Contains(b.logs.String(), secret) {
+					t.Errorf("the log holds a credential: %.20s…", secret)
+				}
+			}
 		})
 	}
 }
