@@ -169,3 +169,48 @@ func TestAReplicaTakesOverAnAbandonedRunAndStopsForAHuman(t *testing.T) {
 		}
 	})
 }
+
+func TestAReplicaThatLosesTheLeaseStopsItsStep(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		file := filepath.Join(t.TempDir(), "steps.log")
+		p, problems := plan.Parse("plan.yaml", []byte(fmt.Sprintf(`service: {name: orders}
+milestones: {announce: 2027-01-04T10:00, shutdown: 2027-03-01T02:00}
+runbook:
+  - {name: slow, exec: [sh, -c, 'echo started >> %[1]s; sleep 3; echo finished >> %[1]s']}
+`, file)))
+		if err := problems.Err(); err != nil {
+			t.Fatal(err)
+		}
+		run := runbook.NewRun("orders", p, "engine (runbook/start)", time.Now())
+		if err := db.CreateRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		w := &runbook.Worker{Runner: &runbook.Runner{Store: db}, Lease: db, Owner: "paused", LeaseTTL: 300 * time.Millisecond,
+			Runs: db.RunningRuns, Plan: func(context.Context, string) (*plan.Plan, error) { return p, nil }}
+		done := make(chan struct{})
+		go func() { w.Once(ctx); close(done) }()
+		// Once the step runs, another replica takes the run over, as it would from a replica
+		// that stopped renewing (its clock says the lease has expired).
+		for len(lines(file)) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if ok, err := db.LeaseRun(ctx, run.ID, "thief", time.Now().Add(time.Hour), time.Now().Add(2*time.Hour)); !ok || err != nil {
+			t.Fatalf("take over: %v %v", ok, err)
+		}
+		<-done
+		if got := lines(file); len(got) != 1 || got[0] != "started" {
+			t.Errorf("the step went on after its replica lost the lease: %q", got)
+		}
+		got, _ := db.GetRun(ctx, run.ID)
+		if got.State != runbook.StateRunning || got.Steps[0].Status != runbook.StepRunning {
+			t.Errorf("run %s, step %s: want both running, for the new holder to judge", got.State, got.Steps[0].Status)
+		}
+	})
+}
+
+// lines returns the lines of the file at path.
+func lines(path string) []string {
+	b, _ := os.ReadFile(path)
+	return strings.Fields(string(b))
+}
