@@ -326,6 +326,9 @@ func (r *rehearsal) printStage(file string, iso *rehearse.Isolated, gateway stri
 		cs = append(cs, c.ID+" ("+string(c.Persona)+")")
 	}
 	r.printf("consumers", strings.Join(cs, ", "))
+	if r.plan.Consumers.Contacts == "" {
+		r.printf("noContacts")
+	}
 	r.printf("replaced")
 	for _, s := range iso.Substitutions {
 		real := s.Real
@@ -365,7 +368,11 @@ func (r *rehearsal) printSummary(stats playStats) {
 	if rb == "" {
 		rb = r.msg("notStarted")
 	}
-	r.printf("runbook", rb, strings.Join(r.up.Steps(), ", "))
+	stands := strings.Join(r.up.Steps(), ", ")
+	if stands == "" {
+		stands = r.msg("none")
+	}
+	r.printf("runbook", rb, stands)
 }
 
 // formatCounts writes counts as "(en 2, zh 1)", sorted by key.
@@ -382,7 +389,7 @@ func formatCounts(m map[string]int) string {
 	for i, k := range ks {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
-	return "(" + strings.Join(parts, ", ") + ")"
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // postFeedback sends a consumer's feedback through the real feedback API.
