@@ -198,48 +198,61 @@ func (o *Outbox) fillSunsets(ctx context.Context, tx *sql.Tx, ds []notify.Delive
 	return nil
 }
 
-// recordChunk is how many outcomes one statement of Record writes: 6 parameters each.
-const recordChunk = 500
+// outcome is one delivery's outcome as Record sends it, inside a JSON array: the whole batch is
+// one parameter of one short statement, which both databases read as a table (SQLite's
+// json_each, PostgreSQL's jsonb_to_recordset) and join on id. Instants are Unix nanoseconds on
+// SQLite and RFC 3339 on PostgreSQL, as each stores them.
+type outcome struct {
+	ID          int64  `json:"id"`
+	Status      string `json:"status"`
+	Attempts    int    `json:"attempts"`
+	NextAt      any    `json:"next_at"`
+	LastError   string `json:"last_error"`
+	DeliveredAt any    `json:"delivered_at"`
+}
 
-// Record writes the outcomes of claimed deliveries, a chunk of them per statement: the outcomes
-// are a VALUES list the update joins on id. Rows no longer sending are left alone.
+// Record writes the outcomes of claimed deliveries in one statement. Rows no longer sending are
+// left alone.
 func (o *Outbox) Record(ctx context.Context, ds []notify.Delivery, now time.Time) error {
-	now = normTime(now)
-	// PostgreSQL types a VALUES list from its parameters, which are text unless cast; SQLite
-	// needs no casts, and parses the statement faster without them.
-	row := "(?,?,?,?,?,?)"
-	if o.db.dialect == Postgres {
-		row = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
-	}
-	return o.inTx(ctx, func(tx *sql.Tx) error {
-		for len(ds) > 0 {
-			chunk := ds[:min(recordChunk, len(ds))]
-			ds = ds[len(chunk):]
-			var b strings.Builder
-			b.WriteString("WITH v (id, status, attempts, next_at, last_error, delivered_at) AS (VALUES ")
-			args := make([]any, 0, len(chunk)*6+2)
-			for i, d := range chunk {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString(row)
-				next := d.NextAt
-				if d.Status != notify.StatusQueued {
-					next = now
-				}
-				args = append(args, d.ID, string(d.Status), d.Attempts, o.db.timeArg(normTime(next)), d.LastError,
-					o.db.timeArg(normTime(d.DeliveredAt)))
-			}
-			b.WriteString(`) UPDATE outbox SET status = v.status, attempts = v.attempts, next_at = v.next_at,
-			last_error = v.last_error, updated_at = ?, delivered_at = v.delivered_at FROM v
-			WHERE outbox.id = v.id AND outbox.status = ?`)
-			args = append(args, o.db.timeArg(now), string(notify.StatusSending))
-			if _, err := tx.ExecContext(ctx, rebind(o.db.dialect, b.String()), args...); err != nil {
-				return o.db.translate(err, "record deliveries")
-			}
-		}
+	if len(ds) == 0 {
 		return nil
-	})
+	}
+	now = normTime(now)
+	stamp := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		if o.db.dialect == SQLite {
+			return t.UnixNano()
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	rows := make([]outcome, len(ds))
+	for i, d := range ds {
+		next := d.NextAt
+		if d.Status != notify.StatusQueued {
+			next = now
+		}
+		rows[i] = outcome{ID: d.ID, Status: string(d.Status), Attempts: d.Attempts, NextAt: stamp(normTime(next)),
+			LastError: d.LastError, DeliveredAt: stamp(normTime(d.DeliveredAt))}
+	}
+	batch, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("store: record deliveries: %w", err)
+	}
+	q := `UPDATE outbox SET status = j.value ->> 'status', attempts = j.value ->> 'attempts',
+	next_at = j.value ->> 'next_at', last_error = j.value ->> 'last_error', updated_at = ?,
+	delivered_at = j.value ->> 'delivered_at' FROM json_each(?) AS j
+	WHERE outbox.id = j.value ->> 'id' AND outbox.status = 'sending'`
+	if o.db.dialect == Postgres {
+		q = `UPDATE outbox SET status = j.status, attempts = j.attempts, next_at = j.next_at,
+		last_error = j.last_error, updated_at = ?, delivered_at = j.delivered_at
+		FROM jsonb_to_recordset(CAST(? AS JSONB)) AS j (id BIGINT, status TEXT, attempts INTEGER,
+		next_at TIMESTAMPTZ, last_error TEXT, delivered_at TIMESTAMPTZ)
+		WHERE outbox.id = j.id AND outbox.status = 'sending'`
+	}
+	_, err = o.db.sql.ExecContext(ctx, rebind(o.db.dialect, q), o.db.timeArg(now), string(batch))
+	return o.db.translate(err, "record deliveries")
 }
 
 // Plan returns the current plan of the sunset.
