@@ -96,6 +96,20 @@ func TestControlPlaneOutageKeepsTheLastGoodPolicy(t *testing.T) {
 	if gw.Policy() != got {
 		t.Error("the policy changed while the control plane was down")
 	}
+	var up dto.Metric
+	m.ControlPlaneUp.Write(&up)
+	if v := up.GetGauge().GetValue(); v != 0 {
+		t.Errorf("sunset_gateway_control_plane_up %v after a 500, want 0", v)
+	}
+	down.Store(false)
+	if err := cp.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.ControlPlaneUp.Write(&up)
+	if v := up.GetGauge().GetValue(); v != 1 {
+		t.Errorf("sunset_gateway_control_plane_up %v once it answers again, want 1", v)
+	}
+	down.Store(true)
 	t.Run("a restarted gateway enforces the cached policy and says it is stale", func(t *testing.T) {
 		gw2 := New(nil, Options{})
 		m2 := NewMetrics()
