@@ -111,13 +111,17 @@ type Post struct {
 
 // Fleet runs the synthetic consumers: each calls the gateway every Every of wall time with its
 // identity, reads the notices that reach its address (Notice), migrates according to its
-// persona (then stops calling), and leaves a little feedback. Set the fields, then Run.
+// persona (then calls the Alternative instead), and leaves a little feedback. Set the fields,
+// then Run.
 type Fleet struct {
 	Consumers []Consumer
 	// Gateway is the gateway's base URL; Identify how the plan names callers.
-	Gateway  string
-	Identify plan.Identify
-	Calls    []Call
+	Gateway string
+	// Alternative is the base URL migrated consumers call instead (a stand-in for the plan's
+	// alternative, never the real one); empty means they stop calling.
+	Alternative string
+	Identify    plan.Identify
+	Calls       []Call
 	// Clock is the rehearsal's (simulated) clock; migrations are scheduled on it.
 	Clock sunset.Clock
 	HTTP  *http.Client
@@ -136,7 +140,9 @@ type Fleet struct {
 	answers map[string]*Answers
 	order   []string
 	posts   []Post
-	wg      sync.WaitGroup
+	// altCalls counts the requests migrated consumers made to the alternative.
+	altCalls int
+	wg       sync.WaitGroup
 }
 
 type consumerState struct {
@@ -265,11 +271,12 @@ func (f *Fleet) loop(ctx context.Context, c Consumer, offset int) {
 			return
 		case <-t.C:
 		}
+		call := f.Calls[n%len(f.Calls)]
 		if !f.active(c) {
+			f.callAlternative(ctx, c, call)
 			continue
 		}
-		call := f.Calls[n%len(f.Calls)]
-		status, err := f.call(ctx, c, call)
+		status, err := f.call(ctx, c, f.Gateway, call)
 		if err != nil {
 			continue
 		}
@@ -289,9 +296,32 @@ func (f *Fleet) active(c Consumer) bool {
 	return !s.migrated && !s.stopped
 }
 
-// call makes one request as c and returns the answer's status.
-func (f *Fleet) call(ctx context.Context, c Consumer, call Call) (int, error) {
-	u := strings.TrimRight(f.Gateway, "/") + call.Path
+// callAlternative makes a migrated consumer's request to the alternative's stand-in, if there
+// is one; a consumer that gave up calls nothing.
+func (f *Fleet) callAlternative(ctx context.Context, c Consumer, call Call) {
+	f.mu.Lock()
+	migrated := f.state[c.ID].migrated
+	f.mu.Unlock()
+	if !migrated || f.Alternative == "" {
+		return
+	}
+	if status, err := f.call(ctx, c, f.Alternative, call); err == nil && status < 400 {
+		f.mu.Lock()
+		f.altCalls++
+		f.mu.Unlock()
+	}
+}
+
+// AlternativeCalls is how many requests migrated consumers made to the alternative's stand-in.
+func (f *Fleet) AlternativeCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.altCalls
+}
+
+// call makes one request as c to base and returns the answer's status.
+func (f *Fleet) call(ctx context.Context, c Consumer, base string, call Call) (int, error) {
+	u := strings.TrimRight(base, "/") + call.Path
 	if f.Identify.Query != "" {
 		u += "?" + url.Values{f.Identify.Query: {c.ID}}.Encode()
 	}

@@ -27,8 +27,9 @@ func TestNewConsumersGivesPersonasInTurn(t *testing.T) {
 }
 
 // TestFleetMigratesOnNotices runs an early consumer against a real server: it calls with its
-// identity until three simulated days after its first notice, then stops, and thanks in
-// English through the feedback hook.
+// identity until three simulated days after its first notice, then calls the alternative
+// instead (which the old API's request count does not include), and thanks in English through
+// the feedback hook.
 func TestFleetMigratesOnNotices(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
@@ -44,7 +45,8 @@ func TestFleetMigratesOnNotices(t *testing.T) {
 	var posts []Post
 	f := &Fleet{
 		Consumers: NewConsumers([]Consumer{{ID: "acme", Email: "ops@acme.example", Locale: "en"}, {ID: "globex", Email: "dev@globex.example", Locale: "en"}}, nil),
-		Gateway:   srv.URL, Identify: plan.Identify{Header: "X-API-Key"}, Calls: []Call{{"GET", "/v1/orders/42"}},
+		Gateway:   srv.URL, Alternative: srv.URL + AlternativePrefix,
+		Identify: plan.Identify{Header: "X-API-Key"}, Calls: []Call{{"GET", "/v1/orders/42"}},
 		Clock: clock, Every: 5 * time.Millisecond,
 		Feedback: func(_ context.Context, p Post) error { posts = append(posts, p); return nil },
 	}
@@ -54,6 +56,8 @@ func TestFleetMigratesOnNotices(t *testing.T) {
 	f.Notice(ctx, "dev@globex.example") // globex is the early one
 	clock.Advance(4 * 24 * time.Hour)
 	waitFor(t, func() bool { n, _ := f.Migrated(); return n == 1 })
+	before := up.Requests()
+	waitFor(t, func() bool { return f.AlternativeCalls() >= 3 }) // the migrated one calls the alternative
 	cancel()
 	f.Wait()
 	if len(posts) != 1 || posts[0].Consumer != "globex" || posts[0].Mood != "positive" {
@@ -61,6 +65,9 @@ func TestFleetMigratesOnNotices(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(seen, ","), "acme") || !strings.Contains(strings.Join(seen, ","), "globex") {
 		t.Errorf("identities sent: %v", seen)
+	}
+	if up.Requests() == before {
+		t.Errorf("the consumer that did not migrate stopped calling the old API")
 	}
 	_, counts := f.Answers()
 	if counts["active"].OK == 0 {

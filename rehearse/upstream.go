@@ -12,14 +12,18 @@ import (
 // Upstream is the built-in sample service a rehearsal puts behind the gateway. It answers any
 // request of the old API with a small JSON document (201 to writes), serves per-user exports
 // at /internal/export?user=ID, and stands in for the runbook's commands and HTTP calls at
-// /_rehearsal/step/NAME and /_rehearsal/import/ID, recording each. It is safe for concurrent
-// use; the zero value is ready.
+// /_rehearsal/step/NAME and /_rehearsal/import/ID, recording each, and for the plan's alternative
+// under AlternativePrefix. It is safe for concurrent use; the zero value is ready.
 type Upstream struct {
 	mu     sync.Mutex
 	recent []time.Time // wall instants of API requests, newest last
 	total  int64
 	steps  []string
 }
+
+// AlternativePrefix is where the sample upstream stands in for the plan's alternative: migrated
+// consumers call it instead of the old API, and its requests do not count as the old API's.
+const AlternativePrefix = "/_alternative"
 
 // rpsWindow is how far back RPS looks.
 const rpsWindow = time.Second
@@ -35,6 +39,13 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeDoc(w, http.StatusOK, map[string]any{"rehearsal": true, "step": name, "note": "recorded; nothing was run"})
 	case strings.HasPrefix(r.URL.Path, "/_rehearsal/import/"):
 		writeDoc(w, http.StatusOK, map[string]any{"rehearsal": true, "imported": strings.TrimPrefix(r.URL.Path, "/_rehearsal/import/")})
+	case strings.HasPrefix(r.URL.Path, AlternativePrefix+"/"):
+		// The alternative's stand-in: migrated consumers' calls, not the old API's traffic.
+		status := http.StatusOK
+		if r.Method == http.MethodPost || r.Method == http.MethodPut {
+			status = http.StatusCreated
+		}
+		writeDoc(w, status, map[string]any{"service": "alternative (rehearsal stand-in)", "path": strings.TrimPrefix(r.URL.Path, AlternativePrefix)})
 	case r.URL.Path == "/internal/export":
 		user := r.URL.Query().Get("user")
 		writeDoc(w, http.StatusOK, map[string]any{"user": user, "orders": []map[string]any{

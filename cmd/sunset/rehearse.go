@@ -326,7 +326,8 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	}
 	r.phase.Store(string(engine.StateScheduled))
 	r.fleet = &rehearse.Fleet{
-		Consumers: consumers, Gateway: gateway, Identify: r.plan.Consumers.Identify, Calls: rehearse.Calls(r.plan),
+		Consumers: consumers, Gateway: gateway, Alternative: upURL + rehearse.AlternativePrefix,
+		Identify: r.plan.Consumers.Identify, Calls: rehearse.Calls(r.plan),
 		Clock: r.clock, Phase: r.phase.Load, Feedback: r.postFeedback,
 	}
 

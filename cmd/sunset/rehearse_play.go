@@ -362,7 +362,7 @@ func (r *rehearsal) printSummary(stats playStats) {
 	for _, p := range posts {
 		langs[strings.SplitN(p.Locale, "-", 2)[0]]++
 	}
-	r.printf("migrated", migrated, total, len(posts), formatCounts(langs))
+	r.printf("migrated", migrated, total, r.fleet.AlternativeCalls(), len(posts), formatCounts(langs))
 	r.printf("pauses", stats.pauses)
 	rb := stats.runbook
 	if rb == "" {

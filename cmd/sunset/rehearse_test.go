@@ -68,6 +68,7 @@ func TestRehearseExamplePlan(t *testing.T) {
 		"runbook stop                     exec systemctl stop orders-api → POST",
 		"channels.webhooks.partners       https://hooks.example.com/sunset → http://127.0.0.1:",
 		"milestones reached   announce, deprecate, read_only, shutdown, delete_data",
+		"requests to the alternative's stand-in",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("progress lacks %q:\n%s", want, stderr)

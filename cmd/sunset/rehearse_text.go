@@ -29,7 +29,7 @@ var rehearsalMessages = map[string][2]string{
 	"milestones":    {"  milestones reached   %s\n", "  到达的里程碑         %s\n"},
 	"answers":       {"  gateway answers      phase          2xx    3xx    410    503  other\n", "  网关响应             阶段           2xx    3xx    410    503  其他\n"},
 	"notices":       {"  notices delivered    %d (email %d, webhook %d, chat %d)\n", "  已送达通知           %d（邮件 %d，Webhook %d，聊天 %d）\n"},
-	"migrated":      {"  consumers migrated   %d of %d; feedback posts %d%s\n", "  已迁移用户           %d / %d；反馈 %d 条%s\n"},
+	"migrated":      {"  consumers migrated   %d of %d (%d requests to the alternative's stand-in); feedback posts %d%s\n", "  已迁移用户           %d / %d（向替代服务替身发出 %d 个请求）；反馈 %d 条%s\n"},
 	"pauses":        {"  guardrail pauses     %d\n", "  护栏暂停             %d 次\n"},
 	"runbook":       {"  runbook              %s; stand-ins called: %s\n", "  运行手册             %s；调用的替身：%s\n"},
 	"notStarted":    {"not started", "未开始"},
