@@ -23,12 +23,24 @@ import (
 	"time"
 )
 
+// binDir holds the sunset binary the tests build; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildSunset builds the sunset binary once per test binary run.
 var buildSunset = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "sunset-cluster-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "sunset")
 	cmd := exec.Command("go", "build", "-o", bin, "../cmd/sunset")
 	if out, err := cmd.CombinedOutput(); err != nil {
