@@ -160,8 +160,9 @@ func (w *Worker) drive(ctx context.Context, runID int64, p *plan.Plan) (*Run, er
 		w.heartbeat(runCtx, cancel, runID, ttl)
 	}()
 	got, err := w.Runner.Execute(runCtx, runID, p)
-	if cause := context.Cause(runCtx); errors.Is(cause, errLeased) && ctx.Err() == nil {
-		err = fmt.Errorf("run %d: lost its lease, stopped: %w", runID, cause)
+	// A renewal refused after the run parked or ended is no news; one refused mid-run is.
+	if cause := context.Cause(runCtx); err != nil && errors.Is(cause, errLeased) && ctx.Err() == nil {
+		err = fmt.Errorf("run %d: another replica took the run over, or it left state running; this replica stopped driving it", runID)
 	}
 	cancel(nil)
 	wg.Wait()
