@@ -141,6 +141,7 @@ func writeLessonsHeader(b *bytes.Buffer, name string, p *plan.Plan, tl *plan.Tim
 	}
 	line("New plan started from %s (sunset plan new --from %s, %s).", name, name, now.Format("2006-01-02"))
 	line("Fill in every TODO, then check it: sunset plan validate FILE")
+	line("中文：以 %s 为蓝本新建的计划；填写所有 TODO 后运行 sunset plan validate 检查。下方为该次下线的关键数据与经验教训。", name)
 	line("Dates moved by %+d days: announce is now %s; the offsets between milestones are kept.", days, announce.Format("2006-01-02 15:04 MST"))
 	line("")
 	line("What %s taught (from its report, %s):", name, rep.State)

@@ -22,6 +22,7 @@ const starterTemplate = `# A Sunset plan: how one service is retired. Fill in ev
 #   sunset plan timeline sunset.yaml     # what happens when
 #   sunset rehearse sunset.yaml          # watch it play in a minute, on scratch data
 # The schema (sunset plan schema) gives every field; docs/ explains each part.
+# 中文：填写所有 TODO 后运行 sunset plan validate 检查；sunset rehearse 可在约一分钟内用临时数据演练整个计划。
 service:
   name: TODO                  # TODO: lower-case letters, digits and dashes, e.g. orders-api-v1
   title: {en: "TODO: the service's title", zh: "TODO：服务名称"}
