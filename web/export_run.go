@@ -52,8 +52,17 @@ func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "This server does not run exports; run them with sunset export run --db."))
 		return
 	}
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	st, err := er.RunExport(r.Context(), r.PathValue("name"), req)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, r.PathValue("name"), "export.run_started", actor, map[string]any{"batch": req.Batch, "workers": req.Workers, "retry_failed": req.RetryFailed}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
