@@ -829,3 +829,22 @@ func TestTheOperatorUIFormsCarryTheSessionsCSRFToken(t *testing.T) {
 		t.Error("a forged form changed the state")
 	}
 }
+
+func TestUIApprovalsGoToTheAuthenticatedPerson(t *testing.T) {
+	b := setupSecure(t, storetest.OpenSQLite)
+	// Even a holder named like the default actor cannot type another name into the form.
+	_, secret, err := b.st.CreateToken(t.Context(), DefaultActor, "approver", time.Time{}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{b.tokens[RoleApprover], secret} {
+		form := url.Values{"step": {"sign-off"}, "role": {"approver"}, "actor": {"zhang.min"}}.Encode()
+		h := append(bearer(token), "Content-Type", "application/x-www-form-urlencoded")
+		if r := b.call(t, http.MethodPost, "/s/"+secureName+"/approvals", form, h...); r.status >= 400 {
+			t.Fatalf("approve through the UI: %d %.300s", r.status, r.body)
+		}
+	}
+	if got := strings.Join(b.runbooks.approvals, ","); got != "approver-tester/approver,api/approver" {
+		t.Errorf("approvals = %q, want them under the tokens' names", got)
+	}
+}

@@ -25,6 +25,9 @@ func readUIForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 // without it, the name typed in the form (checked like the X-Sunset-Actor header), else the
 // header, else DefaultActor.
 func (s *Server) formActor(r *http.Request) (string, error) {
+	if name, ok := authActor(r); ok {
+		return name, nil // an authenticated caller never names someone else
+	}
 	actor, err := s.actor(r)
 	if err != nil || s.Identify != nil || actor != DefaultActor {
 		return actor, err
