@@ -139,12 +139,39 @@ func (d *Download) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := staysInside(dest, d.User.Key); err != nil {
+		dest.Close()
+		return nil, err
+	}
 	r, err := dest.Bucket.NewReader(ctx, d.User.Key, nil)
 	if err != nil {
 		dest.Close()
 		return nil, err
 	}
 	return readCloser{r, dest}, nil
+}
+
+// ErrOutside is a download whose file lies outside the export folder, through a symbolic link.
+var ErrOutside = errors.New("export: the export file lies outside the export folder")
+
+// staysInside refuses a key of a local destination that leads out of its folder through a
+// symbolic link (fileblob already escapes ".." in keys, but follows links). os.Root resolves
+// the path without leaving the folder; a file that does not exist is left to the bucket to
+// report.
+func staysInside(dest *backup.Dest, key string) error {
+	dir, ok := strings.CutPrefix(dest.URL, "file://")
+	if !ok {
+		return nil
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil // the bucket reports a missing folder itself
+	}
+	defer root.Close()
+	if _, err := root.Stat(filepath.FromSlash(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return ErrOutside
+	}
+	return nil
 }
 
 type readCloser struct {
