@@ -60,8 +60,10 @@ func (w *Worker) pump(ctx context.Context, drain bool) (int, error) {
 	total := 0
 	var err error
 	for ctx.Err() == nil {
+		// Claim when at least half a batch (and at least one) fits: a claim of nothing would
+		// look like nothing due, and end a drain early.
 		room := maxInFlight - int(inFlight.Load())
-		if room < w.Batch/2 && inFlight.Load() > 0 {
+		if room < max(1, w.Batch/2) {
 			w.wait(ctx, space, w.Poll)
 			continue
 		}
