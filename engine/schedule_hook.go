@@ -60,3 +60,38 @@ func (e *Engine) scheduled(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan) 
 	}
 	return nil
 }
+
+// Reschedule runs the schedule hook for every sunset that is not cancelled, each in its own
+// transaction with the sunset locked, and returns how many it ran for: a server calls it at
+// start, so that sunsets applied before the hook was set (or by a version without it) get what
+// it schedules too. Running it again changes nothing.
+func (e *Engine) Reschedule(ctx context.Context) (int, error) {
+	e.mu.Lock()
+	h := e.scheduleHook
+	e.mu.Unlock()
+	if h == nil {
+		return 0, nil
+	}
+	all, err := e.store.ListSunsets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range all {
+		if s.State == StateCancelled || s.State == StateEvaluated {
+			continue
+		}
+		err := e.store.InTx(ctx, func(tx Tx) error {
+			locked, err := tx.LockSunset(ctx, s.Name)
+			if err != nil {
+				return err
+			}
+			return e.scheduled(ctx, tx, locked, nil)
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

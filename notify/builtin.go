@@ -234,7 +234,7 @@ Feedback: {{.Links.Feedback}}
 
 You answer for the next step of the sunset of {{.Service.Title}}{{if .Task.Areas}} (your areas: {{range $i, $a := .Task.Areas}}{{if $i}}, {{end}}{{$a}}{{end}}){{end}}.{{if .Task.Lead}} It is due in {{.Task.Lead}}:{{end}}
 
-  {{.Task.At}}: {{.Task.Kind}} {{.Task.Name}} — {{.Task.Detail}}
+  {{.Task.At}}: {{if eq .Task.Kind "milestone"}}milestone {{.Task.Name}}{{else if eq .Task.Kind "notice"}}notice {{.Task.Name}} goes out{{else if eq .Task.Kind "runbook"}}the shutdown runbook starts{{else if eq .Task.Kind "data"}}data deletion{{else if eq .Task.Kind "brownout"}}a brownout starts{{else}}feature {{.Task.Name}} changes phase{{end}} — {{.Task.Detail}}
 {{if eq .Task.Kind "milestone"}}
 Check that everyone who should move has moved, and that nothing still blocks this milestone.
 {{- else if eq .Task.Kind "notice"}}
@@ -259,7 +259,7 @@ Status: {{.Links.Status}}
 
 您负责{{.Service.Title}}下线的下一步{{if .Task.Areas}}（您负责的领域：{{range $i, $a := .Task.Areas}}{{if $i}}、{{end}}{{$a}}{{end}}）{{end}}。{{if .Task.Lead}}它将在 {{.Task.Lead}} 后到来：{{end}}
 
-  {{.Task.At}}：{{if eq .Task.Kind "milestone"}}里程碑 {{.Task.Name}}{{else if eq .Task.Kind "notice"}}发送通知 {{.Task.Name}}{{else if eq .Task.Kind "runbook"}}开始执行下线运行手册{{else if eq .Task.Kind "data"}}删除数据{{else if eq .Task.Kind "brownout"}}计划降级开始{{else}}功能 {{.Task.Name}} 进入新阶段{{end}}（{{.Task.Detail}}）
+  {{.Task.At}}：{{if eq .Task.Kind "milestone"}}里程碑 {{.Task.Name}}（{{if eq .Task.Name "announce"}}宣布下线{{else if eq .Task.Name "deprecate"}}每个响应带上 Deprecation 和 Sunset 头{{else if eq .Task.Name "read_only"}}服务拒绝写入{{else if eq .Task.Name "shutdown"}}服务返回 410 Gone{{else if eq .Task.Name "delete_data"}}数据保留期结束{{else}}{{.Task.Detail}}{{end}}）{{else}}{{if eq .Task.Kind "notice"}}发送通知 {{.Task.Name}}{{else if eq .Task.Kind "runbook"}}开始执行下线运行手册{{else if eq .Task.Kind "data"}}删除数据{{else if eq .Task.Kind "brownout"}}计划降级开始{{else}}功能 {{.Task.Name}} 进入新阶段{{end}}（{{.Task.Detail}}）{{end}}
 {{if eq .Task.Kind "milestone"}}
 请确认应迁移的用户都已迁移，没有任何事项阻碍这个里程碑。
 {{- else if eq .Task.Kind "notice"}}

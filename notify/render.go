@@ -272,7 +272,11 @@ func fillRecipient(loc *time.Location, d *plan.NoticeData, p *plan.Plan, req Ren
 		Tier: req.Recipient.Tier, TimeZone: loc.String(),
 	}
 	d.Notice = plan.NoticeInfo{Key: req.Notice, Template: req.Template, Locale: locale, Mandatory: req.Mandatory}
-	if d.Recipient.Name == "" {
+	switch {
+	case req.Recipient.ID == Broadcast:
+		// A chat room or a social network: everyone who reads it.
+		d.Recipient.Name = map[string]string{"en": "everyone", "zh": "各位"}[locale]
+	case d.Recipient.Name == "":
 		d.Recipient.Name = map[string]string{"en": "there", "zh": "用户"}[locale]
 		if locale == "en" && req.Recipient.Email == "" {
 			d.Recipient.Name = req.Recipient.ID

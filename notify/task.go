@@ -41,35 +41,50 @@ func (h *Handler) Scheduled(ctx context.Context, s *engine.Schedule) error {
 	if _, err := h.Outbox.WithdrawTasks(ctx, s.Tx.SQL(), s.Sunset.ID); err != nil {
 		return err
 	}
-	lead, on := s.Plan.ReminderLead()
-	if !on {
-		return nil
-	}
-	var ds []Delivery
+	var acts []plan.Action
 	for _, a := range s.Actions {
-		if !upcoming(a, s.Now) {
-			continue
-		}
-		pa := plan.Action{Key: a.Key, At: a.At, Kind: plan.ActionKind(a.Kind), Name: a.Name, Detail: a.Detail}
-		due := a.At.Add(-lead)
-		if due.Before(s.Now) {
-			due = s.Now
-		}
-		for _, o := range s.Plan.TaskOwners(pa) {
-			ds = append(ds, Delivery{
-				SunsetID: s.Sunset.ID, Sunset: s.Sunset.Name, Notice: TaskNotice(a.Key, a.At), Template: TaskTemplate,
-				Channel: ChannelEmail, Recipient: ownerRecipient(o.Owner), Mandatory: true,
-				Data: Data{Task: &Task{Key: a.Key, Kind: a.Kind, Name: a.Name, Detail: a.Detail, At: a.At,
-					Lead: lead, Areas: o.Areas}},
-				Status: StatusQueued, NextAt: due, CreatedAt: s.Now, UpdatedAt: s.Now,
-			})
+		if upcoming(a, s.Now) {
+			acts = append(acts, plan.Action{Key: a.Key, At: a.At, Kind: plan.ActionKind(a.Kind), Name: a.Name, Detail: a.Detail})
 		}
 	}
+	ds := TaskReminders(s.Plan, s.Sunset.ID, s.Sunset.Name, acts, s.Now)
 	if len(ds) == 0 {
 		return nil
 	}
 	_, err := h.Outbox.Enqueue(ctx, s.Tx.SQL(), ds)
 	return err
+}
+
+// TaskReminders returns the owners' task reminders of the actions acts of plan p (sunset
+// sunsetID, named name) that are still ahead of now, as queued email deliveries in timeline
+// order: one per action and owner who answers for it (plan.TaskOwners), due the plan's reminder
+// lead before the action, or at now when that is already past. None when the plan turns
+// reminders off.
+func TaskReminders(p *plan.Plan, sunsetID int64, name string, acts []plan.Action, now time.Time) []Delivery {
+	lead, on := p.ReminderLead()
+	if !on {
+		return nil
+	}
+	var ds []Delivery
+	for _, a := range acts {
+		if !a.At.After(now) {
+			continue
+		}
+		due := a.At.Add(-lead)
+		if due.Before(now) {
+			due = now
+		}
+		for _, o := range p.TaskOwners(a) {
+			ds = append(ds, Delivery{
+				SunsetID: sunsetID, Sunset: name, Notice: TaskNotice(a.Key, a.At), Template: TaskTemplate,
+				Channel: ChannelEmail, Recipient: ownerRecipient(o.Owner), Mandatory: true,
+				Data: Data{Task: &Task{Key: a.Key, Kind: string(a.Kind), Name: a.Name, Detail: a.Detail, At: a.At,
+					Lead: lead, Areas: o.Areas}},
+				Status: StatusQueued, NextAt: due, CreatedAt: now, UpdatedAt: now,
+			})
+		}
+	}
+	return ds
 }
 
 // upcoming reports whether action a is still to run after now: pending, queued, or held (by a

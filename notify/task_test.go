@@ -233,3 +233,42 @@ func checkMails(t *testing.T, when string, got, want map[string][]string) {
 		}
 	}
 }
+
+// TestRescheduleQueuesRemindersOfStoredSunsets: a sunset applied by an engine without the hook
+// (an older version) gets its reminders when a server starts (Reschedule), once however often it
+// runs.
+func TestRescheduleQueuesRemindersOfStoredSunsets(t *testing.T) {
+	stores(t, func(t *testing.T, st engine.Store) {
+		sink, err := notifytest.NewSMTPSink(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Close()
+		clock := sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+		old, err := engine.New(engine.Config{Store: st, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.Apply(t.Context(), "plan.yaml", fmt.Appendf(nil, taskPlan, "2027-03-15T02:00", sink.Addr), "test"); err != nil {
+			t.Fatal(err)
+		}
+		db := st.(*store.DB)
+		eng, err := engine.New(engine.Config{Store: st, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.OnSchedule(&notify.Handler{Outbox: db.Outbox()})
+		for range 2 {
+			if n, err := eng.Reschedule(t.Context()); err != nil || n != 1 {
+				t.Fatalf("Reschedule: %d sunsets, %v", n, err)
+			}
+		}
+		w := &notify.Worker{Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: clock}
+		clock.Set(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
+		drainWorker(t, w)
+		got := taskMails(t, sink)
+		if len(got["li.wei@example.com"]) != 7 || len(got["api-platform@example.com"]) != 3 || len(got["support@example.com"]) != 1 || len(got) != 3 {
+			t.Errorf("reminders: %v", got)
+		}
+	})
+}

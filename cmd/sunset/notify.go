@@ -25,7 +25,7 @@ func (m *Main) notifyCommand() *cobra.Command {
   sunset notify status orders-api-v1`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(m.notifyPreviewCommand(), m.notifyTestCommand(), m.notifyStatusCommand())
+	cmd.AddCommand(m.notifyPreviewCommand(), m.notifyTestCommand(), m.notifyStatusCommand(), m.notifyTasksCommand())
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -41,10 +42,15 @@ func (m *Main) startNotify(ctx context.Context, eng *engine.Engine, st *store.DB
 }
 
 // scheduleReminders makes eng queue the owners' task reminders whenever a sunset's actions are
-// scheduled anew (first apply, re-plan, shift, cancel). Call it before the first Apply, the
-// example plan's included.
-func scheduleReminders(eng *engine.Engine, st *store.DB) {
+// scheduled anew (first apply, re-plan, shift, cancel), and queues those of the sunsets already
+// stored (applied before reminders existed). Call it before the first Apply, the example plan's
+// included.
+func scheduleReminders(ctx context.Context, eng *engine.Engine, st *store.DB) error {
 	eng.OnSchedule(&notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts})
+	if _, err := eng.Reschedule(ctx); err != nil {
+		return fmt.Errorf("schedule owners' task reminders: %w", err)
+	}
+	return nil
 }
 
 // unsubscribeKeyName names the database's key that signs unsubscribe links: the worker signs

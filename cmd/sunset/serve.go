@@ -145,7 +145,10 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	scheduleReminders(eng, st) // before the example plan is applied: its owners get reminders too
+	// Before the example plan is applied: its owners get reminders too.
+	if err := scheduleReminders(ctx, eng, st); err != nil {
+		return err
+	}
 	if o.example {
 		if err := loadExample(ctx, eng, logger); err != nil {
 			return err
