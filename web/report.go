@@ -145,6 +145,13 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 // reportInput gathers the report's input from the engine, the report store, the feedback and
 // the plan's contacts file.
 func (s *Server) reportInput(ctx context.Context, name string) (*report.Input, error) {
+	return s.reportInputWith(ctx, name, s.Themer)
+}
+
+// reportInputWith is reportInput with the feedback's themes found by themer; nil leaves them
+// out (the overview's history needs the mood, not the themes, and must not wait for the
+// Chinese dictionary to load).
+func (s *Server) reportInputWith(ctx context.Context, name string, themer *feedback.Themer) (*report.Input, error) {
 	st, err := s.Engine.Status(ctx, name)
 	if err != nil {
 		return nil, err
@@ -184,7 +191,7 @@ func (s *Server) reportInput(ctx context.Context, name string) (*report.Input, e
 		if err != nil {
 			return nil, err
 		}
-		sum := feedback.Summarize(name, items, p.Location(), s.Themer)
+		sum := feedback.Summarize(name, items, p.Location(), themer)
 		in.Feedback = &sum
 	}
 	if p.Consumers.Contacts != "" {

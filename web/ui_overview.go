@@ -187,7 +187,7 @@ func (s *Server) historyRow(ctx context.Context, lang string, st *engine.Status)
 	t := uiTexts[lang]
 	row := historyRow{Name: st.Name, Title: statusTitle(st, lang), State: string(st.State), StateText: stateText(lang, st.State),
 		NoticePeriod: "—", ZeroTraffic: "—", Migrated: "—", Mood: "—", Pauses: "—"}
-	in, err := s.reportInput(ctx, st.Name)
+	in, err := s.reportInputWith(ctx, st.Name, nil)
 	if err != nil {
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "overview: history", slog.String("sunset", st.Name), slog.Any("err", err))
 		return row
