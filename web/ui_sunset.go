@@ -450,7 +450,8 @@ func usageFigures(rep *report.Report, lang string) usagePanel {
 
 // consumerRows lists every known consumer (from the contacts and the usage) with whether it
 // is active (called in the report's activity window before now), migrated (active at the
-// announcement, not now) or silent, and how many requests it made.
+// announcement, and no longer before the shutdown — as the report counts), cut off (still
+// calling when the service shut down, not now) or silent, and how many requests it made.
 func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang string) ([]consumerRow, map[string]int) {
 	t := uiTexts[lang]
 	loc := in.Plan.Location()
@@ -467,8 +468,15 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 	// As planned: an announcement run late (a paused sunset, a rehearsal) still counts from
 	// the date consumers were told to expect.
 	announce := rep.Consumers.Announcement
-	if ms, err := in.Plan.MilestoneTimes(); err == nil && !ms[plan.Announce].IsZero() {
-		announce = ms[plan.Announce]
+	// Migration is judged at the shutdown, or now when the shutdown is still ahead.
+	until := now
+	if ms, err := in.Plan.MilestoneTimes(); err == nil {
+		if !ms[plan.Announce].IsZero() {
+			announce = ms[plan.Announce]
+		}
+		if sd := ms[plan.Shutdown]; !sd.IsZero() && sd.Before(now) {
+			until = sd
+		}
 	}
 	for _, c := range in.Usage {
 		if c.Consumer == "" || c.Consumer == unknown {
@@ -496,7 +504,7 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 			rows[id] = &consumerRow{ID: id}
 		}
 	}
-	counts := map[string]int{"active": 0, "migrated": 0, "silent": 0, "announced": 0}
+	counts := map[string]int{"active": 0, "migrated": 0, "cut_off": 0, "silent": 0, "announced": 0}
 	var out []consumerRow
 	for id, row := range rows {
 		row.Status = "silent"
@@ -508,6 +516,8 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 			switch {
 			case !x.last.Before(now.Add(-report.ActivityWindow)):
 				row.Status = "active"
+			case !x.last.Before(until.Add(-report.ActivityWindow)):
+				row.Status = "cut_off"
 			case x.before:
 				row.Status = "migrated"
 			}
@@ -527,7 +537,7 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 
 // statusOrder sorts the consumers still calling first.
 func statusOrder(s string) string {
-	return map[string]string{"active": "0", "silent": "1", "migrated": "2"}[s]
+	return map[string]string{"active": "0", "cut_off": "1", "silent": "2", "migrated": "3"}[s]
 }
 
 // awareOf marks the consumers the ledger says were told, and adds those it knows only from it.

@@ -179,3 +179,36 @@ func TestConsumersAreActiveMigratedOrSilent(t *testing.T) {
 		t.Errorf("the consumers still calling come first, with their requests and tier: %+v", rows[0])
 	}
 }
+
+// After the shutdown, a consumer that called until the service shut down was cut off, not
+// migrated: the page counts migration as the report does, at the shutdown.
+func TestConsumersCalledUntilTheShutdownWereCutOffNotMigrated(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan) // announce 2027-01-04 10:00, shutdown 2027-03-01 10:00 Berlin
+	p, _, err := b.eng.Plan(t.Context(), "billing-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC) // months after the shutdown
+	hour := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 8, 0, 0, 0, time.UTC) }
+	in := &report.Input{Name: "billing-v1", Plan: p, Now: now,
+		Usage: []report.Count{
+			{Consumer: "mover", Hour: hour(2027, 1, 2), Count: 10},  // before the announcement…
+			{Consumer: "mover", Hour: hour(2027, 1, 20), Count: 2},  // …gone long before the shutdown
+			{Consumer: "lagger", Hour: hour(2027, 1, 2), Count: 10}, // before the announcement…
+			{Consumer: "lagger", Hour: hour(2027, 2, 28), Count: 9}, // …still calling the day before
+			{Consumer: "lagger", Hour: hour(2027, 3, 10), Count: 4}, // knocking on the tombstone
+		}}
+	rep := report.Build(*in)
+	rows, counts := consumerRows(in, rep, now, "zh-Hans")
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.ID] = r.Status + "/" + r.StatusText
+	}
+	if got["mover"] != "migrated/已迁移" || got["lagger"] != "cut_off/下线时仍在调用" {
+		t.Errorf("statuses = %v", got)
+	}
+	if counts["migrated"] != rep.Consumers.Migrated {
+		t.Errorf("the page counts %d migrated, the report %d", counts["migrated"], rep.Consumers.Migrated)
+	}
+}
