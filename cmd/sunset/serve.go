@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ import (
 
 type serveOptions struct {
 	addr          string
+	// publicURL is where users reach the public pages; links in notices, feeds and exports.
+	publicURL     string
 	db            string
 	example       bool
 	logLevel      string
@@ -77,6 +80,7 @@ of a plan months ahead.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&o.publicURL, "public-url", "", "where users reach this server's public pages (e.g. https://sunset.example.com behind a proxy); the links in notices, feeds and export mails use it (default http://ADDR)")
 	f.StringVar(&o.db, "db", "sqlite:sunset.db", "database: sqlite:PATH or postgres://USER@HOST:PORT/DB")
 	f.BoolVar(&o.example, "example", true, "load the bundled example plan when the database holds no sunset")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -125,6 +129,10 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	if _, err := isLoopback(o.addr); err != nil {
 		return err
 	}
+	publicURL, err := servePublicURL(o.publicURL, o.addr)
+	if err != nil {
+		return err
+	}
 	var clock sunset.Clock = sunset.SystemClock{}
 	if m.now != "" {
 		t, err := parseNow(m.now)
@@ -160,7 +168,6 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	data := m.wireData(st, eng, clock, logger)
 	o.phases = data.phases
 	data.worker.Owner, data.worker.LeaseTTL = o.replicaID, o.lease
-	publicURL := "http://" + o.addr
 	if err := eng.Start(ctx); err != nil {
 		return err
 	}
@@ -268,4 +275,16 @@ func defaultReplicaID() string {
 		host = "sunset"
 	}
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// servePublicURL is --public-url checked, or http://ADDR without it.
+func servePublicURL(flag, addr string) (string, error) {
+	if flag == "" {
+		return "http://" + addr, nil
+	}
+	u, err := url.Parse(flag)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", &exitError{code: 2, msg: fmt.Sprintf("--public-url %q: use http(s)://HOST[:PORT][/PATH], e.g. https://sunset.example.com", flag)}
+	}
+	return strings.TrimRight(flag, "/"), nil
 }
