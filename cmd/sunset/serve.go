@@ -27,7 +27,7 @@ import (
 )
 
 type serveOptions struct {
-	addr          string
+	addr string
 	// publicURL is where users reach the public pages; links in notices, feeds and exports.
 	publicURL     string
 	db            string
