@@ -100,7 +100,9 @@ func Create(ctx context.Context, o Options) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := o.Dest.Bucket.WriteAll(ctx, id+ManifestSuffix, b, nil); err != nil {
+	if err := o.Dest.writeFile(ctx, id+ManifestSuffix, b); err != nil {
+		// An archive without its manifest is no backup: take it away (even when ctx ended).
+		_ = o.Dest.Bucket.Delete(context.WithoutCancel(ctx), id+ArchiveSuffix)
 		return nil, fmt.Errorf("backup: write manifest: %w", err)
 	}
 	return &Archive{ID: id, Location: o.Dest.Location(id), Manifest: m, Sum: *sum}, nil
@@ -165,12 +167,25 @@ func newEncoder(w io.Writer) (*zstd.Encoder, error) {
 }
 
 func writeArchive(ctx context.Context, d *Dest, id, root string, entries []Entry, m *Manifest, key Key, prog *progress) (sum *ArchiveSum, err error) {
-	bw, err := d.Bucket.NewWriter(ctx, id+ArchiveSuffix, nil)
+	// A blob write whose context ends before Close is dropped: that is how a failed archive is
+	// kept from its final name in object storage; a local one is aborted by the os.
+	wctx, abort := context.WithCancel(ctx)
+	defer abort()
+	bw, err := d.create(wctx, id+ArchiveSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("backup: open %s: %w", d.Location(id), err)
 	}
 	defer func() {
-		if cerr := bw.Close(); err == nil && cerr != nil {
+		if err != nil {
+			abort()
+			if a, ok := bw.(interface{ Abort() }); ok {
+				a.Abort()
+			} else {
+				_ = bw.Close() // fails: its context ended
+			}
+			return
+		}
+		if cerr := bw.Close(); cerr != nil {
 			err = fmt.Errorf("backup: write %s: %w", d.Location(id), cerr)
 		}
 	}()

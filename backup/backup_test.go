@@ -334,3 +334,39 @@ func TestPostgresBackupRestoresIntoAScratchDatabase(t *testing.T) {
 		t.Errorf("verify without a scratch server passed: %v", err)
 	}
 }
+
+// A backup that fails half way leaves neither a half archive under its final name nor a
+// temporary file in a local destination; the next one is listed alone.
+func TestAnInterruptedBackupLeavesNothingBehind(t *testing.T) {
+	b := setup(t)
+	src := filepath.Join(b.dir, "src")
+	writeTree(t, src)
+	ctx, cancel := context.WithCancel(b.ctx)
+	prog := &cancelAfter{n: 1 << 20, cancel: cancel}
+	_, err := Create(ctx, Options{Name: "t", Source: Dir{Path: src}, Dest: b.dest, Key: testKey, Tool: "sunset test", Progress: prog,
+		Now: func() time.Time { return time.Date(2027, 3, 15, 2, 0, 0, 0, time.UTC) }})
+	if err == nil {
+		t.Skip("the backup finished before it could be interrupted")
+	}
+	left, _ := os.ReadDir(filepath.Join(b.dir, "backups"))
+	for _, e := range left {
+		t.Errorf("left behind in the destination: %s", e.Name())
+	}
+	a := b.create(t, Dir{Path: src})
+	list, err := b.dest.List(b.ctx)
+	if err != nil || len(list) != 1 || list[0].ID != a.ID {
+		t.Errorf("list = %+v, %v; want the finished archive alone", list, err)
+	}
+}
+
+// cancelAfter cancels once n bytes of progress text were written, a way to stop a backup
+// mid-way.
+type cancelAfter struct {
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	c.cancel()
+	return len(p), nil
+}

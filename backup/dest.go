@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -34,6 +35,9 @@ type Dest struct {
 	// query is the query the user gave (s3's endpoint and region), kept in locations so that
 	// a printed location opens the same bucket again.
 	query string
+	// dir is the directory of a local destination (a path or file://), written by the os
+	// directly (see create); empty for other buckets.
+	dir string
 }
 
 // OpenDest opens a destination: a local directory path, a file:// URL, an s3:// URL or any URL
@@ -59,7 +63,7 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("destination %s: %w", abs, err)
 		}
-		return &Dest{URL: "file://" + abs, Bucket: b}, nil
+		return &Dest{URL: "file://" + abs, Bucket: b, dir: abs}, nil
 	}
 	u, err := url.Parse(dest)
 	if err != nil {
@@ -84,7 +88,85 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", clean.String(), err)
 	}
-	return &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: b, query: query}, nil
+	d := &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: b, query: query}
+	if u.Scheme == "file" {
+		d.dir = filepath.FromSlash(u.Path)
+	}
+	return d, nil
+}
+
+// create opens key for writing; the archive is in place only once Close returns nil, and
+// Abort (when the writer has it) drops it. A local destination is written by the os directly:
+// a temporary file in the destination's folder, synced to disk and renamed into place, then
+// the folder synced — so a backup reported done survives a power cut, and no one pays
+// fileblob's MD5 of every byte (the archive has its own SHA-256). Other buckets get blob's
+// writer.
+func (d *Dest) create(ctx context.Context, key string) (io.WriteCloser, error) {
+	if d.dir == "" {
+		return d.Bucket.NewWriter(ctx, key, nil)
+	}
+	final := filepath.Join(d.dir, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &localWriter{f: f, final: final}, nil
+}
+
+// writeFile writes b as key, durably on a local destination (see create).
+func (d *Dest) writeFile(ctx context.Context, key string, b []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w, err := d.create(ctx, key)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		if a, ok := w.(interface{ Abort() }); ok {
+			a.Abort()
+		}
+		return err
+	}
+	return w.Close()
+}
+
+// localWriter writes one archive of a local destination (see Dest.create).
+type localWriter struct {
+	f     *os.File
+	final string
+}
+
+func (w *localWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+// Close syncs the file, renames it into place and syncs its folder.
+func (w *localWriter) Close() error {
+	err := w.f.Sync()
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(w.f.Name(), w.final)
+	}
+	if err != nil {
+		os.Remove(w.f.Name())
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(w.final))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}
+
+// Abort drops what was written.
+func (w *localWriter) Abort() {
+	w.f.Close()
+	os.Remove(w.f.Name())
 }
 
 // s3URL turns s3://BUCKET/PREFIX?… into the form s3blob reads: the prefix as a query parameter
