@@ -10,7 +10,7 @@ var Builtin = map[string]plan.Template{
 			Subject: "{{.Service.Title}} will be shut down on {{.Milestones.shutdown}}",
 			Body: `Hello {{.Recipient.Name}},
 
-We are retiring {{.Service.Title}}. It will stop working on {{.Milestones.shutdown}} ({{.Service.TimeZone}} time shown in your zone).
+We are retiring {{.Service.Title}}. It will stop working on {{.Milestones.shutdown}} (times are in {{.Recipient.TimeZone}}).
 {{- if .Milestones.read_only}}
 From {{.Milestones.read_only}} it will be read-only: changes will be refused.{{end}}
 {{- range .Features}}
