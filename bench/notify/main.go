@@ -6,13 +6,11 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -22,9 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of the schema set-up
-
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/bench/internal/benchdb"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
@@ -135,7 +132,7 @@ func main() {
 	if *db == "sqlite" {
 		st, err = sqlite.Open(ctx, filepath.Join(dir, "sunset.db"))
 	} else {
-		dsn, drop := freshSchema(ctx, *db)
+		dsn, drop := mustFreshSchema(ctx, *db, "sunset_bench")
 		defer drop()
 		st, err = postgres.Open(ctx, dsn)
 	}
@@ -191,24 +188,11 @@ func main() {
 		float64(*n)/fanout.Seconds(), durable, ceiling, ceilingBefore, ceilingAfter, durable/ceiling, got, ms.HeapAlloc>>20, failed.Load())
 }
 
-// freshSchema creates an empty schema in the PostgreSQL database base names and returns a DSN
-// whose search_path is that schema, and a function that drops it: every run starts empty and
-// leaves nothing behind.
-func freshSchema(ctx context.Context, base string) (string, func()) {
-	admin, err := sql.Open("pgx", base)
+// mustFreshSchema is benchdb.FreshSchema, stopping the program on failure.
+func mustFreshSchema(ctx context.Context, base, prefix string) (string, func()) {
+	dsn, drop, err := benchdb.FreshSchema(ctx, base, prefix)
 	check(err)
-	schema := fmt.Sprintf("sunset_bench_%d", time.Now().UnixNano())
-	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
-	check(err)
-	u, err := url.Parse(base)
-	check(err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	}
+	return dsn, drop
 }
 
 func check(err error) {

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,9 +24,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of the schema set-up
-
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/bench/internal/benchdb"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/notifytest"
@@ -101,7 +98,7 @@ func main() {
 	dsn := "sqlite:" + filepath.Join(dir, "sunset.db")
 	if *db != "sqlite" {
 		var drop func()
-		dsn, drop = freshSchema(ctx, *db)
+		dsn, drop = mustFreshSchema(ctx, *db, "sunset_crash")
 		defer drop()
 	}
 	t0 := time.Now()
@@ -262,23 +259,11 @@ func report(channel string, n int, k keys) bool {
 	return once == n && strangers == 0
 }
 
-// freshSchema creates an empty schema in the PostgreSQL database base names and returns a DSN
-// whose search_path is that schema, and a function that drops it.
-func freshSchema(ctx context.Context, base string) (string, func()) {
-	admin, err := sql.Open("pgx", base)
+// mustFreshSchema is benchdb.FreshSchema, stopping the program on failure.
+func mustFreshSchema(ctx context.Context, base, prefix string) (string, func()) {
+	dsn, drop, err := benchdb.FreshSchema(ctx, base, prefix)
 	check(err)
-	schema := fmt.Sprintf("sunset_crash_%d", time.Now().UnixNano())
-	_, err = admin.ExecContext(ctx, "CREATE SCHEMA "+schema)
-	check(err)
-	u, err := url.Parse(base)
-	check(err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	}
+	return dsn, drop
 }
 
 func check(err error) {
