@@ -268,14 +268,21 @@ func (s *Server) handlePublicPage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	writeHTML(w, http.StatusOK, lang, "public, max-age=60", buf.Bytes(), func(h http.Header) { setPageSecurity(h, pg.Nonce) })
+}
+
+// writeHTML writes a rendered page: HTML in lang, varying by Accept-Language, with the cache
+// policy cache and the security headers secure sets (its Content-Security-Policy above all).
+func writeHTML(w http.ResponseWriter, status int, lang, cache string, body []byte, secure func(http.Header)) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Language", lang)
 	h.Set("Vary", "Accept-Language")
-	h.Set("Cache-Control", "public, max-age=60")
-	setPageSecurity(h, pg.Nonce)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	h.Set("Cache-Control", cache)
+	h.Set("X-Content-Type-Options", "nosniff")
+	secure(h)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // setPageSecurity sets the headers of a public HTML page: a strict Content-Security-Policy that

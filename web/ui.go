@@ -75,16 +75,10 @@ func (s *Server) renderUI(w http.ResponseWriter, r *http.Request, name string, s
 		s.writeError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", lang)
-	h.Set("Vary", "Accept-Language")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", uiCSP)
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writeHTML(w, status, lang, "no-store", buf.Bytes(), func(h http.Header) {
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", uiCSP)
+	})
 }
 
 // staticStarted is the modification time of the embedded assets: the server's start, so that a

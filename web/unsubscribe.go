@@ -101,12 +101,5 @@ func (s *Server) renderUnsubscribe(w http.ResponseWriter, r *http.Request, statu
 		s.writeError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", p.Lang)
-	h.Set("Vary", "Accept-Language")
-	h.Set("Cache-Control", "no-store")
-	setPageSecurity(h, p.Nonce)
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writeHTML(w, status, p.Lang, "no-store", buf.Bytes(), func(h http.Header) { setPageSecurity(h, p.Nonce) })
 }
