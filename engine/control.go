@@ -22,6 +22,10 @@ func (e *Engine) Pause(ctx context.Context, name, actor, reason string) (*Sunset
 			return err
 		}
 		s.PausedFrom, s.State = s.State, StatePaused
+		// What the pause holds is not told to its owners as coming: the hook withdraws it.
+		if err := e.scheduled(ctx, tx, s, nil); err != nil {
+			return err
+		}
 		return e.appendEvent(ctx, tx, s, "sunset.paused", actor, map[string]any{"reason": reason, "from": s.PausedFrom})
 	})
 }
@@ -41,6 +45,9 @@ func (e *Engine) Resume(ctx context.Context, name, actor, reason string) (*Sunse
 			if err := e.setActions(ctx, tx, s.ID, []ActionStatus{ActionHeld}, ActionPending); err != nil {
 				return err
 			}
+		}
+		if err := e.scheduled(ctx, tx, s, nil); err != nil {
+			return err
 		}
 		return e.appendEvent(ctx, tx, s, "sunset.resumed", actor, map[string]any{"reason": reason, "to": s.State})
 	})

@@ -156,6 +156,9 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 		return false, nil, err
 	}
 	s.PausedFrom, s.State = s.State, StatePaused
+	if err := e.scheduled(ctx, tx, s, nil); err != nil {
+		return false, nil, err
+	}
 	if err := e.appendEvent(ctx, tx, s, "guardrail.tripped", "engine", map[string]any{
 		"guardrails": tripped, "before": before, "paused_from": s.PausedFrom,
 	}); err != nil {

@@ -9,8 +9,8 @@ import (
 )
 
 // ScheduleHook is told, inside the transaction that changes them, whenever a sunset's actions
-// are scheduled anew: when a plan is first applied, on every re-plan (a shift included) and when
-// the sunset is cancelled. notify uses it to queue each owner's task reminder ahead of every
+// are scheduled anew: when a plan is first applied, on every re-plan (a shift included), when
+// the sunset is paused (by an operator or a guardrail) or resumed, and when it is cancelled. notify uses it to queue each owner's task reminder ahead of every
 // action they answer for, and to withdraw the reminders of actions that moved or went away. An
 // error aborts the change: nothing is stored.
 type ScheduleHook interface {

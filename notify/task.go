@@ -30,16 +30,19 @@ func IsTask(notice string) bool { return strings.HasPrefix(notice, TaskPrefix) }
 var _ engine.ScheduleHook = (*Handler)(nil)
 
 // Scheduled is the engine's schedule hook (engine.OnSchedule(h)): whenever a sunset's actions are
-// scheduled anew — first apply, re-plan, shift, cancel — it queues, in the same transaction, one
+// scheduled anew — first apply, re-plan, shift, pause, resume, cancel — it queues, in the same transaction, one
 // email per owner and action they answer for (plan.TaskOwners: responsible or accountable, by
 // area), due the plan's reminder lead (plan.ReminderLead) before the action, or at once when
 // that is already past. Only actions still to run and still ahead get reminders. The reminders
 // still queued from before are withdrawn first, so that a moved action's old reminder does not
-// go out, a removed action's neither, and a cancelled sunset's none; a reminder already sent
+// go out, a removed action's neither, and a paused or cancelled sunset's none; a reminder already sent
 // stays sent, and is not sent again for the same instant (the outbox's unique key).
 func (h *Handler) Scheduled(ctx context.Context, s *engine.Schedule) error {
 	if _, err := h.Outbox.WithdrawTasks(ctx, s.Tx.SQL(), s.Sunset.ID); err != nil {
 		return err
+	}
+	if s.Sunset.State == engine.StatePaused {
+		return nil // nothing is coming while paused; resuming queues them again
 	}
 	var acts []plan.Action
 	for _, a := range s.Actions {

@@ -197,6 +197,47 @@ func TestCancelWithdrawsTaskReminders(t *testing.T) {
 	})
 }
 
+// TestPauseWithdrawsTaskRemindersAndResumeQueuesThem pauses a sunset: while it is paused no
+// reminder goes out for what the pause holds; after a resume, the owners are reminded of what
+// is still ahead — once.
+func TestPauseWithdrawsTaskRemindersAndResumeQueuesThem(t *testing.T) {
+	stores(t, func(t *testing.T, st engine.Store) {
+		eng, w, clock, sink, _ := taskSetup(t, st)
+		if _, err := eng.Pause(t.Context(), "orders-api-v1", "test", "Acme needs time"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
+		drainWorker(t, w)
+		if n := len(sink.Mails()); n != 0 {
+			t.Errorf("%d reminders went out while the sunset was paused", n)
+		}
+		// Resumed before its shutdown instant (2027-03-15 02:00 +08:00): the owners hear of it.
+		clock.Set(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+		if _, err := eng.Resume(t.Context(), "orders-api-v1", "test", "Acme migrated"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(time.Date(2027, 3, 20, 0, 0, 0, 0, time.UTC))
+		drainWorker(t, w)
+		mails := taskMails(t, sink)
+		shutdown := 0
+		for _, subjects := range mails {
+			for _, s := range subjects {
+				if strings.Contains(s, "shutdown") {
+					shutdown++
+				}
+			}
+		}
+		if shutdown == 0 {
+			t.Errorf("no reminder of the shutdown after the resume: %v", mails)
+		}
+		for to, subjects := range mails {
+			if len(slices.Compact(slices.Clone(subjects))) != len(subjects) { // sorted by taskMails
+				t.Errorf("%s got a reminder twice: %v", to, subjects)
+			}
+		}
+	})
+}
+
 // TestRemindersOff: a plan with reminders off queues none.
 func TestRemindersOff(t *testing.T) {
 	stores(t, func(t *testing.T, st engine.Store) {
