@@ -90,6 +90,9 @@ type Config struct {
 	PollInterval time.Duration
 	// GuardrailInterval is how often guardrails are evaluated between actions. Default 1m.
 	GuardrailInterval time.Duration
+	// ClientID names this process to River (its leader election and job attempts), e.g. the
+	// replica's id; it must differ between processes. Empty lets River make one up.
+	ClientID string
 }
 
 // actionArgs is the River job of one action. The worker runs the action only if it is still
@@ -146,6 +149,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	riverLogger := cfg.Logger.With("component", "river")
 	client, err := river.NewClient(driver, &river.Config{
+		ID:                cfg.ClientID,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
 		Schema:            schema,

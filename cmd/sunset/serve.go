@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -149,7 +151,9 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	}
 	defer st.Close()
 
-	eng, err := engine.New(engine.Config{Store: st, Clock: clock, Logger: logger})
+	// River's client id names the replica in its leader election and job attempts; a random
+	// suffix keeps two processes apart even if they were given the same --replica-id.
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock, Logger: logger, ClientID: o.replicaID + "-" + randomSuffix()})
 	if err != nil {
 		return err
 	}
@@ -275,6 +279,13 @@ func defaultReplicaID() string {
 		host = "sunset"
 	}
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// randomSuffix is 6 random hex digits.
+func randomSuffix() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // servePublicURL is --public-url checked, or http://ADDR without it.
