@@ -232,6 +232,15 @@ func (s *Server) handleSunsetPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderSunset(w http.ResponseWriter, r *http.Request, status int, done, problem string) {
 	name := r.PathValue("name")
 	d, err := s.sunsetPage(r.Context(), r, name)
+	if sunset.ErrorCode(err) == sunset.ENOTFOUND {
+		// A person followed a link or typed a name: answer with a page, not a problem document.
+		p := struct {
+			uiPage
+			Name string
+		}{s.newUIPage(r, uiTexts[pageLanguage(r)]["NotFoundTitle"]), name}
+		s.renderUI(w, r, "ui_notfound.html", http.StatusNotFound, p.Lang, p)
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -212,3 +212,22 @@ func TestConsumersCalledUntilTheShutdownWereCutOffNotMigrated(t *testing.T) {
 		t.Errorf("the page counts %d migrated, the report %d", counts["migrated"], rep.Consumers.Migrated)
 	}
 }
+
+// A person who follows a stale link to a sunset gets a page in their language, not a problem
+// document.
+func TestUnknownSunsetPageIsAnHTMLNotFound(t *testing.T) {
+	b := setup(t)
+	for _, tt := range []struct{ lang, want string }{{"en", "No such sunset"}, {"zh", "没有这个下线计划"}} {
+		r := b.do(t, http.MethodGet, "/s/no-such-api?lang="+tt.lang, "")
+		if r.status != http.StatusNotFound || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%s: %d %s", tt.lang, r.status, r.header.Get("Content-Type"))
+		}
+		body := string(r.body)
+		if !strings.Contains(body, tt.want) || !strings.Contains(body, "no-such-api") || r.header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s: body lacks %q or the name, or no CSP:\n%.600s", tt.lang, tt.want, body)
+		}
+	}
+	if r := b.do(t, http.MethodGet, "/s/%3Cscript%3E", ""); strings.Contains(string(r.body), "<script>") {
+		t.Errorf("the name is not escaped: %.600s", r.body)
+	}
+}
