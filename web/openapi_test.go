@@ -442,6 +442,11 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	// Reports: the report and the assessment in every format, with and without accounts.
 	b.srv.Reports = &memReports{}
 	call("POST", "/s/reports-v2/lessons", "/s/{name}/lessons", "text=Tell+partners+earlier.", 303, "Content-Type", uiForm)
+	call("POST", "/s/reports-v2/pause", "/s/{name}/pause", "actor=li.wei", 400, "Content-Type", uiForm) // no reason
+	call("POST", "/s/reports-v2/pause", "/s/{name}/pause", "reason=Acme+needs+time&actor=li.wei", 303, "Content-Type", uiForm)
+	call("POST", "/s/reports-v2/pause", "/s/{name}/pause", "reason=again", 409, "Content-Type", uiForm)
+	call("POST", "/s/reports-v2/resume", "/s/{name}/resume", "reason=Acme+migrated&actor=li.wei", 303, "Content-Type", uiForm)
+	call("POST", "/s/nope/resume", "/s/{name}/resume", "reason=x", 404, "Content-Type", uiForm)
 	b.ts.Client().CheckRedirect = nil
 	const (
 		reportPath  = sunsetPath + "/report"

@@ -695,6 +695,8 @@ var auditCases = map[string]auditCase{
 	"POST /api/v1/sunsets/{name}/feedback/import":   {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
 	"PUT /api/v1/sunsets/{name}/lessons":            {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
 	"POST /s/{name}/lessons":                        {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
+	"POST /s/{name}/pause":                          {role: RoleOperator, body: "reason=Acme+needs+time", contentType: "application/x-www-form-urlencoded", event: "sunset.paused"},
+	"POST /s/{name}/resume":                         {role: RoleOperator, body: "reason=Acme+migrated", contentType: "application/x-www-form-urlencoded", event: "sunset.resumed"},
 	"POST /api/v1/sunsets/{name}/cancel":            {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
 	"POST /api/v1/sunsets/{name}/usage":             {noEvent: "gateways' usage counters are data, not a change of the sunset"},
 	"POST /api/v1/sunsets/{name}/runbook/approvals": {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},

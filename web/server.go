@@ -187,6 +187,8 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /s/{name}", RoleViewer, hf(s.handleSunsetPage)},
 		{"POST /s/{name}/approvals", RoleApprover, hf(s.handleUIApprove)},
 		{"POST /s/{name}/lessons", RoleOperator, hf(s.handleUILessons)},
+		{"POST /s/{name}/pause", RoleOperator, hf(s.handleUIPause)},
+		{"POST /s/{name}/resume", RoleOperator, hf(s.handleUIResume)},
 		{"GET /static/{file}", RolePublic, hf(s.handleStatic)},
 		{"GET /healthz", RolePublic, hf(s.handleHealth)},
 		{"GET /readyz", RolePublic, hf(s.handleReady)},

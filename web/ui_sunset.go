@@ -34,6 +34,8 @@ const (
 
 // sunsetData is what ui_sunset.html shows.
 type sunsetData struct {
+	// CanPause and CanResume offer the pause or the resume form (operators).
+	CanPause, CanResume bool
 	uiPage
 	Name, Service, State, StateText, TimeZone string
 	Awaiting, Signoffs                        []string
@@ -223,6 +225,10 @@ func (s *Server) handleSunsetPage(w http.ResponseWriter, r *http.Request) {
 		done = uiTexts[pageLanguage(r)]["DoneApproved"]
 	case "lessons":
 		done = uiTexts[pageLanguage(r)]["DoneLessons"]
+	case "paused":
+		done = uiTexts[pageLanguage(r)]["DonePaused"]
+	case "resumed":
+		done = uiTexts[pageLanguage(r)]["DoneResumed"]
 	}
 	s.renderSunset(w, r, http.StatusOK, done, "")
 }
@@ -274,6 +280,13 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 		Assessment: fmt.Sprintf("/api/v1/sunsets/%s/report?format=html&assessment=1&lang=%s", name, page.Short),
 		Public:     fmt.Sprintf("/p/%s?lang=%s", name, page.Short),
 		API:        "/api/v1/sunsets/" + name,
+	}
+	switch st.State {
+	case engine.StatePaused:
+		d.CanResume = true
+	case engine.StateCancelled, engine.StateShutDown, engine.StateEvaluated:
+	default:
+		d.CanPause = true
 	}
 	d.Gantt = buildGantt(p, tl, acts, now, lang).SVG()
 	for _, a := range acts {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/report"
 )
 
@@ -229,5 +230,51 @@ func TestUnknownSunsetPageIsAnHTMLNotFound(t *testing.T) {
 	}
 	if r := b.do(t, http.MethodGet, "/s/%3Cscript%3E", ""); strings.Contains(string(r.body), "<script>") {
 		t.Errorf("the name is not escaped: %.600s", r.body)
+	}
+}
+
+// An operator pauses a sunset from its page and resumes it; each form asks for a reason, which
+// the audit log keeps with the name typed.
+func TestPauseAndResumeFromTheSunsetPage(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan)
+	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page := b.do(t, http.MethodGet, "/s/billing-v1", "")
+	if !strings.Contains(string(page.body), `action="/s/billing-v1/pause?lang=en"`) || strings.Contains(string(page.body), `/resume?`) {
+		t.Fatalf("a draft's page offers no pause form:\n%.3000s", page.body)
+	}
+	if r := postUI(t, b, "/s/billing-v1/pause", url.Values{"actor": {"Zhang Min"}}); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Give a reason") {
+		t.Errorf("pause without a reason: %d %.300s", r.status, r.body)
+	}
+	r := postUI(t, b, "/s/billing-v1/pause?lang=zh", url.Values{"reason": {"Acme needs two more weeks"}, "actor": {"Zhang Min"}})
+	if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "done=paused") {
+		t.Fatalf("pause: %d %s", r.status, r.header.Get("Location"))
+	}
+	st, err := b.eng.Status(t.Context(), "billing-v1")
+	if err != nil || st.State != engine.StatePaused {
+		t.Fatalf("state after the pause form: %v %v", st, err)
+	}
+	page = b.do(t, http.MethodGet, "/s/billing-v1?lang=zh&done=paused", "")
+	if !strings.Contains(string(page.body), "已暂停") || !strings.Contains(string(page.body), `action="/s/billing-v1/resume?lang=zh"`) {
+		t.Errorf("the paused page confirms nothing or offers no resume:\n%.3000s", page.body)
+	}
+	if r := postUI(t, b, "/s/billing-v1/pause", url.Values{"reason": {"again"}}); r.status != http.StatusConflict {
+		t.Errorf("pausing a paused sunset: %d", r.status)
+	}
+	if r := postUI(t, b, "/s/billing-v1/resume", url.Values{"reason": {"Acme migrated"}, "actor": {"Li Wei"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("resume: %d %.300s", r.status, r.body)
+	}
+	events, err := b.eng.Events(t.Context(), "billing-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		if e.Type == "sunset.paused" || e.Type == "sunset.resumed" {
+			got = append(got, e.Type+" by "+e.Actor+" "+string(e.Data))
+		}
+	}
+	if len(got) != 2 || !strings.Contains(got[0], "by Zhang Min") || !strings.Contains(got[0], "Acme needs two more weeks") || !strings.Contains(got[1], "by Li Wei") {
+		t.Errorf("events: %q", got)
 	}
 }

@@ -1,0 +1,51 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+)
+
+// handleUIPause serves POST /s/{name}/pause: the pause form of a sunset's page. It does what
+// POST /api/v1/sunsets/{name}/pause does, with the form's reason and the caller as the actor.
+func (s *Server) handleUIPause(w http.ResponseWriter, r *http.Request) {
+	s.uiSteer(w, r, "paused", s.Engine.Pause)
+}
+
+// handleUIResume serves POST /s/{name}/resume: the resume form of a paused sunset's page, as
+// POST /api/v1/sunsets/{name}/resume.
+func (s *Server) handleUIResume(w http.ResponseWriter, r *http.Request) {
+	s.uiSteer(w, r, "resumed", s.Engine.Resume)
+}
+
+// uiSteer reads the reason and the actor of a pause or resume form, calls do, and sends the
+// browser back to the page saying done; a refusal shows the page with the problem.
+func (s *Server) uiSteer(w http.ResponseWriter, r *http.Request, done string,
+	do func(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)) {
+	if err := readUIForm(w, r, 4096); err != nil {
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
+		return
+	}
+	actor, err := s.formActor(r)
+	if err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if err := checkText("reason", reason, maxReasonLen); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	if reason == "" {
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "Give a reason: it is kept in the audit log."))
+		return
+	}
+	if _, err := do(r.Context(), r.PathValue("name"), actor, reason); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	redirectDone(w, r, done, "steer")
+}
