@@ -13,13 +13,8 @@ func (s *Server) handleUIApprove(w http.ResponseWriter, r *http.Request) {
 	if !s.runbooksEnabled(w, r) {
 		return
 	}
-	if err := readUIForm(w, r, 4096); err != nil {
-		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
-		return
-	}
-	actor, err := s.formActor(r)
-	if err != nil {
-		s.formProblem(w, r, err)
+	actor, ok := s.uiForm(w, r, 4096)
+	if !ok {
 		return
 	}
 	step, role := strings.TrimSpace(r.PostFormValue("step")), strings.TrimSpace(r.PostFormValue("role"))

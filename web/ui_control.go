@@ -25,13 +25,8 @@ func (s *Server) handleUIResume(w http.ResponseWriter, r *http.Request) {
 // browser back to the page saying done; a refusal shows the page with the problem.
 func (s *Server) uiSteer(w http.ResponseWriter, r *http.Request, done string,
 	do func(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)) {
-	if err := readUIForm(w, r, 4096); err != nil {
-		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
-		return
-	}
-	actor, err := s.formActor(r)
-	if err != nil {
-		s.formProblem(w, r, err)
+	actor, ok := s.uiForm(w, r, 4096)
+	if !ok {
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sunsetops/sunset"
 )
 
 // The operator UI's forms post here and run the same logic as the API: approving a runbook
@@ -16,6 +18,26 @@ import (
 // reloading does not post again.
 
 // readUIForm reads a posted form of at most limit bytes.
+// uiForm reads a form of the operator UI of at most limit bytes and names who sent it
+// (formActor). When it cannot, it has answered with the page and the problem, and ok is false:
+// a body over limit is 413, one that does not parse 400.
+func (s *Server) uiForm(w http.ResponseWriter, r *http.Request, limit int64) (actor string, ok bool) {
+	if err := readUIForm(w, r, limit); err != nil {
+		var tooBig *http.MaxBytesError
+		if !errors.As(err, &tooBig) {
+			err = sunset.Errorf(sunset.EINVALID, "The form could not be read.")
+		}
+		s.formProblem(w, r, err)
+		return "", false
+	}
+	actor, err := s.formActor(r)
+	if err != nil {
+		s.formProblem(w, r, err)
+		return "", false
+	}
+	return actor, true
+}
+
 func readUIForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	return r.ParseForm()

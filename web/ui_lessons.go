@@ -15,13 +15,8 @@ func (s *Server) handleUILessons(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "Reports are not kept by this server."))
 		return
 	}
-	if err := readUIForm(w, r, 4*maxLessons+4096); err != nil {
-		s.formProblem(w, r, err)
-		return
-	}
-	actor, err := s.formActor(r)
-	if err != nil {
-		s.formProblem(w, r, err)
+	actor, ok := s.uiForm(w, r, 4*maxLessons+4096)
+	if !ok {
 		return
 	}
 	// Browsers send CRLF line ends from a textarea; keep LF like the API's text.
