@@ -442,6 +442,10 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	// Reports: the report and the assessment in every format, with and without accounts.
 	b.srv.Reports = &memReports{}
 	call("POST", "/s/reports-v2/lessons", "/s/{name}/lessons", "text=Tell+partners+earlier.", 303, "Content-Type", uiForm)
+	b.apply(t, strings.Replace(testPlan, "name: billing-v1", "name: signoff-v1", 1)) // a draft awaiting legal
+	call("POST", "/s/signoff-v1/signoffs", "/s/{name}/signoffs", "stakeholder=nobody", 400, "Content-Type", uiForm)
+	call("POST", "/s/signoff-v1/signoffs", "/s/{name}/signoffs", "stakeholder=legal&actor=zhang.min", 303, "Content-Type", uiForm)
+	call("POST", "/s/signoff-v1/signoffs", "/s/{name}/signoffs", "stakeholder=legal", 409, "Content-Type", uiForm)
 	call("POST", "/s/reports-v2/pause", "/s/{name}/pause", "actor=li.wei", 400, "Content-Type", uiForm) // no reason
 	call("POST", "/s/reports-v2/pause", "/s/{name}/pause", "reason=Acme+needs+time&actor=li.wei", 303, "Content-Type", uiForm)
 	call("POST", "/s/reports-v2/pause", "/s/{name}/pause", "reason=again", 409, "Content-Type", uiForm)

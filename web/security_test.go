@@ -51,6 +51,10 @@ type secureBundle struct {
 // secureName is the sunset every secure test works on.
 const secureName = "billing-v1"
 
+// securePlan is testPlan with a second stakeholder, so that the API and the UI can each record
+// a sign-off in the audit walk.
+var securePlan = strings.Replace(testPlan, "  - {name: legal, role: legal}\n", "  - {name: legal, role: legal}\n  - {name: support, role: support}\n", 1)
+
 // stores are the databases the suite runs on.
 var stores = map[string]func(testing.TB) engine.Store{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres}
 
@@ -65,7 +69,7 @@ func setupSecure(t *testing.T, open func(testing.TB) engine.Store) *secureBundle
 		t.Fatal(err)
 	}
 	t.Cleanup(eng.Stop)
-	if _, err := eng.Apply(ctx, "billing.yaml", []byte(testPlan), "setup"); err != nil {
+	if _, err := eng.Apply(ctx, "billing.yaml", []byte(securePlan), "setup"); err != nil {
 		t.Fatal(err)
 	}
 	b := &secureBundle{clock: clock, st: st, eng: eng, logs: &syncBuffer{}, tokens: map[Role]string{}, runbooks: &fakeRunbooks{}}
@@ -697,6 +701,7 @@ var auditCases = map[string]auditCase{
 	"POST /s/{name}/lessons":                        {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
 	"POST /s/{name}/pause":                          {role: RoleOperator, body: "reason=Acme+needs+time", contentType: "application/x-www-form-urlencoded", event: "sunset.paused"},
 	"POST /s/{name}/resume":                         {role: RoleOperator, body: "reason=Acme+migrated", contentType: "application/x-www-form-urlencoded", event: "sunset.resumed"},
+	"POST /s/{name}/signoffs":                       {role: RoleApprover, body: "stakeholder=support", contentType: "application/x-www-form-urlencoded", event: "stakeholder.signed_off"},
 	"POST /api/v1/sunsets/{name}/cancel":            {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
 	"POST /api/v1/sunsets/{name}/usage":             {noEvent: "gateways' usage counters are data, not a change of the sunset"},
 	"POST /api/v1/sunsets/{name}/runbook/approvals": {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},

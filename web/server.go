@@ -189,6 +189,7 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /s/{name}/lessons", RoleOperator, hf(s.handleUILessons)},
 		{"POST /s/{name}/pause", RoleOperator, hf(s.handleUIPause)},
 		{"POST /s/{name}/resume", RoleOperator, hf(s.handleUIResume)},
+		{"POST /s/{name}/signoffs", RoleApprover, hf(s.handleUISignoff)},
 		{"GET /static/{file}", RolePublic, hf(s.handleStatic)},
 		{"GET /healthz", RolePublic, hf(s.handleHealth)},
 		{"GET /readyz", RolePublic, hf(s.handleReady)},

@@ -44,3 +44,26 @@ func (s *Server) uiSteer(w http.ResponseWriter, r *http.Request, done string,
 	}
 	redirectDone(w, r, done, "steer")
 }
+
+// handleUISignoff serves POST /s/{name}/signoffs: the sign-off form of a draft's page, one
+// button per stakeholder still awaited. It does what POST /api/v1/sunsets/{name}/signoffs does.
+func (s *Server) handleUISignoff(w http.ResponseWriter, r *http.Request) {
+	actor, ok := s.uiForm(w, r, 4096)
+	if !ok {
+		return
+	}
+	who := strings.TrimSpace(r.PostFormValue("stakeholder"))
+	if who == "" {
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "Name the stakeholder who signs off."))
+		return
+	}
+	if err := checkText("stakeholder", who, maxStakeholderLen); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	if _, err := s.Engine.Signoff(r.Context(), r.PathValue("name"), who, actor); err != nil {
+		s.formProblem(w, r, err)
+		return
+	}
+	redirectDone(w, r, "signed", "steer")
+}

@@ -229,6 +229,8 @@ func (s *Server) handleSunsetPage(w http.ResponseWriter, r *http.Request) {
 		done = uiTexts[pageLanguage(r)]["DonePaused"]
 	case "resumed":
 		done = uiTexts[pageLanguage(r)]["DoneResumed"]
+	case "signed":
+		done = uiTexts[pageLanguage(r)]["DoneSigned"]
 	}
 	s.renderSunset(w, r, http.StatusOK, done, "")
 }

@@ -278,3 +278,29 @@ func TestPauseAndResumeFromTheSunsetPage(t *testing.T) {
 		t.Errorf("events: %q", got)
 	}
 }
+
+// A draft's page has one sign-off button per stakeholder still awaited; the last sign-off
+// schedules the sunset and the buttons go away.
+func TestSignOffFromTheSunsetPage(t *testing.T) {
+	b := setup(t)
+	b.apply(t, testPlan) // awaits legal
+	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page := b.do(t, http.MethodGet, "/s/billing-v1?lang=zh", "")
+	if !strings.Contains(string(page.body), `name="stakeholder" value="legal"`) || !strings.Contains(string(page.body), "签字确认") {
+		t.Fatalf("a draft's page has no sign-off button for legal:\n%.3000s", page.body)
+	}
+	if r := postUI(t, b, "/s/billing-v1/signoffs", url.Values{"stakeholder": {"sales"}}); r.status != http.StatusBadRequest {
+		t.Errorf("an unknown stakeholder: %d", r.status)
+	}
+	if r := postUI(t, b, "/s/billing-v1/signoffs?lang=zh", url.Values{"stakeholder": {"legal"}, "actor": {"Zhang Min"}}); r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "done=signed") {
+		t.Fatalf("sign-off: %d %s", r.status, r.header.Get("Location"))
+	}
+	st, err := b.eng.Status(t.Context(), "billing-v1")
+	if err != nil || st.State != engine.StateScheduled || len(st.Signoffs) != 1 {
+		t.Fatalf("after the sign-off: %+v %v", st, err)
+	}
+	page = b.do(t, http.MethodGet, "/s/billing-v1?lang=zh&done=signed", "")
+	if !strings.Contains(string(page.body), "已记录签字") || strings.Contains(string(page.body), `name="stakeholder"`) {
+		t.Errorf("after the last sign-off the page confirms nothing or still offers buttons:\n%.3000s", page.body)
+	}
+}
