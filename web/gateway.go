@@ -53,33 +53,12 @@ type UsageResult struct {
 // sunset to (Phases) holds from the switch on. A change of either changes the ETag, so gateways
 // pick it up at their next poll.
 func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	p, _, err := s.Engine.Plan(r.Context(), name)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var opts policy.Options
+	var laggards LaggardLister
 	if l, ok := s.Usage.(LaggardLister); ok {
-		if opts.Laggards, err = l.Laggards(r.Context(), name, s.now()); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+		laggards = l
 	}
-	snap, err := policy.SnapshotOf(p, opts)
+	snap, err := EnforcedSnapshot(r.Context(), s.Engine, laggards, s.Phases, r.PathValue("name"), s.now())
 	if err != nil {
-		s.writeError(w, r, sunset.Errorf(sunset.EINTERNAL, "compile the policy: %v", err))
-		return
-	}
-	if s.Phases != nil {
-		o, err := s.Phases.PhaseOverride(r.Context(), name)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		snap = snap.WithOverride(o)
-	}
-	if err := s.applyState(r.Context(), name, snap); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -103,40 +82,58 @@ func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request) {
 	w.Write(append(body, '\n'))
 }
 
-// applyState makes snap say what the sunset's state allows gateways to do. A draft (not yet
-// signed off, even if paused since) and a cancelled sunset change nothing for users: the policy passes everything. A
-// paused sunset keeps the phases it had entered when it was paused and runs no brownout until
-// it resumes. Every other state follows the plan's instants.
-func (s *Server) applyState(ctx context.Context, name string, snap *policy.Snapshot) error {
-	st, err := s.Engine.Status(ctx, name)
+// EnforcedSnapshot is the policy gateways enforce for the sunset name at now — the one
+// place that decides it, for the control plane's policy endpoint and for the gateway `sunset
+// serve --upstream` runs in process:
+//   - the plan's phases and brownouts, with the laggards that laggards lists (nil: none) for
+//     `audience: laggards` brownouts;
+//   - a phase a runbook switched the sunset to (phases; nil: none), from the switch on;
+//   - what the sunset's state allows: a draft (not yet signed off, even if paused since) and a
+//     cancelled sunset change nothing for users, so the policy passes everything; a paused
+//     sunset keeps the phases it had entered when it was paused (the time of asking when no
+//     event says) and runs no brownout until it resumes; every other state follows the plan.
+func EnforcedSnapshot(ctx context.Context, eng Engine, laggards LaggardLister, phases PhaseOverrides, name string, now time.Time) (*policy.Snapshot, error) {
+	st, err := eng.Status(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	p, _, err := eng.Plan(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var opts policy.Options
+	if laggards != nil {
+		if opts.Laggards, err = laggards.Laggards(ctx, name, now); err != nil {
+			return nil, err
+		}
+	}
+	snap, err := policy.SnapshotOf(p, opts)
+	if err != nil {
+		return nil, sunset.Errorf(sunset.EINTERNAL, "compile the policy: %v", err)
+	}
+	if phases != nil {
+		o, err := phases.PhaseOverride(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		snap = snap.WithOverride(o)
 	}
 	switch {
 	case st.State == engine.StateDraft, st.State == engine.StateCancelled,
 		st.State == engine.StatePaused && st.PausedFrom == engine.StateDraft:
 		snap.Off()
 	case st.State == engine.StatePaused:
-		at, err := s.pausedAt(ctx, name)
+		events, err := eng.Events(ctx, name)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		at, ok := engine.PausedAt(events)
+		if !ok {
+			at = now
 		}
 		snap.Hold(at)
 	}
-	return nil
-}
-
-// pausedAt returns when the paused sunset was paused; the time of asking when no event says
-// (an imported or repaired database).
-func (s *Server) pausedAt(ctx context.Context, name string) (time.Time, error) {
-	events, err := s.Engine.Events(ctx, name)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if at, ok := engine.PausedAt(events); ok {
-		return at, nil
-	}
-	return s.now(), nil
+	return snap, nil
 }
 
 // etagMatch reports whether an If-None-Match value names etag (weak comparison, or "*").

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
@@ -37,13 +38,9 @@ type serveGateway struct {
 	upstream string // --upstream
 	phases   web.PhaseOverrides
 
-	mu       sync.Mutex
-	name     string // the sunset enforced
-	revision int
-	laggards []string
-	override policy.Override // the phase a runbook switched the sunset to
-	state    engine.State
-	held     time.Time // when the enforced sunset was paused, if it is
+	mu   sync.Mutex
+	name string   // the sunset enforced
+	sum  [32]byte // SHA-256 of the JSON of the snapshot enforced
 }
 
 // startServeGateway starts the in-process gateway on o.listenGateway in front of o.upstream and
@@ -119,59 +116,28 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 	}, metrics, nil
 }
 
-// refresh compiles the sunset's current plan when its revision, its laggards, its state or the
-// phase a runbook switched it to changed, and makes it the gateway's policy. On error the gateway keeps the policy it has.
+// refresh builds the sunset's enforced policy snapshot — as the control plane's policy
+// endpoint does (web.EnforcedSnapshot) — and makes it the gateway's policy when it changed. On
+// error the gateway keeps the policy it has.
 func (sg *serveGateway) refresh(ctx context.Context) error {
 	name, err := sg.sunsetName(ctx)
 	if err != nil {
 		return err
 	}
-	s, err := sg.eng.Get(ctx, name)
+	snap, err := web.EnforcedSnapshot(ctx, sg.eng, sg.usage, sg.phases, name, sg.clock.Now())
 	if err != nil {
 		return err
 	}
-	laggards, err := sg.usage.Laggards(ctx, name, sg.clock.Now())
+	body, err := json.Marshal(snap)
 	if err != nil {
 		return err
 	}
-	var held time.Time // when a paused sunset was paused
-	if s.State == engine.StatePaused {
-		events, err := sg.eng.Events(ctx, name)
-		if err != nil {
-			return err
-		}
-		if held, _ = engine.PausedAt(events); held.IsZero() {
-			held = sg.clock.Now()
-		}
-	}
-	override, err := sg.phases.PhaseOverride(ctx, name)
-	if err != nil {
-		return err
-	}
+	sum := sha256.Sum256(body)
 	sg.mu.Lock()
-	same := sg.name == name && sg.revision == s.Revision && sg.override == override && sg.state == s.State && sg.held.Equal(held) &&
-		slices.Equal(sg.laggards, laggards) && sg.gw.Policy() != nil
+	same := sg.name == name && sg.sum == sum && sg.gw.Policy() != nil
 	sg.mu.Unlock()
 	if same {
 		return nil
-	}
-	p, _, err := sg.eng.Plan(ctx, name)
-	if err != nil {
-		return err
-	}
-	snap, err := policy.SnapshotOf(p, policy.Options{Laggards: laggards})
-	if err != nil {
-		return err
-	}
-	snap = snap.WithOverride(override)
-	// As the control plane's policy endpoint does: a draft or cancelled sunset changes nothing
-	// for users, a paused one keeps the phases it had and runs no brownout.
-	switch {
-	case s.State == engine.StateDraft, s.State == engine.StateCancelled,
-		s.State == engine.StatePaused && s.PausedFrom == engine.StateDraft:
-		snap.Off()
-	case s.State == engine.StatePaused:
-		snap.Hold(held)
 	}
 	pol, err := policy.FromSnapshot(snap)
 	if err != nil {
@@ -179,10 +145,9 @@ func (sg *serveGateway) refresh(ctx context.Context) error {
 	}
 	sg.gw.SetPolicy(pol)
 	sg.mu.Lock()
-	sg.name, sg.revision, sg.laggards, sg.state, sg.held = name, s.Revision, laggards, s.State, held
-	sg.override = override
+	sg.name, sg.sum = name, sum
 	sg.mu.Unlock()
-	sg.logger.Info("policy loaded", "sunset", name, "revision", s.Revision, "state", s.State, "laggards", len(laggards), "phase", override.Phase.String())
+	sg.logger.Info("policy loaded", "sunset", name, "laggards", len(snap.Laggards))
 	return nil
 }
 
