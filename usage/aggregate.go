@@ -158,13 +158,16 @@ func (w *worker) add(r *Record) { w.addN(r, 1) }
 
 // addN counts n requests alike (n > 1 comes from pre-aggregated sources such as Prometheus),
 // finding their feature by method and path.
-func (w *worker) addN(r *Record, n int64) { w.addNFeature(r, n, featureByRoute) }
+func (w *worker) addN(r *Record, n int64) {
+	f := -1
+	if w.match != nil {
+		f = w.match.match(r.Method, r.Path)
+	}
+	w.addNFeature(r, n, f)
+}
 
-// featureByRoute asks addNFeature to find the feature by the record's method and path.
-const featureByRoute = -2
-
-// addNFeature counts n requests alike of feature f: an index into the plan's features, -1 for
-// none, or featureByRoute.
+// addNFeature counts n requests alike of feature f: an index into the plan's features, or -1
+// for none.
 func (w *worker) addNFeature(r *Record, n int64, f int) {
 	a := w.a
 	a.parsed += n
@@ -215,12 +218,6 @@ func (w *worker) addNFeature(r *Record, n int64, f int) {
 	e.consumers.add(ci, a.consumerHash)
 
 	// Feature.
-	if f == featureByRoute {
-		f = -1
-		if w.match != nil {
-			f = w.match.match(r.Method, r.Path)
-		}
-	}
 	if f >= 0 {
 		a.featReq[f] += n
 		a.featPairs[uint64(f)<<32|uint64(uint32(ci))] += n
