@@ -167,22 +167,13 @@ func newEncoder(w io.Writer) (*zstd.Encoder, error) {
 }
 
 func writeArchive(ctx context.Context, d *Dest, id, root string, entries []Entry, m *Manifest, key Key, prog *progress) (sum *ArchiveSum, err error) {
-	// A blob write whose context ends before Close is dropped: that is how a failed archive is
-	// kept from its final name in object storage; a local one is aborted by the os.
-	wctx, abort := context.WithCancel(ctx)
-	defer abort()
-	bw, err := d.create(wctx, id+ArchiveSuffix)
+	bw, err := d.create(ctx, id+ArchiveSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("backup: open %s: %w", d.Location(id), err)
 	}
 	defer func() {
 		if err != nil {
-			abort()
-			if a, ok := bw.(interface{ Abort() }); ok {
-				a.Abort()
-			} else {
-				_ = bw.Close() // fails: its context ended
-			}
+			bw.Abort() // no half archive under the final name
 			return
 		}
 		if cerr := bw.Close(); cerr != nil {

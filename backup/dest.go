@@ -95,15 +95,28 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	return d, nil
 }
 
-// create opens key for writing; the archive is in place only once Close returns nil, and
-// Abort (when the writer has it) drops it. A local destination is written by the os directly:
-// a temporary file in the destination's folder, synced to disk and renamed into place, then
-// the folder synced — so a backup reported done survives a power cut, and no one pays
-// fileblob's MD5 of every byte (the archive has its own SHA-256). Other buckets get blob's
-// writer.
-func (d *Dest) create(ctx context.Context, key string) (io.WriteCloser, error) {
+// objectWriter writes one object of a destination: it is in place under its key only once
+// Close returns nil; Abort drops what was written, leaving nothing under the key.
+type objectWriter interface {
+	io.Writer
+	Close() error
+	Abort()
+}
+
+// create opens key for writing. A local destination is written by the os directly: a
+// temporary file in the destination's folder, synced to disk and renamed into place, then the
+// folder synced — so a backup reported done survives a power cut, and no one pays fileblob's
+// MD5 of every byte (the archive has its own SHA-256). Other buckets get blob's writer, which
+// drops a write whose context ended before Close.
+func (d *Dest) create(ctx context.Context, key string) (objectWriter, error) {
 	if d.dir == "" {
-		return d.Bucket.NewWriter(ctx, key, nil)
+		ctx, cancel := context.WithCancel(ctx)
+		w, err := d.Bucket.NewWriter(ctx, key, nil)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		return &blobWriter{Writer: w, cancel: cancel}, nil
 	}
 	final := filepath.Join(d.dir, filepath.FromSlash(key))
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
@@ -126,12 +139,28 @@ func (d *Dest) writeFile(ctx context.Context, key string, b []byte) error {
 		return err
 	}
 	if _, err := w.Write(b); err != nil {
-		if a, ok := w.(interface{ Abort() }); ok {
-			a.Abort()
-		}
+		w.Abort()
 		return err
 	}
 	return w.Close()
+}
+
+// blobWriter is a blob writer whose Abort ends its context, so that blob drops the write.
+type blobWriter struct {
+	*blob.Writer
+	cancel context.CancelFunc
+}
+
+// Close puts the object in place.
+func (w *blobWriter) Close() error {
+	defer w.cancel()
+	return w.Writer.Close()
+}
+
+// Abort drops the object.
+func (w *blobWriter) Abort() {
+	w.cancel()
+	_ = w.Writer.Close() // fails: its context ended
 }
 
 // localWriter writes one archive of a local destination (see Dest.create).
