@@ -248,9 +248,10 @@ func (s *Server) validCSRF(r *http.Request, session string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// sessionCSRF returns the anti-forgery token of r's session: the hook behind Server.CSRFToken
-// when authentication is on. It is empty when r has no live session.
-func (s *Server) sessionCSRF(r *http.Request) string {
+// csrfToken returns the anti-forgery token of r's session, which the operator UI's forms embed
+// in their CSRFField. It is empty when r has no live session (and always without
+// authentication, the loopback-only default).
+func (s *Server) csrfToken(r *http.Request) string {
 	if p := PrincipalFrom(r.Context()); p != nil && p.session != "" {
 		return csrfFor(p.session)
 	}

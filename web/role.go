@@ -1,7 +1,5 @@
 package web
 
-import "net/http"
-
 // Role is what a caller may do. Each role includes the ones before it: an operator may do what a
 // viewer may, an approver what an operator may, an admin everything.
 type Role int
@@ -39,12 +37,3 @@ func (r Role) String() string {
 // CSRFField is the name of the hidden field that carries the anti-forgery token in the operator
 // UI's forms.
 const CSRFField = "csrf_token"
-
-// csrfToken returns the anti-forgery token to embed in r's forms, empty when nothing protects the
-// UI with sessions (the loopback-only default).
-func (s *Server) csrfToken(r *http.Request) string {
-	if s.CSRFToken == nil {
-		return s.sessionCSRF(r)
-	}
-	return s.CSRFToken(r)
-}

@@ -366,7 +366,7 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 	if r := b.call(t, http.MethodGet, "/api/v1/sunsets", "", "Cookie", cookie); r.status != http.StatusOK {
 		t.Fatalf("GET with the session: %d %s", r.status, r.body)
 	}
-	// The UI's forms embed the session's token through the CSRFToken hook.
+	// The UI's forms embed the session's token.
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: session})
 	token := b.srv.csrfToken(req)

@@ -106,9 +106,6 @@ type Server struct {
 	// PublicURL is where the public pages are reached (https://sunset.example.com), for the
 	// absolute links of the feed and the announcements; empty means the request's own host.
 	PublicURL string
-	// CSRFToken returns the anti-forgery token of r's session for the operator UI's forms (in
-	// the CSRFField field); nil means the session's token when Auth is set, else none.
-	CSRFToken func(r *http.Request) string
 	// MoreMetrics are served at /metrics beside the server's own: the in-process gateway's
 	// (sunset serve --upstream). Nil means none.
 	MoreMetrics prometheus.Gatherer
