@@ -73,6 +73,9 @@ const (
 	SessionCookie = "sunset_session"
 	// CSRFHeader carries the anti-forgery token on scripted UI requests (forms use CSRFField).
 	CSRFHeader = "X-CSRF-Token"
+	// CSRFField is the hidden field that carries the anti-forgery token in the operator UI's
+	// forms.
+	CSRFField = "csrf_token"
 	// codeForbidden is a known caller whose role is too low, or a form without its token.
 	codeForbidden = "forbidden"
 	// codeUnsupportedMedia is a body of a type the route does not take.

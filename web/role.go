@@ -33,7 +33,3 @@ func (r Role) String() string {
 	}
 	return "unknown"
 }
-
-// CSRFField is the name of the hidden field that carries the anti-forgery token in the operator
-// UI's forms.
-const CSRFField = "csrf_token"
