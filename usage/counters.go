@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -81,14 +82,9 @@ func AnalyzeCounters(ctx context.Context, inputs []Input, opts Options) (*Result
 // readCounters adds the batches of one counter file; it returns why the file could not be
 // read to its end.
 func (w *worker) readCounters(in Input, idx int, featureIdx map[string]int, seen map[string]map[int64]bool) error {
-	rc, _, err := in.Open()
+	r, closeR, err := openDecompressed(in)
 	if err != nil {
 		return err
-	}
-	defer rc.Close()
-	r, closeR, err := decompress(rc)
-	if err != nil {
-		return fmt.Errorf("%s: %v", in.Name, err)
 	}
 	defer closeR()
 	sc := bufio.NewScanner(r)
@@ -169,12 +165,7 @@ func SniffCounters(inputs []Input) bool {
 		if in.Name == "-" {
 			continue
 		}
-		rc, _, err := in.Open()
-		if err != nil {
-			return false
-		}
-		defer rc.Close()
-		r, closeR, err := decompress(rc)
+		r, closeR, err := openDecompressed(in)
 		if err != nil {
 			return false
 		}
@@ -191,4 +182,18 @@ func SniffCounters(inputs []Input) bool {
 		}
 	}
 	return false
+}
+
+// openDecompressed opens in and undoes its compression; the function closes both.
+func openDecompressed(in Input) (io.Reader, func(), error) {
+	rc, _, err := in.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, closeR, err := decompress(rc)
+	if err != nil {
+		rc.Close()
+		return nil, nil, fmt.Errorf("%s: %v", in.Name, err)
+	}
+	return r, func() { closeR(); rc.Close() }, nil
 }
