@@ -48,9 +48,9 @@ func (p *progress) print(prefix string) {
 	secs := time.Since(p.start).Seconds()
 	rate := float64(d) / max(secs, 1e-9) / (1 << 20)
 	if p.total > 0 {
-		fmt.Fprintf(p.w, "%s%s: %s / %s (%.0f%%), %.0f MiB/s   ", prefix, p.what, size(d), size(p.total), 100*float64(d)/float64(p.total), rate)
+		fmt.Fprintf(p.w, "%s%s: %s / %s (%.0f%%), %.0f MiB/s   ", prefix, p.what, FormatSize(d), FormatSize(p.total), 100*float64(d)/float64(p.total), rate)
 	} else {
-		fmt.Fprintf(p.w, "%s%s: %s, %.0f MiB/s   ", prefix, p.what, size(d), rate)
+		fmt.Fprintf(p.w, "%s%s: %s, %.0f MiB/s   ", prefix, p.what, FormatSize(d), rate)
 	}
 }
 
@@ -65,8 +65,8 @@ func (p *progress) finish() {
 	fmt.Fprintf(p.w, "in %.1fs\n", time.Since(p.start).Seconds())
 }
 
-// size formats a byte count with a binary unit.
-func size(n int64) string {
+// FormatSize writes a byte count with a binary unit: 512 B, 3.5 KiB, 20.1 MiB, 1.95 GiB.
+func FormatSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))

@@ -361,7 +361,7 @@ func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Re
 			r.Archive.Size, r.Archive.SHA256[:16], env.Archive.Size, env.Archive.SHA256[:16])
 		r.Problems = append(r.Problems, Problem{Entry: id + ArchiveSuffix, Message: msg})
 	}
-	r.Checks = append(r.Checks, fmt.Sprintf("archive sha256 (%s)", size(r.Archive.Size)), fmt.Sprintf("%d entries, %s, each sha256", r.Entries, size(r.Bytes)))
+	r.Checks = append(r.Checks, fmt.Sprintf("archive sha256 (%s)", FormatSize(r.Archive.Size)), fmt.Sprintf("%d entries, %s, each sha256", r.Entries, FormatSize(r.Bytes)))
 	return r, nil
 }
 

@@ -113,7 +113,7 @@ DEST with --at.`,
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(a)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s\n  location: %s\n  entries:  %d (%s → %d bytes compressed)\n  sha256:   %s\n",
-				a.ID, a.Location, len(a.Manifest.Entries), humanBytes(a.Manifest.Bytes), a.Sum.Size, a.Sum.SHA256)
+				a.ID, a.Location, len(a.Manifest.Entries), backup.FormatSize(a.Manifest.Bytes), a.Sum.Size, a.Sum.SHA256)
 			if verify {
 				fmt.Fprintln(cmd.OutOrStdout(), "  verified: yes (re-read, re-hashed, restored to a scratch place)")
 			}
@@ -158,7 +158,7 @@ func (m *Main) backupListCommand(o *backupFlags) *cobra.Command {
 					fmt.Fprintf(tw, "%s\t?\t\t\t\t%s\n", s.ID, s.Problem)
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Kind, s.Created.Format(time.RFC3339), s.Entries, humanBytes(s.Bytes), humanBytes(s.Archive))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.Kind, s.Created.Format(time.RFC3339), s.Entries, backup.FormatSize(s.Bytes), backup.FormatSize(s.Archive))
 			}
 			return tw.Flush()
 		},
@@ -238,24 +238,11 @@ func (m *Main) backupRestoreCommand(o *backupFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d entries, %s, every entry's sha256 checked) to %s\n", id, rep.Entries, humanBytes(rep.Bytes), to)
+			fmt.Fprintf(cmd.OutOrStdout(), "restored %s (%d entries, %s, every entry's sha256 checked) to %s\n", id, rep.Entries, backup.FormatSize(rep.Bytes), to)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "target: a new directory, a new SQLite file path, or a PostgreSQL DSN")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd
-}
-
-// humanBytes formats a byte count with a binary unit.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
