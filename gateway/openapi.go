@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sunsetops/sunset/plan/yamlnode"
 	"github.com/sunsetops/sunset/policy"
 )
 
@@ -31,7 +32,7 @@ func AnnotateOpenAPI(spec []byte, pol *policy.Policy) ([]byte, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, errors.New("the OpenAPI document is not a mapping")
 	}
-	paths := mapGet(doc.Content[0], "paths")
+	paths := yamlnode.Get(doc.Content[0], "paths")
 	if paths == nil || paths.Kind != yaml.MappingNode {
 		return nil, errors.New("the OpenAPI document has no paths")
 	}
@@ -41,7 +42,7 @@ func AnnotateOpenAPI(spec []byte, pol *policy.Policy) ([]byte, error) {
 			continue
 		}
 		for _, m := range openAPIMethods {
-			op := mapGet(item, m)
+			op := yamlnode.Get(item, m)
 			if op == nil || op.Kind != yaml.MappingNode {
 				continue
 			}
@@ -70,26 +71,11 @@ func AnnotateOpenAPI(spec []byte, pol *policy.Policy) ([]byte, error) {
 		buf.WriteByte('\n')
 		return buf.Bytes(), nil
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func mapGet(m *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
+	return yamlnode.Encode(&doc)
 }
 
 func mapSet(m *yaml.Node, key, tag, value string) {
-	if v := mapGet(m, key); v != nil {
+	if v := yamlnode.Get(m, key); v != nil {
 		v.Kind, v.Tag, v.Value, v.Content = yaml.ScalarNode, tag, value, nil
 		return
 	}

@@ -1,13 +1,14 @@
 package plan
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sunsetops/sunset/plan/yamlnode"
 )
 
 // ShiftedInstant is one instant that Shift moved.
@@ -80,7 +81,7 @@ func Shift(file string, data []byte, by string, now time.Time) ([]byte, []Shifte
 		{path: []string{"guardrails"}, items: []string{"before"}},
 		{path: []string{"data", "export"}, items: nil},
 	} {
-		n := lookup(doc, f.path...)
+		n := yamlnode.Lookup(doc, f.path...)
 		if n == nil {
 			continue
 		}
@@ -93,13 +94,13 @@ func Shift(file string, data []byte, by string, now time.Time) ([]byte, []Shifte
 				}
 			}
 		case name == "data.export":
-			if err := shift(name+".until", lookup(n, "until")); err != nil {
+			if err := shift(name+".until", yamlnode.Lookup(n, "until")); err != nil {
 				return nil, nil, err
 			}
 		case n.Kind == yaml.SequenceNode:
 			for i, item := range n.Content {
 				for _, key := range f.items {
-					if err := shift(fmt.Sprintf("%s[%d].%s", name, i, key), lookup(item, key)); err != nil {
+					if err := shift(fmt.Sprintf("%s[%d].%s", name, i, key), yamlnode.Lookup(item, key)); err != nil {
 						return nil, nil, err
 					}
 				}
@@ -109,37 +110,15 @@ func Shift(file string, data []byte, by string, now time.Time) ([]byte, []Shifte
 	if len(moved) == 0 {
 		return nil, nil, errors.New("no instant of the plan lies ahead; nothing to shift")
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&root); err != nil {
-		return nil, nil, err
-	}
-	if err := enc.Close(); err != nil {
+	out, err := yamlnode.Encode(&root)
+	if err != nil {
 		return nil, nil, err
 	}
 	// The shifted plan must still be valid (say, a shift that breaks the minimum notice period).
-	if _, problems := Parse(file, buf.Bytes()); problems.Err() != nil {
+	if _, problems := Parse(file, out); problems.Err() != nil {
 		return nil, nil, fmt.Errorf("the shifted plan would be invalid:\n%w", problems.Err())
 	}
-	return buf.Bytes(), moved, nil
-}
-
-// lookup follows mapping keys from n; nil when one is missing.
-func lookup(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-			}
-		}
-		n = next
-	}
-	return n
+	return out, moved, nil
 }
 
 // formatLike writes t in the layout the original instant text used.

@@ -1,7 +1,6 @@
 package rehearse
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -9,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sunsetops/sunset/plan/yamlnode"
 )
 
 // SecretVar is the environment variable every secret of an isolated plan refers to; the
@@ -81,22 +82,20 @@ func Isolate(data []byte, l Local) (*Isolated, error) {
 	sub := func(what, real, local string) {
 		iso.Substitutions = append(iso.Substitutions, Substitution{What: what, Real: real, Local: local})
 	}
-	if svc := get(root, "service"); svc != nil {
-		if up := get(svc, "upstream"); up != nil {
+	if svc := yamlnode.Get(root, "service"); svc != nil {
+		if up := yamlnode.Get(svc, "upstream"); up != nil {
 			sub("service.upstream", up.Value, l.Upstream+" (sample upstream)")
 		}
 		set(svc, "upstream", l.Upstream)
 	}
-	isolateChannels(get(root, "channels"), l, sub)
-	iso.Sources = isolateData(get(root, "data"), l, sub)
-	isolateRunbook(get(root, "runbook"), l, sub)
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
+	isolateChannels(yamlnode.Get(root, "channels"), l, sub)
+	iso.Sources = isolateData(yamlnode.Get(root, "data"), l, sub)
+	isolateRunbook(yamlnode.Get(root, "runbook"), l, sub)
+	out, err := yamlnode.Encode(&doc)
+	if err != nil {
 		return nil, fmt.Errorf("write the rehearsal plan: %w", err)
 	}
-	iso.YAML = buf.Bytes()
+	iso.YAML = out
 	return iso, nil
 }
 
@@ -105,29 +104,29 @@ func isolateChannels(ch *yaml.Node, l Local, sub func(what, real, local string))
 	if ch == nil || ch.Kind != yaml.MappingNode {
 		return
 	}
-	if e := get(ch, "email"); e != nil && e.Kind == yaml.MappingNode {
+	if e := yamlnode.Get(ch, "email"); e != nil && e.Kind == yaml.MappingNode {
 		sub("channels.email", value(e, "smtp"), l.SMTP+" (SMTP sink)")
 		set(e, "smtp", l.SMTP)
 		set(e, "tls", "none")
-		del(e, "username")
-		del(e, "password")
+		yamlnode.Delete(e, "username")
+		yamlnode.Delete(e, "password")
 	}
-	for _, w := range items(get(ch, "webhooks")) {
+	for _, w := range items(yamlnode.Get(ch, "webhooks")) {
 		name := value(w, "name")
 		u := l.Hooks + "/hooks/" + url.PathEscape(name)
 		sub("channels.webhooks."+name, value(w, "url"), u+" (webhook sink)")
 		set(w, "url", u)
 		set(w, "secret", "env:"+SecretVar)
 	}
-	for _, c := range items(get(ch, "chat")) {
+	for _, c := range items(yamlnode.Get(ch, "chat")) {
 		name := value(c, "name")
 		sub("channels.chat."+name, value(c, "url"), l.Hooks+"/chat/"+url.PathEscape(name)+" (webhook sink)")
 		set(c, "url", "env:"+ChatVar)
-		if get(c, "secret") != nil {
+		if yamlnode.Get(c, "secret") != nil {
 			set(c, "secret", "env:"+SecretVar)
 		}
 	}
-	if m := get(ch, "mastodon"); m != nil && m.Kind == yaml.MappingNode {
+	if m := yamlnode.Get(ch, "mastodon"); m != nil && m.Kind == yaml.MappingNode {
 		sub("channels.mastodon", value(m, "server"), l.Hooks+"/chat/mastodon (webhook sink)")
 		set(m, "server", l.Hooks+"/chat/mastodon")
 		set(m, "token", "env:"+SecretVar)
@@ -141,9 +140,9 @@ func isolateData(d *yaml.Node, l Local, sub func(what, real, local string)) []Sc
 		return nil
 	}
 	var sources []ScratchSource
-	for _, b := range items(get(d, "backups")) {
+	for _, b := range items(yamlnode.Get(d, "backups")) {
 		name := value(b, "name")
-		src := get(b, "source")
+		src := yamlnode.Get(b, "source")
 		real := ""
 		if src != nil && len(src.Content) >= 2 {
 			real = src.Content[0].Value + ": " + src.Content[1].Value
@@ -158,33 +157,33 @@ func isolateData(d *yaml.Node, l Local, sub func(what, real, local string)) []Sc
 			s.SQLite = filepath.Join(l.Scratch, "data", safeName(name)+".db")
 			set(local, "sqlite", s.SQLite)
 		}
-		setNode(b, "source", local)
+		yamlnode.Set(b, "source", local)
 		sub("data.backups."+name+".source", real, firstValue(local)+" (scratch copy)")
 		to := "file://" + filepath.ToSlash(filepath.Join(l.Scratch, "backups", safeName(name)))
 		sub("data.backups."+name+".to", value(b, "to"), to)
 		set(b, "to", to)
 		sources = append(sources, s)
 	}
-	if e := get(d, "export"); e != nil && e.Kind == yaml.MappingNode {
+	if e := yamlnode.Get(d, "export"); e != nil && e.Kind == yaml.MappingNode {
 		per := &yaml.Node{Kind: yaml.MappingNode}
 		set(per, "http", l.Upstream+"/internal/export?user={id}")
 		real := ""
-		if p := get(e, "per_user"); p != nil && len(p.Content) >= 2 {
+		if p := yamlnode.Get(e, "per_user"); p != nil && len(p.Content) >= 2 {
 			real = p.Content[0].Value + ": " + p.Content[1].Value
 		}
 		sub("data.export.per_user", real, l.Upstream+"/internal/export?user={id} (sample upstream)")
-		setNode(e, "per_user", per)
+		yamlnode.Set(e, "per_user", per)
 		set(e, "to", "file://"+filepath.ToSlash(filepath.Join(l.Scratch, "exports")))
 		set(e, "key", "env:"+SecretVar)
 		set(e, "public_url", l.PublicURL)
 	}
-	if r := get(d, "retention"); r != nil && r.Kind == yaml.MappingNode {
-		if rd := get(r, "delete"); rd != nil && rd.Kind == yaml.MappingNode {
+	if r := yamlnode.Get(d, "retention"); r != nil && r.Kind == yaml.MappingNode {
+		if rd := yamlnode.Get(r, "delete"); rd != nil && rd.Kind == yaml.MappingNode {
 			dir := filepath.Join(l.Scratch, "data", "retention-delete")
 			local := &yaml.Node{Kind: yaml.MappingNode}
 			set(local, "dir", dir)
 			sub("data.retention.delete", describe(rd), dir+" (scratch directory)")
-			setNode(r, "delete", local)
+			yamlnode.Set(r, "delete", local)
 			sources = append(sources, ScratchSource{Name: "retention-delete", Dir: dir})
 		}
 	}
@@ -197,30 +196,30 @@ func isolateRunbook(rb *yaml.Node, l Local, sub func(what, real, local string)) 
 	for _, s := range items(rb) {
 		name := value(s, "name")
 		stand := l.Upstream + "/_rehearsal/step/" + url.PathEscape(name)
-		if ex := get(s, "exec"); ex != nil {
+		if ex := yamlnode.Get(s, "exec"); ex != nil {
 			http := &yaml.Node{Kind: yaml.MappingNode}
 			set(http, "url", stand)
 			set(http, "method", "POST")
-			del(s, "exec")
+			yamlnode.Delete(s, "exec")
 			for _, k := range []string{"shell", "env", "dir", "rollback"} {
-				del(s, k)
+				yamlnode.Delete(s, k)
 			}
-			setNode(s, "http", http)
+			yamlnode.Set(s, "http", http)
 			// An exec step is not idempotent by default; the stand-in is, and says so.
 			sub("runbook "+name, "exec "+describe(ex), "POST "+stand+" (recorded, not run)")
-		} else if h := get(s, "http"); h != nil && h.Kind == yaml.MappingNode {
+		} else if h := yamlnode.Get(s, "http"); h != nil && h.Kind == yaml.MappingNode {
 			sub("runbook "+name, value(h, "method")+" "+value(h, "url"), "POST "+stand+" (recorded, not sent)")
 			set(h, "url", stand)
 			set(h, "method", "POST")
-			del(h, "expect")
-			del(s, "rollback")
-		} else if m := get(s, "migrate"); m != nil && m.Kind == yaml.MappingNode {
+			yamlnode.Delete(h, "expect")
+			yamlnode.Delete(s, "rollback")
+		} else if m := yamlnode.Get(s, "migrate"); m != nil && m.Kind == yaml.MappingNode {
 			u := l.Upstream + "/_rehearsal/import/{id}"
 			sub("runbook "+name, "migrate to "+value(m, "url"), u+" (sample upstream)")
 			set(m, "url", u)
-		} else if get(s, "rollback") != nil {
-			sub("runbook "+name+" rollback", describe(get(s, "rollback")), "(dropped)")
-			del(s, "rollback")
+		} else if yamlnode.Get(s, "rollback") != nil {
+			sub("runbook "+name+" rollback", describe(yamlnode.Get(s, "rollback")), "(dropped)")
+			yamlnode.Delete(s, "rollback")
 		}
 	}
 }
@@ -261,22 +260,9 @@ func safeName(s string) string {
 	return out
 }
 
-// get returns the value of key in mapping m, or nil.
-func get(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // value returns the scalar value of key in m, or "".
 func value(m *yaml.Node, key string) string {
-	if v := get(m, key); v != nil && v.Kind == yaml.ScalarNode {
+	if v := yamlnode.Get(m, key); v != nil && v.Kind == yaml.ScalarNode {
 		return v.Value
 	}
 	return ""
@@ -292,34 +278,7 @@ func firstValue(m *yaml.Node) string {
 
 // set sets key in mapping m to the string v.
 func set(m *yaml.Node, key, v string) {
-	setNode(m, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
-}
-
-// setNode sets key in mapping m to n, keeping the key's place when it exists.
-func setNode(m *yaml.Node, key string, n *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content[i+1] = n
-			return
-		}
-	}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, n)
-}
-
-// del removes key from mapping m.
-func del(m *yaml.Node, key string) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content = append(m.Content[:i], m.Content[i+2:]...)
-			return
-		}
-	}
+	yamlnode.Set(m, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
 }
 
 // items returns the elements of a sequence node, or nil.

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/plan/yamlnode"
 	"github.com/sunsetops/sunset/report"
 )
 
@@ -80,11 +81,11 @@ func blankService(data []byte) ([]byte, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("the plan is not a YAML mapping")
 	}
-	svc := mapValue(doc.Content[0], "service")
+	svc := yamlnode.Get(doc.Content[0], "service")
 	if svc == nil || svc.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("the plan has no service mapping")
 	}
-	name := mapValue(svc, "name")
+	name := yamlnode.Get(svc, "name")
 	if name != nil {
 		was := name.Value
 		*name = yaml.Node{Kind: yaml.ScalarNode, Value: plan.TodoMarker,
@@ -96,38 +97,11 @@ func blankService(data []byte) ([]byte, error) {
 			{Kind: yaml.ScalarNode, Value: "zh"}, {Kind: yaml.ScalarNode, Value: plan.TodoMarker + "：" + zh, Style: yaml.DoubleQuotedStyle},
 		}}
 	}
-	setMapValue(svc, "title", text("the service's title", "服务名称"))
-	if mapValue(svc, "description") != nil {
-		setMapValue(svc, "description", text("what the service does and what replaces it", "服务的用途及替代方案"))
+	yamlnode.Set(svc, "title", text("the service's title", "服务名称"))
+	if yamlnode.Get(svc, "description") != nil {
+		yamlnode.Set(svc, "description", text("what the service does and what replaces it", "服务的用途及替代方案"))
 	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// mapValue returns the value of key in mapping m, or nil.
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// setMapValue sets key in mapping m to v, in place when the key exists.
-func setMapValue(m *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			m.Content[i+1] = v
-			return
-		}
-	}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+	return yamlnode.Encode(&doc)
 }
 
 // writeLessonsHeader writes the comment block that opens a plan started from a past sunset.
