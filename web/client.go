@@ -124,7 +124,6 @@ func (c *Client) Cancel(ctx context.Context, name, reason string) (*engine.Sunse
 	return c.transition(ctx, name, "/cancel", reason)
 }
 
-// Signoff records that stakeholder signed off the sunset's plan.
 // RecordUsage sends a usage batch to the named sunset (POST /api/v1/sunsets/{name}/usage).
 // applied is false when the server had already recorded the batch's (gateway, seq): re-sending
 // a batch is safe.
@@ -140,6 +139,7 @@ func (c *Client) RecordUsage(ctx context.Context, name string, b gateway.Batch) 
 	return res.Applied, nil
 }
 
+// Signoff records that stakeholder signed off the sunset's plan.
 func (c *Client) Signoff(ctx context.Context, name, stakeholder string) (*engine.Sunset, error) {
 	body, err := json.Marshal(SignoffRequest{Stakeholder: stakeholder})
 	if err != nil {
@@ -208,21 +208,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, cont
 	if c.Actor != "" && method != http.MethodGet {
 		req.Header.Set(ActorHeader, c.Actor)
 	}
-	c.authorize(req)
-	resp, err := c.httpClient().Do(req)
+	data, err := c.send(req)
 	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return &UnreachableError{URL: c.baseURL(), Err: err}
-		}
-		return fmt.Errorf("calling the Sunset server at %s: %w", c.baseURL(), err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	if err != nil {
-		return fmt.Errorf("reading the answer of %s %s: %w", method, u, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return responseProblem(resp, data)
+		return err
 	}
 	if out == nil {
 		return nil
@@ -231,6 +219,28 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, cont
 		return fmt.Errorf("the answer of %s %s is not the JSON expected (%v); is %s a Sunset server?", method, u, err, c.baseURL())
 	}
 	return nil
+}
+
+// send sends req with the client's credentials and returns the answer's body: a 2xx answer's, or
+// an error — *UnreachableError when nothing listens, the server's *Problem for any other status.
+func (c *Client) send(req *http.Request) ([]byte, error) {
+	c.authorize(req)
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, &UnreachableError{URL: c.baseURL(), Err: err}
+		}
+		return nil, fmt.Errorf("calling the Sunset server at %s: %w", c.baseURL(), err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil {
+		return nil, fmt.Errorf("reading the answer of %s %s: %w", req.Method, req.URL, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, responseProblem(resp, data)
+	}
+	return data, nil
 }
 
 // responseProblem turns a non-2xx answer into a *Problem: the server's own problem details when

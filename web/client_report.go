@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"syscall"
 
 	"github.com/sunsetops/sunset/report"
 )
@@ -56,23 +54,7 @@ func (c *Client) Report(ctx context.Context, name string, req ReportRequest) ([]
 		// The report of a shut-down sunset records who evaluated it, even on GET.
 		hr.Header.Set(ActorHeader, c.Actor)
 	}
-	c.authorize(hr)
-	resp, err := c.httpClient().Do(hr)
-	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return nil, &UnreachableError{URL: c.baseURL(), Err: err}
-		}
-		return nil, fmt.Errorf("calling the Sunset server at %s: %w", c.baseURL(), err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	if err != nil {
-		return nil, fmt.Errorf("reading the answer of %s %s: %w", method, u, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, responseProblem(resp, data)
-	}
-	return data, nil
+	return c.send(hr)
 }
 
 // PutLessons replaces the sunset's lessons learned and returns them as kept.
