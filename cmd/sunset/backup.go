@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -175,15 +176,7 @@ func (m *Main) backupVerifyCommand(o *backupFlags) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			key, err := m.backupKey(o)
-			if err != nil {
-				return err
-			}
-			at, id, err := backup.ResolveArchive(args[0], o.at)
-			if err != nil {
-				return err
-			}
-			dest, err := backup.OpenDest(ctx, at)
+			dest, id, key, err := m.openArchive(ctx, o, args[0])
 			if err != nil {
 				return err
 			}
@@ -210,6 +203,24 @@ func (m *Main) backupVerifyCommand(o *backupFlags) *cobra.Command {
 	}
 }
 
+// openArchive resolves ARCHIVE (an id, with --at, or the archive's location) and opens where
+// it is kept, with the manifest signing key; the caller closes the destination.
+func (m *Main) openArchive(ctx context.Context, o *backupFlags, archive string) (*backup.Dest, string, backup.Key, error) {
+	key, err := m.backupKey(o)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	at, id, err := backup.ResolveArchive(archive, o.at)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	dest, err := backup.OpenDest(ctx, at)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return dest, id, key, nil
+}
+
 func (m *Main) backupRestoreCommand(o *backupFlags) *cobra.Command {
 	var to string
 	cmd := &cobra.Command{
@@ -221,15 +232,7 @@ func (m *Main) backupRestoreCommand(o *backupFlags) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			key, err := m.backupKey(o)
-			if err != nil {
-				return err
-			}
-			at, id, err := backup.ResolveArchive(args[0], o.at)
-			if err != nil {
-				return err
-			}
-			dest, err := backup.OpenDest(ctx, at)
+			dest, id, key, err := m.openArchive(ctx, o, args[0])
 			if err != nil {
 				return err
 			}
