@@ -115,52 +115,51 @@ func Restore(ctx context.Context, d *Dest, id, to string, o VerifyOptions) (*Rep
 		if err := os.MkdirAll(to, 0o755); err != nil {
 			return nil, err
 		}
-		r, err := extract(ctx, d, id, to, o)
-		if err == nil {
-			err = r.Err()
-		}
-		return r, err
+		return extractVerified(ctx, d, id, to, o)
 	case "sqlite":
 		if _, err := os.Stat(to); err == nil {
 			return nil, fmt.Errorf("restore: %s exists; restore to a new path", to)
 		}
-		tmp, err := os.MkdirTemp(filepath.Dir(to), ".sunset-restore-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		r, err := extract(ctx, d, id, tmp, o)
-		if err == nil {
-			err = r.Err()
-		}
-		if err != nil {
-			return r, err
-		}
-		db, err := onlyFile(tmp)
+		// Next to the target, so that the rename into place stays on one file system.
+		r, db, dir, err := extractSingle(ctx, d, id, filepath.Dir(to), o)
+		defer os.RemoveAll(dir)
 		if err != nil {
 			return r, err
 		}
 		return r, os.Rename(db, to)
 	case "postgres":
-		tmp, err := os.MkdirTemp(o.TempDir, "sunset-restore-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
-		r, err := extract(ctx, d, id, tmp, o)
-		if err == nil {
-			err = r.Err()
-		}
-		if err != nil {
-			return r, err
-		}
-		dump, err := onlyFile(tmp)
+		r, dump, dir, err := extractSingle(ctx, d, id, o.TempDir, o)
+		defer os.RemoveAll(dir)
 		if err != nil {
 			return r, err
 		}
 		return r, pgRestore(ctx, o.PgRestore, dump, to)
 	}
 	return nil, fmt.Errorf("restore: unknown source kind %q", m.Source.Kind)
+}
+
+// extractVerified extracts the archive into dir and fails when any entry did not verify.
+func extractVerified(ctx context.Context, d *Dest, id, dir string, o VerifyOptions) (*Report, error) {
+	r, err := extract(ctx, d, id, dir, o)
+	if err == nil {
+		err = r.Err()
+	}
+	return r, err
+}
+
+// extractSingle extracts an archive of one file (a database copy or dump) into a new folder
+// under parent and returns the file and the folder, which the caller removes ("" when none was
+// made).
+func extractSingle(ctx context.Context, d *Dest, id, parent string, o VerifyOptions) (r *Report, file, dir string, err error) {
+	dir, err = os.MkdirTemp(parent, ".sunset-restore-")
+	if err != nil {
+		return nil, "", "", err
+	}
+	if r, err = extractVerified(ctx, d, id, dir, o); err != nil {
+		return r, "", dir, err
+	}
+	file, err = onlyFile(dir)
+	return r, file, dir, err
 }
 
 // onlyFile returns the one regular file under dir (a database archive holds exactly one).
