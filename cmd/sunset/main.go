@@ -46,12 +46,6 @@ type Main struct {
 	// gatewayReady, when set, receives the address of the gateway of `serve --upstream` once it
 	// listens; adminReady the admin address (/metrics) of `gateway`. Tests use them.
 	gatewayReady, adminReady chan<- string
-	// gatewayFlushEvery is how often the in-process gateway of serve stores its usage; zero means
-	// the Flusher's default. A rehearsal, whose wall-clock minute is months, sets it short.
-	gatewayFlushEvery time.Duration
-	// workLease is serve's --lease: how long a replica's claim on notice deliveries lasts before
-	// another replica may take them over; zero means the notify worker's default.
-	workLease time.Duration
 }
 
 // NewMain returns a Main on the process's standard streams and environment.

@@ -16,7 +16,6 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/rehearse"
 	"github.com/sunsetops/sunset/runbook"
@@ -221,9 +220,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	r.clock = sunset.NewFixedClock(start)
 
 	// The rehearsal's environment: its own secrets, and nothing of the real one's.
-	sub := *r.m
-	sub.Stdout = io.Discard
-	sub.Getenv = func(k string) string {
+	getenv := func(k string) string {
 		switch k {
 		case rehearse.SecretVar, "SUNSET_BACKUP_KEY", "SUNSET_EXPORT_KEY":
 			return secret
@@ -232,93 +229,53 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 		}
 		return ""
 	}
-	st, err := openStore(ctx, "sqlite:"+filepath.Join(r.scratch, "sunset.db"), r.logger)
-	if err != nil {
-		webLn.Close()
-		return fail("scratch database: %v", err)
-	}
-	defer st.Close()
-	r.st = st
-	eng, err := engine.New(engine.Config{Store: st, Clock: r.clock, Logger: r.logger,
-		PollInterval: 20 * time.Millisecond, GuardrailInterval: 200 * time.Millisecond})
+	// The system serve runs, on a scratch database, looking for work often since a minute is
+	// months. The gateway step switches the rehearsal's gateway for real (serve's phase switch);
+	// the drain step reads what reaches the sample upstream, since the gateways' counters arrive a
+	// flush at a time and a rehearsal's minute is weeks.
+	sys, err := assemble(ctx, systemConfig{
+		DB: "sqlite:" + filepath.Join(r.scratch, "sunset.db"), Clock: r.clock, Logger: r.logger, Getenv: getenv,
+		PublicURL:  r.public,
+		EnginePoll: 20 * time.Millisecond, GuardrailEvery: 200 * time.Millisecond,
+		RunbookEvery: 50 * time.Millisecond, RunbookPoll: 50 * time.Millisecond,
+		NoticePoll: 50 * time.Millisecond,
+		// A claim is timed on the simulated clock: at 100 000× two real minutes are months.
+		NoticeLease: 365 * 24 * time.Hour,
+		Traffic:     rehearsalTraffic{up: r.up},
+		// Usage reaches the store often, so that laggards (the audience of the last notices and
+		// brownouts) are known while the plan plays.
+		Gateway: &gatewayConfig{Upstream: upURL, Listen: "127.0.0.1:0", Service: r.name, FlushEvery: 250 * time.Millisecond},
+	})
 	if err != nil {
 		webLn.Close()
 		return err
 	}
-	r.eng = eng
-	eng.RegisterSignals("feedback", st.Feedback().Signals())
-	eng.RegisterSignals("consumers", st.ConsumerSignals())
-	r.data = sub.wireData(st, eng, r.clock, r.logger)
-	r.data.worker.Every = 50 * time.Millisecond
-	r.data.runner.PollEvery = 50 * time.Millisecond
-	// The gateway step switches the rehearsal's gateway for real (serve's phase switch); the drain
-	// step reads what reaches the sample upstream, since the gateways' counters arrive a flush
-	// at a time and a rehearsal's minute is weeks.
-	r.data.runner.Traffic = rehearsalTraffic{up: r.up}
+	defer sys.Stop()
+	r.st, r.eng, r.data = sys.Store, sys.Engine, sys.Data
 
-	// Everything below stops when the rehearsal ends or Ctrl-C cancels ctx; the report is
-	// written with a context of its own.
-	playCtx, stopPlay := context.WithCancel(ctx)
-	defer stopPlay()
-	stopNotify, err := startRehearsalNotify(playCtx, eng, st, r.clock, r.logger, r.public, sub.Getenv)
-	if err != nil {
-		webLn.Close()
-		return err
-	}
-	defer stopNotify()
-	if err := eng.Start(playCtx); err != nil {
-		webLn.Close()
-		return err
-	}
-	defer eng.Stop()
-	if err := r.data.worker.Start(playCtx); err != nil {
-		webLn.Close()
-		return err
-	}
-	defer r.data.worker.Stop()
-
-	res, err := eng.Apply(playCtx, file, iso.YAML, "sunset rehearse")
-	if err != nil {
+	// The plan is applied and signed off before the parts start, so that the gateway enforces
+	// it from its first request.
+	if _, err := r.eng.Apply(ctx, file, iso.YAML, "sunset rehearse"); err != nil {
 		webLn.Close()
 		return fail("apply the rehearsal plan: %v", err)
 	}
 	for _, sh := range r.plan.Stakeholders {
 		r.signoffs = append(r.signoffs, sh.Name)
-		if _, err := eng.Signoff(playCtx, r.name, sh.Name, "rehearsal stand-in for "+sh.Name); err != nil {
+		if _, err := r.eng.Signoff(ctx, r.name, sh.Name, "rehearsal stand-in for "+sh.Name); err != nil {
 			webLn.Close()
 			return fail("sign off for %s: %v", sh.Name, err)
 		}
 	}
-	_ = res
 
-	gwReady := make(chan string, 1)
-	sub.gatewayReady = gwReady
-	// Usage reaches the store often, so that laggards (the audience of the last notices and
-	// brownouts) are known while the plan plays.
-	sub.gatewayFlushEvery = 250 * time.Millisecond
-	stopGateway, _, err := sub.startServeGateway(playCtx, serveOptions{upstream: upURL, listenGateway: "127.0.0.1:0", gatewayService: r.name, phases: r.data.phases}, eng, st, r.clock, r.logger)
-	if err != nil {
+	// Everything but the web server stops when the rehearsal ends or Ctrl-C cancels ctx; the
+	// report is then written through the web server, with a context of its own.
+	playCtx, stopPlay := context.WithCancel(ctx)
+	defer stopPlay()
+	if err := sys.Start(playCtx, webLn); err != nil {
 		webLn.Close()
 		return err
 	}
-	// Stopping the gateway flushes its last usage counts; the report needs them.
-	stopGateway = sync.OnceFunc(stopGateway)
-	defer stopGateway()
-	gateway := "http://" + <-gwReady
-
-	srv := &web.Server{
-		Engine: eng, Logger: r.logger, Ready: st.Ping, Version: version, Now: r.clock.Now,
-		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
-		Runbooks: r.data.web.runbooks, Exports: r.data.web.exports, Reports: st,
-	}
-	if err := servePublicPages(playCtx, srv, st, r.public); err != nil {
-		webLn.Close()
-		return err
-	}
-	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(r.logger.Handler(), slog.LevelWarn)}
-	go httpServer.Serve(webLn)
-	defer httpServer.Close()
+	gateway := "http://" + sys.GatewayAddr
 
 	consumers, err := rehearsalConsumers(r.plan)
 	if err != nil {
@@ -338,7 +295,8 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	played, playErr := r.play(playCtx, end)
 	stopPlay()
 	r.fleet.Wait()
-	stopGateway()
+	// Stopping the gateway flushes its last usage counts; the report needs them.
+	sys.StopGateway()
 	r.printSummary(played)
 
 	// The report of what was played, interrupted or not.

@@ -4,28 +4,23 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/examples"
-	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
-	"github.com/sunsetops/sunset/web"
 )
 
 type serveOptions struct {
@@ -42,8 +37,6 @@ type serveOptions struct {
 	oidc oidcOptions
 	// The in-process gateway (--upstream).
 	upstream, listenGateway, gatewayService string
-	// phases is the runbook's gateway step switch; a switch refreshes the in-process gateway.
-	phases *phaseSwitch
 	// replicaID names this process among the replicas sharing a database; lease is how long its
 	// claims on runbook runs and deliveries last without renewal (zero: each part's default).
 	replicaID string
@@ -126,7 +119,6 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	if o.lease < 0 {
 		return &exitError{code: 2, msg: fmt.Sprintf("--lease %s: use a positive duration, e.g. 30s", o.lease)}
 	}
-	m.workLease = o.lease
 
 	if _, err := isLoopback(o.addr); err != nil {
 		return err
@@ -145,83 +137,35 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		logger.Warn("clock pinned for a rehearsal", "now", t.Format(time.RFC3339))
 	}
 
-	st, err := openStore(ctx, o.db, logger)
-	if err != nil {
-		return fail("open database: %v", err)
+	cfg := systemConfig{
+		DB: o.db, Clock: clock, Logger: logger, Getenv: m.Getenv, Stdout: m.Stdout, PublicURL: publicURL,
+		ReplicaID: o.replicaID, Example: o.example, Reminders: true,
+		RunLease: o.lease, NoticeLease: o.lease,
 	}
-	defer st.Close()
-
-	// River's client id names the replica in its leader election and job attempts; a random
-	// suffix keeps two processes apart even if they were given the same --replica-id.
-	eng, err := engine.New(engine.Config{Store: st, Clock: clock, Logger: logger, ClientID: o.replicaID + "-" + randomSuffix()})
-	if err != nil {
-		return err
-	}
-	// Before the example plan is applied: its owners get reminders too.
-	if err := scheduleReminders(ctx, eng, st); err != nil {
-		return err
-	}
-	if o.example {
-		if err := loadExample(ctx, eng, logger); err != nil {
-			return err
-		}
-	}
-	// Guardrails read users' feedback and the gateways' usage.
-	eng.RegisterSignals("feedback", st.Feedback().Signals())
-	eng.RegisterSignals("consumers", st.ConsumerSignals())
-	data := m.wireData(st, eng, clock, logger)
-	o.phases = data.phases
-	data.worker.Owner, data.worker.LeaseTTL = o.replicaID, o.lease
-	if err := eng.Start(ctx); err != nil {
-		return err
-	}
-	defer eng.Stop()
-	if err := data.worker.Start(ctx); err != nil {
-		return err
-	}
-	defer data.worker.Stop()
-	defer data.exportRuns.Stop()
-	stopNotify, err := m.startNotify(ctx, eng, st, clock, logger, publicURL, data.exports.ExportURL)
-	if err != nil {
-		return err
-	}
-	defer stopNotify()
-	var gatewayMetrics prometheus.Gatherer
 	if o.upstream != "" {
-		stopGateway, metrics, err := m.startServeGateway(ctx, o, eng, st, clock, logger)
-		if err != nil {
-			return err
-		}
-		defer stopGateway()
-		gatewayMetrics = metrics.Gatherer()
+		cfg.Gateway = &gatewayConfig{Upstream: o.upstream, Listen: o.listenGateway, Service: o.gatewayService}
 	}
-
-	srv := &web.Server{
-		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: clock.Now,
-		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
-		Runbooks: data.web.runbooks, Exports: data.web.exports, Reports: st,
-		Replica: o.replicaID, MoreMetrics: gatewayMetrics,
-	}
-	if err := servePublicPages(ctx, srv, st, publicURL); err != nil {
+	sys, err := assemble(ctx, cfg)
+	if err != nil {
 		return err
 	}
-	if srv.Auth, err = serveAuth(ctx, o, st, clock.Now(), publicURL, m.Getenv, logger); err != nil {
+	defer sys.Stop()
+	if sys.Web.Auth, err = serveAuth(ctx, o, sys.Store, clock.Now(), publicURL, m.Getenv, logger); err != nil {
 		return err
 	}
-	if err := checkListenAddr(o.addr, srv.Auth != nil, o.allowInsecure); err != nil {
+	if err := checkListenAddr(o.addr, sys.Web.Auth != nil, o.allowInsecure); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail("listen on %s: %v", o.addr, err)
 	}
-	httpServer := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	if err := sys.Start(ctx, ln); err != nil {
+		ln.Close()
+		return err
+	}
+	if m.gatewayReady != nil && sys.GatewayAddr != "" {
+		m.gatewayReady <- sys.GatewayAddr
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(m.Stdout, `Sunset is running on %s (database: %s)
@@ -234,19 +178,8 @@ Stop with Ctrl-C.
 	if m.ready != nil {
 		m.ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- httpServer.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fail("serve: %v", err)
-	case <-ctx.Done():
-	}
+	<-ctx.Done()
 	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("http shutdown", "err", err)
-	}
 	return nil
 }
 

@@ -38,22 +38,22 @@ type dataServices struct {
 }
 
 // wireData registers the runbook/start and data/delete handlers on eng and builds the runbook
-// worker (started by the caller) and the web adapters.
-func (m *Main) wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, logger *slog.Logger) *dataServices {
+// worker (started by the caller) and the web adapters. getenv reads the backup and export keys.
+func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(string) string, logger *slog.Logger) *dataServices {
 	d := &dataServices{}
-	d.exports = &export.Service{Store: st, Getenv: m.Getenv, Now: clock.Now,
+	d.exports = &export.Service{Store: st, Getenv: getenv, Now: clock.Now,
 		Plan: func(ctx context.Context, name string) (*plan.Plan, error) {
 			p, _, err := eng.Plan(ctx, name)
 			return p, err
 		}}
 	var backups runbook.Backuper
-	if key, err := backup.LoadKey("env:SUNSET_BACKUP_KEY", m.Getenv); err != nil {
+	if key, err := backup.LoadKey("env:SUNSET_BACKUP_KEY", getenv); err != nil {
 		backups = errBackuper{err}
 	} else {
-		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: m.Getenv}
+		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: getenv}
 	}
 	d.runner = &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Backups: backups, Migrator: d.exports, Exports: d.exports,
-		Now: clock.Now, Getenv: m.Getenv}
+		Now: clock.Now, Getenv: getenv}
 	d.phases = runbookCollaborators(d.runner, st, eng, clock.Now)
 	// The worker drives the runs the timeline started; a run started from the command line is
 	// driven by that command (sunset runbook run/resume), so that two runners never race.
@@ -73,7 +73,7 @@ func (m *Main) wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, lo
 		return deleteData(ctx, st, run)
 	}))
 	d.web.runbooks = runbookAPI{st: st, runner: d.runner}
-	d.exportRuns = newExportRuns(d.exports, m.Getenv, clock.Now, logger.With("component", "export"))
+	d.exportRuns = newExportRuns(d.exports, getenv, clock.Now, logger.With("component", "export"))
 	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns}
 	return d
 }

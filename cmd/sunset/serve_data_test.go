@@ -83,7 +83,7 @@ func setupData(t *testing.T, name, retention string) *dataBundle {
 		}
 		return ""
 	}}
-	b.data = b.m.wireData(b.st, b.eng, b.clock, slog.New(slog.DiscardHandler))
+	b.data = wireData(b.st, b.eng, b.clock, b.m.Getenv, slog.New(slog.DiscardHandler))
 	b.data.worker.Every = 20 * time.Millisecond
 	if _, err := b.eng.Apply(t.Context(), filepath.Join(dir, "sunset.yaml"), []byte(dataPlan(dir, name, retention)), "tester"); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,27 +44,25 @@ type serveGateway struct {
 	sum  [32]byte // SHA-256 of the JSON of the snapshot enforced
 }
 
-// startServeGateway starts the in-process gateway on o.listenGateway in front of o.upstream and
-// returns the function that stops it (drains requests, flushes usage). It sends its address to
-// m.gatewayReady when that is set.
-// A switch of o.phases (a runbook's gateway step) refreshes the policy at once.
-func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger) (func(), *gateway.Metrics, error) {
-	target, err := url.Parse(o.upstream)
+// startServeGateway starts the in-process gateway on g.Listen in front of g.Upstream, counting
+// into metrics, and returns the function that stops it (drains requests, flushes usage) and the
+// address it listens on. A switch of phases (a runbook's gateway step) refreshes the policy at once.
+func startServeGateway(ctx context.Context, g gatewayConfig, phases *phaseSwitch, metrics *gateway.Metrics, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, stdout io.Writer) (func(), string, error) {
+	target, err := url.Parse(g.Upstream)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return nil, nil, &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", o.upstream)}
+		return nil, "", &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", g.Upstream)}
 	}
 	logger = logger.With("component", "gateway")
-	metrics := gateway.NewMetrics()
 	usage := gateway.NewUsage()
-	sg := &serveGateway{eng: eng, usage: st.Usage(), clock: clock, logger: logger, service: o.gatewayService, upstream: o.upstream, phases: st,
+	sg := &serveGateway{eng: eng, usage: st.Usage(), clock: clock, logger: logger, service: g.Service, upstream: g.Upstream, phases: st,
 		gw: gateway.New(nil, gateway.Options{Clock: clock, Usage: usage, Metrics: metrics, Logger: logger})}
 	if err := sg.refresh(ctx); err != nil {
 		// Not fatal: the sunset may be applied later; until then requests pass untouched.
 		logger.Warn("no policy to enforce yet; requests pass untouched", "error", err.Error())
 	}
-	ln, err := net.Listen("tcp", o.listenGateway)
+	ln, err := net.Listen("tcp", g.Listen)
 	if err != nil {
-		return nil, nil, fail("listen on %s (--listen-gateway): %v", o.listenGateway, err)
+		return nil, "", fail("listen on %s (--listen-gateway): %v", g.Listen, err)
 	}
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -82,15 +81,15 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 			}
 		}
 	}()
-	if o.phases != nil {
-		o.phases.onSwitch(func(ctx context.Context) {
+	if phases != nil {
+		phases.onSwitch(func(ctx context.Context) {
 			if err := sg.refresh(ctx); err != nil {
 				logger.Warn("cannot apply the phase switch yet; the next refresh retries", "error", err.Error())
 			}
 		})
 	}
 	fl := &gateway.Flusher{Usage: usage, Sink: sg, Gateway: "serve-" + gateway.NewGatewayID(), Metrics: metrics, Logger: logger,
-		Interval: m.gatewayFlushEvery}
+		Interval: g.FlushEvery}
 	fl.Start(loopCtx)
 	srv := &http.Server{
 		Handler:           sg.gw.Wrap(gateway.NewProxy(target, gateway.ProxyOptions{Metrics: metrics, Logger: logger})),
@@ -100,10 +99,7 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go srv.Serve(ln)
-	fmt.Fprintf(m.Stdout, "Gateway on http://%s → %s\n", ln.Addr(), target)
-	if m.gatewayReady != nil {
-		m.gatewayReady <- ln.Addr().String()
-	}
+	fmt.Fprintf(stdout, "Gateway on http://%s → %s\n", ln.Addr(), target)
 	return func() {
 		shutdownCtx, stop := context.WithTimeout(context.Background(), 15*time.Second)
 		defer stop()
@@ -113,7 +109,7 @@ func (m *Main) startServeGateway(ctx context.Context, o serveOptions, eng *engin
 		cancel()
 		<-done
 		fl.Stop() // the last counts, after the last request
-	}, metrics, nil
+	}, ln.Addr().String(), nil
 }
 
 // refresh builds the sunset's enforced policy snapshot — as the control plane's policy

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channels"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/web"
+)
+
+// systemConfig is everything in which `sunset serve` and `sunset rehearse` differ: the database,
+// the clock, the environment (and so the channels' secrets), how often the parts look for work,
+// and whether a gateway runs in-process. Zero durations mean each part's default.
+type systemConfig struct {
+	// DB is the database as --db names it (sqlite:PATH or postgres://...).
+	DB     string
+	Clock  sunset.Clock
+	Logger *slog.Logger
+	// Getenv reads the secrets of channels, backups and exports.
+	Getenv func(string) string
+	// Stdout receives the gateway's "Gateway on ..." line.
+	Stdout io.Writer
+	// PublicURL is where users reach the public pages: the links in notices, feeds and exports.
+	PublicURL string
+	// ReplicaID names this process among the replicas of one database; empty for a rehearsal.
+	ReplicaID string
+	// Example loads the bundled example plan when the database holds no sunset.
+	Example bool
+	// Reminders queues the owners' task reminders whenever a sunset's actions are scheduled.
+	Reminders bool
+
+	// EnginePoll and GuardrailEvery are the engine's intervals.
+	EnginePoll, GuardrailEvery time.Duration
+	// RunbookEvery is how often the runbook worker looks for runs, RunbookPoll how often a
+	// running step checks again (drain, waits).
+	RunbookEvery, RunbookPoll time.Duration
+	// RunLease is how long a replica's claim on a runbook run lasts.
+	RunLease time.Duration
+	// NoticePoll is how often the notice worker looks for deliveries, NoticeLease how long its
+	// claim on one lasts.
+	NoticePoll, NoticeLease time.Duration
+	// Traffic, when set, is the drain step's meter instead of the gateways' usage counts.
+	Traffic runbook.TrafficMeter
+
+	// Gateway, when set, runs the gateway in the same process.
+	Gateway *gatewayConfig
+}
+
+// gatewayConfig is the in-process gateway of a system (serve --upstream).
+type gatewayConfig struct {
+	// Upstream is the retiring service; Listen where clients reach the gateway.
+	Upstream, Listen string
+	// Service is the sunset to enforce (empty: the only one, or the one naming Upstream).
+	Service string
+	// FlushEvery is how often it stores its usage counts.
+	FlushEvery time.Duration
+}
+
+// system is the whole of Sunset in one process: store, engine and its handlers, the guardrails'
+// signals, runbook and export workers, notice delivery, the in-process gateway and the web
+// server. serve and rehearse build it with assemble and differ only in its systemConfig.
+type system struct {
+	cfg    systemConfig
+	Store  *store.DB
+	Engine *engine.Engine
+	Data   *dataServices
+	// Web is the API, UI and public pages; the caller may set its Auth before Start.
+	Web *web.Server
+	// GatewayAddr is where the in-process gateway listens, once started.
+	GatewayAddr string
+
+	notices        *notify.Worker
+	gatewayMetrics *gateway.Metrics
+	stopGateway    func()
+	http           *http.Server
+	stops          []func() // in the order they were started
+	stopOnce       sync.Once
+}
+
+// assemble opens the database and wires every part on it, starting nothing: the engine's
+// handlers (notices, runbooks, data deletion), the guardrails' signals, the workers and the web
+// server. The example plan, if configured, is applied. Stop closes what assemble opened.
+func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
+	if cfg.Clock == nil {
+		cfg.Clock = sunset.SystemClock{}
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &system{cfg: cfg}
+	if s.Store, err = openStore(ctx, cfg.DB, cfg.Logger); err != nil {
+		return nil, fail("open database: %v", err)
+	}
+	s.stops = append(s.stops, func() { s.Store.Close() })
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	st, logger := s.Store, cfg.Logger
+	ecfg := engine.Config{Store: st, Clock: cfg.Clock, Logger: logger,
+		PollInterval: cfg.EnginePoll, GuardrailInterval: cfg.GuardrailEvery}
+	if cfg.ReplicaID != "" {
+		// River's client id names the replica in its leader election and job attempts; a random
+		// suffix keeps two processes apart even if they were given the same --replica-id.
+		ecfg.ClientID = cfg.ReplicaID + "-" + randomSuffix()
+	}
+	if s.Engine, err = engine.New(ecfg); err != nil {
+		return nil, err
+	}
+	eng := s.Engine
+	// Before the example plan is applied: its owners get reminders too.
+	if cfg.Reminders {
+		if err := scheduleReminders(ctx, eng, st); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Example {
+		if err := loadExample(ctx, eng, logger); err != nil {
+			return nil, err
+		}
+	}
+	// Guardrails read users' feedback and the gateways' usage.
+	eng.RegisterSignals("feedback", st.Feedback().Signals())
+	eng.RegisterSignals("consumers", st.ConsumerSignals())
+
+	s.Data = wireData(st, eng, cfg.Clock, cfg.Getenv, logger)
+	s.Data.worker.Owner, s.Data.worker.LeaseTTL = cfg.ReplicaID, cfg.RunLease
+	s.Data.worker.Every, s.Data.runner.PollEvery = cfg.RunbookEvery, cfg.RunbookPoll
+	if cfg.Traffic != nil {
+		s.Data.runner.Traffic = cfg.Traffic
+	}
+
+	key, err := st.SigningKey(ctx, unsubscribeKeyName)
+	if err != nil {
+		return nil, err
+	}
+	h := &notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts}
+	eng.Register(plan.KindNotice, h)
+	eng.OnReplan(h)
+	eng.OnTrip(h) // owners hear when a guardrail pauses the sunset
+	s.notices = &notify.Worker{
+		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: cfg.Getenv}),
+		Clock: cfg.Clock, Logger: logger.With("component", "notify"), PublicURL: cfg.PublicURL, UnsubscribeKey: key,
+		ExportURL: s.Data.exports.ExportURL, Lease: cfg.NoticeLease, Poll: cfg.NoticePoll,
+	}
+
+	s.Web = &web.Server{
+		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: cfg.Clock.Now,
+		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
+		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Reports: st,
+		Replica: cfg.ReplicaID,
+		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL,
+	}
+	if cfg.Gateway != nil {
+		s.gatewayMetrics = gateway.NewMetrics()
+		s.Web.MoreMetrics = s.gatewayMetrics.Gatherer()
+	}
+	return s, nil
+}
+
+// Start starts the engine, the workers, the in-process gateway and the web server on ln; the
+// web server answers until Stop. The workers stop when ctx ends or on Stop.
+func (s *system) Start(ctx context.Context, ln net.Listener) error {
+	if err := s.Engine.Start(ctx); err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.Engine.Stop)
+	if err := s.Data.worker.Start(ctx); err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.Data.worker.Stop, s.Data.exportRuns.Stop)
+	if err := s.notices.Start(ctx); err != nil {
+		return err
+	}
+	s.stops = append(s.stops, s.notices.Stop)
+	if g := s.cfg.Gateway; g != nil {
+		stop, addr, err := startServeGateway(ctx, *g, s.Data.phases, s.gatewayMetrics, s.Engine, s.Store, s.cfg.Clock, s.cfg.Logger, s.cfg.Stdout)
+		if err != nil {
+			return err
+		}
+		s.stopGateway, s.GatewayAddr = sync.OnceFunc(stop), addr
+		s.stops = append(s.stops, s.stopGateway)
+	}
+	s.http = &http.Server{
+		Handler:           s.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Logger.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// StopGateway stops the in-process gateway, which stores its last usage counts; Stop does it
+// too. A rehearsal calls it before writing the report, which needs those counts.
+func (s *system) StopGateway() {
+	if s.stopGateway != nil {
+		s.stopGateway()
+	}
+}
+
+// Stop shuts the web server down (waiting up to 15s for requests in flight), stops every part
+// in the reverse order of its start, and closes the database. It is safe to call before Start
+// and more than once.
+func (s *system) Stop() {
+	s.stopOnce.Do(func() {
+		if s.http != nil {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			if err := s.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.cfg.Logger.Warn("http shutdown", "err", err)
+			}
+			cancel()
+		}
+		for i := len(s.stops) - 1; i >= 0; i-- {
+			s.stops[i]()
+		}
+	})
+}
