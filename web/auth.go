@@ -6,20 +6,23 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"mime"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sunsetops/sunset"
 )
 
-// Authentication. With Server.Auth set, every route whose least role is not RolePublic demands
-// credentials: an API token (Authorization: Bearer sst_...) or the operator UI's session cookie.
-// The caller's role must be at least the route's; a session must also carry the anti-forgery
-// token on every request that changes something. The caller's name is the actor of the events
-// its calls record, whatever X-Sunset-Actor says.
+// Authentication. With Server.Auth set (and Auth.Enabled, when given, answering true), every
+// route whose least role is not RolePublic demands credentials: an API token (Authorization:
+// Bearer sst_...) or the operator UI's session cookie. The caller's role must be at least the
+// route's; a session must also carry the anti-forgery token on every request that changes
+// something. The caller's name is the actor of the events its calls record, whatever
+// X-Sunset-Actor says.
 
 // AuthStore keeps the credentials: API tokens, users' passwords and the UI's sessions. Roles
 // are spelled as Role.String spells them. Every refusal is a *sunset.Error with code
@@ -61,10 +64,76 @@ type Auth struct {
 	SessionTTL time.Duration
 	// OIDC, when set, offers a login with an OpenID Connect provider (auth_oidc.go).
 	OIDC *OIDC
+	// Enabled, when set, tells whether authentication is on at now: whether the database holds
+	// any live token or user, so that `sunset token create` on the database of a running server
+	// turns authentication on without a restart. The server asks at most once every
+	// AuthRecheck and uses that answer in between, so a request costs no query for it; an
+	// error refuses the request (closed, not open). Nil means always on.
+	Enabled func(ctx context.Context, now time.Time) (bool, error)
 
+	// state is Enabled's last answer; stateMu lets one request at a time ask again.
+	state   atomic.Pointer[authState]
+	stateMu sync.Mutex
 	// login bounds login attempts per client address.
 	login     windowLimiter
 	loginOnce sync.Once
+}
+
+// AuthRecheck is how long a server uses Auth.Enabled's answer before asking again: a token
+// created, or the last one revoked, on a running server's database changes whether it demands
+// credentials within this time.
+const AuthRecheck = 2 * time.Second
+
+// authState is one answer of Auth.Enabled and when it was asked (a monotonic reading of the
+// wall clock, not the server's clock, which a rehearsal may pin).
+type authState struct {
+	on    bool
+	asked time.Time
+}
+
+// fresh returns st's answer when st was asked less than AuthRecheck ago.
+func (st *authState) fresh() (on, ok bool) {
+	if st == nil || time.Since(st.asked) >= AuthRecheck {
+		return false, false
+	}
+	return st.on, true
+}
+
+// authOn reports whether the server demands credentials now: never without Auth, always
+// without Auth.Enabled, else Enabled's answer of at most AuthRecheck ago. Only a request that
+// finds the answer stale asks again, holding the others that find it stale until it has the
+// new one, so no request is decided on an older answer.
+func (s *Server) authOn(ctx context.Context) (bool, error) {
+	a := s.Auth
+	if a == nil {
+		return false, nil
+	}
+	if a.Enabled == nil {
+		return true, nil
+	}
+	if on, ok := a.state.Load().fresh(); ok {
+		return on, nil
+	}
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	prev := a.state.Load()
+	if on, ok := prev.fresh(); ok {
+		return on, nil
+	}
+	asked := time.Now()
+	on, err := a.Enabled(ctx, s.now())
+	if err != nil {
+		return false, err
+	}
+	a.state.Store(&authState{on: on, asked: asked})
+	if prev != nil && prev.on != on {
+		if on {
+			s.logger().Info("authentication is now on: a token or user exists in the database; every route that is not public needs credentials")
+		} else {
+			s.logger().Warn("authentication is now off: no live token or user is left in the database; the API answers without credentials (loopback only)")
+		}
+	}
+	return on, nil
 }
 
 // Names of what authentication puts on the wire.
@@ -150,7 +219,12 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 		return s.publicLimits(pattern, next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Auth == nil {
+		on, err := s.authOn(r.Context())
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("read whether authentication is on: %w", err))
+			return
+		}
+		if !on {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -258,7 +332,7 @@ func (s *Server) csrfToken(r *http.Request) string {
 	if p := PrincipalFrom(r.Context()); p != nil && p.session != "" {
 		return csrfFor(p.session)
 	}
-	if s.Auth == nil {
+	if on, err := s.authOn(r.Context()); err != nil || !on {
 		return ""
 	}
 	c, err := r.Cookie(SessionCookie)

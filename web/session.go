@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -121,7 +122,12 @@ func (s *Server) secureCookie(r *http.Request) bool {
 
 // authOff answers the login routes when authentication is off: there is nothing to log in to.
 func (s *Server) authOff(w http.ResponseWriter, r *http.Request) bool {
-	if s.Auth != nil {
+	on, err := s.authOn(r.Context())
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("read whether authentication is on: %w", err))
+		return true
+	}
+	if on {
 		return false
 	}
 	s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "This server runs without authentication (loopback only): there is nothing to log in to."))

@@ -150,10 +150,12 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer sys.Stop()
-	if sys.Web.Auth, err = serveAuth(ctx, o, sys.Store, clock.Now(), publicURL, m.Getenv, logger); err != nil {
+	auth, authOn, err := serveAuth(ctx, o, sys.Store, clock.Now(), publicURL, m.Getenv, logger)
+	if err != nil {
 		return err
 	}
-	if err := checkListenAddr(o.addr, sys.Web.Auth != nil, o.allowInsecure); err != nil {
+	sys.Web.Auth = auth
+	if err := checkListenAddr(o.addr, authOn, o.allowInsecure); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)

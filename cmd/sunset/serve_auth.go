@@ -66,30 +66,42 @@ func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*web
 	}, nil
 }
 
-// serveAuth decides whether the server demands credentials: when --auth is given, or when the
-// database holds any live token or user. It returns nil when authentication stays off.
-func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time, publicURL string, getenv func(string) string, logger *slog.Logger) (*web.Auth, error) {
+// serveAuth sets up authentication for serve and reports whether it is on at start. It is on
+// for good with --auth, with OIDC, or on an address beyond loopback (unless
+// --insecure-listen-anywhere; checkListenAddr refuses that address while authentication is off
+// at start); otherwise it follows the database while the server runs: on
+// whenever a live token or user exists, read again at most every web.AuthRecheck, so that
+// `sunset token create --db` protects a running server without a restart. A server started open
+// stays on its loopback address when that turns authentication on.
+func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time, publicURL string, getenv func(string) string, logger *slog.Logger) (*web.Auth, bool, error) {
 	oidc, err := o.oidc.config(publicURL, getenv)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	on := o.auth || oidc != nil
-	if !on {
-		configured, err := st.AuthConfigured(ctx, now)
-		if err != nil {
-			return nil, fail("read the credentials: %v", err)
-		}
-		on = configured
-	}
-	if !on {
-		return nil, nil
+	loopback, err := isLoopback(o.addr)
+	if err != nil {
+		return nil, false, err
 	}
 	a := &web.Auth{Store: st.Credentials(), SecureCookie: strings.HasPrefix(publicURL, "https://"), OIDC: oidc}
 	if oidc != nil && strings.HasPrefix(oidc.RedirectURL, "https://") {
 		a.SecureCookie = true
 	}
-	logger.Info("authentication is on: every route that is not public needs a token or a session")
-	return a, nil
+	forced := o.auth || oidc != nil
+	if !forced && (loopback || o.allowInsecure) {
+		// Revoking the last token of an open server's database makes it open again, as a restart
+		// would; a server that must not be open is started with --auth.
+		a.Enabled = st.AuthConfigured
+	}
+	configured, err := st.AuthConfigured(ctx, now)
+	if err != nil {
+		return nil, false, fail("read the credentials: %v", err)
+	}
+	if forced || configured {
+		logger.Info("authentication is on: every route that is not public needs a token or a session")
+		return a, true, nil
+	}
+	logger.Info("authentication is off until a token or user exists in the database: `sunset token create` turns it on without a restart", "within", web.AuthRecheck)
+	return a, false, nil
 }
 
 // isLoopback reports whether the host of addr (HOST:PORT) is a loopback address or localhost.

@@ -47,8 +47,11 @@ includes the ones before it. The token's name is recorded as the actor of its ca
 
 A token is shown once, when it is made; the database keeps only its SHA-256. Once any token
 or user exists, the server demands credentials on every route that is not public, and may
-listen on a non-loopback address. Callers send it as "Authorization: Bearer TOKEN"; the CLI
-reads it from --token or $SUNSET_TOKEN.`,
+listen on a non-loopback address. That takes effect on running servers too: creating the first
+token on the database of a running server turns authentication on within 2 s, without a
+restart (a server started on loopback stays there). A revoked token is refused at once.
+Callers send it as "Authorization: Bearer TOKEN"; the CLI reads it from --token or
+$SUNSET_TOKEN.`,
 		Example: `  sunset token create --role admin --name li.wei
   sunset token create --role operator --name deploy-bot --expires 720h --db postgres://sunset@127.0.0.1/sunset
   sunset token list
@@ -88,16 +91,30 @@ func (m *Main) tokenCreateCommand(o *authFlags) *cobra.Command {
 			if expires > 0 {
 				until = now.Add(expires)
 			}
+			wasOn, err := st.AuthConfigured(cmd.Context(), now)
+			if err != nil {
+				return fail("read the credentials: %v", err)
+			}
 			t, secret, err := st.CreateToken(cmd.Context(), name, r.String(), until, now)
 			if err != nil {
 				return fail("create the token: %v", err)
 			}
 			out := cmd.OutOrStdout()
-			if quiet, _ := cmd.Flags().GetBool("quiet"); quiet {
+			quiet, _ := cmd.Flags().GetBool("quiet")
+			if quiet {
 				fmt.Fprintln(out, secret)
-				return nil
+			} else {
+				fmt.Fprintf(out, "Token %s for %s (%s):\n\n  %s\n\nIt is shown only now: keep it in a secret store. Use it as --token, $SUNSET_TOKEN or \"Authorization: Bearer …\".\n令牌只显示这一次，请妥善保存。\n", t.ID, t.Name, t.Role, secret)
 			}
-			fmt.Fprintf(out, "Token %s for %s (%s):\n\n  %s\n\nIt is shown only now: keep it in a secret store. Use it as --token, $SUNSET_TOKEN or \"Authorization: Bearer …\".\n令牌只显示这一次，请妥善保存。\n", t.ID, t.Name, t.Role, secret)
+			if !wasOn {
+				// The first credential changes every running server on this database: say so
+				// where a person reads it, also when stdout is captured.
+				warn := out
+				if quiet {
+					warn = cmd.ErrOrStderr()
+				}
+				fmt.Fprint(warn, authTurnedOn(r))
+			}
 			return nil
 		},
 	}
@@ -107,6 +124,23 @@ func (m *Main) tokenCreateCommand(o *authFlags) *cobra.Command {
 	f.DurationVar(&expires, "expires", 0, "how long the token works, e.g. 720h (default: until revoked)")
 	f.Bool("quiet", false, "print only the token")
 	return cmd
+}
+
+// recheckSeconds is how long, in whole seconds, a running server takes to notice that
+// authentication turned on or off in its database.
+func recheckSeconds() int { return int(web.AuthRecheck / time.Second) }
+
+// authTurnedOn is what token create says when it made the database's first credential: every
+// running server on the database starts to demand credentials.
+func authTurnedOn(r web.Role) string {
+	s := recheckSeconds()
+	msg := fmt.Sprintf("\nAuthentication is now on for every server using this database: requests without a token are refused within %d s, no restart needed.\n"+
+		"认证现已开启：使用此数据库的所有服务器将在 %d 秒内拒绝不带令牌的请求，无需重启。\n", s, s)
+	if r != web.RoleAdmin {
+		msg += fmt.Sprintf("This first token is not an admin token: routes that need the admin role stay closed until one exists (sunset token create --role admin --name YOU).\n" +
+			"这第一个令牌不是管理员令牌：在创建管理员令牌之前，需要管理员角色的操作都无法进行（sunset token create --role admin --name 你的名字）。\n")
+	}
+	return msg
 }
 
 func (m *Main) tokenListCommand(o *authFlags) *cobra.Command {
@@ -162,7 +196,16 @@ func (m *Main) tokenRevokeCommand(o *authFlags) *cobra.Command {
 			if err != nil {
 				return fail("revoke: %v", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Token %s (%s, %s) is revoked since %s.\n", t.ID, t.Name, t.Role, t.RevokedAt.Format(time.RFC3339))
+			fmt.Fprintf(cmd.OutOrStdout(), "Token %s (%s, %s) is revoked since %s: it is refused at once.\n", t.ID, t.Name, t.Role, t.RevokedAt.Format(time.RFC3339))
+			on, err := st.AuthConfigured(cmd.Context(), now)
+			if err != nil {
+				return fail("read the credentials: %v", err)
+			}
+			if !on {
+				s := recheckSeconds()
+				fmt.Fprintf(cmd.OutOrStdout(), "\nNo live token or user is left: within %d s, servers using this database that were started without --auth answer requests without credentials again (on loopback only).\n"+
+					"已没有有效的令牌或用户：%d 秒内，使用此数据库且未带 --auth 启动的服务器将重新不经认证即可访问（仅限本机回环地址）。\n", s, s)
+			}
 			return nil
 		},
 	}
