@@ -43,6 +43,26 @@ type Sunset struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Announced reports whether the sunset's announcement has happened, the one rule that decides
+// whether anything about it is public (its status page, feed, banner, survey, feedback form and
+// exports): its state is announced or later, or it was paused from such a state. Draft,
+// scheduled and cancelled sunsets are not announced; the engine moves a sunset to announced in
+// the same transaction that marks its announce milestone done.
+func (s *Sunset) Announced() bool {
+	st := s.State
+	if st == StatePaused {
+		st = s.PausedFrom
+	}
+	rank, ok := stateRank[st]
+	return ok && rank >= stateRank[StateAnnounced]
+}
+
+// ClosedDown reports whether the sunset's shutdown milestone has happened: the service is gone
+// for its users (shut_down or evaluated).
+func (s *Sunset) ClosedDown() bool {
+	return s.State == StateShutDown || s.State == StateEvaluated
+}
+
 // ActionStatus is where a timeline action stands.
 type ActionStatus string
 

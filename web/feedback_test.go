@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sunsetops/sunset/feedback"
 )
@@ -16,6 +17,7 @@ func postForm(t *testing.T, b *testBundle, path string, v url.Values, header ...
 func TestFeedbackFormInBothLanguages(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
+	b.announce(t, "billing-v1")
 	for _, tc := range []struct{ lang, accept, want, title string }{
 		{"", "", "Tell us how the shutdown affects you", "Billing API v1"},
 		{"", "zh-CN,zh;q=0.9", "告诉我们这次下线对您的影响", "账单 API v1"},
@@ -34,6 +36,7 @@ func TestFeedbackFormInBothLanguages(t *testing.T) {
 func TestFeedbackFormStoresAndEscapes(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
+	b.announce(t, "billing-v1")
 	script := `<script>alert("x")</script>`
 	r := postForm(t, b, "/feedback/billing-v1", url.Values{"mood": {"negative"}, "category": {"export_problem"}, "text": {script}, "consumer": {"acme-prod"}})
 	if r.status != 200 || !strings.Contains(string(r.body), "Thank you") {
@@ -58,6 +61,7 @@ func TestFeedbackFormStoresAndEscapes(t *testing.T) {
 func TestFeedbackHoneypotIsDropped(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
+	b.announce(t, "billing-v1")
 	r := postForm(t, b, "/feedback/billing-v1", url.Values{"mood": {"negative"}, "text": {"buy pills"}, honeypotField: {"http://spam.example"}})
 	if r.status != 200 || !strings.Contains(string(r.body), "Thank you") {
 		t.Fatalf("honeypot post: %d", r.status)
@@ -70,6 +74,7 @@ func TestFeedbackHoneypotIsDropped(t *testing.T) {
 func TestFeedbackFloodIsLimited(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
+	b.announce(t, "billing-v1")
 	v := url.Values{"mood": {"negative"}, "text": {"again"}}
 	for i := range feedbackPerMin {
 		if r := postForm(t, b, "/feedback/billing-v1", v); r.status != 200 {
@@ -98,6 +103,7 @@ func TestFeedbackFloodIsLimited(t *testing.T) {
 func TestFeedbackSummaryThroughTheClient(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
+	b.announce(t, "billing-v1")
 	b.srv.Themer = feedback.NewThemer()
 	for _, in := range []feedback.Input{
 		{Mood: "negative", Category: "need_more_time", Text: "迁移文档不清楚，希望延期两周"},
@@ -131,9 +137,18 @@ func TestFeedbackSummaryThroughTheClient(t *testing.T) {
 func TestSurveyAfterShutdown(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
+	b.announce(t, "billing-v1")
 	r := b.do(t, "GET", "/survey/billing-v1?lang=zh", "")
 	if r.status != 200 || !strings.Contains(string(r.body), "您迁移到替代方案了吗？") || !strings.Contains(string(r.body), "账单 API v1") {
 		t.Fatalf("zh survey: %d\n%s", r.status, r.body)
+	}
+	// Before the shutdown the survey speaks of a service that is closing, on its date.
+	if body := string(r.body); !strings.Contains(body, "账单 API v1将于 2027年3月1日 10:00 CET 停止服务") || strings.Contains(body, "服务已经停止") {
+		t.Errorf("zh survey before the shutdown does not say when it closes:\n%s", body)
+	}
+	r = b.do(t, "GET", "/survey/billing-v1?lang=en", "")
+	if body := string(r.body); !strings.Contains(body, "Billing API v1 is closing on 1 March 2027 10:00 CET") || strings.Contains(body, "has closed") {
+		t.Errorf("en survey before the shutdown:\n%s", body)
 	}
 	r = postForm(t, b, "/survey/billing-v1", url.Values{"q_satisfaction": {"2"}, "q_moved": {"no"}, "q_hardest": {"<b>exports</b>"}, "q_contact_ok": {"no"}, "contact": {"me@example.com"}})
 	if r.status != 200 || !strings.Contains(string(r.body), "Thank you for your answers") {
@@ -149,6 +164,15 @@ func TestSurveyAfterShutdown(t *testing.T) {
 	}
 	if sum.Survey.Responses != 2 || sum.Survey.Satisfaction != 3.5 || sum.Survey.Yes["moved"] != 1 || sum.Survey.No["moved"] != 1 {
 		t.Errorf("survey summary = %+v", sum.Survey)
+	}
+	// Once the shutdown milestone has run, the service has closed.
+	b.clock.Set(time.Date(2027, 3, 1, 9, 30, 0, 0, time.UTC))
+	b.waitDone(t, "billing-v1", "milestone/shutdown")
+	for lang, want := range map[string]string{"en": "The service has closed.", "zh": "服务已经停止。"} {
+		r = b.do(t, "GET", "/survey/billing-v1?lang="+lang, "")
+		if r.status != 200 || !strings.Contains(string(r.body), want) || strings.Contains(string(r.body), "closing on") {
+			t.Errorf("%s survey after the shutdown: %d, want %q:\n%s", lang, r.status, want, r.body)
+		}
 	}
 	items, _ := b.srv.Feedback.List(t.Context(), "billing-v1", b.clock.Now().AddDate(-1, 0, 0))
 	if len(items) != 2 || items[0].Contact != "" || items[1].Contact != "ok@example.com" || items[0].Text != "<b>exports</b>" {

@@ -345,6 +345,11 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/resume", resumePath, `{"reason":"x","extra":1}`, 400)
 	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", maxJSONBody)+`"}`, 413)
 	call("POST", p+"/resume", resumePath, `{"reason":"freeze over"}`, 200)
+	// Its public routes are dark until the announcement has run.
+	call("POST", p+"/feedback", fbPath, `{"mood":"negative"}`, 404)
+	call("GET", "/survey/billing-v1", surveyPath, "", 404)
+	b.clock.Set(time.Date(2027, 1, 4, 9, 30, 0, 0, time.UTC))
+	b.waitDone(t, "billing-v1", "milestone/announce")
 	call("GET", p+"/guardrails", guardPath, "", 200)
 	call("POST", p+"/feedback", fbPath, `{"mood":"negative","category":"need_more_time","text":"两周不够"}`, 201)
 	call("POST", p+"/feedback", fbPath, `{"rating":4}`, 201)
@@ -422,11 +427,17 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/exports/run", exportRun, "", 404)
 	call("POST", billingPath+"/exports/run", exportRun, `{"workers":1000}`, 400)
 	call("POST", billingPath+"/exports/run", exportRun, `{"batch":100,"workers":4}`, 202)
-	call("GET", billingLinks+"good", exportPage, "", 200)
-	call("GET", billingLinks+"forged", exportPage, "", 403)
-	call("GET", billingLinks+"old", exportPage, "", 410)
-	call("GET", billingLinks+"good/download", exportZip, "", 200)
-	call("GET", billingLinks+"old/download", exportZip, "", 410)
+	// billing-v1 is cancelled: its download pages are dark; reports-v2's are served.
+	call("GET", billingLinks+"good", exportPage, "", 404)
+	call("GET", billingLinks+"good/download", exportZip, "", 404)
+	b.srv.Exports = &fakeExports{sunset: "reports-v2"}
+	reportsLinks := "/exports/reports-v2/"
+	call("GET", reportsLinks+"good", exportPage, "", 200)
+	call("GET", reportsLinks+"forged", exportPage, "", 403)
+	call("GET", reportsLinks+"old", exportPage, "", 410)
+	call("GET", reportsLinks+"good/download", exportZip, "", 200)
+	call("GET", reportsLinks+"old/download", exportZip, "", 410)
+	b.srv.Exports = &fakeExports{}
 
 	// The operator UI's sunset page and forms (the runbook's fake run waits for an approval).
 	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -482,13 +493,17 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	token := notify.UnsubscribeToken([]byte(testUnsubscribeKey), "ops@acme.example.com")
 	call("GET", billingPath+"/notices", ledgerPath, "", 200)
 	call("GET", q+"/notices", ledgerPath, "", 404)
-	call("GET", "/p/billing-v1", pagePath, "", 200)
-	call("GET", "/p/billing-v1?lang=zh", pagePath, "", 200)
+	// reports-v2 is announced; billing-v1 was cancelled, so its pages are as dark as unknown ones.
+	call("GET", "/p/reports-v2", pagePath, "", 200)
+	call("GET", "/p/reports-v2?lang=zh", pagePath, "", 200)
 	call("GET", "/p/nope", pagePath, "", 404)
-	call("GET", "/p/billing-v1/feed.atom", pagePath+"/feed.atom", "", 200)
-	call("GET", "/p/billing-v1/announcements.json", pagePath+"/announcements.json", "", 200)
+	call("GET", "/p/billing-v1", pagePath, "", 404)
+	call("GET", "/p/reports-v2/feed.atom", pagePath+"/feed.atom", "", 200)
+	call("GET", "/p/billing-v1/feed.atom", pagePath+"/feed.atom", "", 404)
+	call("GET", "/p/reports-v2/announcements.json", pagePath+"/announcements.json", "", 200)
 	call("GET", "/p/nope/announcements.json", pagePath+"/announcements.json", "", 404)
-	call("GET", "/p/billing-v1/banner.js", pagePath+"/banner.js", "", 200)
+	call("GET", "/p/reports-v2/banner.js", pagePath+"/banner.js", "", 200)
+	call("GET", "/p/billing-v1/banner.js", pagePath+"/banner.js", "", 404)
 	call("GET", "/unsubscribe/"+token, unsubPath, "", 200)
 	call("GET", "/unsubscribe/forged.AAAA", unsubPath, "", 403)
 	call("POST", "/unsubscribe/"+token, unsubPath, "List-Unsubscribe=One-Click", 200, "Content-Type", "application/x-www-form-urlencoded")

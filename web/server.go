@@ -28,6 +28,8 @@ type Engine interface {
 	Apply(ctx context.Context, file string, data []byte, actor string) (*engine.ApplyResult, error)
 	// Statuses returns the status of every sunset.
 	Statuses(ctx context.Context) ([]*engine.Status, error)
+	// Get returns one sunset's record; the public routes serve only announced ones.
+	Get(ctx context.Context, name string) (*engine.Sunset, error)
 	// Status returns the status of one sunset.
 	Status(ctx context.Context, name string) (*engine.Status, error)
 	// Actions returns the sunset's timeline actions as the engine tracks them.
@@ -254,8 +256,12 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	allow := map[string][]string{}
 	for _, rt := range s.routes(m) {
-		mux.Handle(rt.pattern, m.instrument(rt.pattern, s.recoverer(s.guard(rt.role, rt.pattern, rt.handler))))
 		method, path := splitPattern(rt.pattern)
+		h := rt.handler
+		if rt.role == RolePublic && namesSunset(path) {
+			h = s.darkUntilAnnounced(h)
+		}
+		mux.Handle(rt.pattern, m.instrument(rt.pattern, s.recoverer(s.guard(rt.role, rt.pattern, h))))
 		allow[path] = append(allow[path], method)
 		if method == http.MethodGet {
 			allow[path] = append(allow[path], http.MethodHead)

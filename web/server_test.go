@@ -16,6 +16,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
 )
@@ -239,6 +240,61 @@ func (b *testBundle) waitDone(t *testing.T, name, key string) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("action %s of %s not done after 30s: %+v", key, name, acts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// announce makes the sunset name public: every stakeholder signs off, the clock moves to its
+// announce milestone and the engine runs it.
+func (b *testBundle) announce(t *testing.T, name string) {
+	t.Helper()
+	announceSunset(t, b.eng, b.clock, name)
+}
+
+// announceSunset signs off every stakeholder of name, moves clock to its announce milestone and
+// runs the engine's due actions until the announcement is done.
+func announceSunset(t *testing.T, eng *engine.Engine, clock *sunset.FixedClock, name string) {
+	t.Helper()
+	ctx := t.Context()
+	// The actions run on the engine's workers; a test that started them already is fine.
+	if err := eng.Start(ctx); err != nil && !strings.Contains(err.Error(), "already started") {
+		t.Fatal(err)
+	}
+	st, err := eng.Status(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range st.Awaiting {
+		if _, err := eng.Signoff(ctx, name, who, "tester"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, _, err := eng.Plan(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := p.MilestoneTimes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at := ms[plan.Announce]; clock.Now().Before(at) {
+		clock.Set(at)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := eng.Dispatch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s, err := eng.Get(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Announced() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not announced after 30s: %s", name, s.State)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
 
 	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -12,19 +14,23 @@ var surveyTemplate = template.Must(template.ParseFS(feedbackFS, "templates/surve
 
 // surveyText holds the survey page's words in one language.
 type surveyText struct {
-	Intro, Yes, No, Contact, ContactHint, Send, Thanks, Invalid, Honeypot, Language string
+	// Closed introduces the survey once the service has shut down; Closing before, with the
+	// service's title and the shutdown instant to fill in.
+	Closed, Closing, Yes, No, Contact, ContactHint, Send, Thanks, Invalid, Honeypot, Language string
 }
 
 var surveyTexts = map[string]surveyText{
 	"en": {
-		Intro: "The service has closed. Four short questions help us retire the next one better.",
-		Yes:   "Yes", No: "No", Contact: "Email (optional)", ContactHint: "Kept only if you allow us to contact you.",
+		Closed:  "The service has closed. Four short questions help us retire the next one better.",
+		Closing: "%s is closing on %s. Four short questions help us retire it better.",
+		Yes:     "Yes", No: "No", Contact: "Email (optional)", ContactHint: "Kept only if you allow us to contact you.",
 		Send: "Send", Thanks: "Thank you for your answers.", Invalid: "Please correct the following:",
 		Honeypot: "Leave this field empty", Language: "Language",
 	},
 	"zh-Hans": {
-		Intro: "服务已经停止。回答四个简短的问题，帮助我们把下一次下线做得更好。",
-		Yes:   "是", No: "否", Contact: "邮箱（选填）", ContactHint: "仅在您允许我们联系您时保存。",
+		Closed:  "服务已经停止。回答四个简短的问题，帮助我们把下一次下线做得更好。",
+		Closing: "%s将于 %s 停止服务。回答四个简短的问题，帮助我们把这次下线做得更好。",
+		Yes:     "是", No: "否", Contact: "邮箱（选填）", ContactHint: "仅在您允许我们联系您时保存。",
 		Send: "提交", Thanks: "感谢您的回答。", Invalid: "请修改以下内容：",
 		Honeypot: "请勿填写此项", Language: "语言",
 	},
@@ -35,17 +41,23 @@ type surveyQuestion struct {
 }
 
 type surveyData struct {
-	Lang, Action, Title, Service string
-	T                            surveyText
-	Questions                    []surveyQuestion
-	Sent                         bool
-	Errors                       []string
-	Contact                      string
+	// Intro speaks of a closed service only once the shutdown milestone has happened.
+	Lang, Action, Title, Service, Intro string
+	T                                   surveyText
+	Questions                           []surveyQuestion
+	Sent                                bool
+	Errors                              []string
+	Contact                             string
 }
 
 // surveyOf returns the sunset's survey and its title in lang.
 func (s *Server) surveyOf(r *http.Request, lang string) (plan.Survey, surveyData, error) {
-	p, _, err := s.Engine.Plan(r.Context(), r.PathValue("name"))
+	name := r.PathValue("name")
+	p, _, err := s.Engine.Plan(r.Context(), name)
+	if err != nil {
+		return plan.Survey{}, surveyData{}, err
+	}
+	ss, err := s.Engine.Get(r.Context(), name)
 	if err != nil {
 		return plan.Survey{}, surveyData{}, err
 	}
@@ -56,6 +68,16 @@ func (s *Server) surveyOf(r *http.Request, lang string) (plan.Survey, surveyData
 	}
 	if d.Service == "" {
 		d.Service = p.Service.Name
+	}
+	t := surveyTexts[lang]
+	d.Intro = t.Closed
+	if !ss.ClosedDown() {
+		locale := notifyLocale(lang)
+		when := ""
+		if ms, err := p.MilestoneTimes(); err == nil {
+			when = notify.FormatInstant(ms[plan.Shutdown], p.Location(), locale)
+		}
+		d.Intro = fmt.Sprintf(t.Closing, d.Service, when)
 	}
 	for _, q := range sv.Questions {
 		d.Questions = append(d.Questions, surveyQuestion{ID: q.ID, Kind: q.Kind, Text: q.Text.In(lang)})
