@@ -281,6 +281,9 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 		}
 	}
 	postJSON(t, base+"/api/v1/sunsets/search-v1/usage", syntheticUsage())
+	waitRunbook(t, base, "search-v1", "waiting_approval")
+	// Feedback once the engine has caught up with search-v1's past milestones: its public routes
+	// are dark until its announcement has run.
 	for _, fb := range []map[string]any{
 		{"mood": "negative", "text": "Two months is too short for our release cycle; we need more time.", "locale": "en"},
 		{"mood": "neutral", "text": "The migration guide helped, but pagination changed.", "locale": "en"},
@@ -288,7 +291,6 @@ func TestBrowserWalksTheOperatorUI(t *testing.T) {
 	} {
 		postJSON(t, base+"/api/v1/sunsets/search-v1/feedback", fb)
 	}
-	waitRunbook(t, base, "search-v1", "waiting_approval")
 
 	shots := screenshotDir(t)
 	alloc, cancel := chromedp.NewExecAllocator(ctx,
