@@ -48,16 +48,44 @@ type SMTPSink struct {
 	total    atomic.Int64
 	server   *smtp.Server
 	listener net.Listener
+	faults   Faults
+	busy     atomic.Int64
+	closed   chan struct{}
+	sessions atomic.Int64
+}
+
+// Faults make the SMTP sink behave like the real servers that drop sessions: fixed when the sink
+// starts.
+type Faults struct {
+	// IdleTimeout ends a session that sends nothing for this long with "421 Idle timeout" and
+	// closes it (go-smtp's ReadTimeout). Zero: never.
+	IdleTimeout time.Duration
+	// MaxPerSession answers MAIL FROM with 421 once a session has delivered this many messages,
+	// as servers limiting messages per connection do. Zero: no limit.
+	MaxPerSession int
+	// BusyGreetings is how many of the first connections are greeted with "421 busy" and closed
+	// before the server works normally.
+	BusyGreetings int
 }
 
 // NewSMTPSink starts an SMTP server on 127.0.0.1 (no TLS, no auth); Close stops it.
 func NewSMTPSink(keepBodies bool) (*SMTPSink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return NewFaultySMTPSink(keepBodies, Faults{})
+}
+
+// NewFaultySMTPSink starts an SMTP sink that injects the given faults.
+func NewFaultySMTPSink(keepBodies bool, f Faults) (*SMTPSink, error) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTPSink{Addr: ln.Addr().String(), KeepBodies: keepBodies, byID: map[string]int{}, reject: map[string]int{}, listener: ln}
+	s := &SMTPSink{Addr: inner.Addr().String(), KeepBodies: keepBodies, byID: map[string]int{}, reject: map[string]int{},
+		faults: f, closed: make(chan struct{}, 1024)}
+	s.busy.Store(int64(f.BusyGreetings))
+	ln := &sinkListener{Listener: inner, s: s}
+	s.listener = ln
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	srv.ReadTimeout = f.IdleTimeout
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.MaxRecipients = 100
@@ -66,6 +94,53 @@ func NewSMTPSink(keepBodies bool) (*SMTPSink, error) {
 	go func() { _ = srv.Serve(ln) }()
 	return s, nil
 }
+
+// sinkListener greets the first BusyGreetings connections with 421 and tells the sink when a
+// session's connection closes.
+type sinkListener struct {
+	net.Listener
+	s *SMTPSink
+}
+
+func (l *sinkListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.s.busy.Add(-1) >= 0 {
+			_, _ = c.Write([]byte("421 4.3.2 Too busy, try again later\r\n"))
+			_ = c.Close()
+			continue
+		}
+		l.s.sessions.Add(1)
+		return &sinkConn{Conn: c, s: l.s}, nil
+	}
+}
+
+// sinkConn signals its first Close to the sink.
+type sinkConn struct {
+	net.Conn
+	s    *SMTPSink
+	once sync.Once
+}
+
+func (c *sinkConn) Close() error {
+	c.once.Do(func() {
+		select {
+		case c.s.closed <- struct{}{}:
+		default:
+		}
+	})
+	return c.Conn.Close()
+}
+
+// SessionClosed receives once for every session whose connection the server closed (or the
+// client ended).
+func (s *SMTPSink) SessionClosed() <-chan struct{} { return s.closed }
+
+// Sessions is how many sessions were accepted (busy greetings not counted).
+func (s *SMTPSink) Sessions() int { return int(s.sessions.Load()) }
 
 // Reject makes the sink answer code to RCPT TO address.
 func (s *SMTPSink) Reject(address string, code int) {
@@ -106,11 +181,15 @@ type session struct {
 	s    *SMTPSink
 	from string
 	to   []string
+	sent int
 }
 
 func (x *session) Reset()        { x.from, x.to = "", nil }
 func (x *session) Logout() error { return nil }
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if m := x.s.faults.MaxPerSession; m > 0 && x.sent >= m {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Too many messages in this session, closing"}
+	}
 	x.from = from
 	return nil
 }
@@ -137,6 +216,7 @@ func (x *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, Message: "unparseable message: " + err.Error()}
 	}
 	id := msg.Header.Get("Message-Id")
+	x.sent++
 	x.s.total.Add(1)
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()

@@ -3,7 +3,9 @@
 // one-click form of RFC 8058) on notices one may opt out of, and a Message-ID derived from the
 // delivery key so that a message re-sent after a crash carries the same id.
 //
-// Connections are kept open and reused, up to Conns at once.
+// Connections are kept open and reused, up to Conns at once. A session idle for longer than
+// MaxIdle is not reused, every reused session gets a fresh deadline and a NOOP check, and a
+// session the server dropped meanwhile is replaced without failing the message.
 package smtp
 
 import (
@@ -11,12 +13,15 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/sunsetops/sunset/notify"
 )
@@ -43,7 +48,17 @@ type Config struct {
 	Conns int
 	// Timeout bounds dialing and each command. Default 30s.
 	Timeout time.Duration
+	// MaxIdle is how long a session may wait in the pool and still be reused; an older one is
+	// closed and a new one opened. Default DefaultMaxIdle.
+	MaxIdle time.Duration
+	// Now tells the time for MaxIdle; time.Now if nil.
+	Now func() time.Time
 }
+
+// DefaultMaxIdle is how long an idle session is kept for reuse by default: well under the idle
+// timeouts mail servers commonly apply (30 s and up), so that a reused session is rarely one the
+// server has already dropped.
+const DefaultMaxIdle = 10 * time.Second
 
 // Channel sends email through one server.
 type Channel struct {
@@ -51,7 +66,16 @@ type Channel struct {
 	host   string
 	port   int
 	domain string
-	pool   chan *mail.Client
+	// mailer holds the connection settings (TLS, authentication, HELO); it is never dialed
+	// itself: each pooled connection is one go-mail smtp.Client it makes.
+	mailer *mail.Client
+	pool   chan *conn
+}
+
+// conn is one open SMTP session and when it went back to the pool.
+type conn struct {
+	sc        *gosmtp.Client
+	idleSince time.Time
 }
 
 // Interface guard.
@@ -73,37 +97,50 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	if cfg.MaxIdle <= 0 {
+		cfg.MaxIdle = DefaultMaxIdle
+	}
 	if cfg.TLS == "" {
 		cfg.TLS = StartTLS
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	domain := "sunset.invalid"
 	if i := strings.LastIndexByte(cfg.From, '@'); i >= 0 {
 		domain = strings.TrimRight(cfg.From[i+1:], "> ")
 	}
-	return &Channel{cfg: cfg, host: host, port: port, domain: domain, pool: make(chan *mail.Client, cfg.Conns)}, nil
+	c := &Channel{cfg: cfg, host: host, port: port, domain: domain, pool: make(chan *conn, cfg.Conns)}
+	if c.mailer, err = c.newMailer(); err != nil {
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	return c, nil
 }
 
 // Close closes the idle connections.
 func (c *Channel) Close() error {
 	for {
 		select {
-		case cl := <-c.pool:
-			_ = cl.Close()
+		case cn := <-c.pool:
+			_ = c.mailer.CloseWithSMTPClient(cn.sc)
 		default:
 			return nil
 		}
 	}
 }
 
-func (c *Channel) dial(ctx context.Context) (*mail.Client, error) {
+// newMailer returns the go-mail client that holds cfg's connection settings.
+func (c *Channel) newMailer() (*mail.Client, error) {
 	opts := []mail.Option{mail.WithPort(c.port), mail.WithTimeout(c.cfg.Timeout), mail.WithHELO("localhost")}
 	switch c.cfg.TLS {
 	case Implicit:
+		// go-mail dials implicit TLS itself: only then does it know the session is encrypted
+		// and allow PLAIN or LOGIN authentication over it.
 		opts = append(opts, mail.WithSSL())
 	case NoTLS:
-		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS), mail.WithDialContextFunc(c.dialTCP))
 	default:
-		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithDialContextFunc(c.dialTCP))
 	}
 	tc := c.cfg.TLSConfig
 	if tc == nil {
@@ -113,14 +150,54 @@ func (c *Channel) dial(ctx context.Context) (*mail.Client, error) {
 	if c.cfg.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.cfg.Username), mail.WithPassword(c.cfg.Password))
 	}
-	cl, err := mail.NewClient(c.host, opts...)
+	return mail.NewClient(c.host, opts...)
+}
+
+// dialTCP opens the TCP connection of a plain or STARTTLS session with a deadline already set,
+// so that a server that accepts and then says nothing cannot hold the greeting forever.
+func (c *Channel) dialTCP(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := (&net.Dialer{Timeout: c.cfg.Timeout}).DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	if err := cl.DialWithContext(ctx); err != nil {
+	if err := nc.SetDeadline(time.Now().Add(c.cfg.Timeout)); err != nil {
+		nc.Close()
 		return nil, err
 	}
-	return cl, nil
+	return nc, nil
+}
+
+// get returns an open session: an idle one from the pool when one is young enough, else a new
+// one. reused tells which.
+func (c *Channel) get(ctx context.Context) (cn *conn, reused bool, err error) {
+	for {
+		select {
+		case cn = <-c.pool:
+			// A session idle past MaxIdle may have been dropped by the server (many close idle
+			// sessions after 30 to 60 s): close it rather than find out by failing a message.
+			if c.cfg.Now().Sub(cn.idleSince) > c.cfg.MaxIdle {
+				_ = c.mailer.CloseWithSMTPClient(cn.sc)
+				continue
+			}
+			return cn, true, nil
+		default:
+			sc, err := c.mailer.DialToSMTPClientWithContext(ctx)
+			if err != nil {
+				return nil, false, err
+			}
+			return &conn{sc: sc}, false, nil
+		}
+	}
+}
+
+// put returns an open session to the pool, or closes it when the pool is full.
+func (c *Channel) put(cn *conn) {
+	cn.idleSince = c.cfg.Now()
+	select {
+	case c.pool <- cn:
+	default:
+		_ = c.mailer.CloseWithSMTPClient(cn.sc)
+	}
 }
 
 // Message builds the email of m.
@@ -161,6 +238,11 @@ func (c *Channel) Message(m notify.Message) (*mail.Msg, error) {
 
 // Send sends m over a pooled connection. A 4xx reply or a connection failure is worth a retry; a
 // 5xx reply is permanent, and the reason carries the server's reply code.
+//
+// A pooled session the server has dropped meanwhile (an idle timeout, a limit of messages per
+// session answered with 421) is not a delivery failure: when a reused session fails before the
+// server accepted the message's data, Send opens a new session and sends once more. Nothing can
+// arrive twice that way, since the server had not taken the message.
 func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 	if m.To.Email == "" {
 		return false, errors.New("smtp: the recipient has no email address")
@@ -169,33 +251,56 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var cl *mail.Client
-	select {
-	case cl = <-c.pool:
-	default:
-		cl, err = c.dial(ctx)
+	for {
+		cn, reused, err := c.get(ctx)
 		if err != nil {
 			return true, fmt.Errorf("smtp: connect to %s: %w", c.cfg.Addr, err)
 		}
-	}
-	if err := cl.Send(msg); err != nil {
-		_ = cl.Close()
-		var se *mail.SendError
-		if errors.As(err, &se) {
-			code := se.ErrorCode()
-			if code >= 500 {
-				return false, fmt.Errorf("smtp: %s refused %s: %d %w", c.cfg.Addr, m.To.Email, code, err)
-			}
-			if code >= 400 || se.IsTemp() {
-				return true, fmt.Errorf("smtp: %s deferred %s: %d %w", c.cfg.Addr, m.To.Email, code, err)
-			}
+		err = cn.sc.UpdateDeadline(c.cfg.Timeout)
+		if err == nil {
+			err = c.mailer.SendWithSMTPClient(cn.sc, msg)
 		}
-		return true, fmt.Errorf("smtp: send to %s via %s: %w", m.To.Email, c.cfg.Addr, err)
+		if err == nil {
+			c.put(cn)
+			return false, nil
+		}
+		_ = c.mailer.CloseWithSMTPClient(cn.sc)
+		if reused && stale(err) {
+			continue // the next round takes another pooled session or dials a new one
+		}
+		return classify(err, c.cfg.Addr, m.To.Email)
 	}
-	select {
-	case c.pool <- cl:
-	default:
-		_ = cl.Close()
+}
+
+// stale reports whether err says that a session ended before the server took the message: the
+// connection check failed, or a command before the end of DATA met a closed connection or a
+// 421 ("closing transmission channel").
+func stale(err error) bool {
+	var se *mail.SendError
+	if !errors.As(err, &se) {
+		return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded)
 	}
-	return false, nil
+	switch se.Reason {
+	case mail.ErrConnCheck:
+		return true
+	case mail.ErrSMTPReset, mail.ErrSMTPMailFrom, mail.ErrSMTPRcptTo, mail.ErrSMTPData:
+		code := se.ErrorCode()
+		return code == 0 || code == 421
+	}
+	return false
+}
+
+// classify turns a failed send into Send's answer: whether a retry may help, and the reason.
+func classify(err error, addr, to string) (bool, error) {
+	var se *mail.SendError
+	if errors.As(err, &se) {
+		code := se.ErrorCode()
+		if code >= 500 {
+			return false, fmt.Errorf("smtp: %s refused %s: %d %w", addr, to, code, err)
+		}
+		if code >= 400 || se.IsTemp() {
+			return true, fmt.Errorf("smtp: %s deferred %s: %d %w", addr, to, code, err)
+		}
+	}
+	return true, fmt.Errorf("smtp: send to %s via %s: %w", to, addr, err)
 }
