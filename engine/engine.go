@@ -507,7 +507,7 @@ func (e *Engine) appendEvent(ctx context.Context, tx Tx, s *Sunset, typ, actor s
 
 // parseStored decodes the plan a sunset was applied with.
 func (e *Engine) parseStored(s *Sunset) (*plan.Plan, error) {
-	p, problems := plan.Parse(s.Name+".yaml", s.Plan)
+	p, problems := plan.ParseStored(s.Name+".yaml", s.Plan)
 	if err := problems.Err(); err != nil {
 		return nil, fmt.Errorf("stored plan of %s no longer validates: %w", s.Name, err)
 	}

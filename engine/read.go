@@ -75,7 +75,7 @@ func (e *Engine) status(ctx context.Context, s *Sunset) (*Status, error) {
 		return nil, err
 	}
 	st := &Status{Sunset: normalize(s), Service: s.Name, Actions: map[ActionStatus]int{}}
-	if p, _ := plan.Parse(s.Name+".yaml", s.Plan); p != nil {
+	if p, _ := plan.ParseStored(s.Name+".yaml", s.Plan); p != nil {
 		st.Title = p.Service.Title
 		st.TimeZone = p.Service.TimeZone
 		for _, n := range stakeholderNames(p) {

@@ -53,7 +53,7 @@ func (e *Engine) Shift(ctx context.Context, name, by, actor, reason string) (*Sh
 		if err != nil {
 			return &sunset.Error{Code: sunset.EINVALID, Message: "cannot shift " + s.Name + ": " + err.Error()}
 		}
-		p, problems := plan.Parse(file, data)
+		p, problems := plan.ParseStored(file, data)
 		if problems.Err() != nil {
 			return invalidPlan(problems)
 		}

@@ -113,3 +113,16 @@ func readJSONContacts(r io.Reader, fn func(Recipient) error) error {
 	}
 	return nil
 }
+
+// ContactTiers reads the contacts in r (as ReadContacts does) and returns each consumer's tier
+// by consumer id, for the contacts that have one.
+func ContactTiers(r io.Reader) (map[string]string, error) {
+	tiers := map[string]string{}
+	err := ReadContacts(r, func(c Recipient) error {
+		if c.Tier != "" {
+			tiers[c.ID] = c.Tier
+		}
+		return nil
+	})
+	return tiers, err
+}

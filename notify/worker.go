@@ -205,7 +205,7 @@ func (w *Worker) channel(ctx context.Context, d *Delivery) (Channel, *plan.Plan,
 			return nil, nil, err
 		}
 		var problems plan.Problems
-		p, problems = plan.Parse(d.Sunset+".yaml", data)
+		p, problems = plan.ParseStored(d.Sunset+".yaml", data)
 		if err := problems.Err(); err != nil {
 			return nil, nil, fmt.Errorf("plan of %s: %w", d.Sunset, err)
 		}

@@ -49,8 +49,9 @@ const defaultBrownoutStatus = 503
 //   - notice/i: notice i.
 //   - guardrail/i/MILESTONE: a check of guardrail i GuardrailLead before each milestone later
 //     than announce (before announce there is no reaction to watch), only while the check is
-//     earlier than the guardrail's `before` instant. Milestones at the same instant share one
-//     check, named after the first of them.
+//     earlier than the guardrail's `before` instant and not before a milestone earlier than its
+//     `from` instant (a check that the lead would place before `from` is placed at `from`).
+//     Milestones at the same instant share one check, named after the first of them.
 //   - runbook/start: the runbook starts at the shutdown milestone.
 //   - data/delete: at the delete_data milestone; data/export-until: when export links expire.
 func (p *Plan) Compile() (*Timeline, error) {
@@ -76,16 +77,17 @@ func (p *Plan) Compile() (*Timeline, error) {
 	if zone == "" {
 		zone = "UTC"
 	}
-	return &Timeline{Service: p.Service.Name, TimeZone: zone, Location: loc, Actions: c.acts}, nil
+	return &Timeline{Service: p.Service.Name, TimeZone: zone, Location: loc, Actions: c.acts, Guards: c.guards}, nil
 }
 
 // compiler gathers the actions of one plan in plan order, and every problem met on the way.
 type compiler struct {
-	p    *Plan
-	loc  *time.Location
-	ms   map[string]time.Time
-	acts []Action
-	errs []error
+	p      *Plan
+	loc    *time.Location
+	ms     map[string]time.Time
+	acts   []Action
+	guards []GuardWindow
+	errs   []error
 }
 
 func (c *compiler) add(key string, at time.Time, kind ActionKind, name, detail string) {
@@ -361,10 +363,16 @@ func (c *compiler) guardrails() {
 	}
 	for i, g := range c.p.Guardrails {
 		path := fmt.Sprintf("guardrails[%d]", i)
-		var before time.Time
+		var before, from time.Time
 		if g.Before != nil {
 			var ok bool
 			if before, ok = c.resolve(*g.Before, path+".before"); !ok {
+				continue
+			}
+		}
+		if g.From != nil {
+			var ok bool
+			if from, ok = c.resolve(*g.From, path+".from"); !ok {
 				continue
 			}
 		}
@@ -376,10 +384,32 @@ func (c *compiler) guardrails() {
 		if then == "" {
 			then = "pause"
 		}
+		gw := GuardWindow{Name: name, Condition: g.When, Then: then, FromText: Announce}
+		if hasAnnounce {
+			gw.From = announce.In(c.loc)
+		}
+		if g.From != nil && (!hasAnnounce || from.After(announce)) {
+			gw.From, gw.FromText = from.In(c.loc), g.From.Raw
+		}
+		if g.Before != nil {
+			gw.Until, gw.UntilText = before.In(c.loc), g.Before.Raw
+		}
+		if !gw.From.IsZero() {
+			c.guards = append(c.guards, gw)
+		}
 		for _, pt := range points {
 			at := pt.at.Add(-GuardrailLead)
 			if g.Before != nil && !at.Before(before) {
 				continue
+			}
+			if g.From != nil && at.Before(from) {
+				// A check before the guardrail is armed would not see it; the milestone at
+				// (or after) from still gets its check, placed at from when the lead would
+				// put it earlier.
+				if pt.at.Before(from) {
+					continue
+				}
+				at = from
 			}
 			c.add("guardrail/"+strconv.Itoa(i)+"/"+pt.name, at, KindGuardrail, name,
 				fmt.Sprintf("before %s, %s if %s", pt.name, then, g.When))

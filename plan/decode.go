@@ -36,6 +36,19 @@ const maxProblems = 200
 // position and hold every problem found, decoding and validation alike; a plan is usable when
 // Problems.Err() is nil (warnings do not count).
 func Parse(file string, data []byte) (*Plan, Problems) {
+	return parsePlan(file, data, false)
+}
+
+// ParseStored parses a plan that was valid when it was stored, as Parse does, but without the
+// rules that only admit new plans (notice channels without configuration, notices before the
+// announcement, guardrail labels and tiers that cannot be measured, credentials in URLs): a
+// sunset stored by an earlier version keeps running after an upgrade, while `validate` and
+// `apply` refuse such plans.
+func ParseStored(file string, data []byte) (*Plan, Problems) {
+	return parsePlan(file, data, true)
+}
+
+func parsePlan(file string, data []byte, stored bool) (*Plan, Problems) {
 	p := &Plan{file: file, positions: map[string]Pos{}}
 	if len(data) > MaxPlanSize {
 		return p, Problems{{File: file, Message: tooLarge(int64(len(data)))}}
@@ -49,7 +62,7 @@ func Parse(file string, data []byte) (*Plan, Problems) {
 	}
 	// Validation needs a parsed file, and is pointless on one whose aliases were cut short.
 	if d.decode(data, p) && !d.bombed {
-		vps, dropped := p.validate()
+		vps, dropped := p.validate(stored)
 		d.dropped += dropped
 		for _, vp := range vps {
 			if !d.underBad(vp.Path) {

@@ -82,6 +82,20 @@ var invalidCases = []struct {
 	{file: "guardrail_then", path: "guardrails[0].then", want: "unknown reaction \"stop\"", line: 8, col: 42},
 	{file: "guardrail_unknown_signal", path: "guardrails[0].when", want: "unknown signal \"feedback.negative\"", line: 8, col: 12},
 	{file: "guardrail_unknown_tier", path: "guardrails[0].when", want: "unknown tier \"gold\"", line: 8, col: 12},
+	{file: "guardrail_unknown_label", path: "guardrails[0].when", want: "unknown label \"region\"; consumers.active takes: tier, feature, consumer", line: 8, col: 12},
+	{file: "guardrail_label_unsupported", path: "guardrails[0].when", want: "label feature does not narrow feedback.count, which takes: tier, category, consumer", line: 8, col: 12},
+	{file: "guardrail_unknown_category", path: "guardrails[0].when", want: "unknown category \"pricing\"", line: 8, col: 12},
+	{file: "guardrail_tier_without_contacts", path: "guardrails[0].when", want: "{tier=critical} needs the consumers' tiers, which come from their contacts: set consumers.contacts", line: 8, col: 12},
+	{file: "guardrail_min_sample_count", path: "guardrails[0].min_sample", want: "min_sample applies to ratio signals", line: 8, col: 57},
+	{file: "guardrail_min_sample_zero", path: "guardrails[0].min_sample", want: "min_sample must be at least 1, got 0", line: 8, col: 66},
+	{file: "guardrail_from_after_before", path: "guardrails[0].from", want: "is not before before 2027-02-22 02:00 UTC, so the guardrail is never checked", line: 8, col: 60},
+	{file: "notice_channel_chat_unconfigured", path: "notices[0].channels[1]", want: "channel chat has no configuration, so the notice would reach nobody over it; configure channels.chat", line: 8, col: 46},
+	{file: "notice_channel_webhook_unconfigured", path: "notices[0].channels[0]", want: "channel webhook has no configuration, so the notice would reach nobody over it; configure channels.webhooks", line: 8, col: 40},
+	{file: "notice_channel_email_unconfigured", path: "notices[0].channels[0]", want: "channel email has no configuration, so the notice would reach nobody over it; configure channels.email", line: 8, col: 40},
+	{file: "notice_before_announce", path: "notices[0].at", want: "before the announce milestone (2027-01-04 10:00 UTC), and it is published on a public channel", line: 8, col: 10},
+	{file: "secret_password_in_dsn", path: "data.backups[0].source.postgres", want: "a password in the URL is written in clear; move the whole value to env:NAME", line: 9, col: 42},
+	{file: "secret_token_in_chat_url", path: "channels.chat[0].url", want: "a Slack webhook is written in clear", line: 9, col: 37},
+	{file: "secret_token_in_webhook_url", path: "channels.webhooks[0].url", want: "the token= parameter in the URL is written in clear; a plan holds no secrets: take it out of the URL and sign", line: 9, col: 29},
 	{file: "identify_two_ways", path: "consumers.identify", want: "set only one way to identify callers: header, bearer, cookie, query", line: 4, col: 13},
 	{file: "invalid_utf8", path: "", want: "the file is not valid UTF-8 here", line: 3, col: 13},
 	{file: "lowercase_method", path: "features[0].routes[0]", want: "method \"get\" in route \"get /v1/reports\" is not upper case, so it", line: 9, col: 14, warning: true},
@@ -397,7 +411,7 @@ func TestDecodeValues(t *testing.T) {
 
 	p, _ = parseFixture(t, "testdata/valid/anchors.yaml")
 	if len(p.Notices) != 3 || p.Notices[1].Template != "reminder" || p.Notices[1].At.Raw != "shutdown-14d" ||
-		p.Notices[1].To != "all" || !slices.Equal(p.Notices[1].Channels, []string{"email", "banner", "feed"}) ||
+		p.Notices[1].To != "all" || !slices.Equal(p.Notices[1].Channels, []string{"banner", "feed", "status_page"}) ||
 		!slices.Equal(p.Notices[2].Channels, p.Notices[1].Channels) {
 		t.Errorf("anchors and merge keys decoded to %+v", p.Notices)
 	}
@@ -492,7 +506,7 @@ func TestTooManyProblems(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("service: {name: demo}\nmilestones: {announce: 2027-01-01, shutdown: 2027-03-01}\nnotices:\n")
 	for range 500 {
-		b.WriteString("  - {at: nope, to: all, channels: [email], template: done}\n")
+		b.WriteString("  - {at: nope, to: all, channels: [feed], template: done}\n")
 	}
 	_, ps := Parse("p.yaml", []byte(b.String()))
 	if len(ps) != maxProblems+1 || !strings.Contains(ps[len(ps)-1].Message, "300 more problems not shown") {
@@ -526,6 +540,8 @@ data:
     to: file:///var/exports
 notices:
   - {at: delete_data-14d, to: export_pending, channels: [email], template: reminder}
+channels:
+  email: {smtp: "127.0.0.1:2525", from: noreply@example.com}
 `
 	p, ps := Parse("plan.yaml", []byte(src))
 	if err := ps.Err(); err != nil {
@@ -533,5 +549,63 @@ notices:
 	}
 	if p.Notices[0].To != "export_pending" {
 		t.Errorf("notice to %q", p.Notices[0].To)
+	}
+}
+
+// TestCredentials checks the clear-secret check: passwords and tokens are found in URLs and
+// DSNs, and a URL that only names a user, a host and options is no secret.
+func TestCredentials(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable", ""},
+		{"postgres://127.0.0.1/test", ""},
+		{"http://127.0.0.1:9000/internal/export?user={id}", ""},
+		{"https://chat.example.com/hooks/ops", ""},
+		{"host=127.0.0.1 user=sunset dbname=sunset sslmode=disable", ""},
+		{"postgres://sunset:hunter2@db:5432/sunset", "a password in the URL"},
+		{"postgres://sunset:@db:5432/sunset", "a password in the URL"},
+		{"postgres://db/sunset?password=hunter2", "the password= parameter in the URL"},
+		{"host=db user=sunset password=hunter2", "the password= parameter"},
+		{"https://oapi.dingtalk.com/robot/send?access_token=abc", "the access_token= parameter in the URL"},
+		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc", "the key= parameter in the URL"},
+		{"https://hooks.slack.com/services/T0/B0/abc", "a Slack webhook"},
+		{"https://open.feishu.cn/open-apis/bot/v2/hook/0b1c", "a Feishu or Lark bot webhook"},
+		{"xoxb-1234567890-abcdefghij", "a Slack token"},
+		{"https://x.example.com/?t=ghp_abcdefghijklmnopqrstuvwxyz0123", "a GitHub token"},
+	} {
+		if got := credentials(tc.in); got != tc.want {
+			t.Errorf("credentials(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestClearLocatorsAreNoSecrets checks that a password-less PostgreSQL DSN and a token-less chat
+// URL written in clear validate: only passwords and tokens must be references.
+func TestClearLocatorsAreNoSecrets(t *testing.T) {
+	src := `service: {name: demo-api}
+milestones: {announce: 2027-01-04T10:00, deprecate: 2027-01-04T10:00, shutdown: 2027-03-01T02:00}
+channels:
+  chat:
+    - {name: ops, kind: slack, url: "http://127.0.0.1:8065/hooks/ops"}
+data:
+  backups:
+    - {name: main-db, source: {postgres: "postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable"}, to: "file:///var/backups/demo"}
+`
+	if _, ps := Parse("plan.yaml", []byte(src)); ps.Err() != nil {
+		t.Errorf("clear locators without credentials are refused:%s", dumpProblems(ps))
+	}
+}
+
+// TestParseStoredSkipsTheAdmissionRules: a plan stored by an earlier version (an email notice
+// without channels.email) keeps parsing for the engine, while Parse refuses it for apply.
+func TestParseStoredSkipsTheAdmissionRules(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "invalid", "notice_channel_email_unconfigured.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ps := Parse("p.yaml", data); ps.Err() == nil {
+		t.Fatal("Parse accepts an email notice without channels.email")
+	}
+	if _, ps := ParseStored("p.yaml", data); ps.Err() != nil {
+		t.Errorf("ParseStored refuses a stored plan:%s", dumpProblems(ps))
 	}
 }

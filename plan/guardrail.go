@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// KnownSignals lists the live signals a guardrail condition may name. The feedback and consumers
-// signals come from the feedback and usage packages; the gateway signals from the gateway's
-// counters.
+// KnownSignals lists the live signals a guardrail condition may name, each read by a source the
+// server wires: the feedback signals from the feedback received, the consumers signals from what
+// the gateways count and the contacts' tiers, the gateway signals from the gateways' answers and
+// the brownout windows of the plan.
 var KnownSignals = []string{
 	"feedback.negative_ratio",
 	"feedback.count",
@@ -20,9 +21,42 @@ var KnownSignals = []string{
 	"consumers.active",
 	"consumers.laggards",
 	"consumers.unaware_ratio",
+	"gateway.requests",
 	"gateway.error_rate",
 	"gateway.brownout_complaints",
 }
+
+// SignalLabels lists, per signal, the labels that narrow it. A label a signal does not list is
+// refused by validation: it would otherwise be ignored or read no data forever.
+var SignalLabels = map[string][]string{
+	"feedback.negative_ratio":     {"tier", "category", "consumer"},
+	"feedback.count":              {"tier", "category", "consumer"},
+	"feedback.extension_requests": {"tier", "consumer"},
+	"consumers.active":            {"tier", "feature", "consumer"},
+	"consumers.laggards":          {"tier", "feature", "consumer"},
+	"consumers.unaware_ratio":     {"tier", "feature", "consumer"},
+	"gateway.requests":            {"tier", "feature", "consumer"},
+	"gateway.error_rate":          {"tier", "feature", "consumer"},
+	"gateway.brownout_complaints": {"tier", "category", "consumer"},
+}
+
+// SampleSignals maps each ratio signal to the count signal that measures its sample (the
+// messages, consumers or answers the ratio is taken over). A ratio over fewer than the
+// guardrail's min_sample (DefaultMinSample) does not trip: one unhappy message out of one is
+// not a mood.
+var SampleSignals = map[string]string{
+	"feedback.negative_ratio": "feedback.count",
+	"consumers.unaware_ratio": "consumers.active",
+	"gateway.error_rate":      "gateway.requests",
+}
+
+// DefaultMinSample is the smallest sample a ratio signal is judged on when the guardrail sets no
+// min_sample.
+const DefaultMinSample = 20
+
+// FeedbackCategories lists the categories a feedback message may have, as {category=...} labels
+// name them.
+var FeedbackCategories = []string{"need_more_time", "alternative_lacks_feature", "migration_problem", "export_problem", "other"}
 
 // conditionOps lists the comparison operators, longest first so that ">=" is not read as ">".
 var conditionOps = []string{">=", "<=", "==", "!=", ">", "<"}

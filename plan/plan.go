@@ -206,8 +206,15 @@ type Guardrail struct {
 	// When is a condition: SIGNAL[{label=value}] OP NUMBER [over DURATION], for example
 	// "feedback.negative_ratio > 0.4 over 24h" or "consumers.active{tier=critical} > 0".
 	When string `yaml:"when" json:"when"`
-	// Before limits the guardrail to the time before this instant.
+	// From arms the guardrail only from this instant on (e.g. shutdown-3d: "in the last three
+	// days, pause if a critical consumer still calls"); without it the guardrail is checked from
+	// the announcement.
+	From *Instant `yaml:"from,omitempty" json:"from,omitempty"`
+	// Before limits the guardrail to the time before this instant: it is not checked from then on.
 	Before *Instant `yaml:"before,omitempty" json:"before,omitempty"`
+	// MinSample is the smallest sample (messages, consumers or answers) a ratio signal is judged
+	// on; below it the guardrail reads "not enough data" and does not trip. Default 20.
+	MinSample *int `yaml:"min_sample,omitempty" json:"min_sample,omitempty" jsonschema:"minimum=1"`
 	// Then is the reaction: pause (default) or notify.
 	Then string `yaml:"then,omitempty" json:"then,omitempty" jsonschema:"enum=pause,enum=notify"`
 }

@@ -78,7 +78,7 @@ func Shift(file string, data []byte, by string, now time.Time) ([]byte, []Shifte
 		{path: []string{"features"}, items: []string{"deprecate", "read_only", "gone"}},
 		{path: []string{"brownouts"}, items: []string{"from", "until"}},
 		{path: []string{"notices"}, items: []string{"at"}},
-		{path: []string{"guardrails"}, items: []string{"before"}},
+		{path: []string{"guardrails"}, items: []string{"from", "before"}},
 		{path: []string{"data", "export"}, items: nil},
 	} {
 		n := yamlnode.Lookup(doc, f.path...)

@@ -22,6 +22,26 @@ type Timeline struct {
 	TimeZone string         `json:"timezone"`
 	Location *time.Location `json:"-"`
 	Actions  []Action       `json:"actions"`
+	// Guards says when each guardrail is watched: from its arming to its `before` instant.
+	Guards []GuardWindow `json:"guards,omitempty"`
+}
+
+// GuardWindow is the time during which one guardrail is checked: before every step that changes
+// what users get, at its checks before milestones, and every minute while the sunset is under
+// way. Before From it is not armed (a condition that holds then pauses nothing); from Until on it
+// is not checked.
+type GuardWindow struct {
+	Name      string `json:"name"`
+	Condition string `json:"condition"`
+	Then      string `json:"then"`
+	// From is the announce milestone, or the guardrail's later `from` instant.
+	From time.Time `json:"from"`
+	// Until is the guardrail's `before` instant; zero when it is checked to the end.
+	Until time.Time `json:"until,omitzero"`
+	// FromText and UntilText are the instants as the plan writes them ("announce",
+	// "shutdown-3d"); UntilText is empty without `before`.
+	FromText  string `json:"from_text"`
+	UntilText string `json:"until_text,omitempty"`
 }
 
 // Action is one thing that happens at an instant.

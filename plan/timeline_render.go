@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
 		}
 	}
 	stamp := func(at time.Time) string { return at.In(loc).Format(stampLayout) }
+	rows = withGuards(rows, t.Guards, end, stamp)
 	fmt.Fprintf(&b, "Span  %s → %s (%s, %d actions)\n", stamp(start), stamp(end), spanText(end.Sub(start)), len(t.Actions))
 	nowInside := false
 	trackWidth := min(max(width/8, 10), 30)
@@ -141,6 +143,33 @@ func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// withGuards adds a row per guardrail at the instant it is armed, whose track covers the time
+// it is watched (to its `before` instant, or to end), so that a plan reads where each guardrail
+// applies and where it no longer does. A row goes after the actions at the same instant.
+func withGuards(rows []row, guards []GuardWindow, end time.Time, stamp func(time.Time) string) []row {
+	for _, g := range guards {
+		r := row{at: g.From, end: end, kind: KindGuardrail, name: g.Name}
+		to := "the end"
+		if !g.Until.IsZero() {
+			r.end = g.Until
+			to = fmt.Sprintf("%s (%s)", g.UntilText, stamp(g.Until))
+		}
+		if r.end.Before(r.at) {
+			r.end = r.at
+		}
+		r.detail = fmt.Sprintf("watched from %s to %s, before each step and every minute while the service runs: %s if %s", g.FromText, to, g.Then, g.Condition)
+		if !g.Until.IsZero() {
+			r.detail += "; not checked from " + g.UntilText + " on"
+		}
+		i := len(rows)
+		for i > 0 && rows[i-1].at.After(r.at) {
+			i--
+		}
+		rows = slices.Insert(rows, i, r)
+	}
+	return rows
 }
 
 // row is one line of the text timeline: an action, or the summary of a brownout's windows

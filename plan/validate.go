@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/mail"
@@ -66,16 +67,17 @@ var (
 // It returns every problem found, sorted by position; warnings do not make the plan invalid.
 // Positions come from the decoder, so a plan built in Go reports problems without positions.
 func (p *Plan) Validate() Problems {
-	ps, dropped := p.validate()
+	ps, dropped := p.validate(false)
 	if dropped > 0 {
 		ps = append(ps, Problem{File: p.file, Message: fmt.Sprintf("%d more problems not shown; fix these and run again", dropped)})
 	}
 	return ps
 }
 
-// validate checks the plan, keeping at most maxProblems problems and counting the rest.
-func (p *Plan) validate() (Problems, int) {
-	v := &validator{p: p, ms: map[string]time.Time{}, msBad: map[string]bool{}, known: map[string]bool{}}
+// validate checks the plan, keeping at most maxProblems problems and counting the rest. A stored
+// plan skips the admission rules (see ParseStored).
+func (p *Plan) validate(stored bool) (Problems, int) {
+	v := &validator{p: p, stored: stored, ms: map[string]time.Time{}, msBad: map[string]bool{}, known: map[string]bool{}}
 	v.service()
 	v.todos()
 	v.people()
@@ -110,6 +112,8 @@ type validator struct {
 	// featureList is featureNames' cache.
 	featureList []string
 	tierSet     map[string]bool
+	// stored is set for a plan stored by an earlier version: the admission rules are skipped.
+	stored bool
 }
 
 func (v *validator) add(sev Severity, path, format string, args ...any) {
@@ -243,6 +247,80 @@ func (v *validator) secret(path string, s Secret, required bool) {
 	default:
 		v.errorf(path, "secret written in clear; %s, and rotate the secret since the plan exposed it", how)
 	}
+}
+
+// locator checks a value that says where something is (a database DSN, a chat webhook URL) and
+// may be written in clear, or as an env:/file: reference like a secret: written in clear, it
+// must carry no password or token. The message never repeats the value.
+func (v *validator) locator(path string, s Secret, required bool) {
+	str := string(s)
+	if str == "" || strings.HasPrefix(str, "env:") || strings.HasPrefix(str, "file:") {
+		v.secret(path, s, required)
+		return
+	}
+	if what := credentials(str); what != "" {
+		v.errorf(path, "%s is written in clear; move the whole value to env:NAME (an environment variable) or file:PATH (a file holding it), and rotate the secret since the plan exposed it", what)
+	}
+}
+
+// noCredentials reports a URL field (not a reference) whose value holds a password or a token;
+// how says where the credential belongs instead.
+func (v *validator) noCredentials(path, s, how string) {
+	if v.stored {
+		return
+	}
+	if what := credentials(s); what != "" {
+		v.errorf(path, "%s is written in clear; a plan holds no secrets: %s, and rotate the secret since the plan exposed it", what, how)
+	}
+}
+
+// secretParams are the query and DSN parameter names whose value is a credential.
+var secretParams = []string{"password", "passwd", "pwd", "pass", "token", "access_token", "auth_token", "api_key", "apikey", "key", "secret", "client_secret", "sig", "signature", "sslpassword"}
+
+// tokenShapes match tokens that are recognisable on their own, wherever they appear.
+var tokenShapes = []struct {
+	what string
+	re   *regexp.Regexp
+}{
+	{"a Slack token", regexp.MustCompile(`xox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{"a Slack webhook", regexp.MustCompile(`hooks\.slack\.com/(services|workflows|triggers)/`)},
+	{"a Feishu or Lark bot webhook", regexp.MustCompile(`open\.(feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/`)},
+	{"a GitHub token", regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}`)},
+	{"a GitLab token", regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
+	{"an AWS access key", regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"an API key", regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`)},
+	{"a JSON Web Token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.`)},
+}
+
+// credentials describes the password or token s holds ("a password in the URL"), or returns ""
+// when it holds none: a URL with a password in its userinfo, a password=, token= or secret=
+// query or DSN parameter, or a token of a known shape. A URL that merely names a user and a
+// host, such as postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable, holds none.
+func credentials(s string) string {
+	for _, t := range tokenShapes {
+		if t.re.MatchString(s) {
+			return t.what
+		}
+	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+		if _, set := u.User.Password(); set {
+			return "a password in the URL"
+		}
+		for k, vals := range u.Query() {
+			if slices.Contains(secretParams, strings.ToLower(k)) && slices.ContainsFunc(vals, func(v string) bool { return v != "" }) {
+				return "the " + strings.ToLower(k) + "= parameter in the URL"
+			}
+		}
+		return ""
+	}
+	// A key=value DSN: host=db user=app password=... dbname=app
+	for _, f := range strings.Fields(s) {
+		k, val, ok := strings.Cut(f, "=")
+		if ok && val != "" && slices.Contains(secretParams, strings.ToLower(k)) {
+			return "the " + strings.ToLower(k) + "= parameter"
+		}
+	}
+	return ""
 }
 
 // instant resolves in to an absolute time. It reports an unknown milestone; it stays quiet for an
@@ -718,13 +796,81 @@ func (v *validator) notices() {
 		}
 		v.required(path+".channels", len(n.Channels) > 0, "list channels, e.g. channels: [email, banner]")
 		for j, c := range n.Channels {
-			v.oneOf(fmt.Sprintf("%s.channels[%d]", path, j), c, KnownChannels, "channel")
+			cp := fmt.Sprintf("%s.channels[%d]", path, j)
+			v.oneOf(cp, c, KnownChannels, "channel")
+			if !v.stored {
+				v.channelConfigured(cp, c)
+			}
+		}
+		if !v.stored {
+			v.beforeAnnounce(path, n)
 		}
 		if v.required(path+".template", n.Template != "", "name a built-in template ("+strings.Join(BuiltinTemplates, ", ")+") or one under templates") &&
 			!templateSet[n.Template] {
 			v.errorf(path+".template", "unknown template %q%s; use a built-in one (%s) or define it under templates", n.Template, v.hint(n.Template, templates), strings.Join(BuiltinTemplates, ", "))
 		}
 	}
+}
+
+// channelConfigured reports a notice channel that needs settings the plan does not give: such a
+// notice would reach nobody over it, silently.
+func (v *validator) channelConfigured(path, c string) {
+	ch := v.p.Channels
+	var missing, example string
+	switch {
+	case c == "email" && ch.Email == nil:
+		missing, example = "channels.email", "channels: {email: {smtp: smtp.example.com:587, from: noreply@example.com}}"
+	case c == "webhook" && len(ch.Webhooks) == 0:
+		missing, example = "channels.webhooks", `channels: {webhooks: [{name: partners, url: "https://hooks.example.com/sunset"}]}`
+	case c == "chat" && len(ch.Chat) == 0:
+		missing, example = "channels.chat", `channels: {chat: [{name: ops, kind: slack, url: "env:SLACK_WEBHOOK"}]}`
+	case c == "mastodon" && ch.Mastodon == nil:
+		missing, example = "channels.mastodon", `channels: {mastodon: {server: "https://mastodon.social", token: "env:MASTODON_TOKEN"}}`
+	default:
+		return
+	}
+	v.errorf(path, "channel %s has no configuration, so the notice would reach nobody over it; configure %s (e.g. %s) or remove the channel", c, missing, example)
+}
+
+// internalAudiences are the audiences a notice may reach before the announcement: the people
+// running the sunset, not its users.
+var internalAudiences = []string{"owners", "stakeholders"}
+
+// publicChannels publish what they carry; nothing about a sunset is public before it is
+// announced.
+var publicChannels = []string{"banner", "feed", "status_page", "mastodon"}
+
+// beforeAnnounce reports a notice scheduled before the announce milestone that reaches users or
+// a public channel: users would hear of the sunset before it is announced.
+func (v *validator) beforeAnnounce(path string, n Notice) {
+	announce, ok := v.ms[Announce]
+	if !ok || n.At.Raw == "" {
+		return
+	}
+	at, ok := v.instantQuiet(n.At)
+	if !ok || !at.Before(announce) {
+		return
+	}
+	public := slices.ContainsFunc(n.Channels, func(c string) bool { return slices.Contains(publicChannels, c) })
+	if slices.Contains(internalAudiences, n.To) && !public {
+		return
+	}
+	why := "it reaches " + n.To
+	if public {
+		why = "it is published on a public channel"
+	}
+	v.errorf(path+".at", "the notice is sent %s, before the announce milestone (%s), and %s: nothing about a sunset reaches its users before it is announced; send it at announce or later, or only to owners or stakeholders over email, webhook or chat", v.format(at), v.format(announce), why)
+}
+
+// instantQuiet resolves in without reporting anything (instant reports the problems once).
+func (v *validator) instantQuiet(in Instant) (time.Time, bool) {
+	if t, ok := in.Absolute(v.loc); ok {
+		return t, true
+	}
+	if t, ok := v.ms[in.Ref]; ok && in.Ref != "" {
+		return in.From(t, v.loc), true
+	}
+	return time.Time{}, false
 }
 
 func (v *validator) audience(path, to string) {
@@ -811,6 +957,7 @@ func (v *validator) channels() {
 		}
 		if v.required(path+".url", w.URL != "", "write the URL to post to") {
 			v.webURL(path+".url", w.URL)
+			v.noCredentials(path+".url", w.URL, "take it out of the URL and sign the webhook with secret: env:NAME")
 		}
 		v.secret(path+".secret", w.Secret, false)
 	}
@@ -826,7 +973,7 @@ func (v *validator) channels() {
 		if v.required(path+".kind", ch.Kind != "", "use one of: "+strings.Join(chatKinds, ", ")) {
 			v.oneOf(path+".kind", ch.Kind, chatKinds, "chat kind")
 		}
-		v.secret(path+".url", ch.URL, true)
+		v.locator(path+".url", ch.URL, true)
 		v.secret(path+".secret", ch.Secret, false)
 	}
 	if m := c.Mastodon; m != nil {
@@ -840,22 +987,108 @@ func (v *validator) channels() {
 func (v *validator) guardrails() {
 	for i, g := range v.p.Guardrails {
 		path := fmt.Sprintf("guardrails[%d]", i)
+		var c Condition
+		parsed := false
 		if v.required(path+".when", g.When != "", `write a condition, e.g. when: "feedback.negative_ratio > 0.4 over 24h"`) {
-			c, err := ParseCondition(g.When)
-			if err != nil {
+			var err error
+			if c, err = ParseCondition(g.When); err != nil {
 				v.errorf(path+".when", "%v", err)
 			} else {
-				if tier, ok := c.Labels["tier"]; ok && !v.tierSet[tier] {
-					v.errorf(path+".when", "unknown tier %q%s; use one of: %s", tier, v.hint(tier, v.tiers()), listNames(v.tiers()))
-				}
-				if f, ok := c.Labels["feature"]; ok && !v.known[f] {
-					v.errorf(path+".when", "unknown feature %q%s; name a feature of features", f, v.hint(f, v.featureNames()))
+				parsed = true
+				if !v.stored {
+					v.conditionLabels(path+".when", c)
 				}
 			}
 		}
-		v.optInstant(path+".before", g.Before)
+		from, fromOK := v.optInstant(path+".from", g.From)
+		before, beforeOK := v.optInstant(path+".before", g.Before)
+		if fromOK && beforeOK && !from.Before(before) {
+			v.errorf(path+".from", "from %s is not before before %s, so the guardrail is never checked; from arms it, before disarms it", v.format(from), v.format(before))
+		}
 		v.oneOf(path+".then", g.Then, guardActions, "reaction")
+		if g.MinSample != nil {
+			switch {
+			case *g.MinSample < 1:
+				v.errorf(path+".min_sample", "min_sample must be at least 1, got %d", *g.MinSample)
+			case parsed && SampleSignals[c.Signal] == "":
+				v.errorf(path+".min_sample", "min_sample applies to ratio signals (%s); %s is a count", listNames(slices.Sorted(maps.Keys(SampleSignals))), c.Signal)
+			}
+		}
 	}
+}
+
+// conditionLabels checks a condition's labels: each one narrows the signal (SignalLabels), and
+// its value names a tier, feature or category the plan knows. A tier label needs the contacts,
+// which carry each consumer's tier.
+func (v *validator) conditionLabels(path string, c Condition) {
+	allowed := SignalLabels[c.Signal]
+	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
+		val := c.Labels[k]
+		if !slices.Contains(allowed, k) {
+			if allLabels[k] {
+				v.errorf(path, "label %s does not narrow %s, which takes: %s", k, c.Signal, listNames(allowed))
+			} else {
+				v.errorf(path, "unknown label %q%s; %s takes: %s", k, v.hint(k, allowed), c.Signal, listNames(allowed))
+			}
+			continue
+		}
+		switch k {
+		case "tier":
+			if !v.tierSet[val] {
+				v.errorf(path, "unknown tier %q%s; use one of: %s", val, v.hint(val, v.tiers()), listNames(v.tiers()))
+			} else if v.p.Consumers.Contacts == "" {
+				v.errorf(path, "{tier=%s} needs the consumers' tiers, which come from their contacts: set consumers.contacts (a CSV with a tier column)", val)
+			}
+		case "feature":
+			if !v.known[val] {
+				v.errorf(path, "unknown feature %q%s; name a feature of features", val, v.hint(val, v.featureNames()))
+			}
+		case "category":
+			if !slices.Contains(FeedbackCategories, val) {
+				v.errorf(path, "unknown category %q%s; use one of: %s", val, v.hint(val, FeedbackCategories), listNames(FeedbackCategories))
+			}
+		}
+	}
+}
+
+// allLabels holds every label some signal takes.
+var allLabels = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ls := range SignalLabels {
+		for _, l := range ls {
+			m[l] = true
+		}
+	}
+	return m
+}()
+
+// CheckContactTiers reports every guardrail label {tier=NAME} and notice audience tier=NAME
+// that names a tier none of the plan's contacts has: such a guardrail would read zero forever
+// and such a notice reach nobody. tiers counts the contacts per tier; a caller that read the
+// contacts (sunset plan validate reads the file next to the plan) passes what it found.
+func (p *Plan) CheckContactTiers(tiers map[string]int) Problems {
+	v := &validator{p: p}
+	have := slices.Sorted(maps.Keys(tiers))
+	list := "none has a tier"
+	if len(have) > 0 {
+		list = "they have: " + listNames(have)
+	}
+	for i, g := range p.Guardrails {
+		c, err := ParseCondition(g.When)
+		if err != nil {
+			continue
+		}
+		if t, ok := c.Labels["tier"]; ok && tiers[t] == 0 {
+			v.errorf(fmt.Sprintf("guardrails[%d].when", i), "no contact of %s has tier %q, so the guardrail would never see one; %s", p.Consumers.Contacts, t, list)
+		}
+	}
+	for i, n := range p.Notices {
+		if t, ok := strings.CutPrefix(n.To, "tier="); ok && tiers[t] == 0 {
+			v.errorf(fmt.Sprintf("notices[%d].to", i), "no contact of %s has tier %q, so the notice would reach nobody; %s", p.Consumers.Contacts, t, list)
+		}
+	}
+	sortProblems(v.probs)
+	return v.probs
 }
 
 func (v *validator) data() {
@@ -882,11 +1115,14 @@ func (v *validator) data() {
 		case n > 1:
 			v.errorf(path+".source", "set exactly one of dir, sqlite, postgres or http, not %d", n)
 		}
-		v.secret(path+".source.postgres", s.Postgres, false)
+		v.locator(path+".source.postgres", s.Postgres, false)
 		v.webURL(path+".source.http", s.HTTP)
+		v.noCredentials(path+".source.http", s.HTTP, "take it out of the URL (serve the dump on a loopback or private address instead)")
 		if v.required(path+".to", b.To != "", "say where archives go, e.g. to: file:///var/backups/orders") {
 			if u, err := url.Parse(b.To); err != nil || u.Scheme == "" {
 				v.errorf(path+".to", "%q is not a destination URL; write file:///path or s3://bucket/prefix", b.To)
+			} else {
+				v.noCredentials(path+".to", b.To, "take it out of the URL (S3 keys come from the environment, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 			}
 		}
 	}
@@ -902,6 +1138,7 @@ func (v *validator) data() {
 				v.errorf(path+".per_user.http", "the export URL must contain {id}, replaced by the user's id")
 			}
 			v.webURL(path+".per_user.http", strings.ReplaceAll(e.PerUser.HTTP, "{id}", "id"))
+			v.noCredentials(path+".per_user.http", e.PerUser.HTTP, "take it out of the URL (serve exports on a loopback or private address instead)")
 		}
 		if e.PerUser.SQL != "" {
 			var dbs []string

@@ -64,6 +64,22 @@ func TestPlanValidate(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a tier no contact has is refused at its line and column", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte("id,email,tier\nacme,ops@acme.example.com,standard\n"), 0o644)
+		f := filepath.Join(dir, "sunset.yaml")
+		os.WriteFile(f, []byte(`service: {name: demo-api}
+consumers: {contacts: contacts.csv}
+milestones: {announce: 2027-01-04T10:00, deprecate: 2027-01-04T10:00, shutdown: 2027-03-01T02:00}
+guardrails:
+  - {when: "consumers.active{tier=critical} > 0", from: shutdown-3d}
+`), 0o644)
+		code, out, _ := run(t, ctx, "plan", "validate", f)
+		want := f + `:5:12: guardrails[0].when: no contact of contacts.csv has tier "critical", so the guardrail would never see one; they have: standard`
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, output:\n%s\nwant a line with %q", code, out, want)
+		}
+	})
 	t.Run("a missing file exits 1 with its name", func(t *testing.T) {
 		code, out, _ := run(t, ctx, "plan", "validate", "no-such-plan.yaml")
 		if code != 1 || !strings.Contains(out, "no-such-plan.yaml") {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -59,6 +60,9 @@ warnings), and 1 when any file has a problem.`,
 			invalid := 0
 			for _, f := range files {
 				p, problems := plan.ParseFile(f)
+				if problems.Err() == nil {
+					problems = append(problems, contactTierProblems(p)...)
+				}
 				r := fileResult{File: f, Valid: problems.Err() == nil, Problems: []problemJSON{}}
 				for _, pr := range problems {
 					r.Problems = append(r.Problems, toProblemJSON(pr))
@@ -234,4 +238,27 @@ A copy is kept in the repository at docs/sunset.schema.json.`,
 			return err
 		},
 	}
+}
+
+// contactTierProblems checks the tiers the plan's guardrails and notices name against the
+// contacts file next to the plan, when it can be read (a missing file is reported where the
+// plan's files are checked).
+func contactTierProblems(p *plan.Plan) plan.Problems {
+	if p.Consumers.Contacts == "" {
+		return nil
+	}
+	rc, err := notify.OpenContactsFile(p)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	byID, err := notify.ContactTiers(rc)
+	if err != nil {
+		return nil
+	}
+	counts := map[string]int{}
+	for _, t := range byID {
+		counts[t]++
+	}
+	return p.CheckContactTiers(counts)
 }

@@ -65,9 +65,14 @@ func Factory(o Options) notify.ChannelFactory {
 		case notify.ChannelChat:
 			for _, c := range p.Channels.Chat {
 				if c.Name == name {
-					u, err := secret(c.URL)
-					if err != nil {
-						return nil, err
+					// The URL may be written in clear when it carries no token (validation
+					// refuses one that does), or referenced like a secret.
+					u := string(c.URL)
+					if strings.HasPrefix(u, "env:") || strings.HasPrefix(u, "file:") {
+						var err error
+						if u, err = secret(c.URL); err != nil {
+							return nil, err
+						}
 					}
 					s, err := secret(c.Secret)
 					if err != nil {
