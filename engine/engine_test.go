@@ -32,6 +32,8 @@ milestones:
 notices:
   - {at: announce, to: all, channels: [email], template: announce}
   - {at: shutdown-7d, to: active_consumers, channels: [email], template: final_reminder}
+channels:
+  email: {smtp: "127.0.0.1:2525", from: noreply@example.com}
 `
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)

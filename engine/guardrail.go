@@ -61,7 +61,42 @@ type GuardrailResult struct {
 	Value     float64 `json:"value"`
 	// Measured is false when no Signals is registered for the signal or it has no data yet.
 	Measured bool `json:"measured"`
-	Tripped  bool `json:"tripped"`
+	// Sample is what a ratio signal was measured over (messages, consumers, answers), and
+	// MinSample the smallest sample it is judged on; both zero for count signals.
+	Sample    int `json:"sample,omitempty"`
+	MinSample int `json:"min_sample,omitempty"`
+	// Armed is false until the sunset is announced: before, a guardrail whose condition holds
+	// pauses nothing (Status would_trip).
+	Armed bool `json:"armed"`
+	// Tripped is true when the condition holds on enough data and the guardrail is armed.
+	Tripped bool `json:"tripped"`
+	// Status sums the evaluation up: tripped, would_trip (holds, not armed yet), holding,
+	// not_enough_data (a ratio below its minimum sample) or no_data.
+	Status string `json:"status"`
+}
+
+// Guardrail statuses, as GuardrailResult.Status reports them.
+const (
+	GuardTripped       = "tripped"
+	GuardWouldTrip     = "would_trip"
+	GuardHolding       = "holding"
+	GuardNotEnoughData = "not_enough_data"
+	GuardNoData        = "no_data"
+)
+
+// armed reports whether guardrails of s may pause it: once it has been announced (and until it
+// is cancelled). Before the announcement nobody has been told, so there is no reaction to
+// watch, and a condition such as "critical consumers are active" holds trivially.
+func armed(s *Sunset) bool {
+	st := s.State
+	if st == StatePaused {
+		st = s.PausedFrom
+	}
+	switch st {
+	case StateAnnounced, StateDeprecating, StateReadOnly, StateShutDown, StateEvaluated:
+		return true
+	}
+	return false
 }
 
 // guards reports whether actions of kind must pass the guardrails first: anything that changes
@@ -74,8 +109,8 @@ func guards(kind string) bool {
 	return false
 }
 
-// evaluateGuardrails measures every guardrail of p that applies at now (those whose `before`
-// instant has not passed). Guardrails whose signal has no registered source are reported as not
+// evaluateGuardrails measures every guardrail of p that applies at now (those whose `from`
+// instant has come and whose `before` instant has not). Guardrails whose signal has no registered source are reported as not
 // measured.
 func (e *Engine) evaluateGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, now time.Time) ([]GuardrailResult, error) {
 	if len(p.Guardrails) == 0 {
@@ -96,6 +131,12 @@ func (e *Engine) evaluateGuardrails(ctx context.Context, tx Tx, s *Sunset, p *pl
 				continue
 			}
 		}
+		if g.From != nil {
+			from, err := p.Resolve(*g.From, ms)
+			if err == nil && now.Before(from) {
+				continue
+			}
+		}
 		c, err := plan.ParseCondition(g.When)
 		if err != nil {
 			return nil, fmt.Errorf("guardrail %d: %w", i, err)
@@ -107,6 +148,8 @@ func (e *Engine) evaluateGuardrails(ctx context.Context, tx Tx, s *Sunset, p *pl
 		if r.Then == "" {
 			r.Then = "pause"
 		}
+		r.Armed = armed(s)
+		r.Status = GuardNoData
 		source, _, _ := strings.Cut(c.Signal, ".")
 		if sig := sources[source]; sig != nil {
 			v, ok, err := sig.Signal(ctx, tx, s, c, now)
@@ -114,7 +157,32 @@ func (e *Engine) evaluateGuardrails(ctx context.Context, tx Tx, s *Sunset, p *pl
 				return nil, fmt.Errorf("guardrail %s: measure %s: %w", r.Name, c.Signal, err)
 			}
 			r.Value, r.Measured = v, ok
-			r.Tripped = ok && c.Holds(v)
+			enough := ok
+			if sample := plan.SampleSignals[c.Signal]; sample != "" && ok {
+				r.MinSample = plan.DefaultMinSample
+				if g.MinSample != nil {
+					r.MinSample = *g.MinSample
+				}
+				sc := c
+				sc.Signal = sample
+				n, _, err := sig.Signal(ctx, tx, s, sc, now)
+				if err != nil {
+					return nil, fmt.Errorf("guardrail %s: measure %s: %w", r.Name, sample, err)
+				}
+				r.Sample = int(n)
+				enough = r.Sample >= r.MinSample
+			}
+			switch {
+			case !ok:
+			case !enough:
+				r.Status = GuardNotEnoughData
+			case !c.Holds(v):
+				r.Status = GuardHolding
+			case r.Armed:
+				r.Tripped, r.Status = true, GuardTripped
+			default:
+				r.Status = GuardWouldTrip
+			}
 		}
 		out = append(out, r)
 	}

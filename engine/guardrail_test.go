@@ -12,23 +12,37 @@ import (
 )
 
 const guardedPlan = testPlan + `
+consumers: {contacts: contacts.csv}
 guardrails:
   - {name: unhappy, when: "feedback.negative_ratio > 0.4 over 24h", then: pause}
   - {name: critical, when: "consumers.active{tier=critical} > 0", before: read_only, then: notify}
 `
 
-// ratio is a feedback signal the test sets, safe to read from River's workers.
-type ratio struct{ v atomic.Value }
+// ratio is a feedback signal the test sets, safe to read from River's workers: the negative
+// ratio, measured over n messages (feedback.count; 50 unless set).
+type ratio struct{ v, n atomic.Value }
 
 func (r *ratio) set(v float64) { r.v.Store(v) }
 
+func (r *ratio) setSample(n float64) { r.n.Store(n) }
+
 func (r *ratio) signals() engine.Signals {
 	return engine.SignalsFunc(func(ctx context.Context, tx engine.Tx, s *engine.Sunset, c plan.Condition, now time.Time) (float64, bool, error) {
-		v, ok := r.v.Load().(float64)
-		if c.Signal != "feedback.negative_ratio" || c.Over != 24*time.Hour {
+		if c.Over != 24*time.Hour {
 			return 0, false, nil
 		}
-		return v, ok, nil
+		switch c.Signal {
+		case "feedback.count":
+			n, ok := r.n.Load().(float64)
+			if !ok {
+				n = 50
+			}
+			return n, true, nil
+		case "feedback.negative_ratio":
+			v, ok := r.v.Load().(float64)
+			return v, ok, nil
+		}
+		return 0, false, nil
 	})
 }
 
@@ -43,17 +57,26 @@ func TestTrippedGuardrailPausesBeforeTheStep(t *testing.T) {
 		if err := b.eng.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		b.clock.Set(time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC)) // announce is due
+		// Before the announcement the guardrail is not armed: it would trip, and pauses nothing.
+		res, err := b.eng.Guardrails(ctx, "billing-v1")
+		if err != nil || len(res) == 0 || res[0].Tripped || res[0].Armed || res[0].Status != engine.GuardWouldTrip {
+			t.Fatalf("guardrails before the announcement = %+v, %v; want would_trip, not tripped", res, err)
+		}
+		b.clock.Set(time.Date(2027, 1, 5, 12, 0, 0, 0, time.UTC)) // announce and deprecate are due
 		if _, err := b.eng.Dispatch(ctx); err != nil {
 			t.Fatal(err)
 		}
 		settle(t, b.eng, "billing-v1")
 		s, _ := b.eng.Get(ctx, "billing-v1")
-		if s.State != engine.StatePaused || s.PausedFrom != engine.StateScheduled {
-			t.Fatalf("state = %s (from %s), want paused from scheduled", s.State, s.PausedFrom)
+		if s.State != engine.StatePaused || s.PausedFrom != engine.StateAnnounced {
+			t.Fatalf("state = %s (from %s), want paused from announced", s.State, s.PausedFrom)
 		}
-		if runs := actionEvents(t, b.eng, "billing-v1"); runs["milestone/announce"] != 0 {
-			t.Errorf("announce ran although the guardrail tripped")
+		runs := actionEvents(t, b.eng, "billing-v1")
+		if runs["milestone/announce"] != 1 {
+			t.Errorf("announce did not run: the guardrail is not armed before it")
+		}
+		if runs["milestone/deprecate"] != 0 {
+			t.Errorf("deprecate ran although the guardrail tripped")
 		}
 		var tripped *engine.Event
 		for _, ev := range mustEvents(t, b.eng, "billing-v1") {
@@ -74,8 +97,8 @@ func TestTrippedGuardrailPausesBeforeTheStep(t *testing.T) {
 		}
 		settle(t, b.eng, "billing-v1")
 		s, _ = b.eng.Get(ctx, "billing-v1")
-		if s.State != engine.StateAnnounced {
-			t.Errorf("after resume state = %s, want announced", s.State)
+		if s.State != engine.StateDeprecating {
+			t.Errorf("after resume state = %s, want deprecating", s.State)
 		}
 		verifyOK(t, b.eng, "billing-v1")
 	})
@@ -95,12 +118,12 @@ func TestGuardrailThatNotifiesDoesNotPause(t *testing.T) {
 		if err := b.eng.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		b.clock.Set(time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC))
+		b.clock.Set(time.Date(2027, 1, 5, 12, 0, 0, 0, time.UTC))
 		b.eng.Dispatch(ctx)
 		settle(t, b.eng, "billing-v1")
 		s, _ := b.eng.Get(ctx, "billing-v1")
-		if s.State != engine.StateAnnounced {
-			t.Fatalf("state = %s, want announced (a notify guardrail never pauses)", s.State)
+		if s.State != engine.StateDeprecating {
+			t.Fatalf("state = %s, want deprecating (a notify guardrail never pauses)", s.State)
 		}
 		if types := eventTypes(t, b.eng, "billing-v1"); !strings.Contains(types, "guardrail.warned") {
 			t.Errorf("events %s lack guardrail.warned", types)
@@ -180,5 +203,37 @@ func TestWatcherWithANotifyGuardrailKeepsTheChain(t *testing.T) {
 			t.Errorf("state = %s, want deprecating", s.State)
 		}
 		verifyOK(t, b.eng, "billing-v1")
+	})
+}
+
+// TestRatioBelowItsMinimumSampleDoesNotTrip: one unhappy message out of a few is no mood; the
+// guardrail reads not_enough_data until min_sample messages (default 20) have come.
+func TestRatioBelowItsMinimumSampleDoesNotTrip(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		ctx := context.Background()
+		b := setup(t, open(t))
+		var r ratio
+		r.set(1)
+		r.setSample(1)
+		b.eng.RegisterSignals("feedback", r.signals())
+		apply(t, b.eng, guardedPlan)
+		if err := b.eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Set(time.Date(2027, 1, 5, 12, 0, 0, 0, time.UTC))
+		b.eng.Dispatch(ctx)
+		settle(t, b.eng, "billing-v1")
+		if s, _ := b.eng.Get(ctx, "billing-v1"); s.State != engine.StateDeprecating {
+			t.Fatalf("state = %s, want deprecating: a ratio of 1 over one message must not pause", s.State)
+		}
+		res, err := b.eng.Guardrails(ctx, "billing-v1")
+		if err != nil || res[0].Status != engine.GuardNotEnoughData || res[0].Sample != 1 || res[0].MinSample != plan.DefaultMinSample || res[0].Tripped {
+			t.Fatalf("guardrail = %+v, %v; want not_enough_data (1 of 20)", res[0], err)
+		}
+		r.setSample(20)
+		paused, err := b.eng.WatchGuardrails(ctx)
+		if err != nil || len(paused) != 1 {
+			t.Fatalf("20 messages, all negative: paused %v (err %v)", paused, err)
+		}
 	})
 }

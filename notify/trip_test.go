@@ -54,7 +54,10 @@ func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) 
 	h := &notify.Handler{Outbox: db.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnTrip(h)
-	eng.RegisterSignals("feedback", engine.SignalsFunc(func(context.Context, engine.Tx, *engine.Sunset, plan.Condition, time.Time) (float64, bool, error) {
+	eng.RegisterSignals("feedback", engine.SignalsFunc(func(_ context.Context, _ engine.Tx, _ *engine.Sunset, c plan.Condition, _ time.Time) (float64, bool, error) {
+		if c.Signal == "feedback.count" {
+			return 40, true, nil // the sample: 25 of 40 messages were negative
+		}
 		return 0.625, true, nil
 	}))
 	if _, err := eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(tripPlan, "%s", sink.Addr, 1)), "test"); err != nil {

@@ -37,6 +37,8 @@ milestones:
 notices:
   - {at: announce, to: all, channels: [email], template: announce}
   - {at: shutdown-7d, to: active_consumers, channels: [email], template: final_reminder}
+channels:
+  email: {smtp: "127.0.0.1:2525", from: noreply@example.com}
 `
 
 // testPlanMoved is testPlan with its shutdown a week later.

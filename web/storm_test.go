@@ -21,7 +21,7 @@ milestones:
   read_only: 2027-02-15T10:00
   shutdown: 2027-03-01T10:00
 guardrails:
-  - {name: unhappy-users, when: "feedback.negative_ratio > 0.4 over 24h", then: pause}
+  - {name: unhappy-users, when: "feedback.negative_ratio > 0.4 over 24h", min_sample: 10, then: pause}
 `
 
 // waitSettled dispatches until the sunset's actions settle, then returns its state.

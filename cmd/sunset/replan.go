@@ -6,6 +6,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sunsetops/sunset/engine"
 )
 
 func (m *Main) replanCommand() *cobra.Command {
@@ -60,7 +62,10 @@ func (m *Main) guardrailsCommand() *cobra.Command {
 		Short: "Show each guardrail of a sunset with its current value",
 		Long: `Guardrails evaluates the sunset's guardrails now, as the engine does before every step:
 each condition, the live value of its signal, and whether it has tripped. A guardrail
-whose signal has no source yet (feedback, usage, gateway counters) shows "no data".`,
+whose signal has no data yet shows "no data"; a ratio measured over fewer messages,
+consumers or answers than its min_sample (default 20) shows "not enough data (n of 20)"
+and does not trip; before the announcement a guardrail is not armed, and one whose
+condition holds shows "would trip — not armed until announce".`,
 		Example: `  sunset guardrails orders-api-v1`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,9 +91,15 @@ whose signal has no source yet (feedback, usage, gateway counters) shows "no dat
 				value, status := "no data", "-"
 				if g.Measured {
 					value = fmt.Sprintf("%g", g.Value)
-					status = "ok"
-					if g.Tripped {
+					switch g.Status {
+					case engine.GuardTripped:
 						status = "TRIPPED"
+					case engine.GuardWouldTrip:
+						status = "would trip — not armed until announce"
+					case engine.GuardNotEnoughData:
+						status = fmt.Sprintf("not enough data (%d of %d)", g.Sample, g.MinSample)
+					default:
+						status = "ok"
 					}
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Name, g.Condition, value, g.Then, status)
