@@ -33,7 +33,7 @@ func DecideDelete(p *plan.Plan, approvers []string, exportsErr error) DeleteDeci
 	}
 	need := max(r.Approvals, 1)
 	if len(approvers) < need {
-		return DeleteDecision{Reason: fmt.Sprintf("waiting for %d approval(s) of the deletion, have %d (%s): sunset data approve-delete %s --as NAME",
+		return DeleteDecision{Reason: fmt.Sprintf("waiting for %d approval(s) of the deletion, have %d (%s): sunset export approve-delete %s --as NAME",
 			need, len(approvers), strings.Join(approvers, ", "), p.Service.Name)}
 	}
 	if exportsErr != nil {

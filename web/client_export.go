@@ -4,38 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
+	"net/url"
+
+	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/runbook"
 )
 
-// ExportProgress is the export status as the client reads it: the job, the counts, and whether
-// the server is running the job now.
-type ExportProgress struct {
-	Job *struct {
-		State    string    `json:"state"`
-		Source   string    `json:"source"`
-		Position int64     `json:"position"`
-		Done     int64     `json:"done"`
-		Failed   int64     `json:"failed"`
-		Expires  time.Time `json:"expires"`
-		Message  string    `json:"message"`
-	} `json:"job"`
-	Counts struct {
-		Users  int64 `json:"users"`
-		Done   int64 `json:"done"`
-		Failed int64 `json:"failed"`
-	} `json:"counts"`
-	// Running is true while the server runs the job; RunError is why its last run stopped.
-	Running  bool   `json:"running"`
-	RunError string `json:"run_error"`
-}
-
 // RunExport starts the export job of the sunset called name on the server.
-func (c *Client) RunExport(ctx context.Context, name string, req ExportRunRequest) (*ExportProgress, error) {
+func (c *Client) RunExport(ctx context.Context, name string, req ExportRunRequest) (*ExportStatus, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
-	var p ExportProgress
+	var p ExportStatus
 	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/exports/run"), nil, "application/json", body, &p); err != nil {
 		return nil, err
 	}
@@ -43,10 +24,56 @@ func (c *Client) RunExport(ctx context.Context, name string, req ExportRunReques
 }
 
 // ExportStatus returns where the exports of the sunset called name stand.
-func (c *Client) ExportStatus(ctx context.Context, name string) (*ExportProgress, error) {
-	var p ExportProgress
+func (c *Client) ExportStatus(ctx context.Context, name string) (*ExportStatus, error) {
+	var p ExportStatus
 	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/exports"), nil, "", nil, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// ExportCheck says whether every export of the sunset called name was downloaded or is kept in
+// a backup, and what is missing.
+func (c *Client) ExportCheck(ctx context.Context, name string) (*export.CheckReport, error) {
+	var rep export.CheckReport
+	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/exports/check"), nil, "", nil, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// KeepExports makes the server archive the exports no one downloaded into a verified backup.
+func (c *Client) KeepExports(ctx context.Context, name string) (*ExportKept, error) {
+	var k ExportKept
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/exports/keep"), nil, "application/json", []byte("{}"), &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// ExportLink returns the download link of user's export.
+func (c *Client) ExportLink(ctx context.Context, name, user string) (*ExportLink, error) {
+	var l ExportLink
+	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/exports/links/"+url.PathEscape(user)), nil, "", nil, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// ApproveDelete records the client's actor's approval of the deletion of the sunset's data.
+func (c *Client) ApproveDelete(ctx context.Context, name string) (*DeleteApprovals, error) {
+	var a DeleteApprovals
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/data/delete-approvals"), nil, "application/json", []byte("{}"), &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// DeleteData asks the server to delete the sunset's data now, under the retention rules.
+func (c *Client) DeleteData(ctx context.Context, name string) (*runbook.Deletion, error) {
+	var d runbook.Deletion
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/data/delete"), nil, "application/json", []byte("{}"), &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }

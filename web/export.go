@@ -11,16 +11,48 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/plan"
 )
 
 // Exports is what the server needs of the per-user exports. Errors are *sunset.Error values,
 // except ErrLinkInvalid and ErrLinkExpired for download links.
 type Exports interface {
-	// ExportStatus returns the export job and counts of a sunset (JSON).
-	ExportStatus(ctx context.Context, name string) (any, error)
+	// ExportStatus returns the export job and counts of a sunset.
+	ExportStatus(ctx context.Context, name string) (*ExportStatus, error)
+	// ExportCheck says whether every export of a sunset was downloaded or is kept in a backup,
+	// as the deletion of its data requires.
+	ExportCheck(ctx context.Context, name string) (*export.CheckReport, error)
+	// KeepExports archives every export not downloaded into a verified backup (signed with the
+	// server's backup key), so that the deletion may proceed.
+	KeepExports(ctx context.Context, name string) (*ExportKept, error)
+	// ExportLink returns the signed download link of one user's export.
+	ExportLink(ctx context.Context, name, user string) (*ExportLink, error)
 	// OpenExport checks a download link's token and returns the export it names.
 	OpenExport(ctx context.Context, name, token string) (*ExportDownload, error)
+}
+
+// ExportStatus is where the exports of a sunset stand: the job, the counts, and whether this
+// server is running the job.
+type ExportStatus struct {
+	export.Status
+	// Running is true while the server runs the job; RunError is why its last run stopped early.
+	Running  bool   `json:"running"`
+	RunError string `json:"run_error,omitempty"`
+}
+
+// ExportKept is the answer of POST /api/v1/sunsets/{name}/exports/keep: the verified backup
+// archive that now keeps the exports no one downloaded (empty when there was nothing to keep),
+// and how many it keeps.
+type ExportKept struct {
+	Archive string `json:"archive,omitempty"`
+	Kept    int64  `json:"kept"`
+}
+
+// ExportLink is one user's download link.
+type ExportLink struct {
+	User string `json:"user"`
+	URL  string `json:"url"`
 }
 
 // Errors of Exports.OpenExport: a link that is not genuine (403) and one past its expiry (410).
@@ -72,6 +104,68 @@ func (s *Server) handleExportStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// handleExportCheck serves GET /api/v1/sunsets/{name}/exports/check: whether every export was
+// downloaded or is kept in a backup (ok), and what is missing.
+func (s *Server) handleExportCheck(w http.ResponseWriter, r *http.Request) {
+	if !s.exportsEnabled(w, r) {
+		return
+	}
+	rep, err := s.Exports.ExportCheck(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// handleExportKeep serves POST /api/v1/sunsets/{name}/exports/keep: the exports no one
+// downloaded go into a verified backup archive, recorded as export.kept.
+func (s *Server) handleExportKeep(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if err := readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.exportsEnabled(w, r) {
+		return
+	}
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := r.PathValue("name")
+	kept, err := s.Exports.KeepExports(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, name, "export.kept", actor, map[string]any{"archive": kept.Archive, "kept": kept.Kept}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, kept)
+}
+
+// handleExportLink serves GET /api/v1/sunsets/{name}/exports/links/{user}: the signed download
+// link of one user's export (operator: the link opens the user's data).
+func (s *Server) handleExportLink(w http.ResponseWriter, r *http.Request) {
+	if !s.exportsEnabled(w, r) {
+		return
+	}
+	user := r.PathValue("user")
+	if err := checkText("user", user, maxActorLen); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	l, err := s.Exports.ExportLink(r.Context(), r.PathValue("name"), user)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
 }
 
 // openExport opens the export a link names, or answers the page that says why not: 403 for a

@@ -29,7 +29,7 @@ const (
 // "running": true); a run already going on is not started twice. When the Server's Exports
 // does not implement it, the run route answers 404.
 type ExportRunner interface {
-	RunExport(ctx context.Context, name string, req ExportRunRequest) (any, error)
+	RunExport(ctx context.Context, name string, req ExportRunRequest) (*ExportStatus, error)
 }
 
 // handleExportRun serves POST /api/v1/sunsets/{name}/exports/run: it starts the export job on

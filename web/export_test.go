@@ -4,12 +4,15 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/runbook"
 )
 
 // fakeRunbooks answers like the runbook service of serve, from memory.
@@ -54,23 +57,78 @@ func (f *fakeExports) name() string {
 	return f.sunset
 }
 
-func (f *fakeExports) ExportStatus(_ context.Context, name string) (any, error) {
+func (f *fakeExports) ExportStatus(_ context.Context, name string) (*ExportStatus, error) {
 	if name != "billing-v1" {
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
 	}
-	return map[string]any{"job": map[string]any{"sunset": name, "state": "done", "source": "contacts:/srv/c.csv", "position": 2, "done": 2, "failed": 0},
-		"counts": map[string]any{"users": 2, "done": 2, "failed": 0, "downloaded": f.downloads, "kept": 0, "outstanding": 2 - f.downloads}}, nil
+	return &ExportStatus{Status: export.Status{
+		Job:    &export.Job{Sunset: name, State: export.JobDone, Source: "contacts:/srv/c.csv", Position: 2, Done: 2},
+		Counts: export.Counts{Users: 2, Done: 2, Downloaded: int64(f.downloads), Outstanding: 2 - int64(f.downloads)}}}, nil
 }
 
 // RunExport starts nothing: it answers the status, running.
-func (f *fakeExports) RunExport(ctx context.Context, name string, _ ExportRunRequest) (any, error) {
+func (f *fakeExports) RunExport(ctx context.Context, name string, _ ExportRunRequest) (*ExportStatus, error) {
 	st, err := f.ExportStatus(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	m := st.(map[string]any)
-	m["running"] = true
-	return m, nil
+	st.Running = true
+	return st, nil
+}
+
+// ExportCheck fails while an export is outstanding.
+func (f *fakeExports) ExportCheck(ctx context.Context, name string) (*export.CheckReport, error) {
+	st, err := f.ExportStatus(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rep := &export.CheckReport{OK: st.Counts.Outstanding == 0, Counts: st.Counts}
+	if !rep.OK {
+		rep.Problems, rep.Outstanding = []string{"2 exports were neither downloaded nor kept in a backup: sunset export keep billing-v1"}, []string{"u1", "u2"}
+	}
+	return rep, nil
+}
+
+// KeepExports keeps the outstanding exports in one archive.
+func (f *fakeExports) KeepExports(ctx context.Context, name string) (*ExportKept, error) {
+	st, err := f.ExportStatus(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &ExportKept{Archive: "exports-billing-v1-20270301", Kept: st.Counts.Outstanding}, nil
+}
+
+// ExportLink links to the token "good".
+func (f *fakeExports) ExportLink(_ context.Context, name, user string) (*ExportLink, error) {
+	if name != "billing-v1" {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
+	}
+	return &ExportLink{User: user, URL: "http://sunset.test/exports/billing-v1/good"}, nil
+}
+
+// fakeRetention approves and deletes in memory: one approval is needed.
+type fakeRetention struct{ approvers []string }
+
+func (f *fakeRetention) ApproveDelete(_ context.Context, name, person string) (*DeleteApprovals, error) {
+	if name != "billing-v1" {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
+	}
+	if slices.Contains(f.approvers, person) {
+		return nil, sunset.Errorf(sunset.ECONFLICT, "%s has already approved the deletion of %s's data.", person, name)
+	}
+	f.approvers = append(f.approvers, person)
+	return &DeleteApprovals{ApprovedBy: f.approvers, Needed: 1}, nil
+}
+
+func (f *fakeRetention) DeleteData(_ context.Context, name, _ string) (*runbook.Deletion, error) {
+	if name != "billing-v1" {
+		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
+	}
+	if len(f.approvers) == 0 {
+		return nil, sunset.Errorf(sunset.ECONFLICT, "Not deleted: waiting for 1 approval(s) of the deletion, have 0 ().")
+	}
+	return &runbook.Deletion{Deleted: true, ApprovedBy: f.approvers, What: "directory /srv/billing",
+		Backups: []runbook.BackupRef{{Name: "main-db", Archive: "main-db-20270301", Location: "file:///backups/main-db-20270301", Created: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC)}}}, nil
 }
 
 func (f *fakeExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {

@@ -407,16 +407,21 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/usage", usagePath, `{"gateway":"g1","seq":1,"counts":[]}`, 404)
 
 	// Runbook and exports (in-memory services).
-	b.srv.Runbooks, b.srv.Exports = &fakeRunbooks{}, &fakeExports{}
+	b.srv.Runbooks, b.srv.Exports, b.srv.Retention = &fakeRunbooks{}, &fakeExports{}, &fakeRetention{}
 	const (
-		runbookPath  = sunsetPath + "/runbook"
-		approvePath  = sunsetPath + "/runbook/approvals"
-		exportsPath  = sunsetPath + "/exports"
-		exportRun    = sunsetPath + "/exports/run"
-		exportPage   = "/exports/{name}/{token}"
-		exportZip    = "/exports/{name}/{token}/download"
-		billingPath  = "/api/v1/sunsets/billing-v1"
-		billingLinks = "/exports/billing-v1/"
+		runbookPath   = sunsetPath + "/runbook"
+		approvePath   = sunsetPath + "/runbook/approvals"
+		exportsPath   = sunsetPath + "/exports"
+		exportRun     = sunsetPath + "/exports/run"
+		exportCheck   = sunsetPath + "/exports/check"
+		exportKeep    = sunsetPath + "/exports/keep"
+		exportLink    = sunsetPath + "/exports/links/{user}"
+		deleteApprove = sunsetPath + "/data/delete-approvals"
+		deletePath    = sunsetPath + "/data/delete"
+		exportPage    = "/exports/{name}/{token}"
+		exportZip     = "/exports/{name}/{token}/download"
+		billingPath   = "/api/v1/sunsets/billing-v1"
+		billingLinks  = "/exports/billing-v1/"
 	)
 	call("GET", q+"/runbook", runbookPath, "", 404)
 	call("GET", billingPath+"/runbook", runbookPath, "", 200)
@@ -427,6 +432,20 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/exports/run", exportRun, "", 404)
 	call("POST", billingPath+"/exports/run", exportRun, `{"workers":1000}`, 400)
 	call("POST", billingPath+"/exports/run", exportRun, `{"batch":100,"workers":4}`, 202)
+	call("GET", q+"/exports/check", exportCheck, "", 404)
+	call("GET", billingPath+"/exports/check", exportCheck, "", 200)
+	call("POST", q+"/exports/keep", exportKeep, "", 404)
+	call("POST", billingPath+"/exports/keep", exportKeep, `{"key":"x"}`, 400)
+	call("POST", billingPath+"/exports/keep", exportKeep, "", 200)
+	call("GET", q+"/exports/links/u1", exportLink, "", 404)
+	call("GET", billingPath+"/exports/links/u1", exportLink, "", 200)
+	call("POST", billingPath+"/data/delete", deletePath, "", 409)
+	call("POST", q+"/data/delete-approvals", deleteApprove, "", 404)
+	call("POST", billingPath+"/data/delete-approvals", deleteApprove, `{}`, 201, ActorHeader, "li.wei")
+	call("POST", billingPath+"/data/delete-approvals", deleteApprove, "", 409, ActorHeader, "li.wei")
+	call("POST", q+"/data/delete", deletePath, "", 404)
+	call("POST", billingPath+"/data/delete", deletePath, `{"now":true}`, 400)
+	call("POST", billingPath+"/data/delete", deletePath, "", 200)
 	// billing-v1 is cancelled: its download pages are dark; reports-v2's are served.
 	call("GET", billingLinks+"good", exportPage, "", 404)
 	call("GET", billingLinks+"good/download", exportZip, "", 404)

@@ -110,13 +110,28 @@ type linkExports struct {
 	downloads int
 }
 
-func (e *linkExports) ExportStatus(_ context.Context, name string) (any, error) {
-	return map[string]any{"downloads": e.downloads}, nil
+func (e *linkExports) ExportStatus(_ context.Context, name string) (*ExportStatus, error) {
+	return &ExportStatus{Status: export.Status{Counts: export.Counts{Downloaded: int64(e.downloads)}}}, nil
 }
 
 // RunExport pretends to start the export job.
-func (e *linkExports) RunExport(_ context.Context, name string, req ExportRunRequest) (any, error) {
-	return map[string]any{"running": true}, nil
+func (e *linkExports) RunExport(_ context.Context, name string, req ExportRunRequest) (*ExportStatus, error) {
+	return &ExportStatus{Running: true}, nil
+}
+
+// ExportCheck passes.
+func (e *linkExports) ExportCheck(context.Context, string) (*export.CheckReport, error) {
+	return &export.CheckReport{OK: true}, nil
+}
+
+// KeepExports has nothing to keep.
+func (e *linkExports) KeepExports(context.Context, string) (*ExportKept, error) {
+	return &ExportKept{}, nil
+}
+
+// ExportLink signs a real link.
+func (e *linkExports) ExportLink(_ context.Context, name, user string) (*ExportLink, error) {
+	return &ExportLink{User: user, URL: e.links.URL(name, user)}, nil
 }
 
 func (e *linkExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {
@@ -187,6 +202,7 @@ func (b *secureBundle) state(t *testing.T) string {
 func concretePath(path string) string {
 	path = strings.TrimSuffix(path, "{$}")
 	path = strings.ReplaceAll(path, "{name}", secureName)
+	path = strings.ReplaceAll(path, "{user}", "u1")
 	return strings.ReplaceAll(path, "{token}", "not-a-token")
 }
 
@@ -692,24 +708,27 @@ type auditCase struct {
 
 // auditCases are, in order, successful calls of every mutating route that is not public.
 var auditCases = map[string]auditCase{
-	"POST /api/v1/plans":                            {role: RoleOperator, path: "/api/v1/plans", body: testPlanNoSignoff, contentType: "application/yaml", sunset: "reports-v2", event: "sunset.created"},
-	"POST /api/v1/sunsets/{name}/signoffs":          {role: RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
-	"POST /api/v1/sunsets/{name}/pause":             {role: RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
-	"POST /api/v1/sunsets/{name}/resume":            {role: RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
-	"POST /api/v1/sunsets/{name}/replan":            {role: RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
-	"POST /api/v1/sunsets/{name}/feedback/import":   {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
-	"PUT /api/v1/sunsets/{name}/lessons":            {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
-	"POST /s/{name}/lessons":                        {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
-	"POST /s/{name}/pause":                          {role: RoleOperator, body: "reason=Acme+needs+time", contentType: "application/x-www-form-urlencoded", event: "sunset.paused"},
-	"POST /s/{name}/resume":                         {role: RoleOperator, body: "reason=Acme+migrated", contentType: "application/x-www-form-urlencoded", event: "sunset.resumed"},
-	"POST /s/{name}/signoffs":                       {role: RoleApprover, body: "stakeholder=support", contentType: "application/x-www-form-urlencoded", event: "stakeholder.signed_off"},
-	"POST /api/v1/sunsets/{name}/cancel":            {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
-	"POST /api/v1/sunsets/{name}/usage":             {noEvent: "gateways' usage counters are data, not a change of the sunset"},
-	"POST /api/v1/sunsets/{name}/runbook/approvals": {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},
-	"POST /s/{name}/approvals":                      {noEvent: "the runbook records runbook.approved; the suite's runbook is a stand-in"},
-	"POST /api/v1/sunsets/{name}/report":            {noEvent: "a report changes nothing unless the sunset is shut down, then the engine records sunset.evaluated"},
-	"POST /api/v1/sunsets/{name}/exports/run":       {role: RoleOperator, body: `{"batch":10}`, event: "export.run_started"},
-	"POST /logout":                                  {noEvent: "ends a session; no sunset changes"},
+	"POST /api/v1/plans":                                {role: RoleOperator, path: "/api/v1/plans", body: testPlanNoSignoff, contentType: "application/yaml", sunset: "reports-v2", event: "sunset.created"},
+	"POST /api/v1/sunsets/{name}/signoffs":              {role: RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
+	"POST /api/v1/sunsets/{name}/pause":                 {role: RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
+	"POST /api/v1/sunsets/{name}/resume":                {role: RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
+	"POST /api/v1/sunsets/{name}/replan":                {role: RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
+	"POST /api/v1/sunsets/{name}/feedback/import":       {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
+	"PUT /api/v1/sunsets/{name}/lessons":                {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
+	"POST /s/{name}/lessons":                            {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
+	"POST /s/{name}/pause":                              {role: RoleOperator, body: "reason=Acme+needs+time", contentType: "application/x-www-form-urlencoded", event: "sunset.paused"},
+	"POST /s/{name}/resume":                             {role: RoleOperator, body: "reason=Acme+migrated", contentType: "application/x-www-form-urlencoded", event: "sunset.resumed"},
+	"POST /s/{name}/signoffs":                           {role: RoleApprover, body: "stakeholder=support", contentType: "application/x-www-form-urlencoded", event: "stakeholder.signed_off"},
+	"POST /api/v1/sunsets/{name}/cancel":                {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
+	"POST /api/v1/sunsets/{name}/usage":                 {noEvent: "gateways' usage counters are data, not a change of the sunset"},
+	"POST /api/v1/sunsets/{name}/runbook/approvals":     {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},
+	"POST /s/{name}/approvals":                          {noEvent: "the runbook records runbook.approved; the suite's runbook is a stand-in"},
+	"POST /api/v1/sunsets/{name}/report":                {noEvent: "a report changes nothing unless the sunset is shut down, then the engine records sunset.evaluated"},
+	"POST /api/v1/sunsets/{name}/exports/run":           {role: RoleOperator, body: `{"batch":10}`, event: "export.run_started"},
+	"POST /api/v1/sunsets/{name}/exports/keep":          {role: RoleOperator, body: `{}`, event: "export.kept"},
+	"POST /api/v1/sunsets/{name}/data/delete-approvals": {noEvent: "the retention records data.delete_approved (runbook/deletion.go); the suite serves no data deletion"},
+	"POST /api/v1/sunsets/{name}/data/delete":           {noEvent: "the retention records data.deleted (runbook/deletion.go); the suite serves no data deletion"},
+	"POST /logout":                                      {noEvent: "ends a session; no sunset changes"},
 }
 
 func TestEveryMutatingCallIsAnEvent(t *testing.T) {

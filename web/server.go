@@ -96,6 +96,9 @@ type Server struct {
 	Runbooks Runbooks
 	// Exports serves export status and the public download pages; nil turns them off (404).
 	Exports Exports
+	// Retention approves and performs the deletion of a sunset's data; nil turns its routes off
+	// (404).
+	Retention Retention
 	// Reports keeps the report's stored figures and lessons; nil turns the report routes off (404).
 	Reports Reports
 	// Notices shows the ledger of who was told, the announcements of the public pages, and
@@ -216,6 +219,11 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/runbook/approvals", RoleApprover, hf(s.handleRunbookApprove)},
 		{"GET /api/v1/sunsets/{name}/exports", RoleViewer, hf(s.handleExportStatus)},
 		{"POST /api/v1/sunsets/{name}/exports/run", RoleOperator, hf(s.handleExportRun)},
+		{"GET /api/v1/sunsets/{name}/exports/check", RoleViewer, hf(s.handleExportCheck)},
+		{"POST /api/v1/sunsets/{name}/exports/keep", RoleOperator, hf(s.handleExportKeep)},
+		{"GET /api/v1/sunsets/{name}/exports/links/{user}", RoleOperator, hf(s.handleExportLink)},
+		{"POST /api/v1/sunsets/{name}/data/delete-approvals", RoleApprover, hf(s.handleDeleteApprove)},
+		{"POST /api/v1/sunsets/{name}/data/delete", RoleOperator, hf(s.handleDataDelete)},
 		{"GET /api/v1/sunsets/{name}/report", RoleViewer, hf(s.handleReport)},
 		{"POST /api/v1/sunsets/{name}/report", RoleOperator, hf(s.handleReport)},
 		{"PUT /api/v1/sunsets/{name}/lessons", RoleOperator, hf(s.handleLessonsPut)},

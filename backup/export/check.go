@@ -62,3 +62,18 @@ func (r *CheckReport) Err() error {
 	}
 	return fmt.Errorf("exports are not complete: %s", strings.Join(r.Problems, "; "))
 }
+
+// Blocking says why the exports of sunset block the deletion of its data, from the state of its
+// job and its counts (as a store reads them inside the delete_data action's transaction), or nil.
+// It is Check's verdict without the list of outstanding users.
+func Blocking(sunset string, jobState JobState, c Counts) error {
+	switch {
+	case jobState != JobDone:
+		return fmt.Errorf("the export job has not finished (sunset export run %s)", sunset)
+	case c.Failed > 0:
+		return fmt.Errorf("%d exports failed (sunset export status %s)", c.Failed, sunset)
+	case c.Outstanding > 0:
+		return fmt.Errorf("%d exports were neither downloaded nor kept in a backup (sunset export keep %s)", c.Outstanding, sunset)
+	}
+	return nil
+}

@@ -12,19 +12,15 @@ import (
 // exportPollEvery is how often `sunset export run --server` asks how the server's run goes.
 const exportPollEvery = 500 * time.Millisecond
 
-// exportRunRemote asks the server at c to run the export job of the sunset called name, then
+// exportRunRemote asks the server of cl to run the export job of the sunset called name, then
 // follows it: a progress line on stderr whenever the job moves, a summary on stdout at the end.
 // It fails when the server's run stopped early (it resumes when run again).
-func (m *Main) exportRunRemote(cmd *cobra.Command, c *clientFlags, name string, req web.ExportRunRequest) error {
+func exportRunRemote(cmd *cobra.Command, cl *web.Client, name string, req web.ExportRunRequest) error {
 	ctx := cmd.Context()
-	cl, err := m.client(c)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	p, err := cl.RunExport(ctx, name, req)
 	if err != nil {
-		return err
+		return clientError(err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "export %s: running on %s\n", name, cl.BaseURL)
 	last := ""
@@ -42,7 +38,7 @@ func (m *Main) exportRunRemote(cmd *cobra.Command, c *clientFlags, name string, 
 		case <-time.After(exportPollEvery):
 		}
 		if p, err = cl.ExportStatus(ctx, name); err != nil {
-			return err
+			return clientError(err)
 		}
 	}
 	if p.Job != nil {
@@ -56,7 +52,7 @@ func (m *Main) exportRunRemote(cmd *cobra.Command, c *clientFlags, name string, 
 }
 
 // progressLine says where the job stands.
-func progressLine(p *web.ExportProgress) string {
+func progressLine(p *web.ExportStatus) string {
 	if p.Job == nil {
 		return "starting"
 	}

@@ -13,9 +13,10 @@ import (
 	"testing"
 )
 
-// TestExportRunCheckAndMigrateFromTheCommandLine exports users from a real HTTP endpoint, checks
-// them, then runs a runbook whose migrate step posts every export to the alternative, one of
-// which refuses; runbook status prints what failed and why.
+// TestExportRunCheckAndMigrateFromTheCommandLine exports users from a real HTTP endpoint on a
+// running server, from an empty folder with $SUNSET_SERVER: run, check, link, keep, status; then
+// runs a runbook whose migrate step posts every export to the alternative, one of which refuses;
+// runbook status prints what failed and why. The folder stays empty.
 func TestExportRunCheckAndMigrateFromTheCommandLine(t *testing.T) {
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -37,7 +38,7 @@ func TestExportRunCheckAndMigrateFromTheCommandLine(t *testing.T) {
 	os.WriteFile(planPath, []byte(fmt.Sprintf(`service:
   name: notes-v1
 consumers:
-  contacts: contacts.csv
+  contacts: %s/contacts.csv
 milestones:
   announce: 2027-01-04T10:00
   deprecate: 2027-01-04T10:00
@@ -50,27 +51,60 @@ data:
     public_url: https://sunset.example.com
 runbook:
   - {name: move-users, migrate: {url: "%s/import/{id}", attempts: 2}, on_failure: continue}
-`, src.URL, dir, alt.URL)), 0o600)
-	env := map[string]string{"SUNSET_EXPORT_KEY": "0123456789abcdef-cli"}
+`, dir, src.URL, dir, alt.URL)), 0o600)
+	// The server holds the keys; the client commands hold none.
+	env := map[string]string{"SUNSET_EXPORT_KEY": "0123456789abcdef-cli", "SUNSET_BACKUP_KEY": "0123456789abcdef-backup"}
+	api := serveWithEnv(t, dir, env, "--example=false")
+	folder := emptyFolder(t)
+	cli := clientOf(t, api)
+	if code, out, errs := cli("apply", planPath); code != 0 {
+		t.Fatalf("apply: %d %s%s", code, out, errs)
+	}
 	run := func(args ...string) (int, string) {
+		code, out, errs := cli(args...)
+		return code, out + errs
+	}
+	if code, out := run("export", "run", "notes-v1"); code != 0 || !strings.Contains(out, "done, 3 users handled (3 done, 0 failed)") {
+		t.Fatalf("export run: %d %s", code, out)
+	}
+	if code, out := run("export", "check", "notes-v1"); code != 1 || !strings.Contains(out, "3 exports were neither downloaded nor kept") || !strings.Contains(out, "[alice bob carol]") {
+		t.Fatalf("export check: %d %s", code, out)
+	}
+	code, out := run("export", "link", "notes-v1", "alice")
+	if code != 0 || !strings.HasPrefix(out, "https://sunset.example.com/exports/notes-v1/") {
+		t.Fatalf("export link: %d %s", code, out)
+	}
+	// The link is genuine: the server opens alice's page from it.
+	page := strings.Replace(strings.TrimSpace(out), "https://sunset.example.com", api, 1)
+	if resp, body := get(t, page, ""); resp.StatusCode != 200 || !strings.Contains(body, "alice") {
+		t.Fatalf("GET %s: %d %.300s", page, resp.StatusCode, body)
+	}
+	// Bob's page was not downloaded; keeping the exports in a backup lets the check pass.
+	if code, out := run("export", "keep", "notes-v1"); code != 0 || !strings.Contains(out, "Kept 3 exports in archive ") || !strings.Contains(out, "(verified)") {
+		t.Fatalf("export keep: %d %s", code, out)
+	}
+	if code, out := run("export", "check", "notes-v1"); code != 0 || !strings.Contains(out, "✓ every export of notes-v1 was downloaded or is kept in a backup") {
+		t.Fatalf("export check after keep: %d %s", code, out)
+	}
+	if code, out := run("export", "keep", "notes-v1"); code != 0 || !strings.Contains(out, "Nothing to keep") {
+		t.Fatalf("export keep again: %d %s", code, out)
+	}
+	if code, out := run("export", "status", "nope"); code != 1 || !strings.Contains(out, "nope") {
+		t.Fatalf("export status of an unknown sunset: %d %s", code, out)
+	}
+	assertEmpty(t, folder)
+
+	// The runbook commands still open the database (--db) until they become clients too.
+	runDB := func(args ...string) (int, string) {
 		out := &bytes.Buffer{}
 		m := &Main{Stdout: out, Stderr: out, Getenv: func(k string) string { return env[k] }}
 		code := m.Run(context.Background(), append(args, "--db", "sqlite:"+filepath.Join(dir, "sunset.db"), "--plan", planPath))
 		return code, out.String()
 	}
-	if code, out := run("export", "run", "notes-v1"); code != 0 || !strings.Contains(out, "done, 3 users handled (3 done, 0 failed)") {
-		t.Fatalf("export run: %d %s", code, out)
-	}
-	if code, out := run("export", "check", "notes-v1"); code != 1 || !strings.Contains(out, "3 exports were neither downloaded nor kept") {
-		t.Fatalf("export check: %d %s", code, out)
-	}
-	if code, out := run("export", "link", "notes-v1", "alice"); code != 0 || !strings.HasPrefix(out, "https://sunset.example.com/exports/notes-v1/") {
-		t.Fatalf("export link: %d %s", code, out)
-	}
-	if code, out := run("runbook", "run", "notes-v1", "--as", "li.wei"); code != 0 || !strings.Contains(out, "2 sent, 0 already migrated, 1 failed") {
+	if code, out := runDB("runbook", "run", "notes-v1", "--as", "li.wei"); code != 0 || !strings.Contains(out, "2 sent, 0 already migrated, 1 failed") {
 		t.Fatalf("runbook run: %d %s", code, out)
 	}
-	code, out := run("runbook", "status", "notes-v1")
+	code, out = runDB("runbook", "status", "notes-v1")
 	if code != 0 || !strings.Contains(out, "bob: POST") || !strings.Contains(out, "409 Conflict: bob already has an account (1 attempts)") {
 		t.Fatalf("runbook status: %d %s", code, out)
 	}

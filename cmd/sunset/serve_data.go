@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
@@ -32,8 +32,9 @@ type dataServices struct {
 	// exportRuns runs export jobs for the API; serve stops it on shutdown.
 	exportRuns *exportRuns
 	web        struct {
-		runbooks web.Runbooks
-		exports  web.Exports
+		runbooks  web.Runbooks
+		exports   web.Exports
+		retention web.Retention
 	}
 }
 
@@ -74,7 +75,35 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 	}))
 	d.web.runbooks = runbookAPI{st: st, runner: d.runner}
 	d.exportRuns = newExportRuns(d.exports, getenv, clock.Now, logger.With("component", "export"))
-	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns}
+	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns, getenv: getenv}
+	d.web.retention = retentionAPI{&runbook.Retention{
+		Plan: d.exports.Plan,
+		History: func(ctx context.Context, name string) ([]runbook.HistoryEvent, error) {
+			evs, err := eng.Events(ctx, name)
+			out := make([]runbook.HistoryEvent, 0, len(evs))
+			for _, e := range evs {
+				out = append(out, runbook.HistoryEvent{Seq: e.Seq, Type: e.Type, Actor: e.Actor, Data: e.Data})
+			}
+			return out, err
+		},
+		ActionDone: func(ctx context.Context, name, key string) (bool, error) {
+			acts, err := eng.Actions(ctx, name)
+			for _, a := range acts {
+				if a.Key == key {
+					return a.Status == engine.ActionDone, err
+				}
+			}
+			return false, err
+		},
+		Exports: func(ctx context.Context, name string) error {
+			rep, err := d.exports.Check(ctx, name)
+			if err != nil {
+				return err
+			}
+			return rep.Err()
+		},
+		Events: eventsAdapter{eng},
+	}}
 	return d
 }
 
@@ -109,53 +138,11 @@ func deleteData(ctx context.Context, st *store.DB, run *engine.Run) error {
 		if err != nil {
 			return err
 		}
-		exportsErr = exportsProblem(run.Sunset.Name, state, c)
+		exportsErr = export.Blocking(run.Sunset.Name, export.JobState(state), c)
 	}
-	dec := runbook.DecideDelete(run.Plan, approvers, exportsErr)
-	data, err := performDelete(ctx, run.Plan, dec, approvers)
-	run.Data = data
+	d, err := runbook.Delete(ctx, run.Plan, approvers, exportsErr)
+	run.Data = d.EventData()
 	return err
-}
-
-// exportsProblem says why exports block the deletion, or nil.
-func exportsProblem(name, state string, c export.Counts) error {
-	switch {
-	case state != string(export.JobDone):
-		return fmt.Errorf("the export job has not finished (sunset export run %s)", name)
-	case c.Failed > 0:
-		return fmt.Errorf("%d exports failed (sunset export status %s)", c.Failed, name)
-	case c.Outstanding > 0:
-		return fmt.Errorf("%d exports were neither downloaded nor kept in a backup (sunset export keep %s)", c.Outstanding, name)
-	}
-	return nil
-}
-
-// performDelete deletes when dec allows it and returns the Event data either way.
-func performDelete(ctx context.Context, p *plan.Plan, dec runbook.DeleteDecision, approvers []string) (map[string]any, error) {
-	data := map[string]any{"deleted": false, "approved_by": approvers}
-	if !dec.Allowed {
-		data["reason"] = dec.Reason
-		return data, nil
-	}
-	refs, err := runbook.LatestBackups(ctx, p)
-	if err != nil {
-		return data, fmt.Errorf("find the backups before deleting: %w", err)
-	}
-	for _, r := range refs {
-		if r.Archive == "" {
-			data["reason"] = "no archive of backup " + r.Name + " exists at its destination; back it up before deleting"
-			return data, nil
-		}
-	}
-	what, out, err := runbook.DeleteData(ctx, p, 10*time.Minute)
-	if err != nil {
-		return data, err
-	}
-	data["deleted"], data["what"], data["backups"] = true, what, refs
-	if out != "" {
-		data["output"] = out
-	}
-	return data, nil
 }
 
 // runbookAPI serves the web's runbook routes.
@@ -230,20 +217,17 @@ func (a runbookAPI) ApproveRunbook(ctx context.Context, name, step, person, role
 type exportAPI struct {
 	svc  *export.Service
 	runs *exportRuns
+	// getenv reads the backup key that signs the archive of kept exports.
+	getenv func(string) string
 }
 
-// Interface guard.
-var _ web.ExportRunner = exportAPI{}
+// Interface guards.
+var (
+	_ web.Exports      = exportAPI{}
+	_ web.ExportRunner = exportAPI{}
+)
 
-// exportView is the export status with what this server's runs add.
-type exportView struct {
-	*export.Status
-	// Running is true while this server runs the job; RunError is why its last run stopped.
-	Running  bool   `json:"running"`
-	RunError string `json:"run_error,omitempty"`
-}
-
-func (a exportAPI) ExportStatus(ctx context.Context, name string) (any, error) {
+func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportStatus, error) {
 	st, err := a.svc.Status(ctx, name)
 	if err != nil {
 		return nil, err
@@ -253,7 +237,7 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (any, error) {
 			return nil, perr
 		}
 	}
-	v := &exportView{Status: st}
+	v := &web.ExportStatus{Status: *st}
 	if a.runs != nil {
 		v.Running, v.RunError = a.runs.state(name)
 	}
@@ -262,11 +246,41 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (any, error) {
 
 // RunExport starts the sunset's export job in the background (unless it runs already) and
 // answers the status.
-func (a exportAPI) RunExport(ctx context.Context, name string, req web.ExportRunRequest) (any, error) {
+func (a exportAPI) RunExport(ctx context.Context, name string, req web.ExportRunRequest) (*web.ExportStatus, error) {
 	if err := a.runs.start(ctx, name, req); err != nil {
 		return nil, err
 	}
 	return a.ExportStatus(ctx, name)
+}
+
+func (a exportAPI) ExportCheck(ctx context.Context, name string) (*export.CheckReport, error) {
+	if _, err := a.svc.Plan(ctx, name); err != nil {
+		return nil, err
+	}
+	return a.svc.Check(ctx, name)
+}
+
+func (a exportAPI) KeepExports(ctx context.Context, name string) (*web.ExportKept, error) {
+	if _, err := a.svc.Plan(ctx, name); err != nil {
+		return nil, err
+	}
+	key, err := backup.LoadKey("env:SUNSET_BACKUP_KEY", a.getenv)
+	if err != nil {
+		return nil, sunset.Errorf(sunset.EINVALID, "The server cannot sign a backup: %v. Start sunset serve with SUNSET_BACKUP_KEY set.", err)
+	}
+	id, n, err := a.svc.Keep(ctx, name, key, "sunset "+version, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	return &web.ExportKept{Archive: id, Kept: n}, nil
+}
+
+func (a exportAPI) ExportLink(ctx context.Context, name, user string) (*web.ExportLink, error) {
+	l, err := a.svc.Links(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &web.ExportLink{User: user, URL: l.URL(name, user)}, nil
 }
 
 func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*web.ExportDownload, error) {
@@ -283,4 +297,22 @@ func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*web.Exp
 	}
 	return &web.ExportDownload{Service: d.Service, UserID: d.User.ID, Ready: d.Ready(), Bytes: d.User.Bytes, Expires: d.Expires,
 		Open: d.Open, Record: func(ctx context.Context) error { return a.svc.RecordDownload(ctx, d) }}, nil
+}
+
+// retentionAPI serves the web's data deletion routes.
+type retentionAPI struct{ r *runbook.Retention }
+
+// Interface guard.
+var _ web.Retention = retentionAPI{}
+
+func (a retentionAPI) ApproveDelete(ctx context.Context, name, person string) (*web.DeleteApprovals, error) {
+	approvers, need, err := a.r.Approve(ctx, name, person)
+	if err != nil {
+		return nil, err
+	}
+	return &web.DeleteApprovals{ApprovedBy: approvers, Needed: need}, nil
+}
+
+func (a retentionAPI) DeleteData(ctx context.Context, name, actor string) (*runbook.Deletion, error) {
+	return a.r.DeleteNow(ctx, name, actor)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
-	"github.com/sunsetops/sunset/store/sqlite"
 )
 
 const dataTestKey = "0123456789abcdef-data-test"
@@ -43,14 +43,17 @@ runbook:
 
 type dataBundle struct {
 	dir   string
-	db    string
 	clock *sunset.FixedClock
 	st    *store.DB
 	eng   *engine.Engine
 	data  *dataServices
-	m     *Main
+	// api is the URL of the bundle's web server; getenv the server's environment.
+	api    string
+	getenv func(string) string
 }
 
+// setupData assembles the system as serve does, on a scratch database whose clock stands still,
+// with a plan whose delete_data deletes per retention, and starts it.
 func setupData(t *testing.T, name, retention string) *dataBundle {
 	t.Helper()
 	dir := t.TempDir()
@@ -66,36 +69,49 @@ func setupData(t *testing.T, name, retention string) *dataBundle {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "service-data", "uploads", "a.txt"), []byte("user file"), 0o600)
-	b := &dataBundle{dir: dir, db: "sqlite:" + filepath.Join(dir, "sunset.db"), clock: sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))}
-	b.st, err = sqlite.Open(t.Context(), filepath.Join(dir, "sunset.db"))
+	b := &dataBundle{dir: dir, clock: sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)),
+		getenv: func(k string) string {
+			if k == "SUNSET_BACKUP_KEY" {
+				return dataTestKey
+			}
+			return ""
+		}}
+	sys, err := assemble(t.Context(), systemConfig{DB: "sqlite:" + filepath.Join(dir, "sunset.db"), Clock: b.clock,
+		Logger: slog.New(slog.DiscardHandler), Getenv: b.getenv, EnginePoll: 20 * time.Millisecond, RunbookEvery: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.st.Close() })
-	b.eng, err = engine.New(engine.Config{Store: b.st, Clock: b.clock, PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.eng.Stop)
-	b.m = &Main{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: func(k string) string {
-		if k == "SUNSET_BACKUP_KEY" {
-			return dataTestKey
-		}
-		return ""
-	}}
-	b.data = wireData(b.st, b.eng, b.clock, b.m.Getenv, slog.New(slog.DiscardHandler))
-	b.data.worker.Every = 20 * time.Millisecond
+	t.Cleanup(sys.Stop)
+	b.st, b.eng, b.data = sys.Store, sys.Engine, sys.Data
 	if _, err := b.eng.Apply(t.Context(), filepath.Join(dir, "sunset.yaml"), []byte(dataPlan(dir, name, retention)), "tester"); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.eng.Start(t.Context()); err != nil {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.data.worker.Start(t.Context()); err != nil {
+	if err := sys.Start(t.Context(), ln); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(b.data.worker.Stop)
+	b.api = "http://" + ln.Addr().String()
 	return b
+}
+
+// shutDown travels to the day after the shutdown and waits until the runbook it started (the
+// final backup, the stop) is done: delete_data, months later, finds the backup archive.
+func (b *dataBundle) shutDown(t *testing.T, name string) {
+	t.Helper()
+	b.travel(t, name, time.Date(2027, 3, 1, 3, 0, 0, 0, time.UTC))
+	eventually(t, "the runbook is done", func() bool {
+		run, err := b.st.LatestRun(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.State.Ended() && run.State != runbook.StateDone {
+			t.Fatalf("run %s: %s", run.State, run.Message)
+		}
+		return run.State == runbook.StateDone
+	})
 }
 
 // travel moves the clock to at and waits until every due action ran.
@@ -177,6 +193,7 @@ func TestDeleteDataNeedsApprovalNeverRunsUnderLegalHoldAndLeavesAnEvent(t *testi
 		if err := b.eng.RecordEvent(t.Context(), "held-v1", "data.delete_approved", "li.wei", nil); err != nil {
 			t.Fatal(err)
 		}
+		b.shutDown(t, "held-v1")
 		b.travel(t, "held-v1", deleteAt)
 		ev := b.event(t, "held-v1", "action.data", "data/delete")
 		if ev["deleted"] != false || !strings.Contains(fmt.Sprint(ev["reason"]), "legal hold") {
@@ -191,6 +208,7 @@ func TestDeleteDataNeedsApprovalNeverRunsUnderLegalHoldAndLeavesAnEvent(t *testi
 		if err := b.eng.RecordEvent(t.Context(), "early-v1", "data.delete_approved", "zhang.min", nil); err != nil {
 			t.Fatal(err)
 		}
+		b.shutDown(t, "early-v1")
 		b.travel(t, "early-v1", deleteAt)
 		ev := b.event(t, "early-v1", "action.data", "data/delete")
 		backups, _ := ev["backups"].([]any)
@@ -203,6 +221,7 @@ func TestDeleteDataNeedsApprovalNeverRunsUnderLegalHoldAndLeavesAnEvent(t *testi
 	})
 	t.Run("without approval it waits; approved, the command deletes and records where the backup is", func(t *testing.T) {
 		b := setupData(t, "orders-api-v1", "delete: {dir: DIR/service-data}")
+		b.shutDown(t, "orders-api-v1")
 		b.travel(t, "orders-api-v1", deleteAt)
 		ev := b.event(t, "orders-api-v1", "action.data", "data/delete")
 		if ev["deleted"] != false || !strings.Contains(fmt.Sprint(ev["reason"]), "waiting for 1 approval") {
@@ -211,17 +230,28 @@ func TestDeleteDataNeedsApprovalNeverRunsUnderLegalHoldAndLeavesAnEvent(t *testi
 		if _, err := os.Stat(filepath.Join(b.dir, "service-data")); err != nil {
 			t.Fatalf("deleted without approval: %v", err)
 		}
+		// The commands are clients of the server, run from an empty folder with $SUNSET_SERVER;
+		// the CLI holds no key and opens no database.
+		folder := emptyFolder(t)
 		run := func(args ...string) (int, string) {
 			out := &bytes.Buffer{}
-			m := &Main{Stdout: out, Stderr: out, Getenv: b.m.Getenv, now: deleteAt.Format(time.RFC3339)}
-			code := m.Run(context.Background(), append(args, "--db", b.db))
+			m := &Main{Stdout: out, Stderr: out, Getenv: func(k string) string {
+				if k == "SUNSET_SERVER" {
+					return b.api
+				}
+				return ""
+			}}
+			code := m.Run(context.Background(), args)
 			return code, out.String()
 		}
 		if code, out := run("export", "delete", "orders-api-v1", "--as", "li.wei"); code == 0 || !strings.Contains(out, "approval") {
 			t.Fatalf("delete before approval: %d %s", code, out)
 		}
-		if code, out := run("export", "approve-delete", "orders-api-v1", "--as", "li.wei"); code != 0 {
+		if code, out := run("export", "approve-delete", "orders-api-v1", "--as", "li.wei"); code != 0 || !strings.Contains(out, "(1 of 1 approvals: li.wei)") {
 			t.Fatalf("approve: %d %s", code, out)
+		}
+		if code, out := run("export", "approve-delete", "orders-api-v1", "--as", "li.wei"); code != 1 || !strings.Contains(out, "li.wei has already approved") {
+			t.Fatalf("second approval by the same person: %d %s", code, out)
 		}
 		// The runbook took a verified backup at shutdown; its archive is what the event names.
 		code, out := run("export", "delete", "orders-api-v1", "--as", "li.wei")
@@ -239,6 +269,7 @@ func TestDeleteDataNeedsApprovalNeverRunsUnderLegalHoldAndLeavesAnEvent(t *testi
 		if code, out := run("export", "delete", "orders-api-v1", "--as", "li.wei"); code == 0 || !strings.Contains(out, "already deleted") {
 			t.Errorf("second delete: %d %s", code, out)
 		}
+		assertEmpty(t, folder)
 	})
 }
 

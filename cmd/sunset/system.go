@@ -165,7 +165,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	s.Web = &web.Server{
 		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: cfg.Clock.Now,
 		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
-		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Reports: st,
+		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Retention: s.Data.web.retention, Reports: st,
 		Replica: cfg.ReplicaID,
 		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL,
 	}

@@ -1,0 +1,209 @@
+package runbook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/plan"
+)
+
+// Event types of the deletion of a service's data.
+const (
+	// EventDeleteApproved is one person's approval of the deletion.
+	EventDeleteApproved = "data.delete_approved"
+	// EventDeleted records a deletion an operator asked for after delete_data.
+	EventDeleted = "data.deleted"
+	// deleteActionKey is the key of the timeline's delete_data action, whose Event records
+	// the deletion it performed or why it did not.
+	deleteActionKey = "data/delete"
+)
+
+// deleteTimeout bounds a data.retention.delete command.
+const deleteTimeout = 10 * time.Minute
+
+// Deletion is what one attempt to delete a service's data did, as its Event records it: the
+// data/delete action's, or data.deleted. Nothing was deleted when Deleted is false; Reason says
+// why.
+type Deletion struct {
+	Deleted    bool     `json:"deleted"`
+	ApprovedBy []string `json:"approved_by"`
+	Reason     string   `json:"reason,omitempty"`
+	// What names what was deleted ("directory /srv/data", "command rm -r …").
+	What string `json:"what,omitempty"`
+	// Backups are where the deleted data is kept.
+	Backups []BackupRef `json:"backups,omitempty"`
+	// Output is the tail of the delete command's output.
+	Output string `json:"output,omitempty"`
+}
+
+// EventData is d as an Event's data.
+func (d *Deletion) EventData() map[string]any {
+	raw, _ := json.Marshal(d)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// Delete deletes the service's data when the retention rules allow it (DecideDelete with the
+// approvers and exportsErr, why exports block it) and a backup archive of every data.backups
+// source exists; it returns what it did either way. err is set only when deleting failed.
+func Delete(ctx context.Context, p *plan.Plan, approvers []string, exportsErr error) (*Deletion, error) {
+	d := &Deletion{ApprovedBy: approvers}
+	if dec := DecideDelete(p, approvers, exportsErr); !dec.Allowed {
+		d.Reason = dec.Reason
+		return d, nil
+	}
+	refs, err := LatestBackups(ctx, p)
+	if err != nil {
+		return d, fmt.Errorf("find the backups before deleting: %w", err)
+	}
+	for _, r := range refs {
+		if r.Archive == "" {
+			d.Reason = "no archive of backup " + r.Name + " exists at its destination; back it up before deleting"
+			return d, nil
+		}
+	}
+	what, out, err := DeleteData(ctx, p, deleteTimeout)
+	if err != nil {
+		return d, err
+	}
+	d.Deleted, d.What, d.Backups, d.Output = true, what, refs, out
+	return d, nil
+}
+
+// HistoryEvent is one Event of a sunset's history, as Retention reads it.
+type HistoryEvent struct {
+	Seq   int64
+	Type  string
+	Actor string
+	Data  json.RawMessage
+}
+
+// Retention carries out what operators and approvers do about a sunset's data after the
+// timeline's delete_data action: approve the deletion, and delete once the action ran but could
+// not (no approval yet, exports outstanding). It applies the same rules as the action.
+type Retention struct {
+	// Plan returns the sunset's current plan.
+	Plan func(ctx context.Context, name string) (*plan.Plan, error)
+	// History returns the sunset's Events, oldest first.
+	History func(ctx context.Context, name string) ([]HistoryEvent, error)
+	// ActionDone reports whether the sunset's action with key is done.
+	ActionDone func(ctx context.Context, name, key string) (bool, error)
+	// Exports returns why the sunset's exports block the deletion, or nil; nil Exports means
+	// the sunsets have no exports to wait for.
+	Exports func(ctx context.Context, name string) error
+	// Events records the approval and the deletion.
+	Events Events
+}
+
+// Approvals returns the distinct people who approved the deletion of the sunset's data, in the
+// order they did, and how many approvals the plan asks for.
+func (r *Retention) Approvals(ctx context.Context, name string) (approvers []string, need int, err error) {
+	p, err := r.Plan(ctx, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	evs, err := r.History(ctx, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	return deleteApprovers(evs), neededApprovals(p), nil
+}
+
+// Approve records person's approval of the deletion of the sunset's data. A second approval by
+// the same person is a conflict: approvals count distinct people.
+func (r *Retention) Approve(ctx context.Context, name, person string) (approvers []string, need int, err error) {
+	approvers, need, err = r.Approvals(ctx, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if slices.Contains(approvers, person) {
+		return nil, 0, sunset.Errorf(sunset.ECONFLICT, "%s has already approved the deletion of %s's data.", person, name)
+	}
+	if err := r.Events.Record(ctx, name, EventDeleteApproved, person, map[string]any{}); err != nil {
+		return nil, 0, err
+	}
+	return append(approvers, person), need, nil
+}
+
+// DeleteNow deletes the sunset's data when its delete_data action has run but could not delete,
+// under the action's rules (approvals, no legal hold, exports complete, a backup archive of every
+// source), and records the Event data.deleted by actor. It refuses with a conflict before the
+// action ran, after a deletion, and when the rules do not allow it yet (the Deletion then says
+// why).
+func (r *Retention) DeleteNow(ctx context.Context, name, actor string) (*Deletion, error) {
+	p, err := r.Plan(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	ran, err := r.ActionDone(ctx, name, deleteActionKey)
+	if err != nil {
+		return nil, err
+	}
+	if !ran {
+		return nil, sunset.Errorf(sunset.ECONFLICT, "The delete_data action of %s has not run yet; nothing is deleted before it.", name)
+	}
+	evs, err := r.History(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if seq := deletedIn(evs); seq != 0 {
+		return nil, sunset.Errorf(sunset.ECONFLICT, "The data of %s was already deleted (event %d).", name, seq)
+	}
+	var exportsErr error
+	if p.Data.Export != nil && r.Exports != nil {
+		exportsErr = r.Exports(ctx, name)
+	}
+	d, err := Delete(ctx, p, deleteApprovers(evs), exportsErr)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Deleted {
+		return d, sunset.Errorf(sunset.ECONFLICT, "Not deleted: %s", d.Reason)
+	}
+	if err := r.Events.Record(ctx, name, EventDeleted, actor, d.EventData()); err != nil {
+		return d, fmt.Errorf("deleted, but the event could not be recorded: %w", err)
+	}
+	return d, nil
+}
+
+// neededApprovals is how many distinct approvals the plan's deletion needs.
+func neededApprovals(p *plan.Plan) int {
+	if p.Data.Retention == nil {
+		return 1
+	}
+	return max(p.Data.Retention.Approvals, 1)
+}
+
+// deleteApprovers are the distinct actors of the approvals among evs, in order.
+func deleteApprovers(evs []HistoryEvent) []string {
+	var out []string
+	for _, e := range evs {
+		if e.Type == EventDeleteApproved && !slices.Contains(out, e.Actor) {
+			out = append(out, e.Actor)
+		}
+	}
+	return out
+}
+
+// deletedIn is the sequence number of the Event that records a deletion — data.deleted, or the
+// delete_data action's own Event when it deleted — or 0.
+func deletedIn(evs []HistoryEvent) int64 {
+	for _, e := range evs {
+		if e.Type == EventDeleted {
+			return e.Seq
+		}
+		var d struct {
+			Key     string `json:"key"`
+			Deleted bool   `json:"deleted"`
+		}
+		if len(e.Data) > 0 && json.Unmarshal(e.Data, &d) == nil && d.Key == deleteActionKey && d.Deleted {
+			return e.Seq
+		}
+	}
+	return 0
+}

@@ -1,0 +1,84 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/runbook"
+)
+
+// Retention is what the server needs of the deletion of a sunset's data after its delete_data
+// action. Errors are *sunset.Error values: ENOTFOUND for an unknown sunset, ECONFLICT for a second
+// approval by the same person, and for a deletion refused (before delete_data, after a
+// deletion, or while the retention rules forbid it: the detail says why).
+type Retention interface {
+	// ApproveDelete records person's approval of the deletion of the sunset's data.
+	ApproveDelete(ctx context.Context, name, person string) (*DeleteApprovals, error)
+	// DeleteData deletes the sunset's data now and records data.deleted by actor.
+	DeleteData(ctx context.Context, name, actor string) (*runbook.Deletion, error)
+}
+
+// DeleteApprovals are the people who approved the deletion of a sunset's data, and how many
+// approvals its plan asks for (data.retention.approvals).
+type DeleteApprovals struct {
+	ApprovedBy []string `json:"approved_by"`
+	Needed     int      `json:"needed"`
+}
+
+func (s *Server) retentionEnabled(w http.ResponseWriter, r *http.Request) bool {
+	if s.Retention == nil {
+		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "Data deletion is not handled by this server."))
+		return false
+	}
+	return true
+}
+
+// handleDeleteApprove serves POST /api/v1/sunsets/{name}/data/delete-approvals: the caller (the
+// actor) approves the deletion of the sunset's data, recorded as data.delete_approved.
+func (s *Server) handleDeleteApprove(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if err := readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.retentionEnabled(w, r) {
+		return
+	}
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := s.Retention.ApproveDelete(r.Context(), r.PathValue("name"), actor)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a)
+}
+
+// handleDataDelete serves POST /api/v1/sunsets/{name}/data/delete: the deletion of the sunset's
+// data that its delete_data action could not perform, under the same rules, recorded as
+// data.deleted.
+func (s *Server) handleDataDelete(w http.ResponseWriter, r *http.Request) {
+	var req struct{}
+	if err := readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.retentionEnabled(w, r) {
+		return
+	}
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.Retention.DeleteData(r.Context(), r.PathValue("name"), actor)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
