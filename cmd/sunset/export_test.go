@@ -54,7 +54,8 @@ runbook:
 `, dir, src.URL, dir, alt.URL)), 0o600)
 	// The server holds the keys; the client commands hold none.
 	env := map[string]string{"SUNSET_EXPORT_KEY": "0123456789abcdef-cli", "SUNSET_BACKUP_KEY": "0123456789abcdef-backup"}
-	api := serveWithEnv(t, dir, env, "--example=false")
+	// A month after the announcement: the public download pages are served.
+	api := serveWithEnv(t, dir, env, "--example=false", "--now", "2027-02-01T10:00:00+08:00")
 	folder := emptyFolder(t)
 	cli := clientOf(t, api)
 	if code, out, errs := cli("apply", planPath); code != 0 {
@@ -74,11 +75,14 @@ runbook:
 	if code != 0 || !strings.HasPrefix(out, "https://sunset.example.com/exports/notes-v1/") {
 		t.Fatalf("export link: %d %s", code, out)
 	}
-	// The link is genuine: the server opens alice's page from it.
+	// The link is genuine: the server opens alice's page from it once the announcement ran.
 	page := strings.Replace(strings.TrimSpace(out), "https://sunset.example.com", api, 1)
-	if resp, body := get(t, page, ""); resp.StatusCode != 200 || !strings.Contains(body, "alice") {
-		t.Fatalf("GET %s: %d %.300s", page, resp.StatusCode, body)
-	}
+	var last string
+	eventually(t, "alice's download page", func() bool {
+		resp, body := get(t, page, "")
+		last = fmt.Sprintf("%d %.300s", resp.StatusCode, body)
+		return resp.StatusCode == 200 && strings.Contains(body, "alice")
+	}, &last)
 	// Bob's page was not downloaded; keeping the exports in a backup lets the check pass.
 	if code, out := run("export", "keep", "notes-v1"); code != 0 || !strings.Contains(out, "Kept 3 exports in archive ") || !strings.Contains(out, "(verified)") {
 		t.Fatalf("export keep: %d %s", code, out)
