@@ -10,9 +10,13 @@ import (
 	"github.com/sunsetops/sunset/plan"
 )
 
-// Pause stops a sunset before its next step: no action runs until Resume. Pausing a sunset that
-// is already paused, cancelled or shut down is a sunset.ECONFLICT error.
+// Pause stops a sunset before its next step: no action runs until Resume. A reason is required
+// (sunset.EINVALID without one): it is kept in the audit log. Pausing a sunset that is already
+// paused, cancelled, shut down or evaluated is a sunset.ECONFLICT error.
 func (e *Engine) Pause(ctx context.Context, name, actor, reason string) (*Sunset, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, sunset.Errorf(sunset.EINVALID, "pausing %s needs a reason: it is kept in the audit log", name)
+	}
 	return e.mutate(ctx, name, func(tx Tx, s *Sunset) error {
 		switch s.State {
 		case StatePaused, StateCancelled, StateShutDown, StateEvaluated:
@@ -30,26 +34,47 @@ func (e *Engine) Pause(ctx context.Context, name, actor, reason string) (*Sunset
 	})
 }
 
-// Resume returns a paused sunset to the state it was paused in. Actions that fell due while it
-// was paused run next, in order. A reason is required: resuming is an operator's decision.
+// Resume returns a paused sunset to the state it was paused in, or to the state the sign-offs
+// given during the pause imply: a sunset paused in draft whose stakeholders have all signed off
+// since is scheduled. Actions that fell due while it was paused run next, in timeline order, and
+// move it on as far as the timeline has reached. A reason is required: resuming is an
+// operator's decision.
 func (e *Engine) Resume(ctx context.Context, name, actor, reason string) (*Sunset, error) {
 	if strings.TrimSpace(reason) == "" {
-		return nil, sunset.Errorf(sunset.EINVALID, "resuming %s needs a reason", name)
+		return nil, sunset.Errorf(sunset.EINVALID, "resuming %s needs a reason: it is kept in the audit log", name)
 	}
 	return e.mutate(ctx, name, func(tx Tx, s *Sunset) error {
 		if s.State != StatePaused {
 			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is %s, not paused", s.Name, s.State)
 		}
-		s.State, s.PausedFrom = s.PausedFrom, ""
+		from := s.PausedFrom
+		s.State, s.PausedFrom = from, ""
+		to := s.State
+		var p *plan.Plan
+		if s.State == StateDraft {
+			var err error
+			if p, err = e.parseStored(s); err != nil {
+				return err
+			}
+			if allSignedOff(p, s) {
+				to = StateScheduled
+			}
+		}
+		if err := e.appendEvent(ctx, tx, s, "sunset.resumed", actor, map[string]any{"reason": reason, "from": from, "to": to}); err != nil {
+			return err
+		}
+		if p != nil {
+			// Sign-offs given during the pause count now, as they would have then.
+			if err := e.maybeSchedule(ctx, tx, s, p, actor); err != nil {
+				return err
+			}
+		}
 		if s.State != StateDraft {
 			if err := e.setActions(ctx, tx, s.ID, []ActionStatus{ActionHeld}, ActionPending); err != nil {
 				return err
 			}
 		}
-		if err := e.scheduled(ctx, tx, s, nil); err != nil {
-			return err
-		}
-		return e.appendEvent(ctx, tx, s, "sunset.resumed", actor, map[string]any{"reason": reason, "to": s.State})
+		return e.scheduled(ctx, tx, s, nil)
 	})
 }
 
@@ -73,9 +98,16 @@ func (e *Engine) Cancel(ctx context.Context, name, actor, reason string) (*Sunse
 }
 
 // Signoff records that stakeholder approves the plan. When every stakeholder the plan names has
-// signed off, a draft sunset is scheduled and its actions start to run when due.
+// signed off, a draft sunset is scheduled and its actions start to run when due; a sunset paused
+// in draft keeps the sign-off and is scheduled when it resumes. Signing off a cancelled,
+// shut-down or evaluated sunset is a sunset.ECONFLICT error, a name that is not a stakeholder
+// of the plan sunset.EINVALID.
 func (e *Engine) Signoff(ctx context.Context, name, stakeholder, actor string) (*Sunset, error) {
 	return e.mutate(ctx, name, func(tx Tx, s *Sunset) error {
+		switch s.State {
+		case StateCancelled, StateShutDown, StateEvaluated:
+			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is %s; a sign-off is for a plan still ahead", s.Name, s.State)
+		}
 		p, err := e.parseStored(s)
 		if err != nil {
 			return err
@@ -90,9 +122,6 @@ func (e *Engine) Signoff(ctx context.Context, name, stakeholder, actor string) (
 		if slices.Contains(s.Signoffs, stakeholder) {
 			return sunset.Errorf(sunset.ECONFLICT, "%s has already signed off %s", stakeholder, s.Name)
 		}
-		if s.State == StateCancelled {
-			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is cancelled", s.Name)
-		}
 		s.Signoffs = append(s.Signoffs, stakeholder)
 		if err := e.appendEvent(ctx, tx, s, "stakeholder.signed_off", actor, map[string]any{
 			"stakeholder": stakeholder, "revision": s.Revision, "plan_hash": s.PlanHash,
@@ -103,15 +132,20 @@ func (e *Engine) Signoff(ctx context.Context, name, stakeholder, actor string) (
 	})
 }
 
-// maybeSchedule moves a draft sunset whose stakeholders have all signed off to scheduled.
-func (e *Engine) maybeSchedule(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, actor string) error {
-	if s.State != StateDraft {
-		return nil
-	}
+// allSignedOff reports whether every stakeholder p names has signed off s.
+func allSignedOff(p *plan.Plan, s *Sunset) bool {
 	for _, n := range stakeholderNames(p) {
 		if !slices.Contains(s.Signoffs, n) {
-			return nil
+			return false
 		}
+	}
+	return true
+}
+
+// maybeSchedule moves a draft sunset whose stakeholders have all signed off to scheduled.
+func (e *Engine) maybeSchedule(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, actor string) error {
+	if s.State != StateDraft || !allSignedOff(p, s) {
+		return nil
 	}
 	if err := e.setActions(ctx, tx, s.ID, []ActionStatus{ActionHeld}, ActionPending); err != nil {
 		return err

@@ -448,7 +448,7 @@ func TestCancelStopsEverything(t *testing.T) {
 		if _, err := b.eng.Apply(ctx, "test.yaml", []byte(strings.Replace(testPlan, "2027-03-01", "2027-04-01", 1)), "x"); sunset.ErrorCode(err) != sunset.ECONFLICT {
 			t.Errorf("re-plan after cancel: %v, want conflict", err)
 		}
-		if _, err := b.eng.Pause(ctx, "nope", "ops", ""); sunset.ErrorCode(err) != sunset.ENOTFOUND {
+		if _, err := b.eng.Pause(ctx, "nope", "ops", "freeze"); sunset.ErrorCode(err) != sunset.ENOTFOUND {
 			t.Errorf("pause unknown: %v, want not found", err)
 		}
 	})
@@ -695,6 +695,79 @@ func TestShiftMovesTheFutureAndRecordsWhy(t *testing.T) {
 		types := eventTypes(t, b.eng, "billing-v1")
 		if !strings.Contains(types, "sunset.shifted plan.replanned") {
 			t.Errorf("events: %s", types)
+		}
+		verifyOK(t, b.eng, "billing-v1")
+	})
+}
+
+// TestSignoffsDuringAPauseCountOnResume: stakeholders who sign off while a draft is paused are
+// kept; resume then schedules the sunset, and the actions that fell due meanwhile run next, in
+// timeline order. With a sign-off still missing, resume returns to draft with everything held.
+func TestSignoffsDuringAPauseCountOnResume(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		ctx := context.Background()
+		b := setup(t, open(t))
+		apply(t, b.eng, stakeholderPlan)
+		if err := b.eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.eng.Pause(ctx, "billing-v1", "ops", ""); sunset.ErrorCode(err) != sunset.EINVALID {
+			t.Errorf("pause without a reason: %v, want invalid", err)
+		}
+		s, err := b.eng.Pause(ctx, "billing-v1", "ops", "legal review of the notice texts")
+		if err != nil || s.State != engine.StatePaused || s.PausedFrom != engine.StateDraft {
+			t.Fatalf("pause: %+v, %v", s, err)
+		}
+		if s, err = b.eng.Signoff(ctx, "billing-v1", "legal", "alice"); err != nil || s.State != engine.StatePaused {
+			t.Fatalf("signoff while paused: %+v, %v", s, err)
+		}
+		// One sign-off still missing: resume returns to draft, nothing runs.
+		if s, err = b.eng.Resume(ctx, "billing-v1", "ops", "texts approved"); err != nil || s.State != engine.StateDraft {
+			t.Fatalf("resume with support missing: %+v, %v", s, err)
+		}
+		if _, err := b.eng.Pause(ctx, "billing-v1", "ops", "waiting for support"); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = b.eng.Signoff(ctx, "billing-v1", "support", "carol"); err != nil || s.State != engine.StatePaused {
+			t.Fatalf("last signoff while paused: %+v, %v", s, err)
+		}
+		// Announce and deprecate fall due during the pause.
+		b.clock.Set(time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC))
+		if n, _ := b.eng.Dispatch(ctx); n != 0 {
+			t.Errorf("a paused sunset enqueued %d actions", n)
+		}
+		s, err = b.eng.Resume(ctx, "billing-v1", "ops", "support signed off")
+		if err != nil || s.State != engine.StateScheduled || s.PausedFrom != "" {
+			t.Fatalf("resume after every sign-off: %+v, %v; want scheduled", s, err)
+		}
+		acts, err := b.eng.Actions(ctx, "billing-v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range acts {
+			if a.Status == engine.ActionHeld {
+				t.Errorf("%s is still held after resume", a.Key)
+			}
+		}
+		if _, err := b.eng.Dispatch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, b.eng, "billing-v1")
+		s, _ = b.eng.Get(ctx, "billing-v1")
+		if s.State != engine.StateDeprecating {
+			t.Errorf("after the due actions ran: %s, want deprecating", s.State)
+		}
+		types := eventTypes(t, b.eng, "billing-v1")
+		if !strings.Contains(types, "sunset.resumed sunset.scheduled") {
+			t.Errorf("events %s: want sunset.resumed followed by sunset.scheduled", types)
+		}
+		announce := strings.Index(types, "action.milestone")
+		if announce < strings.Index(types, "sunset.scheduled") {
+			t.Errorf("an action ran before the sunset was scheduled: %s", types)
+		}
+		runs := actionEvents(t, b.eng, "billing-v1")
+		if runs["milestone/announce"] != 1 || runs["milestone/deprecate"] != 1 || runs["milestone/read_only"] != 0 {
+			t.Errorf("runs %v: want announce and deprecate once, read_only not yet", runs)
 		}
 		verifyOK(t, b.eng, "billing-v1")
 	})

@@ -109,7 +109,7 @@ func (c *Client) VerifyEvents(ctx context.Context, name string) (*engine.Verific
 	return &v, nil
 }
 
-// Pause holds the sunset's future actions; reason may be empty.
+// Pause holds the sunset's future actions; the server requires a reason.
 func (c *Client) Pause(ctx context.Context, name, reason string) (*engine.Sunset, error) {
 	return c.transition(ctx, name, "/pause", reason)
 }

@@ -96,7 +96,7 @@ func TestClientErrors(t *testing.T) {
 			return err
 		}, sunset.ECONFLICT, []string{"not paused"}},
 		{"a missing reason is invalid", func() error {
-			if _, err := c.Pause(ctx, "billing-v1", ""); err != nil {
+			if _, err := c.Pause(ctx, "billing-v1", "holiday freeze"); err != nil {
 				return err
 			}
 			_, err := c.Resume(ctx, "billing-v1", "")

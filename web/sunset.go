@@ -17,7 +17,8 @@ const maxStakeholderLen = 100
 
 // TransitionRequest is the body of POST /api/v1/sunsets/{name}/pause, /resume and /cancel.
 type TransitionRequest struct {
-	// Reason says why; required to resume, optional otherwise. It is recorded in the event.
+	// Reason says why; required to pause and to resume, optional to cancel. It is recorded in
+	// the event.
 	Reason string `json:"reason,omitempty"`
 }
 

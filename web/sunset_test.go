@@ -112,7 +112,9 @@ func TestSunsetTransitions(t *testing.T) {
 		steps []step
 	}{
 		{"pause then resume returns to the state paused from", []step{
-			{"pause without a body", "pause", "", 200, engine.StatePaused, ""},
+			{"pause without a body is invalid: it needs a reason", "pause", "", 400, "", sunset.EINVALID},
+			{"pause with a blank reason is invalid", "pause", `{"reason":"  "}`, 400, "", sunset.EINVALID},
+			{"pause with a reason", "pause", `{"reason":"holiday freeze"}`, 200, engine.StatePaused, ""},
 			{"pause again conflicts", "pause", `{"reason":"again"}`, 409, "", sunset.ECONFLICT},
 			{"resume without a reason is invalid", "resume", `{}`, 400, "", sunset.EINVALID},
 			{"resume with a reason", "resume", `{"reason":"freeze over"}`, 200, engine.StateDraft, ""},
@@ -121,7 +123,7 @@ func TestSunsetTransitions(t *testing.T) {
 		{"cancel is final", []step{
 			{"cancel with a reason", "cancel", `{"reason":"customer renewed"}`, 200, engine.StateCancelled, ""},
 			{"cancel again conflicts", "cancel", "", 409, "", sunset.ECONFLICT},
-			{"pause after cancel conflicts", "pause", "", 409, "", sunset.ECONFLICT},
+			{"pause after cancel conflicts", "pause", `{"reason":"x"}`, 409, "", sunset.ECONFLICT},
 		}},
 		{"signoff by every stakeholder schedules the sunset", []step{
 			{"an unknown stakeholder is invalid", "signoffs", `{"stakeholder":"sales"}`, 400, "", sunset.EINVALID},
@@ -142,7 +144,7 @@ func TestSunsetTransitions(t *testing.T) {
 			{"nothing was paused by the refused bodies", "resume", `{"reason":"x"}`, 409, "", sunset.ECONFLICT},
 		}},
 		{"an unknown sunset is not found", []step{
-			{"pause", "../nope/pause", "", 404, "", sunset.ENOTFOUND},
+			{"pause", "../nope/pause", `{"reason":"x"}`, 404, "", sunset.ENOTFOUND},
 			{"resume", "../nope/resume", `{"reason":"x"}`, 404, "", sunset.ENOTFOUND},
 			{"cancel", "../nope/cancel", "", 404, "", sunset.ENOTFOUND},
 			{"signoff", "../nope/signoffs", `{"stakeholder":"legal"}`, 404, "", sunset.ENOTFOUND},

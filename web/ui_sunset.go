@@ -36,6 +36,9 @@ const (
 type sunsetData struct {
 	// CanPause and CanResume offer the pause or the resume form (operators).
 	CanPause, CanResume bool
+	// AwaitsSignoff offers the sign-off buttons of the stakeholders in Awaiting: the sunset is a
+	// draft, or was paused in draft.
+	AwaitsSignoff bool
 	uiPage
 	Name, Service, State, StateText, TimeZone string
 	Awaiting, Signoffs                        []string
@@ -283,6 +286,8 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 		Public:     fmt.Sprintf("/p/%s?lang=%s", name, page.Short),
 		API:        "/api/v1/sunsets/" + name,
 	}
+	// A draft, also while paused, offers the stakeholders still awaited their sign-off.
+	d.AwaitsSignoff = st.State == engine.StateDraft || (st.State == engine.StatePaused && st.PausedFrom == engine.StateDraft)
 	switch st.State {
 	case engine.StatePaused:
 		d.CanResume = true

@@ -258,6 +258,10 @@ func TestPauseAndResumeFromTheSunsetPage(t *testing.T) {
 	if !strings.Contains(string(page.body), "已暂停") || !strings.Contains(string(page.body), `action="/s/billing-v1/resume?lang=zh"`) {
 		t.Errorf("the paused page confirms nothing or offers no resume:\n%.3000s", page.body)
 	}
+	// A draft paused still takes its stakeholders' sign-offs; they count when it resumes.
+	if !strings.Contains(string(page.body), `id="signoff-legal"`) || !strings.Contains(string(page.body), "暂停期间的签字在恢复后生效") {
+		t.Errorf("the paused draft's page offers no sign-off:\n%.3000s", page.body)
+	}
 	if r := postUI(t, b, "/s/billing-v1/pause", url.Values{"reason": {"again"}}); r.status != http.StatusConflict {
 		t.Errorf("pausing a paused sunset: %d", r.status)
 	}

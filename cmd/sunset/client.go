@@ -300,8 +300,9 @@ func (m *Main) reasonCommand(use, short, long, example string, reasonRequired bo
 func (m *Main) pauseCommand() *cobra.Command {
 	return m.reasonCommand("pause", "Pause a sunset before its next step",
 		`Pause stops a sunset: no milestone, notice, brownout or runbook step happens until an
-operator resumes it. The pause and its reason are recorded as an event.`,
-		`  sunset pause orders-api-v1 --reason "Acme asked for two more weeks"`, false,
+operator resumes it. A reason is required; the pause and its reason are recorded as an event.
+Stakeholders may still sign off a paused draft: their sign-offs count when it resumes.`,
+		`  sunset pause orders-api-v1 --reason "Acme asked for two more weeks"`, true,
 		func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
 			return cl.Pause(cmd.Context(), name, reason)
 		})
@@ -309,8 +310,9 @@ operator resumes it. The pause and its reason are recorded as an event.`,
 
 func (m *Main) resumeCommand() *cobra.Command {
 	return m.reasonCommand("resume", "Resume a paused sunset",
-		`Resume returns a paused sunset to where it was. Actions that fell due while it was
-paused run next, in order; to move dates instead, apply a changed plan first.
+		`Resume returns a paused sunset to where it was, or further: a draft whose stakeholders all
+signed off during the pause is scheduled. Actions that fell due while it was paused run next,
+in order; to move dates instead, shift them first (sunset replan NAME --shift 14d --reason …).
 A reason is required.`,
 		`  sunset resume orders-api-v1 --reason "Acme migrated"`, true,
 		func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {

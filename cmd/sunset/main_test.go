@@ -323,6 +323,16 @@ func TestCLIWithoutServerSaysWhatToDo(t *testing.T) {
 	}
 }
 
+// TestPauseAndResumeNeedAReason: both are refused before any call when --reason is missing.
+func TestPauseAndResumeNeedAReason(t *testing.T) {
+	for _, cmd := range []string{"pause", "resume"} {
+		code, _, errs := run(t, context.Background(), cmd, "orders-api-v1", "--reason", " ", "--server", "http://127.0.0.1:1")
+		if code != 2 || !strings.Contains(errs, cmd+" needs --reason") {
+			t.Errorf("%s without a reason: exit %d: %s", cmd, code, errs)
+		}
+	}
+}
+
 func TestServeRefusesNonLoopbackWithoutAuth(t *testing.T) {
 	code, _, errs := run(t, context.Background(), "serve", "--addr", "0.0.0.0:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
 	if code != 1 || !strings.Contains(errs, "loopback") {
