@@ -35,7 +35,7 @@ func (s *Server) uiSteer(w http.ResponseWriter, r *http.Request, done string,
 		return
 	}
 	if reason == "" {
-		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "Give a reason: it is kept in the audit log."))
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "%s", uiTexts[pageLanguage(r)]["NeedReason"]))
 		return
 	}
 	if _, err := do(r.Context(), r.PathValue("name"), actor, reason); err != nil {

@@ -246,6 +246,9 @@ func TestPauseAndResumeFromTheSunsetPage(t *testing.T) {
 	if r := postUI(t, b, "/s/billing-v1/pause", url.Values{"actor": {"Zhang Min"}}); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Give a reason") {
 		t.Errorf("pause without a reason: %d %.300s", r.status, r.body)
 	}
+	if r := postUI(t, b, "/s/billing-v1/pause?lang=zh", url.Values{"reason": {"  "}}); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "请填写原因") {
+		t.Errorf("pause without a reason, in Chinese: %d %.300s", r.status, r.body)
+	}
 	r := postUI(t, b, "/s/billing-v1/pause?lang=zh", url.Values{"reason": {"Acme needs two more weeks"}, "actor": {"Zhang Min"}})
 	if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), "done=paused") {
 		t.Fatalf("pause: %d %s", r.status, r.header.Get("Location"))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"path/filepath"
@@ -172,5 +173,25 @@ func TestQuietTokenCreateWarnsOnStderr(t *testing.T) {
 	}
 	if !strings.Contains(errs, "Authentication is now on") || !strings.Contains(errs, "not an admin token") {
 		t.Errorf("stderr:\n%s", errs)
+	}
+}
+
+// TestFirstUserSaysAuthenticationIsOn: a user is a credential too; the first one says that
+// running servers now demand credentials, the next does not.
+func TestFirstUserSaysAuthenticationIsOn(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "sunset.db")
+	set := func(name, role string) (int, string, string) {
+		var out, errb bytes.Buffer
+		m := &Main{Stdin: strings.NewReader("correct horse battery staple\n"), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+		code := m.Run(context.Background(), []string{"user", "set", name, "--role", role, "--db", db})
+		return code, out.String(), errb.String()
+	}
+	code, out, errs := set("zhang.min", "approver")
+	if code != 0 || !strings.Contains(out, "Authentication is now on") || !strings.Contains(out, "first user is not an admin") {
+		t.Fatalf("first user: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = set("li.wei", "admin")
+	if code != 0 || strings.Contains(out, "now on") {
+		t.Errorf("second user: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -113,7 +113,7 @@ func (m *Main) tokenCreateCommand(o *authFlags) *cobra.Command {
 				if quiet {
 					warn = cmd.ErrOrStderr()
 				}
-				fmt.Fprint(warn, authTurnedOn(r))
+				fmt.Fprint(warn, authTurnedOn(r, false))
 			}
 			return nil
 		},
@@ -130,15 +130,20 @@ func (m *Main) tokenCreateCommand(o *authFlags) *cobra.Command {
 // authentication turned on or off in its database.
 func recheckSeconds() int { return int(web.AuthRecheck / time.Second) }
 
-// authTurnedOn is what token create says when it made the database's first credential: every
-// running server on the database starts to demand credentials.
-func authTurnedOn(r web.Role) string {
+// authTurnedOn is what token create and user set say when they made the database's first
+// credential, a token (user false) or a user with role r: every running server on the database
+// starts to demand credentials.
+func authTurnedOn(r web.Role, user bool) string {
 	s := recheckSeconds()
 	msg := fmt.Sprintf("\nAuthentication is now on for every server using this database: requests without a token are refused within %d s, no restart needed.\n"+
 		"认证现已开启：使用此数据库的所有服务器将在 %d 秒内拒绝不带令牌的请求，无需重启。\n", s, s)
 	if r != web.RoleAdmin {
-		msg += fmt.Sprintf("This first token is not an admin token: routes that need the admin role stay closed until one exists (sunset token create --role admin --name YOU).\n" +
-			"这第一个令牌不是管理员令牌：在创建管理员令牌之前，需要管理员角色的操作都无法进行（sunset token create --role admin --name 你的名字）。\n")
+		en, zh := "token is not an admin token", "令牌不是管理员令牌"
+		if user {
+			en, zh = "user is not an admin", "用户不是管理员"
+		}
+		msg += "This first " + en + ": routes that need the admin role stay closed until an admin exists (sunset token create --role admin --name YOU).\n" +
+			"第一个" + zh + "：在有管理员之前，需要管理员角色的操作都无法进行（sunset token create --role admin --name 你的名字）。\n"
 	}
 	return msg
 }
@@ -243,10 +248,17 @@ ways to log in.`,
 				return err
 			}
 			defer st.Close()
+			wasOn, err := st.AuthConfigured(cmd.Context(), now)
+			if err != nil {
+				return fail("read the credentials: %v", err)
+			}
 			if err := st.PutUser(cmd.Context(), args[0], r.String(), password, now); err != nil {
 				return fail("save the user: %v", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "User %s (%s) can log in at /login.\n", args[0], r)
+			if !wasOn {
+				fmt.Fprint(cmd.OutOrStdout(), authTurnedOn(r, true))
+			}
 			return nil
 		},
 	}
