@@ -338,6 +338,7 @@ func (m *Main) signoffCommand() *cobra.Command {
 		Short: "Sign off a sunset's plan as one of its stakeholders",
 		Long: `A plan that names stakeholders (support, sales, legal...) stays in draft until each has
 signed off. When the last one signs, the sunset is scheduled and its timeline starts.
+A draft that is paused takes sign-offs too: they count when it resumes.
 Each sign-off is recorded as an event with the plan revision it approves.`,
 		Example: `  sunset signoff orders-api-v1 --as legal`,
 		Args:    cobra.ExactArgs(1),
@@ -356,7 +357,11 @@ Each sign-off is recorded as an event with the plan revision it approves.`,
 			if c.format == "json" {
 				return writeJSON(cmd.OutOrStdout(), s)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s signed off %s; state %s\n", as, s.Name, s.State)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s signed off %s; state %s", as, s.Name, s.State)
+			if s.State == engine.StatePaused && s.PausedFrom == engine.StateDraft {
+				fmt.Fprint(cmd.OutOrStdout(), " (paused in draft: the sign-off counts when it resumes)")
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
 			return nil
 		},
 	}
