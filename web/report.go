@@ -94,21 +94,14 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	st, err := s.Engine.Status(r.Context(), name)
-	if err != nil {
+	if !assessment {
+		if err := s.evaluate(r, name); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	} else if _, err := s.Engine.Status(r.Context(), name); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if !assessment && st.State == engine.StateShutDown {
-		actor, err := s.actor(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if _, err := s.Engine.MarkEvaluated(r.Context(), name, actor); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 	}
 	in, err := s.reportInput(r.Context(), name)
 	if err != nil {
@@ -140,6 +133,24 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// evaluate moves a shut-down sunset to evaluated, by the request's actor, as reading its report
+// does; any other state is left as it is. An unknown sunset is an error.
+func (s *Server) evaluate(r *http.Request, name string) error {
+	st, err := s.Engine.Status(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	if st.State != engine.StateShutDown {
+		return nil
+	}
+	actor, err := s.actor(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.Engine.MarkEvaluated(r.Context(), name, actor)
+	return err
 }
 
 // reportInput gathers the report's input from the engine, the report store, the feedback and

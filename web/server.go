@@ -202,6 +202,7 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /api/v1/sunsets/{name}", RoleViewer, hf(s.handleSunsetGet)},
 		{"GET /api/v1/sunsets/{name}/timeline", RoleViewer, hf(s.handleTimelineGet)},
 		{"GET /api/v1/sunsets/{name}/plan", RoleViewer, hf(s.handleSunsetPlanGet)},
+		{"GET /api/v1/sunsets/{name}/next-plan", RoleViewer, hf(s.handleNextPlan)},
 		{"GET /api/v1/sunsets/{name}/events", RoleViewer, hf(s.handleEventList)},
 		{"GET /api/v1/sunsets/{name}/events/verify", RoleViewer, hf(s.handleEventVerify)},
 		{"POST /api/v1/sunsets/{name}/pause", RoleOperator, hf(s.handleSunsetPause)},

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/plan"
-	"github.com/sunsetops/sunset/report"
 )
 
 // fillTODOs does what a person does with a new plan: names the service and writes its texts.
@@ -62,13 +61,17 @@ func TestPlanNewStarter(t *testing.T) {
 	}
 }
 
-// TestPlanNewFromPastSunset starts a plan from the example sunset, through the server and
-// straight from its database: same structure, dates moved with their offsets kept, TODO
-// markers, and the past sunset's figures and lessons at the top.
+// TestPlanNewFromPastSunset starts a plan from the example sunset through the server, from an
+// empty folder with $SUNSET_SERVER: same structure, dates moved with their offsets kept, TODO
+// markers, and the past sunset's figures and lessons at the top. Without --announce the new
+// plan is announced a week after the server's today.
 func TestPlanNewFromPastSunset(t *testing.T) {
+	example, err := filepath.Abs("../../examples/api-v2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	db := "sqlite:" + filepath.Join(dir, "sunset.db")
-	url, stop := server(t, db)
+	url := serveWithEnv(t, dir, nil, "--now", "2026-11-26T09:00:00Z")
 	lessons := filepath.Join(dir, "lessons.md")
 	if err := os.WriteFile(lessons, []byte("Call critical customers before the first brownout.\n提前一周电话通知关键客户。\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -76,18 +79,24 @@ func TestPlanNewFromPastSunset(t *testing.T) {
 	if code, out, errs := run(t, context.Background(), "report", "lessons", "orders-api-v1", "--file", lessons, "--server", url); code != 0 {
 		t.Fatalf("report lessons: exit %d %s%s", code, out, errs)
 	}
-	viaServer := filepath.Join(dir, "via-server.yaml")
-	code, _, errs := run(t, context.Background(), "plan", "new", "--from", "orders-api-v1", "--server", url, "--now", "2026-11-26T09:00:00Z", "-o", viaServer)
-	stop()
+	folder := emptyFolder(t)
+	cli := clientOf(t, url)
+	code, nextWeek, errs := cli("plan", "new", "--from", "orders-api-v1")
 	if code != 0 {
-		t.Fatalf("plan new --from --server: exit %d: %s", code, errs)
+		t.Fatalf("plan new --from: exit %d: %s", code, errs)
 	}
-	viaDB := filepath.Join(dir, "via-db.yaml")
-	code, _, errs = run(t, context.Background(), "plan", "new", "--from", "orders-api-v1", "--db", db, "--announce", "2027-06-01", "-o", viaDB)
+	code, june, errs := cli("plan", "new", "--from", "orders-api-v1", "--announce", "2027-06-01")
 	if code != 0 {
-		t.Fatalf("plan new --from --db: exit %d: %s", code, errs)
+		t.Fatalf("plan new --from --announce: exit %d: %s", code, errs)
 	}
-	orig, _ := plan.ParseFile("../../examples/api-v2.yaml")
+	assertEmpty(t, folder)
+	viaServer, viaAnnounce := filepath.Join(dir, "next-week.yaml"), filepath.Join(dir, "june.yaml")
+	for file, text := range map[string]string{viaServer: nextWeek, viaAnnounce: june} {
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orig, _ := plan.ParseFile(example)
 	origTL, err := orig.Compile()
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +107,7 @@ func TestPlanNewFromPastSunset(t *testing.T) {
 		announce time.Time
 	}{
 		{viaServer, time.Date(2026, 12, 3, 10, 0, 0, 0, loc)},
-		{viaDB, time.Date(2027, 6, 1, 10, 0, 0, 0, loc)},
+		{viaAnnounce, time.Date(2027, 6, 1, 10, 0, 0, 0, loc)},
 	} {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
 			b, err := os.ReadFile(tc.file)
@@ -149,8 +158,8 @@ func TestPlanNewFromPastSunset(t *testing.T) {
 }
 
 func TestPlanNewRefusesUnknownSunset(t *testing.T) {
-	db := "sqlite:" + filepath.Join(t.TempDir(), "empty.db")
-	code, _, errs := run(t, context.Background(), "plan", "new", "--from", "nope", "--db", db)
+	url := serveWithEnv(t, t.TempDir(), nil, "--example=false")
+	code, _, errs := run(t, context.Background(), "plan", "new", "--from", "nope", "--server", url)
 	if code != 1 || !strings.Contains(errs, "nope") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -158,44 +167,18 @@ func TestPlanNewRefusesUnknownSunset(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--announce") {
 		t.Fatalf("bad --announce: exit %d: %s", code, errs)
 	}
-}
-
-// TestPlanFromPastRefusesMalformedPlans: a stored plan that no longer parses, or has no service,
-// is an error that says so, never a panic or a half-written plan.
-func TestPlanFromPastRefusesMalformedPlans(t *testing.T) {
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	for name, doc := range map[string]string{
-		"empty":          "",
-		"not a mapping":  "- a\n- b\n",
-		"broken yaml":    "service: {name: [\n",
-		"no milestones":  "service: {name: x}\n",
-		"invalid plan":   "service: {name: Bad Name}\nmilestones: {announce: 2027-01-01, shutdown: 2027-03-01}\n",
-		"unknown fields": "service: {name: x, nmae: y}\nmilestones: {announce: 2027-01-01, shutdown: 2027-03-01}\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			out, err := planFromPast("x", []byte(doc), &report.Report{}, now, "")
-			if err == nil {
-				t.Fatalf("planFromPast accepted %q:\n%s", doc, out)
-			}
-		})
+	code, _, errs = run(t, context.Background(), "plan", "new", "--from", "orders-api-v1", "--announce", "next tuesday", "--server", url)
+	if code != 2 || !strings.Contains(errs, "--announce") {
+		t.Fatalf("bad --announce with --from: exit %d: %s", code, errs)
 	}
 }
 
-// FuzzBlankService: any document is blanked or refused without panicking, and a blanked one
-// holds the TODO marker as the service's name.
-func FuzzBlankService(f *testing.F) {
-	if raw, err := os.ReadFile("../../examples/api-v2.yaml"); err == nil {
-		f.Add(string(raw))
+// milestoneAt returns when the milestone named name is due in tl, or the zero time.
+func milestoneAt(tl *plan.Timeline, name string) time.Time {
+	for _, a := range tl.Actions {
+		if a.Kind == plan.KindMilestone && a.Name == name {
+			return a.At
+		}
 	}
-	f.Add("service: {name: a, title: {en: b}}\n")
-	f.Add("service: [1]\n")
-	f.Fuzz(func(t *testing.T, doc string) {
-		out, err := blankService([]byte(doc))
-		if err != nil {
-			return
-		}
-		if !strings.Contains(string(out), "TODO") {
-			t.Fatalf("no TODO marker in:\n%s", out)
-		}
-	})
+	return time.Time{}
 }

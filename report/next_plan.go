@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bytes"
@@ -8,31 +8,34 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/plan/yamlnode"
-	"github.com/sunsetops/sunset/report"
 )
 
-// planFromPast turns a past sunset's plan into the start of a new one: every date moved so
-// that the announcement falls on the new day (a week from now, or announceFlag) at the same
-// time of day, the offsets between milestones kept; the service's name, title and description
-// replaced by TODO markers; and a leading comment block with what the past sunset taught.
-func planFromPast(name string, past []byte, rep *report.Report, now time.Time, announceFlag string) ([]byte, error) {
+// NextPlan turns a past sunset's plan (its YAML text) and report into the start of a new plan:
+// every date moved so that the announcement falls on the new day (announce, YYYY-MM-DD in the
+// plan's time zone, or a week after now when empty) at the same time of day, the offsets between
+// milestones kept; the service's name, title and description replaced by TODO markers, which
+// plan validation refuses until filled in; and a leading comment block with what the past
+// sunset taught. Errors are *sunset.Error values: EINVALID for a bad announce date, ECONFLICT
+// for a plan that can no longer be copied.
+func NextPlan(name string, past []byte, rep *Report, now time.Time, announce string) ([]byte, error) {
 	file := name + ".yaml"
 	p, problems := plan.Parse(file, past)
 	if err := problems.Err(); err != nil {
-		return nil, fail("the plan of %s no longer validates, so it cannot be copied:\n%v", name, err)
+		return nil, sunset.Errorf(sunset.ECONFLICT, "The plan of %s no longer validates, so it cannot be copied:\n%v", name, err)
 	}
 	tl, err := p.Compile()
 	if err != nil || len(tl.Actions) == 0 {
-		return nil, fail("the plan of %s has no timeline to start from: %v", name, err)
+		return nil, sunset.Errorf(sunset.ECONFLICT, "The plan of %s has no timeline to start from: %v", name, err)
 	}
 	loc := p.Location()
 	oldAnnounce := milestoneAt(tl, plan.Announce)
 	if oldAnnounce.IsZero() {
 		oldAnnounce = tl.Actions[0].At
 	}
-	day, err := newAnnounceDate(announceFlag, now, loc)
+	day, err := AnnounceDay(announce, now, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -41,12 +44,12 @@ func planFromPast(name string, past []byte, rep *report.Report, now time.Time, a
 	if days != 0 {
 		text, _, err = plan.Shift(file, past, fmt.Sprintf("%dd", days), time.Time{})
 		if err != nil {
-			return nil, fail("move the dates of %s: %v", name, err)
+			return nil, sunset.Errorf(sunset.ECONFLICT, "Cannot move the dates of %s: %v", name, err)
 		}
 	}
 	text, err = blankService(text)
 	if err != nil {
-		return nil, fail("%v", err)
+		return nil, sunset.Errorf(sunset.ECONFLICT, "%v", err)
 	}
 	var out bytes.Buffer
 	writeLessonsHeader(&out, name, p, tl, rep, now, oldAnnounce.In(loc).AddDate(0, 0, days), days)
@@ -105,7 +108,7 @@ func blankService(data []byte) ([]byte, error) {
 }
 
 // writeLessonsHeader writes the comment block that opens a plan started from a past sunset.
-func writeLessonsHeader(b *bytes.Buffer, name string, p *plan.Plan, tl *plan.Timeline, rep *report.Report, now, announce time.Time, days int) {
+func writeLessonsHeader(b *bytes.Buffer, name string, p *plan.Plan, tl *plan.Timeline, rep *Report, now, announce time.Time, days int) {
 	line := func(format string, args ...any) {
 		if format == "" {
 			b.WriteString("#\n")
@@ -151,4 +154,18 @@ func writeLessonsHeader(b *bytes.Buffer, name string, p *plan.Plan, tl *plan.Tim
 		line("Lessons learned: none were recorded (sunset report lessons %s --file lessons.md).", name)
 	}
 	b.WriteString("\n")
+}
+
+// AnnounceDay is a new plan's announcement day: announce (YYYY-MM-DD), or a week after now when
+// it is empty, at midnight in loc. A date in another form is an EINVALID error.
+func AnnounceDay(announce string, now time.Time, loc *time.Location) (time.Time, error) {
+	if announce == "" {
+		d := now.In(loc).AddDate(0, 0, 7)
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(announce), loc)
+	if err != nil {
+		return time.Time{}, sunset.Errorf(sunset.EINVALID, "announce %q: use a date, e.g. 2027-06-01", announce)
+	}
+	return t, nil
 }
