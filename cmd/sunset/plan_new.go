@@ -101,4 +101,3 @@ func (m *Main) planNew(ctx context.Context, o planNewOptions) error {
 	fmt.Fprintf(m.Stderr, "Wrote %s. Fill in every TODO, then: sunset plan validate %s\n", o.out, o.out)
 	return nil
 }
-
