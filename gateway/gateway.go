@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bufio"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sunsetops/sunset"
@@ -133,9 +136,60 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 			m.request(d)
 		}
 		if d.Pass {
-			next.ServeHTTP(w, r)
+			u := g.opts.Usage
+			if u == nil || d.Simulated {
+				next.ServeHTTP(w, r)
+				return
+			}
+			sw := statusWriters.Get().(*statusWriter)
+			sw.ResponseWriter, sw.status = w, 0
+			next.ServeHTTP(sw, r)
+			if sw.status >= http.StatusInternalServerError {
+				u.Error(d.Feature.Name, consumer, now)
+			}
+			sw.ResponseWriter = nil
+			statusWriters.Put(sw)
 			return
 		}
 		answer(w, r, s.pol, d)
 	})
 }
+
+// statusWriters recycles the writers that note the status of passed requests, so that the
+// pass path allocates nothing.
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
+
+// statusWriter notes the final status of an answer (the first one of 200 and above).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader notes code and passes it on.
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write passes b on; a body without a status is a 200.
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush flushes the underlying writer when it can, for streaming answers.
+func (w *statusWriter) Flush() {
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection over when the underlying writer can (protocol upgrades).
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

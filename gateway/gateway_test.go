@@ -367,6 +367,34 @@ func TestTimeTravelFromAnnounceToShutdown(t *testing.T) {
 	}
 }
 
+// TestUsageCountsServerErrors: an answer of 500 and above from the service, or a gateway that
+// cannot reach it, is counted as an error of its feature and consumer; other answers are not.
+func TestUsageCountsServerErrors(t *testing.T) {
+	b := setup(t, "2027-01-06T12:10", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/orders/500":
+			http.Error(w, "boom", http.StatusInternalServerError)
+		case "/v1/orders/404":
+			http.NotFound(w, r)
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	b.do(t, "GET", "/v1/orders/1")
+	b.do(t, "GET", "/v1/orders/404")
+	b.do(t, "GET", "/v1/orders/500")
+	b.do(t, "GET", "/v1/orders/500")
+	counts, _ := b.usage.Drain()
+	if len(counts) != 1 || counts[0].Count != 4 || counts[0].Errors != 2 {
+		t.Fatalf("counts %+v, want 4 requests of which 2 errors", counts)
+	}
+	b.upstream.Close() // the gateway answers 502: an error too
+	b.do(t, "GET", "/v1/orders/1")
+	if counts, _ = b.usage.Drain(); len(counts) != 1 || counts[0].Count != 1 || counts[0].Errors != 1 {
+		t.Errorf("counts %+v, want the unreachable upstream counted as an error", counts)
+	}
+}
+
 func TestUsageCountsFeaturesConsumersAndFirstWarning(t *testing.T) {
 	b := setup(t, "2027-01-06T12:10", nil)
 	b.do(t, "GET", "/v1/orders/1")
@@ -374,7 +402,7 @@ func TestUsageCountsFeaturesConsumersAndFirstWarning(t *testing.T) {
 	b.do(t, "GET", "/v1/reports/2", "X-API-Key", "c-2")
 	counts, aware := b.usage.Drain()
 	hour := at("2027-01-06T12:00").UTC()
-	want := []Count{{"orders", "c-1", hour, 2}, {"reports", "c-2", hour, 1}}
+	want := []Count{{Feature: "orders", Consumer: "c-1", Hour: hour, Count: 2}, {Feature: "reports", Consumer: "c-2", Hour: hour, Count: 1}}
 	if len(counts) != 2 || counts[0] != want[0] || counts[1] != want[1] {
 		t.Errorf("counts %+v, want %+v", counts, want)
 	}

@@ -39,9 +39,12 @@ type usageKey struct {
 
 type usageShard struct {
 	mu     sync.Mutex
-	counts map[usageKey]uint64
+	counts map[usageKey]usageCount
 	_      [40]byte // keep shards on separate cache lines
 }
+
+// usageCount is what one key counted: requests, and of those the answers that were errors.
+type usageCount struct{ n, errors uint64 }
 
 type awareShard struct {
 	// seen holds the consumers already told (string → struct{}). A sync.Map, because after the
@@ -61,6 +64,10 @@ type Count struct {
 	Consumer string    `json:"consumer"`
 	Hour     time.Time `json:"hour"`
 	Count    uint64    `json:"count"`
+	// Errors is how many of those requests were answered with a server error (status 500 and
+	// above) by the service, or by the gateway failing to reach it. The gateway's own answers
+	// that carry out the plan (a brownout, gone, read-only) are not errors.
+	Errors uint64 `json:"errors,omitempty"`
 }
 
 // Awareness records the first time a consumer was served a Deprecation header: the in-band proof
@@ -74,7 +81,7 @@ type Awareness struct {
 func NewUsage() *Usage {
 	u := &Usage{seed: maphash.MakeSeed()}
 	for i := range u.shards {
-		u.shards[i].counts = map[usageKey]uint64{}
+		u.shards[i].counts = map[usageKey]usageCount{}
 	}
 	return u
 }
@@ -87,7 +94,24 @@ func (u *Usage) Count(feature, consumer string, now time.Time) {
 	if _, ok := s.counts[k]; !ok && len(s.counts) >= maxUsageKeys {
 		k.consumer = OtherConsumer
 	}
-	s.counts[k]++
+	c := s.counts[k]
+	c.n++
+	s.counts[k] = c
+	s.mu.Unlock()
+}
+
+// Error records that a request of consumer to feature, counted at now, was answered with a
+// server error.
+func (u *Usage) Error(feature, consumer string, now time.Time) {
+	k := usageKey{feature: feature, consumer: consumer, hour: now.Unix() - mod(now.Unix(), 3600)}
+	s := &u.shards[rand.Uint32()%usageShards]
+	s.mu.Lock()
+	if _, ok := s.counts[k]; !ok && len(s.counts) >= maxUsageKeys {
+		k.consumer = OtherConsumer
+	}
+	c := s.counts[k]
+	c.errors++
+	s.counts[k] = c
 	s.mu.Unlock()
 }
 
@@ -121,20 +145,23 @@ func (u *Usage) Told(consumer string, now time.Time) {
 // Drain returns every count and first warning recorded since the last Drain, and resets the
 // counts. Counts are merged across shards and sorted.
 func (u *Usage) Drain() ([]Count, []Awareness) {
-	merged := map[usageKey]uint64{}
+	merged := map[usageKey]usageCount{}
 	for i := range u.shards {
 		s := &u.shards[i]
 		s.mu.Lock()
 		counts := s.counts
-		s.counts = make(map[usageKey]uint64, len(counts))
+		s.counts = make(map[usageKey]usageCount, len(counts))
 		s.mu.Unlock()
-		for k, n := range counts {
-			merged[k] += n
+		for k, c := range counts {
+			m := merged[k]
+			m.n += c.n
+			m.errors += c.errors
+			merged[k] = m
 		}
 	}
 	var out []Count
-	for k, n := range merged {
-		out = append(out, Count{Feature: k.feature, Consumer: k.consumer, Hour: time.Unix(k.hour, 0).UTC(), Count: n})
+	for k, c := range merged {
+		out = append(out, Count{Feature: k.feature, Consumer: k.consumer, Hour: time.Unix(k.hour, 0).UTC(), Count: c.n, Errors: min(c.errors, c.n)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

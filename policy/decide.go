@@ -112,6 +112,17 @@ func (p *Policy) brownoutAt(f *Feature, now time.Time, consumer string) (*browno
 	return nil, time.Time{}, false
 }
 
+// BrownoutOpen reports whether a brownout window of the policy is open at now, for any feature
+// and any consumer: the time in which users may hit a brownout (and complain about it).
+func (p *Policy) BrownoutOpen(now time.Time) bool {
+	for i := range p.brownouts {
+		if _, _, ok := p.brownouts[i].window(now, p.loc); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // simulate answers as f will in the phase req.Simulate, for rehearsals.
 func (p *Policy) simulate(f *Feature, now time.Time, req Request) Decision {
 	d := Decision{Pass: true, Phase: req.Simulate, Feature: f, Warn: true, Simulated: true}

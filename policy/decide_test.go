@@ -102,6 +102,23 @@ func TestBrownoutRetryAfterIsTheWindowEnd(t *testing.T) {
 	}
 }
 
+// TestBrownoutOpenFollowsTheWindows: the example's Tue,Thu 14:00 windows are open for their
+// hour, closed between them and before the first.
+func TestBrownoutOpenFollowsTheWindows(t *testing.T) {
+	pol := examplePolicy(t, Options{})
+	for when, want := range map[string]bool{
+		"2027-03-04T14:20": true,  // Thursday, in the 1h window
+		"2027-03-04T15:20": false, // after it
+		"2027-03-03T14:20": false, // Wednesday
+		"2027-02-02T14:20": false, // before the brownouts start
+		"2027-03-09T09:00": true,  // the 10% laggards brownout from shutdown-7d
+	} {
+		if got := pol.BrownoutOpen(at(when)); got != want {
+			t.Errorf("BrownoutOpen(%s) = %v, want %v", when, got, want)
+		}
+	}
+}
+
 func TestPercentBrownoutIsConsistentPerConsumerAndWindow(t *testing.T) {
 	ids := make([]string, 2000)
 	for i := range ids {

@@ -129,6 +129,9 @@ type countKey struct {
 	hour              int64 // Unix nanoseconds of the normalised hour
 }
 
+// countValue is what one row of usage_counts adds: requests, and of those the server errors.
+type countValue struct{ n, errors int64 }
+
 // awareKey is one row of consumer_awareness.
 type awareKey struct {
 	sunset   int64
@@ -160,7 +163,7 @@ func (u *Usage) writeGroup(ctx context.Context, group []*flushCall) (err error) 
 	if err != nil {
 		return err
 	}
-	counts := map[countKey]int64{}
+	counts := map[countKey]countValue{}
 	aware := map[awareKey]time.Time{}
 	for i, c := range fresh {
 		if !applied[keys[i]] {
@@ -169,7 +172,11 @@ func (u *Usage) writeGroup(ctx context.Context, group []*flushCall) (err error) 
 		c.applied = true
 		for _, n := range c.b.Counts {
 			h := normTime(n.Hour)
-			counts[countKey{keys[i].sunset, n.Feature, n.Consumer, h.UnixNano()}] += int64(n.Count)
+			k := countKey{keys[i].sunset, n.Feature, n.Consumer, h.UnixNano()}
+			v := counts[k]
+			v.n += int64(n.Count)
+			v.errors += int64(min(n.Errors, n.Count))
+			counts[k] = v
 		}
 		for _, a := range c.b.Aware {
 			k, at := awareKey{keys[i].sunset, a.Consumer}, normTime(a.FirstSeen)
@@ -237,14 +244,15 @@ const groupPostgres = `WITH f AS (
 	ON CONFLICT (sunset_id, gateway, seq) DO NOTHING
 	RETURNING sunset_id, gateway, seq
 ), n AS (
-	SELECT n.s, n.fe, n.co, n.h, SUM(n.k)::bigint AS k
-	FROM unnest($5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[]) AS n(s, g, q, fe, co, h, k)
+	SELECT n.s, n.fe, n.co, n.h, SUM(n.k)::bigint AS k, SUM(n.e)::bigint AS e
+	FROM unnest($5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $17::bigint[]) AS n(s, g, q, fe, co, h, k, e)
 	JOIN f ON f.sunset_id = n.s AND f.gateway = n.g AND f.seq = n.q
 	GROUP BY 1, 2, 3, 4
 ), up AS (
-	INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count)
-	SELECT s, fe, co, h, k FROM n ORDER BY 1, 2, 3, 4
-	ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count
+	INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count, errors)
+	SELECT s, fe, co, h, k, e FROM n ORDER BY 1, 2, 3, 4
+	ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count,
+		errors = usage_counts.errors + excluded.errors
 ), a AS (
 	SELECT a.s, a.co, MIN(a.t) AS t
 	FROM unnest($12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::timestamptz[]) AS a(s, g, q, co, t)
@@ -266,13 +274,14 @@ func (u *Usage) writeGroupPostgres(ctx context.Context, fresh []*flushCall, keys
 	var fq, cq, aq []int64
 	var cfe, cco, aco []string
 	var ch, at []time.Time
-	var ck []int64
+	var ck, ce []int64
 	for i, c := range fresh {
 		k := keys[i]
 		fs, fg, fq = append(fs, k.sunset), append(fg, k.gateway), append(fq, k.seq)
 		for _, n := range c.b.Counts {
 			cs, cg, cq = append(cs, k.sunset), append(cg, k.gateway), append(cq, k.seq)
 			cfe, cco, ch, ck = append(cfe, n.Feature), append(cco, n.Consumer), append(ch, normTime(n.Hour)), append(ck, int64(n.Count))
+			ce = append(ce, int64(min(n.Errors, n.Count)))
 		}
 		for _, a := range c.b.Aware {
 			as, ag, aq = append(as, k.sunset), append(ag, k.gateway), append(aq, k.seq)
@@ -280,7 +289,7 @@ func (u *Usage) writeGroupPostgres(ctx context.Context, fresh []*flushCall, keys
 		}
 	}
 	rows, err := db.sql.QueryContext(ctx, groupPostgres, fs, fg, fq, normTime(db.now()),
-		cs, cg, cq, cfe, cco, ch, ck, as, ag, aq, aco, at)
+		cs, cg, cq, cfe, cco, ch, ck, as, ag, aq, aco, at, ce)
 	if err != nil {
 		return db.translate(err, "record the usage flushes")
 	}
@@ -302,7 +311,7 @@ func (u *Usage) writeGroupPostgres(ctx context.Context, fresh []*flushCall, keys
 	return nil
 }
 
-// rowsPerStatement bounds the rows of one multi-row statement (at most 5 parameters each):
+// rowsPerStatement bounds the rows of one multi-row statement (at most 6 parameters each):
 // well under both SQLite's and PostgreSQL's parameter limits.
 const rowsPerStatement = 500
 
@@ -351,7 +360,7 @@ func (u *Usage) insertFlushes(ctx context.Context, tx *sql.Tx, keys []flushKey) 
 
 // upsertCounts adds counts to usage_counts, in key order so that concurrent groups (other
 // replicas) lock rows in the same order and cannot deadlock.
-func (u *Usage) upsertCounts(ctx context.Context, tx *sql.Tx, counts map[countKey]int64) error {
+func (u *Usage) upsertCounts(ctx context.Context, tx *sql.Tx, counts map[countKey]countValue) error {
 	db := u.db
 	keys := slices.SortedFunc(maps.Keys(counts), func(a, b countKey) int {
 		return cmp.Or(cmp.Compare(a.sunset, b.sunset), cmp.Compare(a.feature, b.feature),
@@ -361,16 +370,17 @@ func (u *Usage) upsertCounts(ctx context.Context, tx *sql.Tx, counts map[countKe
 		chunk := keys[:min(len(keys), rowsPerStatement)]
 		keys = keys[len(chunk):]
 		var b strings.Builder
-		args := make([]any, 0, 5*len(chunk))
-		b.WriteString(`INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count) VALUES `)
+		args := make([]any, 0, 6*len(chunk))
+		b.WriteString(`INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count, errors) VALUES `)
 		for i, k := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, k.sunset, k.feature, k.consumer, db.timeArg(time.Unix(0, k.hour).UTC()), counts[k])
+			b.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, k.sunset, k.feature, k.consumer, db.timeArg(time.Unix(0, k.hour).UTC()), counts[k].n, counts[k].errors)
 		}
-		b.WriteString(` ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count`)
+		b.WriteString(` ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count,
+		errors = usage_counts.errors + excluded.errors`)
 		if _, err := tx.ExecContext(ctx, rebind(db.dialect, b.String()), args...); err != nil {
 			return db.translate(err, "record usage counts")
 		}
@@ -409,7 +419,7 @@ func (u *Usage) upsertAwareness(ctx context.Context, tx *sql.Tx, aware map[aware
 // Counts returns the sunset's usage counts ordered by hour, feature and consumer.
 func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error) {
 	db := u.db
-	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT c.feature, c.consumer, c.hour, c.count
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT c.feature, c.consumer, c.hour, c.count, c.errors
 	FROM usage_counts c JOIN sunsets s ON s.id = c.sunset_id WHERE s.name = ? ORDER BY c.hour, c.feature, c.consumer`), name)
 	if err != nil {
 		return nil, db.translate(err, "list usage counts")
@@ -419,11 +429,11 @@ func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error
 	for rows.Next() {
 		var c gateway.Count
 		var hour any
-		var n int64
-		if err := rows.Scan(&c.Feature, &c.Consumer, &hour, &n); err != nil {
+		var n, e int64
+		if err := rows.Scan(&c.Feature, &c.Consumer, &hour, &n, &e); err != nil {
 			return nil, err
 		}
-		c.Hour, c.Count = scanInstant(hour), uint64(n)
+		c.Hour, c.Count, c.Errors = scanInstant(hour), uint64(n), uint64(e)
 		out = append(out, c)
 	}
 	return out, rows.Err()

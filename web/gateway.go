@@ -189,6 +189,9 @@ func checkBatch(b gateway.Batch) error {
 		if c.Count > 1<<62 {
 			return sunset.Errorf(sunset.EINVALID, "counts[%d].count is out of range.", i)
 		}
+		if c.Errors > c.Count {
+			return sunset.Errorf(sunset.EINVALID, "counts[%d].errors is more than its count: errors are the requests of count answered with a server error.", i)
+		}
 	}
 	for i, a := range b.Aware {
 		if a.Consumer == "" || a.FirstSeen.IsZero() {

@@ -137,9 +137,12 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 			return nil, err
 		}
 	}
-	// Guardrails read users' feedback and the gateways' usage.
+	// Guardrails read users' feedback, the gateways' usage and answers, and the consumers'
+	// tiers from their contacts.
+	tiers := contactTierLookup()
 	eng.RegisterSignals("feedback", st.Feedback().Signals())
-	eng.RegisterSignals("consumers", st.ConsumerSignals())
+	eng.RegisterSignals("consumers", st.ConsumerSignals(tiers))
+	eng.RegisterSignals("gateway", st.GatewaySignals(tiers))
 
 	s.Data = wireData(st, eng, cfg.Clock, cfg.Getenv, logger)
 	s.Data.worker.Owner, s.Data.worker.LeaseTTL = cfg.ReplicaID, cfg.RunLease

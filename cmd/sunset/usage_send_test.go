@@ -112,7 +112,7 @@ func TestUsageAnalyzeSendsHourlyCountsToTheControlPlaneOnce(t *testing.T) {
 			var v float64
 			var ok bool
 			err = st.InTx(ctx, func(tx engine.Tx) error {
-				v, ok, err = st.ConsumerSignals().Signal(ctx, tx, s, c, start.AddDate(0, 0, 3))
+				v, ok, err = st.ConsumerSignals(nil).Signal(ctx, tx, s, c, start.AddDate(0, 0, 3))
 				return err
 			})
 			if err != nil {
