@@ -41,6 +41,9 @@ type Worker struct {
 	Now func() time.Time
 
 	life startstop.Loop
+
+	wakeOnce sync.Once
+	wakeCh   chan struct{}
 }
 
 // Leaser hands out leases on runs, so that one replica at a time drives each run. store.DB
@@ -65,6 +68,20 @@ func (w *Worker) Start(ctx context.Context) error {
 // stays running in the store and is handled on the next start.
 func (w *Worker) Stop() { w.life.Stop() }
 
+// Wake makes the worker look for runs now rather than on its next tick: a run was started,
+// approved or resumed. It never blocks; wakes while the worker is busy fold into one.
+func (w *Worker) Wake() {
+	select {
+	case w.wakeChan() <- struct{}{}:
+	default:
+	}
+}
+
+func (w *Worker) wakeChan() chan struct{} {
+	w.wakeOnce.Do(func() { w.wakeCh = make(chan struct{}, 1) })
+	return w.wakeCh
+}
+
 func (w *Worker) logger() *slog.Logger {
 	if w.Logger != nil {
 		return w.Logger
@@ -83,6 +100,7 @@ func (w *Worker) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(every):
+		case <-w.wakeChan():
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
@@ -18,18 +19,39 @@ import (
 // fakeRunbooks answers like the runbook service of serve, from memory.
 type fakeRunbooks struct{ approvals []string }
 
-func (f *fakeRunbooks) run(name string) (map[string]any, error) {
+func (f *fakeRunbooks) run(name string) (*runbook.RunView, error) {
 	if name != "billing-v1" {
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "Sunset %s has no runbook run.", name)
 	}
-	return map[string]any{"id": 1, "sunset": name, "state": "waiting_approval", "started_by": "engine (runbook/start)",
-		"steps":     []map[string]any{{"name": "sign-off", "kind": "approval", "status": "waiting", "attempts": 1}},
-		"approvals": []map[string]any{}, "log": []map[string]any{{"seq": 1, "at": "2027-03-01T02:00:00Z", "step": "", "line": "run 1 started"}}}, nil
+	at := time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC)
+	return &runbook.RunView{
+		Run: runbook.Run{ID: 1, Sunset: name, State: runbook.StateWaiting, StartedBy: "engine (runbook/start)", Created: at, Updated: at,
+			Steps: []*runbook.StepState{{Name: "sign-off", Kind: "approval", Status: runbook.StepWaiting, Attempts: 1}}},
+		Approvals: []runbook.Approval{}, Log: []runbook.LogLine{{Seq: 1, At: at, Line: "run 1 started"}}}, nil
 }
 
-func (f *fakeRunbooks) RunbookStatus(_ context.Context, name string) (any, error) { return f.run(name) }
+func (f *fakeRunbooks) Status(_ context.Context, name string) (*runbook.RunView, error) {
+	return f.run(name)
+}
 
-func (f *fakeRunbooks) ApproveRunbook(_ context.Context, name, step, person, role string) (any, error) {
+func (f *fakeRunbooks) DryRun(_ context.Context, name string) (*runbook.DryRun, error) {
+	if _, err := f.run(name); err != nil {
+		return nil, err
+	}
+	return &runbook.DryRun{Sunset: name, Steps: []runbook.DryStep{{Name: "sign-off", Kind: "approval", Description: "1 approval(s) by role approver", Idempotent: true}},
+		NoReturn: 1, Backups: []string{}}, nil
+}
+
+func (f *fakeRunbooks) Start(_ context.Context, name, actor string) (*runbook.RunView, error) {
+	run, err := f.run(name)
+	if err != nil {
+		return nil, err
+	}
+	run.ID, run.State, run.StartedBy = 2, runbook.StateRunning, actor
+	return run, nil
+}
+
+func (f *fakeRunbooks) Approve(_ context.Context, name, step, person, role string) (*runbook.RunView, error) {
 	run, err := f.run(name)
 	if err != nil {
 		return nil, err
@@ -38,8 +60,52 @@ func (f *fakeRunbooks) ApproveRunbook(_ context.Context, name, step, person, rol
 		return nil, sunset.Errorf(sunset.EINVALID, "The run has no approval step %q.", step)
 	}
 	f.approvals = append(f.approvals, person+"/"+role)
-	run["state"] = "running"
+	run.State = runbook.StateRunning
 	return run, nil
+}
+
+func (f *fakeRunbooks) Resume(_ context.Context, name, _ string, req runbook.ResumeRequest) (*runbook.RunView, error) {
+	run, err := f.run(name)
+	if err != nil {
+		return nil, err
+	}
+	if req.MarkDone && req.Retry {
+		return nil, sunset.Errorf(sunset.EINVALID, "Choose one of mark_done and retry.")
+	}
+	run.State = runbook.StateRunning
+	return run, nil
+}
+
+func (f *fakeRunbooks) Abort(_ context.Context, name, actor, reason string) (*runbook.RunView, error) {
+	run, err := f.run(name)
+	if err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		return nil, sunset.Errorf(sunset.EINVALID, "An abort needs a reason.")
+	}
+	run.State, run.Message = runbook.StateAborted, "aborted by "+actor+": "+reason
+	return run, nil
+}
+
+func (f *fakeRunbooks) StartBackup(_ context.Context, name, actor string, req runbook.BackupRequest) (*runbook.BackupJob, error) {
+	if _, err := f.run(name); err != nil {
+		return nil, err
+	}
+	if req.Backup != "" && req.Backup != "main-db" {
+		return nil, sunset.Errorf(sunset.EINVALID, "The plan declares no backup %q.", req.Backup)
+	}
+	return &runbook.BackupJob{Sunset: name, State: runbook.BackupRunning, StartedBy: actor, Verify: req.Verify,
+		Started: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC), Backups: []runbook.BackupOutcome{{Name: "main-db", State: "running"}}}, nil
+}
+
+func (f *fakeRunbooks) Backups(_ context.Context, name string) (*runbook.BackupList, error) {
+	if _, err := f.run(name); err != nil {
+		return nil, err
+	}
+	return &runbook.BackupList{Sunset: name, Backups: []runbook.BackupArchives{{Name: "main-db", To: "file:///var/backups/billing", Archives: []backup.Summary{
+		{ID: "main-db-20270301T020000Z-1a2b3c", Name: "main-db", Kind: "sqlite", Created: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC), Entries: 1, Bytes: 4096, Archive: 1024,
+			Location: "file:///var/backups/billing/main-db-20270301T020000Z-1a2b3c.tar.zst"}}}}}, nil
 }
 
 // fakeExports has one export, of user u1, behind the token "good"; "old" is expired.

@@ -428,6 +428,27 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", billingPath+"/runbook", runbookPath, "", 200)
 	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"nope"}`, 400)
 	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"sign-off","role":"approver"}`, 201, ActorHeader, "zhang.min")
+	const (
+		runsPath    = sunsetPath + "/runbook/runs"
+		rbResume    = sunsetPath + "/runbook/resume"
+		rbAbort     = sunsetPath + "/runbook/abort"
+		backupsPath = sunsetPath + "/backups"
+	)
+	call("POST", billingPath+"/runbook/runs", runsPath, `{"dry_run":true}`, 200)
+	call("POST", billingPath+"/runbook/runs", runsPath, "", 201, ActorHeader, "li.wei")
+	call("POST", billingPath+"/runbook/runs", runsPath, `{"dry":true}`, 400)
+	call("POST", q+"/runbook/runs", runsPath, "", 404)
+	call("POST", billingPath+"/runbook/resume", rbResume, `{"retry":true}`, 200, ActorHeader, "li.wei")
+	call("POST", billingPath+"/runbook/resume", rbResume, `{"retry":true,"mark_done":true}`, 400)
+	call("POST", q+"/runbook/resume", rbResume, "", 404)
+	call("POST", billingPath+"/runbook/abort", rbAbort, `{"reason":"postponed"}`, 200, ActorHeader, "li.wei")
+	call("POST", billingPath+"/runbook/abort", rbAbort, `{}`, 400)
+	call("POST", q+"/runbook/abort", rbAbort, `{"reason":"x"}`, 404)
+	call("GET", billingPath+"/backups", backupsPath, "", 200)
+	call("GET", q+"/backups", backupsPath, "", 404)
+	call("POST", billingPath+"/backups", backupsPath, `{"backup":"main-db","verify":true}`, 202, ActorHeader, "li.wei")
+	call("POST", billingPath+"/backups", backupsPath, `{"backup":"nope"}`, 400)
+	call("POST", q+"/backups", backupsPath, "", 404)
 	call("GET", q+"/exports", exportsPath, "", 404)
 	call("GET", billingPath+"/exports", exportsPath, "", 200)
 	call("POST", q+"/exports/run", exportRun, "", 404)

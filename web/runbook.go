@@ -3,20 +3,39 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/runbook"
 )
 
-// Runbooks is what the server needs of the runbook: the latest run of a sunset and approvals.
-// Answers are JSON values (a runbook.Run); errors are *sunset.Error values (ENOTFOUND when the
-// sunset has no run, EINVALID for an unknown step, ECONFLICT for a second approval by the same
-// person).
+// Runbooks is what the server needs of the runbook: a sunset's latest run, starting one,
+// approvals, operators' decisions, and the plan's declared backups. *runbook.Control implements
+// it. Errors are *sunset.Error values: ENOTFOUND when the sunset is unknown or has no run,
+// EINVALID for bad input (an unknown step, a missing reason), ECONFLICT when the run's state does
+// not allow the request (a second approval by the same person, a run already going).
 type Runbooks interface {
-	// RunbookStatus returns the latest run of the sunset with its log.
-	RunbookStatus(ctx context.Context, name string) (any, error)
-	// ApproveRunbook records person's approval of step in role, and lets the run continue.
-	ApproveRunbook(ctx context.Context, name, step, person, role string) (any, error)
+	// Status returns the latest run of the sunset with its approvals and log.
+	Status(ctx context.Context, name string) (*runbook.RunView, error)
+	// DryRun describes the runbook a run would carry out; it runs nothing.
+	DryRun(ctx context.Context, name string) (*runbook.DryRun, error)
+	// Start starts a run, started by actor; the server's worker drives it.
+	Start(ctx context.Context, name, actor string) (*runbook.RunView, error)
+	// Approve records person's approval of step in role; the run goes on by itself once the
+	// step has every approval it needs.
+	Approve(ctx context.Context, name, step, person, role string) (*runbook.RunView, error)
+	// Resume applies an operator's decision to a run that stopped and lets it go on.
+	Resume(ctx context.Context, name, actor string, req runbook.ResumeRequest) (*runbook.RunView, error)
+	// Abort ends the latest run; reason is required.
+	Abort(ctx context.Context, name, actor, reason string) (*runbook.RunView, error)
+	// StartBackup starts taking the plan's declared backups in the background.
+	StartBackup(ctx context.Context, name, actor string, req runbook.BackupRequest) (*runbook.BackupJob, error)
+	// Backups lists the archives at the declared backups' destinations and the latest job.
+	Backups(ctx context.Context, name string) (*runbook.BackupList, error)
 }
+
+// The runbook's control is the implementation Runbooks describes.
+var _ Runbooks = (*runbook.Control)(nil)
 
 func (s *Server) runbooksEnabled(w http.ResponseWriter, r *http.Request) bool {
 	if s.Runbooks == nil {
@@ -26,52 +45,133 @@ func (s *Server) runbooksEnabled(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// runbookAction reads the actor and, when body is not nil, the JSON body of a runbook request;
+// it answers the problem itself and returns false when either is wrong.
+func (s *Server) runbookAction(w http.ResponseWriter, r *http.Request, body any) (string, bool) {
+	if !s.runbooksEnabled(w, r) {
+		return "", false
+	}
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return "", false
+	}
+	if body != nil {
+		if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4096), body); err != nil {
+			s.writeError(w, r, err)
+			return "", false
+		}
+	}
+	return actor, true
+}
+
+// answer writes v with status, or the error.
+func answer[T any](s *Server, w http.ResponseWriter, r *http.Request, status int, v T, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
 // handleRunbookGet serves GET /api/v1/sunsets/{name}/runbook.
 func (s *Server) handleRunbookGet(w http.ResponseWriter, r *http.Request) {
 	if !s.runbooksEnabled(w, r) {
 		return
 	}
-	run, err := s.Runbooks.RunbookStatus(r.Context(), r.PathValue("name"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, run)
+	run, err := s.Runbooks.Status(r.Context(), r.PathValue("name"))
+	answer(s, w, r, http.StatusOK, run, err)
 }
 
-// approvalRequest is the body of POST /api/v1/sunsets/{name}/runbook/approvals.
-type approvalRequest struct {
+// RunStartRequest is the body of POST /api/v1/sunsets/{name}/runbook/runs.
+type RunStartRequest struct {
+	// DryRun describes the steps and the point of no return; nothing is started.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// handleRunbookStart serves POST /api/v1/sunsets/{name}/runbook/runs: start a run (201, the
+// run) or, with dry_run, describe it (200).
+func (s *Server) handleRunbookStart(w http.ResponseWriter, r *http.Request) {
+	var req RunStartRequest
+	actor, ok := s.runbookAction(w, r, &req)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if req.DryRun {
+		d, err := s.Runbooks.DryRun(r.Context(), name)
+		answer(s, w, r, http.StatusOK, d, err)
+		return
+	}
+	run, err := s.Runbooks.Start(r.Context(), name, actor)
+	answer(s, w, r, http.StatusCreated, run, err)
+}
+
+// ApprovalRequest is the body of POST /api/v1/sunsets/{name}/runbook/approvals.
+type ApprovalRequest struct {
 	Step string `json:"step"`
-	Role string `json:"role"`
+	Role string `json:"role,omitempty"`
 }
 
 // handleRunbookApprove serves POST /api/v1/sunsets/{name}/runbook/approvals: the caller (the
 // actor) approves an approval step of the latest run.
 func (s *Server) handleRunbookApprove(w http.ResponseWriter, r *http.Request) {
-	if !s.runbooksEnabled(w, r) {
+	var req ApprovalRequest
+	actor, ok := s.runbookAction(w, r, &req)
+	if !ok {
 		return
 	}
-	actor, err := s.actor(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req approvalRequest
-	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4096), &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if req.Step == "" {
+	if strings.TrimSpace(req.Step) == "" {
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "Name the approval step: {\"step\": \"sign-off\", \"role\": \"approver\"}."))
 		return
 	}
 	if req.Role == "" {
 		req.Role = "approver"
 	}
-	run, err := s.Runbooks.ApproveRunbook(r.Context(), r.PathValue("name"), req.Step, actor, req.Role)
-	if err != nil {
-		s.writeError(w, r, err)
+	run, err := s.Runbooks.Approve(r.Context(), r.PathValue("name"), req.Step, actor, req.Role)
+	answer(s, w, r, http.StatusCreated, run, err)
+}
+
+// handleRunbookResume serves POST /api/v1/sunsets/{name}/runbook/resume: an operator's decision
+// about the latest run (mark the stopped step done, retry it, override the backup check).
+func (s *Server) handleRunbookResume(w http.ResponseWriter, r *http.Request) {
+	var req runbook.ResumeRequest
+	actor, ok := s.runbookAction(w, r, &req)
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusCreated, run)
+	run, err := s.Runbooks.Resume(r.Context(), r.PathValue("name"), actor, req)
+	answer(s, w, r, http.StatusOK, run, err)
+}
+
+// handleRunbookAbort serves POST /api/v1/sunsets/{name}/runbook/abort.
+func (s *Server) handleRunbookAbort(w http.ResponseWriter, r *http.Request) {
+	var req TransitionRequest
+	actor, ok := s.runbookAction(w, r, &req)
+	if !ok {
+		return
+	}
+	run, err := s.Runbooks.Abort(r.Context(), r.PathValue("name"), actor, req.Reason)
+	answer(s, w, r, http.StatusOK, run, err)
+}
+
+// handleBackupCreate serves POST /api/v1/sunsets/{name}/backups: take the plan's declared
+// backups in the background (202, the job).
+func (s *Server) handleBackupCreate(w http.ResponseWriter, r *http.Request) {
+	var req runbook.BackupRequest
+	actor, ok := s.runbookAction(w, r, &req)
+	if !ok {
+		return
+	}
+	job, err := s.Runbooks.StartBackup(r.Context(), r.PathValue("name"), actor, req)
+	answer(s, w, r, http.StatusAccepted, job, err)
+}
+
+// handleBackupList serves GET /api/v1/sunsets/{name}/backups.
+func (s *Server) handleBackupList(w http.ResponseWriter, r *http.Request) {
+	if !s.runbooksEnabled(w, r) {
+		return
+	}
+	l, err := s.Runbooks.Backups(r.Context(), r.PathValue("name"))
+	answer(s, w, r, http.StatusOK, l, err)
 }

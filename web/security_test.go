@@ -729,6 +729,10 @@ var auditCases = map[string]auditCase{
 	"POST /api/v1/sunsets/{name}/data/delete-approvals": {noEvent: "the retention records data.delete_approved (runbook/deletion.go); the suite serves no data deletion"},
 	"POST /api/v1/sunsets/{name}/data/delete":           {noEvent: "the retention records data.deleted (runbook/deletion.go); the suite serves no data deletion"},
 	"POST /logout":                                      {noEvent: "ends a session; no sunset changes"},
+	"POST /api/v1/sunsets/{name}/runbook/runs":          {noEvent: "the runbook records runbook.started (runbook/runner.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
+	"POST /api/v1/sunsets/{name}/runbook/resume":        {noEvent: "the runbook records runbook.step_resolved and overrides (runbook/runner.go); the suite's runbook is a stand-in"},
+	"POST /api/v1/sunsets/{name}/runbook/abort":         {noEvent: "the runbook records runbook.aborted (runbook/runner.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
+	"POST /api/v1/sunsets/{name}/backups":               {noEvent: "the runbook's control records backup.created (runbook/backup_jobs.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
 }
 
 func TestEveryMutatingCallIsAnEvent(t *testing.T) {

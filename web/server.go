@@ -92,7 +92,8 @@ type Server struct {
 	// Phases tells the phase a runbook switched a sunset to ahead of its timeline, applied to
 	// the policy served to gateways; nil means the timeline alone.
 	Phases PhaseOverrides
-	// Runbooks shows and approves runbook runs; nil turns the runbook routes off (404).
+	// Runbooks starts, shows, approves, resumes and aborts runbook runs and takes the declared
+	// backups; nil turns the runbook and backup routes off (404).
 	Runbooks Runbooks
 	// Exports serves export status and the public download pages; nil turns them off (404).
 	Exports Exports
@@ -217,7 +218,12 @@ func (s *Server) routes(m *metrics) []route {
 		{"POST /api/v1/sunsets/{name}/feedback/import", RoleOperator, hf(s.handleFeedbackImport)},
 		{"GET /api/v1/sunsets/{name}/feedback/summary", RoleViewer, hf(s.handleFeedbackSummary)},
 		{"GET /api/v1/sunsets/{name}/runbook", RoleViewer, hf(s.handleRunbookGet)},
+		{"POST /api/v1/sunsets/{name}/runbook/runs", RoleOperator, hf(s.handleRunbookStart)},
 		{"POST /api/v1/sunsets/{name}/runbook/approvals", RoleApprover, hf(s.handleRunbookApprove)},
+		{"POST /api/v1/sunsets/{name}/runbook/resume", RoleOperator, hf(s.handleRunbookResume)},
+		{"POST /api/v1/sunsets/{name}/runbook/abort", RoleOperator, hf(s.handleRunbookAbort)},
+		{"GET /api/v1/sunsets/{name}/backups", RoleViewer, hf(s.handleBackupList)},
+		{"POST /api/v1/sunsets/{name}/backups", RoleOperator, hf(s.handleBackupCreate)},
 		{"GET /api/v1/sunsets/{name}/exports", RoleViewer, hf(s.handleExportStatus)},
 		{"POST /api/v1/sunsets/{name}/exports/run", RoleOperator, hf(s.handleExportRun)},
 		{"GET /api/v1/sunsets/{name}/exports/check", RoleViewer, hf(s.handleExportCheck)},

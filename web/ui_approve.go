@@ -8,7 +8,8 @@ import (
 )
 
 // handleUIApprove serves POST /s/{name}/approvals: the approve button of a runbook step. It does
-// what POST /api/v1/sunsets/{name}/runbook/approvals does, with the form's step and role.
+// what POST /api/v1/sunsets/{name}/runbook/approvals does, with the form's step and role: the
+// run goes on by itself once the step has every approval it needs.
 func (s *Server) handleUIApprove(w http.ResponseWriter, r *http.Request) {
 	if !s.runbooksEnabled(w, r) {
 		return
@@ -25,7 +26,7 @@ func (s *Server) handleUIApprove(w http.ResponseWriter, r *http.Request) {
 	if role == "" {
 		role = "approver"
 	}
-	if _, err := s.Runbooks.ApproveRunbook(r.Context(), r.PathValue("name"), step, actor, role); err != nil {
+	if _, err := s.Runbooks.Approve(r.Context(), r.PathValue("name"), step, actor, role); err != nil {
 		s.formProblem(w, r, err)
 		return
 	}

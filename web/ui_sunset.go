@@ -19,6 +19,7 @@ import (
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/report"
+	"github.com/sunsetops/sunset/runbook"
 )
 
 // Limits of the sunset page's lists.
@@ -129,7 +130,7 @@ type runPanel struct {
 	// Live is true while the run may still change (the script refreshes the panel).
 	Live      bool
 	Steps     []stepRow
-	Approvals []uiApproval
+	Approvals []runbook.Approval
 	Log       []uiLogLine
 }
 
@@ -161,45 +162,11 @@ type eventRow struct {
 	At, Type, Actor, Data string
 }
 
-// uiRun is a runbook run as the Runbooks service answers it (the JSON of runbook.Run with its
-// approvals and log).
-type uiRun struct {
-	State    string            `json:"state"`
-	Message  string            `json:"message"`
-	Steps    []uiStep          `json:"steps"`
-	Verified map[string]string `json:"verified"`
-	// Approvals and Log are added by the service.
-	Approvals []uiApproval `json:"approvals"`
-	Log       []uiLogLine  `json:"log"`
-}
-
-// uiStep is one step of a uiRun.
-type uiStep struct {
-	Name     string    `json:"name"`
-	Kind     string    `json:"kind"`
-	Status   string    `json:"status"`
-	Attempts int       `json:"attempts"`
-	Started  time.Time `json:"started"`
-	Ended    time.Time `json:"ended"`
-	Error    string    `json:"error"`
-	Output   string    `json:"output"`
-}
-
-// uiApproval is one approval of a step.
-type uiApproval struct {
-	Step   string    `json:"step"`
-	Person string    `json:"person"`
-	Role   string    `json:"role"`
-	At     time.Time `json:"at"`
-}
-
-// uiLogLine is one line of a run's output.
+// uiLogLine is one line of a run's output, with its time of day in the plan's time zone.
 type uiLogLine struct {
-	At   time.Time `json:"at"`
-	Step string    `json:"step"`
-	Line string    `json:"line"`
+	runbook.LogLine
 	// Clock is At's time of day in the plan's time zone.
-	Clock string `json:"-"`
+	Clock string
 }
 
 // uiExportStatus is the export status as the Exports service answers it.
@@ -642,7 +609,7 @@ func feedbackLang(locale string) string {
 // runPanel shows the latest run; verified maps backups to the archives the run verified.
 func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *time.Location, lang string) (*runPanel, map[string]string) {
 	t := uiTexts[lang]
-	v, err := s.Runbooks.RunbookStatus(ctx, name)
+	run, err := s.Runbooks.Status(ctx, name)
 	var se *sunset.Error
 	if errors.As(err, &se) && se.Code == sunset.ENOTFOUND {
 		return nil, nil
@@ -651,21 +618,19 @@ func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *t
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "sunset page: runbook", slog.String("sunset", name), slog.Any("err", err))
 		return &runPanel{Message: t["PanelFailed"]}, nil
 	}
-	var run uiRun
-	if err := recode(v, &run); err != nil {
-		return &runPanel{Message: t["PanelFailed"]}, nil
-	}
-	rp := &runPanel{State: run.State, StateText: textOr(t, "run_"+run.State, run.State), Message: run.Message, Approvals: run.Approvals}
-	rp.Live = run.State == "running" || run.State == "waiting_approval"
+	state := string(run.State)
+	rp := &runPanel{State: state, StateText: textOr(t, "run_"+state, state), Message: run.Message, Approvals: run.Approvals}
+	rp.Live = run.State == runbook.StateRunning || run.State == runbook.StateWaiting
 	approvals := map[string]plan.Approval{}
 	for _, st := range p.Runbook {
 		if st.Approval != nil {
 			approvals[st.Name] = *st.Approval
 		}
 	}
-	ended := run.State == "done" || run.State == "failed" || run.State == "rolled_back" || run.State == "aborted"
+	ended := run.State.Ended()
 	for _, st := range run.Steps {
-		row := stepRow{Name: st.Name, Kind: st.Kind, Status: st.Status, StatusText: textOr(t, "step_"+st.Status, st.Status),
+		status := string(st.Status)
+		row := stepRow{Name: st.Name, Kind: st.Kind, Status: status, StatusText: textOr(t, "step_"+status, status),
 			Attempts: st.Attempts, Error: st.Error, Output: truncate(st.Output, uiOutputChars)}
 		if !st.Started.IsZero() {
 			row.Started = localTime(st.Started, loc)
@@ -683,7 +648,7 @@ func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *t
 					row.Approvers = append(row.Approvers, ap.Person)
 				}
 			}
-			row.CanApprove = !ended && st.Status != "done" && st.Status != "skipped"
+			row.CanApprove = !ended && st.Status != runbook.StepDone && st.Status != runbook.StepSkipped
 		}
 		rp.Steps = append(rp.Steps, row)
 	}
@@ -691,10 +656,9 @@ func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *t
 	if len(log) > uiLogLines {
 		log = log[len(log)-uiLogLines:]
 	}
-	for i := range log {
-		log[i].Clock = log[i].At.In(loc).Format("15:04:05")
+	for _, l := range log {
+		rp.Log = append(rp.Log, uiLogLine{LogLine: l, Clock: l.At.In(loc).Format("15:04:05")})
 	}
-	rp.Log = log
 	return rp, run.Verified
 }
 

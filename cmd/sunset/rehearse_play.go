@@ -270,7 +270,7 @@ func (r *rehearsal) watchRunbook(ctx context.Context, ps *playState, stats *play
 			}
 			ps.approvals++
 			who := fmt.Sprintf("rehearsal approver %d", ps.approvals)
-			if _, err := r.data.web.runbooks.ApproveRunbook(ctx, r.name, step.Name, who, approvalRole(r.plan, step.Name)); err == nil {
+			if _, err := r.data.web.runbooks.Approve(ctx, r.name, step.Name, who, approvalRole(r.plan, step.Name)); err == nil {
 				stats.approvers = append(stats.approvers, who)
 				r.printf("approved", r.when(r.clock.Now()), step.Name, who)
 			}

@@ -2,194 +2,142 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sunsetops/sunset/backup"
-	"github.com/sunsetops/sunset/backup/export"
-	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
-	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/web"
 )
 
+// runbookPollEvery is how often a runbook or backup command asks the server how the work goes.
+const runbookPollEvery = 300 * time.Millisecond
+
+// runbookFlags are the flags every runbook subcommand shares: the server, and who acts.
 type runbookFlags struct {
-	db   string
-	plan string
-	as   string
-	key  string
+	client clientFlags
+	as     string
+	detach bool
+}
+
+// add adds the client flags and --as to cmd; follow adds --detach for commands that follow a run.
+func (o *runbookFlags) add(cmd *cobra.Command, follow bool) {
+	o.client.add(cmd, true)
+	cmd.Flags().StringVar(&o.as, "as", "", "who acts, recorded in the events (default $SUNSET_ACTOR or USER@HOST; a server with authentication records the token's name)")
+	if follow {
+		cmd.Flags().BoolVar(&o.detach, "detach", false, "return at once; the server goes on (follow it with: sunset runbook status NAME)")
+	}
+}
+
+// runbookClient is the client for o, acting as --as when given.
+func (m *Main) runbookClient(o *runbookFlags) (*web.Client, error) {
+	cl, err := m.client(&o.client)
+	if err != nil {
+		return nil, err
+	}
+	if o.as != "" {
+		cl.Actor = o.as
+	}
+	return cl, nil
 }
 
 func (m *Main) runbookCommand() *cobra.Command {
-	o := &runbookFlags{}
 	cmd := &cobra.Command{
 		Use:   "runbook",
-		Short: "Run the final shutdown procedure: durable, resumable, with approvals",
+		Short: "Run the final shutdown procedure on the server: durable, resumable, with approvals",
 		Long: `Runbook carries out a sunset's shutdown procedure step by step: gateway phase switches,
-drain, verified backups, commands, HTTP calls, approvals, waits and notices. Every
-step's state is saved before and after it, so a run interrupted at any point resumes
-where it stopped; a non-idempotent step that was in flight stops for an operator.
-No step at or after the point of no return runs before every declared backup has
-been verified in the run, unless an operator overrides it (recorded as an Event).
+drain, verified backups, commands, HTTP calls, approvals, waits and notices. The server
+(sunset serve) runs every step, with its own keys and access; these commands are its
+clients (--server, default $SUNSET_SERVER, else http://127.0.0.1:8080; --token or
+$SUNSET_TOKEN) and never open a database themselves.
 
-The plan comes from the sunset stored in --db, or from --plan FILE. When the plan
-declares no runbook, the default one is used (see --dry-run).`,
-		Example: `  sunset runbook run orders-api-v1 --dry-run
-  sunset runbook run orders-api-v1 --as li.wei
+Every step's state is saved before and after it, so a run interrupted at any point goes
+on where it stopped; a non-idempotent step that was in flight stops for an operator. A
+run waiting for approvals goes on by itself when the last one arrives. No step at or
+after the point of no return runs before every declared backup has been verified in
+the run, unless an operator overrides it (recorded as an Event).
+
+run, approve and resume follow the run and print its steps until it ends or waits for a
+person; --detach returns at once. They exit 0 when the run is done, 1 when it waits.`,
+		Example: `  export SUNSET_SERVER=http://sunset.internal:8080
+  sunset runbook run orders-api-v1 --dry-run
+  sunset runbook run orders-api-v1
   sunset runbook status orders-api-v1
-  sunset runbook approve orders-api-v1 --step sign-off --as zhang.min --role approver
-  sunset runbook resume orders-api-v1
+  sunset runbook approve orders-api-v1 --step sign-off --as zhang.min
   sunset runbook resume orders-api-v1 --mark-done     # the interrupted step did finish
   sunset runbook resume orders-api-v1 --override-backup-check --reason "backup taken by DBA, ticket 4711"
   sunset runbook abort orders-api-v1 --reason "postponed"`,
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.db, "db", "sqlite:sunset.db", "database holding sunsets and runs: sqlite:PATH or postgres://…")
-	pf.StringVar(&o.plan, "plan", "", "read the plan from this file instead of the stored sunset")
-	pf.StringVar(&o.as, "as", os.Getenv("USER"), "who is acting (recorded in events)")
-	pf.StringVar(&o.key, "key", "env:SUNSET_BACKUP_KEY", "backup manifest signing key: env:NAME or file:PATH")
-	cmd.AddCommand(m.runbookRunCommand(o), m.runbookStatusCommand(o), m.runbookApproveCommand(o),
-		m.runbookResumeCommand(o), m.runbookAbortCommand(o))
+	cmd.AddCommand(m.runbookRunCommand(), m.runbookStatusCommand(), m.runbookApproveCommand(),
+		m.runbookResumeCommand(), m.runbookAbortCommand())
 	return cmd
 }
 
-// runbookEnv is what a runbook command works with.
-type runbookEnv struct {
-	store  *store.DB
-	runner *runbook.Runner
-	plan   *plan.Plan
-}
-
-// eventsAdapter records runbook events in the sunset's log when the sunset is stored.
-type eventsAdapter struct{ eng *engine.Engine }
-
-func (a eventsAdapter) Record(ctx context.Context, sunset, typ, actor string, data map[string]any) error {
-	return a.eng.RecordEvent(ctx, sunset, typ, actor, data)
-}
-
-// errBackuper fails every backup step with the reason no backup service could be built.
-type errBackuper struct{ err error }
-
-func (e errBackuper) Backup(context.Context, plan.Backup, bool, io.Writer) (string, error) {
-	return "", e.err
-}
-
-func (m *Main) openRunbook(ctx context.Context, o *runbookFlags, name string, out io.Writer) (*runbookEnv, error) {
-	st, err := openStore(ctx, o.db, nil)
-	if err != nil {
-		return nil, fail("open database: %v", err)
-	}
-	env := &runbookEnv{store: st}
-	clock, err := m.clock()
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	eng, err := engine.New(engine.Config{Store: st, Clock: clock})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	var events runbook.Events
-	_, err = eng.Get(ctx, name)
-	stored := err == nil
-	if stored {
-		events = eventsAdapter{eng}
-	}
-	if o.plan != "" {
-		p, problems := plan.ParseFile(o.plan)
-		if err := problems.Err(); err != nil {
-			st.Close()
-			return nil, fail("%s: %v", o.plan, err)
-		}
-		env.plan = p
-	} else {
-		p, _, err := eng.Plan(ctx, name)
-		if err != nil {
-			st.Close()
-			return nil, fail("sunset %s: %v (or give --plan FILE)", name, err)
-		}
-		env.plan = p
-	}
-	var backups runbook.Backuper
-	if key, err := backup.LoadKey(o.key, m.Getenv); err != nil {
-		backups = errBackuper{err}
-	} else {
-		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: m.Getenv}
-	}
-	exports := &export.Service{Store: st, Getenv: m.Getenv, Now: clock.Now,
-		Plan: func(context.Context, string) (*plan.Plan, error) { return env.plan, nil }}
-	env.runner = &runbook.Runner{Store: st, Events: events, Backups: backups, Out: out, Now: clock.Now, Getenv: m.Getenv,
-		Migrator: exports, Exports: exports}
-	// The gateway, drain and notify steps act on the stored sunset: its phase override (which
-	// `sunset serve` applies to the gateways' policy), its gateways' counters, its notify outbox.
-	// A plan given with --plan alone has none of those, and those steps fail saying so.
-	if stored {
-		runbookCollaborators(env.runner, st, eng, clock.Now)
-	}
-	return env, nil
-}
-
-func (m *Main) runbookRunCommand(o *runbookFlags) *cobra.Command {
+func (m *Main) runbookRunCommand() *cobra.Command {
+	o := &runbookFlags{}
 	var dry bool
 	cmd := &cobra.Command{
 		Use:   "run NAME",
-		Short: "Start the runbook of a sunset and follow it live",
+		Short: "Start the runbook of a sunset on the server and follow it",
+		Long: `Run asks the server to start a run of the sunset's runbook (the plan's, or the default
+one when the plan declares none), then prints each step's progress until the run ends
+or waits for a person. --dry-run shows the steps, their kinds and the point of no return
+without running anything. A sunset whose latest run has not ended cannot start another.`,
 		Example: `  sunset runbook run orders-api-v1 --dry-run
-  sunset runbook run orders-api-v1 --plan sunset.yaml --db sqlite:sunset.db --as li.wei`,
+  sunset runbook run orders-api-v1 --as li.wei
+  sunset runbook run orders-api-v1 --detach --server http://sunset.internal:8080`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			env, err := m.openRunbook(ctx, o, args[0], cmd.OutOrStdout())
+			cl, err := m.runbookClient(o)
 			if err != nil {
 				return err
 			}
-			defer env.store.Close()
+			ctx, out := cmd.Context(), cmd.OutOrStdout()
 			if dry {
-				printDryRun(cmd.OutOrStdout(), args[0], env.plan)
+				d, err := cl.RunbookDryRun(ctx, args[0])
+				if err != nil {
+					return clientError(err)
+				}
+				if o.client.format == "json" {
+					return writeJSON(out, d)
+				}
+				printDryRun(out, d)
 				return nil
 			}
-			run, err := env.runner.Start(ctx, args[0], env.plan, o.as)
+			v, err := cl.StartRunbook(ctx, args[0])
 			if err != nil {
-				return err
+				return clientError(err)
 			}
-			run, err = env.runner.Execute(ctx, run.ID, env.plan)
-			return runOutcome(cmd.OutOrStdout(), run, err)
+			return m.followRun(ctx, out, cl, o, v)
 		},
 	}
+	o.add(cmd, true)
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "show the steps, their kinds and the point of no return; run nothing")
+	cmd.ValidArgsFunction = m.completeSunsets(&o.client)
 	return cmd
 }
 
-func printDryRun(w io.Writer, name string, p *plan.Plan) {
-	steps := runbook.Steps(p)
+// printDryRun prints what a run would do.
+func printDryRun(w io.Writer, d *runbook.DryRun) {
 	src := "the plan's runbook"
-	if len(p.Runbook) == 0 {
+	if d.Default {
 		src = "the default runbook (the plan declares none)"
 	}
-	fmt.Fprintf(w, "Runbook of %s: %s, %d steps\n", name, src, len(steps))
-	nr := runbook.NoReturnIndex(steps)
-	for i, s := range steps {
-		if i == nr {
-			var names []string
-			for _, b := range p.Data.Backups {
-				names = append(names, b.Name)
-			}
-			fmt.Fprintf(w, "  ── point of no return: needs verified backups of: %s ──\n", orNone(names))
+	fmt.Fprintf(w, "Runbook of %s: %s, %d steps\n", d.Sunset, src, len(d.Steps))
+	for i, s := range d.Steps {
+		if i == d.NoReturn {
+			fmt.Fprintf(w, "  ── point of no return: needs verified backups of: %s ──\n", orNone(d.Backups))
 		}
 		idem := "idempotent"
-		if !runbook.Idempotent(s) {
+		if !s.Idempotent {
 			idem = "not idempotent: stops for an operator if interrupted"
 		}
 		extra := []string{idem}
-		if s.Timeout > 0 {
-			extra = append(extra, "timeout "+s.Timeout.String())
+		if s.Timeout != "" {
+			extra = append(extra, "timeout "+s.Timeout)
 		}
 		if s.Retries > 0 {
 			extra = append(extra, fmt.Sprintf("%d retries", s.Retries))
@@ -197,7 +145,7 @@ func printDryRun(w io.Writer, name string, p *plan.Plan) {
 		if s.OnFailure != "" {
 			extra = append(extra, "on_failure "+s.OnFailure)
 		}
-		fmt.Fprintf(w, "  %2d. %-22s %-8s %-40s (%s)\n", i+1, s.Name, runbook.Kind(s), describeStep(s), strings.Join(extra, ", "))
+		fmt.Fprintf(w, "  %2d. %-22s %-8s %-40s (%s)\n", i+1, s.Name, s.Kind, s.Description, strings.Join(extra, ", "))
 	}
 	fmt.Fprintln(w, "Dry run: nothing was executed.")
 }
@@ -209,205 +157,244 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func describeStep(s plan.RunbookStep) string {
-	switch runbook.Kind(s) {
-	case "gateway":
-		return "switch the gateway to " + s.Gateway
-	case "drain":
-		return fmt.Sprintf("wait for ≤ %g req/s within %s", s.Drain.MaxRPS, s.Drain.Within)
-	case "backup":
-		if s.Verify {
-			return "back up " + s.Backup + " and verify by restoring"
-		}
-		return "back up " + s.Backup
-	case "approval":
-		return fmt.Sprintf("%d approval(s) by role %s", max(s.Approval.Count, 1), s.Approval.Role)
-	case "exec":
-		return "$ " + strings.Join(s.Exec, " ")
-	case "http":
-		return s.HTTP.Method + " " + s.HTTP.URL
-	case "wait":
-		return "wait " + s.Wait.String()
-	case "notify":
-		return "send notice " + s.Notify
-	case "migrate":
-		return "send each user's export to " + s.Migrate.URL
+// followRun prints the run's log as the server writes it until the run ends or waits for a
+// person, then where it stands (runOutcome). With --detach (or --format json) it prints where the
+// run stands now and returns.
+func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *runbookFlags, v *runbook.RunView) error {
+	if o.client.format == "json" {
+		return writeJSON(w, v)
 	}
-	return ""
+	var seen int64
+	printLog := func(v *runbook.RunView) {
+		for _, l := range v.Log {
+			if l.Seq > seen {
+				fmt.Fprintf(w, "%s %s%s\n", l.At.Format("15:04:05"), stepPrefix(l.Step), l.Line)
+				seen = l.Seq
+			}
+		}
+	}
+	if o.detach {
+		printLog(v)
+		if v.State == runbook.StateRunning {
+			fmt.Fprintf(w, "Run %d of %s goes on in the server; follow it with: sunset runbook status %s\n", v.ID, v.Sunset, v.Sunset)
+			return nil
+		}
+		return runOutcome(w, v)
+	}
+	for {
+		printLog(v)
+		if v.State != runbook.StateRunning {
+			return runOutcome(w, v)
+		}
+		select {
+		case <-ctx.Done():
+			return fail("stopped following run %d of %s; it goes on in the server (sunset runbook status %s)", v.ID, v.Sunset, v.Sunset)
+		case <-time.After(runbookPollEvery):
+		}
+		next, err := cl.RunbookStatus(ctx, v.Sunset)
+		if err != nil {
+			return clientError(err)
+		}
+		v = next
+	}
+}
+
+// stepPrefix is "[step] " for a step's log line.
+func stepPrefix(step string) string {
+	if step == "" {
+		return ""
+	}
+	return "[" + step + "] "
 }
 
 // runOutcome prints where the run stands and turns a run that did not finish into exit 1.
-func runOutcome(w io.Writer, run *runbook.Run, err error) error {
-	if err != nil {
-		return err
-	}
-	switch run.State {
+func runOutcome(w io.Writer, v *runbook.RunView) error {
+	switch v.State {
 	case runbook.StateDone:
-		fmt.Fprintf(w, "Run %d is done.\n", run.ID)
+		fmt.Fprintf(w, "Run %d is done.\n", v.ID)
 		return nil
 	case runbook.StateWaiting, runbook.StateOperator, runbook.StateBlocked:
-		fmt.Fprintf(w, "Run %d is %s: %s\n", run.ID, run.State, run.Message)
+		fmt.Fprintf(w, "Run %d is %s: %s\n", v.ID, v.State, v.Message)
 		return &exitError{code: 1}
 	}
-	return fail("run %d is %s: %s", run.ID, run.State, run.Message)
+	return fail("run %d is %s: %s", v.ID, v.State, v.Message)
 }
 
-func (m *Main) latestRun(ctx context.Context, env *runbookEnv, name string) (*runbook.Run, error) {
-	run, err := env.store.LatestRun(ctx, name)
-	if errors.Is(err, runbook.ErrNoRun) {
-		return nil, fail("sunset %s has no runbook run; start one with: sunset runbook run %s", name, name)
-	}
-	return run, err
-}
-
-func (m *Main) runbookStatusCommand(o *runbookFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:     "status NAME",
-		Short:   "Show the latest run: each step's state, and the run's log",
-		Example: `  sunset runbook status orders-api-v1`,
-		Args:    cobra.ExactArgs(1),
-		RunE: m.withLatestRun(o, false, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Run %d of %s: %s (started by %s at %s)\n", run.ID, run.Sunset, run.State, run.StartedBy, run.Created.Format(time.RFC3339))
-			if run.Message != "" {
-				fmt.Fprintf(w, "  %s\n", run.Message)
-			}
-			for i, s := range run.Steps {
-				line := fmt.Sprintf("  %2d. %-22s %-8s %-15s attempts %d", i+1, s.Name, s.Kind, s.Status, s.Attempts)
-				if s.Error != "" {
-					line += "  " + s.Error
-				}
-				if a := s.Result["archive"]; a != "" {
-					line += "  archive " + a
-				}
-				fmt.Fprintln(w, line)
-				if s.Kind == "migrate" && s.Output != "" {
-					// The migration report: counts, and every failed user with the reason.
-					for _, l := range strings.Split(strings.TrimRight(s.Output, "\n"), "\n") {
-						fmt.Fprintf(w, "      %s\n", l)
-					}
-				}
-			}
-			for _, ov := range run.Overrides {
-				fmt.Fprintf(w, "  override by %s at %s: %s\n", ov.By, ov.At.Format(time.RFC3339), ov.Reason)
-			}
-			return nil
-		}),
-	}
-}
-
-func (m *Main) runbookApproveCommand(o *runbookFlags) *cobra.Command {
-	var step, role string
+func (m *Main) runbookStatusCommand() *cobra.Command {
+	o := &runbookFlags{}
 	cmd := &cobra.Command{
-		Use:     "approve NAME --step STEP --as PERSON --role ROLE",
-		Short:   "Approve an approval step of the latest run",
-		Example: `  sunset runbook approve orders-api-v1 --step sign-off --as zhang.min --role approver`,
-		Args:    cobra.ExactArgs(1),
-		RunE: m.withLatestRun(o, true, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
-			if err := env.runner.Approve(ctx, run, step, o.as, role); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Continue the run with: sunset runbook resume %s\n", run.Sunset)
-			return nil
-		}),
-	}
-	cmd.Flags().StringVar(&step, "step", "", "the approval step")
-	cmd.Flags().StringVar(&role, "role", "approver", "the role you approve in")
-	_ = cmd.MarkFlagRequired("step")
-	return cmd
-}
-
-func (m *Main) runbookResumeCommand(o *runbookFlags) *cobra.Command {
-	var markDone, retry, override bool
-	var reason string
-	cmd := &cobra.Command{
-		Use:   "resume NAME",
-		Short: "Continue the latest run where it stopped (after a crash, an approval or an operator's decision)",
-		Example: `  sunset runbook resume orders-api-v1
-  sunset runbook resume orders-api-v1 --retry
-  sunset runbook resume orders-api-v1 --override-backup-check --reason "DBA took the backup"`,
+		Use:   "status NAME",
+		Short: "Show the latest run: each step's state, approvals and overrides",
+		Long: `Status asks the server for the sunset's latest run: its state, each step's status,
+attempts, error and archive, the report of a migrate step, the approvals given and the
+overrides made. --format json prints the run with its whole log.`,
+		Example: `  sunset runbook status orders-api-v1
+  sunset runbook status orders-api-v1 --format json
+  SUNSET_SERVER=http://sunset.internal:8080 sunset runbook status orders-api-v1`,
 		Args: cobra.ExactArgs(1),
-		RunE: m.withLatestRun(o, true, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
-			var err error
-			switch {
-			case markDone:
-				err = env.runner.Resolve(ctx, run, runbook.MarkDone, o.as)
-			case retry:
-				err = env.runner.Resolve(ctx, run, runbook.Retry, o.as)
-			}
-			if err == nil && override {
-				err = env.runner.Override(ctx, run, o.as, reason)
-			}
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := m.runbookClient(o)
 			if err != nil {
 				return err
 			}
-			if run.StartedBy == engineActor {
-				return handBack(ctx, cmd.OutOrStdout(), env.store, run)
+			run, err := cl.RunbookStatus(cmd.Context(), args[0])
+			if err != nil {
+				return clientError(err)
 			}
-			run, err = env.runner.Execute(ctx, run.ID, env.plan)
-			return runOutcome(cmd.OutOrStdout(), run, err)
-		}),
+			w := cmd.OutOrStdout()
+			if o.client.format == "json" {
+				return writeJSON(w, run)
+			}
+			writeRunStatus(w, run)
+			return nil
+		},
 	}
-	cmd.Flags().BoolVar(&markDone, "mark-done", false, "the interrupted or failed step did complete: mark it done")
-	cmd.Flags().BoolVar(&retry, "retry", false, "run the interrupted or failed step again")
-	cmd.Flags().BoolVar(&override, "override-backup-check", false, "run past the point of no return without verified backups (recorded as an Event)")
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required with --override-backup-check)")
-	cmd.MarkFlagsMutuallyExclusive("mark-done", "retry")
+	o.client.add(cmd, true)
+	cmd.ValidArgsFunction = m.completeSunsets(&o.client)
 	return cmd
 }
 
-func (m *Main) runbookAbortCommand(o *runbookFlags) *cobra.Command {
+// writeRunStatus prints a run: its state, its steps, its approvals and overrides.
+func writeRunStatus(w io.Writer, run *runbook.RunView) {
+	fmt.Fprintf(w, "Run %d of %s: %s (started by %s at %s)\n", run.ID, run.Sunset, run.State, run.StartedBy, run.Created.Format(time.RFC3339))
+	if run.Message != "" {
+		fmt.Fprintf(w, "  %s\n", run.Message)
+	}
+	for i, s := range run.Steps {
+		line := fmt.Sprintf("  %2d. %-22s %-8s %-15s attempts %d", i+1, s.Name, s.Kind, s.Status, s.Attempts)
+		if s.Error != "" {
+			line += "  " + s.Error
+		}
+		if a := s.Result["archive"]; a != "" {
+			line += "  archive " + a
+		}
+		fmt.Fprintln(w, line)
+		if s.Kind == "migrate" && s.Output != "" {
+			// The migration report: counts, and every failed user with the reason.
+			for _, l := range strings.Split(strings.TrimRight(s.Output, "\n"), "\n") {
+				fmt.Fprintf(w, "      %s\n", l)
+			}
+		}
+	}
+	for _, a := range run.Approvals {
+		fmt.Fprintf(w, "  approved %s by %s (%s) at %s\n", a.Step, a.Person, a.Role, a.At.Format(time.RFC3339))
+	}
+	for _, ov := range run.Overrides {
+		fmt.Fprintf(w, "  override by %s at %s: %s\n", ov.By, ov.At.Format(time.RFC3339), ov.Reason)
+	}
+}
+
+func (m *Main) runbookApproveCommand() *cobra.Command {
+	o := &runbookFlags{}
+	var step, role string
+	cmd := &cobra.Command{
+		Use:   "approve NAME --step STEP",
+		Short: "Approve an approval step of the latest run; the run goes on by itself",
+		Long: `Approve records your approval of an approval step of the sunset's latest run, in a
+role. Approvals come from distinct people. When the step has every approval it needs,
+the run goes on in the server by itself (no resume needed); approve then follows it
+like run does, unless --detach.`,
+		Example: `  sunset runbook approve orders-api-v1 --step sign-off --as zhang.min
+  sunset runbook approve orders-api-v1 --step sign-off --role approver --token "$APPROVER_TOKEN"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(step) == "" {
+				return &exitError{code: 2, msg: "approve needs --step STEP (an approval step of the run; see sunset runbook status " + args[0] + ")"}
+			}
+			cl, err := m.runbookClient(o)
+			if err != nil {
+				return err
+			}
+			v, err := cl.ApproveRunbook(cmd.Context(), args[0], step, role)
+			if err != nil {
+				return clientError(err)
+			}
+			if o.client.format != "json" {
+				fmt.Fprintf(cmd.OutOrStdout(), "Approved step %s of run %d of %s.\n", step, v.ID, v.Sunset)
+			}
+			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v)
+		},
+	}
+	o.add(cmd, true)
+	cmd.Flags().StringVar(&step, "step", "", "the approval step")
+	cmd.Flags().StringVar(&role, "role", "approver", "the role you approve in")
+	cmd.ValidArgsFunction = m.completeSunsets(&o.client)
+	return cmd
+}
+
+func (m *Main) runbookResumeCommand() *cobra.Command {
+	o := &runbookFlags{}
+	var req runbook.ResumeRequest
+	cmd := &cobra.Command{
+		Use:   "resume NAME",
+		Short: "An operator's decision about a run that stopped, after which it goes on",
+		Long: `Resume is for a run that stopped for an operator: a non-idempotent step interrupted
+mid-way (--mark-done if it did complete, --retry to run it again), a failed step, or the
+point of no return reached without verified backups (--override-backup-check with a
+--reason, recorded as an Event). Without flags it hands a stopped run back to the
+server, which checks again what it waited for. Approvals need no resume: the run goes
+on by itself when the last one arrives.`,
+		Example: `  sunset runbook resume orders-api-v1 --mark-done     # the interrupted step did finish
+  sunset runbook resume orders-api-v1 --retry
+  sunset runbook resume orders-api-v1 --override-backup-check --reason "DBA took the backup, ticket 4711"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if req.OverrideBackupCheck && strings.TrimSpace(req.Reason) == "" {
+				return &exitError{code: 2, msg: "--override-backup-check needs --reason: say why, it is recorded in the audit log"}
+			}
+			cl, err := m.runbookClient(o)
+			if err != nil {
+				return err
+			}
+			v, err := cl.ResumeRunbook(cmd.Context(), args[0], req)
+			if err != nil {
+				return clientError(err)
+			}
+			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v)
+		},
+	}
+	o.add(cmd, true)
+	cmd.Flags().BoolVar(&req.MarkDone, "mark-done", false, "the interrupted or failed step did complete: mark it done")
+	cmd.Flags().BoolVar(&req.Retry, "retry", false, "run the interrupted or failed step again")
+	cmd.Flags().BoolVar(&req.OverrideBackupCheck, "override-backup-check", false, "run past the point of no return without verified backups (recorded as an Event)")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (required with --override-backup-check)")
+	cmd.MarkFlagsMutuallyExclusive("mark-done", "retry")
+	cmd.ValidArgsFunction = m.completeSunsets(&o.client)
+	return cmd
+}
+
+func (m *Main) runbookAbortCommand() *cobra.Command {
+	o := &runbookFlags{}
 	var reason string
 	cmd := &cobra.Command{
-		Use:     "abort NAME --reason TEXT",
-		Short:   "End the latest run; no further step runs",
+		Use:   "abort NAME --reason TEXT",
+		Short: "End the latest run; no further step runs",
+		Long: `Abort ends the sunset's latest run on the server: no further step runs, and a step in
+flight is stopped. The reason is recorded in the runbook.aborted Event. A new run can
+then be started with sunset runbook run.`,
 		Example: `  sunset runbook abort orders-api-v1 --reason "postponed by the product owner"`,
 		Args:    cobra.ExactArgs(1),
-		RunE: m.withLatestRun(o, true, func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error {
-			return env.runner.Abort(ctx, run, o.as, reason)
-		}),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(reason) == "" {
+				return &exitError{code: 2, msg: "abort needs --reason: say why, it is recorded in the audit log"}
+			}
+			cl, err := m.runbookClient(o)
+			if err != nil {
+				return err
+			}
+			v, err := cl.AbortRunbook(cmd.Context(), args[0], reason)
+			if err != nil {
+				return clientError(err)
+			}
+			if o.client.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), v)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Run %d of %s is %s: %s\n", v.ID, v.Sunset, v.State, v.Message)
+			return nil
+		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why")
-	_ = cmd.MarkFlagRequired("reason")
+	o.add(cmd, false)
+	cmd.Flags().StringVar(&reason, "reason", "", "why; recorded in the sunset's events")
+	cmd.ValidArgsFunction = m.completeSunsets(&o.client)
 	return cmd
-}
-
-// withLatestRun opens the runbook environment of the sunset named by the command's argument and
-// hands fn its latest run, closing the store afterwards. live sends the run's step output to the
-// command's stdout.
-func (m *Main) withLatestRun(o *runbookFlags, live bool, fn func(ctx context.Context, cmd *cobra.Command, env *runbookEnv, run *runbook.Run) error) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		var out io.Writer
-		if live {
-			out = cmd.OutOrStdout()
-		}
-		env, err := m.openRunbook(ctx, o, args[0], out)
-		if err != nil {
-			return err
-		}
-		defer env.store.Close()
-		run, err := m.latestRun(ctx, env, args[0])
-		if err != nil {
-			return err
-		}
-		return fn(ctx, cmd, env, run)
-	}
-}
-
-// handBack returns a run the timeline started to the servers' runbook workers instead of
-// driving it here: one of them holds its lease and drives it, so that a command and a
-// replica never run its steps side by side.
-func handBack(ctx context.Context, w io.Writer, st *store.DB, run *runbook.Run) error {
-	if run.State.Ended() {
-		return runOutcome(w, run, nil)
-	}
-	if run.State != runbook.StateRunning {
-		run.State, run.Message, run.Updated = runbook.StateRunning, "", time.Now().UTC()
-		if err := st.SaveRun(ctx, run); err != nil {
-			return fail("hand run %d back to the server: %v", run.ID, err)
-		}
-	}
-	fmt.Fprintf(w, "Run %d goes on in the server (sunset serve), which drives the runs the timeline started; follow it with: sunset runbook status %s\n", run.ID, run.Sunset)
-	return nil
 }

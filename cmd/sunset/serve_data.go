@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"slices"
-	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
@@ -29,6 +27,9 @@ type dataServices struct {
 	worker  *runbook.Worker
 	// phases is the gateway step's switch; the in-process gateway hooks its refresh on it.
 	phases *phaseSwitch
+	// control carries out the API's runbook and backup requests; serve stops its backups on
+	// shutdown.
+	control *runbook.Control
 	// exportRuns runs export jobs for the API; serve stops it on shutdown.
 	exportRuns *exportRuns
 	web        struct {
@@ -56,14 +57,12 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 	d.runner = &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Backups: backups, Migrator: d.exports, Exports: d.exports,
 		Now: clock.Now, Getenv: getenv}
 	d.phases = runbookCollaborators(d.runner, st, eng, clock.Now)
-	// The worker drives the runs the timeline started; a run started from the command line is
-	// driven by that command (sunset runbook run/resume), so that two runners never race.
-	// Its lease lets several replicas share the runs: one at a time drives each (serve sets Owner).
+	// The worker drives every running run: those the timeline started and those started,
+	// approved or resumed through the API (sunset runbook run/approve/resume), so a run goes on
+	// by itself when its last approval arrives. Its lease lets several replicas share the runs:
+	// one at a time drives each (serve sets Owner).
 	d.worker = &runbook.Worker{Runner: d.runner, Plan: d.exports.Plan, Logger: logger.With("component", "runbook"), Lease: st,
-		Runs: func(ctx context.Context) ([]*runbook.Run, error) {
-			all, err := st.RunningRuns(ctx)
-			return slices.DeleteFunc(all, func(r *runbook.Run) bool { return r.StartedBy != engineActor }), err
-		}}
+		Runs: st.RunningRuns}
 	eng.Register(plan.KindRunbook, engine.HandlerFunc(func(ctx context.Context, run *engine.Run) error {
 		return startRunbook(ctx, st, run)
 	}))
@@ -73,7 +72,8 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 		}
 		return deleteData(ctx, st, run)
 	}))
-	d.web.runbooks = runbookAPI{st: st, runner: d.runner}
+	d.control = &runbook.Control{Runner: d.runner, Log: st, Plan: d.exports.Plan, Wake: d.worker.Wake}
+	d.web.runbooks = d.control
 	d.exportRuns = newExportRuns(d.exports, getenv, clock.Now, logger.With("component", "export"))
 	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns, getenv: getenv}
 	d.web.retention = retentionAPI{&runbook.Retention{
@@ -105,6 +105,20 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 		Events: eventsAdapter{eng},
 	}}
 	return d
+}
+
+// eventsAdapter records runbook events in the sunset's log.
+type eventsAdapter struct{ eng *engine.Engine }
+
+func (a eventsAdapter) Record(ctx context.Context, sunset, typ, actor string, data map[string]any) error {
+	return a.eng.RecordEvent(ctx, sunset, typ, actor, data)
+}
+
+// errBackuper fails every backup with the reason no backup service could be built (no key).
+type errBackuper struct{ err error }
+
+func (e errBackuper) Backup(context.Context, plan.Backup, bool, io.Writer) (string, error) {
+	return "", e.err
 }
 
 // startRunbook creates the run in the action's transaction, so the run exists exactly when the
@@ -143,74 +157,6 @@ func deleteData(ctx context.Context, st *store.DB, run *engine.Run) error {
 	d, err := runbook.Delete(ctx, run.Plan, approvers, exportsErr)
 	run.Data = d.EventData()
 	return err
-}
-
-// runbookAPI serves the web's runbook routes.
-type runbookAPI struct {
-	st     *store.DB
-	runner *runbook.Runner
-}
-
-// runView is a run with its approvals and log, as the API shows it.
-type runView struct {
-	*runbook.Run
-	Approvals []runbook.Approval `json:"approvals"`
-	Log       []runbook.LogLine  `json:"log"`
-}
-
-func (a runbookAPI) view(ctx context.Context, name string) (*runbook.Run, *runView, error) {
-	run, err := a.st.LatestRun(ctx, name)
-	if errors.Is(err, runbook.ErrNoRun) {
-		return nil, nil, sunset.Errorf(sunset.ENOTFOUND, "Sunset %s has no runbook run.", name)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	v := &runView{Run: run, Approvals: []runbook.Approval{}}
-	for _, s := range run.Steps {
-		if s.Kind == "approval" {
-			list, err := a.st.Approvals(ctx, run.ID, s.Name)
-			if err != nil {
-				return nil, nil, err
-			}
-			v.Approvals = append(v.Approvals, list...)
-		}
-	}
-	if v.Log, err = a.st.RunLog(ctx, run.ID, 0); err != nil {
-		return nil, nil, err
-	}
-	if v.Log == nil {
-		v.Log = []runbook.LogLine{}
-	}
-	return run, v, nil
-}
-
-func (a runbookAPI) RunbookStatus(ctx context.Context, name string) (any, error) {
-	_, v, err := a.view(ctx, name)
-	return v, err
-}
-
-func (a runbookAPI) ApproveRunbook(ctx context.Context, name, step, person, role string) (any, error) {
-	run, _, err := a.view(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	switch err := a.runner.Approve(ctx, run, step, person, role); {
-	case errors.Is(err, runbook.ErrDuplicate):
-		return nil, sunset.Errorf(sunset.ECONFLICT, "%s has already approved step %s.", person, step)
-	case err != nil:
-		return nil, sunset.Errorf(sunset.EINVALID, "%s", err.Error())
-	}
-	// A run waiting for approvals goes back to the worker, which checks them again.
-	if run.State == runbook.StateWaiting {
-		run.State, run.Message = runbook.StateRunning, ""
-		run.Updated = time.Now().UTC()
-		if err := a.st.SaveRun(ctx, run); err != nil && !errors.Is(err, runbook.ErrStale) {
-			return nil, err
-		}
-	}
-	_, v, err := a.view(ctx, name)
-	return v, err
 }
 
 // exportAPI serves the web's export routes.

@@ -74,6 +74,11 @@ func TestRunbookGatewayStepSwitchesTheGatewaysToReadOnly(t *testing.T) {
 	// January: the timeline says deprecated; writes pass until read_only on March 1st.
 	api, gw, stop := serveWithGateway(t, db, up.URL, "--now", afterAnnounce)
 	defer stop()
+	// The operator applies the plan whose runbook switches the gateways, then signs it off.
+	planFile := readOnlyPlan(t)
+	if code, out, errs := run(t, ctx, "apply", planFile, "--server", api); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
 	signOffExample(t, api)
 	// A second, separate gateway polls the control plane's policy.
 	gw2, _, stopGW := runGateway(t, "--now", "2027-01-20T12:00:00+08:00", "--server", api, "--service", "orders-api-v1",
@@ -86,13 +91,12 @@ func TestRunbookGatewayStepSwitchesTheGatewaysToReadOnly(t *testing.T) {
 		})
 	}
 
-	planFile := readOnlyPlan(t)
-	code, out, errs := run(t, ctx, "runbook", "run", "orders-api-v1", "--db", db, "--plan", planFile, "--dry-run")
+	code, out, errs := run(t, ctx, "runbook", "run", "orders-api-v1", "--server", api, "--dry-run")
 	if code != 0 || !strings.Contains(out, "read-only") || !strings.Contains(out, "read_only") {
 		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 	}
-	code, out, errs = run(t, ctx, "runbook", "run", "orders-api-v1", "--db", db, "--plan", planFile, "--as", "li.wei")
-	if code != 0 || !strings.Contains(out, "switching the gateway to read_only") {
+	code, out, errs = run(t, ctx, "runbook", "run", "orders-api-v1", "--server", api, "--as", "li.wei")
+	if code != 0 || !strings.Contains(out, "switching the gateway to read_only") || !strings.Contains(out, "Run 1 is done.") {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
 	}
 

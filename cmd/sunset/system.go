@@ -189,7 +189,7 @@ func (s *system) Start(ctx context.Context, ln net.Listener) error {
 	if err := s.Data.worker.Start(ctx); err != nil {
 		return err
 	}
-	s.stops = append(s.stops, s.Data.worker.Stop, s.Data.exportRuns.Stop)
+	s.stops = append(s.stops, s.Data.worker.Stop, s.Data.exportRuns.Stop, s.Data.control.Stop)
 	if err := s.notices.Start(ctx); err != nil {
 		return err
 	}
