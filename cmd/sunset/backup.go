@@ -76,7 +76,16 @@ key; --verify restores each archive to a scratch place and checks it. Each archi
 recorded as a backup.created Event.
 
 The command prints the progress until the backups end (--detach returns at once; follow
-with sunset backup list NAME) and exits 1 when one failed.`,
+with sunset backup list NAME) and exits 1 when one failed.
+
+A declared destination (data.backups[].to) is one of:
+  /var/backups                       a directory on the server (created when missing)
+  file:///var/backups                the same, as a URL
+  s3://BUCKET/PREFIX?region=REGION   AWS S3; PREFIX is a folder in the bucket
+  s3://BUCKET/PREFIX?endpoint=http://127.0.0.1:9000&region=us-east-1
+                                     an S3-compatible store (MinIO, Ceph, …), path-style
+S3 credentials are the server's: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws, or
+the instance role.`,
 		Example: `  sunset backup create orders-api-v1
   sunset backup create orders-api-v1 --backup main-db --verify
   sunset backup create orders-api-v1 --detach --server http://sunset.internal:8080`,

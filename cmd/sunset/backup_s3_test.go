@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/sunsetops/sunset/runbook"
 )
 
 // backupCLI runs `sunset backup …` in-process with a backup key.
@@ -27,6 +31,8 @@ func backupCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// TestBackupToAnS3CompatibleStoreFromTheCLI: the server takes a plan's backup to an S3-compatible
+// store; verify and restore read it from there, offline.
 func TestBackupToAnS3CompatibleStoreFromTheCLI(t *testing.T) {
 	mem := s3mem.New()
 	if err := mem.CreateBucket("archives"); err != nil {
@@ -47,16 +53,39 @@ func TestBackupToAnS3CompatibleStoreFromTheCLI(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "readme.txt"), []byte("相册"), 0o600)
 	at := "s3://archives/moments/final?endpoint=" + s3.URL + "&region=us-east-1"
 
-	code, out, errs := backupCLI(t, "create", "--source", "dir:"+src, "--to", at, "--name", "photos")
-	if code != 0 || !strings.Contains(out, "location: s3://archives/moments/final/photos-") {
+	// The server takes the plan's declared backup to the S3 store; the CLI only asks it.
+	planPath := filepath.Join(dir, "sunset.yaml")
+	os.WriteFile(planPath, fmt.Appendf(nil, `service:
+  name: moments
+milestones:
+  announce: 2030-01-07T10:00
+  deprecate: 2030-01-07T10:00
+  shutdown: 2030-03-04T02:00
+data:
+  backups: [{name: photos, source: {dir: %s}, to: %q}]
+`, src, at), 0o600)
+	api := serveWithEnv(t, "sqlite:"+filepath.Join(dir, "sunset.db"), map[string]string{"SUNSET_BACKUP_KEY": "0123456789abcdef-s3-cli-test"})
+	if code, out, errs := run(t, context.Background(), "apply", planPath, "--server", api); code != 0 {
+		t.Fatalf("apply: exit %d %s%s", code, out, errs)
+	}
+	code, out, errs := backupCLI(t, "create", "moments", "--server", api)
+	if code != 0 || !strings.HasPrefix(out, "photos: photos-") {
 		t.Fatalf("create: exit %d\n%s%s", code, out, errs)
 	}
-	id := strings.Fields(out)[0]
-	location := strings.TrimSpace(strings.SplitN(strings.SplitN(out, "location:", 2)[1], "\n", 2)[0])
+	id := strings.Fields(out)[1]
 
-	code, out, errs = backupCLI(t, "list", "--at", at)
-	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "dir") {
+	code, out, errs = backupCLI(t, "list", "moments", "--server", api)
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "dir") || !strings.Contains(out, "photos → s3://archives/moments/final?endpoint=") {
 		t.Fatalf("list: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = backupCLI(t, "list", "moments", "--server", api, "--format", "json")
+	var listed runbook.BackupList
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || len(listed.Backups) != 1 || len(listed.Backups[0].Archives) != 1 {
+		t.Fatalf("list --format json: exit %d %v\n%s%s", code, err, out, errs)
+	}
+	location := listed.Backups[0].Archives[0].Location
+	if !strings.HasPrefix(location, "s3://archives/moments/final/photos-") {
+		t.Fatalf("location %q", location)
 	}
 	// By the printed location, and by id with --at.
 	for _, args := range [][]string{{"verify", location}, {"verify", id, "--at", at}} {

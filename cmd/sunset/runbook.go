@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/web"
 )
@@ -111,7 +112,7 @@ without running anything. A sunset whose latest run has not ended cannot start a
 			if err != nil {
 				return clientError(err)
 			}
-			return m.followRun(ctx, out, cl, o, v)
+			return m.followRun(ctx, out, cl, o, v, 0)
 		},
 	}
 	o.add(cmd, true)
@@ -157,14 +158,13 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// followRun prints the run's log as the server writes it until the run ends or waits for a
-// person, then where it stands (runOutcome). With --detach (or --format json) it prints where the
-// run stands now and returns.
-func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *runbookFlags, v *runbook.RunView) error {
+// followRun prints the run's log lines after seq seen as the server writes them until the run
+// ends or waits for a person, then where it stands (runOutcome). With --detach it prints where
+// the run stands now and returns; with --format json it prints the run.
+func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *runbookFlags, v *runbook.RunView, seen int64) error {
 	if o.client.format == "json" {
 		return writeJSON(w, v)
 	}
-	var seen int64
 	printLog := func(v *runbook.RunView) {
 		for _, l := range v.Log {
 			if l.Seq > seen {
@@ -197,6 +197,24 @@ func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *ru
 		}
 		v = next
 	}
+}
+
+// lastLogSeq is the sequence number of the latest log line of the sunset's latest run, so that
+// following the run after an approval or a decision prints only what comes next. A sunset
+// without a run is 0: the action itself then says what is wrong.
+func lastLogSeq(ctx context.Context, cl *web.Client, name string) (int64, error) {
+	v, err := cl.RunbookStatus(ctx, name)
+	if sunset.ErrorCode(err) == sunset.ENOTFOUND {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var seq int64
+	for _, l := range v.Log {
+		seq = max(seq, l.Seq)
+	}
+	return seq, nil
 }
 
 // stepPrefix is "[step] " for a step's log line.
@@ -305,6 +323,10 @@ like run does, unless --detach.`,
 			if err != nil {
 				return err
 			}
+			seen, err := lastLogSeq(cmd.Context(), cl, args[0])
+			if err != nil {
+				return clientError(err)
+			}
 			v, err := cl.ApproveRunbook(cmd.Context(), args[0], step, role)
 			if err != nil {
 				return clientError(err)
@@ -312,7 +334,7 @@ like run does, unless --detach.`,
 			if o.client.format != "json" {
 				fmt.Fprintf(cmd.OutOrStdout(), "Approved step %s of run %d of %s.\n", step, v.ID, v.Sunset)
 			}
-			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v)
+			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v, seen)
 		},
 	}
 	o.add(cmd, true)
@@ -346,11 +368,15 @@ on by itself when the last one arrives.`,
 			if err != nil {
 				return err
 			}
+			seen, err := lastLogSeq(cmd.Context(), cl, args[0])
+			if err != nil {
+				return clientError(err)
+			}
 			v, err := cl.ResumeRunbook(cmd.Context(), args[0], req)
 			if err != nil {
 				return clientError(err)
 			}
-			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v)
+			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v, seen)
 		},
 	}
 	o.add(cmd, true)
