@@ -283,7 +283,7 @@ func TestThreeReplicasDoEverythingOnceWhenOneIsKilledDuringACampaignAndOneDuring
 
 	// The operator sees the step's line in the log, marks it done, and the surviving replica
 	// runs the rest: every step exactly once.
-	if out, err := runCLI(t, "runbook", "resume", "orders-api-v1", "--mark-done", "--as", "operator", "--db", dsn); err != nil || !strings.Contains(out, "goes on in the server") {
+	if out, err := runCLI(t, "runbook", "resume", "orders-api-v1", "--mark-done", "--as", "operator", "--server", survivor.url, "--detach"); err != nil || !strings.Contains(out, "goes on in the server") {
 		t.Fatalf("runbook resume: %v\n%s", err, out)
 	}
 	waitFor(t, 20*time.Second, "the run done", func() bool {

@@ -377,7 +377,8 @@ func preconditions(def plan.RunbookStep, run *Run) error {
 }
 
 // Approve records person's approval of an approval step of the run. The run continues on the
-// next Execute (sunset runbook resume).
+// next Execute: Control.Approve hands a waiting run back to the server's Worker, so it goes on
+// by itself once the step has every approval it needs.
 func (r *Runner) Approve(ctx context.Context, run *Run, step, person, role string) error {
 	var st *StepState
 	for _, s := range run.Steps {

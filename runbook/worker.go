@@ -13,8 +13,9 @@ import (
 )
 
 // Worker drives the runs that are running — those the engine's runbook/start action created,
-// those resumed after an approval, and those a crashed process left behind — so that a run goes
-// on after a restart without anyone typing resume. It shares the lifecycle of the other
+// those started through the API (Control.Start), those handed back after their last approval or
+// an operator's decision, and those a crashed process left behind — so that a run goes on after
+// an approval or a restart without anyone typing resume. It shares the lifecycle of the other
 // long-running parts: Start, then Stop (safe before Start and twice).
 type Worker struct {
 	Runner *Runner
