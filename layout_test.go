@@ -21,6 +21,7 @@ func TestLayout(t *testing.T) {
 		{"engine", []string{mod + "/store", mod + "/web", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5", "net/http/httptest"}},
 		{"web", []string{mod + "/store", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5"}},
 		{"store", []string{mod + "/web"}},
+		{"runbook/runs", []string{mod + "/store", mod + "/web", mod + "/backup", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx"}},
 		{"policy", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", "database/sql"}},
 		{"gateway", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql"}},
 		{"rehearse", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql", "github.com/riverqueue"}},

@@ -6,72 +6,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
-
-// BackupRequest asks for a backup of a sunset's data as its plan declares it (data.backups):
-// the server takes it with its own signing key and its access to the sources.
-type BackupRequest struct {
-	// Backup names one data.backups entry; empty means every declared backup.
-	Backup string `json:"backup,omitempty"`
-	// Verify restores each archive to a scratch place and checks it.
-	Verify bool `json:"verify,omitempty"`
-}
-
-// Backup job states.
-const (
-	BackupRunning = "running"
-	BackupDone    = "done"
-	BackupFailed  = "failed"
-)
-
-// BackupJob is a backup the server takes in the background: one per sunset at a time.
-type BackupJob struct {
-	Sunset    string    `json:"sunset"`
-	State     string    `json:"state"`
-	StartedBy string    `json:"started_by"`
-	Verify    bool      `json:"verify"`
-	Started   time.Time `json:"started"`
-	Ended     time.Time `json:"ended,omitzero"`
-	// Backups are the declared backups the job takes, in order, with their outcome.
-	Backups []BackupOutcome `json:"backups"`
-	// Progress is the latest progress line of the backup being taken.
-	Progress string `json:"progress,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
-// BackupOutcome is one backup of a job.
-type BackupOutcome struct {
-	Name string `json:"name"`
-	// State is pending, running, done or failed.
-	State    string `json:"state"`
-	Archive  string `json:"archive,omitempty"`
-	Verified bool   `json:"verified,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
-// BackupList is what a sunset's declared backups hold at their destinations, and the backup job
-// the server runs or ran last.
-type BackupList struct {
-	Sunset string `json:"sunset"`
-	// Backups are the plan's data.backups, each with the archives at its destination.
-	Backups []BackupArchives `json:"backups"`
-	// Job is the latest backup job this server ran for the sunset, if any.
-	Job *BackupJob `json:"job,omitempty"`
-}
-
-// BackupArchives is one declared backup and its archives, newest first.
-type BackupArchives struct {
-	Name     string           `json:"name"`
-	To       string           `json:"to"`
-	Archives []backup.Summary `json:"archives"`
-	// Problem says why the destination could not be read.
-	Problem string `json:"problem,omitempty"`
-}
 
 // backupJobs are the backup jobs of one Control.
 type backupJobs struct {
@@ -254,14 +194,15 @@ func (c *Control) Backups(ctx context.Context, name string) (*BackupList, error)
 	}
 	l := &BackupList{Sunset: name, Backups: []BackupArchives{}, Job: c.backups.job(name)}
 	for _, b := range p.Data.Backups {
-		ba := BackupArchives{Name: b.Name, To: b.To, Archives: []backup.Summary{}}
+		ba := BackupArchives{Name: b.Name, To: b.To, Archives: []runs.Archive{}}
 		list, err := listDest(ctx, b.To)
 		if err != nil {
 			ba.Problem = err.Error()
 		}
 		for _, s := range list {
 			if s.Name == b.Name {
-				ba.Archives = append(ba.Archives, s)
+				ba.Archives = append(ba.Archives, runs.Archive{ID: s.ID, Name: s.Name, Kind: s.Kind, Created: s.Created, Entries: s.Entries,
+					Bytes: s.Bytes, Archive: s.Archive, Location: s.Location, Problem: s.Problem})
 			}
 		}
 		l.Backups = append(l.Backups, ba)

@@ -35,48 +35,6 @@ type LogReader interface {
 	RunLog(ctx context.Context, runID, after int64) ([]LogLine, error)
 }
 
-// RunView is a run with its approvals and its log, as the API shows it.
-type RunView struct {
-	Run
-	Approvals []Approval `json:"approvals"`
-	Log       []LogLine  `json:"log"`
-}
-
-// ResumeRequest is an operator's decision about a run that stopped: mark the interrupted or
-// failed step done, or retry it, and/or run past the point of no return without verified
-// backups (an override, which needs a reason). An empty request hands a parked run back to the
-// worker, which checks again what it waited for.
-type ResumeRequest struct {
-	MarkDone            bool   `json:"mark_done,omitempty"`
-	Retry               bool   `json:"retry,omitempty"`
-	OverrideBackupCheck bool   `json:"override_backup_check,omitempty"`
-	Reason              string `json:"reason,omitempty"`
-}
-
-// DryRun describes the runbook a run of the sunset would carry out, running nothing.
-type DryRun struct {
-	Sunset string `json:"sunset"`
-	// Default is true when the plan declares no runbook and the default one is used.
-	Default bool      `json:"default"`
-	Steps   []DryStep `json:"steps"`
-	// NoReturn is the index in Steps of the first step at or after the point of no return
-	// (len(Steps) when none is).
-	NoReturn int `json:"no_return"`
-	// Backups are the plan's declared backups, each verified in the run before NoReturn.
-	Backups []string `json:"backups"`
-}
-
-// DryStep is one step of a DryRun.
-type DryStep struct {
-	Name        string `json:"name"`
-	Kind        string `json:"kind"`
-	Description string `json:"description"`
-	Idempotent  bool   `json:"idempotent"`
-	Timeout     string `json:"timeout,omitempty"`
-	Retries     int    `json:"retries,omitempty"`
-	OnFailure   string `json:"on_failure,omitempty"`
-}
-
 // plan returns the sunset's plan.
 func (c *Control) plan(ctx context.Context, name string) (*plan.Plan, error) {
 	if c.Plan == nil {

@@ -4,91 +4,61 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
-// State is where a run stands.
-type State string
+// The records of runs and the API's requests and answers live in package runs (no drivers), so
+// that the web adapter and clients can use them; these aliases keep them runbook's vocabulary.
+type (
+	State          = runs.State
+	StepStatus     = runs.StepStatus
+	Run            = runs.Run
+	StepState      = runs.StepState
+	Override       = runs.Override
+	Approval       = runs.Approval
+	LogLine        = runs.LogLine
+	RunView        = runs.RunView
+	ResumeRequest  = runs.ResumeRequest
+	DryRun         = runs.DryRun
+	DryStep        = runs.DryStep
+	BackupRequest  = runs.BackupRequest
+	BackupJob      = runs.BackupJob
+	BackupOutcome  = runs.BackupOutcome
+	BackupList     = runs.BackupList
+	BackupArchives = runs.BackupArchives
+)
 
-// Run states. A run is running while a runner drives it; waiting for approvals, for an operator
-// (a non-idempotent step was interrupted) or for a backup override (blocked); and ends done,
-// failed, rolled_back or aborted.
+// Run states (runs.State).
 const (
-	StateRunning    State = "running"
-	StateWaiting    State = "waiting_approval"
-	StateOperator   State = "needs_operator"
-	StateBlocked    State = "blocked"
-	StateDone       State = "done"
-	StateFailed     State = "failed"
-	StateRolledBack State = "rolled_back"
-	StateAborted    State = "aborted"
+	StateRunning    = runs.StateRunning
+	StateWaiting    = runs.StateWaiting
+	StateOperator   = runs.StateOperator
+	StateBlocked    = runs.StateBlocked
+	StateDone       = runs.StateDone
+	StateFailed     = runs.StateFailed
+	StateRolledBack = runs.StateRolledBack
+	StateAborted    = runs.StateAborted
 )
 
-// Ended reports whether the run is over.
-func (s State) Ended() bool {
-	return s == StateDone || s == StateFailed || s == StateRolledBack || s == StateAborted
-}
-
-// StepStatus is where one step stands.
-type StepStatus string
-
-// Step statuses.
+// Step statuses (runs.StepStatus).
 const (
-	StepPending    StepStatus = "pending"
-	StepRunning    StepStatus = "running"
-	StepDone       StepStatus = "done"
-	StepFailed     StepStatus = "failed"
-	StepWaiting    StepStatus = "waiting"
-	StepOperator   StepStatus = "needs_operator"
-	StepRolledBack StepStatus = "rolled_back"
-	StepSkipped    StepStatus = "skipped"
+	StepPending    = runs.StepPending
+	StepRunning    = runs.StepRunning
+	StepDone       = runs.StepDone
+	StepFailed     = runs.StepFailed
+	StepWaiting    = runs.StepWaiting
+	StepOperator   = runs.StepOperator
+	StepRolledBack = runs.StepRolledBack
+	StepSkipped    = runs.StepSkipped
 )
 
-// Run is one execution of a runbook, as saved in the Store.
-type Run struct {
-	ID        int64  `json:"id"`
-	Sunset    string `json:"sunset"`
-	State     State  `json:"state"`
-	StartedBy string `json:"started_by"`
-	// Version increases with every save; a save from a stale copy is refused (two runners).
-	Version int64        `json:"version"`
-	Steps   []*StepState `json:"steps"`
-	// Verified maps a data.backups name to the archive verified in this run.
-	Verified map[string]string `json:"verified,omitempty"`
-	// Overrides records operators' overrides of the backup check.
-	Overrides []Override `json:"overrides,omitempty"`
-	Message   string     `json:"message,omitempty"`
-	Created   time.Time  `json:"created"`
-	Updated   time.Time  `json:"updated"`
-}
-
-// StepState is the saved state of one step.
-type StepState struct {
-	Name       string            `json:"name"`
-	Kind       string            `json:"kind"`
-	Status     StepStatus        `json:"status"`
-	Idempotent bool              `json:"idempotent"`
-	Attempts   int               `json:"attempts"`
-	Started    time.Time         `json:"started,omitzero"`
-	Ended      time.Time         `json:"ended,omitzero"`
-	Error      string            `json:"error,omitempty"`
-	Output     string            `json:"output,omitempty"`
-	Result     map[string]string `json:"result,omitempty"`
-}
-
-// Override is an operator's decision to run past the point of no return without verified backups.
-type Override struct {
-	By     string    `json:"by"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
-}
-
-// Approval is one person's approval of an approval step.
-type Approval struct {
-	Step   string    `json:"step"`
-	Person string    `json:"person"`
-	Role   string    `json:"role"`
-	At     time.Time `json:"at"`
-}
+// Backup job states (runs.BackupJob.State).
+const (
+	BackupRunning = runs.BackupRunning
+	BackupDone    = runs.BackupDone
+	BackupFailed  = runs.BackupFailed
+)
 
 // Store keeps runs durably. store (SQLite and PostgreSQL) implements it.
 type Store interface {
@@ -118,12 +88,4 @@ var (
 // Events records audit Events in the sunset's hash-chained log (engine.Engine.RecordEvent).
 type Events interface {
 	Record(ctx context.Context, sunset, typ, actor string, data map[string]any) error
-}
-
-// LogLine is one line of a run's output.
-type LogLine struct {
-	Seq  int64     `json:"seq"`
-	At   time.Time `json:"at"`
-	Step string    `json:"step"`
-	Line string    `json:"line"`
 }

@@ -10,48 +10,48 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // fakeRunbooks answers like the runbook service of serve, from memory.
 type fakeRunbooks struct{ approvals []string }
 
-func (f *fakeRunbooks) run(name string) (*runbook.RunView, error) {
+func (f *fakeRunbooks) run(name string) (*runs.RunView, error) {
 	if name != "billing-v1" {
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "Sunset %s has no runbook run.", name)
 	}
 	at := time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC)
-	return &runbook.RunView{
-		Run: runbook.Run{ID: 1, Sunset: name, State: runbook.StateWaiting, StartedBy: "engine (runbook/start)", Created: at, Updated: at,
-			Steps: []*runbook.StepState{{Name: "sign-off", Kind: "approval", Status: runbook.StepWaiting, Attempts: 1}}},
-		Approvals: []runbook.Approval{}, Log: []runbook.LogLine{{Seq: 1, At: at, Line: "run 1 started"}}}, nil
+	return &runs.RunView{
+		Run: runs.Run{ID: 1, Sunset: name, State: runs.StateWaiting, StartedBy: "engine (runbook/start)", Created: at, Updated: at,
+			Steps: []*runs.StepState{{Name: "sign-off", Kind: "approval", Status: runs.StepWaiting, Attempts: 1}}},
+		Approvals: []runs.Approval{}, Log: []runs.LogLine{{Seq: 1, At: at, Line: "run 1 started"}}}, nil
 }
 
-func (f *fakeRunbooks) Status(_ context.Context, name string) (*runbook.RunView, error) {
+func (f *fakeRunbooks) Status(_ context.Context, name string) (*runs.RunView, error) {
 	return f.run(name)
 }
 
-func (f *fakeRunbooks) DryRun(_ context.Context, name string) (*runbook.DryRun, error) {
+func (f *fakeRunbooks) DryRun(_ context.Context, name string) (*runs.DryRun, error) {
 	if _, err := f.run(name); err != nil {
 		return nil, err
 	}
-	return &runbook.DryRun{Sunset: name, Steps: []runbook.DryStep{{Name: "sign-off", Kind: "approval", Description: "1 approval(s) by role approver", Idempotent: true}},
+	return &runs.DryRun{Sunset: name, Steps: []runs.DryStep{{Name: "sign-off", Kind: "approval", Description: "1 approval(s) by role approver", Idempotent: true}},
 		NoReturn: 1, Backups: []string{}}, nil
 }
 
-func (f *fakeRunbooks) Start(_ context.Context, name, actor string) (*runbook.RunView, error) {
+func (f *fakeRunbooks) Start(_ context.Context, name, actor string) (*runs.RunView, error) {
 	run, err := f.run(name)
 	if err != nil {
 		return nil, err
 	}
-	run.ID, run.State, run.StartedBy = 2, runbook.StateRunning, actor
+	run.ID, run.State, run.StartedBy = 2, runs.StateRunning, actor
 	return run, nil
 }
 
-func (f *fakeRunbooks) Approve(_ context.Context, name, step, person, role string) (*runbook.RunView, error) {
+func (f *fakeRunbooks) Approve(_ context.Context, name, step, person, role string) (*runs.RunView, error) {
 	run, err := f.run(name)
 	if err != nil {
 		return nil, err
@@ -60,11 +60,11 @@ func (f *fakeRunbooks) Approve(_ context.Context, name, step, person, role strin
 		return nil, sunset.Errorf(sunset.EINVALID, "The run has no approval step %q.", step)
 	}
 	f.approvals = append(f.approvals, person+"/"+role)
-	run.State = runbook.StateRunning
+	run.State = runs.StateRunning
 	return run, nil
 }
 
-func (f *fakeRunbooks) Resume(_ context.Context, name, _ string, req runbook.ResumeRequest) (*runbook.RunView, error) {
+func (f *fakeRunbooks) Resume(_ context.Context, name, _ string, req runs.ResumeRequest) (*runs.RunView, error) {
 	run, err := f.run(name)
 	if err != nil {
 		return nil, err
@@ -72,11 +72,11 @@ func (f *fakeRunbooks) Resume(_ context.Context, name, _ string, req runbook.Res
 	if req.MarkDone && req.Retry {
 		return nil, sunset.Errorf(sunset.EINVALID, "Choose one of mark_done and retry.")
 	}
-	run.State = runbook.StateRunning
+	run.State = runs.StateRunning
 	return run, nil
 }
 
-func (f *fakeRunbooks) Abort(_ context.Context, name, actor, reason string) (*runbook.RunView, error) {
+func (f *fakeRunbooks) Abort(_ context.Context, name, actor, reason string) (*runs.RunView, error) {
 	run, err := f.run(name)
 	if err != nil {
 		return nil, err
@@ -84,26 +84,26 @@ func (f *fakeRunbooks) Abort(_ context.Context, name, actor, reason string) (*ru
 	if reason == "" {
 		return nil, sunset.Errorf(sunset.EINVALID, "An abort needs a reason.")
 	}
-	run.State, run.Message = runbook.StateAborted, "aborted by "+actor+": "+reason
+	run.State, run.Message = runs.StateAborted, "aborted by "+actor+": "+reason
 	return run, nil
 }
 
-func (f *fakeRunbooks) StartBackup(_ context.Context, name, actor string, req runbook.BackupRequest) (*runbook.BackupJob, error) {
+func (f *fakeRunbooks) StartBackup(_ context.Context, name, actor string, req runs.BackupRequest) (*runs.BackupJob, error) {
 	if _, err := f.run(name); err != nil {
 		return nil, err
 	}
 	if req.Backup != "" && req.Backup != "main-db" {
 		return nil, sunset.Errorf(sunset.EINVALID, "The plan declares no backup %q.", req.Backup)
 	}
-	return &runbook.BackupJob{Sunset: name, State: runbook.BackupRunning, StartedBy: actor, Verify: req.Verify,
-		Started: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC), Backups: []runbook.BackupOutcome{{Name: "main-db", State: "running"}}}, nil
+	return &runs.BackupJob{Sunset: name, State: runs.BackupRunning, StartedBy: actor, Verify: req.Verify,
+		Started: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC), Backups: []runs.BackupOutcome{{Name: "main-db", State: "running"}}}, nil
 }
 
-func (f *fakeRunbooks) Backups(_ context.Context, name string) (*runbook.BackupList, error) {
+func (f *fakeRunbooks) Backups(_ context.Context, name string) (*runs.BackupList, error) {
 	if _, err := f.run(name); err != nil {
 		return nil, err
 	}
-	return &runbook.BackupList{Sunset: name, Backups: []runbook.BackupArchives{{Name: "main-db", To: "file:///var/backups/billing", Archives: []backup.Summary{
+	return &runs.BackupList{Sunset: name, Backups: []runs.BackupArchives{{Name: "main-db", To: "file:///var/backups/billing", Archives: []runs.Archive{
 		{ID: "main-db-20270301T020000Z-1a2b3c", Name: "main-db", Kind: "sqlite", Created: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC), Entries: 1, Bytes: 4096, Archive: 1024,
 			Location: "file:///var/backups/billing/main-db-20270301T020000Z-1a2b3c.tar.zst"}}}}}, nil
 }

@@ -6,36 +6,33 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // Runbooks is what the server needs of the runbook: a sunset's latest run, starting one,
 // approvals, operators' decisions, and the plan's declared backups. *runbook.Control implements
-// it. Errors are *sunset.Error values: ENOTFOUND when the sunset is unknown or has no run,
+// it (the guard is in cmd/sunset, since web does not import the runbook's drivers). Errors are *sunset.Error values: ENOTFOUND when the sunset is unknown or has no run,
 // EINVALID for bad input (an unknown step, a missing reason), ECONFLICT when the run's state does
 // not allow the request (a second approval by the same person, a run already going).
 type Runbooks interface {
 	// Status returns the latest run of the sunset with its approvals and log.
-	Status(ctx context.Context, name string) (*runbook.RunView, error)
+	Status(ctx context.Context, name string) (*runs.RunView, error)
 	// DryRun describes the runbook a run would carry out; it runs nothing.
-	DryRun(ctx context.Context, name string) (*runbook.DryRun, error)
+	DryRun(ctx context.Context, name string) (*runs.DryRun, error)
 	// Start starts a run, started by actor; the server's worker drives it.
-	Start(ctx context.Context, name, actor string) (*runbook.RunView, error)
+	Start(ctx context.Context, name, actor string) (*runs.RunView, error)
 	// Approve records person's approval of step in role; the run goes on by itself once the
 	// step has every approval it needs.
-	Approve(ctx context.Context, name, step, person, role string) (*runbook.RunView, error)
+	Approve(ctx context.Context, name, step, person, role string) (*runs.RunView, error)
 	// Resume applies an operator's decision to a run that stopped and lets it go on.
-	Resume(ctx context.Context, name, actor string, req runbook.ResumeRequest) (*runbook.RunView, error)
+	Resume(ctx context.Context, name, actor string, req runs.ResumeRequest) (*runs.RunView, error)
 	// Abort ends the latest run; reason is required.
-	Abort(ctx context.Context, name, actor, reason string) (*runbook.RunView, error)
+	Abort(ctx context.Context, name, actor, reason string) (*runs.RunView, error)
 	// StartBackup starts taking the plan's declared backups in the background.
-	StartBackup(ctx context.Context, name, actor string, req runbook.BackupRequest) (*runbook.BackupJob, error)
+	StartBackup(ctx context.Context, name, actor string, req runs.BackupRequest) (*runs.BackupJob, error)
 	// Backups lists the archives at the declared backups' destinations and the latest job.
-	Backups(ctx context.Context, name string) (*runbook.BackupList, error)
+	Backups(ctx context.Context, name string) (*runs.BackupList, error)
 }
-
-// The runbook's control is the implementation Runbooks describes.
-var _ Runbooks = (*runbook.Control)(nil)
 
 func (s *Server) runbooksEnabled(w http.ResponseWriter, r *http.Request) bool {
 	if s.Runbooks == nil {
@@ -135,7 +132,7 @@ func (s *Server) handleRunbookApprove(w http.ResponseWriter, r *http.Request) {
 // handleRunbookResume serves POST /api/v1/sunsets/{name}/runbook/resume: an operator's decision
 // about the latest run (mark the stopped step done, retry it, override the backup check).
 func (s *Server) handleRunbookResume(w http.ResponseWriter, r *http.Request) {
-	var req runbook.ResumeRequest
+	var req runs.ResumeRequest
 	actor, ok := s.runbookAction(w, r, &req)
 	if !ok {
 		return
@@ -158,7 +155,7 @@ func (s *Server) handleRunbookAbort(w http.ResponseWriter, r *http.Request) {
 // handleBackupCreate serves POST /api/v1/sunsets/{name}/backups: take the plan's declared
 // backups in the background (202, the job).
 func (s *Server) handleBackupCreate(w http.ResponseWriter, r *http.Request) {
-	var req runbook.BackupRequest
+	var req runs.BackupRequest
 	actor, ok := s.runbookAction(w, r, &req)
 	if !ok {
 		return

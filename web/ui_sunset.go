@@ -19,7 +19,7 @@ import (
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/report"
-	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // Limits of the sunset page's lists.
@@ -130,7 +130,7 @@ type runPanel struct {
 	// Live is true while the run may still change (the script refreshes the panel).
 	Live      bool
 	Steps     []stepRow
-	Approvals []runbook.Approval
+	Approvals []runs.Approval
 	Log       []uiLogLine
 }
 
@@ -164,7 +164,7 @@ type eventRow struct {
 
 // uiLogLine is one line of a run's output, with its time of day in the plan's time zone.
 type uiLogLine struct {
-	runbook.LogLine
+	runs.LogLine
 	// Clock is At's time of day in the plan's time zone.
 	Clock string
 }
@@ -620,7 +620,7 @@ func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *t
 	}
 	state := string(run.State)
 	rp := &runPanel{State: state, StateText: textOr(t, "run_"+state, state), Message: run.Message, Approvals: run.Approvals}
-	rp.Live = run.State == runbook.StateRunning || run.State == runbook.StateWaiting
+	rp.Live = run.State == runs.StateRunning || run.State == runs.StateWaiting
 	approvals := map[string]plan.Approval{}
 	for _, st := range p.Runbook {
 		if st.Approval != nil {
@@ -648,7 +648,7 @@ func (s *Server) runPanel(ctx context.Context, name string, p *plan.Plan, loc *t
 					row.Approvers = append(row.Approvers, ap.Person)
 				}
 			}
-			row.CanApprove = !ended && st.Status != runbook.StepDone && st.Status != runbook.StepSkipped
+			row.CanApprove = !ended && st.Status != runs.StepDone && st.Status != runs.StepSkipped
 		}
 		rp.Steps = append(rp.Steps, row)
 	}

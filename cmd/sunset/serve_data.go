@@ -107,6 +107,9 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 	return d
 }
 
+// The runbook's control is what the web's runbook routes need.
+var _ web.Runbooks = (*runbook.Control)(nil)
+
 // eventsAdapter records runbook events in the sunset's log.
 type eventsAdapter struct{ eng *engine.Engine }
 
