@@ -25,29 +25,6 @@ const (
 // deleteTimeout bounds a data.retention.delete command.
 const deleteTimeout = 10 * time.Minute
 
-// Deletion is what one attempt to delete a service's data did, as its Event records it: the
-// data/delete action's, or data.deleted. Nothing was deleted when Deleted is false; Reason says
-// why.
-type Deletion struct {
-	Deleted    bool     `json:"deleted"`
-	ApprovedBy []string `json:"approved_by"`
-	Reason     string   `json:"reason,omitempty"`
-	// What names what was deleted ("directory /srv/data", "command rm -r …").
-	What string `json:"what,omitempty"`
-	// Backups are where the deleted data is kept.
-	Backups []BackupRef `json:"backups,omitempty"`
-	// Output is the tail of the delete command's output.
-	Output string `json:"output,omitempty"`
-}
-
-// EventData is d as an Event's data.
-func (d *Deletion) EventData() map[string]any {
-	raw, _ := json.Marshal(d)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	return m
-}
-
 // Delete deletes the service's data when the retention rules allow it (DecideDelete with the
 // approvers and exportsErr, why exports block it) and a backup archive of every data.backups
 // source exists; it returns what it did either way. err is set only when deleting failed.

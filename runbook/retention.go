@@ -42,14 +42,6 @@ func DecideDelete(p *plan.Plan, approvers []string, exportsErr error) DeleteDeci
 	return DeleteDecision{Allowed: true}
 }
 
-// BackupRef says where a backup of a deleted source is.
-type BackupRef struct {
-	Name     string    `json:"name"`
-	Archive  string    `json:"archive"`
-	Location string    `json:"location"`
-	Created  time.Time `json:"created"`
-}
-
 // LatestBackups finds the newest archive of every data.backups entry at its destination.
 func LatestBackups(ctx context.Context, p *plan.Plan) ([]BackupRef, error) {
 	var out []BackupRef

@@ -27,6 +27,8 @@ type (
 	BackupOutcome  = runs.BackupOutcome
 	BackupList     = runs.BackupList
 	BackupArchives = runs.BackupArchives
+	Deletion       = runs.Deletion
+	BackupRef      = runs.BackupRef
 )
 
 // Run states (runs.State).

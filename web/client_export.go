@@ -7,7 +7,7 @@ import (
 	"net/url"
 
 	"github.com/sunsetops/sunset/backup/export"
-	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // RunExport starts the export job of the sunset called name on the server.
@@ -70,8 +70,8 @@ func (c *Client) ApproveDelete(ctx context.Context, name string) (*DeleteApprova
 }
 
 // DeleteData asks the server to delete the sunset's data now, under the retention rules.
-func (c *Client) DeleteData(ctx context.Context, name string) (*runbook.Deletion, error) {
-	var d runbook.Deletion
+func (c *Client) DeleteData(ctx context.Context, name string) (*runs.Deletion, error) {
+	var d runs.Deletion
 	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/data/delete"), nil, "application/json", []byte("{}"), &d); err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // Retention is what the server needs of the deletion of a sunset's data after its delete_data
@@ -16,7 +16,7 @@ type Retention interface {
 	// ApproveDelete records person's approval of the deletion of the sunset's data.
 	ApproveDelete(ctx context.Context, name, person string) (*DeleteApprovals, error)
 	// DeleteData deletes the sunset's data now and records data.deleted by actor.
-	DeleteData(ctx context.Context, name, actor string) (*runbook.Deletion, error)
+	DeleteData(ctx context.Context, name, actor string) (*runs.Deletion, error)
 }
 
 // DeleteApprovals are the people who approved the deletion of a sunset's data, and how many

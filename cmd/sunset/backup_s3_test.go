@@ -64,7 +64,7 @@ milestones:
 data:
   backups: [{name: photos, source: {dir: %s}, to: %q}]
 `, src, at), 0o600)
-	api := serveWithEnv(t, "sqlite:"+filepath.Join(dir, "sunset.db"), map[string]string{"SUNSET_BACKUP_KEY": "0123456789abcdef-s3-cli-test"})
+	api := serveWithEnv(t, dir, map[string]string{"SUNSET_BACKUP_KEY": "0123456789abcdef-s3-cli-test"}, "--example=false")
 	if code, out, errs := run(t, context.Background(), "apply", planPath, "--server", api); code != 0 {
 		t.Fatalf("apply: exit %d %s%s", code, out, errs)
 	}

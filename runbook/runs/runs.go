@@ -4,7 +4,10 @@
 // without the backup drivers the runbook package needs; package runbook aliases every type.
 package runs
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // State is where a run stands.
 type State string
@@ -212,4 +215,35 @@ type Archive struct {
 	Location string    `json:"location"`
 	// Problem is set when the manifest could not be read.
 	Problem string `json:"problem,omitempty"`
+}
+
+// Deletion is what one attempt to delete a service's data did, as its Event records it: the
+// data/delete action's, or data.deleted. Nothing was deleted when Deleted is false; Reason says
+// why.
+type Deletion struct {
+	Deleted    bool     `json:"deleted"`
+	ApprovedBy []string `json:"approved_by"`
+	Reason     string   `json:"reason,omitempty"`
+	// What names what was deleted ("directory /srv/data", "command rm -r …").
+	What string `json:"what,omitempty"`
+	// Backups are where the deleted data is kept.
+	Backups []BackupRef `json:"backups,omitempty"`
+	// Output is the tail of the delete command's output.
+	Output string `json:"output,omitempty"`
+}
+
+// EventData is d as an Event's data.
+func (d *Deletion) EventData() map[string]any {
+	raw, _ := json.Marshal(d)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// BackupRef says where a backup of a deleted source is.
+type BackupRef struct {
+	Name     string    `json:"name"`
+	Archive  string    `json:"archive"`
+	Location string    `json:"location"`
+	Created  time.Time `json:"created"`
 }
