@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 
@@ -55,6 +56,10 @@ func sendUsage(ctx context.Context, cl *web.Client, name string, res *usage.Resu
 	applied, counts := 0, 0
 	for _, b := range batches {
 		ok, err := cl.RecordUsage(ctx, name, b)
+		var down *web.UnreachableError
+		if errors.As(err, &down) {
+			return clientError(err)
+		}
 		if err != nil {
 			return fail("sending usage to %s (batch %d of %d; sending again is safe): %v", cl.BaseURL, b.Seq, len(batches), err)
 		}
