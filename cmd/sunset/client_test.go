@@ -141,6 +141,8 @@ var clientCommands = map[string][]string{
 	"sunset runbook approve":       {"runbook", "approve", "orders-api-v1", "--step", "sign-off", "--as", "li.wei", "--role", "approver"},
 	"sunset runbook resume":        {"runbook", "resume", "orders-api-v1"},
 	"sunset runbook abort":         {"runbook", "abort", "orders-api-v1", "--reason", "wrong day"},
+	"sunset backup create":         {"backup", "create", "orders-api-v1", "--backup", "main-db", "--verify"},
+	"sunset backup list":           {"backup", "list", "orders-api-v1"},
 }
 
 // notClients are the commands with a --server flag that are no clients of the Sunset server.
