@@ -39,7 +39,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	w := &notify.Worker{
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: func(string) string { return webhookKey }}),
-		Batch: 64, Concurrency: 16, Lease: 300 * time.Millisecond,
+		Batch: 64, Concurrency: 16, Lease: 300 * time.Millisecond, PublicURL: "https://sunset.example.com",
 		// The campaign was fanned out at a rehearsal instant; the child's clock runs from there.
 		Clock: sunset.NewOffsetClock(time.Date(2027, 1, 6, 0, 0, 1, 0, time.UTC)),
 	}

@@ -14,13 +14,16 @@ type Status string
 
 // Delivery statuses. queued → sending → delivered | failed, and back to queued (with a later
 // NextAt) after a transient error. suppressed deliveries were never attempted: the recipient
-// unsubscribed and the notice is not mandatory.
+// unsubscribed and the notice is not mandatory. held deliveries were not attempted either: their
+// links point at a loopback address and the recipient is elsewhere (loopback.go); a worker whose
+// links are public releases them to queued when it starts.
 const (
 	StatusQueued     Status = "queued"
 	StatusSending    Status = "sending"
 	StatusDelivered  Status = "delivered"
 	StatusFailed     Status = "failed"
 	StatusSuppressed Status = "suppressed"
+	StatusHeld       Status = "held"
 )
 
 // Channel kinds as the plan names them in a notice's channels.

@@ -36,6 +36,8 @@ type Outbox interface {
 	// DeliveredAt) in one transaction. A row no longer sending (another worker took it over
 	// after its claim expired and recorded it first) is left as it is.
 	Record(ctx context.Context, ds []Delivery, now time.Time) error
+	// ReleaseHeld makes every held delivery queued again, due at now, and returns how many.
+	ReleaseHeld(ctx context.Context, now time.Time) (int, error)
 	// Plan returns the plan (YAML) the sunset's deliveries render with.
 	Plan(ctx context.Context, sunsetID int64) ([]byte, error)
 
@@ -88,6 +90,10 @@ type Ledger struct {
 	InBand         int `json:"in_band"`
 	// Failures are the latest failed deliveries with their reasons.
 	Failures []Delivery `json:"failures"`
+	// Held counts the deliveries held because their links point at a loopback address;
+	// HeldReason is why, and what releases them.
+	Held       int    `json:"held,omitempty"`
+	HeldReason string `json:"held_reason,omitempty"`
 }
 
 // MaxLedgerConsumers is how many consumers a Ledger lists at most.
@@ -104,6 +110,8 @@ type LedgerLine struct {
 	Delivered  int    `json:"delivered"`
 	Failed     int    `json:"failed"`
 	Suppressed int    `json:"suppressed"`
+	// Held counts deliveries held for their loopback links.
+	Held int `json:"held"`
 }
 
 // Lines pivots counts (ordered by notice and channel) into one line per notice and channel.
@@ -125,6 +133,8 @@ func Lines(counts []LedgerCount) []LedgerLine {
 			l.Failed += c.Count
 		case StatusSuppressed:
 			l.Suppressed += c.Count
+		case StatusHeld:
+			l.Held += c.Count
 		}
 	}
 	return out

@@ -304,7 +304,8 @@ func TestRescheduleQueuesRemindersOfStoredSunsets(t *testing.T) {
 				t.Fatalf("Reschedule: %d sunsets, %v", n, err)
 			}
 		}
-		w := &notify.Worker{Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: clock}
+		w := &notify.Worker{Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: clock,
+			PublicURL: "https://sunset.example.com"}
 		clock.Set(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
 		drainWorker(t, w)
 		got := taskMails(t, sink)

@@ -27,6 +27,10 @@ type Worker struct {
 	Logger *slog.Logger
 	// PublicURL is where Sunset's public pages are served, for the links in messages.
 	PublicURL string
+	// AllowLoopbackLinks sends messages whose links point at a loopback address (PublicURL empty
+	// or on 127.0.0.1) to recipients elsewhere too; without it they are held (StatusHeld) until
+	// a worker with a public PublicURL starts.
+	AllowLoopbackLinks bool
 	// UnsubscribeKey signs the one-click unsubscribe links (the same key the web server checks
 	// them with); without it messages carry no unsubscribe link.
 	UnsubscribeKey []byte
@@ -52,6 +56,8 @@ type Worker struct {
 	rndMu    sync.Mutex
 
 	life startstop.Loop
+	// released is set once the held deliveries were released (or found to stay held).
+	released bool
 	// ExportURL gives each recipient their signed data-export link; nil means none.
 	ExportURL func(sunset, userID string) string
 }
@@ -96,6 +102,9 @@ func (w *Worker) init() {
 // Start runs the worker until ctx ends or Stop is called. Starting twice is an error.
 func (w *Worker) Start(ctx context.Context) error {
 	w.init()
+	if err := w.releaseHeld(ctx); err != nil {
+		return err
+	}
 	if err := w.life.Start(ctx, w.loop); err != nil {
 		return fmt.Errorf("notify: worker %w", err)
 	}
@@ -116,6 +125,9 @@ func (w *Worker) loop(ctx context.Context) {
 // the other. It returns how many it claimed. Start and Drain stream instead (pump).
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	w.init()
+	if err := w.releaseHeld(ctx); err != nil {
+		return 0, err
+	}
 	now := w.Clock.Now()
 	ds, err := w.Outbox.Claim(ctx, now, w.Batch, w.Lease)
 	if err != nil || len(ds) == 0 {
@@ -154,6 +166,11 @@ func (w *Worker) deliver(ctx context.Context, d *Delivery) {
 		w.fail(d, now, false, err)
 		return
 	}
+	if reason, held := w.holds(ch); held {
+		// Not an attempt: nothing was sent. It waits for a worker whose links are public.
+		d.Status, d.NextAt, d.LastError = StatusHeld, now, reason
+		return
+	}
 	m, err := w.message(p, d)
 	if err != nil {
 		w.fail(d, now, false, err)
@@ -176,6 +193,29 @@ func (w *Worker) deliver(ctx context.Context, d *Delivery) {
 		return
 	}
 	d.Status, d.DeliveredAt, d.LastError = StatusDelivered, now, ""
+}
+
+// releaseHeld queues again, once per worker, the deliveries an earlier worker held for their
+// loopback links, when this worker's links are public (or loopback links are allowed).
+func (w *Worker) releaseHeld(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.released {
+		return nil
+	}
+	if !w.AllowLoopbackLinks && LoopbackURL(EffectivePublicURL(w.PublicURL)) {
+		w.released = true
+		return nil
+	}
+	n, err := w.Outbox.ReleaseHeld(ctx, w.Clock.Now())
+	if err != nil {
+		return fmt.Errorf("notify: release held deliveries: %w", err)
+	}
+	if n > 0 {
+		w.Logger.Info("notify: released the deliveries held for their loopback links", "deliveries", n, "public_url", EffectivePublicURL(w.PublicURL))
+	}
+	w.released = true
+	return nil
 }
 
 // fail records a failed attempt: retried later when the error is transient and attempts remain.

@@ -265,7 +265,7 @@ func (o *Outbox) Plan(ctx context.Context, sunsetID int64) ([]byte, error) {
 	return p, o.db.translate(err, "read a plan")
 }
 
-// Suppress adds address (lower-cased) to the suppression list, and marks the queued,
+// Suppress adds address (lower-cased) to the suppression list, and marks the queued (or held),
 // non-mandatory deliveries to it as suppressed, in one transaction: an unsubscribe also stops
 // what is already waiting (a retry, a reminder due later).
 func (o *Outbox) Suppress(ctx context.Context, address, reason string, now time.Time) error {
@@ -278,11 +278,23 @@ func (o *Outbox) Suppress(ctx context.Context, address, reason string, now time.
 			return o.db.translate(err, "suppress an address")
 		}
 		_, err = tx.ExecContext(ctx, rebind(o.db.dialect, `UPDATE outbox SET status = ?, last_error = ?, updated_at = ?
-		WHERE status = ? AND NOT mandatory AND (lower(email) = ? OR recipient = ?)`),
+		WHERE status IN (?, ?) AND NOT mandatory AND (lower(email) = ? OR recipient = ?)`),
 			string(notify.StatusSuppressed), "on the suppression list", o.db.timeArg(normTime(now)),
-			string(notify.StatusQueued), address, address)
+			string(notify.StatusQueued), string(notify.StatusHeld), address, address)
 		return o.db.translate(err, "suppress queued deliveries")
 	})
+}
+
+// ReleaseHeld makes every held delivery queued again, due at now.
+func (o *Outbox) ReleaseHeld(ctx context.Context, now time.Time) (int, error) {
+	now = normTime(now)
+	res, err := o.db.sql.ExecContext(ctx, rebind(o.db.dialect, `UPDATE outbox SET status = ?, next_at = ?, updated_at = ?,
+	last_error = '' WHERE status = ?`), string(notify.StatusQueued), o.db.timeArg(now), o.db.timeArg(now), string(notify.StatusHeld))
+	if err != nil {
+		return 0, o.db.translate(err, "release held deliveries")
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // Unsuppress removes address from the suppression list.
@@ -342,6 +354,16 @@ func (o *Outbox) Ledger(ctx context.Context, name string, failures int) (*notify
 	}
 	l.Failures = append(l.Failures, fs...)
 	l.Lines = notify.Lines(l.Counts)
+	for _, x := range l.Lines {
+		l.Held += x.Held
+	}
+	if l.Held > 0 {
+		err = o.db.sql.QueryRowContext(ctx, rebind(o.db.dialect, `SELECT last_error FROM outbox
+		WHERE sunset_id = ? AND status = ? ORDER BY updated_at DESC, id DESC LIMIT 1`), id, string(notify.StatusHeld)).Scan(&l.HeldReason)
+		if err != nil {
+			return nil, o.db.translate(err, "read why deliveries are held")
+		}
+	}
 	if err := o.consumerAwareness(ctx, id, l); err != nil {
 		return nil, err
 	}

@@ -43,9 +43,17 @@ type Channel struct {
 
 // Interface guards.
 var (
-	_ notify.Channel = (*Channel)(nil)
-	_ notify.Channel = (*Mastodon)(nil)
+	_ notify.Channel      = (*Channel)(nil)
+	_ notify.Channel      = (*Mastodon)(nil)
+	_ notify.LocalChannel = (*Channel)(nil)
+	_ notify.LocalChannel = (*Mastodon)(nil)
 )
+
+// Local reports whether the chat webhook is on a loopback address (a bot on this machine).
+func (c *Channel) Local() bool { return notify.LoopbackURL(c.URL) }
+
+// Local reports whether the Mastodon server is on a loopback address.
+func (c *Mastodon) Local() bool { return notify.LoopbackURL(c.Server) }
 
 // Send posts m in the bot format of c.Kind.
 func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {

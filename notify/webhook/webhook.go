@@ -34,8 +34,14 @@ type Channel struct {
 	Clock sunset.Clock
 }
 
-// Interface guard.
-var _ notify.Channel = (*Channel)(nil)
+// Interface guards.
+var (
+	_ notify.Channel      = (*Channel)(nil)
+	_ notify.LocalChannel = (*Channel)(nil)
+)
+
+// Local reports whether the endpoint is on a loopback address (a receiver on this machine).
+func (c *Channel) Local() bool { return notify.LoopbackURL(c.URL) }
 
 // Payload is the JSON body of a notice webhook.
 type Payload struct {
