@@ -6,10 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
 )
 
 // maxPlanBody is the largest plan accepted, the same limit the plan decoder enforces on files.
@@ -50,6 +53,11 @@ func (s *Server) handlePlanApply(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if s.NoticeLinksWarning != "" && res.Sunset != nil {
+		if p, _, err := s.Engine.Plan(r.Context(), res.Sunset.Name); err == nil && deliversNotices(p) {
+			res.Warnings = append(res.Warnings, s.NoticeLinksWarning)
+		}
+	}
 	status := http.StatusOK
 	if res.Created {
 		status = http.StatusCreated
@@ -76,4 +84,23 @@ func planFileName(q url.Values) (string, error) {
 		}
 	}
 	return file, nil
+}
+
+// deliversNotices reports whether plan p sends messages to people or endpoints: a notice over a
+// channel other than the public pages (banner, feed, status page), or owners with an address
+// (their task reminders).
+func deliversNotices(p *plan.Plan) bool {
+	for _, n := range p.Notices {
+		for _, c := range n.Channels {
+			if !slices.Contains(notify.Publications, c) {
+				return true
+			}
+		}
+	}
+	for _, o := range p.Service.Owners {
+		if o.Email != "" {
+			return true
+		}
+	}
+	return false
 }

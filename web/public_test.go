@@ -82,7 +82,7 @@ func setupPublic(t *testing.T) *publicBundle {
 		Notices: db.Outbox(), UnsubscribeKey: []byte(testUnsubscribeKey), PublicURL: "https://sunset.example.com"}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	w := &notify.Worker{Outbox: db.Outbox(), Clock: clock, UnsubscribeKey: []byte(testUnsubscribeKey),
+	w := &notify.Worker{Outbox: db.Outbox(), Clock: clock, UnsubscribeKey: []byte(testUnsubscribeKey), PublicURL: srv.PublicURL,
 		Channels: func(*plan.Plan, string) (notify.Channel, error) {
 			return notify.ChannelFunc(func(_ context.Context, m notify.Message) (bool, error) {
 				if m.To.Email == "it@zhongshan.example.cn" {

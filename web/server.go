@@ -112,6 +112,10 @@ type Server struct {
 	// PublicURL is where the public pages are reached (https://sunset.example.com), for the
 	// absolute links of the feed and the announcements; empty means the request's own host.
 	PublicURL string
+	// NoticeLinksWarning, when set, is added to the warnings of every applied plan that sends
+	// notices to people or endpoints (not only to the public pages): the links in notices point
+	// at a loopback address (notify.LoopbackWarning).
+	NoticeLinksWarning string
 	// MoreMetrics are served at /metrics beside the server's own: the in-process gateway's
 	// (sunset serve --upstream). Nil means none.
 	MoreMetrics prometheus.Gatherer

@@ -96,10 +96,13 @@ type consumerRow struct {
 
 // noticePanel is the notice ledger.
 type noticePanel struct {
-	Lines                   []notify.LedgerLine
-	Failures                []failureRow
-	Known, Aware, InBand    int
-	Recipients, RecipAware  int
+	Lines                  []notify.LedgerLine
+	Failures               []failureRow
+	Known, Aware, InBand   int
+	Recipients, RecipAware int
+	// Held counts the deliveries held for their loopback links; HeldReason says why.
+	Held                    int
+	HeldReason              string
 	AwareShare, HasFailures string
 }
 
@@ -557,7 +560,7 @@ func awareOf(rows []consumerRow, l *notify.Ledger, loc *time.Location) {
 // noticePanelOf shows the ledger.
 func noticePanelOf(l *notify.Ledger, loc *time.Location) *noticePanel {
 	n := &noticePanel{Lines: l.Lines, Known: l.ConsumersKnown, Aware: l.ConsumersAware, InBand: l.InBand,
-		Recipients: l.Recipients, RecipAware: l.Aware}
+		Recipients: l.Recipients, RecipAware: l.Aware, Held: l.Held, HeldReason: l.HeldReason}
 	if l.ConsumersKnown > 0 {
 		n.AwareShare = percentText(float64(l.ConsumersAware) / float64(l.ConsumersKnown))
 	}

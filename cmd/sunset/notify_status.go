@@ -20,8 +20,9 @@ func (m *Main) notifyStatusCommand() *cobra.Command {
 		Short: "Show who was told: deliveries per notice and channel, failures, awareness per consumer",
 		Long: `Status reads the ledger of a sunset from the server (GET /api/v1/sunsets/NAME/notices):
 for each notice and channel endpoint how many messages are queued, sent (handed to the channel,
-outcome not yet recorded), delivered (SMTP accepted, HTTP 2xx), failed or suppressed
-(unsubscribed); the latest failures with their reasons; and each consumer's awareness — the
+outcome not yet recorded), delivered (SMTP accepted, HTTP 2xx), failed, suppressed
+(unsubscribed) or held (their links point at a loopback address because the server runs without
+--public-url: restarting it with --public-url sends them); the latest failures with their reasons; and each consumer's awareness — the
 channels that reached it and when a gateway first served it a Deprecation header. A consumer
 is aware when at least one of them reached it; the unaware ones are listed first.`,
 		Example: `  sunset notify status orders-api-v1
@@ -55,11 +56,14 @@ func writeLedger(out io.Writer, l *notify.Ledger) {
 		fmt.Fprintln(out, "No notice has been sent yet.")
 	} else {
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NOTICE\tTEMPLATE\tCHANNEL\tQUEUED\tSENT\tDELIVERED\tFAILED\tSUPPRESSED")
+		fmt.Fprintln(tw, "NOTICE\tTEMPLATE\tCHANNEL\tQUEUED\tSENT\tDELIVERED\tFAILED\tSUPPRESSED\tHELD")
 		for _, x := range l.Lines {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", x.Notice, x.Template, x.Channel, x.Queued, x.Sent, x.Delivered, x.Failed, x.Suppressed)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", x.Notice, x.Template, x.Channel, x.Queued, x.Sent, x.Delivered, x.Failed, x.Suppressed, x.Held)
 		}
 		tw.Flush()
+	}
+	if l.Held > 0 {
+		fmt.Fprintf(out, "\n%d held, not sent: %s\n", l.Held, strings.TrimPrefix(l.HeldReason, "held: "))
 	}
 	fmt.Fprintf(out, "\nRecipients: %d, reached by at least one delivery: %d\n", l.Recipients, l.Aware)
 	fmt.Fprintf(out, "Consumers: %d known, %d aware (%d told in-band by a gateway)\n", l.ConsumersKnown, l.ConsumersAware, l.InBand)

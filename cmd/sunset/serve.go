@@ -18,6 +18,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/examples"
+	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
@@ -41,6 +42,9 @@ type serveOptions struct {
 	// claims on runbook runs and deliveries last without renewal (zero: each part's default).
 	replicaID string
 	lease     time.Duration
+	// allowLoopbackLinks sends notices whose links are loopback (no --public-url) to recipients
+	// elsewhere anyway.
+	allowLoopbackLinks bool
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -60,12 +64,19 @@ With --upstream the gateway runs in the same process (one binary, no polling ove
 --listen-gateway it enforces the sunset's current plan in front of the upstream and
 counts usage straight into the database.
 
+Notices link to the public pages at --public-url. Without it they would link to --addr, a
+loopback address nobody else can open: serve then warns, and holds every notice to an email
+address or to another host (state "held" in sunset notify status) until it is restarted with
+--public-url; the held notices are sent then, with the public links. --allow-loopback-links
+sends them as they are (a demo whose recipients sit at this machine).
+
 --now starts the clock at another instant (it then runs at normal speed): a rehearsal
 of a plan months ahead.`,
 		Example: `  sunset serve
   sunset serve --addr 127.0.0.1:9090 --db sqlite:/var/lib/sunset/sunset.db
   sunset serve --db postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable
   sunset serve --db postgres://sunset@127.0.0.1:5432/sunset?sslmode=disable --replica-id cp-2 --addr 127.0.0.1:8082   # a second replica
+  sunset serve --addr 127.0.0.1:8080 --public-url https://sunset.example.com   # behind a proxy: links in notices use it
   sunset serve --now 2027-03-14T09:00:00+08:00   # rehearse the day before shutdown
   sunset serve --upstream http://127.0.0.1:9000 --listen-gateway 127.0.0.1:8081   # one binary: gateway in-process`,
 		Args: cobra.NoArgs,
@@ -76,6 +87,7 @@ of a plan months ahead.`,
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&o.publicURL, "public-url", "", "where users reach this server's public pages (e.g. https://sunset.example.com behind a proxy); the links in notices, feeds and export mails use it (default http://ADDR)")
+	f.BoolVar(&o.allowLoopbackLinks, "allow-loopback-links", false, "send notices whose links point at a loopback address (no --public-url) to email addresses and other hosts anyway; without it they are held until --public-url is set")
 	f.StringVar(&o.db, "db", "sqlite:sunset.db", "database: sqlite:PATH or postgres://USER@HOST:PORT/DB")
 	f.BoolVar(&o.example, "example", true, "load the bundled example plan when the database holds no sunset")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -140,7 +152,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	cfg := systemConfig{
 		DB: o.db, Clock: clock, Logger: logger, Getenv: m.Getenv, Stdout: m.Stdout, PublicURL: publicURL,
 		ReplicaID: o.replicaID, Example: o.example, Reminders: true,
-		RunLease: o.lease, NoticeLease: o.lease,
+		RunLease: o.lease, NoticeLease: o.lease, AllowLoopbackLinks: o.allowLoopbackLinks,
 	}
 	if o.upstream != "" {
 		cfg.Gateway = &gatewayConfig{Upstream: o.upstream, Listen: o.listenGateway, Service: o.gatewayService}
@@ -150,6 +162,12 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer sys.Stop()
+	linksWarning := notify.LoopbackWarning(publicURL, o.allowLoopbackLinks)
+	if linksWarning != "" {
+		logger.Warn("notices link to a loopback address", "public_url", publicURL, "held", !o.allowLoopbackLinks,
+			"fix", "restart with --public-url set to where users reach this server")
+	}
+	sys.Web.NoticeLinksWarning = linksWarning
 	auth, authOn, err := serveAuth(ctx, o, sys.Store, clock.Now(), publicURL, m.Getenv, logger)
 	if err != nil {
 		return err
@@ -177,6 +195,9 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
   from a shell: sunset status --server %s
 Stop with Ctrl-C.
 `, base, o.db, base, base, base, base, base, base)
+	if linksWarning != "" {
+		fmt.Fprintln(m.Stdout, linksWarning)
+	}
 	if m.ready != nil {
 		m.ready <- ln.Addr().String()
 	}

@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sunsetops/sunset/notify/notifytest"
 )
 
 // --public-url is where users reach the public pages: the feed's links name it, not the
@@ -54,4 +62,136 @@ func getStatus(t *testing.T, url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// loopbackPlan sends its announcement by email (to the test's SMTP server) and to a webhook on
+// this machine; %s are the contacts file, the SMTP address and the webhook URL.
+const loopbackPlan = `service:
+  name: mail-v1
+  title: {en: Mail API v1, zh: 邮件 API v1}
+  timezone: Asia/Shanghai
+consumers:
+  contacts: %s
+milestones:
+  announce: 2027-01-05T10:00
+  deprecate: announce
+  shutdown: 2027-03-15T02:00
+notices:
+  - {at: announce, to: all, channels: [email, webhook], template: announce}
+channels:
+  email: {smtp: "%s", tls: none, from: "Sunset <noreply@example.com>"}
+  webhooks:
+    - {name: ops, url: "%s", secret: "env:TEST_HOOK_SECRET"}
+`
+
+// hookSecret signs the test webhook's payloads.
+const hookSecret = "test-hook-signing-key"
+
+// serveCapture starts serve like server and returns a stop function that gives what it printed.
+func serveCapture(t *testing.T, args ...string) (string, func() (stdout, stderr string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		if k == "TEST_HOOK_SECRET" {
+			return hookSecret
+		}
+		return ""
+	}, ready: ready}
+	done := make(chan int, 1)
+	go func() {
+		done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn", "--example=false"}, args...))
+	}()
+	select {
+	case addr := <-ready:
+		return "http://" + addr, func() (string, string) {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve exited %d: %s", code, errb.String())
+			}
+			return out.String(), errb.String()
+		}
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited %d before listening:\n%s%s", code, out.String(), errb.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not start in 30s")
+	}
+	return "", nil
+}
+
+// Without --public-url notices would link to 127.0.0.1: serve and apply warn, email is held
+// (visible in notify status) while a webhook on this machine gets its message, and a restart
+// with --public-url sends the held mail once, with the public links.
+func TestServeHoldsLoopbackNoticesUntilItHasAPublicURL(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sink, err := notifytest.NewSMTPSink(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	hooks := notifytest.NewWebhookSink([]byte(hookSecret), true)
+	hookSrv := httptest.NewServer(hooks)
+	defer hookSrv.Close()
+	contacts := filepath.Join(dir, "contacts.csv")
+	planFile := filepath.Join(dir, "mail.yaml")
+	if err := os.WriteFile(contacts, []byte("id,email,name,locale,tier\nacme,ops@acme.example.com,Acme,en,gold\nzs,it@zhongshan.example.cn,中山贸易,zh-CN,free\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(planFile, fmt.Appendf(nil, loopbackPlan, contacts, sink.Addr, hookSrv.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := "sqlite:" + filepath.Join(dir, "sunset.db")
+
+	api, stop := serveCapture(t, "--db", db, "--now", afterAnnounce)
+	code, out, errs := run(t, ctx, "apply", planFile, "--server", api)
+	if code != 0 || !strings.Contains(out, "WARN: notices link to http://127.0.0.1:") || !strings.Contains(out, "are held") {
+		t.Fatalf("apply without --public-url: exit %d, want a warning about loopback links:\n%s%s", code, out, errs)
+	}
+	var status string
+	eventually(t, "notify status shows the held email", func() bool {
+		_, status, _ = run(t, ctx, "notify", "status", "mail-v1", "--server", api)
+		return strings.Contains(status, "2 held, not sent") && len(hooks.Hooks()) == 2
+	}, &status)
+	if !regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+0\s+0\s+0\s+0\s+2`).MatchString(status) ||
+		!strings.Contains(status, "--public-url") {
+		t.Errorf("notify status does not show the email line held with its reason:\n%s", status)
+	}
+	if n := len(sink.Mails()); n != 0 {
+		t.Errorf("%d emails with loopback links were sent", n)
+	}
+	banner, logs := stop()
+	if !strings.Contains(banner, "WARN: notices link to http://127.0.0.1:") {
+		t.Errorf("the startup banner does not warn:\n%s", banner)
+	}
+	if !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, "notices link to a loopback address") {
+		t.Errorf("the log does not warn:\n%s", logs)
+	}
+
+	// Restarted with a public URL: the held mail goes out once, linking to it; no warning.
+	api, stop = serveCapture(t, "--db", db, "--now", afterAnnounce, "--public-url", "https://sunset.example.com")
+	eventually(t, "the held emails are sent", func() bool { return len(sink.Mails()) == 2 })
+	for _, m := range sink.Mails() {
+		if raw := string(m.Raw); strings.Contains(raw, "127.0.0.1") || !strings.Contains(raw, "https://sunset.example.com/p/mail-v1") {
+			t.Errorf("the released email to %v does not link to the public URL:\n%.1500s", m.To, raw)
+		}
+	}
+	delivered := regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+0\s+2\s+0\s+0\s+0`)
+	eventually(t, "notify status shows the email delivered", func() bool {
+		_, status, _ = run(t, ctx, "notify", "status", "mail-v1", "--server", api)
+		return delivered.MatchString(status)
+	}, &status)
+	if strings.Contains(status, "held, not sent") {
+		t.Errorf("notify status after the restart still holds:\n%s", status)
+	}
+	if n := len(hooks.Hooks()); n != 2 {
+		t.Errorf("the local webhook got %d messages, want its 2 (nothing twice)", n)
+	}
+	banner, _ = stop()
+	if strings.Contains(banner, "WARN") {
+		t.Errorf("the banner warns although --public-url is set:\n%s", banner)
+	}
 }

@@ -36,6 +36,9 @@ type systemConfig struct {
 	Stdout io.Writer
 	// PublicURL is where users reach the public pages: the links in notices, feeds and exports.
 	PublicURL string
+	// AllowLoopbackLinks sends notices whose links point at a loopback PublicURL to recipients
+	// elsewhere too; without it they are held (notify.StatusHeld) until a public URL is set.
+	AllowLoopbackLinks bool
 	// ReplicaID names this process among the replicas of one database; empty for a rehearsal.
 	ReplicaID string
 	// Example loads the bundled example plan when the database holds no sunset.
@@ -163,6 +166,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: cfg.Getenv}),
 		Clock: cfg.Clock, Logger: logger.With("component", "notify"), PublicURL: cfg.PublicURL, UnsubscribeKey: key,
 		ExportURL: s.Data.exports.ExportURL, Lease: cfg.NoticeLease, Poll: cfg.NoticePoll,
+		AllowLoopbackLinks: cfg.AllowLoopbackLinks,
 	}
 
 	s.Web = &web.Server{
