@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -147,6 +149,26 @@ func TestRunbookAndBackupCommandsAreClientsOfTheServer(t *testing.T) {
 	code, out, errs = cli("runbook", "abort", "files-v1", "--reason", "postponed")
 	if code != 0 || !strings.Contains(out, "Run 2 of files-v1 is aborted: aborted by li.wei: postponed") {
 		t.Fatalf("abort: exit %d\n%s%s", code, out, errs)
+	}
+
+	// A third run, approved with the operator UI's approve button: it goes on by itself too.
+	if code, out, errs = cli("runbook", "run", "files-v1"); code != 1 || !strings.Contains(out, "Run 3 is waiting_approval") {
+		t.Fatalf("third run: exit %d\n%s%s", code, out, errs)
+	}
+	resp, err := http.PostForm(api+"/s/files-v1/approvals", url.Values{"step": {"sign-off"}, "actor": {"wang.fang"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.RawQuery, "done=approved") {
+		t.Fatalf("the approve form answered %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	eventually(t, "the third run is done without a resume", func() bool {
+		_, last, _ = cli("runbook", "status", "files-v1")
+		return strings.HasPrefix(last, "Run 3 of files-v1: done")
+	}, &last)
+	if b, err := os.ReadFile(mark); err != nil || string(b) != "stopped\nstopped\n" {
+		t.Errorf("the stop step ran %q, %v; want once per finished run (twice)", b, err)
 	}
 
 	// Everything is on the sunset's record.
