@@ -8,19 +8,14 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/policy"
+	"github.com/sunsetops/sunset/runbook"
 )
 
-// PhaseOverride is the phase a sunset was switched to ahead of its timeline (a runbook's gateway
-// step), by whom, why and when.
-type PhaseOverride struct {
-	Sunset string
-	// Phase is a policy phase name: active (no override), deprecated, brownout, read_only,
-	// gone or redirect.
-	Phase  string
-	Actor  string
-	Reason string
-	At     time.Time
-}
+// PhaseOverride is the phase a sunset was switched to ahead of its timeline (runbook.PhaseOverride).
+type PhaseOverride = runbook.PhaseOverride
+
+// Interface guard.
+var _ runbook.PhaseOverrides = (*DB)(nil)
 
 // SetPhaseOverride keeps o as the sunset's override, replacing the one before. Setting the
 // same override again changes nothing but its instant and actor.

@@ -26,7 +26,7 @@ type dataServices struct {
 	runner  *runbook.Runner
 	worker  *runbook.Worker
 	// phases is the gateway step's switch; the in-process gateway hooks its refresh on it.
-	phases *phaseSwitch
+	phases *runbook.PhaseSwitch
 	// control carries out the API's runbook and backup requests; serve stops its backups on
 	// shutdown.
 	control *runbook.Control

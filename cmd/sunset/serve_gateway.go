@@ -18,6 +18,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
+	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web"
 )
@@ -47,7 +48,7 @@ type serveGateway struct {
 // startServeGateway starts the in-process gateway on g.Listen in front of g.Upstream, counting
 // into metrics, and returns the function that stops it (drains requests, flushes usage) and the
 // address it listens on. A switch of phases (a runbook's gateway step) refreshes the policy at once.
-func startServeGateway(ctx context.Context, g gatewayConfig, phases *phaseSwitch, metrics *gateway.Metrics, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, stdout io.Writer) (func(), string, error) {
+func startServeGateway(ctx context.Context, g gatewayConfig, phases *runbook.PhaseSwitch, metrics *gateway.Metrics, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, stdout io.Writer) (func(), string, error) {
 	target, err := url.Parse(g.Upstream)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return nil, "", &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", g.Upstream)}
@@ -82,7 +83,7 @@ func startServeGateway(ctx context.Context, g gatewayConfig, phases *phaseSwitch
 		}
 	}()
 	if phases != nil {
-		phases.onSwitch(func(ctx context.Context) {
+		phases.OnSwitch(func(ctx context.Context) {
 			if err := sg.refresh(ctx); err != nil {
 				logger.Warn("cannot apply the phase switch yet; the next refresh retries", "error", err.Error())
 			}

@@ -134,7 +134,7 @@ func TestRunbookGatewayStepSwitchesTheGatewaysToReadOnly(t *testing.T) {
 	}
 	defer st.Close()
 	o, err := st.GetPhaseOverride(ctx, "orders-api-v1")
-	if err != nil || o.Phase != "read_only" || o.Actor != phaseSwitchActor {
+	if err != nil || o.Phase != "read_only" || o.Actor != runbook.PhaseSwitchActor {
 		t.Errorf("stored override %+v, %v; want read_only by the runbook", o, err)
 	}
 	code, out, errs = run(t, ctx, "events", "list", "orders-api-v1", "--server", api)
@@ -161,7 +161,7 @@ func TestPhaseSwitchIsStoredRecordedAndRefreshesTheGateway(t *testing.T) {
 	}
 	ps := runbookCollaborators(&runbook.Runner{}, st, eng, clock.Now)
 	refreshed := 0
-	ps.onSwitch(func(context.Context) { refreshed++ })
+	ps.OnSwitch(func(context.Context) { refreshed++ })
 
 	first := clock.Now()
 	if err := ps.SetPhase(ctx, "orders-api-v1", "read_only"); err != nil {
