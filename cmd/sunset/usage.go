@@ -141,28 +141,9 @@ The exit status is 1 when an input could not be read (the others are still analy
 					}
 					return fail("%s is invalid; fix the problems above", planFile)
 				}
-				for _, f := range p.Features {
-					opts.Features = append(opts.Features, usage.FeatureRoutes{Name: f.Name, Core: f.Core, Routes: f.Routes})
-				}
-				opts.Location = p.Location()
-				if p.Consumers.Contacts != "" {
-					path := p.Consumers.Contacts
-					if !filepath.IsAbs(path) {
-						path = filepath.Join(filepath.Dir(planFile), path)
-					}
-					c, err := usage.ReadContactsFile(path)
-					if err != nil {
-						return fail("contacts: %v", err)
-					}
-					opts.Contacts = c
-				}
-				if identify == "" {
-					switch id := p.Consumers.Identify; {
-					case id.Header != "":
-						identify = "header:" + id.Header
-					case id.Query != "":
-						identify = "field:arg_" + id.Query
-					}
+				var err error
+				if identify, err = opts.ApplyPlan(p, filepath.Dir(planFile), identify); err != nil {
+					return fail("%v", err)
 				}
 			}
 			if server != "" && sunsetName == "" {
