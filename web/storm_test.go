@@ -2,11 +2,13 @@ package web
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/store"
 )
 
@@ -124,5 +126,51 @@ func TestFeedbackStormPausesTheSunset(t *testing.T) {
 	v, err := b.eng.VerifyEvents(t.Context(), "orders-api-v1")
 	if err != nil || !v.OK {
 		t.Fatalf("chain: %+v %v", v, err)
+	}
+}
+
+// TestGuardrailsBeforeTheAnnouncementAreNotArmed: a storm of negative feedback before the
+// announcement (a test message, an early leak) shows on the sunset page as "would trip", in
+// both languages, and pauses nothing; one negative message after it reads not enough data.
+func TestGuardrailsBeforeTheAnnouncementAreNotArmed(t *testing.T) {
+	b := setup(t)
+	b.eng.RegisterSignals("feedback", b.srv.Feedback.(*store.Feedback).Signals())
+	b.apply(t, guardedPlan)
+	b.start(t)
+	sh := time.FixedZone("CST", 8*3600)
+	b.clock.Set(time.Date(2027, 1, 3, 12, 0, 0, 0, sh))
+	var items []feedback.Feedback
+	for i := range 12 {
+		items = append(items, feedback.Feedback{Sunset: "orders-api-v1", At: b.clock.Now().Add(-time.Hour), Mood: feedback.Negative,
+			Category: feedback.Other, Text: "test message " + strconv.Itoa(i), Source: "api"})
+	}
+	if err := b.srv.Feedback.(*store.Feedback).Add(t.Context(), items); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.waitSettled(t, "orders-api-v1"); s.State != engine.StateScheduled {
+		t.Fatalf("state %s, want scheduled", s.State)
+	}
+	for lang, want := range map[string]string{"en": "would trip — not armed until announce", "zh": "将会触发——宣布之后才生效"} {
+		page := string(b.do(t, "GET", "/s/orders-api-v1?lang="+lang, "").body)
+		if !strings.Contains(page, want) || strings.Contains(page, "⚠") {
+			t.Errorf("%s: the guardrails panel lacks %q or shows a trip", lang, want)
+		}
+	}
+	// After the announcement the storm is a day old: the one message of the last 24h is noise.
+	b.clock.Set(time.Date(2027, 1, 5, 12, 0, 0, 0, sh))
+	b.waitSettled(t, "orders-api-v1")
+	one := items[0]
+	one.At = b.clock.Now().Add(-time.Hour)
+	if err := b.srv.Feedback.(*store.Feedback).Add(t.Context(), []feedback.Feedback{one}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := b.eng.Get(t.Context(), "orders-api-v1"); s.State != engine.StateAnnounced {
+		t.Fatalf("state %s, want announced", s.State)
+	}
+	for lang, want := range map[string]string{"en": "not enough data (1 of 10)", "zh": "数据不足（1 / 10）"} {
+		page := string(b.do(t, "GET", "/s/orders-api-v1?lang="+lang, "").body)
+		if !strings.Contains(page, want) {
+			t.Errorf("%s: the guardrails panel lacks %q", lang, want)
+		}
 	}
 }
