@@ -49,7 +49,7 @@ func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
 	}
 	er, ok := s.Exports.(ExportRunner)
 	if !ok {
-		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "This server does not run exports; run them with sunset export run --db."))
+		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "This server does not run exports."))
 		return
 	}
 	actor, err := s.actor(r)

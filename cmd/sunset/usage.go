@@ -34,7 +34,7 @@ func (m *Main) usageAnalyzeCommand() *cobra.Command {
 		planFile, format, identify, tz, window, output string
 		top, windows                                   int
 		alternatives                                   []string
-		server, sunsetName                             string
+		server, token, sunsetName                      string
 		prom                                           usagePromFlags
 	)
 	cmd := &cobra.Command{
@@ -251,7 +251,7 @@ The exit status is 1 when an input could not be read (the others are still analy
 				return err
 			}
 			if server != "" {
-				cl, err := m.client(&clientFlags{server: server})
+				cl, err := m.client(&clientFlags{server: server, token: token})
 				if err != nil {
 					return err
 				}
@@ -277,6 +277,7 @@ The exit status is 1 when an input could not be read (the others are still analy
 	f.StringVarP(&output, "output", "o", "text", "output: text, json, csv or html")
 	prom.add(f)
 	f.StringVar(&server, "server", "", "send the requests per feature, consumer and hour to this Sunset server (re-sending the same analysis adds nothing)")
+	f.StringVar(&token, "token", "", "with --server: API token for a server with authentication (default $SUNSET_TOKEN)")
 	f.StringVar(&sunsetName, "sunset", "", "the sunset the results belong to (default: the --plan's service name)")
 	return cmd
 }
