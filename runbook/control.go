@@ -187,8 +187,14 @@ func (c *Control) Approve(ctx context.Context, name, step, person, role string) 
 	case err != nil:
 		return nil, sunset.Errorf(sunset.EINVALID, "%s", err.Error())
 	}
-	if run.State == StateWaiting {
-		if err := c.handBack(ctx, run); err != nil {
+	// Read the run again: the worker may have parked it since it was read above. A run it
+	// parks after this read finds the approval itself (Runner.Execute looks once more).
+	now, err := c.Runner.Store.GetRun(ctx, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	if now.State == StateWaiting {
+		if err := c.handBack(ctx, now); err != nil {
 			return nil, err
 		}
 	}

@@ -218,7 +218,24 @@ func (r *Runner) Execute(ctx context.Context, runID int64, p *plan.Plan) (*Run, 
 		switch {
 		case errors.Is(err, ErrWait):
 			st.Status = StepWaiting
-			return r.park(ctx, run, StateWaiting, "step "+st.Name+" waits for approval")
+			if _, err := r.park(ctx, run, StateWaiting, "step "+st.Name+" waits for approval"); err != nil {
+				return run, err
+			}
+			// An approval that arrived between the step's check and the park found the run
+			// still running, so nobody handed it back: look once more, now that it is parked.
+			if def.Approval != nil {
+				list, err := r.Store.Approvals(ctx, run.ID, st.Name)
+				if _, ok := approved(list, def.Approval, run.StartedBy); err != nil || !ok {
+					return run, err
+				}
+				run.State, run.Message = StateRunning, ""
+				if err := r.save(ctx, run); err != nil {
+					return run, err
+				}
+				i-- // the approval step again: it now finds its approvals
+				continue
+			}
+			return run, nil
 		case ctx.Err() != nil:
 			// Stopped from outside (Ctrl-C): the step stays running and is handled on resume.
 			return run, ctx.Err()

@@ -212,30 +212,35 @@ func (r *Runner) backup(ctx context.Context, sc *StepContext) error {
 
 func (r *Runner) approval(ctx context.Context, sc *StepContext) error {
 	a := sc.Def.Approval
-	need := max(a.Count, 1)
 	list, err := r.Store.Approvals(ctx, sc.Run.ID, sc.Def.Name)
 	if err != nil {
 		return err
 	}
-	var people []string
-	for _, ap := range list {
-		if ap.Role == a.Role && !slices.Contains(people, ap.Person) {
-			people = append(people, ap.Person)
-		}
-	}
-	// Whoever started the run cannot be the only approver.
-	others := slices.DeleteFunc(slices.Clone(people), func(p string) bool { return p == sc.Run.StartedBy })
-	if len(people) >= need && len(others) >= 1 {
+	people, ok := approved(list, a, sc.Run.StartedBy)
+	if ok {
 		sc.Out("approved by %s", strings.Join(people, ", "))
 		sc.State.Result = map[string]string{"approved_by": strings.Join(people, ",")}
 		return nil
 	}
+	need := max(a.Count, 1)
 	msg := fmt.Sprintf("waiting for %d approval(s) with role %s (have: %s)", need, a.Role, strings.Join(people, ", "))
 	if len(people) >= need {
 		msg = fmt.Sprintf("waiting for an approver other than %s, who started the run", sc.Run.StartedBy)
 	}
 	sc.Out("%s; approve with: sunset runbook approve %s --step %s --as NAME --role %s", msg, sc.Run.Sunset, sc.Def.Name, a.Role)
 	return ErrWait
+}
+
+// approved applies an approval step's rule to its approvals: enough distinct people in the
+// role, and whoever started the run is not the only one. people are the distinct approvers.
+func approved(list []Approval, a *plan.Approval, startedBy string) (people []string, ok bool) {
+	for _, ap := range list {
+		if ap.Role == a.Role && !slices.Contains(people, ap.Person) {
+			people = append(people, ap.Person)
+		}
+	}
+	others := slices.DeleteFunc(slices.Clone(people), func(p string) bool { return p == startedBy })
+	return people, len(people) >= max(a.Count, 1) && len(others) >= 1
 }
 
 func (r *Runner) exec(ctx context.Context, sc *StepContext) error {

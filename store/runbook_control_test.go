@@ -121,3 +121,52 @@ runbook:
 		}
 	})
 }
+
+// lateApprovals is a run store whose first read of a step's approvals lets another approval
+// arrive right after it: the approval the step did not see, arriving before the run is parked.
+type lateApprovals struct {
+	*store.DB
+	late runbook.Approval
+	sent bool
+}
+
+func (s *lateApprovals) Approvals(ctx context.Context, runID int64, step string) ([]runbook.Approval, error) {
+	list, err := s.DB.Approvals(ctx, runID, step)
+	if err == nil && !s.sent {
+		s.sent = true
+		err = s.DB.AddApproval(ctx, runID, s.late)
+	}
+	return list, err
+}
+
+// TestAnApprovalArrivingWhileTheStepChecksIsNotLost: the approval step reads the approvals, the
+// last one arrives before the run is parked (so the API found the run running and handed
+// nothing back); the runner looks once more after parking and goes on.
+func TestAnApprovalArrivingWhileTheStepChecksIsNotLost(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		mark := filepath.Join(t.TempDir(), "stopped.log")
+		p, problems := plan.Parse("plan.yaml", []byte(`service: {name: orders}
+milestones: {announce: 2027-01-04T10:00, shutdown: 2027-03-01T02:00}
+runbook:
+  - {name: sign-off, approval: {role: approver, count: 1}}
+  - {name: stop, exec: [sh, -c, 'echo stopped >> `+mark+`']}
+`))
+		if err := problems.Err(); err != nil {
+			t.Fatal(err)
+		}
+		st := &lateApprovals{DB: db, late: runbook.Approval{Step: "sign-off", Person: "zhang.min", Role: "approver", At: time.Now()}}
+		r := &runbook.Runner{Store: st}
+		run, err := r.Start(ctx, "orders", p, "li.wei")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Execute(ctx, run.ID, p)
+		if err != nil || got.State != runbook.StateDone {
+			t.Fatalf("run %+v %v, want done: the approval that arrived during the check was lost", got, err)
+		}
+		if b, err := os.ReadFile(mark); err != nil || string(b) != "stopped\n" {
+			t.Errorf("the stop step ran %q, %v; want once", b, err)
+		}
+	})
+}
