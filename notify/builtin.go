@@ -14,7 +14,7 @@ We are retiring {{.Service.Title}}. It will stop working on {{.Milestones.shutdo
 {{- if .Milestones.read_only}}
 From {{.Milestones.read_only}} it will be read-only: changes will be refused.{{end}}
 {{- range .Features}}
-- {{.Title}} goes away on {{.Gone}}.{{end}}
+- {{.Title}} {{if .Redirect}}moves on {{.Gone}}: calls are redirected to {{.Redirect}}.{{else}}goes away on {{.Gone}}.{{end}}{{end}}
 {{if .Alternative.Name}}
 Please move to {{.Alternative.Name}}: {{.Alternative.URL}}
 {{- if .Alternative.Guide}}
@@ -38,7 +38,7 @@ Questions or concerns: {{.Links.Feedback}}
 {{- if .Milestones.read_only}}
 自 {{.Milestones.read_only}} 起服务将变为只读，不再接受修改。{{end}}
 {{- range .Features}}
-- {{.Title}}将于 {{.Gone}} 下线。{{end}}
+- {{.Title}}{{if .Redirect}}将于 {{.Gone}} 迁移：调用将被重定向到 {{.Redirect}}。{{else}}将于 {{.Gone}} 下线。{{end}}{{end}}
 {{if .Alternative.Name}}
 请迁移到{{.Alternative.Name}}：{{.Alternative.URL}}
 {{- if .Alternative.Guide}}
@@ -120,7 +120,7 @@ If you cannot move in time, tell us now: {{.Links.Feedback}}
 
 These parts of {{.Service.Title}} are retired before the rest of the service:
 {{- range .Features}}
-- {{.Title}}: from {{.Gone}}{{end}}
+- {{.Title}}: from {{.Gone}}{{if .Redirect}}, calls redirected to {{.Redirect}}{{end}}{{end}}
 
 The whole service stops on {{.Milestones.shutdown}}.
 {{- if .Alternative.Name}} Its replacement is {{.Alternative.Name}}: {{.Alternative.URL}}{{end}}
@@ -134,7 +134,7 @@ Status and dates: {{.Links.Status}}
 
 {{.Service.Title}}的以下功能将先于整个服务下线：
 {{- range .Features}}
-- {{.Title}}：自 {{.Gone}} 起{{end}}
+- {{.Title}}：自 {{.Gone}} 起{{if .Redirect}}，调用将被重定向到 {{.Redirect}}{{end}}{{end}}
 
 整个服务将于 {{.Milestones.shutdown}} 停止。
 {{- if .Alternative.Name}}替代服务为{{.Alternative.Name}}：{{.Alternative.URL}}{{end}}

@@ -258,7 +258,7 @@ func noticeBase(p *plan.Plan, loc *time.Location, locale string) *plan.NoticeDat
 		if title == "" {
 			title = f.Name
 		}
-		d.Features = append(d.Features, plan.FeatureData{Name: f.Name, Title: title, Gone: when(gone)})
+		d.Features = append(d.Features, plan.FeatureData{Name: f.Name, Title: title, Gone: when(gone), Redirect: f.Redirect})
 	}
 	return d
 }

@@ -85,9 +85,10 @@ type UsageData struct {
 	LastSeen      string
 }
 
-// FeatureData is a feature retired before the service.
+// FeatureData is a feature retired before the service. Redirect is the URL its callers are
+// sent on to (308) from Gone on, empty when it answers 410 Gone.
 type FeatureData struct {
-	Name, Title, Gone string
+	Name, Title, Gone, Redirect string
 }
 
 // LinksData are the links a message may carry. Unsubscribe is empty on mandatory notices.
