@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/backup/export/progress"
 	"github.com/sunsetops/sunset/runbook/runs"
 )
 
@@ -34,8 +34,8 @@ func (c *Client) ExportStatus(ctx context.Context, name string) (*ExportStatus, 
 
 // ExportCheck says whether every export of the sunset called name was downloaded or is kept in
 // a backup, and what is missing.
-func (c *Client) ExportCheck(ctx context.Context, name string) (*export.CheckReport, error) {
-	var rep export.CheckReport
+func (c *Client) ExportCheck(ctx context.Context, name string) (*progress.CheckReport, error) {
+	var rep progress.CheckReport
 	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/exports/check"), nil, "", nil, &rep); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/backup/export/progress"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -22,7 +22,7 @@ type Exports interface {
 	ExportStatus(ctx context.Context, name string) (*ExportStatus, error)
 	// ExportCheck says whether every export of a sunset was downloaded or is kept in a backup,
 	// as the deletion of its data requires.
-	ExportCheck(ctx context.Context, name string) (*export.CheckReport, error)
+	ExportCheck(ctx context.Context, name string) (*progress.CheckReport, error)
 	// KeepExports archives every export not downloaded into a verified backup (signed with the
 	// server's backup key), so that the deletion may proceed.
 	KeepExports(ctx context.Context, name string) (*ExportKept, error)
@@ -35,7 +35,7 @@ type Exports interface {
 // ExportStatus is where the exports of a sunset stand: the job, the counts, and whether this
 // server is running the job.
 type ExportStatus struct {
-	export.Status
+	progress.Status
 	// Running is true while the server runs the job; RunError is why its last run stopped early.
 	Running  bool   `json:"running"`
 	RunError string `json:"run_error,omitempty"`

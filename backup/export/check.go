@@ -3,18 +3,12 @@ package export
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/sunsetops/sunset/backup/export/progress"
 )
 
-// CheckReport says whether the service's data may be deleted as far as exports go: the job is
-// done, no export failed, and every export was downloaded or is kept in a backup archive.
-type CheckReport struct {
-	OK       bool     `json:"ok"`
-	Counts   Counts   `json:"counts"`
-	Problems []string `json:"problems,omitempty"`
-	// Outstanding lists some users whose export is neither downloaded nor kept (at most 20).
-	Outstanding []string `json:"outstanding,omitempty"`
-}
+// CheckReport says whether the service's data may be deleted as far as exports go (progress.CheckReport).
+type CheckReport = progress.CheckReport
 
 // Check checks sunset's exports before delete_data.
 func (s *Service) Check(ctx context.Context, sunset string) (*CheckReport, error) {
@@ -53,14 +47,6 @@ func (s *Service) Check(ctx context.Context, sunset string) (*CheckReport, error
 	}
 	r.OK = len(r.Problems) == 0
 	return r, nil
-}
-
-// Err returns nil when the check passed, else an error listing the problems.
-func (r *CheckReport) Err() error {
-	if r.OK {
-		return nil
-	}
-	return fmt.Errorf("exports are not complete: %s", strings.Join(r.Problems, "; "))
 }
 
 // Blocking says why the exports of sunset block the deletion of its data, from the state of its

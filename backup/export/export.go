@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/sunsetops/sunset/backup/export/progress"
 )
 
-// JobState is where an export job stands.
-type JobState string
+// JobState is where an export job stands (progress.JobState).
+type JobState = progress.JobState
 
 // Job states.
 const (
-	JobRunning JobState = "running"
-	JobDone    JobState = "done"
+	JobRunning = progress.JobRunning
+	JobDone    = progress.JobDone
 )
 
 // UserState is where one user's export stands.
@@ -25,21 +27,7 @@ const (
 )
 
 // Job is the export job of one sunset.
-type Job struct {
-	Sunset string   `json:"sunset"`
-	State  JobState `json:"state"`
-	// Source names the stream of users: "contacts:PATH" or "outbox".
-	Source string `json:"source"`
-	// Position is how many users of the stream are fully handled, in stream order; a resumed job
-	// skips that many.
-	Position int64     `json:"position"`
-	Done     int64     `json:"done"`
-	Failed   int64     `json:"failed"`
-	Expires  time.Time `json:"expires,omitzero"`
-	Message  string    `json:"message,omitempty"`
-	Started  time.Time `json:"started"`
-	Updated  time.Time `json:"updated"`
-}
+type Job = progress.Job
 
 // User is the export of one user.
 type User struct {
@@ -66,18 +54,8 @@ type User struct {
 	MigratedAt      time.Time `json:"migrated_at,omitzero"`
 }
 
-// Counts sums up a sunset's exports.
-type Counts struct {
-	Users      int64 `json:"users"`
-	Done       int64 `json:"done"`
-	Failed     int64 `json:"failed"`
-	Downloaded int64 `json:"downloaded"`
-	Kept       int64 `json:"kept"`
-	// Outstanding are done exports neither downloaded nor kept in a backup.
-	Outstanding     int64 `json:"outstanding"`
-	Migrated        int64 `json:"migrated"`
-	MigrationFailed int64 `json:"migration_failed"`
-}
+// Counts sums up a sunset's exports (progress.Counts).
+type Counts = progress.Counts
 
 // Store keeps export jobs and users' exports. store (SQLite and PostgreSQL) implements it.
 type Store interface {

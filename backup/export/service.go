@@ -1,6 +1,8 @@
 package export
 
 import (
+	"github.com/sunsetops/sunset/backup/export/progress"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -386,10 +388,7 @@ func (s *Service) Run(ctx context.Context, sunset string, o RunOptions) (*Job, e
 }
 
 // Status is where a sunset's exports stand.
-type Status struct {
-	Job    *Job   `json:"job,omitempty"`
-	Counts Counts `json:"counts"`
-}
+type Status = progress.Status
 
 // Status returns the job and the counts of sunset's exports.
 func (s *Service) Status(ctx context.Context, sunset string) (*Status, error) {
