@@ -96,7 +96,13 @@ func (f *Feedback) list(ctx context.Context, q querier, where string, key any, s
 }
 
 // Signals measures the feedback signals for guardrails, reading inside the engine's transaction.
-func (f *Feedback) Signals() engine.Signals {
+// A {tier=...} label reads the tier each message carries.
+func (f *Feedback) Signals() engine.Signals { return f.TieredSignals(nil) }
+
+// TieredSignals is Signals where a message without a tier whose consumer is known takes the
+// consumer's tier from tiers (the contacts), so that {tier=critical} counts what critical
+// consumers wrote through the form as well as what an import labelled.
+func (f *Feedback) TieredSignals(tiers Tiers) engine.Signals {
 	return engine.SignalsFunc(func(ctx context.Context, tx engine.Tx, s *engine.Sunset, c plan.Condition, now time.Time) (float64, bool, error) {
 		var since time.Time
 		if c.Over > 0 {
@@ -105,6 +111,17 @@ func (f *Feedback) Signals() engine.Signals {
 		items, err := f.list(ctx, tx.SQL(), `f.sunset_id = ?`, s.ID, since)
 		if err != nil {
 			return 0, false, err
+		}
+		if _, ok := c.Labels["tier"]; ok && tiers != nil {
+			m, err := tiers(ctx, tx, s)
+			if err != nil {
+				return 0, false, fmt.Errorf("the tiers of %s's consumers: %w", s.Name, err)
+			}
+			for i := range items {
+				if items[i].Tier == "" && items[i].Consumer != "" {
+					items[i].Tier = m[items[i].Consumer]
+				}
+			}
 		}
 		v, ok := feedback.Measure(c, items, now)
 		return v, ok, nil

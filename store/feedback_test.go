@@ -60,6 +60,28 @@ func TestFeedbackRoundTripAndSignals(t *testing.T) {
 			if err != nil || !ok || v != 0.5 {
 				t.Errorf("negative ratio over 24h = %v, %v, %v; want 0.5", v, ok, err)
 			}
+			// A form message carries no tier; its consumer's comes from the contacts.
+			if err := fb.Add(ctx, []feedback.Feedback{{Sunset: s.Name, At: now.Add(-time.Hour), Mood: "negative", Category: "other", Consumer: "acme", Source: "form"}}); err != nil {
+				t.Fatal(err)
+			}
+			tiers := func(context.Context, engine.Tx, *engine.Sunset) (map[string]string, error) {
+				return map[string]string{"acme": "critical"}, nil
+			}
+			for _, tc := range []struct {
+				sig  engine.Signals
+				want float64
+			}{{fb.Signals(), 1}, {fb.TieredSignals(tiers), 2}} {
+				sig, want := tc.sig, tc.want
+				c, _ := plan.ParseCondition("feedback.count{tier=critical} > 1")
+				err = st.InTx(ctx, func(tx engine.Tx) error {
+					var err error
+					v, ok, err = sig.Signal(ctx, tx, s, c, now)
+					return err
+				})
+				if err != nil || !ok || v != want {
+					t.Errorf("critical messages = %v, %v, %v; want %v", v, ok, err, want)
+				}
+			}
 		})
 	}
 }

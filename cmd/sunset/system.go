@@ -143,7 +143,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	// Guardrails read users' feedback, the gateways' usage and answers, and the consumers'
 	// tiers from their contacts.
 	tiers := contactTierLookup()
-	eng.RegisterSignals("feedback", st.Feedback().Signals())
+	eng.RegisterSignals("feedback", st.Feedback().TieredSignals(tiers))
 	eng.RegisterSignals("consumers", st.ConsumerSignals(tiers))
 	eng.RegisterSignals("gateway", st.GatewaySignals(tiers))
 
