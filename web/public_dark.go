@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	_ "embed"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -35,19 +38,48 @@ func (s *Server) darkUntilAnnounced(next http.Handler) http.Handler {
 	})
 }
 
-// publicNotFoundDetail is the detail of the public 404, in each page language; %q is the name
+// publicNotFoundDetail is the detail of the public 404, in each page language, around the name
 // asked for.
 var publicNotFoundDetail = map[string]string{
 	"en":      "Nothing is published about %q.",
-	"zh-Hans": "没有关于 %q 的公开信息。",
+	"zh-Hans": "没有关于“%s”的公开信息。",
 }
 
-// publicNotFound answers a public route of an unknown or unannounced sunset: a 404 problem whose
-// detail is in the reader's language (?lang= or Accept-Language).
+//go:embed templates/public_notfound.html
+var publicNotFoundHTML string
+
+var publicNotFoundTemplate = template.Must(template.New("public_notfound").Parse(publicNotFoundHTML))
+
+// publicNotFoundTitle and publicNotFoundLanguage are the HTML page's heading and its language
+// menu's label, in each page language.
+var (
+	publicNotFoundTitle    = map[string]string{"en": "Not found", "zh-Hans": "未找到"}
+	publicNotFoundLanguage = map[string]string{"en": "Language", "zh-Hans": "语言"}
+)
+
+// publicNotFound answers a public route of an unknown or unannounced sunset in the reader's
+// language (?lang= or Accept-Language): a small HTML page for a browser asking for a page, a 404
+// problem otherwise.
 func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
 	lang := pageLanguage(r)
+	detail := fmt.Sprintf(publicNotFoundDetail[lang], r.PathValue("name"))
+	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		n := nonce()
+		var buf bytes.Buffer
+		err := publicNotFoundTemplate.Execute(&buf, map[string]string{"Lang": lang, "Nonce": n, "Title": publicNotFoundTitle[lang],
+			"Language": publicNotFoundLanguage[lang], "Detail": detail})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeHTML(w, http.StatusNotFound, lang, "no-store", buf.Bytes(), func(h http.Header) {
+			setPageSecurity(h, n)
+			h.Set("Vary", "Accept, Accept-Language")
+		})
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Language", lang)
-	h.Set("Vary", "Accept-Language")
-	writeProblem(w, newProblem(sunset.ENOTFOUND, fmt.Sprintf(publicNotFoundDetail[lang], r.PathValue("name")), nil))
+	h.Set("Vary", "Accept, Accept-Language")
+	writeProblem(w, newProblem(sunset.ENOTFOUND, detail, nil))
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -164,6 +165,27 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 						}
 					}
 				}
+				// A browser gets a page saying the same, in its language, for the dark and the unknown alike.
+				if method == http.MethodGet {
+					page := func(name, lang string) *response {
+						t.Helper()
+						b := &testBundle{ts: ts}
+						return b.do(t, method, fill(name), "", "Accept", "text/html,application/xhtml+xml", "Accept-Language", lang)
+					}
+					for lang, want := range map[string]string{"en": "Nothing is published about", "zh-CN": "没有关于"} {
+						unknown := page("nobody-v1", lang)
+						if unknown.status != http.StatusNotFound || unknown.mediaType() != "text/html" || !strings.Contains(string(unknown.body), want) {
+							t.Errorf("%s for an unknown sunset from a browser (%s): %d %s %.300s", rt.pattern, lang, unknown.status, unknown.mediaType(), unknown.body)
+						}
+						for _, name := range []string{"billing-v1", "later-v1", "withdrawn-v1"} {
+							r := page(name, lang)
+							same := withoutNonce(strings.ReplaceAll(string(unknown.body), "nobody-v1", name))
+							if r.status != http.StatusNotFound || withoutNonce(string(r.body)) != same {
+								t.Errorf("%s for %s sunset %s from a browser (%s): %d, want the unknown sunset's page:\n%s", rt.pattern, states[name], name, lang, r.status, r.body)
+							}
+						}
+					}
+				}
 				for _, name := range []string{"live-v1", "held-v1"} {
 					srv.Exports = &fakeExports{sunset: name}
 					r := call(t, method, fill(name), c.body, c.contentType, "en")
@@ -215,3 +237,9 @@ func TestAnnouncedIsTheOneRule(t *testing.T) {
 		}
 	}
 }
+
+// nonceRE matches a page's CSP nonce, different in every answer.
+var nonceRE = regexp.MustCompile(`nonce="[^"]*"`)
+
+// withoutNonce blanks the CSP nonce of a page.
+func withoutNonce(page string) string { return nonceRE.ReplaceAllString(page, `nonce=""`) }
