@@ -31,7 +31,7 @@ type dataServices struct {
 	// shutdown.
 	control *runbook.Control
 	// exportRuns runs export jobs for the API; serve stops it on shutdown.
-	exportRuns *exportRuns
+	exportRuns *export.Runs
 	web        struct {
 		runbooks  web.Runbooks
 		exports   web.Exports
@@ -74,7 +74,7 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 	}))
 	d.control = &runbook.Control{Runner: d.runner, Log: st, Plan: d.exports.Plan, Wake: d.worker.Wake}
 	d.web.runbooks = d.control
-	d.exportRuns = newExportRuns(d.exports, getenv, clock.Now, logger.With("component", "export"))
+	d.exportRuns = export.NewRuns(d.exports, logger.With("component", "export"))
 	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns, getenv: getenv}
 	d.web.retention = retentionAPI{&runbook.Retention{
 		Plan: d.exports.Plan,
@@ -165,7 +165,7 @@ func deleteData(ctx context.Context, st *store.DB, run *engine.Run) error {
 // exportAPI serves the web's export routes.
 type exportAPI struct {
 	svc  *export.Service
-	runs *exportRuns
+	runs *export.Runs
 	// getenv reads the backup key that signs the archive of kept exports.
 	getenv func(string) string
 }
@@ -188,7 +188,7 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportSt
 	}
 	v := &web.ExportStatus{Status: *st}
 	if a.runs != nil {
-		v.Running, v.RunError = a.runs.state(name)
+		v.Running, v.RunError = a.runs.State(name)
 	}
 	return v, nil
 }
@@ -196,7 +196,7 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportSt
 // RunExport starts the sunset's export job in the background (unless it runs already) and
 // answers the status.
 func (a exportAPI) RunExport(ctx context.Context, name string, req web.ExportRunRequest) (*web.ExportStatus, error) {
-	if err := a.runs.start(ctx, name, req); err != nil {
+	if err := a.runs.Start(ctx, name, export.RunOptions{Batch: req.Batch, Workers: req.Workers, RetryFailed: req.RetryFailed}); err != nil {
 		return nil, err
 	}
 	return a.ExportStatus(ctx, name)

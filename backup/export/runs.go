@@ -1,4 +1,4 @@
-package main
+package export
 
 import (
 	"context"
@@ -7,18 +7,14 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/backup/export"
-	"github.com/sunsetops/sunset/web"
 )
 
-// exportRuns runs sunsets' export jobs in the background for the API (POST …/exports/run): at
-// most one run per sunset in this process, each resuming the job where the last one stopped.
-// It remembers why a run stopped early. Stop cancels the runs and waits for them; the jobs
-// keep their place and resume on the next run.
-type exportRuns struct {
-	svc    *export.Service
-	getenv func(string) string
-	now    func() time.Time
+// Runs runs sunsets' export jobs in the background for a server (POST …/exports/run): at most
+// one run per sunset in this process, each resuming the job where the last one stopped. It
+// remembers why a run stopped early. Stop cancels the runs and waits for them; the jobs keep
+// their place and resume on the next run.
+type Runs struct {
+	svc    *Service
 	logger *slog.Logger
 
 	ctx    context.Context
@@ -30,22 +26,26 @@ type exportRuns struct {
 	lastErr map[string]string
 }
 
-func newExportRuns(svc *export.Service, getenv func(string) string, now func() time.Time, logger *slog.Logger) *exportRuns {
+// NewRuns returns the background runs of svc's export jobs; nil logger discards the logs.
+func NewRuns(svc *Service, logger *slog.Logger) *Runs {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &exportRuns{svc: svc, getenv: getenv, now: now, logger: logger, ctx: ctx, cancel: cancel,
-		running: map[string]bool{}, lastErr: map[string]string{}}
+	return &Runs{svc: svc, logger: logger, ctx: ctx, cancel: cancel, running: map[string]bool{}, lastErr: map[string]string{}}
 }
 
-// state tells whether the sunset's job runs here now, and why its last run stopped early.
-func (e *exportRuns) state(name string) (running bool, lastErr string) {
+// State tells whether the sunset's job runs here now, and why its last run stopped early.
+func (e *Runs) State(name string) (running bool, lastErr string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.running[name], e.lastErr[name]
 }
 
-// start starts a run of the sunset's export job, unless one runs already. It checks first what
-// would stop the run at once: no data.export in the plan, no key to sign links with.
-func (e *exportRuns) start(ctx context.Context, name string, req web.ExportRunRequest) error {
+// Start starts a run of the sunset's export job with o, unless one runs already. It checks
+// first what would stop the run at once: no data.export in the plan (ENOTFOUND), no key to sign
+// links with (EINVALID); after Stop it refuses (ECONFLICT).
+func (e *Runs) Start(ctx context.Context, name string, o RunOptions) error {
 	p, err := e.svc.Plan(ctx, name)
 	if err != nil {
 		return err
@@ -53,7 +53,7 @@ func (e *exportRuns) start(ctx context.Context, name string, req web.ExportRunRe
 	if p.Data.Export == nil {
 		return sunset.Errorf(sunset.ENOTFOUND, "Sunset %s offers no data export (its plan has no data.export).", name)
 	}
-	if _, err := export.LinksFor(p, e.getenv, e.now()); err != nil {
+	if _, err := LinksFor(p, e.svc.getenv, e.svc.now()); err != nil {
 		return sunset.Errorf(sunset.EINVALID, "Cannot sign download links: %v.", err)
 	}
 	e.mu.Lock()
@@ -68,7 +68,7 @@ func (e *exportRuns) start(ctx context.Context, name string, req web.ExportRunRe
 	delete(e.lastErr, name)
 	e.wg.Go(func() {
 		start := time.Now()
-		job, err := e.svc.Run(e.ctx, name, export.RunOptions{Batch: req.Batch, Workers: req.Workers, RetryFailed: req.RetryFailed})
+		job, err := e.svc.Run(e.ctx, name, o)
 		e.mu.Lock()
 		delete(e.running, name)
 		if err != nil {
@@ -87,7 +87,7 @@ func (e *exportRuns) start(ctx context.Context, name string, req web.ExportRunRe
 }
 
 // Stop cancels the runs and waits for them to save their place. Safe to call twice.
-func (e *exportRuns) Stop() {
+func (e *Runs) Stop() {
 	e.cancel()
 	e.wg.Wait()
 }
