@@ -177,6 +177,12 @@ var (
 )
 
 func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportStatus, error) {
+	// Whether a run goes on is read before the job: a run that ends in between then shows its
+	// job, never "not running" with the job it had not saved yet.
+	v := &web.ExportStatus{}
+	if a.runs != nil {
+		v.Running, v.RunError = a.runs.State(name)
+	}
 	st, err := a.svc.Status(ctx, name)
 	if err != nil {
 		return nil, err
@@ -186,10 +192,7 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportSt
 			return nil, perr
 		}
 	}
-	v := &web.ExportStatus{Status: *st}
-	if a.runs != nil {
-		v.Running, v.RunError = a.runs.State(name)
-	}
+	v.Status = *st
 	return v, nil
 }
 
