@@ -397,13 +397,27 @@ func TestRealMTAClosesAfterFiveMessages(t *testing.T) {
 func TestRealMTABusyThenRecovers(t *testing.T) {
 	t.Parallel()
 	m := startMTA(t, mtaOptions{maxConns: 1})
-	// Another client holds Exim's only session: Exim greets the next one with 421.
-	other, err := net.Dial("tcp", m.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bufio.NewReader(other).ReadString('\n'); err != nil {
-		t.Fatal(err)
+	// Another client holds Exim's only session: Exim greets the next one with 421. (It may
+	// itself be refused while the session of startMTA's readiness probe is still ending.)
+	var other net.Conn
+	for deadline := time.Now().Add(10 * time.Second); other == nil; {
+		c, err := net.Dial("tcp", m.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		greeting, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(greeting, "220") {
+			other = c
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("Exim never greeted with 220: %q", greeting)
+		}
+		<-time.After(50 * time.Millisecond)
 	}
 	ch := m.channel(t, smtp.Config{})
 	retry, err := ch.Send(context.Background(), message("a@example.com"))
