@@ -23,7 +23,10 @@ const (
 	StatusDelivered  Status = "delivered"
 	StatusFailed     Status = "failed"
 	StatusSuppressed Status = "suppressed"
-	StatusHeld       Status = "held"
+	// StatusRetrying is never stored: the ledger counts queued deliveries that already failed
+	// once (Attempts > 0) under it, apart from the ones never tried.
+	StatusRetrying Status = "retrying"
+	StatusHeld     Status = "held"
 )
 
 // Channel kinds as the plan names them in a notice's channels.

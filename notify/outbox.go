@@ -88,8 +88,16 @@ type Ledger struct {
 	ConsumersKnown int `json:"consumers_known"`
 	ConsumersAware int `json:"consumers_aware"`
 	InBand         int `json:"in_band"`
-	// Failures are the latest failed deliveries with their reasons.
+	// Failures are the latest failed deliveries with their reasons (given up, or refused for
+	// good).
 	Failures []Delivery `json:"failures"`
+	// Retrying are the latest deliveries that failed for a reason worth another try and wait
+	// for it: their attempts so far, the next attempt (NextAt) and the last error in words.
+	Retrying []Delivery `json:"retrying"`
+	// Breakers are the circuit breakers of the channel endpoints, as the server answering
+	// sees them (each replica keeps its own); empty when none has failed or nobody asked the
+	// worker.
+	Breakers []BreakerState `json:"breakers,omitempty"`
 	// Held counts the deliveries held because their links point at a loopback address;
 	// HeldReason is why, and what releases them.
 	Held       int    `json:"held,omitempty"`
@@ -102,14 +110,17 @@ const MaxLedgerConsumers = 1000
 // LedgerLine counts the deliveries of one notice over one channel endpoint by status. Sent
 // counts deliveries handed to the channel whose outcome is not recorded yet (sending).
 type LedgerLine struct {
-	Notice     string `json:"notice"`
-	Template   string `json:"template"`
-	Channel    string `json:"channel"`
-	Queued     int    `json:"queued"`
-	Sent       int    `json:"sent"`
-	Delivered  int    `json:"delivered"`
-	Failed     int    `json:"failed"`
-	Suppressed int    `json:"suppressed"`
+	Notice   string `json:"notice"`
+	Template string `json:"template"`
+	Channel  string `json:"channel"`
+	Queued   int    `json:"queued"`
+	// Retrying counts the queued deliveries that have failed at least once and wait for
+	// another attempt (they are not counted in Queued).
+	Retrying   int `json:"retrying"`
+	Sent       int `json:"sent"`
+	Delivered  int `json:"delivered"`
+	Failed     int `json:"failed"`
+	Suppressed int `json:"suppressed"`
 	// Held counts deliveries held for their loopback links.
 	Held int `json:"held"`
 }
@@ -125,6 +136,8 @@ func Lines(counts []LedgerCount) []LedgerLine {
 		switch c.Status {
 		case StatusQueued:
 			l.Queued += c.Count
+		case StatusRetrying:
+			l.Retrying += c.Count
 		case StatusSending:
 			l.Sent += c.Count
 		case StatusDelivered:

@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -72,8 +74,37 @@ type breakers struct {
 
 type breaker struct {
 	failures  int
+	openedAt  time.Time
 	openUntil time.Time
+	lastError string
 }
+
+// BreakerState is one endpoint's circuit breaker as one worker sees it: a breaker is kept per
+// process, so replicas each have their own.
+type BreakerState struct {
+	// Channel is the endpoint ("email", "webhook:crm").
+	Channel string `json:"channel"`
+	// Open is true while the endpoint's deliveries wait for the breaker (including the
+	// half-open probe).
+	Open bool `json:"open"`
+	// Failures counts consecutive transient failures; zero when the endpoint is healthy.
+	Failures int `json:"failures"`
+	// OpenedAt is when the breaker opened, OpenUntil when it lets the next probe through.
+	OpenedAt  time.Time `json:"opened_at,omitzero"`
+	OpenUntil time.Time `json:"open_until,omitzero"`
+	// LastError is the reason of the latest failure, while failures > 0.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// transition is a change of an endpoint's health worth one log line.
+type transition int
+
+const (
+	unchanged transition = iota
+	failing              // the first transient failure after a success
+	opened               // the breaker opened
+	recovered            // a success after failures (the breaker, if open, closed)
+)
 
 // allow reports whether endpoint may be tried at now; when not, until when it stays open. An
 // open breaker whose cooldown ended lets one probe through and stays open for the others until
@@ -92,9 +123,10 @@ func (b *breakers) allow(endpoint string, now time.Time) (bool, time.Time) {
 	return true, time.Time{}
 }
 
-// result records the outcome of a send to endpoint. Permanent failures say nothing about the
-// endpoint's health (a bad address) and leave the breaker alone.
-func (b *breakers) result(endpoint string, now time.Time, ok, transient bool) {
+// result records the outcome of a send to endpoint and says how the endpoint's health changed.
+// Permanent failures say nothing about the endpoint's health (a bad address) and leave the
+// breaker alone.
+func (b *breakers) result(endpoint string, now time.Time, ok, transient bool, reason string) transition {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.state[endpoint]
@@ -104,13 +136,38 @@ func (b *breakers) result(endpoint string, now time.Time, ok, transient bool) {
 	}
 	switch {
 	case ok:
-		s.failures, s.openUntil = 0, time.Time{}
+		was := s.failures
+		s.failures, s.openUntil, s.openedAt, s.lastError = 0, time.Time{}, time.Time{}, ""
+		if was > 0 {
+			return recovered
+		}
 	case transient:
 		s.failures++
-		if s.failures >= b.threshold {
-			s.openUntil = now.Add(b.cooldown)
+		s.lastError = reason
+		switch {
+		case s.failures == b.threshold:
+			s.openUntil, s.openedAt = now.Add(b.cooldown), now
+			return opened
+		case s.failures > b.threshold:
+			s.openUntil = now.Add(b.cooldown) // a failed probe: open again
+		case s.failures == 1:
+			return failing
 		}
 	}
+	return unchanged
+}
+
+// snapshot returns every endpoint's breaker, by endpoint.
+func (b *breakers) snapshot() []BreakerState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]BreakerState, 0, len(b.state))
+	for ep, s := range b.state {
+		out = append(out, BreakerState{Channel: ep, Open: s.failures >= b.threshold, Failures: s.failures,
+			OpenedAt: s.openedAt, OpenUntil: s.openUntil, LastError: s.lastError})
+	}
+	slices.SortFunc(out, func(a, b BreakerState) int { return strings.Compare(a.Channel, b.Channel) })
+	return out
 }
 
 // limiter is a token bucket per channel kind, on the wall clock (it paces real sends).

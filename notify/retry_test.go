@@ -81,9 +81,19 @@ func TestDeadEndpointOpensItsBreakerWithoutHoldingUpOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// All wait for later: the two tried ones as retrying, the others queued untried.
 	for _, c := range l.Counts {
-		if c.Channel == "webhook:crm" && c.Status != notify.StatusQueued {
-			t.Errorf("webhook deliveries %s: %d, want all queued for later", c.Status, c.Count)
+		if c.Channel != "webhook:crm" {
+			continue
 		}
+		switch {
+		case c.Status == notify.StatusRetrying && c.Count != 2:
+			t.Errorf("%d webhook deliveries retrying, want the 2 that were tried", c.Count)
+		case c.Status != notify.StatusQueued && c.Status != notify.StatusRetrying:
+			t.Errorf("webhook deliveries %s: %d, want all waiting for later", c.Status, c.Count)
+		}
+	}
+	if len(l.Retrying) != 2 || l.Retrying[0].Attempts != 1 || !strings.Contains(l.Retrying[0].LastError, "500") || l.Retrying[0].NextAt.IsZero() {
+		t.Errorf("ledger's retrying = %+v, want the 2 tried webhooks with their attempt, error and next attempt", l.Retrying)
 	}
 }

@@ -60,6 +60,34 @@ type Worker struct {
 	released bool
 	// ExportURL gives each recipient their signed data-export link; nil means none.
 	ExportURL func(sunset, userID string) string
+	// Observe is told the outcome of every send, for metrics; nil means nobody listens. It
+	// must be quick and safe for concurrent use.
+	Observe func(Outcome)
+}
+
+// Outcome is the result of one send, as Worker.Observe receives it.
+type Outcome struct {
+	// Channel is the endpoint ("email", "webhook:crm").
+	Channel string
+	// Result is OutcomeDelivered, OutcomeRetrying (a transient failure, tried again later) or
+	// OutcomeFailed (given up, or a permanent refusal).
+	Result string
+	// Lag is how long after its delivery was queued (the notice's fan-out) the channel accepted
+	// the message; zero unless delivered.
+	Lag time.Duration
+}
+
+// Outcome results.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeRetrying  = "retrying"
+	OutcomeFailed    = "failed"
+)
+
+// Breakers returns the circuit breaker of every endpoint this worker has sent to.
+func (w *Worker) Breakers() []BreakerState {
+	w.init()
+	return w.breakers.snapshot()
 }
 
 func (w *Worker) init() {
@@ -187,12 +215,47 @@ func (w *Worker) deliver(ctx context.Context, d *Delivery) {
 	cancel()
 	now = w.Clock.Now()
 	d.Attempts++
-	w.breakers.result(d.Channel, now, err == nil, err != nil && retryable)
+	reason := ""
+	if err != nil {
+		reason = err.Error()
+	}
+	w.logTransition(d.Channel, w.breakers.result(d.Channel, now, err == nil, err != nil && retryable, reason), reason)
 	if err != nil {
 		w.fail(d, now, retryable, err)
+		w.observe(d, now)
 		return
 	}
 	d.Status, d.DeliveredAt, d.LastError = StatusDelivered, now, ""
+	w.observe(d, now)
+}
+
+// observe tells Observe the outcome of a send recorded in d.
+func (w *Worker) observe(d *Delivery, now time.Time) {
+	if w.Observe == nil {
+		return
+	}
+	o := Outcome{Channel: d.Channel, Result: OutcomeFailed}
+	switch d.Status {
+	case StatusDelivered:
+		o.Result, o.Lag = OutcomeDelivered, max(0, now.Sub(d.CreatedAt))
+	case StatusQueued:
+		o.Result = OutcomeRetrying
+	}
+	w.Observe(o)
+}
+
+// logTransition writes one line when an endpoint's health changes — not one per message, so
+// that an outage of thousands of deliveries is a handful of lines.
+func (w *Worker) logTransition(endpoint string, t transition, reason string) {
+	switch t {
+	case failing:
+		w.Logger.Warn("notify: channel failing; deliveries will be retried", "channel", endpoint, "err", reason)
+	case opened:
+		w.Logger.Warn("notify: circuit breaker opened; the channel's deliveries wait",
+			"channel", endpoint, "failures", w.Policy.BreakerThreshold, "cooldown", w.Policy.BreakerCooldown, "err", reason)
+	case recovered:
+		w.Logger.Warn("notify: channel recovered; circuit breaker closed", "channel", endpoint)
+	}
 }
 
 // releaseHeld queues again, once per worker, the deliveries an earlier worker held for their

@@ -304,6 +304,28 @@ func (o *Outbox) Unsuppress(ctx context.Context, address string) error {
 	return o.db.translate(err, "unsuppress an address")
 }
 
+// Depth counts every sunset's deliveries by status, queued ones that failed before counted as
+// retrying (notify.StatusRetrying), for the queue-depth metric.
+func (o *Outbox) Depth(ctx context.Context) (map[notify.Status]int, error) {
+	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT
+	CASE WHEN status = ? AND attempts > 0 THEN ? ELSE status END AS st, COUNT(*) FROM outbox GROUP BY st`),
+		string(notify.StatusQueued), string(notify.StatusRetrying))
+	if err != nil {
+		return nil, o.db.translate(err, "count deliveries by status")
+	}
+	defer rows.Close()
+	out := map[notify.Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, o.db.translate(err, "count deliveries by status")
+		}
+		out[notify.Status(st)] = n
+	}
+	return out, rows.Err()
+}
+
 // Ledger summarises the deliveries of the named sunset.
 func (o *Outbox) Ledger(ctx context.Context, name string, failures int) (*notify.Ledger, error) {
 	var id int64
@@ -314,9 +336,12 @@ func (o *Outbox) Ledger(ctx context.Context, name string, failures int) (*notify
 	if err != nil {
 		return nil, o.db.translate(err, "read a sunset")
 	}
-	l := &notify.Ledger{Sunset: name, Counts: []notify.LedgerCount{}, Failures: []notify.Delivery{}}
-	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT notice, template, channel, status, COUNT(*)
-	FROM outbox WHERE sunset_id = ? GROUP BY notice, template, channel, status ORDER BY notice, channel, status`), id)
+	l := &notify.Ledger{Sunset: name, Counts: []notify.LedgerCount{}, Failures: []notify.Delivery{}, Retrying: []notify.Delivery{}}
+	// A queued delivery that has failed before is retrying: counted apart from the untried.
+	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT notice, template, channel,
+	CASE WHEN status = ? AND attempts > 0 THEN ? ELSE status END AS st, COUNT(*)
+	FROM outbox WHERE sunset_id = ? GROUP BY notice, template, channel, st ORDER BY notice, channel, st`),
+		string(notify.StatusQueued), string(notify.StatusRetrying), id)
 	if err != nil {
 		return nil, o.db.translate(err, "count deliveries")
 	}
@@ -353,6 +378,19 @@ func (o *Outbox) Ledger(ctx context.Context, name string, failures int) (*notify
 		fs[i].Sunset = name
 	}
 	l.Failures = append(l.Failures, fs...)
+	rows, err = o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT `+outboxColumns+` FROM outbox
+	WHERE sunset_id = ? AND status = ? AND attempts > 0 ORDER BY updated_at DESC, id DESC LIMIT ?`), id, string(notify.StatusQueued), failures)
+	if err != nil {
+		return nil, o.db.translate(err, "list retrying deliveries")
+	}
+	rs, err := scanDeliveries(rows)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rs {
+		rs[i].Sunset = name
+	}
+	l.Retrying = append(l.Retrying, rs...)
 	l.Lines = notify.Lines(l.Counts)
 	for _, x := range l.Lines {
 		l.Held += x.Held

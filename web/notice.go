@@ -47,6 +47,9 @@ func (s *Server) handleNoticeLedger(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if s.Breakers != nil {
+		l.Breakers = s.Breakers()
+	}
 	writeJSON(w, http.StatusOK, l)
 }
 

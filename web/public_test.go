@@ -362,7 +362,7 @@ func (m *memNotices) Ledger(_ context.Context, name string, _ int) (*notify.Ledg
 	at := time.Date(2027, 1, 4, 10, 0, 0, 0, time.UTC)
 	return &notify.Ledger{Sunset: name, Counts: counts, Lines: notify.Lines(counts), Recipients: 1, Aware: 1,
 		Consumers:      []notify.ConsumerAwareness{{ID: "acme", Email: "ops@acme.example.com", Reached: []string{"email"}, FirstReached: at, InBand: at, Aware: true}},
-		ConsumersKnown: 1, ConsumersAware: 1, InBand: 1, Failures: []notify.Delivery{}}, nil
+		ConsumersKnown: 1, ConsumersAware: 1, InBand: 1, Failures: []notify.Delivery{}, Retrying: []notify.Delivery{}}, nil
 }
 
 func (m *memNotices) Announcements(_ context.Context, name string) ([]notify.Announcement, error) {

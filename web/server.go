@@ -17,6 +17,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -106,6 +107,9 @@ type Server struct {
 	// keeps unsubscribes; nil answers the ledger and unsubscribe routes 404 and shows no
 	// announcements.
 	Notices Notices
+	// Breakers tells the notice worker's circuit breaker of each channel endpoint, shown with
+	// the ledger; nil shows none.
+	Breakers func() []notify.BreakerState
 	// UnsubscribeKey checks the signed unsubscribe links (the key notify's worker signs them
 	// with).
 	UnsubscribeKey []byte

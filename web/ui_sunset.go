@@ -104,10 +104,25 @@ type noticePanel struct {
 	Held                    int
 	HeldReason              string
 	AwareShare, HasFailures string
+	// Retrying are the latest deliveries waiting for another attempt (At is the next one).
+	Retrying []failureRow
+	// Channels are the endpoints whose sends are failing or whose breaker is open.
+	Channels []channelRow
 }
 
 // failureRow is one failed delivery.
-type failureRow struct{ Notice, Channel, Recipient, Error, At string }
+type failureRow struct {
+	Notice, Channel, Recipient, Error, At string
+	Attempts                              int
+}
+
+// channelRow is one channel endpoint in trouble: Down when its breaker is open (since Since,
+// next try at Until), else failing.
+type channelRow struct {
+	Channel, Error, Since, Until string
+	Failures                     int
+	Down                         bool
+}
 
 // feedbackPanel sums up the feedback.
 type feedbackPanel struct {
@@ -302,6 +317,9 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 		if l, err := s.Notices.Ledger(ctx, name, uiFailures); err != nil {
 			log("notices", err)
 		} else {
+			if s.Breakers != nil {
+				l.Breakers = s.Breakers()
+			}
 			d.Notices = noticePanelOf(l, loc)
 			awareOf(d.Consumers, l, loc)
 		}
@@ -570,6 +588,21 @@ func noticePanelOf(l *notify.Ledger, loc *time.Location) *noticePanel {
 			who = f.Recipient.Email
 		}
 		n.Failures = append(n.Failures, failureRow{Notice: f.Notice, Channel: f.Channel, Recipient: who, Error: f.LastError, At: localTime(f.CreatedAt, loc)})
+	}
+	for _, f := range l.Retrying {
+		who := f.Recipient.ID
+		if who == "" {
+			who = f.Recipient.Email
+		}
+		n.Retrying = append(n.Retrying, failureRow{Notice: f.Notice, Channel: f.Channel, Recipient: who, Error: f.LastError,
+			At: localTime(f.NextAt, loc), Attempts: f.Attempts})
+	}
+	for _, b := range l.Breakers {
+		if b.Failures == 0 {
+			continue
+		}
+		n.Channels = append(n.Channels, channelRow{Channel: b.Channel, Error: b.LastError, Failures: b.Failures, Down: b.Open,
+			Since: localTime(b.OpenedAt, loc), Until: localTime(b.OpenUntil, loc)})
 	}
 	return n
 }

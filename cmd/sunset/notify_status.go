@@ -56,9 +56,9 @@ func writeLedger(out io.Writer, l *notify.Ledger) {
 		fmt.Fprintln(out, "No notice has been sent yet.")
 	} else {
 		tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NOTICE\tTEMPLATE\tCHANNEL\tQUEUED\tSENT\tDELIVERED\tFAILED\tSUPPRESSED\tHELD")
+		fmt.Fprintln(tw, "NOTICE\tTEMPLATE\tCHANNEL\tQUEUED\tRETRYING\tSENT\tDELIVERED\tFAILED\tSUPPRESSED\tHELD")
 		for _, x := range l.Lines {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", x.Notice, x.Template, x.Channel, x.Queued, x.Sent, x.Delivered, x.Failed, x.Suppressed, x.Held)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", x.Notice, x.Template, x.Channel, x.Queued, x.Retrying, x.Sent, x.Delivered, x.Failed, x.Suppressed, x.Held)
 		}
 		tw.Flush()
 	}
@@ -90,16 +90,36 @@ func writeLedger(out io.Writer, l *notify.Ledger) {
 			fmt.Fprintf(out, "(the first %d consumers by id; --format json has the same list)\n", len(l.Consumers))
 		}
 	}
-	if len(l.Failures) > 0 {
-		fmt.Fprintln(out, "\nLatest failures:")
-		for _, f := range l.Failures {
-			to := f.Recipient.ID
-			if f.Recipient.Email != "" {
-				to += " <" + f.Recipient.Email + ">"
-			}
-			fmt.Fprintf(out, "  %s %s to %s after %d attempt(s): %s\n", f.Notice, f.Channel, to, f.Attempts, f.LastError)
+	for _, b := range l.Breakers {
+		switch {
+		case b.Open:
+			fmt.Fprintf(out, "\nChannel %s is DOWN: circuit breaker open since %s after %d failures; next try %s. Last error: %s\n",
+				b.Channel, b.OpenedAt.UTC().Format(time.RFC3339), b.Failures, b.OpenUntil.UTC().Format(time.RFC3339), b.LastError)
+		case b.Failures > 0:
+			fmt.Fprintf(out, "\nChannel %s is failing: %d failure(s) in a row. Last error: %s\n", b.Channel, b.Failures, b.LastError)
 		}
 	}
+	if len(l.Retrying) > 0 {
+		fmt.Fprintln(out, "\nRetrying (latest):")
+		for _, f := range l.Retrying {
+			fmt.Fprintf(out, "  %s %s to %s: attempt %d failed, next attempt %s: %s\n", f.Notice, f.Channel, recipientText(f),
+				f.Attempts, f.NextAt.UTC().Format(time.RFC3339), f.LastError)
+		}
+	}
+	if len(l.Failures) > 0 {
+		fmt.Fprintln(out, "\nLatest failures (given up):")
+		for _, f := range l.Failures {
+			fmt.Fprintf(out, "  %s %s to %s after %d attempt(s): %s\n", f.Notice, f.Channel, recipientText(f), f.Attempts, f.LastError)
+		}
+	}
+}
+
+// recipientText names a delivery's recipient: "acme <ops@acme.example.com>".
+func recipientText(d notify.Delivery) string {
+	if d.Recipient.Email != "" {
+		return d.Recipient.ID + " <" + d.Recipient.Email + ">"
+	}
+	return d.Recipient.ID
 }
 
 func orDash(s string) string {

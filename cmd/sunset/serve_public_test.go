@@ -156,7 +156,7 @@ func TestServeHoldsLoopbackNoticesUntilItHasAPublicURL(t *testing.T) {
 		_, status, _ = run(t, ctx, "notify", "status", "mail-v1", "--server", api)
 		return strings.Contains(status, "2 held, not sent") && len(hooks.Hooks()) == 2
 	}, &status)
-	if !regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+0\s+0\s+0\s+0\s+2`).MatchString(status) ||
+	if !regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+0\s+0\s+0\s+0\s+0\s+2`).MatchString(status) ||
 		!strings.Contains(status, "--public-url") {
 		t.Errorf("notify status does not show the email line held with its reason:\n%s", status)
 	}
@@ -179,7 +179,7 @@ func TestServeHoldsLoopbackNoticesUntilItHasAPublicURL(t *testing.T) {
 			t.Errorf("the released email to %v does not link to the public URL:\n%.1500s", m.To, raw)
 		}
 	}
-	delivered := regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+0\s+2\s+0\s+0\s+0`)
+	delivered := regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+0\s+0\s+2\s+0\s+0\s+0`)
 	eventually(t, "notify status shows the email delivered", func() bool {
 		_, status, _ = run(t, ctx, "notify", "status", "mail-v1", "--server", api)
 		return delivered.MatchString(status)

@@ -10,12 +10,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
+	notifymetrics "github.com/sunsetops/sunset/notify/metrics"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
@@ -176,10 +179,15 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 		Replica: cfg.ReplicaID,
 		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL,
 	}
+	noticeMetrics := notifymetrics.New(s.notices.Breakers, st.Outbox().Depth, logger)
+	s.notices.Observe = noticeMetrics.Observe
+	s.Web.Breakers = s.notices.Breakers
+	more := prometheus.Gatherers{noticeMetrics.Gatherer()}
 	if cfg.Gateway != nil {
 		s.gatewayMetrics = gateway.NewMetrics()
-		s.Web.MoreMetrics = s.gatewayMetrics.Gatherer()
+		more = append(more, s.gatewayMetrics.Gatherer())
 	}
+	s.Web.MoreMetrics = more
 	return s, nil
 }
 

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sunsetops/sunset/notify/notifytest"
+)
+
+// A recipient whose mail server defers (451) is in sight: notify status counts it as retrying
+// with its attempt, next attempt and the reason, and /metrics has the outcome and the depth.
+func TestNotifyStatusAndMetricsShowADeliveryThatIsRetrying(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sink, err := notifytest.NewSMTPSink(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	sink.Reject("it@zhongshan.example.cn", 451)
+	hooks := notifytest.NewWebhookSink([]byte(hookSecret), true)
+	hookSrv := httptest.NewServer(hooks)
+	defer hookSrv.Close()
+	contacts := filepath.Join(dir, "contacts.csv")
+	planFile := filepath.Join(dir, "mail.yaml")
+	if err := os.WriteFile(contacts, []byte("id,email,name,locale,tier\nacme,ops@acme.example.com,Acme,en,gold\nzs,it@zhongshan.example.cn,中山贸易,zh-CN,free\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(planFile, fmt.Appendf(nil, loopbackPlan, contacts, sink.Addr, hookSrv.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	api, stop := serveCapture(t, "--db", "sqlite:"+filepath.Join(dir, "sunset.db"), "--now", afterAnnounce,
+		"--public-url", "https://sunset.example.com")
+	defer stop()
+	if code, out, errs := run(t, ctx, "apply", planFile, "--server", api); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	var status string
+	line := regexp.MustCompile(`notice/0\s+announce\s+email\s+0\s+1\s+0\s+1\s+0\s+0\s+0`)
+	eventually(t, "notify status shows one email delivered and one retrying", func() bool {
+		_, status, _ = run(t, ctx, "notify", "status", "mail-v1", "--server", api)
+		return line.MatchString(status)
+	}, &status)
+	if !strings.Contains(status, "Retrying (latest):") || !strings.Contains(status, "zs <it@zhongshan.example.cn>: attempt 1 failed, next attempt") ||
+		!strings.Contains(status, "451") {
+		t.Errorf("notify status does not list the retrying delivery with its attempt, next attempt and reason:\n%s", status)
+	}
+	resp, err := http.Get(api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`sunset_notify_deliveries_total{channel="email",outcome="delivered"} 1`,
+		`sunset_notify_deliveries_total{channel="email",outcome="retrying"} 1`,
+		`sunset_notify_queue_depth{status="retrying"} 1`,
+		`sunset_notify_delivery_lag_seconds_count{channel="email"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
