@@ -27,6 +27,8 @@ type ApplyResult struct {
 	Kept []string `json:"kept,omitempty"`
 	// Warnings are the plan's non-fatal problems.
 	Warnings []string `json:"warnings,omitempty"`
+	// Files are the files the plan's bundle carried, as stored (hash, size, count).
+	Files []BundleFile `json:"files,omitempty"`
 }
 
 // ActionMove is one action whose instant a re-plan changed.
@@ -41,21 +43,25 @@ type ActionMove struct {
 // new ones are added and withdrawn ones superseded; the difference is recorded as a
 // "plan.replanned" Event. An invalid plan is a sunset.EINVALID error whose Details list every
 // problem; nothing is stored.
+//
+// A plan that references files (consumers.contacts) needs them: use ApplyBundle.
 func (e *Engine) Apply(ctx context.Context, file string, data []byte, actor string) (*ApplyResult, error) {
-	p, problems := plan.Parse(file, data)
-	if err := problems.Err(); err != nil {
-		return nil, invalidPlan(problems)
-	}
+	return e.ApplyBundle(ctx, file, data, nil, actor)
+}
+
+// apply stores the parsed plan p with the files its bundle carried (already staged).
+func (e *Engine) apply(ctx context.Context, file string, data []byte, p *plan.Plan, problems plan.Problems, files []BundleFile, actor string) (*ApplyResult, error) {
 	tl, err := p.Compile()
 	if err != nil {
 		return nil, &sunset.Error{Code: sunset.EINVALID, Message: file + ": " + err.Error()}
 	}
-	res := &ApplyResult{}
+	res := &ApplyResult{Files: files}
 	for _, w := range problems.Warnings() {
 		res.Warnings = append(res.Warnings, w.String())
 	}
 	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
+	planHash := hex.EncodeToString(sum[:])
+	hash := BundleHash(planHash, files)
 	now := e.now()
 	name := p.Service.Name
 
@@ -64,7 +70,13 @@ func (e *Engine) Apply(ctx context.Context, file string, data []byte, actor stri
 		switch {
 		case sunset.ErrorCode(err) == sunset.ENOTFOUND:
 			res.Created, res.Changed = true, true
-			return e.create(ctx, tx, p, tl, data, hash, actor, now, res)
+			if err := e.create(ctx, tx, p, tl, data, hash, actor, now, res); err != nil {
+				return err
+			}
+			if err := e.recordRevision(ctx, tx, res.Sunset, planHash, files, 0, actor, now); err != nil {
+				return err
+			}
+			return tx.UpdateSunset(ctx, res.Sunset)
 		case err != nil:
 			return err
 		}
@@ -76,7 +88,21 @@ func (e *Engine) Apply(ctx context.Context, file string, data []byte, actor stri
 			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is %s; its plan can no longer change", name, s.State)
 		}
 		res.Changed = true
-		return e.replan(ctx, tx, s, p, tl, data, hash, actor, now, res)
+		prev, err := tx.GetRevision(ctx, s.ID, s.Revision)
+		if err != nil && sunset.ErrorCode(err) != sunset.ENOTFOUND {
+			return err
+		}
+		var prevSet int64
+		if prev != nil {
+			prevSet = contactSet(prev.Files)
+		}
+		if err := e.replan(ctx, tx, s, p, tl, data, hash, actor, now, res); err != nil {
+			return err
+		}
+		if err := e.recordRevision(ctx, tx, s, planHash, files, prevSet, actor, now); err != nil {
+			return err
+		}
+		return tx.UpdateSunset(ctx, s)
 	})
 	if err != nil {
 		return nil, err
@@ -134,11 +160,8 @@ func (e *Engine) create(ctx context.Context, tx Tx, p *plan.Plan, tl *plan.Timel
 	}); err != nil {
 		return err
 	}
-	if err := tx.UpdateSunset(ctx, s); err != nil {
-		return err
-	}
 	res.Sunset = s
-	return nil
+	return tx.UpdateSunset(ctx, s)
 }
 
 func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl *plan.Timeline, data []byte, hash, actor string, now time.Time, res *ApplyResult) error {

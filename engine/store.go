@@ -28,7 +28,10 @@ type Store interface {
 	ListSunsets(ctx context.Context) ([]*Sunset, error)
 	ListActions(ctx context.Context, sunsetID int64) ([]Action, error)
 	ListEvents(ctx context.Context, sunsetID int64) ([]Event, error)
+	// ListRevisions returns the sunset's stored revisions, oldest first.
+	ListRevisions(ctx context.Context, sunsetID int64) ([]Revision, error)
 	Close() error
+	Contacts
 }
 
 // Tx is the store inside one transaction.
@@ -55,4 +58,14 @@ type Tx interface {
 	PutAction(ctx context.Context, a *Action) error
 	// DueActions returns pending actions of every sunset with At <= now, oldest first, at most limit.
 	DueActions(ctx context.Context, now time.Time, limit int) ([]Action, error)
+
+	// PutRevision records an applied revision and the files its bundle carried.
+	PutRevision(ctx context.Context, r *Revision) error
+	// GetRevision returns one revision of a sunset, or ENOTFOUND.
+	GetRevision(ctx context.Context, sunsetID int64, revision int) (*Revision, error)
+	// EraseContacts removes the contacts with ids from every stored revision of the sunset
+	// named sunset and returns how many rows it removed.
+	EraseContacts(ctx context.Context, sunset string, ids []string) (int64, error)
+	// DiffContacts compares two contact sets by id (0 is the empty set).
+	DiffContacts(ctx context.Context, from, to int64) (ContactsChange, error)
 }

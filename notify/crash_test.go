@@ -117,7 +117,7 @@ func TestExactlyOnceAcrossKills(t *testing.T) {
 			t.Fatal(err)
 		}
 		eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
-		if _, err := eng.Apply(ctx, "plan.yaml", fmt.Appendf(nil, planYAML, contacts, smtpSink.Addr, srv.URL), "test"); err != nil {
+		if _, err := eng.ApplyBundle(ctx, "plan.yaml", fmt.Appendf(nil, planYAML, contacts, smtpSink.Addr, srv.URL), plan.LocalFiles(""), "test"); err != nil {
 			t.Fatal(err)
 		}
 		if err := eng.Start(ctx); err != nil {

@@ -5,9 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,11 +35,10 @@ type Activity interface {
 // action's transaction: the deliveries commit exactly once with the action's Event, and the
 // outbox's unique key makes a re-run insert nothing new.
 type Handler struct {
-	Outbox Outbox
-	// OpenContacts opens the contacts file plan p names (p.Consumers.Contacts). Default: the
-	// path relative to the plan file's directory, on the local file system.
-	OpenContacts func(p *plan.Plan) (io.ReadCloser, error)
-	Activity     Activity
+	// Outbox keeps the deliveries; when it is a ContactSource too (the store's), the consumers'
+	// audiences are the contacts stored with the sunset's plan bundle. No file is ever opened.
+	Outbox   Outbox
+	Activity Activity
 }
 
 // Interface guards.
@@ -272,7 +268,7 @@ func (f *fanout) audience(ctx context.Context, audience string, fn func(Recipien
 	}
 	tier, byTier := strings.CutPrefix(audience, "tier=")
 	feature, byFeature := strings.CutPrefix(audience, "feature=")
-	return f.contacts(func(r Recipient) error {
+	return f.contacts(ctx, func(r Recipient) error {
 		switch {
 		case byTier && r.Tier != tier:
 			return nil
@@ -307,7 +303,7 @@ func (f *fanout) exportPending(ctx context.Context, fn func(Recipient) error) er
 		return fn(r)
 	}
 	if f.p.Consumers.Contacts != "" {
-		return f.contacts(pending)
+		return f.contacts(ctx, pending)
 	}
 	return f.told(ctx, pending)
 }
@@ -333,30 +329,28 @@ func (f *fanout) told(ctx context.Context, fn func(Recipient) error) error {
 	}
 }
 
-func (f *fanout) contacts(fn func(Recipient) error) error {
+func (f *fanout) contacts(ctx context.Context, fn func(Recipient) error) error {
 	if f.p.Consumers.Contacts == "" {
 		return nil
 	}
-	open := f.h.OpenContacts
-	if open == nil {
-		open = OpenContactsFile
+	src, ok := f.h.Outbox.(ContactSource)
+	if !ok {
+		return fmt.Errorf("notify: contacts of %s: the outbox keeps no plan bundles", f.sunset)
 	}
-	rc, err := open(f.p)
-	if err != nil {
-		return fmt.Errorf("notify: contacts of %s: %w", f.sunset, err)
+	var after int64
+	for {
+		page, last, err := src.ContactsPage(ctx, f.tx.SQL(), f.sunset, after, enqueueChunk)
+		if err != nil {
+			return fmt.Errorf("notify: contacts of %s: %w", f.sunset, err)
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(page) < enqueueChunk {
+			return nil
+		}
+		after = last
 	}
-	defer rc.Close()
-	return ReadContacts(rc, fn)
-}
-
-// OpenContactsFile opens p's contacts file relative to the plan file's directory.
-func OpenContactsFile(p *plan.Plan) (io.ReadCloser, error) {
-	path := p.Consumers.Contacts
-	if path == "" {
-		return nil, errors.New("the plan names no contacts file")
-	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(p.File()), path)
-	}
-	return os.Open(path)
 }

@@ -97,7 +97,7 @@ func setupPlan(t *testing.T, st engine.Store, planText string) *bundle {
 	h := &notify.Handler{Outbox: db.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnReplan(h)
-	if _, err := eng.Apply(t.Context(), "plan.yaml", fmt.Appendf(nil, planText, contacts, smtpSink.Addr, srv.URL), "test"); err != nil {
+	if _, err := eng.ApplyBundle(t.Context(), "plan.yaml", fmt.Appendf(nil, planText, contacts, smtpSink.Addr, srv.URL), plan.LocalFiles(dir), "test"); err != nil {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string {

@@ -1,12 +1,9 @@
 package usage
 
 import (
-	"encoding/csv"
-	"errors"
-	"fmt"
 	"io"
-	"os"
-	"strings"
+
+	"github.com/sunsetops/sunset/contacts"
 )
 
 // Contact is who to tell about a consumer, from the plan's contacts file.
@@ -18,57 +15,16 @@ type Contact struct {
 	Tier   string `json:"tier,omitempty"`
 }
 
-// ReadContacts reads a contacts CSV with a header row naming at least the id column; email,
-// name, locale and tier are read when present, in any order.
-func ReadContacts(r io.Reader) (map[string]Contact, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	head, err := cr.Read()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return map[string]Contact{}, nil
-		}
-		return nil, err
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	if _, ok := col["id"]; !ok {
-		return nil, fmt.Errorf("line 1: no id column (want id,email,name,locale,tier)")
-	}
-	get := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
-		}
-		return ""
-	}
+// ReadContacts reads a contacts file with contacts.Read (the one reader of that format, with
+// opt) into a map by id, for joining consumers with their contacts.
+func ReadContacts(r io.Reader, opt contacts.Options) (map[string]Contact, error) {
 	out := map[string]Contact{}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		c := Contact{ID: get(rec, "id"), Email: get(rec, "email"), Name: get(rec, "name"), Locale: get(rec, "locale"), Tier: get(rec, "tier")}
-		if c.ID != "" {
-			out[c.ID] = c
-		}
-	}
-}
-
-// ReadContactsFile reads a contacts CSV file.
-func ReadContactsFile(path string) (map[string]Contact, error) {
-	f, err := os.Open(path)
+	err := contacts.Read(r, opt, func(c contacts.Contact) error {
+		out[c.ID] = Contact{ID: c.ID, Email: c.Email, Name: c.Name, Locale: c.Locale, Tier: c.Tier}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	c, err := ReadContacts(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return c, nil
+	return out, nil
 }

@@ -2,7 +2,7 @@ package usage
 
 import (
 	"fmt"
-	"path/filepath"
+	"os"
 
 	"github.com/sunsetops/sunset/plan"
 )
@@ -18,13 +18,14 @@ func (o *Options) ApplyPlan(p *plan.Plan, dir, identify string) (string, error) 
 	}
 	o.Location = p.Location()
 	if p.Consumers.Contacts != "" {
-		path := p.Consumers.Contacts
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		c, err := ReadContactsFile(path)
+		f, err := os.Open(plan.LocalPath(dir, p.Consumers.Contacts))
 		if err != nil {
 			return "", fmt.Errorf("contacts: %w", err)
+		}
+		c, err := ReadContacts(f, p.ContactOptions())
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", p.Consumers.Contacts, err)
 		}
 		o.Contacts = c
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/sunsetops/sunset/contacts"
 )
 
 // realLog is the real Apache combined log described in shared/data/README.md.
@@ -364,7 +366,7 @@ func TestFeaturesContactsTiersAndQuietWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contacts, err := ReadContacts(strings.NewReader("id,email,name,locale,tier\nacme-prod,ops@acme.example.com,Acme Corp,en,critical\nglobex-7f3a,dev@globex.example.com,Globex,en,standard\n"))
+	contacts, err := ReadContacts(strings.NewReader("id,email,name,locale,tier\nacme-prod,ops@acme.example.com,Acme Corp,en,critical\nglobex-7f3a,dev@globex.example.com,Globex,en,standard\n"), contacts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +464,7 @@ func TestMigrationSortsConsumersIntoMovedBothAndNotMoved(t *testing.T) {
 }
 
 func TestContactsNeedAnIDColumn(t *testing.T) {
-	if _, err := ReadContacts(strings.NewReader("email,name\na@b,c\n")); err == nil {
+	if _, err := ReadContacts(strings.NewReader("email,name\na@b,c\n"), contacts.Options{}); err == nil {
 		t.Error("contacts without id accepted")
 	}
 }

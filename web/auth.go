@@ -238,12 +238,16 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 			return
 		}
 		if !safeMethod(r.Method) {
-			if r.ContentLength > maxBody {
-				s.writeError(w, r, tooLarge("The request body", maxBody))
+			limit := int64(maxBody)
+			if pattern == bundleRoute {
+				limit = s.maxBundle() // a plan bundle carries its contacts
+			}
+			if r.ContentLength > limit {
+				s.writeError(w, r, tooLarge("The request body", limit))
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {
-				r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+				r.Body = http.MaxBytesReader(w, r.Body, limit)
 			}
 			if p.session != "" && !s.validCSRF(r, p.session) {
 				s.writeError(w, r, sunset.Errorf(codeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))

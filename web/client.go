@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"syscall"
@@ -17,6 +19,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/plan"
 )
 
 // DefaultServerURL is where the CLI looks for `sunset serve` unless told otherwise.
@@ -49,7 +52,8 @@ type Client struct {
 }
 
 // Apply sends a plan's YAML; file names it in problems ("FILE:LINE:COL: ..."). An invalid plan is
-// a *Problem whose Errors hold every problem line.
+// a *Problem whose Errors hold every problem line. A plan that references files needs
+// ApplyBundle.
 func (c *Client) Apply(ctx context.Context, file string, yaml []byte) (*engine.ApplyResult, error) {
 	q := url.Values{}
 	if file != "" {
@@ -59,6 +63,71 @@ func (c *Client) Apply(ctx context.Context, file string, yaml []byte) (*engine.A
 	err := c.do(ctx, http.MethodPost, "/api/v1/plans", q, "application/yaml", yaml, &res)
 	if err != nil {
 		return nil, err
+	}
+	return &res, nil
+}
+
+// ApplyBundle sends a plan with every file it references as one multipart/form-data stream:
+// the part plan (its filename is file) and one part per reference, named as the plan writes
+// it, its bytes read from files as the request goes out — a large contacts file is never held
+// in memory. refs are the plan's references (plan.References).
+func (c *Client) ApplyBundle(ctx context.Context, file string, yaml []byte, refs []plan.Reference, files plan.Files) (*engine.ApplyResult, error) {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := func() error {
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "plan", "filename": file}))
+			h.Set("Content-Type", "application/yaml")
+			w, err := mw.CreatePart(h)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(yaml); err != nil {
+				return err
+			}
+			if files != nil {
+				err = files(refs, func(name string, body io.Reader) error {
+					h := textproto.MIMEHeader{}
+					h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": name, "filename": name}))
+					h.Set("Content-Type", "text/csv")
+					w, err := mw.CreatePart(h)
+					if err != nil {
+						return err
+					}
+					_, err = io.Copy(w, body)
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return mw.Close()
+		}()
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL()+"/api/v1/plans", pr)
+	if err != nil {
+		pr.CloseWithError(err)
+		return nil, fmt.Errorf("bad server URL %q: %w", c.baseURL(), err)
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if c.Actor != "" {
+		req.Header.Set(ActorHeader, c.Actor)
+	}
+	data, err := c.send(req)
+	pr.CloseWithError(errors.New("request done"))
+	if err != nil {
+		var re *plan.RefError
+		if errors.As(err, &re) {
+			return nil, re
+		}
+		return nil, err
+	}
+	var res engine.ApplyResult
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("the answer of POST /api/v1/plans is not the JSON expected (%v); is %s a Sunset server?", err, c.baseURL())
 	}
 	return &res, nil
 }

@@ -3,7 +3,10 @@ package web
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,12 +14,29 @@ import (
 	"unicode"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 )
 
 // maxPlanBody is the largest plan accepted, the same limit the plan decoder enforces on files.
 const maxPlanBody = 10 << 20
+
+// DefaultMaxBundle is the largest plan bundle POST /api/v1/plans accepts unless
+// Server.MaxBundle says otherwise: the plan and every file it references together (a contacts
+// file of a million rows is about 60 MB). Beyond it the answer is 413 and nothing is stored.
+const DefaultMaxBundle = 256 << 20
+
+// bundleRoute is the route that takes plan bundles, whose body may be larger than other routes'.
+const bundleRoute = "POST /api/v1/plans"
+
+// maxBundle is the largest bundle the server accepts.
+func (s *Server) maxBundle() int64 {
+	if s.MaxBundle > 0 {
+		return s.MaxBundle
+	}
+	return DefaultMaxBundle
+}
 
 // defaultPlanFile is the file name used in plan problems when the request names none.
 const defaultPlanFile = "plan.yaml"
@@ -34,6 +54,10 @@ func (s *Server) handlePlanApply(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		s.applyBundle(w, r, file, params["boundary"], actor)
+		return
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPlanBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -49,6 +73,102 @@ func (s *Server) handlePlanApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.Engine.Apply(r.Context(), file, data, actor)
+	s.writeApplied(w, r, res, err)
+}
+
+// applyBundle applies a multipart/form-data bundle: the part named plan first (its filename
+// names the plan in problems), then one part per file the plan references, named as the plan
+// writes it. Parts are read as they arrive; a contacts part goes to the store in batches.
+func (s *Server) applyBundle(w http.ResponseWriter, r *http.Request, file, boundary, actor string) {
+	if boundary == "" {
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The multipart body has no boundary."))
+		return
+	}
+	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, s.maxBundle()), boundary)
+	part, err := mr.NextPart()
+	if err != nil {
+		s.writeError(w, r, bundleReadError(err, "the plan part"))
+		return
+	}
+	if part.FormName() != "plan" {
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The first part of a plan bundle must be named plan (the plan's YAML), not %q.", part.FormName()))
+		return
+	}
+	if _, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		if file, err = planFileName(url.Values{"file": {params["filename"]}}); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(part, maxPlanBody+1))
+	if err != nil {
+		s.writeError(w, r, bundleReadError(err, "the plan part"))
+		return
+	}
+	if len(data) > maxPlanBody {
+		s.writeError(w, r, sunset.Errorf(codeTooLarge, "The plan is larger than %d bytes (10 MB).", maxPlanBody))
+		return
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The plan part is empty: send the plan's YAML."))
+		return
+	}
+	files := func(refs []plan.Reference, fn func(name string, body io.Reader) error) error {
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return bundleReadError(err, "the bundle")
+			}
+			if err := fn(part.FormName(), &partReader{name: part.FormName(), r: part}); err != nil {
+				return err
+			}
+		}
+	}
+	res, err := s.Engine.ApplyBundle(r.Context(), file, data, files, actor)
+	s.writeApplied(w, r, res, err)
+}
+
+// bundleReadError is a failure to read the request body of a bundle: 413 beyond MaxBundle,
+// 400 for a malformed body.
+func bundleReadError(err error, what string) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return sunset.Errorf(codeTooLarge, "The plan bundle is larger than %d bytes; nothing was stored.", tooLarge.Limit)
+	}
+	return sunset.Errorf(sunset.EINVALID, "Cannot read %s of the plan bundle: %v; nothing was stored.", what, err)
+}
+
+// bodyError is a failure to read a bundle part's bytes, as opposed to a failure to store them.
+type bodyError struct {
+	what string
+	err  error
+}
+
+func (e *bodyError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// partReader marks the errors of reading a part as the request's, not the server's.
+type partReader struct {
+	name string
+	r    io.Reader
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &bodyError{what: fmt.Sprintf("part %q", p.name), err: err}
+	}
+	return n, err
+}
+
+// writeApplied answers an apply: 201 when it created the sunset, 200 otherwise.
+func (s *Server) writeApplied(w http.ResponseWriter, r *http.Request, res *engine.ApplyResult, err error) {
+	if be := (*bodyError)(nil); errors.As(err, &be) {
+		err = bundleReadError(be.err, be.what)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -73,9 +73,7 @@ func setupPublic(t *testing.T) *publicBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(eng.Stop)
-	h := &notify.Handler{Outbox: db.Outbox(), OpenContacts: func(*plan.Plan) (io.ReadCloser, error) {
-		return io.NopCloser(strings.NewReader(publicContacts)), nil
-	}}
+	h := &notify.Handler{Outbox: db.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	logs := &syncBuffer{}
 	srv := &Server{Engine: eng, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clock.Now,
@@ -92,7 +90,9 @@ func setupPublic(t *testing.T) *publicBundle {
 			}), nil
 		}}
 	b := &publicBundle{testBundle: &testBundle{clock: clock, eng: eng, srv: srv, ts: ts, logs: logs}, db: db, worker: w}
-	b.apply(t, publicPlan)
+	if status, body := postBundle(t, ts.URL, bundlePart{"plan", "pay.yaml", publicPlan}, bundlePart{"contacts.csv", "contacts.csv", publicContacts}); status != http.StatusCreated {
+		t.Fatalf("apply: %d %s", status, body)
+	}
 	b.start(t)
 	return b
 }

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
-	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/report"
 )
 
@@ -206,7 +206,7 @@ func (s *Server) reportInputWith(ctx context.Context, name string, themer *feedb
 		in.Feedback = &sum
 	}
 	if p.Consumers.Contacts != "" {
-		if err := readContacts(in); err != nil {
+		if err := s.readContacts(ctx, name, in); err != nil {
 			// The report stands without names and tiers; say why in the log.
 			s.logger().Warn("report without contacts", "sunset", name, "err", err)
 		}
@@ -214,15 +214,13 @@ func (s *Server) reportInputWith(ctx context.Context, name string, themer *feedb
 	return in, nil
 }
 
-// readContacts reads the plan's contacts file into in.Contacts.
-func readContacts(in *report.Input) error {
-	rc, err := notify.OpenContactsFile(in.Plan)
-	if err != nil {
-		return err
+// readContacts reads the contacts stored with the sunset's plan bundle into in.Contacts.
+func (s *Server) readContacts(ctx context.Context, name string, in *report.Input) error {
+	if s.Contacts == nil {
+		return errors.New("the server keeps no contacts")
 	}
-	defer rc.Close()
-	return notify.ReadContacts(rc, func(r notify.Recipient) error {
-		in.Contacts = append(in.Contacts, report.Contact{ID: r.ID, Name: r.Name, Tier: r.Tier})
+	return s.Contacts.EachContact(ctx, name, func(c contacts.Contact) error {
+		in.Contacts = append(in.Contacts, report.Contact{ID: c.ID, Name: c.Name, Tier: c.Tier})
 		return nil
 	})
 }

@@ -733,6 +733,7 @@ var auditCases = map[string]auditCase{
 	"POST /api/v1/sunsets/{name}/runbook/resume":        {noEvent: "the runbook records runbook.step_resolved and overrides (runbook/runner.go); the suite's runbook is a stand-in"},
 	"POST /api/v1/sunsets/{name}/runbook/abort":         {noEvent: "the runbook records runbook.aborted (runbook/runner.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
 	"POST /api/v1/sunsets/{name}/backups":               {noEvent: "the runbook's control records backup.created (runbook/backup_jobs.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
+	"DELETE /api/v1/sunsets/{name}/contacts/{id}":       {role: RoleOperator, event: "contacts.erased"},
 }
 
 func TestEveryMutatingCallIsAnEvent(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
@@ -27,6 +28,12 @@ import (
 type Engine interface {
 	// Apply creates or re-plans the sunset described by the plan in data, read as file.
 	Apply(ctx context.Context, file string, data []byte, actor string) (*engine.ApplyResult, error)
+	// ApplyBundle is Apply with the files the plan references (a request's parts).
+	ApplyBundle(ctx context.Context, file string, data []byte, files plan.Files, actor string) (*engine.ApplyResult, error)
+	// Revisions returns the sunset's applied revisions and the files each carried.
+	Revisions(ctx context.Context, name string) ([]engine.Revision, error)
+	// EraseContacts removes contacts by id from every stored revision of the sunset.
+	EraseContacts(ctx context.Context, name string, ids []string, actor string) (int64, error)
 	// Statuses returns the status of every sunset.
 	Statuses(ctx context.Context) ([]*engine.Status, error)
 	// Get returns one sunset's record; the public routes serve only announced ones.
@@ -55,6 +62,15 @@ type Engine interface {
 	Guardrails(ctx context.Context, name string) ([]engine.GuardrailResult, error)
 	// MarkEvaluated moves a shut-down sunset to evaluated once its report is written.
 	MarkEvaluated(ctx context.Context, name, actor string) (*engine.Sunset, error)
+}
+
+// ContactStore reads the contacts stored with a sunset's current plan revision; the store
+// implements it. The server never opens a contacts file.
+type ContactStore interface {
+	// EachContact streams the contacts in file order.
+	EachContact(ctx context.Context, sunset string, fn func(contacts.Contact) error) error
+	// SummarizeContacts counts them by tier and locale.
+	SummarizeContacts(ctx context.Context, sunset string) (*contacts.Summary, error)
 }
 
 // The engine is the implementation Engine describes.
@@ -129,6 +145,11 @@ type Server struct {
 	// PublicPerMinute is how many requests a client address may make to the public routes each
 	// minute; zero means 600.
 	PublicPerMinute int
+	// MaxBundle is the largest plan bundle accepted, in bytes; zero means DefaultMaxBundle.
+	MaxBundle int64
+	// Contacts reads the contacts stored with each sunset's plan bundle (the report's names and
+	// tiers, the consumers table); nil means none are known.
+	Contacts ContactStore
 	// public bounds the requests to the public routes per client address.
 	public windowLimiter
 }
@@ -206,7 +227,7 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /readyz", RolePublic, hf(s.handleReady)},
 		{"GET /metrics", RoleViewer, m.handler()},
 		{"GET /api/v1/openapi.json", RolePublic, hf(s.handleOpenAPI)},
-		{"POST /api/v1/plans", RoleOperator, hf(s.handlePlanApply)},
+		{bundleRoute, RoleOperator, hf(s.handlePlanApply)},
 		{"GET /api/v1/sunsets", RoleViewer, hf(s.handleSunsetList)},
 		{"GET /api/v1/sunsets/{name}", RoleViewer, hf(s.handleSunsetGet)},
 		{"GET /api/v1/sunsets/{name}/timeline", RoleViewer, hf(s.handleTimelineGet)},
@@ -242,6 +263,8 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /api/v1/sunsets/{name}/report", RoleViewer, hf(s.handleReport)},
 		{"POST /api/v1/sunsets/{name}/report", RoleOperator, hf(s.handleReport)},
 		{"PUT /api/v1/sunsets/{name}/lessons", RoleOperator, hf(s.handleLessonsPut)},
+		{"GET /api/v1/sunsets/{name}/contacts", RoleViewer, hf(s.handleContactsGet)},
+		{"DELETE /api/v1/sunsets/{name}/contacts/{id}", RoleOperator, hf(s.handleContactErase)},
 		{"GET /exports/{name}/{token}", RolePublic, hf(s.handleExportPage)},
 		{"GET /exports/{name}/{token}/download", RolePublic, hf(s.handleExportDownload)},
 		{"GET /feedback/{name}", RolePublic, hf(s.handleFeedbackForm)},

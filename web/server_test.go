@@ -126,6 +126,7 @@ func setupWith(t *testing.T, wrap func(Engine) Engine) *testBundle {
 		// Feedback on the same database; themes are skipped (their dictionary takes seconds
 		// to load) except where a test sets a Themer.
 		Feedback: st.(*store.DB).Feedback(),
+		Contacts: st.(*store.DB),
 		Now:      clock.Now,
 	}
 	ts := httptest.NewServer(srv.Handler())

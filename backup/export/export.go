@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/backup/export/progress"
+	"github.com/sunsetops/sunset/contacts"
 )
 
 // JobState is where an export job stands (progress.JobState).
@@ -79,6 +80,9 @@ type Store interface {
 	// OutboxRecipients returns up to limit recipients of the sunset's notices with an id after
 	// `after`, in id order (consumers known to the store, for plans without a contacts file).
 	OutboxRecipients(ctx context.Context, sunset, after string, limit int) ([]Recipient, error)
+	// EachContact streams the contacts stored with the sunset's current plan bundle, in file
+	// order.
+	EachContact(ctx context.Context, sunset string, fn func(contacts.Contact) error) error
 }
 
 // Recipient is one user to export: an id and the language of their README.

@@ -21,8 +21,10 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
@@ -78,6 +80,14 @@ data:
 	}
 	p, problems := plan.ParseFile(path)
 	if err := problems.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The contacts reach the store as the server stores them: with the plan's bundle.
+	eng, err := engine.New(engine.Config{Store: st, Clock: sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.ApplyBundle(t.Context(), path, []byte(yaml), plan.LocalFiles(dir), "test"); err != nil {
 		t.Fatal(err)
 	}
 	b := &testBundle{dir: dir, store: st, plan: p, now: time.Date(2027, 3, 2, 10, 0, 0, 0, time.UTC)}
@@ -489,7 +499,7 @@ func TestExportThroughput(t *testing.T) {
 	// streaming the file, without reading their state.
 	const million = 1_000_000
 	b := setup(t, openSQLite(t), million, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))
-	job := &export.Job{Sunset: "orders-api-v1", State: export.JobRunning, Source: "contacts:" + filepath.Join(b.dir, "contacts.csv"),
+	job := &export.Job{Sunset: "orders-api-v1", State: export.JobRunning, Source: "contacts",
 		Position: million - 100, Started: b.now, Updated: b.now}
 	if err := b.store.SaveExportBatch(t.Context(), job, nil); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/backup"
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -293,23 +293,14 @@ func resolveRef(v string, getenv func(string) string) (string, error) {
 	return v, nil
 }
 
-// UsersOf returns the stream of users of sunset's plan: its consumers.contacts file (relative to
-// the plan file), or, without one, the recipients the notify outbox knows. The first result
-// names the stream.
+// UsersOf returns the stream of users of sunset's plan: the contacts stored with its plan
+// bundle (consumers.contacts), or, without one, the recipients the notify outbox knows. The
+// first result names the stream.
 func (s *Service) UsersOf(sunset string, p *plan.Plan) (string, Users) {
-	if c := p.Consumers.Contacts; c != "" {
-		path := c
-		if !filepath.IsAbs(path) && p.File() != "" {
-			path = filepath.Join(filepath.Dir(p.File()), path)
-		}
-		return "contacts:" + path, func(ctx context.Context, skip int64, fn func(Recipient) error) error {
-			f, err := os.Open(path)
-			if err != nil {
-				return fmt.Errorf("consumers.contacts: %w", err)
-			}
-			defer f.Close()
+	if p.Consumers.Contacts != "" {
+		return "contacts", func(ctx context.Context, skip int64, fn func(Recipient) error) error {
 			var n int64
-			return notify.ReadContacts(f, func(r notify.Recipient) error {
+			return s.Store.EachContact(ctx, sunset, func(c contacts.Contact) error {
 				n++
 				if n <= skip {
 					return nil
@@ -317,7 +308,7 @@ func (s *Service) UsersOf(sunset string, p *plan.Plan) (string, Users) {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				return fn(Recipient{ID: r.ID, Locale: r.Locale})
+				return fn(Recipient{ID: c.ID, Locale: c.Locale})
 			})
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/web"
 )
 
@@ -87,8 +90,15 @@ func (m *Main) applyCommand() *cobra.Command {
 for an existing sunset re-plans it: actions that already happened stay, future actions
 move to their new dates, and the difference is recorded in the sunset's events.
 A plan that names stakeholders stays in draft until each has signed off (sunset signoff).
-An invalid plan is refused with every problem listed; nothing is stored.`,
-		Example: `  sunset apply examples/api-v2.yaml
+An invalid plan is refused with every problem listed; nothing is stored.
+
+The plan travels with every file it references (consumers.contacts), read relative to the
+plan file's folder on this machine and streamed to the server, which stores them with the
+revision: the server never reads its own disk for them. Changing only the contacts file is
+an apply too: a new revision, and an event that counts the contacts added, removed and
+changed. A missing file, or a contacts file with problems, is refused with its line; nothing
+is stored.`,
+		Example: `  sunset apply examples/api-v2.yaml        # sends examples/orders-contacts.csv with it
   sunset apply sunset.yaml --server http://sunset.internal:8080`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -100,9 +110,9 @@ An invalid plan is refused with every problem listed; nothing is stored.`,
 			if err != nil {
 				return fail("read plan: %v", err)
 			}
-			res, err := cl.Apply(cmd.Context(), args[0], data)
+			res, err := applyBundle(cmd.Context(), cl, args[0], data)
 			if err != nil {
-				return clientError(err)
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if c.format == "json" {
@@ -110,6 +120,9 @@ An invalid plan is refused with every problem listed; nothing is stored.`,
 			}
 			for _, w := range res.Warnings {
 				fmt.Fprintln(out, w)
+			}
+			for _, f := range res.Files {
+				fmt.Fprintf(out, "%s: %s (%d contacts, %s bytes, sha256 %s…)\n", f.Kind, f.Ref, f.Count, strconv.FormatInt(f.Size, 10), shortHash(f.Hash))
 			}
 			s := res.Sunset
 			switch {
@@ -478,4 +491,34 @@ func (m *Main) completeSunsets(c *clientFlags) func(*cobra.Command, []string, st
 		}
 		return names, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// applyBundle sends the plan in data (read from path) with the files it references, read
+// relative to path's folder. A referenced file that is missing is refused here, with the place
+// the plan names it, before anything is sent.
+func applyBundle(ctx context.Context, cl *web.Client, path string, data []byte) (*engine.ApplyResult, error) {
+	p, _ := plan.Parse(path, data)
+	refs := p.References()
+	if len(refs) == 0 {
+		res, err := cl.Apply(ctx, path, data)
+		if err != nil {
+			return nil, clientError(err)
+		}
+		return res, nil
+	}
+	dir := filepath.Dir(path)
+	var missing []string
+	for _, r := range refs {
+		if _, err := os.Stat(plan.LocalPath(dir, r.Name)); err != nil {
+			missing = append(missing, fmt.Sprintf("%s:%d:%d: %s: cannot read %s", path, r.Pos.Line, r.Pos.Col, r.Path, (&plan.RefError{Ref: r, Err: err}).Error()))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fail("%s\nnothing was sent", strings.Join(missing, "\n"))
+	}
+	res, err := cl.ApplyBundle(ctx, path, data, refs, plan.LocalFiles(dir))
+	if err != nil {
+		return nil, clientError(err)
+	}
+	return res, nil
 }

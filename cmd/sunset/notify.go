@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
 	"github.com/sunsetops/sunset/plan"
@@ -162,15 +165,16 @@ func pickRecipient(p *plan.Plan, to, locale string) (notify.Recipient, error) {
 	if p.Consumers.Contacts == "" {
 		return notify.Recipient{ID: to, Email: to, Locale: locale}, nil
 	}
-	rc, err := notify.OpenContactsFile(p)
+	rc, err := os.Open(plan.LocalPath(filepath.Dir(p.File()), p.Consumers.Contacts))
 	if err != nil {
 		return notify.Recipient{}, fail("contacts: %v", err)
 	}
 	defer rc.Close()
 	var found *notify.Recipient
 	errFound := errors.New("found")
-	err = notify.ReadContacts(rc, func(r notify.Recipient) error {
-		if r.ID == to || strings.EqualFold(r.Email, to) {
+	err = contacts.Read(rc, p.ContactOptions(), func(c contacts.Contact) error {
+		if c.ID == to || strings.EqualFold(c.Email, to) {
+			r := notify.FromContact(c)
 			found = &r
 			return errFound
 		}

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -36,6 +36,14 @@ func (m *Main) planValidateCommand() *cobra.Command {
 
   FILE:LINE:COL: field.path: message
 
+The files a plan references (consumers.contacts) are read relative to the plan's folder,
+as apply sends them: a missing file, or a contacts file with a wrong header, a duplicate
+id, a bad email, an unknown locale or tier, text that is not UTF-8, or a cell a
+spreadsheet would run as a formula (=, +, -, @), is a problem naming the plan's line and
+the file's:
+
+  sunset.yaml:12:13: consumers.contacts: contacts.csv:4:17: "ops(at)acme" is not an email address
+
 It exits 0 when every file is valid (printing a one-line summary per file and any
 warnings), and 1 when any file has a problem.`,
 		Example: `  sunset plan validate examples/api-v2.yaml
@@ -59,10 +67,7 @@ warnings), and 1 when any file has a problem.`,
 			var results []fileResult
 			invalid := 0
 			for _, f := range files {
-				p, problems := plan.ParseFile(f)
-				if problems.Err() == nil {
-					problems = append(problems, contactTierProblems(p)...)
-				}
+				p, problems := parseBundle(f)
 				r := fileResult{File: f, Valid: problems.Err() == nil, Problems: []problemJSON{}}
 				for _, pr := range problems {
 					r.Problems = append(r.Problems, toProblemJSON(pr))
@@ -201,10 +206,21 @@ where kind is one of milestone, feature, brownout, notice, guardrail, runbook, d
 	return cmd
 }
 
+// parseBundle parses and validates a plan file and reads every file it references relative to
+// the plan's folder, as apply would send them: a missing file or a contacts file with problems
+// is a problem at the place the plan names it.
+func parseBundle(file string) (*plan.Plan, plan.Problems) {
+	p, problems := plan.ParseFile(file)
+	if p == nil {
+		return p, problems
+	}
+	return p, append(problems, p.CheckReferences(plan.LocalFiles(filepath.Dir(file)))...)
+}
+
 // compileFile parses, validates and compiles a plan file, printing its problems to w when it is
 // invalid.
 func compileFile(w io.Writer, file string) (*plan.Timeline, error) {
-	p, problems := plan.ParseFile(file)
+	p, problems := parseBundle(file)
 	if problems.Err() != nil {
 		for _, pr := range problems {
 			fmt.Fprintln(w, pr.String())
@@ -238,27 +254,4 @@ A copy is kept in the repository at docs/sunset.schema.json.`,
 			return err
 		},
 	}
-}
-
-// contactTierProblems checks the tiers the plan's guardrails and notices name against the
-// contacts file next to the plan, when it can be read (a missing file is reported where the
-// plan's files are checked).
-func contactTierProblems(p *plan.Plan) plan.Problems {
-	if p.Consumers.Contacts == "" {
-		return nil
-	}
-	rc, err := notify.OpenContactsFile(p)
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	byID, err := notify.ContactTiers(rc)
-	if err != nil {
-		return nil
-	}
-	counts := map[string]int{}
-	for _, t := range byID {
-		counts[t]++
-	}
-	return p.CheckContactTiers(counts)
 }

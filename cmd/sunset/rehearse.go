@@ -153,6 +153,7 @@ func (m *Main) rehearse(ctx context.Context, path string, o rehearseOptions) err
 		return fail("read the plan: %v", err)
 	}
 	p, problems := plan.Parse(path, raw)
+	problems = append(problems, p.CheckReferences(plan.LocalFiles(filepath.Dir(abs)))...)
 	if err := problems.Err(); err != nil {
 		return fail("%s is not a valid plan; nothing was rehearsed:\n%v", path, err)
 	}
@@ -257,7 +258,8 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	// The plan is applied and signed off before the parts start, so that the gateway enforces
 	// it from its first request.
-	if _, err := r.eng.Apply(ctx, file, iso.YAML, "sunset rehearse"); err != nil {
+	// The same bundle `sunset apply` sends: the plan and its files, relative to its folder.
+	if _, err := r.eng.ApplyBundle(ctx, file, iso.YAML, plan.LocalFiles(filepath.Dir(file)), "sunset rehearse"); err != nil {
 		webLn.Close()
 		return fail("apply the rehearsal plan: %v", err)
 	}
@@ -279,7 +281,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	}
 	gateway := "http://" + sys.GatewayAddr
 
-	consumers, err := rehearsalConsumers(r.plan)
+	consumers, err := rehearsalConsumers(ctx, r.st, r.plan)
 	if err != nil {
 		return fail("consumers: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
@@ -418,15 +419,11 @@ func (r *rehearsal) postFeedback(ctx context.Context, p rehearse.Post) error {
 
 // rehearsalConsumers are the plan's contacts as synthetic consumers; a plan without contacts
 // gets four anonymous ones (they call, but no notice reaches them).
-func rehearsalConsumers(p *plan.Plan) ([]rehearse.Consumer, error) {
+func rehearsalConsumers(ctx context.Context, st *store.DB, p *plan.Plan) ([]rehearse.Consumer, error) {
 	var list []rehearse.Consumer
 	if p.Consumers.Contacts != "" {
-		rc, err := openContacts(p)
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		err = notify.ReadContacts(rc, func(c notify.Recipient) error {
+		// The contacts the scratch store keeps from the applied bundle, as production reads them.
+		err := st.EachContact(ctx, p.Service.Name, func(c contacts.Contact) error {
 			list = append(list, rehearse.Consumer{ID: c.ID, Email: c.Email, Locale: c.Locale, Tier: c.Tier})
 			return nil
 		})
@@ -485,7 +482,7 @@ func startRehearsalNotify(ctx context.Context, eng *engine.Engine, st *store.DB,
 	if err != nil {
 		return nil, err
 	}
-	h := &notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts}
+	h := &notify.Handler{Outbox: st.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnReplan(h)
 	eng.OnTrip(h)

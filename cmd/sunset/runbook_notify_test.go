@@ -64,7 +64,7 @@ func TestRunbookNotifyStepSendsTheNoticeExactlyOnce(t *testing.T) {
 	eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
 	// The timeline's own runbook/start is not under test here.
 	eng.Register(plan.KindRunbook, engine.HandlerFunc(func(context.Context, *engine.Run) error { return nil }))
-	if _, err := eng.Apply(ctx, filepath.Join(dir, "plan.yaml"), fmt.Appendf(nil, notifyPlan, contacts, hooks.URL), "test"); err != nil {
+	if _, err := eng.ApplyBundle(ctx, filepath.Join(dir, "plan.yaml"), fmt.Appendf(nil, notifyPlan, contacts, hooks.URL), plan.LocalFiles(dir), "test"); err != nil {
 		t.Fatal(err)
 	}
 	p, _, err := eng.Plan(ctx, "photos")

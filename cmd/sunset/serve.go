@@ -19,6 +19,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/examples"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
@@ -219,7 +220,8 @@ func loadExample(ctx context.Context, eng *engine.Engine, logger *slog.Logger) e
 	if err != nil {
 		return err
 	}
-	res, err := eng.Apply(ctx, "examples/"+examples.Default, data, "sunset serve (example)")
+	// The example is applied as a bundle, its contacts with it, like any operator's plan.
+	res, err := eng.ApplyBundle(ctx, "examples/"+examples.Default, data, plan.FSFiles(examples.Files, "."), "sunset serve (example)")
 	if err != nil {
 		return fmt.Errorf("load the example plan: %w", err)
 	}

@@ -21,6 +21,6 @@ func runbookCollaborators(r *runbook.Runner, st *store.DB, eng *engine.Engine, n
 		}}
 	r.Phases = ps
 	r.Traffic = &runbook.CounterRate{Count: st.Usage().Total}
-	r.Notifier = &runbook.NoticeQueue{Tx: st.InTx, Handler: &notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts}, Now: now}
+	r.Notifier = &runbook.NoticeQueue{Tx: st.InTx, Handler: &notify.Handler{Outbox: st.Outbox()}, Now: now}
 	return ps
 }

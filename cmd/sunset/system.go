@@ -145,7 +145,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	}
 	// Guardrails read users' feedback, the gateways' usage and answers, and the consumers'
 	// tiers from their contacts.
-	tiers := contactTierLookup()
+	tiers := st.ContactTiers() // the contacts stored with each sunset's plan bundle
 	eng.RegisterSignals("feedback", st.Feedback().TieredSignals(tiers))
 	eng.RegisterSignals("consumers", st.ConsumerSignals(tiers))
 	eng.RegisterSignals("gateway", st.GatewaySignals(tiers))
@@ -161,7 +161,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &notify.Handler{Outbox: st.Outbox(), OpenContacts: openContacts}
+	h := &notify.Handler{Outbox: st.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnReplan(h)
 	eng.OnTrip(h) // owners hear when a guardrail pauses the sunset
@@ -175,7 +175,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	s.Web = &web.Server{
 		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: cfg.Clock.Now,
 		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
-		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Retention: s.Data.web.retention, Reports: st,
+		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Retention: s.Data.web.retention, Reports: st, Contacts: st,
 		Replica: cfg.ReplicaID,
 		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL,
 	}

@@ -23,7 +23,7 @@ const (
 type Job struct {
 	Sunset string   `json:"sunset"`
 	State  JobState `json:"state"`
-	// Source names the stream of users: "contacts:PATH" or "outbox".
+	// Source names the stream of users: "contacts" (the plan bundle's, as stored) or "outbox".
 	Source string `json:"source"`
 	// Position is how many users of the stream are fully handled, in stream order; a resumed job
 	// skips that many.

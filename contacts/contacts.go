@@ -1,0 +1,347 @@
+// Package contacts reads a plan's contacts file: who to tell about a retiring service, in which
+// language, and how important they are. It is the one reader of that file; the offline plan
+// check, the server that stores a plan's bundle, the usage analysis and the rehearsal all use
+// it, so they accept and refuse the same files.
+//
+// The format is CSV with a header row naming its columns, in any order:
+//
+//	id,email,name,locale,tier,timezone
+//
+// id is required and unique; the others are optional. Contacts are personal data: callers keep
+// them out of events and logs.
+package contacts
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Columns are the columns a contacts file may have; id is required.
+var Columns = []string{"id", "email", "name", "locale", "tier", "timezone"}
+
+// MaxProblems is how many problems Read reports before it stops reading.
+const MaxProblems = 20
+
+// maxCell bounds one cell; a longer one is a problem, not a memory burden.
+const maxCell = 1024
+
+// Contact is one row of a contacts file.
+type Contact struct {
+	ID       string `json:"id"`
+	Email    string `json:"email,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Locale   string `json:"locale,omitempty"`
+	Tier     string `json:"tier,omitempty"`
+	TimeZone string `json:"timezone,omitempty"`
+	// Line is the row's line in the file (the header is line 1).
+	Line int `json:"-"`
+}
+
+// Summary counts a sunset's contacts, without naming any.
+type Summary struct {
+	Contacts  int64            `json:"contacts"`
+	WithEmail int64            `json:"with_email"`
+	Tiers     map[string]int64 `json:"tiers"`
+	Locales   map[string]int64 `json:"locales"`
+}
+
+// Problem is one thing wrong in a contacts file, at a line and (when known) a column, both
+// counted from 1; columns count bytes.
+type Problem struct {
+	Line, Col int
+	Message   string
+}
+
+// String formats the problem as LINE:COL: message (LINE: message without a column).
+func (p Problem) String() string {
+	switch {
+	case p.Line > 0 && p.Col > 0:
+		return fmt.Sprintf("%d:%d: %s", p.Line, p.Col, p.Message)
+	case p.Line > 0:
+		return fmt.Sprintf("%d: %s", p.Line, p.Message)
+	}
+	return p.Message
+}
+
+// Error is the error Read returns for a file it refuses: every problem found, in file order.
+type Error struct {
+	Problems []Problem
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = "line " + p.String()
+	}
+	return "contacts: " + strings.Join(parts, "; ")
+}
+
+// Options refine what Read accepts.
+type Options struct {
+	// Tiers, when not empty, are the only tiers a contact may have (the plan's consumers.tiers).
+	Tiers []string
+}
+
+// Read streams the contacts in r to fn in file order, without holding the file in memory: only
+// a 12-byte digest of each id is kept, to refuse duplicates. It reads the whole input and
+// returns an *Error listing every problem (up to MaxProblems) when the file is not acceptable;
+// once a problem is found fn is not called again, so a caller that stores rows as they come
+// discards what it stored when Read returns an *Error. An error fn returns stops Read and is
+// returned as it is.
+func Read(r io.Reader, opt Options, fn func(Contact) error) error {
+	rd := &reader{opt: opt, seen: map[uint64]uint32{}, zones: map[string]bool{}}
+	return rd.read(r, fn)
+}
+
+type reader struct {
+	opt      Options
+	col      map[string]int
+	problems []Problem
+	seed     maphash.Seed
+	seen     map[uint64]uint32 // digest of an id → its line
+	zones    map[string]bool
+}
+
+func (rd *reader) add(line, col int, format string, args ...any) {
+	rd.problems = append(rd.problems, Problem{Line: line, Col: col, Message: fmt.Sprintf(format, args...)})
+}
+
+func (rd *reader) err() error {
+	if len(rd.problems) == 0 {
+		return nil
+	}
+	return &Error{Problems: rd.problems}
+}
+
+func (rd *reader) read(r io.Reader, fn func(Contact) error) error {
+	rd.seed = maphash.MakeSeed()
+	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		rd.add(1, 0, "the file is empty; it needs a header row naming its columns (%s)", strings.Join(Columns, ","))
+		return rd.err()
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			return fmt.Errorf("contacts: %w", err)
+		}
+		rd.csvProblem(err)
+		return rd.err()
+	}
+	if !rd.header(header) {
+		return rd.err()
+	}
+	width := len(header)
+	for len(rd.problems) < MaxProblems {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("contacts: %w", err)
+			}
+			rd.csvProblem(err)
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != width {
+			rd.add(line, 0, "%d cells, but the header names %d columns", len(rec), width)
+			continue
+		}
+		c, ok := rd.row(cr, rec, line)
+		if !ok || len(rd.problems) > 0 {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if len(rd.problems) >= MaxProblems {
+		// Drain the rest: the caller may hash the whole input.
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return fmt.Errorf("contacts: %w", err)
+		}
+		rd.add(0, 0, "stopped after %d problems; fix these and try again", MaxProblems)
+	}
+	return rd.err()
+}
+
+func (rd *reader) csvProblem(err error) {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrBareQuote) || errors.Is(pe.Err, csv.ErrQuote) {
+			msg += ` (a quote inside a cell must be doubled: "a ""quoted"" word")`
+		}
+		rd.add(pe.Line, pe.Column, "not valid CSV: %s", msg)
+		return
+	}
+	rd.add(0, 0, "cannot read the file: %v", err)
+}
+
+// header checks the header row and records where each column is.
+func (rd *reader) header(h []string) bool {
+	rd.col = map[string]int{}
+	allowed := strings.Join(Columns, ", ")
+	for i, name := range h {
+		if i == 0 {
+			name = strings.TrimPrefix(name, "\ufeff")
+		}
+		key := strings.ToLower(strings.TrimSpace(name))
+		switch {
+		case !utf8.ValidString(name):
+			rd.add(1, 0, "the header is not valid UTF-8; save the file as UTF-8")
+			return false
+		case key == "":
+			rd.add(1, 0, "column %d has no name (allowed: %s)", i+1, allowed)
+		case !contains(Columns, key):
+			rd.add(1, 0, "unknown column %q (allowed: %s)", name, allowed)
+		default:
+			if _, dup := rd.col[key]; dup {
+				rd.add(1, 0, "column %q appears twice", key)
+			}
+			rd.col[key] = i
+		}
+	}
+	if _, ok := rd.col["id"]; !ok {
+		rd.add(1, 0, "the header has no id column (allowed: %s; id is required)", allowed)
+	}
+	return len(rd.problems) == 0
+}
+
+// row checks one record and returns it as a Contact.
+func (rd *reader) row(cr *csv.Reader, rec []string, line int) (Contact, bool) {
+	ok := true
+	for i, cell := range rec {
+		l, col := cr.FieldPos(i)
+		if !utf8.ValidString(cell) {
+			rd.add(l, col+invalidAt(cell), "not valid UTF-8; save the file as UTF-8")
+			ok = false
+			continue
+		}
+		if len(cell) > maxCell {
+			rd.add(l, col, "a cell of %d bytes (at most %d)", len(cell), maxCell)
+			ok = false
+			continue
+		}
+		if t := strings.TrimLeft(cell, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
+			rd.add(l, col, "the cell starts with %q: a spreadsheet would run it as a formula (CSV injection); remove that character or put a letter first", t[:1])
+			ok = false
+		}
+	}
+	get := func(name string) (string, int) {
+		i, found := rd.col[name]
+		if !found {
+			return "", 0
+		}
+		_, col := cr.FieldPos(i)
+		return strings.TrimSpace(rec[i]), col
+	}
+	c := Contact{Line: line}
+	var idCol, emailCol, localeCol, tierCol, tzCol int
+	c.ID, idCol = get("id")
+	c.Email, emailCol = get("email")
+	c.Name, _ = get("name")
+	c.Locale, localeCol = get("locale")
+	c.Tier, tierCol = get("tier")
+	c.TimeZone, tzCol = get("timezone")
+	if c.ID == "" {
+		rd.add(line, idCol, "the id is empty; every contact needs one")
+		ok = false
+	} else if strings.IndexFunc(c.ID, unicode.IsControl) >= 0 {
+		rd.add(line, idCol, "the id holds a control character")
+		ok = false
+	} else {
+		h := maphash.String(rd.seed, c.ID)
+		if first, dup := rd.seen[h]; dup {
+			rd.add(line, idCol, "duplicate id %q: line %d has it too", c.ID, first)
+			ok = false
+		} else {
+			rd.seen[h] = uint32(line)
+		}
+	}
+	if c.Email != "" {
+		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || !strings.Contains(a.Address, "@") {
+			rd.add(line, emailCol, "%q is not an email address (write only the address: name@example.com)", c.Email)
+			ok = false
+		}
+	}
+	if c.Locale != "" && !KnownLocale(c.Locale) {
+		rd.add(line, localeCol, "unknown locale %q (Sunset writes notices in en and zh: use en, en-GB, zh, zh-CN…)", c.Locale)
+		ok = false
+	}
+	if c.Tier != "" && len(rd.opt.Tiers) > 0 && !contains(rd.opt.Tiers, c.Tier) {
+		rd.add(line, tierCol, "unknown tier %q (the plan's consumers.tiers: %s)", c.Tier, strings.Join(rd.opt.Tiers, ", "))
+		ok = false
+	}
+	if c.TimeZone != "" {
+		valid, known := rd.zones[c.TimeZone]
+		if !known {
+			_, err := time.LoadLocation(c.TimeZone)
+			valid = err == nil && len(rd.zones) < 1000
+			rd.zones[c.TimeZone] = valid
+		}
+		if !valid {
+			rd.add(line, tzCol, "unknown time zone %q (an IANA name such as Asia/Shanghai)", c.TimeZone)
+			ok = false
+		}
+	}
+	return c, ok
+}
+
+// KnownLocale reports whether Sunset writes notices in locale: a language tag whose language
+// is en or zh (en, en-GB, zh, zh-CN, zh_TW).
+func KnownLocale(locale string) bool {
+	lang, rest, _ := strings.Cut(strings.ReplaceAll(locale, "_", "-"), "-")
+	lang = strings.ToLower(lang)
+	if lang != "en" && lang != "zh" {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	for _, sub := range strings.Split(rest, "-") {
+		if sub == "" || len(sub) > 8 || strings.IndexFunc(sub, func(r rune) bool {
+			return !(r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+		}) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// invalidAt is the byte offset of the first invalid UTF-8 sequence in s.
+func invalidAt(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
