@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -69,11 +70,22 @@ func newEngine(t *testing.T, st engine.Store, clock sunset.Clock) *engine.Engine
 
 func apply(t *testing.T, eng *engine.Engine, src string) *engine.ApplyResult {
 	t.Helper()
-	res, err := eng.Apply(context.Background(), "test.yaml", []byte(src), "tester")
+	res, err := eng.ApplyBundle(context.Background(), "test.yaml", []byte(src), testContacts, "tester")
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	return res
+}
+
+// testContacts is the bundle of a test plan: every file it references is a contacts file with
+// one critical and one standard consumer.
+func testContacts(refs []plan.Reference, fn func(name string, body io.Reader) error) error {
+	for _, r := range refs {
+		if err := fn(r.Name, strings.NewReader("id,email,tier\nacme,ops@acme.example.com,critical\nglobex,dev@globex.example.com,standard\n")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // settle waits until the sunset has no enqueued action left (River has worked every job). It

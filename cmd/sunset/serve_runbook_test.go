@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/examples"
+	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/policy"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store/sqlite"
@@ -156,7 +157,7 @@ func TestPhaseSwitchIsStoredRecordedAndRefreshesTheGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	data, _ := examples.Files.ReadFile("api-v2.yaml")
-	if _, err := eng.Apply(ctx, "api-v2.yaml", data, "test"); err != nil {
+	if _, err := eng.ApplyBundle(ctx, "api-v2.yaml", data, plan.FSFiles(examples.Files, "."), "test"); err != nil {
 		t.Fatal(err)
 	}
 	ps := runbookCollaborators(&runbook.Runner{}, st, eng, clock.Now)

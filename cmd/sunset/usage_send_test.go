@@ -34,7 +34,7 @@ func controlPlane(t *testing.T, planFile string) (string, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.Apply(t.Context(), planFile, data, "tester"); err != nil {
+	if _, err := eng.ApplyBundle(t.Context(), planFile, data, plan.LocalFiles(filepath.Dir(planFile)), "tester"); err != nil {
 		t.Fatal(err)
 	}
 	srv := &web.Server{Engine: eng, Usage: st.Usage(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test", Now: clock.Now}

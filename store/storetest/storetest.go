@@ -53,6 +53,12 @@ func Run(t *testing.T, open func(t *testing.T) engine.Store) {
 			tc.test(t, open(t))
 		})
 	}
+	for _, tc := range contactCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, open(t))
+		})
+	}
 }
 
 // t0 is a quiet night in Shanghai, with nanoseconds the store does not keep.
