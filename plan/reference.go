@@ -46,14 +46,10 @@ func (p *Plan) refProblem(r Reference, format string, args ...any) Problem {
 	return Problem{File: p.file, Pos: r.Pos, Path: r.Path, Message: fmt.Sprintf(format, args...)}
 }
 
-// ContactOptions are what p's contacts file must satisfy beyond its format: a tier among
-// consumers.tiers (DefaultTiers when the plan lists none).
+// ContactOptions are what p's contacts file must satisfy beyond its format: when the plan
+// lists consumers.tiers, a contact's tier is one of them.
 func (p *Plan) ContactOptions() contacts.Options {
-	tiers := p.Consumers.Tiers
-	if len(tiers) == 0 {
-		tiers = DefaultTiers
-	}
-	return contacts.Options{Tiers: tiers}
+	return contacts.Options{Tiers: p.Consumers.Tiers}
 }
 
 // Files yields the files of a bundle: fn is called once per file with its name (a Reference's
