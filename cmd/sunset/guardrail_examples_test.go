@@ -50,8 +50,8 @@ func runExample(t *testing.T, file string, signoffs ...string) *exampleSystem {
 		t.Fatal(err)
 	}
 	t.Cleanup(x.sys.Stop)
-	// The contacts file is named relative to the plan; the server finds the example's own.
-	if _, err := x.sys.Engine.Apply(t.Context(), p.Service.Name+".yaml", data, "tester"); err != nil {
+	// The plan travels with its contacts, as sunset apply sends them.
+	if _, err := x.sys.Engine.ApplyBundle(t.Context(), p.Service.Name+".yaml", data, plan.LocalFiles(filepath.Join("..", "..", "examples")), "tester"); err != nil {
 		t.Fatal(err)
 	}
 	for _, who := range signoffs {
