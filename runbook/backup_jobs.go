@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
@@ -13,13 +14,44 @@ import (
 	"github.com/sunsetops/sunset/runbook/runs"
 )
 
-// backupJobs are the backup jobs of one Control.
+// BackupJobs keeps the latest backup job of each sunset, so that every replica of a server sees
+// how a backup goes and none starts a second one. store.DB implements it.
+type BackupJobs interface {
+	// StartBackupJob stores job as the sunset's job, taken by owner, unless a job is running
+	// whose heartbeat is at or after staleBefore; ok is false then.
+	StartBackupJob(ctx context.Context, job *BackupJob, owner string, now, staleBefore time.Time) (ok bool, err error)
+	// SaveBackupJob writes owner's job with a new heartbeat; ok is false when another owner took
+	// the sunset's job over.
+	SaveBackupJob(ctx context.Context, job *BackupJob, owner string, now time.Time) (ok bool, err error)
+	// BackupJob returns the sunset's latest job and its last heartbeat; nil when it has none.
+	BackupJob(ctx context.Context, sunset string) (*BackupJob, time.Time, error)
+}
+
+// defaultBackupStale is how long a running backup job may go without a heartbeat before it
+// counts as abandoned (its server stopped).
+const defaultBackupStale = time.Minute
+
+// backupJobs are the backup jobs this Control runs.
 type backupJobs struct {
 	mu     sync.Mutex
 	jobs   map[string]*BackupJob
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// saving orders the saves of one process: each takes its copy and writes it under it.
+	saving sync.Mutex
+	saved  map[*BackupJob]time.Time
+}
+
+// savedAt is when job was last stored; the caller holds mu.
+func (j *backupJobs) savedAt(job *BackupJob) time.Time { return j.saved[job] }
+
+// setSavedAt records when job was stored; the caller holds mu.
+func (j *backupJobs) setSavedAt(job *BackupJob, at time.Time) {
+	if j.saved == nil {
+		j.saved = map[*BackupJob]time.Time{}
+	}
+	j.saved[job] = at
 }
 
 // Stop cancels the backups in progress and waits for them to end. It is safe to call more than
@@ -33,7 +65,15 @@ func (c *Control) Stop() {
 	c.backups.wg.Wait()
 }
 
-// job returns a copy of the sunset's latest job, or nil.
+// stale is how long a running job may go without a heartbeat.
+func (c *Control) stale() time.Duration {
+	if c.BackupStale > 0 {
+		return c.BackupStale
+	}
+	return defaultBackupStale
+}
+
+// job returns a copy of the sunset's latest job in this process, or nil.
 func (j *backupJobs) job(name string) *BackupJob {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -46,11 +86,55 @@ func (j *backupJobs) job(name string) *BackupJob {
 	return &cp
 }
 
-// update changes the sunset's job under the lock.
-func (j *backupJobs) update(job *BackupJob, fn func(*BackupJob)) {
+// latestJob returns the sunset's latest job: from the store when there is one (any replica's),
+// a running job without a recent heartbeat shown as failed; otherwise this process's.
+func (c *Control) latestJob(ctx context.Context, name string) (*BackupJob, error) {
+	if c.Jobs == nil {
+		return c.backups.job(name), nil
+	}
+	job, beat, err := c.Jobs.BackupJob(ctx, name)
+	if err != nil || job == nil {
+		return nil, err
+	}
+	if job.State == BackupRunning && time.Since(beat) > c.stale() {
+		job.State = BackupFailed
+		job.Error = fmt.Sprintf("abandoned: the server taking it has not been heard of since %s; start the backup again", beat.UTC().Format(time.RFC3339))
+	}
+	return job, nil
+}
+
+// update changes the job under the lock, then stores it when the store keeps jobs; progress
+// alone is stored at most once a second.
+func (c *Control) update(job *BackupJob, progressOnly bool, fn func(*BackupJob)) {
+	j := &c.backups
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	fn(job)
+	j.mu.Unlock()
+	c.persist(job, progressOnly)
+}
+
+// persist stores a copy of job with a new heartbeat.
+func (c *Control) persist(job *BackupJob, progressOnly bool) {
+	if c.Jobs == nil {
+		return
+	}
+	j := &c.backups
+	j.saving.Lock()
+	defer j.saving.Unlock()
+	now := time.Now()
+	j.mu.Lock()
+	if progressOnly && now.Sub(j.savedAt(job)) < time.Second {
+		j.mu.Unlock()
+		return
+	}
+	cp := *job
+	cp.Backups = slices.Clone(job.Backups)
+	j.mu.Unlock()
+	// A save that fails is retried with the next one; the heartbeat says the job lives.
+	_, _ = c.Jobs.SaveBackupJob(context.Background(), &cp, c.Owner, now)
+	j.mu.Lock()
+	j.setSavedAt(job, now)
+	j.mu.Unlock()
 }
 
 // StartBackup starts taking the sunset's declared backups (req.Backup, or all of them) in the
@@ -82,19 +166,37 @@ func (c *Control) StartBackup(ctx context.Context, name, actor string, req Backu
 	}
 	j := &c.backups
 	j.mu.Lock()
-	if cur := j.jobs[name]; cur != nil && cur.State == BackupRunning {
-		j.mu.Unlock()
-		return nil, sunset.Errorf(sunset.ECONFLICT, "A backup of %s started by %s is still running; follow it with: sunset backup list %s", name, cur.StartedBy, name)
-	}
-	if j.jobs == nil {
-		j.jobs = map[string]*BackupJob{}
-	}
 	if j.ctx == nil {
 		j.ctx, j.cancel = context.WithCancel(context.Background())
 	}
-	if j.ctx.Err() != nil {
-		j.mu.Unlock()
+	stopping := j.ctx.Err() != nil
+	cur := j.jobs[name]
+	j.mu.Unlock()
+	if stopping {
 		return nil, sunset.Errorf(sunset.ECONFLICT, "The server is stopping; start the backup again once it is back.")
+	}
+	running := func(cur *BackupJob) error {
+		return sunset.Errorf(sunset.ECONFLICT, "A backup of %s started by %s at %s is still running; follow it with: sunset backup list %s",
+			name, cur.StartedBy, cur.Started.UTC().Format(time.RFC3339), name)
+	}
+	if c.Jobs != nil {
+		now := time.Now()
+		ok, err := c.Jobs.StartBackupJob(ctx, job, c.Owner, now, now.Add(-c.stale()))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			if cur, err := c.latestJob(ctx, name); err == nil && cur != nil {
+				return nil, running(cur)
+			}
+			return nil, sunset.Errorf(sunset.ECONFLICT, "A backup of %s is still running; follow it with: sunset backup list %s", name, name)
+		}
+	} else if cur != nil && cur.State == BackupRunning {
+		return nil, running(cur)
+	}
+	j.mu.Lock()
+	if j.jobs == nil {
+		j.jobs = map[string]*BackupJob{}
 	}
 	j.jobs[name] = job
 	bctx := j.ctx
@@ -109,11 +211,26 @@ func (c *Control) StartBackup(ctx context.Context, name, actor string, req Backu
 
 // runBackups takes each backup in turn and records the outcome in job and in the sunset's Events.
 func (c *Control) runBackups(ctx context.Context, job *BackupJob, todo []plan.Backup, verify bool, actor string) {
-	j := &c.backups
+	// The heartbeat tells the other replicas that the job lives while a long backup writes no
+	// progress.
+	beat, stopBeat := context.WithCancel(ctx)
+	defer stopBeat()
+	go func() {
+		t := time.NewTicker(c.stale() / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat.Done():
+				return
+			case <-t.C:
+				c.persist(job, false)
+			}
+		}
+	}()
 	failed := 0
 	for i, b := range todo {
-		j.update(job, func(job *BackupJob) { job.Backups[i].State, job.Progress = BackupRunning, "" })
-		progress := &progressLine{set: func(line string) { j.update(job, func(job *BackupJob) { job.Progress = line }) }}
+		c.update(job, false, func(job *BackupJob) { job.Backups[i].State, job.Progress = BackupRunning, "" })
+		progress := &progressLine{set: func(line string) { c.update(job, true, func(job *BackupJob) { job.Progress = line }) }}
 		var archive string
 		var err error
 		if c.Runner.Backups == nil {
@@ -121,7 +238,7 @@ func (c *Control) runBackups(ctx context.Context, job *BackupJob, todo []plan.Ba
 		} else {
 			archive, err = c.Runner.Backups.Backup(ctx, b, verify, progress)
 		}
-		j.update(job, func(job *BackupJob) {
+		c.update(job, false, func(job *BackupJob) {
 			o := &job.Backups[i]
 			o.Archive = archive
 			if err != nil {
@@ -138,14 +255,15 @@ func (c *Control) runBackups(ctx context.Context, job *BackupJob, todo []plan.Ba
 		}
 		if c.Runner.Events != nil {
 			if rerr := c.Runner.Events.Record(context.WithoutCancel(ctx), job.Sunset, typ, actor, data); rerr != nil && err == nil {
-				j.update(job, func(job *BackupJob) { job.Error = "record the event: " + rerr.Error() })
+				c.update(job, false, func(job *BackupJob) { job.Error = "record the event: " + rerr.Error() })
 			}
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	j.update(job, func(job *BackupJob) {
+	stopBeat()
+	c.update(job, false, func(job *BackupJob) {
 		job.Ended, job.Progress = c.Runner.now(), ""
 		switch {
 		case ctx.Err() != nil:
@@ -156,6 +274,9 @@ func (c *Control) runBackups(ctx context.Context, job *BackupJob, todo []plan.Ba
 			job.State = BackupDone
 		}
 	})
+	c.backups.mu.Lock()
+	delete(c.backups.saved, job)
+	c.backups.mu.Unlock()
 }
 
 // progressLine keeps the latest line written to it; backup progress rewrites its line with \r.
@@ -192,7 +313,11 @@ func (c *Control) Backups(ctx context.Context, name string) (*BackupList, error)
 	if err != nil {
 		return nil, err
 	}
-	l := &BackupList{Sunset: name, Backups: []BackupArchives{}, Job: c.backups.job(name)}
+	job, err := c.latestJob(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	l := &BackupList{Sunset: name, Backups: []BackupArchives{}, Job: job}
 	for _, b := range p.Data.Backups {
 		ba := BackupArchives{Name: b.Name, To: b.To, Archives: []runs.Archive{}}
 		list, err := listDest(ctx, b.To)

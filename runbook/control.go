@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
@@ -26,6 +27,13 @@ type Control struct {
 	// Wake, when set, tells the worker that a run is ready to be driven now (Worker.Wake),
 	// rather than on its next look.
 	Wake func()
+	// Jobs keeps the backup jobs where every replica sees them; nil keeps them in this process.
+	Jobs BackupJobs
+	// Owner names this replica in the backup jobs it takes.
+	Owner string
+	// BackupStale is how long a running backup job may go without a heartbeat before it
+	// counts as abandoned (default 1 minute); the heartbeat comes every quarter of it.
+	BackupStale time.Duration
 
 	backups backupJobs
 }

@@ -72,7 +72,7 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 		}
 		return deleteData(ctx, st, run)
 	}))
-	d.control = &runbook.Control{Runner: d.runner, Log: st, Plan: d.exports.Plan, Wake: d.worker.Wake}
+	d.control = &runbook.Control{Runner: d.runner, Log: st, Plan: d.exports.Plan, Wake: d.worker.Wake, Jobs: st}
 	d.web.runbooks = d.control
 	d.exportRuns = export.NewRuns(d.exports, logger.With("component", "export"))
 	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns, getenv: getenv}

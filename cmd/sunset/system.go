@@ -152,6 +152,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 
 	s.Data = wireData(st, eng, cfg.Clock, cfg.Getenv, logger)
 	s.Data.worker.Owner, s.Data.worker.LeaseTTL = cfg.ReplicaID, cfg.RunLease
+	s.Data.control.Owner = cfg.ReplicaID
 	s.Data.worker.Every, s.Data.runner.PollEvery = cfg.RunbookEvery, cfg.RunbookPoll
 	if cfg.Traffic != nil {
 		s.Data.runner.Traffic = cfg.Traffic
