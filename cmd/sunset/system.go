@@ -46,8 +46,6 @@ type systemConfig struct {
 	ReplicaID string
 	// Example loads the bundled example plan when the database holds no sunset.
 	Example bool
-	// Reminders queues the owners' task reminders whenever a sunset's actions are scheduled.
-	Reminders bool
 
 	// EnginePoll and GuardrailEvery are the engine's intervals.
 	EnginePoll, GuardrailEvery time.Duration
@@ -132,11 +130,10 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 		return nil, err
 	}
 	eng := s.Engine
-	// Before the example plan is applied: its owners get reminders too.
-	if cfg.Reminders {
-		if err := scheduleReminders(ctx, eng, st); err != nil {
-			return nil, err
-		}
+	// Owners get task reminders, in a rehearsal too; before the example plan is applied, so that
+	// its owners get them as well.
+	if err := scheduleReminders(ctx, eng, st); err != nil {
+		return nil, err
 	}
 	if cfg.Example {
 		if err := loadExample(ctx, eng, logger); err != nil {
