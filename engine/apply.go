@@ -191,7 +191,7 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 			res.Added = append(res.Added, pa.Key)
 			continue
 		}
-		if prev.Status == ActionDone {
+		if prev.Status == ActionDone || prev.Status == ActionSkipped {
 			if !prev.At.Equal(pa.At.UTC().Truncate(time.Microsecond)) {
 				res.Kept = append(res.Kept, pa.Key)
 			}
@@ -217,7 +217,7 @@ func (e *Engine) replan(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tl 
 		}
 	}
 	for _, a := range old {
-		if seen[a.Key] || a.Status == ActionDone || a.Status == ActionSuperseded || a.Status == ActionCancelled {
+		if seen[a.Key] || a.Status == ActionDone || a.Status == ActionSkipped || a.Status == ActionSuperseded || a.Status == ActionCancelled {
 			continue
 		}
 		a.Status = ActionSuperseded

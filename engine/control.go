@@ -37,14 +37,25 @@ func (e *Engine) Pause(ctx context.Context, name, actor, reason string) (*Sunset
 // Resume returns a paused sunset to the state it was paused in, or to the state the sign-offs
 // given during the pause imply: a sunset paused in draft whose stakeholders have all signed off
 // since is scheduled. Actions that fell due while it was paused run next, in timeline order, and
-// move it on as far as the timeline has reached. A reason is required: resuming is an
-// operator's decision.
+// move it on as far as the timeline has reached. An action that had failed (and paused the
+// sunset) is retried afresh, with its attempts forgotten; so is one the engine held on a sunset
+// that could not be paused (shut down), which Resume retries without a state change. A reason
+// is required: resuming is an operator's decision.
 func (e *Engine) Resume(ctx context.Context, name, actor, reason string) (*Sunset, error) {
 	if strings.TrimSpace(reason) == "" {
 		return nil, sunset.Errorf(sunset.EINVALID, "resuming %s needs a reason: it is kept in the audit log", name)
 	}
 	return e.mutate(ctx, name, func(tx Tx, s *Sunset) error {
 		if s.State != StatePaused {
+			if s.State != StateCancelled {
+				n, err := e.retryHeld(ctx, tx, s.ID)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					return e.appendEvent(ctx, tx, s, "sunset.resumed", actor, map[string]any{"reason": reason, "from": s.State, "to": s.State, "retried": n})
+				}
+			}
 			return sunset.Errorf(sunset.ECONFLICT, "sunset %s is %s, not paused", s.Name, s.State)
 		}
 		from := s.PausedFrom
@@ -70,6 +81,9 @@ func (e *Engine) Resume(ctx context.Context, name, actor, reason string) (*Sunse
 			}
 		}
 		if s.State != StateDraft {
+			if _, err := e.retryHeld(ctx, tx, s.ID); err != nil {
+				return err
+			}
 			if err := e.setActions(ctx, tx, s.ID, []ActionStatus{ActionHeld}, ActionPending); err != nil {
 				return err
 			}

@@ -69,7 +69,14 @@ type Engine struct {
 	tripHook TripHook
 	// scheduleHook, when set, runs whenever a sunset's actions are scheduled anew (OnSchedule).
 	scheduleHook ScheduleHook
-	client       *river.Client[*sql.Tx]
+	// stallHook, when set, runs inside the transaction that pauses a sunset on a failing action
+	// (OnStall).
+	stallHook StallHook
+	client    *river.Client[*sql.Tx]
+
+	// actionAttempts and actionRetry are Config.ActionAttempts and Config.ActionRetry.
+	actionAttempts int
+	actionRetry    time.Duration
 
 	// GuardrailInterval is how often the guardrails of sunsets under way are evaluated between
 	// actions. Default 1m.
@@ -90,6 +97,13 @@ type Config struct {
 	PollInterval time.Duration
 	// GuardrailInterval is how often guardrails are evaluated between actions. Default 1m.
 	GuardrailInterval time.Duration
+	// ActionAttempts is how many times in a row an action may fail before the engine pauses its
+	// sunset, naming the action, for an operator to retry (Resume), skip (Skip) or fix it.
+	// Default DefaultActionAttempts.
+	ActionAttempts int
+	// ActionRetry is how long after its first failure an action is tried again, on the engine's
+	// clock; each further failure doubles the wait, up to 5 minutes. Default DefaultActionRetry.
+	ActionRetry time.Duration
 	// ClientID names this process to River (its leader election and job attempts), e.g. the
 	// replica's id; it must differ between processes. Empty lets River make one up.
 	ClientID string
@@ -127,7 +141,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.GuardrailInterval <= 0 {
 		cfg.GuardrailInterval = time.Minute
 	}
+	if cfg.ActionAttempts <= 0 {
+		cfg.ActionAttempts = DefaultActionAttempts
+	}
+	if cfg.ActionRetry <= 0 {
+		cfg.ActionRetry = DefaultActionRetry
+	}
 	e := &Engine{
+		actionAttempts:    cfg.ActionAttempts,
+		actionRetry:       cfg.ActionRetry,
 		store:             cfg.Store,
 		clock:             cfg.Clock,
 		logger:            cfg.Logger,
@@ -304,8 +326,10 @@ func (e *Engine) dueSunsets(ctx context.Context, now time.Time) ([]string, error
 	return names, err
 }
 
-// nextDue returns the earliest pending action due at now, or nil when there is none or when an
-// action is already enqueued (it must finish first). acts is in timeline order.
+// nextDue returns the earliest pending action due at now, or nil when there is none, when an
+// action is already enqueued (it must finish first) or when the earliest is a failed action
+// whose retry is not due yet (the actions after it wait for it, in timeline order). acts is in
+// timeline order.
 func nextDue(acts []Action, now time.Time) *Action {
 	var first *Action
 	for i := range acts {
@@ -315,6 +339,9 @@ func nextDue(acts []Action, now time.Time) *Action {
 		case first == nil && acts[i].Status == ActionPending && !acts[i].At.After(now):
 			first = &acts[i]
 		}
+	}
+	if first != nil && first.RetryAt.After(now) {
+		return nil
 	}
 	return first
 }
@@ -343,8 +370,13 @@ func (w *actionWorker) Work(ctx context.Context, job *river.Job[actionArgs]) err
 }
 
 func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) error {
+	// reached is set once the action is about to run: an error after it is the action's own
+	// failure, recorded on it (recordFailure); one before it (the store) is left to River.
 	args := job.Args
-	return e.store.InTx(ctx, func(tx Tx) error {
+	var reached bool
+	// failure is the handler's own error, which the action's record says in words.
+	var failure error
+	err := e.store.InTx(ctx, func(tx Tx) error {
 		complete := func() error {
 			_, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx.SQL(), job)
 			return err
@@ -378,6 +410,7 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 			}
 			return complete()
 		}
+		reached = true
 		p, err := e.parseStored(s)
 		if err != nil {
 			return err
@@ -409,6 +442,7 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 		e.mu.Unlock()
 		if h != nil {
 			if err := h.Handle(ctx, run); err != nil {
+				failure = err
 				return fmt.Errorf("%s action %s: %w", a.Kind, a.Key, err)
 			}
 		}
@@ -428,8 +462,12 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 				}
 			}
 		}
+		if a.Attempts > 0 {
+			e.logger.Info("action recovered", "sunset", s.Name, "action", a.Key, "failed_attempts", a.Attempts)
+		}
 		a.Status = ActionDone
 		a.DoneAt = now
+		a.clearFailure()
 		if err := tx.PutAction(ctx, a); err != nil {
 			return err
 		}
@@ -442,6 +480,17 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 		}
 		return complete()
 	})
+	if err == nil || !reached || ctx.Err() != nil {
+		return err
+	}
+	if failure == nil {
+		failure = err
+	}
+	if rerr := e.recordFailure(ctx, job, failure); rerr != nil {
+		e.logger.Error("recording an action's failure failed", "sunset", args.Sunset, "action", args.Key, "err", rerr)
+		return err
+	}
+	return nil
 }
 
 // chain queues the sunset's next due action, if any, in the transaction that completes the

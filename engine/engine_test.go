@@ -381,6 +381,12 @@ func TestFailedActionRollsBackAndRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 		settle(t, b.eng, "billing-v1")
+		// The retry is due on the engine's clock, DefaultActionRetry after the failure.
+		b.clock.Set(time.Date(2027, 1, 4, 10, 31, 0, 0, time.UTC))
+		if _, err := b.eng.Dispatch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, b.eng, "billing-v1")
 		if got := calls.Load(); got != 2 {
 			t.Errorf("handler called %d times, want 2 (one failure, one retry)", got)
 		}

@@ -18,6 +18,39 @@ type Status struct {
 	Next     *Action              `json:"next,omitempty"`
 	Actions  map[ActionStatus]int `json:"actions"`
 	Awaiting []string             `json:"awaiting_signoff,omitempty"`
+	// Failing lists the actions whose last run failed and that have not run since, each with
+	// its attempts, its last error in words and when it is tried again; Blocked the actions
+	// already due that wait behind them (actions run one at a time in timeline order).
+	Failing []Action `json:"failing,omitempty"`
+	Blocked []Action `json:"blocked,omitempty"`
+	// AttemptsBeforePause is how many failures in a row pause the sunset (Config.ActionAttempts).
+	AttemptsBeforePause int `json:"attempts_before_pause"`
+	// EnginePhase is the phase for users that the engine's state stands for (active,
+	// deprecated, read_only, gone); GatewayPhase the phase the gateway enforces now, filled by
+	// the control plane from the policy snapshot it serves. When they differ, PhasesDiverge is
+	// true: the timeline's milestones have not caught up with the clock (or were switched ahead).
+	EnginePhase   string `json:"engine_phase"`
+	GatewayPhase  string `json:"gateway_phase,omitempty"`
+	PhasesDiverge bool   `json:"phases_diverge,omitempty"`
+}
+
+// PhaseOfState is the phase for users a sunset's state stands for: "active" until it is
+// deprecating, then "deprecated", "read_only", and "gone" once shut down. A paused sunset stands
+// where it was paused; a draft or cancelled one changes nothing ("active").
+func PhaseOfState(s *Sunset) string {
+	st := s.State
+	if st == StatePaused {
+		st = s.PausedFrom
+	}
+	switch st {
+	case StateDeprecating:
+		return "deprecated"
+	case StateReadOnly:
+		return "read_only"
+	case StateShutDown, StateEvaluated:
+		return "gone"
+	}
+	return "active"
 }
 
 // Get returns the sunset named name (sunset.ENOTFOUND if there is none).
@@ -88,11 +121,21 @@ func (e *Engine) status(ctx context.Context, s *Sunset) (*Status, error) {
 			}
 		}
 	}
+	st.AttemptsBeforePause = e.actionAttempts
+	st.EnginePhase = PhaseOfState(s)
+	now := e.clock.Now()
 	for i := range acts {
 		a := &acts[i]
 		st.Actions[a.Status]++
 		if st.Next == nil && (a.Status == ActionPending || a.Status == ActionHeld || a.Status == ActionEnqueued) {
 			st.Next = a
+		}
+		switch {
+		case a.Failing():
+			st.Failing = append(st.Failing, *a)
+		case len(st.Failing) > 0 && !a.At.After(now) &&
+			(a.Status == ActionPending || a.Status == ActionHeld || a.Status == ActionEnqueued):
+			st.Blocked = append(st.Blocked, *a)
 		}
 	}
 	return st, nil

@@ -67,7 +67,8 @@ func (s *Sunset) ClosedDown() bool {
 type ActionStatus string
 
 // Action statuses. pending → enqueued → done; held while the sunset is paused or waiting for
-// sign-off; superseded when a re-plan removed it; cancelled with the sunset.
+// sign-off; superseded when a re-plan removed it; cancelled with the sunset; skipped when an
+// operator decided, with a reason, that a failing action shall not run (Engine.Skip).
 const (
 	ActionPending    ActionStatus = "pending"
 	ActionEnqueued   ActionStatus = "enqueued"
@@ -75,6 +76,7 @@ const (
 	ActionHeld       ActionStatus = "held"
 	ActionSuperseded ActionStatus = "superseded"
 	ActionCancelled  ActionStatus = "cancelled"
+	ActionSkipped    ActionStatus = "skipped"
 )
 
 // Action is a timeline action of a Sunset as the engine tracks it.
@@ -92,6 +94,24 @@ type Action struct {
 	Detail   string       `json:"detail"`
 	Status   ActionStatus `json:"status"`
 	Revision int          `json:"revision"`
-	// DoneAt is when the action ran; zero until then.
+	// DoneAt is when the action ran (or was skipped); zero until then.
 	DoneAt time.Time `json:"done_at,omitzero"`
+	// Attempts counts the runs of the action that failed in a row; zero once it ran, and again
+	// when an operator retries it (Resume). LastError is the last failure in words.
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// FailingSince is when the first of these failures happened; RetryAt when the engine tries
+	// the action again (zero when it is not waiting for a retry).
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	RetryAt      time.Time `json:"retry_at,omitzero"`
+}
+
+// Failing reports whether the action's last run failed and it has not run since.
+func (a *Action) Failing() bool {
+	return a.Attempts > 0 && (a.Status == ActionPending || a.Status == ActionEnqueued || a.Status == ActionHeld)
+}
+
+// clearFailure forgets the action's failures: it ran, or an operator retries it afresh.
+func (a *Action) clearFailure() {
+	a.Attempts, a.LastError, a.FailingSince, a.RetryAt = 0, "", time.Time{}, time.Time{}
 }

@@ -17,7 +17,7 @@ func scanAction(row scanner) (engine.Action, error) {
 		status string
 	)
 	err := row.Scan(&a.SunsetID, &a.Sunset, &a.Key, timeCol{&a.At}, &a.Seq, &a.Kind, &a.Name, &a.Detail,
-		&status, &a.Revision, timeCol{&a.DoneAt})
+		&status, &a.Revision, timeCol{&a.DoneAt}, &a.Attempts, &a.LastError, timeCol{&a.FailingSince}, timeCol{&a.RetryAt})
 	a.Status = engine.ActionStatus(status)
 	return a, err
 }
@@ -67,8 +67,11 @@ func (db *DB) putAction(ctx context.Context, q querier, a *engine.Action) error 
 	}
 	a.At = normTime(a.At)
 	a.DoneAt = normTime(a.DoneAt)
+	a.FailingSince = normTime(a.FailingSince)
+	a.RetryAt = normTime(a.RetryAt)
 	_, err := q.ExecContext(ctx, db.q.putAction, a.SunsetID, a.Key, db.timeArg(a.At), a.Seq, a.Kind, a.Name,
-		a.Detail, string(a.Status), a.Revision, db.timeArg(a.DoneAt))
+		a.Detail, string(a.Status), a.Revision, db.timeArg(a.DoneAt), a.Attempts, a.LastError,
+		db.timeArg(a.FailingSince), db.timeArg(a.RetryAt))
 	if err != nil {
 		if db.isForeignKey(err) {
 			return sunset.Errorf(sunset.ENOTFOUND, "No sunset has id %d (action %q).", a.SunsetID, a.Key)

@@ -15,7 +15,7 @@ const (
 
 	// Action.Sunset is the sunset's name, hence the join.
 	actionColumns = `a.sunset_id, s.name, a.key, a.at, a.seq, a.kind, a.name, a.detail, a.status,
-	a.revision, a.done_at`
+	a.revision, a.done_at, a.attempts, a.last_error, a.failing_since, a.retry_at`
 	actionFrom = ` FROM actions a JOIN sunsets s ON s.id = a.sunset_id`
 
 	eventColumns = `id, sunset_id, seq, at, type, actor, data, prev_hash, hash`
@@ -40,11 +40,13 @@ func newQueries(dialect string) queries {
 		listActions: `SELECT ` + actionColumns + actionFrom + ` WHERE a.sunset_id = ?
 	ORDER BY a.at, a.seq, a.key`,
 		getAction: `SELECT ` + actionColumns + actionFrom + ` WHERE a.sunset_id = ? AND a.key = ?`,
-		putAction: `INSERT INTO actions (sunset_id, key, at, seq, kind, name, detail, status, revision, done_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		putAction: `INSERT INTO actions (sunset_id, key, at, seq, kind, name, detail, status, revision, done_at,
+	attempts, last_error, failing_since, retry_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (sunset_id, key) DO UPDATE SET at = excluded.at, seq = excluded.seq, kind = excluded.kind,
 	name = excluded.name, detail = excluded.detail, status = excluded.status,
-	revision = excluded.revision, done_at = excluded.done_at`,
+	revision = excluded.revision, done_at = excluded.done_at, attempts = excluded.attempts,
+	last_error = excluded.last_error, failing_since = excluded.failing_since, retry_at = excluded.retry_at`,
 		dueActions: `SELECT ` + actionColumns + actionFrom + ` WHERE a.status = ? AND a.at <= ?
 	ORDER BY a.at, a.seq, a.key, a.sunset_id`,
 		dueActionsLimit: `SELECT ` + actionColumns + actionFrom + ` WHERE a.status = ? AND a.at <= ?
