@@ -188,6 +188,20 @@ func (s *Snapshot) Off() {
 	s.Brownouts = nil
 }
 
+// At is the phase t puts a feature (or the service) in at the instant now: gone, read_only or
+// deprecated from their instants on, active before.
+func (t Times) At(now time.Time) Phase {
+	switch {
+	case t.Gone != nil && !now.Before(*t.Gone):
+		return Gone
+	case t.ReadOnly != nil && !now.Before(*t.ReadOnly):
+		return ReadOnly
+	case t.Deprecated != nil && !now.Before(*t.Deprecated):
+		return Deprecated
+	}
+	return Active
+}
+
 // heldAt returns t without the instants after at.
 func (t Times) heldAt(at time.Time) Times {
 	keep := func(p *time.Time) *time.Time {

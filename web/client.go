@@ -188,6 +188,20 @@ func (c *Client) Resume(ctx context.Context, name, reason string) (*engine.Sunse
 	return c.transition(ctx, name, "/resume", reason)
 }
 
+// Skip marks the sunset's action key skipped, with a reason the server requires; a sunset
+// paused by that action's failures resumes.
+func (c *Client) Skip(ctx context.Context, name, key, reason string) (*engine.Sunset, error) {
+	body, err := json.Marshal(SkipRequest{Action: key, Reason: reason})
+	if err != nil {
+		return nil, err
+	}
+	var s engine.Sunset
+	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/skip"), nil, "application/json", body, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // Cancel ends the sunset for good; reason may be empty.
 func (c *Client) Cancel(ctx context.Context, name, reason string) (*engine.Sunset, error) {
 	return c.transition(ctx, name, "/cancel", reason)

@@ -72,7 +72,17 @@ func newMetrics(s *Server) *metrics {
 		&sunsetsCollector{engine: s.Engine, desc: prometheus.NewDesc(
 			"sunset_sunsets",
 			"Sunsets by state, read from the engine at scrape time.",
-			[]string{"state"}, nil)},
+			[]string{"state"}, nil),
+			failing: prometheus.NewDesc("sunset_engine_actions_failing",
+				"Actions whose last run failed and that have not run since, per sunset (0 when none).",
+				[]string{"sunset"}, nil),
+			blocked: prometheus.NewDesc("sunset_engine_actions_blocked",
+				"Actions already due that wait behind a failing action, per sunset.",
+				[]string{"sunset"}, nil),
+			diverged: prometheus.NewDesc("sunset_engine_phase_diverged",
+				"1 when the phase the gateway enforces differs from the one the engine's state stands for (labels name both), per sunset under way.",
+				[]string{"sunset", "engine_phase", "gateway_phase"}, nil),
+			phase: s.withGatewayPhase},
 	)
 	return m
 }
@@ -114,14 +124,24 @@ func methodLabel(m string) string {
 	return "other"
 }
 
-// sunsetsCollector is the sunset_sunsets{state} gauge, counted from Engine.Statuses on each scrape.
+// sunsetsCollector is the sunset_sunsets{state} gauge, counted from Engine.Statuses on each
+// scrape, with the engine's failing and blocked actions per sunset and whether its phase and the
+// gateway's diverge.
 type sunsetsCollector struct {
-	engine Engine
-	desc   *prometheus.Desc
+	engine                     Engine
+	desc                       *prometheus.Desc
+	failing, blocked, diverged *prometheus.Desc
+	// phase fills a status's gateway phase (Server.withGatewayPhase).
+	phase func(ctx context.Context, st *engine.Status)
 }
 
-// Describe sends the gauge's description.
-func (c *sunsetsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+// Describe sends the gauges' descriptions.
+func (c *sunsetsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.desc
+	ch <- c.failing
+	ch <- c.blocked
+	ch <- c.diverged
+}
 
 // Collect counts sunsets by state, sending every known state (zero when none) and any other
 // state the engine reports.
@@ -138,8 +158,24 @@ func (c *sunsetsCollector) Collect(ch chan<- prometheus.Metric) {
 		counts[st] = 0
 	}
 	for _, st := range list {
-		if st != nil && st.Sunset != nil {
-			counts[st.State]++
+		if st == nil || st.Sunset == nil {
+			continue
+		}
+		counts[st.State]++
+		if st.State == engine.StateCancelled || st.State == engine.StateEvaluated {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.failing, prometheus.GaugeValue, float64(len(st.Failing)), st.Name)
+		ch <- prometheus.MustNewConstMetric(c.blocked, prometheus.GaugeValue, float64(len(st.Blocked)), st.Name)
+		if c.phase != nil {
+			c.phase(ctx, st)
+			if st.GatewayPhase != "" {
+				v := 0.0
+				if st.PhasesDiverge {
+					v = 1
+				}
+				ch <- prometheus.MustNewConstMetric(c.diverged, prometheus.GaugeValue, v, st.Name, st.EnginePhase, st.GatewayPhase)
+			}
 		}
 	}
 	for state, n := range counts {

@@ -290,6 +290,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		pausePath    = sunsetPath + "/pause"
 		resumePath   = sunsetPath + "/resume"
 		cancelPath   = sunsetPath + "/cancel"
+		skipPath     = sunsetPath + "/skip"
 		signoffPath  = sunsetPath + "/signoffs"
 		replanPath   = sunsetPath + "/replan"
 		guardPath    = sunsetPath + "/guardrails"
@@ -346,6 +347,12 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/resume", resumePath, `{"reason":"x","extra":1}`, 400)
 	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", maxJSONBody)+`"}`, 413)
 	call("POST", p+"/resume", resumePath, `{"reason":"freeze over"}`, 200)
+	call("POST", p+"/skip", skipPath, `{"reason":"x"}`, 400)
+	call("POST", p+"/skip", skipPath, `{"action":"notice/1"}`, 400)
+	call("POST", p+"/skip", skipPath, `{"action":"milestone/shutdown","reason":"x"}`, 400)
+	call("POST", p+"/skip", skipPath, `{"action":"nope/9","reason":"x"}`, 404)
+	call("POST", p+"/skip", skipPath, `{"action":"notice/1","reason":"told every customer by phone"}`, 200)
+	call("POST", p+"/skip", skipPath, `{"action":"notice/1","reason":"again"}`, 409)
 	// Its public routes are dark until the announcement has run.
 	call("POST", p+"/feedback", fbPath, `{"mood":"negative"}`, 404)
 	call("GET", "/survey/billing-v1", surveyPath, "", 404)

@@ -712,6 +712,7 @@ var auditCases = map[string]auditCase{
 	"POST /api/v1/sunsets/{name}/signoffs":              {role: RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
 	"POST /api/v1/sunsets/{name}/pause":                 {role: RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
 	"POST /api/v1/sunsets/{name}/resume":                {role: RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
+	"POST /api/v1/sunsets/{name}/skip":                  {role: RoleOperator, body: `{"action":"notice/1","reason":"told by phone"}`, event: "action.skipped"},
 	"POST /api/v1/sunsets/{name}/replan":                {role: RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
 	"POST /api/v1/sunsets/{name}/feedback/import":       {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
 	"PUT /api/v1/sunsets/{name}/lessons":                {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},

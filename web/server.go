@@ -54,6 +54,9 @@ type Engine interface {
 	Resume(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
 	// Cancel ends the sunset for good.
 	Cancel(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
+	// Skip marks one action of the sunset skipped, with a reason; a sunset paused by that
+	// action's failures resumes.
+	Skip(ctx context.Context, name, key, actor, reason string) (*engine.Sunset, error)
 	// Signoff records a stakeholder's sign-off.
 	Signoff(ctx context.Context, name, stakeholder, actor string) (*engine.Sunset, error)
 	// Shift moves every instant still ahead by `by`; reason is required.
@@ -237,6 +240,7 @@ func (s *Server) routes(m *metrics) []route {
 		{"GET /api/v1/sunsets/{name}/events/verify", RoleViewer, hf(s.handleEventVerify)},
 		{"POST /api/v1/sunsets/{name}/pause", RoleOperator, hf(s.handleSunsetPause)},
 		{"POST /api/v1/sunsets/{name}/resume", RoleOperator, hf(s.handleSunsetResume)},
+		{"POST /api/v1/sunsets/{name}/skip", RoleOperator, hf(s.handleSunsetSkip)},
 		{"POST /api/v1/sunsets/{name}/cancel", RoleOperator, hf(s.handleSunsetCancel)},
 		{"POST /api/v1/sunsets/{name}/signoffs", RoleApprover, hf(s.handleSignoffCreate)},
 		{"GET /api/v1/sunsets/{name}/policy", RoleViewer, hf(s.handlePolicyGet)},

@@ -28,6 +28,15 @@ type SignoffRequest struct {
 	Stakeholder string `json:"stakeholder"`
 }
 
+// SkipRequest is the body of POST /api/v1/sunsets/{name}/skip.
+type SkipRequest struct {
+	// Action is the key of the action to skip, as `sunset status` and the timeline name it
+	// ("notice/0", "runbook/start").
+	Action string `json:"action"`
+	// Reason says why it shall not run; required, recorded in the event.
+	Reason string `json:"reason"`
+}
+
 // handleSunsetList serves GET /api/v1/sunsets: a JSON array of every sunset's status.
 func (s *Server) handleSunsetList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Engine.Statuses(r.Context())
@@ -37,6 +46,9 @@ func (s *Server) handleSunsetList(w http.ResponseWriter, r *http.Request) {
 	}
 	if list == nil {
 		list = []*engine.Status{}
+	}
+	for _, st := range list {
+		s.withGatewayPhase(r.Context(), st)
 	}
 	writeJSON(w, http.StatusOK, list)
 }
@@ -48,7 +60,63 @@ func (s *Server) handleSunsetGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.withGatewayPhase(r.Context(), st)
 	writeJSON(w, http.StatusOK, st)
+}
+
+// withGatewayPhase fills st's GatewayPhase from the policy snapshot gateways are served now
+// (EnforcedSnapshot), and PhasesDiverge when it differs from the phase the engine's state
+// stands for. A snapshot that cannot be made leaves both empty and is logged: the status is
+// still worth answering.
+func (s *Server) withGatewayPhase(ctx context.Context, st *engine.Status) {
+	if st == nil || st.Sunset == nil {
+		return
+	}
+	var laggards LaggardLister
+	if l, ok := s.Usage.(LaggardLister); ok {
+		laggards = l
+	}
+	snap, err := EnforcedSnapshot(ctx, s.Engine, laggards, s.Phases, st.Name, s.now())
+	if err != nil {
+		s.logger().Warn("gateway phase unknown", "sunset", st.Name, "err", err)
+		return
+	}
+	st.GatewayPhase = snap.Phases.At(s.now()).String()
+	st.PhasesDiverge = st.GatewayPhase != st.EnginePhase
+}
+
+// handleSunsetSkip serves POST /api/v1/sunsets/{name}/skip: an operator skips one action (a
+// failing one, typically) with a reason.
+func (s *Server) handleSunsetSkip(w http.ResponseWriter, r *http.Request) {
+	actor, err := s.actor(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req SkipRequest
+	if err := readJSON(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	req.Action, req.Reason = strings.TrimSpace(req.Action), strings.TrimSpace(req.Reason)
+	if req.Action == "" {
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "action is required, e.g. {\"action\": \"notice/0\", \"reason\": \"...\"}; sunset status NAME lists the failing ones."))
+		return
+	}
+	if err := checkText("action", req.Action, 200); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkText("reason", req.Reason, maxReasonLen); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sun, err := s.Engine.Skip(r.Context(), r.PathValue("name"), req.Action, actor, req.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sun)
 }
 
 // handleSunsetPause serves POST /api/v1/sunsets/{name}/pause.
