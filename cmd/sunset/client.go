@@ -182,7 +182,11 @@ func (m *Main) statusCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tSTATE\tREV\tNEXT")
 				for _, s := range all {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.Name, s.State, s.Revision, nextText(s, now))
+					next := nextText(s, now)
+					if len(s.Failing) > 0 {
+						next = "FAILING " + s.Failing[0].Key + ": " + s.Failing[0].LastError
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", s.Name, s.State, s.Revision, next)
 				}
 				return tw.Flush()
 			}
@@ -258,13 +262,46 @@ func writeStatus(w io.Writer, s *engine.Status, now time.Time) {
 		fmt.Fprintf(w, "  awaiting:  %s (sunset signoff %s --as NAME)\n", strings.Join(s.Awaiting, ", "), s.Name)
 	}
 	fmt.Fprintf(w, "  next:      %s\n", nextText(s, now))
+	writeFailing(w, s)
 	var counts []string
-	for _, st := range []engine.ActionStatus{engine.ActionDone, engine.ActionEnqueued, engine.ActionPending, engine.ActionHeld, engine.ActionSuperseded, engine.ActionCancelled} {
+	for _, st := range []engine.ActionStatus{engine.ActionDone, engine.ActionSkipped, engine.ActionEnqueued, engine.ActionPending, engine.ActionHeld, engine.ActionSuperseded, engine.ActionCancelled} {
 		if n := s.Actions[st]; n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
 	fmt.Fprintf(w, "  actions:   %s\n", strings.Join(counts, ", "))
+}
+
+// writeFailing writes what holds a sunset back: each failing action with its attempts and last
+// error, the due actions waiting behind it, what an operator can do, and the engine's and the
+// gateway's phases when they differ.
+func writeFailing(w io.Writer, s *engine.Status) {
+	loc := time.UTC
+	if l, err := time.LoadLocation(s.TimeZone); err == nil && s.TimeZone != "" {
+		loc = l
+	}
+	for _, a := range s.Failing {
+		fmt.Fprintf(w, "  FAILING:   %s failed %d of %d times since %s: %s\n", a.Key, a.Attempts,
+			s.AttemptsBeforePause, a.FailingSince.In(loc).Format("2006-01-02 15:04:05 MST"), a.LastError)
+		if !a.RetryAt.IsZero() {
+			fmt.Fprintf(w, "             next try at %s; the sunset pauses after %d failures\n",
+				a.RetryAt.In(loc).Format("2006-01-02 15:04:05 MST"), s.AttemptsBeforePause)
+		} else {
+			fmt.Fprintf(w, "             waiting for an operator: sunset resume %s --reason \"…\" retries it, sunset skip %s --action %s --reason \"…\" skips it\n",
+				s.Name, s.Name, a.Key)
+		}
+		fmt.Fprintln(w, "             动作失败，其后的动作在等待它")
+	}
+	if len(s.Blocked) > 0 {
+		keys := make([]string, 0, len(s.Blocked))
+		for _, a := range s.Blocked {
+			keys = append(keys, a.Key)
+		}
+		fmt.Fprintf(w, "  blocked:   %s (due, waiting behind the failing action / 已到期，被阻塞)\n", strings.Join(keys, ", "))
+	}
+	if s.PhasesDiverge {
+		fmt.Fprintf(w, "  phase:     engine %s, gateway %s — they differ (引擎与网关的阶段不一致)\n", s.EnginePhase, s.GatewayPhase)
+	}
 }
 
 func shortHash(h string) string {
@@ -326,11 +363,58 @@ func (m *Main) resumeCommand() *cobra.Command {
 		`Resume returns a paused sunset to where it was, or further: a draft whose stakeholders all
 signed off during the pause is scheduled. Actions that fell due while it was paused run next,
 in order; to move dates instead, shift them first (sunset replan NAME --shift 14d --reason …).
-A reason is required.`,
+An action that kept failing and paused the sunset is tried again with fresh attempts (fix its
+cause first; or skip it: sunset skip). A reason is required.`,
 		`  sunset resume orders-api-v1 --reason "Acme migrated"`, true,
 		func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
 			return cl.Resume(cmd.Context(), name, reason)
 		})
+}
+
+func (m *Main) skipCommand() *cobra.Command {
+	var c clientFlags
+	var key, reason string
+	cmd := &cobra.Command{
+		Use:   "skip NAME --action KEY --reason TEXT",
+		Short: "Skip one action of a sunset that keeps failing",
+		Long: `Skip marks one timeline action skipped: it never runs, and the actions after it run when
+due. It is one of the operator's answers to an action that keeps failing (sunset status NAME
+names it, with its error); the others are to retry it (sunset resume) or to fix the cause and
+resume. A sunset the engine paused for that action resumes with the skip. The reason is
+required and recorded, with the action's last error, in the sunset's events (action.skipped).
+A milestone that moves the sunset's state cannot be skipped; re-plan it instead.
+
+跳过：将一个反复失败的动作标记为跳过，其后的动作按时执行；须给出原因，记入审计日志。`,
+		Example: `  sunset status orders-api-v1          # names the failing action, e.g. notice/0
+  sunset skip orders-api-v1 --action notice/0 --reason "contacts file lost; customers told by phone"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(key) == "" {
+				return &exitError{code: 2, msg: "skip needs --action KEY: sunset status " + args[0] + " names the failing action"}
+			}
+			if strings.TrimSpace(reason) == "" {
+				return &exitError{code: 2, msg: "skip needs --reason: say why, it is recorded in the audit log"}
+			}
+			cl, err := m.client(&c)
+			if err != nil {
+				return err
+			}
+			s, err := cl.Skip(cmd.Context(), args[0], key, reason)
+			if err != nil {
+				return clientError(err)
+			}
+			if c.format == "json" {
+				return writeJSON(cmd.OutOrStdout(), s)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "skipped %s of %s; sunset %s is now %s\n", key, s.Name, s.Name, s.State)
+			return nil
+		},
+	}
+	c.add(cmd, true)
+	cmd.ValidArgsFunction = m.completeSunsets(&c)
+	cmd.Flags().StringVar(&key, "action", "", "the key of the action to skip, e.g. notice/0 (sunset status NAME names it)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it shall not run; recorded in the sunset's events")
+	return cmd
 }
 
 func (m *Main) cancelCommand() *cobra.Command {

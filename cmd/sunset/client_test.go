@@ -116,6 +116,7 @@ var clientCommands = map[string][]string{
 	"sunset status":                {"status"},
 	"sunset pause":                 {"pause", "orders-api-v1", "--reason", "Acme asked for time"},
 	"sunset resume":                {"resume", "orders-api-v1", "--reason", "Acme migrated"},
+	"sunset skip":                  {"skip", "orders-api-v1", "--action", "notice/0", "--reason", "told by phone"},
 	"sunset cancel":                {"cancel", "orders-api-v1", "--reason", "kept after all"},
 	"sunset signoff":               {"signoff", "orders-api-v1", "--as", "legal"},
 	"sunset replan":                {"replan", "orders-api-v1", "--shift", "7d", "--reason", "Acme needs time"},

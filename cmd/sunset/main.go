@@ -122,6 +122,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.statusCommand(),
 		m.pauseCommand(),
 		m.resumeCommand(),
+		m.skipCommand(),
 		m.cancelCommand(),
 		m.signoffCommand(),
 		m.replanCommand(),
