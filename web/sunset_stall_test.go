@@ -96,4 +96,21 @@ func TestStatusAndMetricsShowAFailingActionAndDivergedPhases(t *testing.T) {
 	if t.Failed() {
 		t.Logf("metrics:\n%s", text)
 	}
+	for lang, wants := range map[string][]string{
+		"en": {"An action is failing; the actions after it wait", "failed 1 of 5 times since 2027-01-05 11:00",
+			"read contacts: permission denied", "Due and waiting behind it", "milestone/deprecate",
+			"The gateway&#39;s phase and the engine&#39;s differ: engine active · gateway deprecated"},
+		"zh": {"有动作执行失败，其后的动作在等待", "自 2027-01-05 11:00 UTC 起失败 1 次（共允许 5 次）",
+			"read contacts: permission denied", "已到期、被其阻塞的动作", "网关的阶段与引擎的阶段不一致： 引擎 正常 · 网关 已弃用"},
+	} {
+		page := b.do(t, http.MethodGet, "/s/orders-v1?lang="+lang, "")
+		if page.status != http.StatusOK {
+			t.Fatalf("%s page: %d", lang, page.status)
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(page.body), want) {
+				t.Errorf("%s page lacks %q", lang, want)
+			}
+		}
+	}
 }

@@ -45,6 +45,13 @@ type sunsetData struct {
 	Awaiting, Signoffs                        []string
 	// Error is the problem of a form the page answers (shown in an alert); Done confirms one.
 	Error, Done string
+	// Failing are the actions whose last run failed, Blocked the keys of the due actions that
+	// wait behind them.
+	Failing []failingRow
+	Blocked []string
+	// PhasesDiverge shows EnginePhase and GatewayPhase (in words) side by side: they differ.
+	PhasesDiverge             bool
+	EnginePhase, GatewayPhase string
 	// Links to the report, the assessment, the public page and the API.
 	ReportHTML, Assessment, Public, API string
 
@@ -67,6 +74,10 @@ type sunsetData struct {
 	LessonsOn      bool
 	LessonsAt      string
 }
+
+// failingRow is one failing action: its key and name, its attempts and retry in words, its
+// last error.
+type failingRow struct{ Key, Name, Line, Next, Error string }
 
 // actionRow is one timeline action in the table under the Gantt chart.
 type actionRow struct {
@@ -279,6 +290,24 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 	case engine.StateCancelled, engine.StateShutDown, engine.StateEvaluated:
 	default:
 		d.CanPause = true
+	}
+	for _, a := range st.Failing {
+		row := failingRow{Key: a.Key, Name: a.Name, Error: a.LastError,
+			Line: fmt.Sprintf(t["FailingLine"], a.Attempts, st.AttemptsBeforePause, localTime(a.FailingSince, loc)),
+			Next: t["FailingHeld"]}
+		if !a.RetryAt.IsZero() {
+			row.Next = fmt.Sprintf(t["FailingRetry"], localTime(a.RetryAt, loc))
+		}
+		d.Failing = append(d.Failing, row)
+	}
+	for _, a := range st.Blocked {
+		d.Blocked = append(d.Blocked, a.Key)
+	}
+	s.withGatewayPhase(ctx, st)
+	if st.PhasesDiverge {
+		d.PhasesDiverge = true
+		d.EnginePhase = textOr(t, "phase_"+st.EnginePhase, st.EnginePhase)
+		d.GatewayPhase = textOr(t, "phase_"+st.GatewayPhase, st.GatewayPhase)
 	}
 	d.Gantt = buildGantt(p, tl, acts, now, lang).SVG()
 	for _, a := range acts {
