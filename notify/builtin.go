@@ -195,6 +195,36 @@ Schedule: {{.Links.Status}}
 `,
 		},
 	},
+	"action_stalled": {
+		EN: &plan.Message{
+			Subject: "Action failing: the sunset of {{.Service.Title}} is paused",
+			Body: `Hello {{.Recipient.Name}},
+
+The sunset of {{.Service.Title}} paused itself: its action {{.Task.Key}} ({{.Task.Name}}, due {{.Task.At}}) failed {{.Failure.Attempts}} times in a row, and the actions after it wait for it.
+
+Last error: {{.Failure.Error}}
+
+Fix the cause and resume (sunset resume {{.Service.Name}} --reason "..."), which tries it again, or skip it (sunset skip {{.Service.Name}} --action {{.Task.Key}} --reason "...").
+Shutdown is planned for {{.Milestones.shutdown}}.
+
+Status: {{.Links.Status}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "动作失败：{{.Service.Title}}的下线已暂停",
+			Body: `{{.Recipient.Name}}，您好：
+
+{{.Service.Title}}的下线已自动暂停：动作 {{.Task.Key}}（{{.Task.Name}}，计划于 {{.Task.At}}）连续失败 {{.Failure.Attempts}} 次，其后的动作都在等待它。
+
+最近一次错误：{{.Failure.Error}}
+
+请排除原因后恢复（sunset resume {{.Service.Name}} --reason "..."），恢复时会重试该动作；或跳过它（sunset skip {{.Service.Name}} --action {{.Task.Key}} --reason "..."）。
+计划停止服务时间：{{.Milestones.shutdown}}。
+
+状态：{{.Links.Status}}
+`,
+		},
+	},
 	"guardrail_tripped": {
 		EN: &plan.Message{
 			Subject: "Guardrail tripped: the sunset of {{.Service.Title}} is paused",

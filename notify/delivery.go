@@ -82,8 +82,17 @@ type Delivery struct {
 type Data struct {
 	// Guardrails are the guardrails that tripped (guardrail_tripped).
 	Guardrails []TrippedGuardrail `json:"guardrails,omitempty"`
-	// Task is the action an owner is reminded of (template task).
+	// Task is the action an owner is reminded of (template task), or the action that kept
+	// failing (action_stalled).
 	Task *Task `json:"task,omitempty"`
+	// Failure is why that action paused the sunset (action_stalled).
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// Failure is an action's failure: its last error in words and how many times in a row it failed.
+type Failure struct {
+	Error    string `json:"error"`
+	Attempts int    `json:"attempts"`
 }
 
 // TrippedGuardrail is one guardrail that paused a sunset, with the value that tripped it.

@@ -115,6 +115,25 @@ func (h *Handler) GuardrailTripped(ctx context.Context, tx engine.Tx, s *engine.
 	return err
 }
 
+// ActionStalled queues action_stalled to the plan's owners by email, each in their locale, with
+// the action that kept failing and its last error, inside the transaction in which the engine
+// pauses the sunset for it (engine.OnStall(h)): the owners are told once per pause. The message
+// is mandatory, and its notice key, "stalled/", the action's key and the pause's Unix second,
+// makes a retried pause queue nothing twice.
+func (h *Handler) ActionStalled(ctx context.Context, tx engine.Tx, s *engine.Sunset, p *plan.Plan, a *engine.Action, now time.Time) error {
+	f := &fanout{h: h, tx: tx, p: p, sunsetID: s.ID, sunset: s.Name,
+		notice: "stalled/" + a.Key + "/" + strconv.FormatInt(now.Unix(), 10), template: "action_stalled", mandatory: true,
+		channels: []string{ChannelEmail}, now: now, data: Data{
+			Task:    &Task{Key: a.Key, Kind: a.Kind, Name: a.Name, Detail: a.Detail, At: a.At},
+			Failure: &Failure{Error: a.LastError, Attempts: a.Attempts},
+		}}
+	_, err := f.run(ctx, "owners")
+	return err
+}
+
+// The handler tells the owners when a failing action pauses a sunset.
+var _ engine.StallHook = (*Handler)(nil)
+
 // fanout writes one notice's deliveries.
 type fanout struct {
 	h                  *Handler

@@ -302,6 +302,9 @@ func fillRecipient(loc *time.Location, d *plan.NoticeData, p *plan.Plan, req Ren
 			d.Task.Lead = plan.FormatDuration(t.Lead)
 		}
 	}
+	if f := req.Data.Failure; f != nil {
+		d.Failure = plan.FailureData{Error: f.Error, Attempts: f.Attempts}
+	}
 	d.Links = Links(p, req.PublicURL, req.Recipient, req.Mandatory, req.UnsubscribeKey)
 	if p.Data.Export != nil && req.ExportURL != nil && req.Recipient.ID != "" && !strings.Contains(req.Recipient.ID, ":") {
 		d.Recipient.ExportURL = req.ExportURL(p.Service.Name, req.Recipient.ID)

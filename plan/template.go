@@ -41,8 +41,18 @@ type NoticeData struct {
 	// Guardrails lists the guardrails that paused the sunset (guardrail_tripped); empty
 	// otherwise.
 	Guardrails []GuardrailData
-	// Task is the action of the timeline an owner is reminded of; zero otherwise.
+	// Task is the action of the timeline an owner is reminded of, or the action that kept
+	// failing (action_stalled); zero otherwise.
 	Task TaskData
+	// Failure is why that action stopped the sunset (action_stalled); zero otherwise.
+	Failure FailureData
+}
+
+// FailureData is an action's failure as a template sees it: its last error in words and how many
+// times in a row it failed.
+type FailureData struct {
+	Error    string
+	Attempts int
 }
 
 // GuardrailData is a guardrail that tripped, as a template sees it: its condition and the value

@@ -486,6 +486,7 @@ func startRehearsalNotify(ctx context.Context, eng *engine.Engine, st *store.DB,
 	eng.Register(plan.KindNotice, h)
 	eng.OnReplan(h)
 	eng.OnTrip(h)
+	eng.OnStall(h)
 	w := &notify.Worker{
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: getenv}),
 		Clock: clock, Logger: logger, PublicURL: publicURL, UnsubscribeKey: key,

@@ -162,7 +162,8 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	h := &notify.Handler{Outbox: st.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnReplan(h)
-	eng.OnTrip(h) // owners hear when a guardrail pauses the sunset
+	eng.OnTrip(h)  // owners hear when a guardrail pauses the sunset
+	eng.OnStall(h) // and when a failing action does
 	s.notices = &notify.Worker{
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: cfg.Getenv}),
 		Clock: cfg.Clock, Logger: logger.With("component", "notify"), PublicURL: cfg.PublicURL, UnsubscribeKey: key,
