@@ -275,7 +275,7 @@ func (rd *reader) row(cr *csv.Reader, rec []string, line int) (Contact, bool) {
 			rd.seen[h] = uint32(line)
 		}
 	}
-	if c.Email != "" {
+	if c.Email != "" && !plainAddress(c.Email) {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || !strings.Contains(a.Address, "@") {
 			rd.add(line, emailCol, "%q is not an email address (write only the address: name@example.com)", c.Email)
 			ok = false
@@ -302,6 +302,38 @@ func (rd *reader) row(cr *csv.Reader, rec []string, line int) (Contact, bool) {
 		}
 	}
 	return c, ok
+}
+
+// plainAddress reports whether s is an address net/mail would surely accept as written: one @
+// between a local part of letters, digits and ._%+- and a domain of dotted labels. Most
+// addresses are; the others go through net/mail, which is much slower.
+func plainAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at != strings.LastIndexByte(s, '@') || at == len(s)-1 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._%+-", c) >= 0) {
+			return false
+		}
+	}
+	for _, label := range strings.Split(domain, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // KnownLocale reports whether Sunset writes notices in locale: a language tag whose language
