@@ -9,9 +9,9 @@ import (
 	"github.com/sunsetops/sunset/engine"
 )
 
-// contactsAnswer is the body of GET /api/v1/sunsets/{name}/contacts: the counts, and the rows
+// ContactsAnswer is the body of GET /api/v1/sunsets/{name}/contacts: the counts, and the rows
 // when asked for with ?rows=1.
-type contactsAnswer struct {
+type ContactsAnswer struct {
 	contacts.Summary
 	// Revisions are the applied revisions and the files each carried.
 	Revisions []engine.Revision  `json:"revisions"`
@@ -37,7 +37,7 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ans := contactsAnswer{Summary: *sum, Revisions: revs}
+	ans := ContactsAnswer{Summary: *sum, Revisions: revs}
 	if ans.Revisions == nil {
 		ans.Revisions = []engine.Revision{}
 	}
@@ -59,8 +59,8 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ans)
 }
 
-// erased is the body of DELETE /api/v1/sunsets/{name}/contacts/{id}.
-type erased struct {
+// Erased is the body of DELETE /api/v1/sunsets/{name}/contacts/{id}.
+type Erased struct {
 	// Removed counts the rows removed, one per stored revision's copy.
 	Removed int64 `json:"removed"`
 }
@@ -82,5 +82,5 @@ func (s *Server) handleContactErase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, erased{Removed: n})
+	writeJSON(w, http.StatusOK, Erased{Removed: n})
 }

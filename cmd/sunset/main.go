@@ -129,6 +129,7 @@ Sunset 安全地下线一个服务：一份计划文件，通知用户、分阶�
 		m.guardrailsCommand(),
 		m.feedbackCommand(),
 		m.eventsCommand(),
+		m.contactsCommand(),
 		m.notifyCommand(),
 		m.usageCommand(),
 		m.backupCommand(),
