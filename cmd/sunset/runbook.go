@@ -62,7 +62,8 @@ after the point of no return runs before every declared backup has been verified
 the run, unless an operator overrides it (recorded as an Event).
 
 run, approve and resume follow the run and print its steps until it ends or waits for a
-person; --detach returns at once. They exit 0 when the run is done, 1 when it waits.`,
+person; --detach returns at once. They exit 0 when the run is done, 1 when it waits for a
+person (approve exits 0 when the run still waits for other approvals).`,
 		Example: `  export SUNSET_SERVER=http://sunset.internal:8080
   sunset runbook run orders-api-v1 --dry-run
   sunset runbook run orders-api-v1
@@ -112,7 +113,7 @@ without running anything. A sunset whose latest run has not ended cannot start a
 			if err != nil {
 				return clientError(err)
 			}
-			return m.followRun(ctx, out, cl, o, v, 0)
+			return m.followRun(ctx, out, cl, o, v, 0, false)
 		},
 	}
 	o.add(cmd, true)
@@ -161,7 +162,7 @@ func orNone(s []string) string {
 // followRun prints the run's log lines after seq seen as the server writes them until the run
 // ends or waits for a person, then where it stands (runOutcome). With --detach it prints where
 // the run stands now and returns; with --format json it prints the run.
-func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *runbookFlags, v *runbook.RunView, seen int64) error {
+func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *runbookFlags, v *runbook.RunView, seen int64, waitingOK bool) error {
 	if o.client.format == "json" {
 		return writeJSON(w, v)
 	}
@@ -179,12 +180,12 @@ func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *ru
 			fmt.Fprintf(w, "Run %d of %s goes on in the server; follow it with: sunset runbook status %s\n", v.ID, v.Sunset, v.Sunset)
 			return nil
 		}
-		return runOutcome(w, v)
+		return runOutcome(w, v, waitingOK)
 	}
 	for {
 		printLog(v)
 		if v.State != runbook.StateRunning {
-			return runOutcome(w, v)
+			return runOutcome(w, v, waitingOK)
 		}
 		select {
 		case <-ctx.Done():
@@ -225,13 +226,20 @@ func stepPrefix(step string) string {
 	return "[" + step + "] "
 }
 
-// runOutcome prints where the run stands and turns a run that did not finish into exit 1.
-func runOutcome(w io.Writer, v *runbook.RunView) error {
+// runOutcome prints where the run stands and turns a run that did not finish into exit 1 — but
+// a run still waiting for approvals after an approval (waitingOK) is what approving leaves.
+func runOutcome(w io.Writer, v *runbook.RunView, waitingOK bool) error {
 	switch v.State {
 	case runbook.StateDone:
 		fmt.Fprintf(w, "Run %d is done.\n", v.ID)
 		return nil
-	case runbook.StateWaiting, runbook.StateOperator, runbook.StateBlocked:
+	case runbook.StateWaiting:
+		fmt.Fprintf(w, "Run %d is %s: %s\n", v.ID, v.State, v.Message)
+		if waitingOK {
+			return nil
+		}
+		return &exitError{code: 1}
+	case runbook.StateOperator, runbook.StateBlocked:
 		fmt.Fprintf(w, "Run %d is %s: %s\n", v.ID, v.State, v.Message)
 		return &exitError{code: 1}
 	}
@@ -334,7 +342,7 @@ like run does, unless --detach.`,
 			if o.client.format != "json" {
 				fmt.Fprintf(cmd.OutOrStdout(), "Approved step %s of run %d of %s.\n", step, v.ID, v.Sunset)
 			}
-			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v, seen)
+			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v, seen, true)
 		},
 	}
 	o.add(cmd, true)
@@ -376,7 +384,7 @@ on by itself when the last one arrives.`,
 			if err != nil {
 				return clientError(err)
 			}
-			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v, seen)
+			return m.followRun(cmd.Context(), cmd.OutOrStdout(), cl, o, v, seen, false)
 		},
 	}
 	o.add(cmd, true)

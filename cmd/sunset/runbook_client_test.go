@@ -106,15 +106,16 @@ func TestRunbookAndBackupCommandsAreClientsOfTheServer(t *testing.T) {
 	}
 
 	// The last approval arrives and the run goes on by itself: no resume.
-	code, out, errs = cli("runbook", "approve", "files-v1", "--step", "sign-off", "--as", "zhang.min", "--detach")
-	if code != 0 || !strings.Contains(out, "Approved step sign-off of run 1 of files-v1.") {
+	// approve follows the run (only what comes after the approval) until it is done.
+	code, out, errs = cli("runbook", "approve", "files-v1", "--step", "sign-off", "--as", "zhang.min")
+	if code != 0 || !strings.Contains(out, "Approved step sign-off of run 1 of files-v1.") || !strings.Contains(out, "[stop] done") ||
+		!strings.HasSuffix(out, "Run 1 is done.\n") || strings.Contains(out, "started by") {
 		t.Fatalf("approve: exit %d\n%s%s", code, out, errs)
 	}
-	var last string
-	eventually(t, "the run is done without a resume", func() bool {
-		_, last, _ = cli("runbook", "status", "files-v1")
-		return strings.HasPrefix(last, "Run 1 of files-v1: done")
-	}, &last)
+	_, last, _ := cli("runbook", "status", "files-v1")
+	if !strings.HasPrefix(last, "Run 1 of files-v1: done") {
+		t.Fatalf("status after the approval:\n%s", last)
+	}
 	if !strings.Contains(last, "approved sign-off by zhang.min (approver)") {
 		t.Errorf("status does not show the approval:\n%s", last)
 	}
