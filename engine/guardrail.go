@@ -46,6 +46,16 @@ type TripHook interface {
 	GuardrailTripped(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, tripped []GuardrailResult, now time.Time) error
 }
 
+// WarnHook, when the TripHook also implements it, tells the owners about guardrails whose
+// reaction is notify: the sunset goes on, someone must look. It runs inside the transaction that
+// evaluated them, on every evaluation that finds them tripped, and returns how many of them it
+// told anyone about now — zero when they were already told (once a day per guardrail is the
+// hook's rule), so that the engine records a "guardrail.warned" event per warning sent, not
+// per evaluation.
+type WarnHook interface {
+	GuardrailWarned(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, warned []GuardrailResult, now time.Time) (told int, err error)
+}
+
 // OnTrip makes h run whenever guardrails pause a sunset. Set it before Start.
 func (e *Engine) OnTrip(h TripHook) {
 	e.mu.Lock()
@@ -212,8 +222,8 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 	if a != nil {
 		before = map[string]any{"key": a.Key, "kind": a.Kind, "name": a.Name, "planned_at": a.At}
 	}
-	if len(warned) > 0 && a != nil { // the watcher between steps warns nobody: no event every minute
-		if err := e.appendEvent(ctx, tx, s, "guardrail.warned", "engine", map[string]any{"guardrails": warned, "before": before}); err != nil {
+	if len(warned) > 0 {
+		if err := e.warn(ctx, tx, s, p, warned, before, now); err != nil {
 			return false, nil, err
 		}
 	}
@@ -242,6 +252,31 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 	}
 	e.logger.Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped))
 	return true, results, nil
+}
+
+// warn tells the owners about tripped guardrails whose reaction is notify, through the WarnHook,
+// and records a "guardrail.warned" event when a warning went out: the report counts these trips.
+// Without a hook nobody can be told, and the event is recorded before actions only (not on
+// every check of the watcher).
+func (e *Engine) warn(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, warned []GuardrailResult, before map[string]any, now time.Time) error {
+	e.mu.Lock()
+	hook, _ := e.tripHook.(WarnHook)
+	e.mu.Unlock()
+	if hook == nil {
+		if len(before) == 0 {
+			return nil
+		}
+		return e.appendEvent(ctx, tx, s, "guardrail.warned", "engine", map[string]any{"guardrails": warned, "before": before})
+	}
+	told, err := hook.GuardrailWarned(ctx, tx, s, p, warned, now)
+	if err != nil {
+		return fmt.Errorf("warn the owners of %s: %w", s.Name, err)
+	}
+	if told == 0 {
+		return nil
+	}
+	e.logger.Warn("guardrail tripped: owners told, the sunset goes on", "sunset", s.Name, "guardrails", len(warned))
+	return e.appendEvent(ctx, tx, s, "guardrail.warned", "engine", map[string]any{"guardrails": warned, "before": before, "told": true})
 }
 
 // Guardrails evaluates the sunset's guardrails now, without acting on them: what an operator

@@ -257,6 +257,40 @@ Feedback: {{.Links.Feedback}}
 `,
 		},
 	},
+	"guardrail_warning": {
+		EN: &plan.Message{
+			Subject: "Guardrail warning: {{.Service.Title}} sunset needs a look",
+			Body: `Hello {{.Recipient.Name}},
+
+A guardrail of the sunset of {{.Service.Title}} has tripped. Its reaction is to tell you, not to pause: the sunset goes on as planned.
+{{range .Guardrails}}
+- {{.Condition}}: measured {{.Value}}{{if .Name}} ({{.Name}}){{end}}{{end}}
+
+Look at the feedback and the consumers still calling. To hold the next step: sunset pause {{.Service.Name}} --reason "...".
+You hear about this guardrail at most once a day while it stays tripped.
+Shutdown is planned for {{.Milestones.shutdown}}.
+
+Status: {{.Links.Status}}
+Feedback: {{.Links.Feedback}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: "护栏警告：{{.Service.Title}}的下线需要关注",
+			Body: `{{.Recipient.Name}}，您好：
+
+{{.Service.Title}}下线计划中的一条护栏已触发。它的反应是通知您，而不是暂停：下线按计划继续。
+{{range .Guardrails}}
+- {{.Condition}}：测得 {{.Value}}{{if .Name}}（{{.Name}}）{{end}}{{end}}
+
+请查看用户反馈和仍在调用的消费者。如需暂停下一步：sunset pause {{.Service.Name}} --reason "..."。
+只要这条护栏一直处于触发状态，您每天最多收到一次此提醒。
+计划停止服务时间：{{.Milestones.shutdown}}。
+
+状态：{{.Links.Status}}
+反馈：{{.Links.Feedback}}
+`,
+		},
+	},
 	"task": {
 		EN: &plan.Message{
 			Subject: `Task reminder: {{if eq .Task.Kind "milestone"}}milestone {{.Task.Name}}{{else if eq .Task.Kind "notice"}}notice {{.Task.Name}}{{else if eq .Task.Kind "runbook"}}the shutdown runbook{{else if eq .Task.Kind "data"}}data deletion{{else if eq .Task.Kind "brownout"}}a brownout{{else}}feature {{.Task.Name}} changes phase{{end}} on {{.Task.At}} ({{.Service.Title}} sunset)`,

@@ -134,6 +134,31 @@ func (h *Handler) ActionStalled(ctx context.Context, tx engine.Tx, s *engine.Sun
 // The handler tells the owners when a failing action pauses a sunset.
 var _ engine.StallHook = (*Handler)(nil)
 
+// GuardrailWarned queues guardrail_warning to the plan's owners by email, each in their locale,
+// for tripped guardrails whose reaction is notify (engine.WarnHook): the sunset goes on, and the
+// owners should look. Each guardrail warns at most once a day while it stays tripped — its notice
+// key is "guardrail-warn/", the day (UTC) and the guardrail's name, and the outbox keeps one
+// delivery per key and recipient — so the engine's checks every minute queue nothing twice. It
+// returns how many guardrails warned anyone now.
+func (h *Handler) GuardrailWarned(ctx context.Context, tx engine.Tx, s *engine.Sunset, p *plan.Plan, warned []engine.GuardrailResult, now time.Time) (int, error) {
+	told := 0
+	for _, r := range warned {
+		if !r.Tripped {
+			continue
+		}
+		f := &fanout{h: h, tx: tx, p: p, sunsetID: s.ID, sunset: s.Name,
+			notice: "guardrail-warn/" + now.UTC().Format("2006-01-02") + "/" + r.Name, template: "guardrail_warning", mandatory: true,
+			channels: []string{ChannelEmail}, data: Data{Guardrails: []TrippedGuardrail{{Name: r.Name, Condition: r.Condition, Value: r.Value}}}, now: now}
+		if _, err := f.run(ctx, "owners"); err != nil {
+			return told, err
+		}
+		if f.inserted > 0 { // not queued today already
+			told++
+		}
+	}
+	return told, nil
+}
+
 // fanout writes one notice's deliveries.
 type fanout struct {
 	h                  *Handler

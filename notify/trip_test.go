@@ -120,3 +120,121 @@ func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) 
 		}
 	}
 }
+
+func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) {
+	ctx := t.Context()
+	sink, err := notifytest.NewSMTPSink(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	st := storetest.OpenSQLite(t)
+	db := st.(*store.DB)
+	clock := sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Stop)
+	h := &notify.Handler{Outbox: db.Outbox()}
+	eng.Register(plan.KindNotice, h)
+	eng.OnTrip(h)
+	eng.RegisterSignals("feedback", engine.SignalsFunc(func(_ context.Context, _ engine.Tx, _ *engine.Sunset, c plan.Condition, _ time.Time) (float64, bool, error) {
+		if c.Signal == "feedback.count" {
+			return 40, true, nil
+		}
+		return 0.625, true, nil
+	}))
+	warnPlan := strings.Replace(tripPlan, "then: pause", "then: notify", 1)
+	if _, err := eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(warnPlan, "%s", sink.Addr, 1)), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := eng.Dispatch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s, err := eng.Get(ctx, "orders-api-v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.State == engine.StatePaused {
+			t.Fatal("a guardrail whose reaction is notify paused the sunset")
+		}
+		if s.State == engine.StateDeprecating {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sunset did not go on: %s", s.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The watcher checks every minute; the owners hear once that day.
+	for range 3 {
+		clock.Advance(time.Minute)
+		if _, err := eng.WatchGuardrails(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &notify.Worker{Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: clock,
+		PublicURL: "https://sunset.example.com"}
+	drainWorker := func() {
+		for range 5 {
+			if n, err := w.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			} else if n == 0 {
+				return
+			}
+		}
+	}
+	drainWorker()
+	warnings := func() (n int) {
+		for _, m := range sink.Mails() {
+			subject, _ := new(mime.WordDecoder).DecodeHeader(m.Msg.Header.Get("Subject"))
+			if strings.Contains(subject, "Guardrail warning") || strings.Contains(subject, "护栏警告") {
+				n++
+			}
+		}
+		return n
+	}
+	if n := warnings(); n != 2 {
+		t.Fatalf("%d warnings, want one per owner", n)
+	}
+	countEvents := func() (n int) {
+		evs, err := eng.Events(ctx, "orders-api-v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			if ev.Type == "guardrail.warned" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := countEvents(); n != 1 {
+		t.Errorf("%d guardrail.warned events, want 1 (one warning sent)", n)
+	}
+	// The next day, still tripped: one more warning each.
+	clock.Advance(24 * time.Hour)
+	if _, err := eng.WatchGuardrails(ctx); err != nil {
+		t.Fatal(err)
+	}
+	drainWorker()
+	if n := warnings(); n != 4 {
+		t.Errorf("%d warnings after a day, want 4", n)
+	}
+	if n := countEvents(); n != 2 {
+		t.Errorf("%d guardrail.warned events after a day, want 2", n)
+	}
+	for _, m := range sink.Mails() {
+		text, _ := parts(t, m)
+		if m.To[0] == "li.wei@example.com" && !strings.Contains(text, "下线按计划继续") {
+			t.Errorf("the warning to Li Wei is not in Chinese:\n%s", text)
+		}
+	}
+}

@@ -170,9 +170,13 @@ func reportPage(r *Report, lang string) *page {
 		{t(lang, "trips"), itoa(len(g.Trips))}, {t(lang, "pauses"), itoa(len(g.Pauses))}, {t(lang, "paused_total"), seconds(g.PausedSeconds)},
 	}}
 	if len(g.Trips) > 0 {
-		tr := table{caption: t(lang, "trips"), head: []string{t(lang, "at"), t(lang, "n_guardrails"), t(lang, "held_back")}}
+		tr := table{caption: t(lang, "trips"), head: []string{t(lang, "at"), t(lang, "n_guardrails"), t(lang, "reaction"), t(lang, "held_back")}}
 		for _, x := range g.Trips {
-			tr.rows = append(tr.rows, []string{instant(x.At, loc), strings.Join(x.Guardrails, "; "), x.Before})
+			before := x.Before
+			if x.Then == "notify" {
+				before = "" // a warning holds nothing back
+			}
+			tr.rows = append(tr.rows, []string{instant(x.At, loc), strings.Join(x.Guardrails, "; "), t(lang, "then_"+x.Then), before})
 		}
 		gs.tables = append(gs.tables, tr)
 	}

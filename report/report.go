@@ -169,6 +169,9 @@ type Trip struct {
 	Guardrails []string `json:"guardrails"`
 	// Before is the action the trip held back.
 	Before string `json:"before,omitempty"`
+	// Then is the guardrails' reaction: "pause", or "notify" (the owners were warned and the
+	// sunset went on).
+	Then string `json:"then"`
 }
 
 // Pause is one pause, by an operator or a guardrail, and how long it lasted.
@@ -495,11 +498,21 @@ func buildGuardrails(in Input) Guardrails {
 			Before struct {
 				Key string `json:"key"`
 			} `json:"before"`
+			Told bool `json:"told"`
 		}
 		_ = json.Unmarshal(ev.Data, &d)
 		switch ev.Type {
+		case "guardrail.warned":
+			if !d.Told {
+				continue // recorded before an action by a server that could tell nobody
+			}
+			t := Trip{At: ev.At.UTC(), Guardrails: []string{}, Before: d.Before.Key, Then: "notify"}
+			for _, x := range d.Guardrails {
+				t.Guardrails = append(t.Guardrails, cmp.Or(x.Name, x.When))
+			}
+			g.Trips = append(g.Trips, t)
 		case "guardrail.tripped":
-			t := Trip{At: ev.At.UTC(), Guardrails: []string{}, Before: d.Before.Key}
+			t := Trip{At: ev.At.UTC(), Guardrails: []string{}, Before: d.Before.Key, Then: "pause"}
 			for _, x := range d.Guardrails {
 				t.Guardrails = append(t.Guardrails, cmp.Or(x.Name, x.When))
 			}
