@@ -7,6 +7,7 @@
 //
 //	id,email,name,locale,tier,timezone
 //
+// or a JSON array of objects with those fields (the first character, [, tells them apart).
 // id is required and unique; the others are optional. Contacts are personal data: callers keep
 // them out of events and logs.
 package contacts
@@ -14,6 +15,7 @@ package contacts
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -104,6 +106,7 @@ func Read(r io.Reader, opt Options, fn func(Contact) error) error {
 }
 
 type reader struct {
+	json     bool // a JSON array: problems name entries, not lines
 	opt      Options
 	col      map[string]int
 	problems []Problem
@@ -113,6 +116,9 @@ type reader struct {
 }
 
 func (rd *reader) add(line, col int, format string, args ...any) {
+	if len(rd.problems) >= MaxProblems {
+		return
+	}
 	rd.problems = append(rd.problems, Problem{Line: line, Col: col, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -120,12 +126,27 @@ func (rd *reader) err() error {
 	if len(rd.problems) == 0 {
 		return nil
 	}
+	if len(rd.problems) >= MaxProblems {
+		rd.problems = append(rd.problems, Problem{Message: fmt.Sprintf("stopped after %d problems; fix these and try again", MaxProblems)})
+	}
 	return &Error{Problems: rd.problems}
 }
 
 func (rd *reader) read(r io.Reader, fn func(Contact) error) error {
 	rd.seed = maphash.MakeSeed()
-	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		b, err := br.Peek(1)
+		if err != nil || (b[0] != ' ' && b[0] != '\t' && b[0] != '\r' && b[0] != '\n') {
+			if err == nil && b[0] == '[' {
+				rd.json = true
+				return rd.readJSON(br, fn)
+			}
+			break
+		}
+		br.ReadByte()
+	}
+	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -173,10 +194,9 @@ func (rd *reader) read(r io.Reader, fn func(Contact) error) error {
 	}
 	if len(rd.problems) >= MaxProblems {
 		// Drain the rest: the caller may hash the whole input.
-		if _, err := io.Copy(io.Discard, r); err != nil {
+		if _, err := io.Copy(io.Discard, br); err != nil {
 			return fmt.Errorf("contacts: %w", err)
 		}
-		rd.add(0, 0, "stopped after %d problems; fix these and try again", MaxProblems)
 	}
 	return rd.err()
 }
@@ -229,64 +249,72 @@ func (rd *reader) row(cr *csv.Reader, rec []string, line int) (Contact, bool) {
 	ok := true
 	for i, cell := range rec {
 		l, col := cr.FieldPos(i)
-		if !utf8.ValidString(cell) {
-			rd.add(l, col+invalidAt(cell), "not valid UTF-8; save the file as UTF-8")
-			ok = false
-			continue
-		}
-		if len(cell) > maxCell {
-			rd.add(l, col, "a cell of %d bytes (at most %d)", len(cell), maxCell)
-			ok = false
-			continue
-		}
-		if t := strings.TrimLeft(cell, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
-			rd.add(l, col, "the cell starts with %q: a spreadsheet would run it as a formula (CSV injection); remove that character or put a letter first", t[:1])
-			ok = false
-		}
+		ok = rd.cell(func(shift int, format string, args ...any) { rd.add(l, col+shift, format, args...) }, cell) && ok
 	}
-	get := func(name string) (string, int) {
-		i, found := rd.col[name]
-		if !found {
-			return "", 0
+	get := func(name string) string {
+		if i, found := rd.col[name]; found {
+			return strings.TrimSpace(rec[i])
 		}
-		_, col := cr.FieldPos(i)
-		return strings.TrimSpace(rec[i]), col
+		return ""
 	}
-	c := Contact{Line: line}
-	var idCol, emailCol, localeCol, tierCol, tzCol int
-	c.ID, idCol = get("id")
-	c.Email, emailCol = get("email")
-	c.Name, _ = get("name")
-	c.Locale, localeCol = get("locale")
-	c.Tier, tierCol = get("tier")
-	c.TimeZone, tzCol = get("timezone")
+	c := Contact{Line: line, ID: get("id"), Email: get("email"), Name: get("name"), Locale: get("locale"), Tier: get("tier"), TimeZone: get("timezone")}
+	ok = rd.fields(c, func(name string) func(string, ...any) {
+		col := 0
+		if i, found := rd.col[name]; found {
+			_, col = cr.FieldPos(i)
+		}
+		return func(format string, args ...any) { rd.add(line, col, format, args...) }
+	}) && ok
+	return c, ok
+}
+
+// cell checks one cell's bytes; report adds a problem at the cell, shift bytes into it.
+func (rd *reader) cell(report func(shift int, format string, args ...any), cell string) bool {
+	switch {
+	case !utf8.ValidString(cell):
+		report(invalidAt(cell), "not valid UTF-8; save the file as UTF-8")
+		return false
+	case len(cell) > maxCell:
+		report(0, "a cell of %d bytes (at most %d)", len(cell), maxCell)
+		return false
+	}
+	if t := strings.TrimLeft(cell, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
+		report(0, "the cell starts with %q: a spreadsheet would run it as a formula (CSV injection); remove that character or put a letter first", t[:1])
+		return false
+	}
+	return true
+}
+
+// fields checks a contact's values; at(column) reports a problem at that column.
+func (rd *reader) fields(c Contact, at func(column string) func(string, ...any)) bool {
+	ok := true
 	if c.ID == "" {
-		rd.add(line, idCol, "the id is empty; every contact needs one")
+		at("id")("the id is empty; every contact needs one")
 		ok = false
 	} else if strings.IndexFunc(c.ID, unicode.IsControl) >= 0 {
-		rd.add(line, idCol, "the id holds a control character")
+		at("id")("the id holds a control character")
 		ok = false
 	} else {
 		h := maphash.String(rd.seed, c.ID)
 		if first, dup := rd.seen[h]; dup {
-			rd.add(line, idCol, "duplicate id %q: line %d has it too", c.ID, first)
+			at("id")("duplicate id %q: %s has it too", c.ID, rd.place(first))
 			ok = false
 		} else {
-			rd.seen[h] = uint32(line)
+			rd.seen[h] = uint32(c.Line)
 		}
 	}
 	if c.Email != "" && !plainAddress(c.Email) {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || !strings.Contains(a.Address, "@") {
-			rd.add(line, emailCol, "%q is not an email address (write only the address: name@example.com)", c.Email)
+			at("email")("%q is not an email address (write only the address: name@example.com)", c.Email)
 			ok = false
 		}
 	}
 	if c.Locale != "" && !KnownLocale(c.Locale) {
-		rd.add(line, localeCol, "unknown locale %q (Sunset writes notices in en and zh: use en, en-GB, zh, zh-CN…)", c.Locale)
+		at("locale")("unknown locale %q (Sunset writes notices in en and zh: use en, en-GB, zh, zh-CN…)", c.Locale)
 		ok = false
 	}
 	if c.Tier != "" && len(rd.opt.Tiers) > 0 && !contains(rd.opt.Tiers, c.Tier) {
-		rd.add(line, tierCol, "unknown tier %q (the plan's consumers.tiers: %s)", c.Tier, strings.Join(rd.opt.Tiers, ", "))
+		at("tier")("unknown tier %q (the plan's consumers.tiers: %s)", c.Tier, strings.Join(rd.opt.Tiers, ", "))
 		ok = false
 	}
 	if c.TimeZone != "" {
@@ -297,11 +325,86 @@ func (rd *reader) row(cr *csv.Reader, rec []string, line int) (Contact, bool) {
 			rd.zones[c.TimeZone] = valid
 		}
 		if !valid {
-			rd.add(line, tzCol, "unknown time zone %q (an IANA name such as Asia/Shanghai)", c.TimeZone)
+			at("timezone")("unknown time zone %q (an IANA name such as Asia/Shanghai)", c.TimeZone)
 			ok = false
 		}
 	}
-	return c, ok
+	return ok
+}
+
+// readJSON reads a JSON array of objects with the fields of Contact, checked as CSV rows are;
+// problems name the entry (counted from 1).
+func (rd *reader) readJSON(r io.Reader, fn func(Contact) error) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if _, err := dec.Token(); err != nil {
+		return rd.jsonProblem(0, err)
+	}
+	for i := 1; dec.More() && len(rd.problems) < MaxProblems; i++ {
+		var c Contact
+		if err := dec.Decode(&c); err != nil {
+			return rd.jsonProblem(i, err)
+		}
+		c.Line = i + 1
+		report := func(format string, args ...any) {
+			rd.add(0, 0, "entry %d: %s", i, fmt.Sprintf(format, args...))
+		}
+		ok := true
+		for _, v := range []string{c.ID, c.Email, c.Name, c.Locale, c.Tier, c.TimeZone} {
+			ok = rd.cell(func(_ int, format string, args ...any) { report(format, args...) }, v) && ok
+		}
+		c.ID, c.Email, c.Name = strings.TrimSpace(c.ID), strings.TrimSpace(c.Email), strings.TrimSpace(c.Name)
+		c.Locale, c.Tier, c.TimeZone = strings.TrimSpace(c.Locale), strings.TrimSpace(c.Tier), strings.TrimSpace(c.TimeZone)
+		ok = rd.fields(c, func(string) func(string, ...any) { return report }) && ok
+		if !ok || len(rd.problems) > 0 {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if len(rd.problems) < MaxProblems {
+		if _, err := dec.Token(); err != nil {
+			return rd.jsonProblem(0, err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			rd.add(0, 0, "text after the JSON array")
+		}
+	}
+	if _, err := io.Copy(io.Discard, io.MultiReader(dec.Buffered(), r)); err != nil {
+		return fmt.Errorf("contacts: %w", err)
+	}
+	return rd.err()
+}
+
+// jsonProblem records a JSON syntax or type error (entry 0: before the first entry) and
+// returns the file's problems; an error reading r is returned as it is.
+func (rd *reader) jsonProblem(entry int, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se), errors.As(err, &te), errors.Is(err, io.ErrUnexpectedEOF) && rd.json, errors.Is(err, io.EOF):
+		if entry > 0 {
+			rd.add(0, 0, "entry %d: not a contact: %v", entry, err)
+		} else {
+			rd.add(0, 0, "not a JSON array of contacts: %v", err)
+		}
+		return rd.err()
+	}
+	var de *json.InvalidUnmarshalError
+	if errors.As(err, &de) || strings.HasPrefix(err.Error(), "json:") || strings.HasPrefix(err.Error(), "invalid character") {
+		rd.add(0, 0, "entry %d: %v", entry, err)
+		return rd.err()
+	}
+	return fmt.Errorf("contacts: %w", err)
+}
+
+// place names where the contact numbered line was: its line, or its entry in a JSON file.
+func (rd *reader) place(line uint32) string {
+	if rd.json {
+		return fmt.Sprintf("entry %d", line-1)
+	}
+	return fmt.Sprintf("line %d", line)
 }
 
 // plainAddress reports whether s is an address net/mail would surely accept as written: one @

@@ -103,6 +103,28 @@ func TestRefusesMalformedInput(t *testing.T) {
 	}
 }
 
+func TestReadsAJSONArrayWithTheSameChecks(t *testing.T) {
+	list, err := read(t, ` [{"id":"acme","email":"ops@acme.example.com","locale":"en","tier":"critical"},{"id":"zs","locale":"zh-CN"}]`, contacts.Options{})
+	if err != nil || len(list) != 2 || list[1].ID != "zs" || list[0].Tier != "critical" || list[1].Line != 3 {
+		t.Fatalf("%+v %v", list, err)
+	}
+	for in, want := range map[string]string{
+		`[{"id":"a"},{"id":"a"}]`:                        `entry 2: duplicate id "a": entry 1 has it too`,
+		`[{"id":"a","email":"nope"}]`:                    `entry 1: "nope" is not an email address`,
+		`[{"id":"a","name":"=1+1"}]`:                     `entry 1: the cell starts with "="`,
+		`[{"id":"a","phone":"1"}]`:                       `entry 1: json: unknown field "phone"`,
+		`[{"id":"a"},`:                                   `not a contact`,
+		`[{"id":"a"}] x`:                                 `text after the JSON array`,
+		`[{"id":"a","locale":"fr"},{"id":"b","tier":7}]`: `entry 1: unknown locale "fr"`,
+	} {
+		_, err := read(t, in, contacts.Options{})
+		var ce *contacts.Error
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}
+
 func TestStopsAfterMaxProblemsAndReadsToTheEnd(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("id,email\n")
