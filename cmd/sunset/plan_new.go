@@ -33,9 +33,10 @@ Without --from it writes a commented starter plan: every section with a sensible
 default and a sentence on what it does, dates from next week on.
 
 With --from NAME it asks the server (--server, default $SUNSET_SERVER, else
-http://127.0.0.1:8080) to start from a past sunset's plan: the same owners, stakeholders, channels, notices,
-templates, guardrails, data and runbook, with every date moved so that the announcement
-is next week (or --announce) and the offsets between milestones are kept. The service's
+http://127.0.0.1:8080) to start from a past sunset's plan: the same owners,
+stakeholders, channels, notices, templates, guardrails, data and runbook, with every
+date moved so that the announcement is a week after the server's today (or --announce)
+and the offsets between milestones are kept. The service's
 name, title and description become TODO markers, which 'sunset plan validate' refuses
 until they are filled in. A comment block at the top carries what the past sunset
 taught: its notice period, days from announcement to zero traffic, share of consumers
