@@ -24,6 +24,8 @@ var labels = map[string][2]string{
 	"done":            {"Done", "已完成"},
 	"late":            {"Late", "延迟"},
 	"pending":         {"Not run", "未执行"},
+	"before_apply":    {"Skipped (before apply)", "跳过（早于应用计划）"},
+	"skipped":         {"Skipped by an operator", "已由操作员跳过"},
 	"max_slip":        {"Largest slip", "最大偏差"},
 	"shifts":          {"Re-plans", "重新计划"},
 	"by":              {"By", "操作人"},

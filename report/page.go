@@ -68,13 +68,21 @@ func reportPage(r *Report, lang string) *page {
 	p.meta = []fact{{t(lang, "state"), r.State}, {t(lang, "generated"), instant(r.GeneratedAt, loc)}, {t(lang, "timezone"), r.TimeZone}}
 
 	tl := section{id: "timeline", heading: t(lang, "timeline"), facts: []fact{
-		{t(lang, "done"), itoa(r.Timeline.Done)}, {t(lang, "late"), itoa(r.Timeline.Late)},
+		{t(lang, "done"), itoa(r.Timeline.Done)}, {t(lang, "late") + " (> " + seconds(r.Timeline.LateAfterSeconds) + ")", itoa(r.Timeline.Late)},
+		{t(lang, "before_apply"), itoa(r.Timeline.BeforeApply)}, {t(lang, "skipped"), itoa(r.Timeline.Skipped)},
 		{t(lang, "pending"), itoa(r.Timeline.Pending)}, {t(lang, "max_slip"), seconds(r.Timeline.MaxSlipSeconds)},
 	}}
 	tt := table{head: []string{t(lang, "action"), t(lang, "kind"), t(lang, "status"), t(lang, "planned"), t(lang, "actual"), t(lang, "slip")}, right: []bool{5: true}}
 	for _, e := range r.Timeline.Entries {
 		slip := "—"
-		if !e.Actual.IsZero() {
+		switch {
+		case e.Timing == TimingBeforeApply:
+			slip = t(lang, "before_apply")
+		case e.Timing == TimingSkipped:
+			slip = t(lang, "skipped")
+		case e.Timing == TimingLate:
+			slip = seconds(e.SlipSeconds) + " (" + t(lang, "late") + ")"
+		case !e.Actual.IsZero():
 			slip = seconds(e.SlipSeconds)
 		}
 		tt.rows = append(tt.rows, []string{e.Name, e.Kind, e.Status, instant(e.Planned, loc), instant(e.Actual, loc), slip})

@@ -35,25 +35,52 @@ type Report struct {
 	Lessons  Lessons   `json:"lessons"`
 }
 
-// LateAfter is how long after its planned instant an action may run and still be on time: the
-// dispatcher polls, so a few seconds of delay is normal.
+// LateAfter is the tolerance of "late": how long after its planned instant an action may run
+// and still be on time. The dispatcher polls and a failing action is retried, so a few seconds
+// or minutes of delay are normal.
 const LateAfter = 5 * time.Minute
+
+// The timings of a timeline entry (TimelineEntry.Timing).
+const (
+	// TimingOnTime: it ran no more than LateAfter after its planned instant.
+	TimingOnTime = "on_time"
+	// TimingLate: it ran more than LateAfter after its planned instant.
+	TimingLate = "late"
+	// TimingBeforeApply: its planned instant was before the sunset was applied, so it could
+	// not run on time; it ran (or was passed over) when the plan was applied. Not late.
+	TimingBeforeApply = "before_apply"
+	// TimingSkipped: an operator skipped it, with a reason (sunset skip).
+	TimingSkipped = "skipped"
+	// TimingPending: it has not run (pending, held, cancelled).
+	TimingPending = "pending"
+	// TimingSuperseded: a re-plan removed it.
+	TimingSuperseded = "superseded"
+)
 
 // Timeline compares each action's planned instant with when it ran.
 type Timeline struct {
 	Entries []TimelineEntry `json:"entries"`
-	// Done counts the actions that ran; Late those that ran more than LateAfter after their
-	// planned instant; Pending those that have not run (held, pending, cancelled...).
-	Done           int   `json:"done"`
-	Late           int   `json:"late"`
-	Pending        int   `json:"pending"`
+	// Done counts the actions that ran; Late those that ran more than LateAfter
+	// (LateAfterSeconds) after their planned instant, of those planned after the sunset was
+	// applied; BeforeApply those planned before it was applied (never late); Skipped those an
+	// operator skipped; Pending those that have not run (held, pending, cancelled...).
+	Done             int   `json:"done"`
+	Late             int   `json:"late"`
+	BeforeApply      int   `json:"before_apply"`
+	Skipped          int   `json:"skipped"`
+	Pending          int   `json:"pending"`
+	LateAfterSeconds int64 `json:"late_after_seconds"`
+	// MaxSlipSeconds is the largest slip of the actions planned after the sunset was applied.
 	MaxSlipSeconds int64 `json:"max_slip_seconds"`
+	// AppliedAt is when the sunset was applied (its sunset.created event); zero when unknown.
+	AppliedAt time.Time `json:"applied_at,omitzero"`
 	// Shifts are the re-plans that moved dates (sunset.shifted and plan.replanned events).
 	Shifts []Shift `json:"shifts"`
 }
 
 // TimelineEntry is one action: planned and actual instants. SlipSeconds is actual − planned
-// (0 until the action ran).
+// (0 until the action ran, and for an action planned before the sunset was applied); Timing
+// sums it up (TimingOnTime, TimingLate, TimingBeforeApply...).
 type TimelineEntry struct {
 	Key         string    `json:"key"`
 	Kind        string    `json:"kind"`
@@ -62,6 +89,7 @@ type TimelineEntry struct {
 	Planned     time.Time `json:"planned"`
 	Actual      time.Time `json:"actual,omitzero"`
 	SlipSeconds int64     `json:"slip_seconds"`
+	Timing      string    `json:"timing"`
 }
 
 // Shift is one re-plan of the sunset.
@@ -328,19 +356,47 @@ func milestoneInstant(in Input, name string) time.Time {
 	return time.Time{}
 }
 
+// appliedAt is when the sunset was applied: its first sunset.created event; zero without one.
+func appliedAt(in Input) time.Time {
+	for _, ev := range in.Events {
+		if ev.Type == "sunset.created" {
+			return ev.At.UTC()
+		}
+	}
+	return time.Time{}
+}
+
 func buildTimeline(in Input) Timeline {
-	t := Timeline{Entries: []TimelineEntry{}, Shifts: []Shift{}}
+	t := Timeline{Entries: []TimelineEntry{}, Shifts: []Shift{}, LateAfterSeconds: int64(LateAfter / time.Second), AppliedAt: appliedAt(in)}
 	for _, a := range in.Actions {
 		e := TimelineEntry{Key: a.Key, Kind: a.Kind, Name: a.Name, Status: a.Status, Planned: a.At.UTC()}
-		if !a.DoneAt.IsZero() {
+		before := !t.AppliedAt.IsZero() && a.At.Before(t.AppliedAt)
+		switch {
+		case a.Status == "skipped":
+			e.Timing = TimingSkipped
+			t.Skipped++
+		case a.Status == "superseded":
+			e.Timing = TimingSuperseded
+		case before:
+			// Due before the sunset existed: it could not run on time, whatever it did since.
+			e.Timing = TimingBeforeApply
+			if !a.DoneAt.IsZero() {
+				e.Actual = a.DoneAt.UTC()
+				t.Done++
+			}
+			t.BeforeApply++
+		case !a.DoneAt.IsZero():
 			e.Actual = a.DoneAt.UTC()
 			e.SlipSeconds = int64(a.DoneAt.Sub(a.At) / time.Second)
 			t.Done++
+			e.Timing = TimingOnTime
 			if a.DoneAt.Sub(a.At) > LateAfter {
+				e.Timing = TimingLate
 				t.Late++
 			}
 			t.MaxSlipSeconds = max(t.MaxSlipSeconds, e.SlipSeconds)
-		} else if a.Status != "superseded" {
+		default:
+			e.Timing = TimingPending
 			t.Pending++
 		}
 		t.Entries = append(t.Entries, e)

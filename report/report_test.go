@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -344,4 +345,55 @@ func TestReadAccounts(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
+}
+
+// TestTimelineIsTrueAboutTime: "late" is more than LateAfter after the planned instant; an
+// action planned before the sunset was applied is "before apply" whenever it ran, never late,
+// and its slip counts in no figure; a skipped action is neither done nor pending.
+func TestTimelineIsTrueAboutTime(t *testing.T) {
+	applied := at("2027-01-05T10:00:00Z")
+	cases := []struct {
+		name       string
+		action     Action
+		wantTiming string
+		wantSlip   int64
+	}{
+		{"on time to the second", Action{At: at("2027-01-06T00:00:00Z"), DoneAt: at("2027-01-06T00:00:01Z"), Status: "done"}, TimingOnTime, 1},
+		{"within the tolerance", Action{At: at("2027-01-06T00:00:00Z"), DoneAt: at("2027-01-06T00:05:00Z"), Status: "done"}, TimingOnTime, 300},
+		{"past the tolerance", Action{At: at("2027-01-06T00:00:00Z"), DoneAt: at("2027-01-06T00:05:01Z"), Status: "done"}, TimingLate, 301},
+		{"due before apply, ran on apply 58 min later", Action{At: at("2027-01-05T09:02:00Z"), DoneAt: at("2027-01-05T10:00:02Z"), Status: "done"}, TimingBeforeApply, 0},
+		{"due before apply, not run", Action{At: at("2027-01-05T09:00:00Z"), Status: "held"}, TimingBeforeApply, 0},
+		{"skipped by an operator", Action{At: at("2027-01-06T00:00:00Z"), DoneAt: at("2027-01-09T00:00:00Z"), Status: "skipped"}, TimingSkipped, 0},
+		{"not run", Action{At: at("2027-01-06T00:00:00Z"), Status: "pending"}, TimingPending, 0},
+	}
+	in := Input{Name: "orders-api-v1", Plan: mustPlan(t), Now: at("2027-02-20T00:00:00Z"),
+		Events: []Event{ev(1, "2027-01-05T10:00:00Z", "sunset.created", "li.wei", `{}`)}}
+	for i, c := range cases {
+		c.action.Key, c.action.Kind, c.action.Name = fmt.Sprintf("a/%d", i), "guardrail", c.name
+		in.Actions = append(in.Actions, c.action)
+	}
+	tl := Build(in).Timeline
+	for i, c := range cases {
+		e := tl.Entries[i]
+		if e.Timing != c.wantTiming || e.SlipSeconds != c.wantSlip {
+			t.Errorf("%s: timing %s slip %d, want %s %d", c.name, e.Timing, e.SlipSeconds, c.wantTiming, c.wantSlip)
+		}
+	}
+	if tl.Late != 1 || tl.BeforeApply != 2 || tl.Skipped != 1 || tl.Pending != 1 || tl.Done != 4 || tl.MaxSlipSeconds != 301 ||
+		!tl.AppliedAt.Equal(applied) || tl.LateAfterSeconds != 300 {
+		t.Errorf("figures: late %d before apply %d skipped %d pending %d done %d max slip %d applied %s tolerance %d",
+			tl.Late, tl.BeforeApply, tl.Skipped, tl.Pending, tl.Done, tl.MaxSlipSeconds, tl.AppliedAt, tl.LateAfterSeconds)
+	}
+	var md bytes.Buffer
+	if err := Build(in).WriteMarkdown(&md, "en"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Skipped (before apply)", "5m 1s (Late)", "**Late (> 5m 0s)**: 1"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(md.String())
+	}
 }

@@ -31,13 +31,31 @@ func run(t *testing.T, ctx context.Context, args ...string) (int, string, string
 func TestPlanValidate(t *testing.T) {
 	ctx := context.Background()
 	t.Run("valid examples exit 0 with a summary line each", func(t *testing.T) {
-		code, out, errs := run(t, ctx, "plan", "validate", "../../examples/api-v2.yaml", "../../examples/webapp-closing.yaml")
+		// As of a day before the examples begin: no action is in the past yet.
+		code, out, errs := run(t, ctx, "plan", "validate", "--now", "2026-12-01T00:00:00Z", "../../examples/api-v2.yaml", "../../examples/webapp-closing.yaml")
 		if code != 0 {
 			t.Fatalf("exit %d\n%s%s", code, out, errs)
 		}
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		if len(lines) != 2 || !strings.Contains(lines[0], "api-v2.yaml: ok: orders-api-v1") || !strings.Contains(lines[1], "webapp-closing.yaml: ok: moments-album") {
 			t.Errorf("output:\n%s", out)
+		}
+	})
+	t.Run("actions already past at --now are warnings, not errors", func(t *testing.T) {
+		code, out, errs := run(t, ctx, "plan", "validate", "--now", "2027-01-06T00:00:00+08:00", "../../examples/api-v2.yaml")
+		if code != 0 {
+			t.Fatalf("exit %d, want 0 (warnings only)\n%s%s", code, out, errs)
+		}
+		for _, want := range []string{
+			"api-v2.yaml:", "milestones.announce: warning: milestone announce at 2027-01-05 10:00 CST is before now (2027-01-06 00:00 CST): applied now, it runs at once and the report counts it as skipped (before apply), not late",
+			"api-v2.yaml: ok: orders-api-v1",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "shutdown: warning") {
+			t.Errorf("the shutdown, still ahead, is warned of:\n%s", out)
 		}
 	})
 	t.Run("an invalid plan exits 1 and prints every problem as FILE:LINE:COL: path: message", func(t *testing.T) {

@@ -45,10 +45,14 @@ the file's:
   sunset.yaml:12:13: consumers.contacts: contacts.csv:4:17: "ops(at)acme" is not an email address
 
 It exits 0 when every file is valid (printing a one-line summary per file and any
-warnings), and 1 when any file has a problem.`,
+warnings), and 1 when any file has a problem. An action whose instant is already past (now,
+or --now) is a warning: applied now it runs at once, and the report counts it as skipped
+(before apply), not late.`,
 		Example: `  sunset plan validate examples/api-v2.yaml
   sunset plan validate plans/*.yaml
   sunset plan validate --format json sunset.yaml
+  # As of a date: warn of actions that would already be past then
+  sunset plan validate --now 2027-01-10 sunset.yaml
   # Warn when steps fall into the busiest hours seen in the logs
   sunset usage analyze --output json access.log > usage.json
   sunset plan validate --usage usage.json sunset.yaml`,
@@ -77,6 +81,14 @@ warnings), and 1 when any file has a problem.`,
 					ws, err := usageWarnings(p, usageFile)
 					if err != nil {
 						return err
+					}
+					// Actions before now would run at once on apply: a warning, --now aware.
+					if tl, err := p.Compile(); err == nil {
+						clock, err := m.clock()
+						if err != nil {
+							return err
+						}
+						ws = append(ws, p.PastWarnings(tl, clock.Now())...)
 					}
 					problems = append(problems, ws...)
 					for _, w := range ws {
