@@ -144,6 +144,8 @@ var clientCommands = map[string][]string{
 	"sunset runbook abort":         {"runbook", "abort", "orders-api-v1", "--reason", "wrong day"},
 	"sunset backup create":         {"backup", "create", "orders-api-v1", "--backup", "main-db", "--verify"},
 	"sunset backup list":           {"backup", "list", "orders-api-v1"},
+	"sunset contacts list":         {"contacts", "list", "orders-api-v1"},
+	"sunset contacts erase":        {"contacts", "erase", "orders-api-v1", "acme-prod"},
 }
 
 // notClients are the commands with a --server flag that are no clients of the Sunset server.
