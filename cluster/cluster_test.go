@@ -1,7 +1,8 @@
 // Package cluster_test runs Sunset as a cluster of real processes on one PostgreSQL database —
 // several `sunset serve` replicas, several `sunset gateway` processes — kills some of them in the
-// middle of their work, and checks that nothing was lost or done twice. It needs
-// SUNSET_TEST_POSTGRES_URL and skips without it.
+// middle of their work, and checks that nothing was lost or done twice. Those tests need
+// SUNSET_TEST_POSTGRES_URL and skip without it; TestThreeFolders (the deployed path from three
+// folders) runs on SQLite everywhere.
 package cluster_test
 
 import (
@@ -94,8 +95,15 @@ func (b lockedBuffer) Write(p []byte) (int, error) {
 // start runs the sunset binary with args and env, and waits until url+ready answers 200.
 func start(t *testing.T, name, url, ready string, env []string, args ...string) *proc {
 	t.Helper()
+	return startIn(t, "", name, url, ready, env, args...)
+}
+
+// startIn is start with the process's working directory set to dir ("" for the test's).
+func startIn(t *testing.T, dir, name, url, ready string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{name: name, url: url, log: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
 	p.cmd = exec.Command(sunsetBinary(t), args...)
+	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	out := lockedBuffer{p.mu, p.log}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
