@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,3 +244,23 @@ var nonceRE = regexp.MustCompile(`nonce="[^"]*"`)
 
 // withoutNonce blanks the CSP nonce of a page.
 func withoutNonce(page string) string { return nonceRE.ReplaceAllString(page, `nonce=""`) }
+
+// A server whose notices would link to a loopback address says so in apply's answer, for a plan
+// that sends notices to people or endpoints only.
+func TestApplyWarnsOfLoopbackLinksWhenThePlanSendsNotices(t *testing.T) {
+	b := setup(t)
+	b.srv.NoticeLinksWarning = "WARN: notices link to http://127.0.0.1:8080"
+	res := b.apply(t, testPlan) // an announce over email
+	if !slices.Contains(res.Warnings, b.srv.NoticeLinksWarning) {
+		t.Errorf("warnings %q lack the loopback warning", res.Warnings)
+	}
+	res = b.apply(t, testPlanNoSignoff) // no notice, no owner with an address
+	if slices.Contains(res.Warnings, b.srv.NoticeLinksWarning) {
+		t.Errorf("a plan that sends nothing is warned: %q", res.Warnings)
+	}
+	feedOnly := strings.Replace(testPlanNoSignoff, "name: reports-v2", "name: feed-v1", 1) +
+		"notices:\n  - {at: announce, to: all, channels: [feed, banner], template: announce}\n"
+	if res = b.apply(t, feedOnly); slices.Contains(res.Warnings, b.srv.NoticeLinksWarning) {
+		t.Errorf("a plan publishing only on the public pages is warned: %q", res.Warnings)
+	}
+}
