@@ -142,7 +142,7 @@ func main() {
 	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	check(err)
 	eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
-	_, err = eng.Apply(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpSink.Addr, srv.URL), "bench")
+	_, err = eng.ApplyBundle(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpSink.Addr, srv.URL), plan.LocalFiles(""), "bench")
 	check(err)
 	check(eng.Start(ctx))
 	clock.Set(time.Date(2027, 1, 6, 0, 0, 0, 0, time.UTC))
@@ -163,7 +163,8 @@ func main() {
 	eng.Stop()
 
 	var ms runtime.MemStats
-	w := &notify.Worker{Outbox: st.Outbox(), Clock: clock, Batch: 1024, Concurrency: *conc,
+	// A public URL: with loopback links (the default) the emails would be held, not sent.
+	w := &notify.Worker{Outbox: st.Outbox(), Clock: clock, Batch: 1024, Concurrency: *conc, PublicURL: "https://sunset.example.com",
 		Channels: channels.Factory(channels.Options{Getenv: func(string) string { return key }, SMTPConns: *conc})}
 	if *cpuprofile != "" {
 		pf, err := os.Create(*cpuprofile)

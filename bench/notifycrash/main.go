@@ -109,7 +109,9 @@ func main() {
 	campaign := time.Now()
 	serve := func() *exec.Cmd {
 		now := start.Add(time.Since(campaign)).Format(time.RFC3339Nano)
+		// With a public URL: without one the emails, whose links would be loopback, are held.
 		cmd := exec.Command(*bin, "serve", "--db", dsn, "--addr", "127.0.0.1:0", "--example=false",
+			"--public-url", "https://sunset.example.com",
 			"--log-level", "error", "--lease", lease.String(), "--now", now)
 		cmd.Env = append(os.Environ(), secretEnv+"="+secret)
 		cmd.Stderr = os.Stderr
@@ -174,7 +176,7 @@ func fanOut(ctx context.Context, dsn string, planText []byte) int {
 	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	check(err)
 	eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
-	_, err = eng.Apply(ctx, "crash.yaml", planText, "bench")
+	_, err = eng.ApplyBundle(ctx, "crash.yaml", planText, plan.LocalFiles(""), "bench")
 	check(err)
 	check(eng.Start(ctx))
 	defer eng.Stop()
