@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	sunset "github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/contacts"
@@ -430,11 +431,18 @@ func (tx *Tx) EraseContacts(ctx context.Context, name string, ids []string) (int
 }
 
 // ContactsPage returns, in tx, up to limit contacts of the sunset's current revision after line
-// after, in file order: what notify's fan-out reads.
+// after, in file order: what notify's fan-out reads when the plan names a contacts file. A
+// revision stored without one (applied before plan bundles) is ENOTFOUND, so that the notice
+// fails visibly instead of reaching nobody.
 func (o *Outbox) ContactsPage(ctx context.Context, tx *sql.Tx, sunsetName string, after int64, limit int) ([]notify.Recipient, int64, error) {
 	set, err := o.db.currentSet(ctx, tx, sunsetName)
-	if err != nil || set == 0 {
+	if err != nil {
 		return nil, 0, err
+	}
+	if set == 0 {
+		// Asked for because the plan names a contacts file: telling nobody in silence is the
+		// one thing this must not do.
+		return nil, 0, sunset.Errorf(sunset.ENOTFOUND, "the current revision of %s carries no contacts file although its plan names one (it was applied before plans travelled with their files); apply the plan again: sunset apply FILE", sunsetName)
 	}
 	page, err := o.db.contactsPage(ctx, tx, set, after, limit)
 	if err != nil {
@@ -500,4 +508,27 @@ func (db *DB) ContactTiers() Tiers {
 		mu.Unlock()
 		return tiers, nil
 	}
+}
+
+// PruneContacts deletes the contact sets created before before that no revision names: the
+// rows of an upload the server did not live to finish or to drop. Call it at start, with a
+// margin (an hour) so that an upload under way on another replica is left alone. It returns
+// how many sets it deleted.
+func (db *DB) PruneContacts(ctx context.Context, before time.Time) (int64, error) {
+	orphan := `FROM contact_sets cs WHERE cs.created_at < ? AND NOT EXISTS (SELECT 1 FROM plan_revisions r WHERE r.contacts_set = cs.id)`
+	at := db.timeArg(normTime(before))
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM contacts WHERE set_id IN (SELECT cs.id `+orphan+`)`), at); err != nil {
+			return db.translate(err, "prune contacts")
+		}
+		res, err := tx.ExecContext(ctx, rebind(db.dialect, `DELETE FROM contact_sets WHERE created_at < ?
+		AND NOT EXISTS (SELECT 1 FROM plan_revisions r WHERE r.contacts_set = contact_sets.id)`), at)
+		if err != nil {
+			return db.translate(err, "prune contacts")
+		}
+		n, err = res.RowsAffected()
+		return db.translate(err, "prune contacts")
+	})
+	return n, err
 }

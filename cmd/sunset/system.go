@@ -135,6 +135,12 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	if err := scheduleReminders(ctx, eng, st); err != nil {
 		return nil, err
 	}
+	// Contacts of uploads a previous run did not finish (a crash mid-apply) are not kept.
+	if n, err := st.PruneContacts(ctx, time.Now().Add(-time.Hour)); err != nil {
+		return nil, err
+	} else if n > 0 {
+		logger.Info("dropped contact sets of unfinished uploads", "sets", n)
+	}
 	if cfg.Example {
 		if err := loadExample(ctx, eng, logger); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	sunset "github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/contacts"
@@ -145,9 +146,21 @@ func testRevisions(t *testing.T, st engine.Store) {
 		return err
 	})
 	wantCode(t, err, sunset.ENOTFOUND)
-	// A set a revision names is not dropped.
+	// A set a revision names is not dropped, nor pruned; an orphan is pruned.
 	if err := st.DropContacts(context.Background(), set.ID); err != nil {
 		t.Fatal(err)
+	}
+	orphan := stage(t, st, "crm-v1", contactsV1+"hooli,api@hooli.example.com,Hooli,en,free\n")
+	if p, ok := st.(interface {
+		PruneContacts(context.Context, time.Time) (int64, error)
+	}); ok {
+		n, err := p.PruneContacts(context.Background(), time.Now().Add(time.Hour))
+		if err != nil || n != 1 {
+			t.Errorf("pruned %d sets (%v), want the orphan", n, err)
+		}
+		if count(t, st, orphan.ID) != 0 {
+			t.Error("the orphan's rows stayed")
+		}
 	}
 	if n := count(t, st, set.ID); n != 3 {
 		t.Errorf("DropContacts removed a set revision 1 names: %d rows left", n)
