@@ -17,6 +17,7 @@ import (
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
 )
 
 // contactBatch is how many contacts StageContacts writes per transaction: large enough to load
@@ -531,4 +532,32 @@ func (db *DB) PruneContacts(ctx context.Context, before time.Time) (int64, error
 		return db.translate(err, "prune contacts")
 	})
 	return n, err
+}
+
+// SunsetsMissingContacts names the sunsets whose current plan names a contacts file while their
+// current revision carries none (applied before plans travelled with their files): their
+// notices to contacts fail until the plan is applied again with the file.
+func (db *DB) SunsetsMissingContacts(ctx context.Context) ([]string, error) {
+	list, err := db.ListSunsets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range list {
+		if s.State == engine.StateCancelled || s.State == engine.StateShutDown || s.State == engine.StateEvaluated {
+			continue
+		}
+		p, problems := plan.ParseStored(s.Name+".yaml", s.Plan)
+		if problems.Err() != nil || p.Consumers.Contacts == "" {
+			continue
+		}
+		set, err := db.currentSet(ctx, db.sql, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		if set == 0 {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
 }

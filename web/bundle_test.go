@@ -267,6 +267,28 @@ func TestPlanBundle(t *testing.T) {
 			t.Errorf("%d contact sets, want 2 (one per distinct file)", sets)
 		}
 	})
+	t.Run("a revision stored without its contacts is named, not silently empty", func(t *testing.T) {
+		b := setupBundle(t, 0)
+		postBundle(t, b.ts.URL, bundlePart{"plan", "crm.yaml", bundlePlan}, bundlePart{"contacts.csv", "", bundleContacts})
+		if names, err := b.db.SunsetsMissingContacts(t.Context()); err != nil || len(names) != 0 {
+			t.Fatalf("missing = %v %v", names, err)
+		}
+		// A database from before plan bundles has no revision rows.
+		if _, err := b.db.DB().Exec(`DELETE FROM plan_revisions`); err != nil {
+			t.Fatal(err)
+		}
+		names, err := b.db.SunsetsMissingContacts(t.Context())
+		if err != nil || len(names) != 1 || names[0] != "crm-v1" {
+			t.Errorf("missing = %v %v, want crm-v1", names, err)
+		}
+		err = b.db.InTx(t.Context(), func(tx engine.Tx) error {
+			_, _, err := b.db.Outbox().ContactsPage(t.Context(), tx.SQL(), "crm-v1", 0, 10)
+			return err
+		})
+		if sunset.ErrorCode(err) != sunset.ENOTFOUND || !strings.Contains(err.Error(), "apply the plan again") {
+			t.Errorf("the fan-out's read = %v, want a visible failure", err)
+		}
+	})
 	t.Run("erasing a contact removes it from every revision and records a count", func(t *testing.T) {
 		b := setupBundle(t, 0)
 		postBundle(t, b.ts.URL, bundlePart{"plan", "crm.yaml", bundlePlan}, bundlePart{"contacts.csv", "", bundleContacts})

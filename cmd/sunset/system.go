@@ -141,6 +141,14 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	} else if n > 0 {
 		logger.Info("dropped contact sets of unfinished uploads", "sets", n)
 	}
+	missing, err := st.SunsetsMissingContacts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range missing {
+		logger.Warn("the plan names a contacts file its stored revision does not carry (applied before plans travelled with their files): its notices to contacts fail until the plan is applied again with it",
+			"sunset", n, "fix", "sunset apply FILE")
+	}
 	if cfg.Example {
 		if err := loadExample(ctx, eng, logger); err != nil {
 			return nil, err
