@@ -111,9 +111,8 @@ type noticePanel struct {
 	Failures               []failureRow
 	Known, Aware, InBand   int
 	Recipients, RecipAware int
-	// Held counts the deliveries held for their loopback links; HeldReason says why.
+	// Held counts the deliveries held for their loopback links.
 	Held                    int
-	HeldReason              string
 	AwareShare, HasFailures string
 	// Retrying are the latest deliveries waiting for another attempt (At is the next one).
 	Retrying []failureRow
@@ -607,7 +606,7 @@ func awareOf(rows []consumerRow, l *notify.Ledger, loc *time.Location) {
 // noticePanelOf shows the ledger.
 func noticePanelOf(l *notify.Ledger, loc *time.Location) *noticePanel {
 	n := &noticePanel{Lines: l.Lines, Known: l.ConsumersKnown, Aware: l.ConsumersAware, InBand: l.InBand,
-		Recipients: l.Recipients, RecipAware: l.Aware, Held: l.Held, HeldReason: l.HeldReason}
+		Recipients: l.Recipients, RecipAware: l.Aware, Held: l.Held}
 	if l.ConsumersKnown > 0 {
 		n.AwareShare = percentText(float64(l.ConsumersAware) / float64(l.ConsumersKnown))
 	}
