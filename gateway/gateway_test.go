@@ -402,7 +402,8 @@ func TestUsageCountsFeaturesConsumersAndFirstWarning(t *testing.T) {
 	b.do(t, "GET", "/v1/reports/2", "X-API-Key", "c-2")
 	counts, aware := b.usage.Drain()
 	hour := at("2027-01-06T12:00").UTC()
-	want := []Count{{Feature: "orders", Consumer: "c-1", Hour: hour, Count: 2}, {Feature: "reports", Consumer: "c-2", Hour: hour, Count: 1}}
+	last := at("2027-01-06T12:10").UTC() // the latest request's instant, not the hour
+	want := []Count{{Feature: "orders", Consumer: "c-1", Hour: hour, Count: 2, LastAt: last}, {Feature: "reports", Consumer: "c-2", Hour: hour, Count: 1, LastAt: last}}
 	if len(counts) != 2 || counts[0] != want[0] || counts[1] != want[1] {
 		t.Errorf("counts %+v, want %+v", counts, want)
 	}

@@ -43,8 +43,12 @@ type usageShard struct {
 	_      [40]byte // keep shards on separate cache lines
 }
 
-// usageCount is what one key counted: requests, and of those the answers that were errors.
-type usageCount struct{ n, errors uint64 }
+// usageCount is what one key counted: requests, and of those the answers that were errors; last
+// is the Unix nanosecond of the latest request counted.
+type usageCount struct {
+	n, errors uint64
+	last      int64
+}
 
 type awareShard struct {
 	// seen holds the consumers already told (string → struct{}). A sync.Map, because after the
@@ -68,6 +72,10 @@ type Count struct {
 	// above) by the service, or by the gateway failing to reach it. The gateway's own answers
 	// that carry out the plan (a brownout, gone, read-only) are not errors.
 	Errors uint64 `json:"errors,omitempty"`
+	// LastAt is the instant of the latest request counted, within Hour's hour, so that "last
+	// seen" is a request's time and not the start of its hour; zero from a gateway that does not
+	// send it.
+	LastAt time.Time `json:"last_at,omitzero"`
 }
 
 // Awareness records the first time a consumer was served a Deprecation header: the in-band proof
@@ -96,6 +104,7 @@ func (u *Usage) Count(feature, consumer string, now time.Time) {
 	}
 	c := s.counts[k]
 	c.n++
+	c.last = max(c.last, now.UnixNano())
 	s.counts[k] = c
 	s.mu.Unlock()
 }
@@ -156,12 +165,17 @@ func (u *Usage) Drain() ([]Count, []Awareness) {
 			m := merged[k]
 			m.n += c.n
 			m.errors += c.errors
+			m.last = max(m.last, c.last)
 			merged[k] = m
 		}
 	}
 	var out []Count
 	for k, c := range merged {
-		out = append(out, Count{Feature: k.feature, Consumer: k.consumer, Hour: time.Unix(k.hour, 0).UTC(), Count: c.n, Errors: min(c.errors, c.n)})
+		cnt := Count{Feature: k.feature, Consumer: k.consumer, Hour: time.Unix(k.hour, 0).UTC(), Count: c.n, Errors: min(c.errors, c.n)}
+		if c.last > 0 {
+			cnt.LastAt = time.Unix(0, c.last).UTC()
+		}
+		out = append(out, cnt)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]

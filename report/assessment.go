@@ -164,8 +164,8 @@ func Assess(in Input) *Assessment {
 		}
 		x.Requests += c.Count
 		consFeat[c.Consumer][fname] = true
-		if c.Hour.After(x.LastSeen) {
-			x.LastSeen = c.Hour.UTC()
+		if c.Last().After(x.LastSeen) {
+			x.LastSeen = c.Last()
 		}
 	}
 	tiers := map[string]*TierCount{}

@@ -81,6 +81,18 @@ type Count struct {
 	Consumer string
 	Hour     time.Time
 	Count    uint64
+	// LastAt is the instant of the hour's latest request; zero when the gateway did not send it
+	// (Last then falls back to Hour).
+	LastAt time.Time
+}
+
+// Last is the instant of the count's latest request: LastAt, or the start of its hour when
+// that is unknown.
+func (c Count) Last() time.Time {
+	if !c.LastAt.IsZero() {
+		return c.LastAt.UTC()
+	}
+	return c.Hour.UTC()
 }
 
 // Contact is one consumer's contact: who it is and its tier.

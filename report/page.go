@@ -222,10 +222,13 @@ func reportPage(r *Report, lang string) *page {
 	ss := section{id: "stragglers", heading: t(lang, "stragglers"), facts: []fact{
 		{t(lang, "since"), instant(s.Since, loc)}, {t(lang, "requests"), utoa(s.Requests)}, {t(lang, "unidentified"), utoa(s.Unidentified)},
 	}}
+	if s.InShutdownHour > 0 {
+		ss.facts = append(ss.facts, fact{t(lang, "in_shutdown_hour"), utoa(s.InShutdownHour)})
+	}
 	if len(s.Consumers) > 0 {
 		st := table{head: []string{t(lang, "consumer"), t(lang, "name"), t(lang, "tier"), t(lang, "requests"), t(lang, "last_seen"), t(lang, "features")}, right: []bool{3: true}}
 		for _, x := range s.Consumers {
-			st.rows = append(st.rows, []string{x.Consumer, x.Name, x.Tier, utoa(x.Requests), instant(x.LastSeen, loc), strings.Join(x.Features, ", ")})
+			st.rows = append(st.rows, []string{x.Consumer, x.Name, x.Tier, utoa(x.Requests), instantSeconds(x.LastSeen, loc), strings.Join(x.Features, ", ")})
 		}
 		ss.tables = append(ss.tables, st)
 	}

@@ -236,12 +236,18 @@ type RunbookStat struct {
 	DurationSeconds int64     `json:"duration_seconds"`
 }
 
-// Stragglers is the traffic after the shutdown: who still knocks on the tombstone.
+// Stragglers is the traffic after the shutdown: who still knocks on the tombstone. It is
+// counted from the shutdown instant, not from the next full hour: usage is kept per hour with
+// the instant of each hour's latest request, so the hour the shutdown falls in counts when its
+// latest request came at or after the shutdown (InShutdownHour says how many requests that
+// hour holds, some of which may precede the shutdown) and not at all when it came before.
 type Stragglers struct {
 	// Since is the shutdown instant; zero when the sunset has no shutdown milestone.
-	Since     time.Time   `json:"since,omitzero"`
-	Requests  uint64      `json:"requests"`
-	Consumers []Straggler `json:"consumers"`
+	Since    time.Time `json:"since,omitzero"`
+	Requests uint64    `json:"requests"`
+	// InShutdownHour is how many of Requests were counted in the hour the shutdown fell in.
+	InShutdownHour uint64      `json:"in_shutdown_hour,omitempty"`
+	Consumers      []Straggler `json:"consumers"`
 	// Unidentified counts requests from callers the gateway could not name.
 	Unidentified uint64 `json:"unidentified"`
 }
@@ -651,8 +657,15 @@ func buildStragglers(in Input, shutdown time.Time) Stragglers {
 	by := map[string]*Straggler{}
 	feats := map[string]map[string]bool{}
 	for _, c := range in.Usage {
-		if c.Count == 0 || c.Hour.Before(shutdown) {
-			continue
+		if c.Count == 0 || !c.Hour.Add(time.Hour).After(shutdown) {
+			continue // none, or the whole hour before the shutdown
+		}
+		if c.Hour.Before(shutdown) {
+			// The hour the shutdown fell in: a straggler if its latest request came after.
+			if !c.LastAt.IsZero() && c.LastAt.Before(shutdown) {
+				continue
+			}
+			s.InShutdownHour += c.Count
 		}
 		s.Requests += c.Count
 		if c.Consumer == in.unknown() {
@@ -667,8 +680,8 @@ func buildStragglers(in Input, shutdown time.Time) Stragglers {
 			feats[c.Consumer] = map[string]bool{}
 		}
 		x.Requests += c.Count
-		if c.Hour.After(x.LastSeen) {
-			x.LastSeen = c.Hour.UTC()
+		if c.Last().After(x.LastSeen) {
+			x.LastSeen = c.Last()
 		}
 		feats[c.Consumer][cmp.Or(c.Feature, "(none)")] = true
 	}

@@ -397,3 +397,39 @@ func TestTimelineIsTrueAboutTime(t *testing.T) {
 		t.Log(md.String())
 	}
 }
+
+// TestStragglersCountFromTheShutdownInstant: the shutdown at 10:20 falls inside an hour. That
+// hour counts for a consumer whose latest request in it came after 10:20 (not only from the
+// next full hour), not for one that stopped at 10:10; last seen is the latest request's time,
+// not its hour.
+func TestStragglersCountFromTheShutdownInstant(t *testing.T) {
+	in := Input{Name: "orders-api-v1", Plan: mustPlan(t), Now: at("2027-02-20T00:00:00Z"),
+		Actions: []Action{{Key: "milestone/shutdown", Kind: "milestone", Name: "shutdown", Status: "done",
+			At: at("2027-02-14T10:20:00Z"), DoneAt: at("2027-02-14T10:20:01Z")}},
+		Usage: []Count{
+			{Consumer: "acme", Feature: "orders", Hour: at("2027-02-14T09:00:00Z"), Count: 100, LastAt: at("2027-02-14T09:59:59Z")},
+			{Consumer: "acme", Feature: "orders", Hour: at("2027-02-14T10:00:00Z"), Count: 400, LastAt: at("2027-02-14T10:45:12Z")},
+			{Consumer: "globex", Feature: "orders", Hour: at("2027-02-14T10:00:00Z"), Count: 50, LastAt: at("2027-02-14T10:10:00Z")},
+			{Consumer: "acme", Feature: "reports", Hour: at("2027-02-14T11:00:00Z"), Count: 2600, LastAt: at("2027-02-14T11:59:30Z")},
+		}}
+	s := Build(in).Stragglers
+	if s.Requests != 3000 || s.InShutdownHour != 400 {
+		t.Errorf("stragglers: %d requests (%d in the shutdown's hour), want 3000 (400)", s.Requests, s.InShutdownHour)
+	}
+	if len(s.Consumers) != 1 || s.Consumers[0].Consumer != "acme" || !s.Consumers[0].LastSeen.Equal(at("2027-02-14T11:59:30Z")) ||
+		strings.Join(s.Consumers[0].Features, ",") != "orders,reports" {
+		t.Errorf("consumers: %+v, want acme alone, last seen 11:59:30", s.Consumers)
+	}
+	// Without the latest request's time (an older gateway), last seen falls back to the hour.
+	in.Usage[3].LastAt = time.Time{}
+	if s := Build(in).Stragglers; !s.Consumers[0].LastSeen.Equal(at("2027-02-14T11:00:00Z")) {
+		t.Errorf("last seen without last_at = %s, want the hour", s.Consumers[0].LastSeen)
+	}
+	var md bytes.Buffer
+	if err := Build(in).WriteMarkdown(&md, "zh"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "其中关停所在小时内的请求（部分可能早于关停）**: 400") {
+		t.Errorf("the report does not say how many fall in the shutdown's hour:\n%s", md.String())
+	}
+}

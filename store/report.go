@@ -26,7 +26,7 @@ func (db *DB) ReportData(ctx context.Context, name string, in *report.Input) err
 	in.UnknownConsumer = gateway.OtherConsumer
 	in.Usage = make([]report.Count, 0, len(counts))
 	for _, c := range counts {
-		in.Usage = append(in.Usage, report.Count{Feature: c.Feature, Consumer: c.Consumer, Hour: c.Hour, Count: c.Count})
+		in.Usage = append(in.Usage, report.Count{Feature: c.Feature, Consumer: c.Consumer, Hour: c.Hour, Count: c.Count, LastAt: c.LastAt})
 	}
 	ledger, err := db.Outbox().Ledger(ctx, name, 0)
 	if err != nil {

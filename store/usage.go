@@ -129,8 +129,9 @@ type countKey struct {
 	hour              int64 // Unix nanoseconds of the normalised hour
 }
 
-// countValue is what one row of usage_counts adds: requests, and of those the server errors.
-type countValue struct{ n, errors int64 }
+// countValue is what one row of usage_counts adds: requests, and of those the server errors;
+// last is the Unix nanosecond of the latest request (0: not sent).
+type countValue struct{ n, errors, last int64 }
 
 // awareKey is one row of consumer_awareness.
 type awareKey struct {
@@ -176,6 +177,9 @@ func (u *Usage) writeGroup(ctx context.Context, group []*flushCall) (err error) 
 			v := counts[k]
 			v.n += int64(n.Count)
 			v.errors += int64(min(n.Errors, n.Count))
+			if !n.LastAt.IsZero() {
+				v.last = max(v.last, normTime(n.LastAt).UnixNano())
+			}
 			counts[k] = v
 		}
 		for _, a := range c.b.Aware {
@@ -244,15 +248,16 @@ const groupPostgres = `WITH f AS (
 	ON CONFLICT (sunset_id, gateway, seq) DO NOTHING
 	RETURNING sunset_id, gateway, seq
 ), n AS (
-	SELECT n.s, n.fe, n.co, n.h, SUM(n.k)::bigint AS k, SUM(n.e)::bigint AS e
-	FROM unnest($5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $17::bigint[]) AS n(s, g, q, fe, co, h, k, e)
+	SELECT n.s, n.fe, n.co, n.h, SUM(n.k)::bigint AS k, SUM(n.e)::bigint AS e, MAX(n.l) AS l
+	FROM unnest($5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $17::bigint[], $18::bigint[]) AS n(s, g, q, fe, co, h, k, e, l)
 	JOIN f ON f.sunset_id = n.s AND f.gateway = n.g AND f.seq = n.q
 	GROUP BY 1, 2, 3, 4
 ), up AS (
-	INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count, errors)
-	SELECT s, fe, co, h, k, e FROM n ORDER BY 1, 2, 3, 4
+	INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count, errors, last_at)
+	SELECT s, fe, co, h, k, e, timestamptz 'epoch' + NULLIF(l, 0) * interval '1 microsecond' FROM n ORDER BY 1, 2, 3, 4
 	ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count,
-		errors = usage_counts.errors + excluded.errors
+		errors = usage_counts.errors + excluded.errors,
+		last_at = CASE WHEN usage_counts.last_at IS NULL OR excluded.last_at > usage_counts.last_at THEN excluded.last_at ELSE usage_counts.last_at END
 ), a AS (
 	SELECT a.s, a.co, MIN(a.t) AS t
 	FROM unnest($12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::timestamptz[]) AS a(s, g, q, co, t)
@@ -274,7 +279,7 @@ func (u *Usage) writeGroupPostgres(ctx context.Context, fresh []*flushCall, keys
 	var fq, cq, aq []int64
 	var cfe, cco, aco []string
 	var ch, at []time.Time
-	var ck, ce []int64
+	var ck, ce, cl []int64 // cl: the latest request, Unix microseconds (0: not sent)
 	for i, c := range fresh {
 		k := keys[i]
 		fs, fg, fq = append(fs, k.sunset), append(fg, k.gateway), append(fq, k.seq)
@@ -282,6 +287,11 @@ func (u *Usage) writeGroupPostgres(ctx context.Context, fresh []*flushCall, keys
 			cs, cg, cq = append(cs, k.sunset), append(cg, k.gateway), append(cq, k.seq)
 			cfe, cco, ch, ck = append(cfe, n.Feature), append(cco, n.Consumer), append(ch, normTime(n.Hour)), append(ck, int64(n.Count))
 			ce = append(ce, int64(min(n.Errors, n.Count)))
+			var last int64
+			if !n.LastAt.IsZero() {
+				last = normTime(n.LastAt).UnixMicro()
+			}
+			cl = append(cl, last)
 		}
 		for _, a := range c.b.Aware {
 			as, ag, aq = append(as, k.sunset), append(ag, k.gateway), append(aq, k.seq)
@@ -289,7 +299,7 @@ func (u *Usage) writeGroupPostgres(ctx context.Context, fresh []*flushCall, keys
 		}
 	}
 	rows, err := db.sql.QueryContext(ctx, groupPostgres, fs, fg, fq, normTime(db.now()),
-		cs, cg, cq, cfe, cco, ch, ck, as, ag, aq, aco, at, ce)
+		cs, cg, cq, cfe, cco, ch, ck, as, ag, aq, aco, at, ce, cl)
 	if err != nil {
 		return db.translate(err, "record the usage flushes")
 	}
@@ -370,17 +380,23 @@ func (u *Usage) upsertCounts(ctx context.Context, tx *sql.Tx, counts map[countKe
 		chunk := keys[:min(len(keys), rowsPerStatement)]
 		keys = keys[len(chunk):]
 		var b strings.Builder
-		args := make([]any, 0, 6*len(chunk))
-		b.WriteString(`INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count, errors) VALUES `)
+		args := make([]any, 0, 7*len(chunk))
+		b.WriteString(`INSERT INTO usage_counts (sunset_id, feature, consumer, hour, count, errors, last_at) VALUES `)
 		for i, k := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, k.sunset, k.feature, k.consumer, db.timeArg(time.Unix(0, k.hour).UTC()), counts[k].n, counts[k].errors)
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			var last time.Time
+			if v := counts[k].last; v > 0 {
+				last = time.Unix(0, v).UTC()
+			}
+			args = append(args, k.sunset, k.feature, k.consumer, db.timeArg(time.Unix(0, k.hour).UTC()), counts[k].n, counts[k].errors, db.timeArg(last))
 		}
+		// The latest request wins; a flush without it (an older gateway) keeps what is known.
 		b.WriteString(` ON CONFLICT (sunset_id, feature, consumer, hour) DO UPDATE SET count = usage_counts.count + excluded.count,
-		errors = usage_counts.errors + excluded.errors`)
+		errors = usage_counts.errors + excluded.errors,
+		last_at = CASE WHEN usage_counts.last_at IS NULL OR excluded.last_at > usage_counts.last_at THEN excluded.last_at ELSE usage_counts.last_at END`)
 		if _, err := tx.ExecContext(ctx, rebind(db.dialect, b.String()), args...); err != nil {
 			return db.translate(err, "record usage counts")
 		}
@@ -419,7 +435,7 @@ func (u *Usage) upsertAwareness(ctx context.Context, tx *sql.Tx, aware map[aware
 // Counts returns the sunset's usage counts ordered by hour, feature and consumer.
 func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error) {
 	db := u.db
-	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT c.feature, c.consumer, c.hour, c.count, c.errors
+	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT c.feature, c.consumer, c.hour, c.count, c.errors, c.last_at
 	FROM usage_counts c JOIN sunsets s ON s.id = c.sunset_id WHERE s.name = ? ORDER BY c.hour, c.feature, c.consumer`), name)
 	if err != nil {
 		return nil, db.translate(err, "list usage counts")
@@ -428,12 +444,12 @@ func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error
 	var out []gateway.Count
 	for rows.Next() {
 		var c gateway.Count
-		var hour any
+		var hour, last any
 		var n, e int64
-		if err := rows.Scan(&c.Feature, &c.Consumer, &hour, &n, &e); err != nil {
+		if err := rows.Scan(&c.Feature, &c.Consumer, &hour, &n, &e, &last); err != nil {
 			return nil, err
 		}
-		c.Hour, c.Count, c.Errors = scanInstant(hour), uint64(n), uint64(e)
+		c.Hour, c.Count, c.Errors, c.LastAt = scanInstant(hour), uint64(n), uint64(e), scanInstant(last)
 		out = append(out, c)
 	}
 	return out, rows.Err()

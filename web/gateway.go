@@ -189,6 +189,9 @@ func checkBatch(b gateway.Batch) error {
 		if c.Count > 1<<62 {
 			return sunset.Errorf(sunset.EINVALID, "counts[%d].count is out of range.", i)
 		}
+		if !c.LastAt.IsZero() && (c.LastAt.Before(c.Hour) || !c.LastAt.Before(c.Hour.Add(time.Hour))) {
+			return sunset.Errorf(sunset.EINVALID, "counts[%d].last_at must fall within its hour (%s).", i, c.Hour.Format(time.RFC3339))
+		}
 		if c.Errors > c.Count {
 			return sunset.Errorf(sunset.EINVALID, "counts[%d].errors is more than its count: errors are the requests of count answered with a server error.", i)
 		}

@@ -394,6 +394,8 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		t.Fatalf("repeated flush: %s", r.body)
 	}
 	call("POST", "/api/v1/sunsets/reports-v2/usage", usagePath, `{"gateway":"g1","seq":0,"counts":[]}`, 400)
+	call("POST", "/api/v1/sunsets/reports-v2/usage", usagePath, `{"gateway":"g1","seq":2,"counts":[{"feature":"reports","consumer":"c","hour":"2027-01-04T03:00:00Z","count":1,"last_at":"2027-01-04T03:59:59.5Z"}]}`, 200)
+	call("POST", "/api/v1/sunsets/reports-v2/usage", usagePath, `{"gateway":"g1","seq":3,"counts":[{"feature":"reports","consumer":"c","hour":"2027-01-04T03:00:00Z","count":1,"last_at":"2027-01-04T04:00:00Z"}]}`, 400)
 
 	// Unknown sunsets, wrong methods.
 	q := "/api/v1/sunsets/nope"

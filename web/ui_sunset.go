@@ -533,8 +533,8 @@ func consumerRows(in *report.Input, rep *report.Report, now time.Time, lang stri
 			by[c.Consumer] = x
 		}
 		x.requests += c.Count
-		if c.Hour.After(x.last) {
-			x.last = c.Hour
+		if c.Last().After(x.last) {
+			x.last = c.Last()
 		}
 		if !announce.IsZero() && c.Hour.Before(announce) && !c.Hour.Before(announce.Add(-report.ActivityWindow)) {
 			x.before = true
