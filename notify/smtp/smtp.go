@@ -44,7 +44,8 @@ type Config struct {
 	Username, Password string
 	// TLSConfig overrides the TLS settings (tests trust their own CA with it).
 	TLSConfig *tls.Config
-	// Conns is how many connections may be open at once. Default 8.
+	// Conns is how many sessions may be open at once, idle or busy; a send waits for one.
+	// Default 8.
 	Conns int
 	// Timeout bounds dialing and each command. Default 30s.
 	Timeout time.Duration
@@ -70,6 +71,10 @@ type Channel struct {
 	// itself: each pooled connection is one go-mail smtp.Client it makes.
 	mailer *mail.Client
 	pool   chan *conn
+	// slots holds one token per open session, idle or busy: at most Conns sessions are open at
+	// once, as servers limit the sessions of one client (Exim's smtp_accept_max, Postfix's
+	// smtpd_client_connection_count_limit) and answer 421 beyond.
+	slots chan struct{}
 }
 
 // conn is one open SMTP session and when it went back to the pool.
@@ -110,7 +115,7 @@ func New(cfg Config) (*Channel, error) {
 	if i := strings.LastIndexByte(cfg.From, '@'); i >= 0 {
 		domain = strings.TrimRight(cfg.From[i+1:], "> ")
 	}
-	c := &Channel{cfg: cfg, host: host, port: port, domain: domain, pool: make(chan *conn, cfg.Conns)}
+	c := &Channel{cfg: cfg, host: host, port: port, domain: domain, pool: make(chan *conn, cfg.Conns), slots: make(chan struct{}, cfg.Conns)}
 	if c.mailer, err = c.newMailer(); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
@@ -122,7 +127,7 @@ func (c *Channel) Close() error {
 	for {
 		select {
 		case cn := <-c.pool:
-			_ = c.mailer.CloseWithSMTPClient(cn.sc)
+			c.close(cn)
 		default:
 			return nil
 		}
@@ -168,25 +173,33 @@ func (c *Channel) dialTCP(ctx context.Context, network, addr string) (net.Conn, 
 }
 
 // get returns an open session: an idle one from the pool when one is young enough, else a new
-// one. reused tells which.
+// one once fewer than Conns are open; it waits for either, or for ctx. reused tells which.
 func (c *Channel) get(ctx context.Context) (cn *conn, reused bool, err error) {
 	for {
+		// An idle session first, without waiting.
 		select {
 		case cn = <-c.pool:
-			// A session idle past MaxIdle may have been dropped by the server (many close idle
-			// sessions after 30 to 60 s): close it rather than find out by failing a message.
-			if c.cfg.Now().Sub(cn.idleSince) > c.cfg.MaxIdle {
-				_ = c.mailer.CloseWithSMTPClient(cn.sc)
-				continue
-			}
-			return cn, true, nil
 		default:
-			sc, err := c.mailer.DialToSMTPClientWithContext(ctx)
-			if err != nil {
-				return nil, false, err
+			select {
+			case cn = <-c.pool:
+			case c.slots <- struct{}{}:
+				sc, err := c.mailer.DialToSMTPClientWithContext(ctx)
+				if err != nil {
+					<-c.slots
+					return nil, false, err
+				}
+				return &conn{sc: sc}, false, nil
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
 			}
-			return &conn{sc: sc}, false, nil
 		}
+		// A session idle past MaxIdle may have been dropped by the server (many close idle
+		// sessions after 30 to 60 s): close it rather than find out by failing a message.
+		if c.cfg.Now().Sub(cn.idleSince) > c.cfg.MaxIdle {
+			c.close(cn)
+			continue
+		}
+		return cn, true, nil
 	}
 }
 
@@ -196,8 +209,14 @@ func (c *Channel) put(cn *conn) {
 	select {
 	case c.pool <- cn:
 	default:
-		_ = c.mailer.CloseWithSMTPClient(cn.sc)
+		c.close(cn)
 	}
+}
+
+// close ends a session and frees its slot.
+func (c *Channel) close(cn *conn) {
+	_ = c.mailer.CloseWithSMTPClient(cn.sc)
+	<-c.slots
 }
 
 // Message builds the email of m.
@@ -264,7 +283,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
 			c.put(cn)
 			return false, nil
 		}
-		_ = c.mailer.CloseWithSMTPClient(cn.sc)
+		c.close(cn)
 		if reused && stale(err) {
 			continue // the next round takes another pooled session or dials a new one
 		}

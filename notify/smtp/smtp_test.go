@@ -149,3 +149,25 @@ func TestRefusalsAreTemporaryOrPermanentByTheirCode(t *testing.T) {
 		t.Fatalf("the sink got %d messages, want 1", total)
 	}
 }
+
+func TestNoMoreThanConnsSessionsAreOpenAtOnce(t *testing.T) {
+	s, ch := sink(t, notifytest.Faults{}, smtp.Config{Conns: 3})
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			_, err := ch.Send(context.Background(), message(fmt.Sprintf("user%d@example.com", i)))
+			errs <- err
+		}()
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if total, _ := s.Counts(); total != 20 {
+		t.Fatalf("the sink got %d messages, want 20", total)
+	}
+	if n := s.Sessions(); n != 3 {
+		t.Errorf("%d sessions were opened for 20 concurrent sends, want Conns = 3", n)
+	}
+}
