@@ -96,6 +96,9 @@ func TestStatusAndMetricsShowAFailingActionAndDivergedPhases(t *testing.T) {
 	if t.Failed() {
 		t.Logf("metrics:\n%s", text)
 	}
+	if page := b.do(t, http.MethodGet, "/?lang=zh", ""); !strings.Contains(string(page.body), "动作失败： <span class=\"mono\">notice/0</span>") {
+		t.Errorf("the overview does not flag the failing action:\n%s", page.body)
+	}
 	for lang, wants := range map[string][]string{
 		"en": {"An action is failing; the actions after it wait", "failed 1 of 5 times since 2027-01-05 11:00",
 			"read contacts: permission denied", "Due and waiting behind it", "milestone/deprecate",

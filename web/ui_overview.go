@@ -20,6 +20,8 @@ type overviewRow struct {
 	MilestoneISO, Countdown             string
 	NextName, NextKind, NextAt, NextISO string
 	Awaiting                            []string
+	// Failing names the action holding the sunset back, with its error; empty when none.
+	Failing, FailingError string
 }
 
 // historyRow compares one past (shut down or evaluated) sunset with the others, from the
@@ -119,6 +121,9 @@ func localTime(t time.Time, loc *time.Location) string {
 func (s *Server) overviewRow(ctx context.Context, lang string, st *engine.Status, now time.Time) overviewRow {
 	loc := statusLocation(st.TimeZone)
 	row := overviewRow{Name: st.Name, Title: statusTitle(st, lang), State: string(st.State), StateText: stateText(lang, st.State), Awaiting: st.Awaiting}
+	if len(st.Failing) > 0 {
+		row.Failing, row.FailingError = st.Failing[0].Key, st.Failing[0].LastError
+	}
 	if st.Next != nil {
 		row.NextName, row.NextKind = st.Next.Name, kindText(lang, st.Next.Kind)
 		if st.Next.Kind == string(plan.KindMilestone) {
