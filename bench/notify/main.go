@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,7 @@ func main() {
 	db := flag.String("db", "sqlite", "sqlite or a postgres:// URL")
 	conc := flag.Int("concurrency", 64, "concurrent sends")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the durable delivery phase to this file")
+	mta := flag.String("mta", "sink", "with -channel email: sink (the in-process SMTP server) or exim (a real MTA, Debian's exim4-daemon-light, run as root)")
 	flag.Parse()
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "sunset-bench")
@@ -72,6 +74,17 @@ func main() {
 
 	smtpSink, err := notifytest.NewSMTPSink(false)
 	check(err)
+	smtpAddr := smtpSink.Addr
+	var exim *notifytest.Exim
+	if *mta == "exim" {
+		eximDir := filepath.Join(dir, "exim")
+		check(os.Mkdir(eximDir, 0o755))
+		// Enough sessions for the ceiling's and the worker's connections at once.
+		exim, err = notifytest.StartExim(eximDir, notifytest.EximOptions{MaxSessions: 3 * *conc})
+		check(err)
+		defer exim.Close()
+		smtpAddr = exim.Addr
+	}
 	hooks := notifytest.NewWebhookSink([]byte(key), false)
 	srv := httptest.NewServer(hooks)
 	defer srv.Close()
@@ -79,7 +92,15 @@ func main() {
 	// sink of the channel got; the ceiling's messages have keys of their own.
 	received := func() int {
 		byID := hooks.ByID()
-		if *channel != "webhook" {
+		switch {
+		case exim != nil:
+			byID = map[string]int{}
+			rs, err := exim.Received()
+			check(err)
+			for _, r := range rs {
+				byID[r.ID]++
+			}
+		case *channel != "webhook":
 			byID = smtpSink.ByID()
 		}
 		n := 0
@@ -93,12 +114,12 @@ func main() {
 
 	// Ceiling: the same rendered messages, sent by a bare loop with no outbox.
 	var rr notify.Renderer
-	p, _ := plan.Parse("bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpSink.Addr, srv.URL))
+	p, _ := plan.Parse("bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpAddr, srv.URL))
 	var ch notify.Channel
 	if *channel == "webhook" {
 		ch = &webhook.Channel{URL: srv.URL, Secret: key, Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}}
 	} else {
-		ch, err = smtp.New(smtp.Config{Addr: smtpSink.Addr, TLS: smtp.NoTLS, From: "noreply@example.com", Conns: *conc})
+		ch, err = smtp.New(smtp.Config{Addr: smtpAddr, TLS: smtp.NoTLS, From: "noreply@example.com", Conns: *conc})
 		check(err)
 	}
 	var failed atomic.Int64 // the ceiling's failed sends
@@ -127,6 +148,10 @@ func main() {
 		return float64(*n) / time.Since(t2).Seconds()
 	}
 	ceilingBefore := ceilingRun(1)
+	// The ceiling's idle sessions would count against the MTA's limit of sessions at once.
+	if c, ok := ch.(interface{ Close() error }); ok {
+		c.Close()
+	}
 
 	var st *store.DB
 	if *db == "sqlite" {
@@ -142,7 +167,7 @@ func main() {
 	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	check(err)
 	eng.Register(plan.KindNotice, &notify.Handler{Outbox: st.Outbox()})
-	_, err = eng.ApplyBundle(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpSink.Addr, srv.URL), plan.LocalFiles(""), "bench")
+	_, err = eng.ApplyBundle(ctx, "bench.yaml", fmt.Appendf(nil, planYAML, *channel, contacts, *channel, smtpAddr, srv.URL), plan.LocalFiles(""), "bench")
 	check(err)
 	check(eng.Start(ctx))
 	clock.Set(time.Date(2027, 1, 6, 0, 0, 0, 0, time.UTC))
@@ -183,10 +208,37 @@ func main() {
 	ceiling := (ceilingBefore + ceilingAfter) / 2
 	got := received()
 	durable := float64(*n) / deliver.Seconds()
+	depth, err := st.Outbox().Depth(ctx)
+	check(err)
+	if depth[notify.StatusDelivered] != *n {
+		fmt.Printf("         outbox: %v\n", depth)
+		if l, err := st.Outbox().Ledger(ctx, "bench-"+*channel, 3); err == nil {
+			for _, d := range append(l.Retrying, l.Failures...) {
+				fmt.Printf("           %s after %d attempt(s): %s\n", d.Status, d.Attempts, d.LastError)
+			}
+		}
+	}
 
 	fmt.Printf("%-8s %-8s %7d  %5.1fs %7.0f/s  %7.0f/s  %7.0f/s (%.0f, %.0f)  %5.2f  %7d  %4d MiB  (ceiling failures %d)\n",
 		map[bool]string{true: "sqlite", false: "postgres"}[*db == "sqlite"], *channel, *n, fanout.Seconds(),
 		float64(*n)/fanout.Seconds(), durable, ceiling, ceilingBefore, ceilingAfter, durable/ceiling, got, ms.HeapAlloc>>20, failed.Load())
+	if exim != nil {
+		// Delivery lag by the MTA's own clock: when Exim accepted each outbox message, from the
+		// instant the notice fell due (its fan-out began).
+		rs, err := exim.Received()
+		check(err)
+		var lags []time.Duration
+		for _, r := range rs {
+			if strings.Contains(r.ID, "msg_") {
+				lags = append(lags, max(0, r.At.Sub(t0.Truncate(time.Millisecond))))
+			}
+		}
+		if len(lags) > 0 {
+			slices.Sort(lags)
+			fmt.Printf("         delivery lag from due (Exim's log, %d messages): p50 %.1fs  p99 %.1fs  max %.1fs\n", len(lags),
+				lags[len(lags)/2].Seconds(), lags[len(lags)*99/100].Seconds(), lags[len(lags)-1].Seconds())
+		}
+	}
 }
 
 // mustFreshSchema is benchdb.FreshSchema, stopping the program on failure.

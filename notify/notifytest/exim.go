@@ -227,13 +227,18 @@ func (e *Exim) Flag(name string, on bool) error {
 	return os.Remove(p)
 }
 
-// Received is one recipient of a message Exim's main log says it accepted, and when.
+// Received is one recipient of a message Exim's main log says it accepted, when, and the
+// message's Message-ID (without angle brackets).
 type Received struct {
 	At time.Time
 	To string
+	ID string
 }
 
-var receivedLine = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+ <= .* for (.+)$`)
+var (
+	receivedLine = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \S+ <= .* for (.+)$`)
+	messageID    = regexp.MustCompile(` id=(\S+)`)
+)
 
 // Received reads Exim's main log: every accepted message's recipients with the instant.
 func (e *Exim) Received() ([]Received, error) {
@@ -256,8 +261,12 @@ func (e *Exim) Received() ([]Received, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mainlog instant %q: %w", m[1], err)
 		}
+		id := ""
+		if mid := messageID.FindStringSubmatch(sc.Text()); mid != nil {
+			id = mid[1]
+		}
 		for _, to := range strings.Fields(m[2]) {
-			out = append(out, Received{At: at, To: to})
+			out = append(out, Received{At: at, To: to, ID: id})
 		}
 	}
 	return out, sc.Err()
