@@ -122,7 +122,14 @@ func setup(ctx context.Context, db *sql.DB, abs string, logger *slog.Logger) (*s
 	// part-way: switching a new file to WAL needs it alone, and SQLite has no lock that spans
 	// goose's and River's transactions ("table already exists"). Every step is its own
 	// transaction, so nothing is left half-applied, and a later pass finds the other's work done.
-	var err error
+	// Across processes the setup lock makes the passes take turns, so that no migration is
+	// applied twice (goose reads the versions before its transactions, and a migration that can
+	// run twice would be recorded twice).
+	unlock, err := lockSetup(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	for attempt := 1; ; attempt++ {
 		if err = prepare(ctx, db, abs, logger); err == nil {
 			return store.New(db, store.Config{Dialect: store.SQLite, River: riversqlite.New(db)})
