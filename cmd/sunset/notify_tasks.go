@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -13,24 +14,29 @@ import (
 
 func (m *Main) notifyTasksCommand() *cobra.Command {
 	var owner, show, locale, publicURL string
+	var o clientFlags
 	cmd := &cobra.Command{
-		Use:   "tasks PLAN [--owner EMAIL] [--show ACTION --owner EMAIL [--locale zh]]",
+		Use:   "tasks PLAN|NAME [--owner EMAIL] [--show ACTION --owner EMAIL [--locale zh]]",
 		Short: "List the owners' task reminders a plan sends, or render one",
 		Long: `Tasks lists the task reminders the owners of a plan get: one email per owner and action of the
 timeline they answer for (role responsible or accountable, and an area of their "for" that
 covers the action), due reminders.before (default 2d) before the action. Only actions still
 ahead of now (--now) are listed.
 
+The plan is a file (PLAN, read here, before it is applied), or the plan a sunset on the server
+carries now (NAME: asked of --server, $SUNSET_SERVER or http://127.0.0.1:8080).
+
 With --show ACTION (an action's key, e.g. milestone/shutdown) and --owner, it renders that
 reminder exactly as it will be sent, in the owner's language (--locale overrides it).`,
 		Example: `  sunset notify tasks examples/api-v2.yaml
+  sunset notify tasks orders-api-v1 --server http://127.0.0.1:8080
   sunset notify tasks examples/api-v2.yaml --owner li.wei@example.com --now 2027-01-01
   sunset notify tasks examples/api-v2.yaml --show milestone/shutdown --owner li.wei@example.com --locale zh`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, problems := plan.ParseFile(args[0])
-			if err := problems.Err(); err != nil {
-				return fail("%v", err)
+			p, err := m.tasksPlan(cmd, &o, args[0])
+			if err != nil {
+				return err
 			}
 			tl, err := p.Compile()
 			if err != nil {
@@ -74,7 +80,36 @@ reminder exactly as it will be sent, in the owner's language (--locale overrides
 	f.StringVar(&show, "show", "", "render the reminder of this action (its key, e.g. milestone/shutdown); needs --owner")
 	f.StringVar(&locale, "locale", "", "with --show: render in this locale (en or zh) instead of the owner's")
 	f.StringVar(&publicURL, "public-url", "http://127.0.0.1:8080", "where Sunset's public pages are served, for links")
+	o.add(cmd, false)
 	return cmd
+}
+
+// tasksPlan reads the plan of notify tasks: the file arg names, or else the plan the sunset
+// named arg carries on the server.
+func (m *Main) tasksPlan(cmd *cobra.Command, o *clientFlags, arg string) (*plan.Plan, error) {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		p, problems := plan.ParseFile(arg)
+		if err := problems.Err(); err != nil {
+			return nil, fail("%v", err)
+		}
+		return p, nil
+	}
+	if strings.ContainsAny(arg, "/\\") || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		return nil, fail("%s: no such plan file", arg)
+	}
+	cl, err := m.client(o)
+	if err != nil {
+		return nil, err
+	}
+	data, err := cl.PlanYAML(cmd.Context(), arg)
+	if err != nil {
+		return nil, clientError(err)
+	}
+	p, problems := plan.ParseStored(arg+".yaml", data)
+	if err := problems.Err(); err != nil {
+		return nil, fail("the plan of %s: %v", arg, err)
+	}
+	return p, nil
 }
 
 // showTask renders the reminder of action key to owner among ds.
