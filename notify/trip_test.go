@@ -36,8 +36,17 @@ channels:
   email: {smtp: "%s", tls: none, from: "Sunset <noreply@example.com>"}
 `
 
-func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) {
-	ctx := t.Context()
+// tripBundle is one sunset whose feedback reads 25 negative messages of 40, its engine with the
+// notify handler as its trip hook, and the SMTP server its plan sends to.
+type tripBundle struct {
+	sink  *notifytest.SMTPSink
+	db    *store.DB
+	clock *sunset.FixedClock
+	eng   *engine.Engine
+}
+
+func setupTrip(t *testing.T) *tripBundle {
+	t.Helper()
 	sink, err := notifytest.NewSMTPSink(true)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +69,13 @@ func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) 
 		}
 		return 0.625, true, nil
 	}))
+	return &tripBundle{sink: sink, db: db, clock: clock, eng: eng}
+}
+
+func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) {
+	ctx := t.Context()
+	b := setupTrip(t)
+	sink, db, clock, eng := b.sink, b.db, b.clock, b.eng
 	if _, err := eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(tripPlan, "%s", sink.Addr, 1)), "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -123,28 +139,8 @@ func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) 
 
 func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) {
 	ctx := t.Context()
-	sink, err := notifytest.NewSMTPSink(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
-	st := storetest.OpenSQLite(t)
-	db := st.(*store.DB)
-	clock := sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Stop)
-	h := &notify.Handler{Outbox: db.Outbox()}
-	eng.Register(plan.KindNotice, h)
-	eng.OnTrip(h)
-	eng.RegisterSignals("feedback", engine.SignalsFunc(func(_ context.Context, _ engine.Tx, _ *engine.Sunset, c plan.Condition, _ time.Time) (float64, bool, error) {
-		if c.Signal == "feedback.count" {
-			return 40, true, nil
-		}
-		return 0.625, true, nil
-	}))
+	b := setupTrip(t)
+	sink, db, clock, eng := b.sink, b.db, b.clock, b.eng
 	warnPlan := strings.Replace(tripPlan, "then: pause", "then: notify", 1)
 	if _, err := eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(warnPlan, "%s", sink.Addr, 1)), "test"); err != nil {
 		t.Fatal(err)
