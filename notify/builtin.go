@@ -257,6 +257,40 @@ Feedback: {{.Links.Feedback}}
 `,
 		},
 	},
+	"delivery_alert": {
+		EN: &plan.Message{
+			Subject: `{{if eq .Alert.Kind "down"}}Channel down: {{.Alert.Channel}}{{else}}Notice late: {{.Alert.Notice}} over {{.Alert.Channel}}{{end}} ({{.Service.Title}} sunset)`,
+			Body: `Hello {{.Recipient.Name}},
+
+{{if eq .Alert.Kind "down"}}The {{.Alert.Channel}} channel of the sunset of {{.Service.Title}} has been failing since {{.Alert.Since}}: its circuit breaker is open and its deliveries wait.{{else}}Notice {{.Alert.Notice}} of the sunset of {{.Service.Title}} has not reached everyone over {{.Alert.Channel}}: it is late since {{.Alert.Since}}.{{end}}
+
+  {{.Alert.Count}} deliveries of {{.Alert.Notice}} over {{.Alert.Channel}} are waiting.{{if .Alert.LastError}}
+  Last error: {{.Alert.LastError}}{{end}}
+
+Users may not hear about the shutdown in time. Check the channel's settings and the server it sends to, then follow the deliveries with: sunset notify status {{.Service.Name}}
+If the delay matters, hold the next step: sunset pause {{.Service.Name}} --reason "...".
+You get this alert once for this {{if eq .Alert.Kind "down"}}outage{{else}}notice and channel{{end}}.
+
+Status: {{.Links.Status}}
+`,
+		},
+		ZH: &plan.Message{
+			Subject: `{{if eq .Alert.Kind "down"}}渠道中断：{{.Alert.Channel}}{{else}}通知延迟：{{.Alert.Notice}}（{{.Alert.Channel}}）{{end}}（{{.Service.Title}}下线）`,
+			Body: `{{.Recipient.Name}}，您好：
+
+{{if eq .Alert.Kind "down"}}{{.Service.Title}}下线计划的 {{.Alert.Channel}} 渠道自 {{.Alert.Since}} 起持续失败：熔断器已打开，该渠道的投递都在等待。{{else}}{{.Service.Title}}下线计划的通知 {{.Alert.Notice}} 尚未通过 {{.Alert.Channel}} 送达所有人：自 {{.Alert.Since}} 起已延迟。{{end}}
+
+  {{.Alert.Notice}} 通过 {{.Alert.Channel}} 还有 {{.Alert.Count}} 条投递在等待。{{if .Alert.LastError}}
+  最近一次错误：{{.Alert.LastError}}{{end}}
+
+用户可能无法及时得知下线消息。请检查该渠道的设置及其发送目标服务器，然后用以下命令跟踪投递：sunset notify status {{.Service.Name}}
+如延迟影响较大，可暂停下一步：sunset pause {{.Service.Name}} --reason "..."。
+对于此{{if eq .Alert.Kind "down"}}次中断{{else}}通知与渠道{{end}}，您只会收到一次此提醒。
+
+状态：{{.Links.Status}}
+`,
+		},
+	},
 	"guardrail_warning": {
 		EN: &plan.Message{
 			Subject: "Guardrail warning: {{.Service.Title}} sunset needs a look",

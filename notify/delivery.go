@@ -87,6 +87,8 @@ type Data struct {
 	Task *Task `json:"task,omitempty"`
 	// Failure is why that action paused the sunset (action_stalled).
 	Failure *Failure `json:"failure,omitempty"`
+	// Alert is the delivery trouble of a delivery_alert.
+	Alert *Alert `json:"alert,omitempty"`
 }
 
 // Failure is an action's failure: its last error in words and how many times in a row it failed.
@@ -94,6 +96,25 @@ type Failure struct {
 	Error    string `json:"error"`
 	Attempts int    `json:"attempts"`
 }
+
+// Alert is a delivery trouble an owner is alerted to (template delivery_alert).
+type Alert struct {
+	// Kind is AlertLate or AlertDown.
+	Kind    string `json:"kind"`
+	Notice  string `json:"notice"`
+	Channel string `json:"channel"`
+	// Count is how many deliveries of the notice over the channel wait; Since is when the oldest
+	// was queued (late) or when the channel's breaker opened (down).
+	Count     int       `json:"count"`
+	Since     time.Time `json:"since"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// Alert kinds.
+const (
+	AlertLate = "late"
+	AlertDown = "down"
+)
 
 // TrippedGuardrail is one guardrail that paused a sunset, with the value that tripped it.
 type TrippedGuardrail struct {

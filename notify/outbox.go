@@ -36,6 +36,13 @@ type Outbox interface {
 	// DeliveredAt) in one transaction. A row no longer sending (another worker took it over
 	// after its claim expired and recorded it first) is left as it is.
 	Record(ctx context.Context, ds []Delivery, now time.Time) error
+	// Waiting counts the deliveries not yet delivered (queued, retrying or being sent) per sunset,
+	// notice and channel, with the oldest one's queueing instant and the latest error; owners'
+	// alerts themselves (notices "alert/…") are not counted.
+	Waiting(ctx context.Context) ([]Waiting, error)
+	// EnqueueAlerts inserts owners' alerts in a transaction of their own, skipping any already
+	// there (one per notice key, recipient and channel), and returns how many it inserted.
+	EnqueueAlerts(ctx context.Context, ds []Delivery) (int, error)
 	// ReleaseHeld makes every held delivery queued again, due at now, and returns how many.
 	ReleaseHeld(ctx context.Context, now time.Time) (int, error)
 	// Plan returns the plan (YAML) the sunset's deliveries render with.
@@ -50,6 +57,17 @@ type Outbox interface {
 	Ledger(ctx context.Context, sunset string, failures int) (*Ledger, error)
 	// Announcements returns the sunset's published notices, newest first.
 	Announcements(ctx context.Context, sunset string) ([]Announcement, error)
+}
+
+// Waiting is one notice's deliveries over one channel that have not arrived yet.
+type Waiting struct {
+	SunsetID  int64
+	Sunset    string
+	Notice    string
+	Channel   string
+	Count     int
+	Oldest    time.Time
+	LastError string
 }
 
 // Announcement is a notice shown on the public pages (banner, feed, status page).

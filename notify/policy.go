@@ -20,6 +20,11 @@ type Policy struct {
 	// for BreakerCooldown: its deliveries wait, the other endpoints' go on. Defaults 5 and 1m.
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
+	// LateAfter is how long a notice may stay undelivered over a channel before its sunset's
+	// accountable owners are alerted (once per notice and channel); DownAfter how long a
+	// channel's breaker may stay open before they are (once per outage). Defaults 10m and 5m.
+	LateAfter time.Duration
+	DownAfter time.Duration
 	// Rates caps sends per second per channel kind ("email", "webhook"…); 0 or missing means
 	// no cap.
 	Rates map[string]float64
@@ -40,6 +45,12 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.BreakerCooldown <= 0 {
 		p.BreakerCooldown = time.Minute
+	}
+	if p.LateAfter <= 0 {
+		p.LateAfter = 10 * time.Minute
+	}
+	if p.DownAfter <= 0 {
+		p.DownAfter = 5 * time.Minute
 	}
 	return p
 }

@@ -302,6 +302,10 @@ func fillRecipient(loc *time.Location, d *plan.NoticeData, p *plan.Plan, req Ren
 			d.Task.Lead = plan.FormatDuration(t.Lead)
 		}
 	}
+	if a := req.Data.Alert; a != nil {
+		d.Alert = plan.AlertData{Kind: a.Kind, Notice: a.Notice, Channel: a.Channel, Since: when(a.Since),
+			LastError: a.LastError, Count: a.Count}
+	}
 	if f := req.Data.Failure; f != nil {
 		d.Failure = plan.FailureData{Error: f.Error, Attempts: f.Attempts}
 	}

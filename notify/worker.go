@@ -144,6 +144,9 @@ func (w *Worker) Start(ctx context.Context) error {
 func (w *Worker) Stop() { w.life.Stop() }
 
 func (w *Worker) loop(ctx context.Context) {
+	watched := make(chan struct{})
+	go func() { defer close(watched); w.watchLoop(ctx) }()
+	defer func() { <-watched }()
 	if _, err := w.pump(ctx, false); err != nil && ctx.Err() == nil {
 		w.Logger.Error("notify: delivery stopped", "err", err)
 	}

@@ -46,6 +46,17 @@ type NoticeData struct {
 	Task TaskData
 	// Failure is why that action stopped the sunset (action_stalled); zero otherwise.
 	Failure FailureData
+	// Alert is the delivery trouble an owner is alerted to (delivery_alert); zero otherwise.
+	Alert AlertData
+}
+
+// AlertData is a delivery trouble as the owners' alert sees it: Kind is "late" (a notice still
+// undelivered past the threshold) or "down" (a channel whose circuit breaker stays open); the
+// notice and channel concerned, how many deliveries wait, since when (written for the recipient),
+// and the last error in words.
+type AlertData struct {
+	Kind, Notice, Channel, Since, LastError string
+	Count                                   int
 }
 
 // FailureData is an action's failure as a template sees it: its last error in words and how many

@@ -20,7 +20,7 @@ import (
 
 // BuiltinTemplates names the notice templates Sunset ships in English and Chinese; a notice may
 // name one of them or a key of Plan.Templates (which may also override a built-in one).
-var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "feature_retired", "schedule_changed", "brownout_ahead", "done", "guardrail_tripped", "action_stalled", "guardrail_warning", "task"}
+var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "feature_retired", "schedule_changed", "brownout_ahead", "done", "guardrail_tripped", "action_stalled", "guardrail_warning", "delivery_alert", "task"}
 
 // KnownChannels names the channels a notice may be sent over.
 var KnownChannels = []string{"email", "webhook", "chat", "banner", "feed", "status_page", "mastodon"}

@@ -304,6 +304,40 @@ func (o *Outbox) Unsuppress(ctx context.Context, address string) error {
 	return o.db.translate(err, "unsuppress an address")
 }
 
+// Waiting counts the undelivered deliveries per sunset, notice and channel (notify.Outbox).
+func (o *Outbox) Waiting(ctx context.Context) ([]notify.Waiting, error) {
+	rows, err := o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT o.sunset_id, s.name, o.notice, o.channel,
+	COUNT(*), MIN(o.created_at), MAX(o.last_error)
+	FROM outbox o JOIN sunsets s ON s.id = o.sunset_id
+	WHERE o.status IN (?, ?) AND o.notice NOT LIKE 'alert/%'
+	GROUP BY o.sunset_id, s.name, o.notice, o.channel ORDER BY o.sunset_id, o.notice, o.channel`),
+		string(notify.StatusQueued), string(notify.StatusSending))
+	if err != nil {
+		return nil, o.db.translate(err, "count waiting deliveries")
+	}
+	defer rows.Close()
+	var out []notify.Waiting
+	for rows.Next() {
+		var w notify.Waiting
+		if err := rows.Scan(&w.SunsetID, &w.Sunset, &w.Notice, &w.Channel, &w.Count, timeCol{&w.Oldest}, &w.LastError); err != nil {
+			return nil, o.db.translate(err, "count waiting deliveries")
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// EnqueueAlerts inserts owners' alerts in a transaction of their own (notify.Outbox).
+func (o *Outbox) EnqueueAlerts(ctx context.Context, ds []notify.Delivery) (int, error) {
+	var n int
+	err := o.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = o.Enqueue(ctx, tx, ds)
+		return err
+	})
+	return n, err
+}
+
 // Depth counts every sunset's deliveries by status, queued ones that failed before counted as
 // retrying (notify.StatusRetrying), for the queue-depth metric.
 func (o *Outbox) Depth(ctx context.Context) (map[notify.Status]int, error) {
