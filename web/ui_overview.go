@@ -46,6 +46,63 @@ type overviewData struct {
 	Error   string
 	Rows    []overviewRow
 	History []historyRow
+	// Attention lists what someone must look at now, across the sunsets under way.
+	Attention []attentionItem
+}
+
+// attentionItem is one thing on the overview that needs someone: a failing action, a channel
+// down, deliveries retrying, given up or held.
+type attentionItem struct {
+	Name, Title, Text, Detail string
+}
+
+// attention says what of sunset st needs someone now, in lang: its failing action (from its
+// status) and its notices in trouble (from the ledger and the worker's breakers).
+func (s *Server) attention(ctx context.Context, lang string, st *engine.Status) []attentionItem {
+	t := uiTexts[lang]
+	title := statusTitle(st, lang)
+	var out []attentionItem
+	for _, f := range st.Failing {
+		out = append(out, attentionItem{Name: st.Name, Title: title, Text: t["ActionFailing"] + " " + f.Key, Detail: f.LastError})
+	}
+	if s.Notices == nil {
+		return out
+	}
+	l, err := s.Notices.Ledger(ctx, st.Name, 1)
+	if err != nil {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "overview: notices", slog.String("sunset", st.Name), slog.Any("err", err))
+		return out
+	}
+	if s.Breakers != nil {
+		for _, b := range s.Breakers() {
+			if b.Open {
+				out = append(out, attentionItem{Name: st.Name, Title: title, Text: t["ChannelDown"] + " " + b.Channel, Detail: b.LastError})
+			}
+		}
+	}
+	var retrying, failed int
+	for _, x := range l.Lines {
+		retrying += x.Retrying
+		failed += x.Failed
+	}
+	if retrying > 0 {
+		detail := ""
+		if len(l.Retrying) > 0 {
+			detail = l.Retrying[0].LastError
+		}
+		out = append(out, attentionItem{Name: st.Name, Title: title, Text: fmt.Sprintf(t["AttentionRetrying"], retrying), Detail: detail})
+	}
+	if failed > 0 {
+		detail := ""
+		if len(l.Failures) > 0 {
+			detail = l.Failures[0].LastError
+		}
+		out = append(out, attentionItem{Name: st.Name, Title: title, Text: fmt.Sprintf(t["AttentionFailed"], failed), Detail: detail})
+	}
+	if l.Held > 0 {
+		out = append(out, attentionItem{Name: st.Name, Title: title, Text: fmt.Sprintf(t["AttentionHeld"], l.Held), Detail: l.HeldReason})
+	}
+	return out
 }
 
 // isPast reports whether a sunset in state st belongs to the history: its service is gone.
@@ -74,6 +131,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		d.Rows = append(d.Rows, s.overviewRow(r.Context(), d.Lang, st, now))
+		d.Attention = append(d.Attention, s.attention(r.Context(), d.Lang, st)...)
 	}
 	s.renderUI(w, r, "ui_overview.html", status, d.Lang, d)
 }

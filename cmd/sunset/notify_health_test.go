@@ -53,6 +53,21 @@ func TestNotifyStatusAndMetricsShowADeliveryThatIsRetrying(t *testing.T) {
 		!strings.Contains(status, "451") {
 		t.Errorf("notify status does not list the retrying delivery with its attempt, next attempt and reason:\n%s", status)
 	}
+	// The overview says it first, in the reader's language.
+	for lang, want := range map[string]string{
+		"en": "1 notice deliveries failed and wait to be retried",
+		"zh": "1 条通知投递失败，等待重试",
+	} {
+		resp, err := http.Get(api + "/?lang=" + lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), want) || !strings.Contains(string(page), "451") {
+			t.Errorf("the overview (%s) does not list the retrying delivery under what needs attention", lang)
+		}
+	}
 	resp, err := http.Get(api + "/metrics")
 	if err != nil {
 		t.Fatal(err)
