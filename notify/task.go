@@ -78,13 +78,15 @@ func TaskReminders(p *plan.Plan, sunsetID int64, name string, acts []plan.Action
 			due = now
 		}
 		for _, o := range p.TaskOwners(a) {
-			ds = append(ds, Delivery{
-				SunsetID: sunsetID, Sunset: name, Notice: TaskNotice(a.Key, a.At), Template: TaskTemplate,
-				Channel: ChannelEmail, Recipient: ownerRecipient(o.Owner), Mandatory: true,
-				Data: Data{Task: &Task{Key: a.Key, Kind: string(a.Kind), Name: a.Name, Detail: a.Detail, At: a.At,
-					Lead: lead, Areas: o.Areas}},
-				Status: StatusQueued, NextAt: due, CreatedAt: now, UpdatedAt: now,
-			})
+			for _, ch := range o.Owner.ReminderChannels() {
+				ds = append(ds, Delivery{
+					SunsetID: sunsetID, Sunset: name, Notice: TaskNotice(a.Key, a.At), Template: TaskTemplate,
+					Channel: ch, Recipient: ownerRecipient(o.Owner), Mandatory: true,
+					Data: Data{Task: &Task{Key: a.Key, Kind: string(a.Kind), Name: a.Name, Detail: a.Detail, At: a.At,
+						Lead: lead, Areas: o.Areas}},
+					Status: StatusQueued, NextAt: due, CreatedAt: now, UpdatedAt: now,
+				})
+			}
 		}
 	}
 	return ds

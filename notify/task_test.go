@@ -314,3 +314,44 @@ func TestRescheduleQueuesRemindersOfStoredSunsets(t *testing.T) {
 		}
 	})
 }
+
+func TestAnOwnerGetsTaskRemindersOnEveryChannelTheyChose(t *testing.T) {
+	p, problems := plan.Parse("plan.yaml", []byte(`
+service:
+  name: orders-api-v1
+  timezone: Asia/Shanghai
+  owners:
+    - {name: Li Wei, email: li.wei@example.com, role: accountable, channels: [email, "chat:ops", "webhook:crm"]}
+    - {team: support, email: support@example.com, role: responsible}
+milestones:
+  announce: 2027-01-05T10:00
+  deprecate: announce
+  shutdown: 2027-03-15T02:00
+channels:
+  email: {smtp: "127.0.0.1:2525", tls: none, from: "Sunset <noreply@example.com>"}
+  webhooks: [{name: crm, url: "http://127.0.0.1:9/hooks", secret: "env:HOOK_SECRET"}]
+  chat: [{name: ops, kind: slack, url: "env:SLACK_URL"}]
+`))
+	if err := problems.Err(); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := p.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	got := map[string][]string{}
+	for _, d := range notify.TaskReminders(p, 1, "orders-api-v1", tl.Actions, now) {
+		if d.Notice == notify.TaskNotice("milestone/shutdown", time.Date(2027, 3, 14, 18, 0, 0, 0, time.UTC)) {
+			got[d.Recipient.Email] = append(got[d.Recipient.Email], d.Channel)
+		}
+	}
+	for who, want := range map[string][]string{
+		"li.wei@example.com":  {"email", "chat:ops", "webhook:crm"},
+		"support@example.com": {"email"},
+	} {
+		if !slices.Equal(got[who], want) {
+			t.Errorf("%s's shutdown reminder goes over %v, want %v", who, got[who], want)
+		}
+	}
+}

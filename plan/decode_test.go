@@ -110,6 +110,7 @@ var invalidCases = []struct {
 	{file: "not_a_mapping", path: "", want: "expected a mapping of plan sections (service, milestones,", line: 1, col: 1},
 	{file: "notice_missing_at", path: "notices[0].at", want: "missing at", line: 8, col: 5},
 	{file: "owner_role", path: "service.owners[0].role", want: "unknown role \"owner\"", line: 4, col: 55},
+	{file: "owner_unknown_channel", path: "service.owners[0].channels[1]", want: "unknown channel \"chat:opps\" (did you mean \"chat:ops\"?)", line: 4, col: 86},
 	{file: "owner_unknown_area", path: "service.owners[0].for[0]", want: "unknown area \"notice\" (did you mean \"notices\"?)", line: 4, col: 47},
 	{file: "owner_without_accountable", path: "service.owners", want: "no owner is accountable", line: 4, col: 5, warning: true},
 	{file: "risk_level", path: "risks[0].likelihood", want: "unknown likelihood \"likely\"", line: 8, col: 51},

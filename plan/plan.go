@@ -70,6 +70,17 @@ type Owner struct {
 	// milestones, or a milestone or runbook step name. Empty means everything.
 	For    []string `yaml:"for,omitempty" json:"for,omitempty"`
 	Locale string   `yaml:"locale,omitempty" json:"locale,omitempty" jsonschema:"enum=en,enum=zh"`
+	// Channels are where this owner gets task reminders: email (the default), chat:NAME (a room
+	// of channels.chat) and webhook:NAME (an endpoint of channels.webhooks).
+	Channels []string `yaml:"channels,omitempty" json:"channels,omitempty" jsonschema:"description=Where this owner gets task reminders: email (default)\\, chat:NAME\\, webhook:NAME."`
+}
+
+// ReminderChannels are the endpoints an owner's task reminders go to: Channels, or email.
+func (o Owner) ReminderChannels() []string {
+	if len(o.Channels) == 0 {
+		return []string{"email"}
+	}
+	return o.Channels
 }
 
 // Stakeholder must sign off before the sunset leaves draft.

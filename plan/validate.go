@@ -18,6 +18,29 @@ import (
 	_ "time/tzdata"
 )
 
+// ownerChannels checks where an owner's reminders go: email needs channels.email, chat:NAME and
+// webhook:NAME a room or endpoint of that name.
+func (v *validator) ownerChannels(path string, o Owner) {
+	var rooms, hooks []string
+	for _, c := range v.p.Channels.Chat {
+		rooms = append(rooms, "chat:"+c.Name)
+	}
+	for _, w := range v.p.Channels.Webhooks {
+		hooks = append(hooks, "webhook:"+w.Name)
+	}
+	known := slices.Concat([]string{"email"}, rooms, hooks)
+	for j, c := range o.Channels {
+		p := fmt.Sprintf("%s.channels[%d]", path, j)
+		switch {
+		case c == "email" && v.p.Channels.Email == nil:
+			v.errorf(p, "email reminders need channels.email (the SMTP server to send them through)")
+		case c == "email":
+		case !slices.Contains(known, c):
+			v.errorf(p, "unknown channel %q%s; use email, or chat:NAME / webhook:NAME of a room or endpoint under channels (%s)", c, v.hint(c, known), strings.Join(known, ", "))
+		}
+	}
+}
+
 // BuiltinTemplates names the notice templates Sunset ships in English and Chinese; a notice may
 // name one of them or a key of Plan.Templates (which may also override a built-in one).
 var BuiltinTemplates = []string{"announce", "reminder", "final_reminder", "feature_retired", "schedule_changed", "brownout_ahead", "done", "guardrail_tripped", "action_stalled", "guardrail_warning", "delivery_alert", "task"}
@@ -405,6 +428,7 @@ func (v *validator) people() {
 				v.errorf(fmt.Sprintf("%s.for[%d]", path, j), "unknown area %q%s; use %s, or a milestone or runbook step name", f, v.hint(f, areas), strings.Join(ownerAreas, ", "))
 			}
 		}
+		v.ownerChannels(path, o)
 	}
 	if len(v.p.Service.Owners) > 0 && !accountable && rolesOK {
 		v.warnf("service.owners", "no owner is accountable; give one person role: accountable so that someone answers for the sunset")
