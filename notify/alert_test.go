@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/store/storetest"
 )
 
@@ -91,6 +92,19 @@ func testLateNoticeAlert(t *testing.T, st engine.Store) {
 	b.worker.Policy.BreakerThreshold = 100 // retries, never a breaker: lateness alone
 	b.runNotice(t)
 	b.drain(t)
+	// The report counts them as retrying, not as lost.
+	var in report.Input
+	if err := b.st.ReportData(t.Context(), "orders-api-v1", &in); err != nil {
+		t.Fatal(err)
+	}
+	var retrying, delivered int
+	for _, x := range in.Notices {
+		retrying += x.Retrying
+		delivered += x.Delivered
+	}
+	if retrying != 3 || delivered != 2 {
+		t.Errorf("the report's figures count %d retrying and %d delivered, want the 3 webhooks (one per contact) retrying and the 2 emails delivered", retrying, delivered)
+	}
 	b.clock.Advance(9 * time.Minute)
 	if n := watch(t, b); n != 0 {
 		t.Fatalf("%d alerts 9 min after the notice, want none before 10 min", n)

@@ -44,6 +44,8 @@ var labels = map[string][2]string{
 	"notices":          {"Notices", "通知"},
 	"channel":          {"Channel", "渠道"},
 	"queued":           {"Queued", "排队"},
+	"retrying":         {"Retrying", "重试中"},
+	"held":             {"Held", "已暂扣"},
 	"sent":             {"Sent", "发送中"},
 	"delivered":        {"Delivered", "已送达"},
 	"failed":           {"Failed", "失败"},

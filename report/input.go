@@ -107,10 +107,12 @@ type NoticeCount struct {
 	Notice     string
 	Channel    string
 	Queued     int
+	Retrying   int
 	Sent       int
 	Delivered  int
 	Failed     int
 	Suppressed int
+	Held       int
 }
 
 // Awareness says how many known consumers were told.

@@ -131,7 +131,7 @@ func reportPage(r *Report, lang string) *page {
 		{t(lang, "in_band"), itoa(n.InBand)},
 	}}
 	if len(n.ByChannel) > 0 {
-		nt := table{head: []string{t(lang, "channel"), t(lang, "delivered"), t(lang, "failed"), t(lang, "sent"), t(lang, "queued"), t(lang, "suppressed")}, right: []bool{false, true, true, true, true, true}}
+		nt := table{head: []string{t(lang, "channel"), t(lang, "delivered"), t(lang, "failed"), t(lang, "retrying"), t(lang, "sent"), t(lang, "queued"), t(lang, "suppressed"), t(lang, "held")}, right: []bool{false, true, true, true, true, true, true, true}}
 		ch := chart{kind: "bars", title: t(lang, "notices"), series: []string{t(lang, "delivered"), t(lang, "failed"), t(lang, "sent") + "/" + t(lang, "queued")}}
 		for _, x := range append(append([]ChannelCount{}, n.ByChannel...), n.Total) {
 			name := x.Channel
@@ -139,9 +139,9 @@ func reportPage(r *Report, lang string) *page {
 				name = t(lang, "total")
 			} else {
 				ch.labels = append(ch.labels, name)
-				ch.groups = append(ch.groups, []float64{float64(x.Delivered), float64(x.Failed), float64(x.Sent + x.Queued)})
+				ch.groups = append(ch.groups, []float64{float64(x.Delivered), float64(x.Failed), float64(x.Sent + x.Queued + x.Retrying)})
 			}
-			nt.rows = append(nt.rows, []string{name, itoa(x.Delivered), itoa(x.Failed), itoa(x.Sent), itoa(x.Queued), itoa(x.Suppressed)})
+			nt.rows = append(nt.rows, []string{name, itoa(x.Delivered), itoa(x.Failed), itoa(x.Retrying), itoa(x.Sent), itoa(x.Queued), itoa(x.Suppressed), itoa(x.Held)})
 		}
 		ns.charts = append(ns.charts, ch)
 		ns.tables = append(ns.tables, nt)

@@ -150,12 +150,16 @@ type Notices struct {
 // ChannelCount counts deliveries of one channel endpoint by outcome. Sent counts deliveries
 // handed to the channel whose outcome is not recorded yet.
 type ChannelCount struct {
-	Channel    string `json:"channel"`
-	Queued     int    `json:"queued"`
-	Sent       int    `json:"sent"`
-	Delivered  int    `json:"delivered"`
-	Failed     int    `json:"failed"`
-	Suppressed int    `json:"suppressed"`
+	Channel string `json:"channel"`
+	Queued  int    `json:"queued"`
+	// Retrying counts deliveries that failed at least once and wait for another attempt.
+	Retrying   int `json:"retrying"`
+	Sent       int `json:"sent"`
+	Delivered  int `json:"delivered"`
+	Failed     int `json:"failed"`
+	Suppressed int `json:"suppressed"`
+	// Held counts deliveries held for their loopback links (no public URL).
+	Held int `json:"held"`
 }
 
 // Feedback sums up what users said.
@@ -512,6 +516,8 @@ func buildNotices(in Input) Notices {
 		}
 		for _, cc := range []*ChannelCount{c, &n.Total} {
 			cc.Queued += x.Queued
+			cc.Retrying += x.Retrying
+			cc.Held += x.Held
 			cc.Sent += x.Sent
 			cc.Delivered += x.Delivered
 			cc.Failed += x.Failed

@@ -43,6 +43,10 @@ func (db *DB) ReportData(ctx context.Context, name string, in *report.Input) err
 		switch c.Status {
 		case notify.StatusQueued:
 			x.Queued += c.Count
+		case notify.StatusRetrying:
+			x.Retrying += c.Count
+		case notify.StatusHeld:
+			x.Held += c.Count
 		case notify.StatusSending:
 			x.Sent += c.Count
 		case notify.StatusDelivered:
