@@ -99,6 +99,12 @@ func TestStatusAndMetricsShowAFailingActionAndDivergedPhases(t *testing.T) {
 	if page := b.do(t, http.MethodGet, "/?lang=zh", ""); !strings.Contains(string(page.body), "动作失败： <span class=\"mono\">notice/0</span>") {
 		t.Errorf("the overview does not flag the failing action:\n%s", page.body)
 	}
+	// What needs attention opens the overview: the failing action and the phases that differ.
+	if page := b.do(t, http.MethodGet, "/?lang=en", ""); !strings.Contains(string(page.body), "Needs attention") ||
+		!strings.Contains(string(page.body), "Action failing: notice/0") ||
+		!strings.Contains(string(page.body), "the engine&#39;s phase (active) and the gateway&#39;s (deprecated) differ") {
+		t.Errorf("the overview's needs-attention list lacks the failing action or the diverging phases:\n%s", page.body)
+	}
 	for lang, wants := range map[string][]string{
 		"en": {"An action is failing; the actions after it wait", "failed 1 of 5 times since 2027-01-05 11:00",
 			"read contacts: permission denied", "Due and waiting behind it", "milestone/deprecate",

@@ -65,6 +65,10 @@ func (s *Server) attention(ctx context.Context, lang string, st *engine.Status) 
 	for _, f := range st.Failing {
 		out = append(out, attentionItem{Name: st.Name, Title: title, Text: t["ActionFailing"] + " " + f.Key, Detail: f.LastError})
 	}
+	if s.withGatewayPhase(ctx, st); st.PhasesDiverge {
+		out = append(out, attentionItem{Name: st.Name, Title: title,
+			Text: fmt.Sprintf(t["AttentionDiverge"], st.EnginePhase, st.GatewayPhase)})
+	}
 	if s.Notices == nil {
 		return out
 	}
