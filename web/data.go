@@ -37,31 +37,23 @@ func (s *Server) retentionEnabled(w http.ResponseWriter, r *http.Request) bool {
 // handleDeleteApprove serves POST /api/v1/sunsets/{name}/data/delete-approvals: the caller (the
 // actor) approves the deletion of the sunset's data, recorded as data.delete_approved.
 func (s *Server) handleDeleteApprove(w http.ResponseWriter, r *http.Request) {
-	var req struct{}
-	if err := readJSON(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !s.retentionEnabled(w, r) {
-		return
-	}
-	actor, err := s.actor(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	a, err := s.Retention.ApproveDelete(r.Context(), r.PathValue("name"), actor)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, a)
+	retentionAction(s, w, r, http.StatusCreated, func(ctx context.Context, name, actor string) (*DeleteApprovals, error) {
+		return s.Retention.ApproveDelete(ctx, name, actor)
+	})
 }
 
 // handleDataDelete serves POST /api/v1/sunsets/{name}/data/delete: the deletion of the sunset's
 // data that its delete_data action could not perform, under the same rules, recorded as
 // data.deleted.
 func (s *Server) handleDataDelete(w http.ResponseWriter, r *http.Request) {
+	retentionAction(s, w, r, http.StatusOK, func(ctx context.Context, name, actor string) (*runs.Deletion, error) {
+		return s.Retention.DeleteData(ctx, name, actor)
+	})
+}
+
+// retentionAction runs one of the retention routes: an empty JSON body, the retention service
+// on, the caller named; then do for the sunset, answered with status.
+func retentionAction[T any](s *Server, w http.ResponseWriter, r *http.Request, status int, do func(ctx context.Context, name, actor string) (T, error)) {
 	var req struct{}
 	if err := readJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
@@ -75,10 +67,10 @@ func (s *Server) handleDataDelete(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.Retention.DeleteData(r.Context(), r.PathValue("name"), actor)
+	res, err := do(r.Context(), r.PathValue("name"), actor)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, status, res)
 }
