@@ -113,3 +113,21 @@ func TestAnOutageIsAFewLogLinesAndItsBreakerIsInSight(t *testing.T) {
 		}
 	}
 }
+
+func TestHealthLogLinesNameNoRecipient(t *testing.T) {
+	b := setup(t, storetest.OpenSQLite(t))
+	logs := &logBuffer{}
+	b.worker.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	b.smtp.Reject("ops@acme.example.com", 451) // a deferral names the recipient
+	b.runNotice(t)
+	b.drain(t)
+	if logs.count("channel failing") != 1 {
+		t.Fatalf("no 'channel failing' line for the deferred email:\n%s", logs.buf.String())
+	}
+	if strings.Contains(logs.buf.String(), "ops@acme.example.com") {
+		t.Errorf("a log line names a recipient:\n%s", logs.buf.String())
+	}
+	if !strings.Contains(logs.buf.String(), "<address>") || !strings.Contains(logs.buf.String(), "451") {
+		t.Errorf("the line lost its reason:\n%s", logs.buf.String())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"sync"
 	"time"
 
@@ -247,9 +248,14 @@ func (w *Worker) observe(d *Delivery, now time.Time) {
 	w.Observe(o)
 }
 
+// addressRE matches an email address inside an error's text.
+var addressRE = regexp.MustCompile(`[^\s<>"'(),;:]+@[^\s<>"'(),;:]+\.[A-Za-z]{2,}`)
+
 // logTransition writes one line when an endpoint's health changes — not one per message, so
-// that an outage of thousands of deliveries is a handful of lines.
+// that an outage of thousands of deliveries is a handful of lines. Recipients' addresses in the
+// reason (an SMTP deferral names one) are left out: contacts are personal data, kept out of logs.
 func (w *Worker) logTransition(endpoint string, t transition, reason string) {
+	reason = addressRE.ReplaceAllString(reason, "<address>")
 	switch t {
 	case failing:
 		w.Logger.Warn("notify: channel failing; deliveries will be retried", "channel", endpoint, "err", reason)
