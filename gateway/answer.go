@@ -56,6 +56,8 @@ type texts struct {
 	Of                                        string                  // fmt: feature, service
 	Instead, Guide, Docs, Feedback, Simulated string
 	DateLayout                                string
+	// UpstreamTitle and UpstreamDetail word a failed upstream call (502, 504) by status.
+	UpstreamTitle, UpstreamDetail map[int]string
 }
 
 var languages = map[string]*texts{
@@ -79,6 +81,14 @@ var languages = map[string]*texts{
 		Feedback:   "Tell us how this affects you",
 		Simulated:  "This is a rehearsal requested with the Sunset-Simulate header; the service is not in this phase yet.",
 		DateLayout: "2006-01-02 15:04 MST",
+		UpstreamTitle: map[int]string{
+			http.StatusBadGateway:     "The service cannot be reached",
+			http.StatusGatewayTimeout: "The service did not answer in time",
+		},
+		UpstreamDetail: map[int]string{
+			http.StatusBadGateway:     "The service behind the gateway could not be reached. Try again in a few minutes.",
+			http.StatusGatewayTimeout: "The service behind the gateway did not answer in time. Try again in a few minutes.",
+		},
 	},
 	"zh": {
 		Titles: map[policy.Phase]string{
@@ -100,6 +110,14 @@ var languages = map[string]*texts{
 		Feedback:   "告诉我们这对您的影响",
 		Simulated:  "这是通过 Sunset-Simulate 请求头发起的演练；服务尚未进入此阶段。",
 		DateLayout: "2006-01-02 15:04 MST",
+		UpstreamTitle: map[int]string{
+			http.StatusBadGateway:     "无法连接到服务",
+			http.StatusGatewayTimeout: "服务未能及时响应",
+		},
+		UpstreamDetail: map[int]string{
+			http.StatusBadGateway:     "网关后面的服务无法连接。请几分钟后再试。",
+			http.StatusGatewayTimeout: "网关后面的服务未能及时响应。请几分钟后再试。",
+		},
 	},
 }
 

@@ -321,8 +321,22 @@ func TestUpstreamFailuresAnswerProblems(t *testing.T) {
 		b := setup(t, "2027-01-06T12:00", nil)
 		b.upstream.Close()
 		resp, body := b.do(t, "GET", "/v1/orders/1")
-		if resp.StatusCode != 502 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		if resp.StatusCode != 502 || resp.Header.Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(body, "The service behind the gateway could not be reached") {
 			t.Errorf("%d %s", resp.StatusCode, body)
+		}
+		// In the reader's language, as the 410 is: a Chinese browser gets the Chinese page, a
+		// Chinese API client the Chinese problem.
+		resp, body = b.do(t, "GET", "/v1/orders/1", "Accept", "text/html,application/xhtml+xml", "Accept-Language", "zh-CN,zh;q=0.9")
+		if resp.StatusCode != 502 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+			resp.Header.Get("Content-Language") != "zh" || !strings.Contains(body, `<html lang="zh">`) ||
+			!strings.Contains(body, "无法连接到服务") || !strings.Contains(body, "502 Bad Gateway") {
+			t.Errorf("a Chinese browser got %d %s %q:\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Language"), body)
+		}
+		resp, body = b.do(t, "GET", "/v1/orders/1", "Accept-Language", "zh-CN")
+		if resp.StatusCode != 502 || resp.Header.Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(body, `"title":"无法连接到服务"`) {
+			t.Errorf("a Chinese API client got %d %s", resp.StatusCode, body)
 		}
 	})
 }

@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log"
 	"log/slog"
 	"net"
@@ -80,24 +82,46 @@ func NewProxy(upstream *url.URL, o ProxyOptions) *httputil.ReverseProxy {
 			}
 			logger.LogAttrs(r.Context(), slog.LevelWarn, "upstream failed",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-			writeUpstreamProblem(w, status)
+			writeUpstreamProblem(w, r, status)
 		},
 	}
 }
 
-// writeUpstreamProblem answers a failed upstream call. The sunset headers already set stay.
-func writeUpstreamProblem(w http.ResponseWriter, status int) {
+// writeUpstreamProblem answers a failed upstream call in the caller's language, as its 410 is:
+// problem+json, or the HTML page for a browser. The sunset headers already set stay.
+func writeUpstreamProblem(w http.ResponseWriter, r *http.Request, status int) {
+	lang := language(r.Header.Get("Accept-Language"))
+	t := languages[lang]
 	p := Problem{
-		Type: ProblemTypeBase + "upstream", Title: http.StatusText(status), Status: status, Phase: "upstream",
-		Detail: "The service behind the gateway did not answer in time.",
+		Type: ProblemTypeBase + "upstream", Title: t.UpstreamTitle[status], Status: status, Phase: "upstream",
+		Detail: t.UpstreamDetail[status],
 	}
-	if status == http.StatusBadGateway {
-		p.Detail = "The service behind the gateway could not be reached."
+	if p.Title == "" {
+		p.Title, p.Detail = http.StatusText(status), t.UpstreamDetail[http.StatusGatewayTimeout]
 	}
-	body, _ := json.Marshal(p)
-	w.Header().Set("Content-Type", "application/problem+json")
+	h := w.Header()
+	h.Set("Content-Language", lang)
+	h.Add("Vary", "Accept, Accept-Language")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	var body []byte
+	if wantsHTML(r.Header.Get("Accept")) {
+		var buf bytes.Buffer
+		if err := pageTemplate.Execute(&buf, pageData{Lang: lang, Title: p.Title, Detail: p.Detail,
+			Status: fmt.Sprintf("%d %s", status, http.StatusText(status)), Text: t}); err == nil {
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			body = buf.Bytes()
+		}
+	}
+	if body == nil {
+		h.Set("Content-Type", "application/problem+json")
+		body, _ = json.Marshal(p)
+		body = append(body, '\n')
+	}
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
 }
 
 // bufferPool is an httputil.BufferPool on a sync.Pool. It keeps pointers to arrays, so that
