@@ -56,7 +56,8 @@ type texts struct {
 	Of                                        string                  // fmt: feature, service
 	Instead, Guide, Docs, Feedback, Simulated string
 	DateLayout                                string
-	// UpstreamTitle and UpstreamDetail word a failed upstream call (502, 504) by status.
+	// UpstreamTitle and UpstreamDetail word what the gateway answers by itself, by status: a
+	// failed upstream call (502, 504) and a refused method (405).
 	UpstreamTitle, UpstreamDetail map[int]string
 }
 
@@ -82,12 +83,14 @@ var languages = map[string]*texts{
 		Simulated:  "This is a rehearsal requested with the Sunset-Simulate header; the service is not in this phase yet.",
 		DateLayout: "2006-01-02 15:04 MST",
 		UpstreamTitle: map[int]string{
-			http.StatusBadGateway:     "The service cannot be reached",
-			http.StatusGatewayTimeout: "The service did not answer in time",
+			http.StatusBadGateway:       "The service cannot be reached",
+			http.StatusGatewayTimeout:   "The service did not answer in time",
+			http.StatusMethodNotAllowed: "Method not allowed",
 		},
 		UpstreamDetail: map[int]string{
-			http.StatusBadGateway:     "The service behind the gateway could not be reached. Try again in a few minutes.",
-			http.StatusGatewayTimeout: "The service behind the gateway did not answer in time. Try again in a few minutes.",
+			http.StatusBadGateway:       "The service behind the gateway could not be reached. Try again in a few minutes.",
+			http.StatusGatewayTimeout:   "The service behind the gateway did not answer in time. Try again in a few minutes.",
+			http.StatusMethodNotAllowed: "CONNECT and TRACE are not carried through this gateway.",
 		},
 	},
 	"zh": {
@@ -111,12 +114,14 @@ var languages = map[string]*texts{
 		Simulated:  "这是通过 Sunset-Simulate 请求头发起的演练；服务尚未进入此阶段。",
 		DateLayout: "2006-01-02 15:04 MST",
 		UpstreamTitle: map[int]string{
-			http.StatusBadGateway:     "无法连接到服务",
-			http.StatusGatewayTimeout: "服务未能及时响应",
+			http.StatusBadGateway:       "无法连接到服务",
+			http.StatusGatewayTimeout:   "服务未能及时响应",
+			http.StatusMethodNotAllowed: "不允许的请求方法",
 		},
 		UpstreamDetail: map[int]string{
-			http.StatusBadGateway:     "网关后面的服务无法连接。请几分钟后再试。",
-			http.StatusGatewayTimeout: "网关后面的服务未能及时响应。请几分钟后再试。",
+			http.StatusBadGateway:       "网关后面的服务无法连接。请几分钟后再试。",
+			http.StatusGatewayTimeout:   "网关后面的服务未能及时响应。请几分钟后再试。",
+			http.StatusMethodNotAllowed: "此网关不转发 CONNECT 和 TRACE 请求。",
 		},
 	},
 }

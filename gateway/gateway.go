@@ -101,6 +101,12 @@ func (g *Gateway) Policy() *policy.Policy {
 // with the sunset headers already set on w.
 func (g *Gateway) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// CONNECT would make the gateway a tunnel to anywhere, TRACE echoes a request's
+		// credentials back: neither reaches a retiring service through it.
+		if r.Method == http.MethodConnect || r.Method == http.MethodTrace {
+			writeMethodProblem(w, r)
+			return
+		}
 		s := g.state.Load()
 		if s == nil {
 			next.ServeHTTP(w, r)

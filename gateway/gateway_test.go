@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -427,5 +429,39 @@ func TestUsageCountsFeaturesConsumersAndFirstWarning(t *testing.T) {
 	b.do(t, "GET", "/v1/orders/1")
 	if _, aware := b.usage.Drain(); len(aware) != 0 {
 		t.Errorf("a consumer told twice: %+v", aware)
+	}
+}
+
+func TestConnectAndTraceAreRefusedOnTheWire(t *testing.T) {
+	b := setup(t, "2027-01-06T12:00", nil)
+	addr := strings.TrimPrefix(b.front.URL, "http://")
+	for _, req := range []string{
+		"CONNECT internal.example.com:443 HTTP/1.1\r\nHost: internal.example.com:443\r\n\r\n",
+		"TRACE /v1/orders/1 HTTP/1.1\r\nHost: " + addr + "\r\nX-API-Key: c-1\r\nAccept-Language: zh-CN\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		c.Close()
+		method := strings.Fields(req)[0]
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") == "" ||
+			!strings.Contains(string(body), `"phase":"method"`) {
+			t.Errorf("%s: %d %v %s", method, resp.StatusCode, resp.Header, body)
+		}
+		if method == "TRACE" && !strings.Contains(string(body), "不允许的请求方法") {
+			t.Errorf("TRACE from a Chinese client: %s", body)
+		}
+	}
+	if n := len(b.hits); n != 0 {
+		t.Errorf("the upstream got %d requests, want none", n)
 	}
 }

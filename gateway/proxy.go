@@ -87,13 +87,25 @@ func NewProxy(upstream *url.URL, o ProxyOptions) *httputil.ReverseProxy {
 	}
 }
 
+// writeMethodProblem refuses CONNECT and TRACE with 405, in the caller's language.
+func writeMethodProblem(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+	writeGatewayProblem(w, r, http.StatusMethodNotAllowed, "method")
+}
+
 // writeUpstreamProblem answers a failed upstream call in the caller's language, as its 410 is:
 // problem+json, or the HTML page for a browser. The sunset headers already set stay.
 func writeUpstreamProblem(w http.ResponseWriter, r *http.Request, status int) {
+	writeGatewayProblem(w, r, status, "upstream")
+}
+
+// writeGatewayProblem answers a call the gateway itself refuses or cannot carry (phase method or
+// upstream), in the caller's language: problem+json, or the HTML page for a browser.
+func writeGatewayProblem(w http.ResponseWriter, r *http.Request, status int, phase string) {
 	lang := language(r.Header.Get("Accept-Language"))
 	t := languages[lang]
 	p := Problem{
-		Type: ProblemTypeBase + "upstream", Title: t.UpstreamTitle[status], Status: status, Phase: "upstream",
+		Type: ProblemTypeBase + phase, Title: t.UpstreamTitle[status], Status: status, Phase: phase,
 		Detail: t.UpstreamDetail[status],
 	}
 	if p.Title == "" {
