@@ -91,7 +91,7 @@ the instance role.`,
   sunset backup create orders-api-v1 --detach --server http://sunset.internal:8080`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.runbookClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}

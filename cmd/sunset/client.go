@@ -54,6 +54,19 @@ func (m *Main) client(c *clientFlags) (*web.Client, error) {
 	return &web.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: actorName(m.Getenv), Token: token}, nil
 }
 
+// actingClient is the client of c acting as as, when given (--as of the runbook, backup and
+// export commands); otherwise as actorName.
+func (m *Main) actingClient(c *clientFlags, as string) (*web.Client, error) {
+	cl, err := m.client(c)
+	if err != nil {
+		return nil, err
+	}
+	if as != "" {
+		cl.Actor = as
+	}
+	return cl, nil
+}
+
 // actorName names who runs the CLI, for the audit log: $SUNSET_ACTOR, else user@host.
 func actorName(getenv func(string) string) string {
 	if a := getenv("SUNSET_ACTOR"); a != "" {

@@ -62,18 +62,6 @@ approvals (export approve-delete, role approver) and never runs under a legal ho
 	return cmd
 }
 
-// exportClient is the client of the server the export commands talk to, acting as --as.
-func (m *Main) exportClient(o *exportFlags) (*web.Client, error) {
-	cl, err := m.client(&o.client)
-	if err != nil {
-		return nil, err
-	}
-	if o.as != "" {
-		cl.Actor = o.as
-	}
-	return cl, nil
-}
-
 func (m *Main) exportRunCommand(o *exportFlags) *cobra.Command {
 	var batch, workers int
 	var retry bool
@@ -88,7 +76,7 @@ follows it, printing progress on stderr until the job ends. If this command is s
 the server's run goes on; run it again to follow it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -109,7 +97,7 @@ func (m *Main) exportStatusCommand(o *exportFlags) *cobra.Command {
 		Short: "Show the export job and how many exports were downloaded, kept, migrated",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -151,7 +139,7 @@ func (m *Main) exportCheckCommand(o *exportFlags) *cobra.Command {
 		Short:   "Check that every export was downloaded or is kept in a backup (exit 1 if not)",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -189,7 +177,7 @@ func (m *Main) exportKeepCommand(o *exportFlags) *cobra.Command {
 		Short:   "Archive every export not downloaded into a verified backup, so deletion may proceed",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -217,7 +205,7 @@ func (m *Main) exportLinkCommand(o *exportFlags) *cobra.Command {
 		Short:   "Print a user's download link (role operator)",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -244,7 +232,7 @@ func (m *Main) exportApproveDeleteCommand(o *exportFlags) *cobra.Command {
 			if o.as == "" {
 				return &exitError{code: 2, msg: "say who approves: --as NAME"}
 			}
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -273,7 +261,7 @@ same rules: approvals, no legal hold, exports complete, a backup archive of ever
 the Event data.deleted lists what was deleted and where the backups are.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.exportClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}

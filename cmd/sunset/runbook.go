@@ -33,18 +33,6 @@ func (o *runbookFlags) add(cmd *cobra.Command, follow bool) {
 	}
 }
 
-// runbookClient is the client for o, acting as --as when given.
-func (m *Main) runbookClient(o *runbookFlags) (*web.Client, error) {
-	cl, err := m.client(&o.client)
-	if err != nil {
-		return nil, err
-	}
-	if o.as != "" {
-		cl.Actor = o.as
-	}
-	return cl, nil
-}
-
 func (m *Main) runbookCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runbook",
@@ -93,7 +81,7 @@ without running anything. A sunset whose latest run has not ended cannot start a
   sunset runbook run orders-api-v1 --detach --server http://sunset.internal:8080`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.runbookClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -259,7 +247,7 @@ overrides made. --format json prints the run with its whole log.`,
   SUNSET_SERVER=http://sunset.internal:8080 sunset runbook status orders-api-v1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := m.runbookClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -327,7 +315,7 @@ like run does, unless --detach.`,
 			if strings.TrimSpace(step) == "" {
 				return &exitError{code: 2, msg: "approve needs --step STEP (an approval step of the run; see sunset runbook status " + args[0] + ")"}
 			}
-			cl, err := m.runbookClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -372,7 +360,7 @@ on by itself when the last one arrives.`,
 			if req.OverrideBackupCheck && strings.TrimSpace(req.Reason) == "" {
 				return &exitError{code: 2, msg: "--override-backup-check needs --reason: say why, it is recorded in the audit log"}
 			}
-			cl, err := m.runbookClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
@@ -412,7 +400,7 @@ then be started with sunset runbook run.`,
 			if strings.TrimSpace(reason) == "" {
 				return &exitError{code: 2, msg: "abort needs --reason: say why, it is recorded in the audit log"}
 			}
-			cl, err := m.runbookClient(o)
+			cl, err := m.actingClient(&o.client, o.as)
 			if err != nil {
 				return err
 			}
