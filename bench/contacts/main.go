@@ -19,17 +19,17 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sunsetops/sunset/store/sqlite"
+
+	"github.com/sunsetops/sunset/bench/internal/benchserve"
 )
 
 const planYAML = `service: {name: bench-contacts, timezone: UTC}
@@ -68,23 +68,28 @@ func main() {
 		log.Fatal(err)
 	}
 
-	srv, err := startServer(*bin, dir)
+	// Its own folder, not the plan's: the contacts can only arrive with the bundle.
+	serveDir := filepath.Join(dir, "server")
+	if err := os.Mkdir(serveDir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	srv, err := benchserve.Start(*bin, "sqlite:sunset.db", serveDir, dir, "--log-level", "error")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	start := time.Now()
-	out, err := exec.Command(*bin, "apply", filepath.Join(dir, "plan.yaml"), "--server", srv.url).CombinedOutput()
+	out, err := exec.Command(*bin, "apply", filepath.Join(dir, "plan.yaml"), "--server", srv.URL).CombinedOutput()
 	if err != nil {
 		log.Fatalf("apply: %v\n%s", err, out)
 	}
 	applied := time.Since(start)
-	deliveries, err := srv.waitFanout("bench-contacts", "notice/0", 10*time.Minute)
+	deliveries, err := waitFanout(srv, "bench-contacts", "notice/0", 10*time.Minute)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fanout := time.Since(start) - applied
-	rss, err := peakRSS(srv.cmd.Process.Pid)
+	rss, err := peakRSS(srv.Pid())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -194,59 +199,12 @@ func baseline(dbPath, csvPath string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// server is the `sunset serve` process under test.
-type server struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func startServer(bin, dir string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	logf, err := os.Create(filepath.Join(dir, "serve.log"))
-	if err != nil {
-		return nil, err
-	}
-	s := &server{url: "http://" + addr}
-	// Its own folder, not the plan's: the contacts can only arrive with the bundle.
-	serveDir := filepath.Join(dir, "server")
-	if err := os.Mkdir(serveDir, 0o755); err != nil {
-		return nil, err
-	}
-	s.cmd = exec.Command(bin, "serve", "--db", "sqlite:sunset.db", "--addr", addr, "--example=false", "--log-level", "error", "--now", "2027-01-06T00:00:00Z")
-	s.cmd.Dir = serveDir
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			out, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("the server did not start:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // waitFanout polls the sunset's events until the action key is done and returns the number of
 // deliveries its event recorded.
-func (s *server) waitFanout(name, key string, limit time.Duration) (int, error) {
+func waitFanout(s *benchserve.Server, name, key string, limit time.Duration) (int, error) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(s.url + "/api/v1/sunsets/" + name + "/events")
+		resp, err := http.Get(s.URL + "/api/v1/sunsets/" + name + "/events")
 		if err != nil {
 			return 0, err
 		}
@@ -283,16 +241,4 @@ func peakRSS(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmHWM in /proc status")
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
 }

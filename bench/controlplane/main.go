@@ -13,7 +13,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"log"
 	"net"
 	"net/http"
-	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,10 +27,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to make the bench's own schema
+	"github.com/sunsetops/sunset/bench/internal/benchdb"
+	"github.com/sunsetops/sunset/bench/internal/benchserve"
 )
 
 const planYAML = `service: {name: bench-cp, timezone: UTC}
@@ -61,7 +59,7 @@ func main() {
 	if *db != "sqlite" {
 		backend = "postgres"
 		var drop func()
-		if dsn, drop, err = freshSchema(*db); err != nil {
+		if dsn, drop, err = benchdb.FreshSchema(context.Background(), *db, "sunset_bench"); err != nil {
 			log.Fatal(err)
 		}
 		defer drop()
@@ -70,8 +68,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer srv.stop()
-	base := srv.url + "/api/v1/sunsets/bench-cp"
+	defer srv.Stop()
+	base := srv.URL + "/api/v1/sunsets/bench-cp"
 
 	ceiling := startCeiling()
 	defer ceiling.Close()
@@ -103,96 +101,24 @@ func main() {
 	}
 }
 
-// freshSchema creates an empty schema in the database url names and returns a URL whose
-// search_path is that schema, and a function that drops it: the bench never touches what else
-// the database holds.
-func freshSchema(url string) (string, func(), error) {
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := fmt.Sprintf("sunset_bench_%d", time.Now().UnixNano())
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	u, err := neturl.Parse(url)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			log.Printf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	}, nil
-}
-
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
 
-// server is the `sunset serve` process under test.
-type server struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func startServer(bin, dsn, dir string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startServer starts `sunset serve` on dsn and applies the bench's plan to it.
+func startServer(bin, dsn, dir string) (*benchserve.Server, error) {
+	s, err := benchserve.Start(bin, dsn, "", dir, "--log-level", "warn")
 	if err != nil {
 		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	logf, err := os.Create(filepath.Join(dir, "serve.log"))
-	if err != nil {
-		return nil, err
-	}
-	s := &server{url: "http://" + addr}
-	s.cmd = exec.Command(bin, "serve", "--db", dsn, "--addr", addr, "--example=false", "--log-level", "warn", "--now", "2027-01-06T00:00:00Z")
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			out, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("the server did not start:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	plan := filepath.Join(dir, "plan.yaml")
 	if err := os.WriteFile(plan, []byte(planYAML), 0o644); err != nil {
+		s.Stop()
 		return nil, err
 	}
-	if out, err := exec.Command(bin, "apply", plan, "--server", s.url).CombinedOutput(); err != nil {
-		s.stop()
+	if out, err := exec.Command(bin, "apply", plan, "--server", s.URL).CombinedOutput(); err != nil {
+		s.Stop()
 		return nil, fmt.Errorf("apply: %v\n%s", err, out)
 	}
 	return s, nil
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
 }
 
 // startCeiling starts the bare server: it decodes each JSON body and answers as the real one
