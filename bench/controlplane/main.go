@@ -118,7 +118,22 @@ func startServer(bin, dsn, dir string) (*benchserve.Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("apply: %v\n%s", err, out)
 	}
-	return s, nil
+	// Feedback is public only once the sunset is announced: the announce action, already due
+	// at the pinned clock, runs a moment after apply.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if status, err := http.Get(s.URL + "/p/bench-cp"); err == nil {
+			status.Body.Close()
+			if status.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return nil, fmt.Errorf("bench-cp was not announced within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // startCeiling starts the bare server: it decodes each JSON body and answers as the real one
