@@ -36,8 +36,8 @@ channels:
   email: {smtp: "%s", tls: none, from: "Sunset <noreply@example.com>"}
 `
 
-// tripBundle is one sunset whose feedback reads 25 negative messages of 40, its engine with the
-// notify handler as its trip hook, and the SMTP server its plan sends to.
+// tripBundle is a sunset with tripPlan's owners: its engine with the notify handler as its
+// trip and stall hooks, and the SMTP server its plan sends to.
 type tripBundle struct {
 	sink  *notifytest.SMTPSink
 	db    *store.DB
@@ -45,7 +45,9 @@ type tripBundle struct {
 	eng   *engine.Engine
 }
 
-func setupTrip(t *testing.T) *tripBundle {
+// setupOwners starts the engine at the instant at; attempts is its Config.ActionAttempts (0:
+// the default).
+func setupOwners(t *testing.T, at time.Time, attempts int) *tripBundle {
 	t.Helper()
 	sink, err := notifytest.NewSMTPSink(true)
 	if err != nil {
@@ -54,8 +56,8 @@ func setupTrip(t *testing.T) *tripBundle {
 	t.Cleanup(func() { sink.Close() })
 	st := storetest.OpenSQLite(t)
 	db := st.(*store.DB)
-	clock := sunset.NewFixedClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
+	clock := sunset.NewFixedClock(at)
+	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond, ActionAttempts: attempts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,70 +65,85 @@ func setupTrip(t *testing.T) *tripBundle {
 	h := &notify.Handler{Outbox: db.Outbox()}
 	eng.Register(plan.KindNotice, h)
 	eng.OnTrip(h)
-	eng.RegisterSignals("feedback", engine.SignalsFunc(func(_ context.Context, _ engine.Tx, _ *engine.Sunset, c plan.Condition, _ time.Time) (float64, bool, error) {
+	eng.OnStall(h)
+	return &tripBundle{sink: sink, db: db, clock: clock, eng: eng}
+}
+
+// setupTrip is setupOwners whose feedback reads 25 negative messages of 40.
+func setupTrip(t *testing.T) *tripBundle {
+	t.Helper()
+	b := setupOwners(t, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), 0)
+	b.eng.RegisterSignals("feedback", engine.SignalsFunc(func(_ context.Context, _ engine.Tx, _ *engine.Sunset, c plan.Condition, _ time.Time) (float64, bool, error) {
 		if c.Signal == "feedback.count" {
 			return 40, true, nil // the sample: 25 of 40 messages were negative
 		}
 		return 0.625, true, nil
 	}))
-	return &tripBundle{sink: sink, db: db, clock: clock, eng: eng}
+	return b
 }
 
-func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) {
+// applyAndPause applies planText (with the SMTP address for %s), starts the engine, moves the
+// clock to at and dispatches until the sunset is paused, moving the clock by step between rounds.
+func (b *tripBundle) applyAndPause(t *testing.T, planText string, at time.Time, step time.Duration, why string) {
+	t.Helper()
 	ctx := t.Context()
-	b := setupTrip(t)
-	sink, db, clock, eng := b.sink, b.db, b.clock, b.eng
-	if _, err := eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(tripPlan, "%s", sink.Addr, 1)), "test"); err != nil {
+	if _, err := b.eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(planText, "%s", b.sink.Addr, 1)), "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Start(ctx); err != nil {
+	if err := b.eng.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clock.Set(time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC))
-	deadline := time.Now().Add(10 * time.Second)
+	b.clock.Set(at)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if _, err := eng.Dispatch(ctx); err != nil {
+		if _, err := b.eng.Dispatch(ctx); err != nil {
 			t.Fatal(err)
 		}
-		s, err := eng.Get(ctx, "orders-api-v1")
+		s, err := b.eng.Get(ctx, "orders-api-v1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if s.State == engine.StatePaused {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the guardrail did not pause the sunset: %s", s.State)
+			t.Fatalf("%s did not pause the sunset: %s", why, s.State)
 		}
+		b.clock.Advance(step)
 		time.Sleep(20 * time.Millisecond)
 	}
-	w := &notify.Worker{Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: clock,
+}
+
+// send delivers what the outbox holds.
+func (b *tripBundle) send(t *testing.T) {
+	t.Helper()
+	w := &notify.Worker{Outbox: b.db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: b.clock,
 		PublicURL: "https://sunset.example.com"}
 	for range 5 {
-		if n, err := w.RunOnce(ctx); err != nil {
+		if n, err := w.RunOnce(t.Context()); err != nil {
 			t.Fatal(err)
 		} else if n == 0 {
-			break
+			return
 		}
 	}
+}
+
+// checkOwnerMails checks that each owner got exactly one email holding every text of want (by
+// address), one that cannot be unsubscribed from.
+func checkOwnerMails(t *testing.T, sink *notifytest.SMTPSink, want map[string][]string) {
+	t.Helper()
 	mails := sink.Mails()
-	if len(mails) != 2 {
+	if len(mails) != len(want) {
 		t.Fatalf("%d emails, want one per owner", len(mails))
 	}
 	for _, m := range mails {
 		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Msg.Header.Get("Subject"))
 		text, _ := parts(t, m)
-		var want []string
-		switch m.To[0] {
-		case "li.wei@example.com":
-			want = []string{"护栏触发：订单 API v1的下线已暂停", "Li Wei，您好", "feedback.negative_ratio > 0.4 over 24h：测得 0.625", "2027年3月15日 02:00 CST"}
-		case "support@example.com":
-			want = []string{"Guardrail tripped: the sunset of Orders API v1 is paused", "Hello support,", "feedback.negative_ratio > 0.4 over 24h: measured 0.625",
-				"sunset resume orders-api-v1"}
-		default:
+		texts, ok := want[m.To[0]]
+		if !ok {
 			t.Fatalf("mail to %v", m.To)
 		}
-		for _, w := range want {
+		for _, w := range texts {
 			if !strings.Contains(subject+"\n"+text, w) {
 				t.Errorf("mail to %s lacks %q:\n%s\n%s", m.To[0], w, subject, text)
 			}
@@ -137,10 +154,21 @@ func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) 
 	}
 }
 
+func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) {
+	b := setupTrip(t)
+	b.applyAndPause(t, tripPlan, time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC), 0, "the guardrail")
+	b.send(t)
+	checkOwnerMails(t, b.sink, map[string][]string{
+		"li.wei@example.com": {"护栏触发：订单 API v1的下线已暂停", "Li Wei，您好", "feedback.negative_ratio > 0.4 over 24h：测得 0.625", "2027年3月15日 02:00 CST"},
+		"support@example.com": {"Guardrail tripped: the sunset of Orders API v1 is paused", "Hello support,", "feedback.negative_ratio > 0.4 over 24h: measured 0.625",
+			"sunset resume orders-api-v1"},
+	})
+}
+
 func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) {
 	ctx := t.Context()
 	b := setupTrip(t)
-	sink, db, clock, eng := b.sink, b.db, b.clock, b.eng
+	sink, clock, eng := b.sink, b.clock, b.eng
 	warnPlan := strings.Replace(tripPlan, "then: pause", "then: notify", 1)
 	if _, err := eng.Apply(ctx, "plan.yaml", []byte(strings.Replace(warnPlan, "%s", sink.Addr, 1)), "test"); err != nil {
 		t.Fatal(err)
@@ -176,18 +204,7 @@ func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) 
 			t.Fatal(err)
 		}
 	}
-	w := &notify.Worker{Outbox: db.Outbox(), Channels: channels.Factory(channels.Options{}), Clock: clock,
-		PublicURL: "https://sunset.example.com"}
-	drainWorker := func() {
-		for range 5 {
-			if n, err := w.RunOnce(ctx); err != nil {
-				t.Fatal(err)
-			} else if n == 0 {
-				return
-			}
-		}
-	}
-	drainWorker()
+	b.send(t)
 	warnings := func() (n int) {
 		for _, m := range sink.Mails() {
 			subject, _ := new(mime.WordDecoder).DecodeHeader(m.Msg.Header.Get("Subject"))
@@ -220,7 +237,7 @@ func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) 
 	if _, err := eng.WatchGuardrails(ctx); err != nil {
 		t.Fatal(err)
 	}
-	drainWorker()
+	b.send(t)
 	if n := warnings(); n != 4 {
 		t.Errorf("%d warnings after a day, want 4", n)
 	}
