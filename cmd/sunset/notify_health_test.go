@@ -2,41 +2,21 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/sunsetops/sunset/notify/notifytest"
 )
 
 // A recipient whose mail server defers (451) is in sight: notify status counts it as retrying
 // with its attempt, next attempt and the reason, and /metrics has the outcome and the depth.
 func TestNotifyStatusAndMetricsShowADeliveryThatIsRetrying(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	sink, err := notifytest.NewSMTPSink(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	sink.Reject("it@zhongshan.example.cn", 451)
-	hooks := notifytest.NewWebhookSink([]byte(hookSecret), true)
-	hookSrv := httptest.NewServer(hooks)
-	defer hookSrv.Close()
-	contacts := filepath.Join(dir, "contacts.csv")
-	planFile := filepath.Join(dir, "mail.yaml")
-	if err := os.WriteFile(contacts, []byte("id,email,name,locale,tier\nacme,ops@acme.example.com,Acme,en,gold\nzs,it@zhongshan.example.cn,中山贸易,zh-CN,free\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(planFile, fmt.Appendf(nil, loopbackPlan, contacts, sink.Addr, hookSrv.URL), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	f := newMailFolder(t)
+	dir, planFile := f.dir, f.plan
+	f.sink.Reject("it@zhongshan.example.cn", 451)
 	api, stop := serveCapture(t, "--db", "sqlite:"+filepath.Join(dir, "sunset.db"), "--now", afterAnnounce,
 		"--public-url", "https://sunset.example.com")
 	defer stop()

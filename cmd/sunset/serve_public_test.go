@@ -84,6 +84,36 @@ channels:
     - {name: ops, url: "%s", secret: "env:TEST_HOOK_SECRET"}
 `
 
+// mailFolder is an operator's folder holding loopbackPlan and its two contacts (acme, zs), with
+// the test's SMTP server and webhook receiver the plan sends to.
+type mailFolder struct {
+	dir, plan string
+	sink      *notifytest.SMTPSink
+	hooks     *notifytest.WebhookSink
+}
+
+func newMailFolder(t *testing.T) *mailFolder {
+	t.Helper()
+	f := &mailFolder{dir: t.TempDir()}
+	var err error
+	if f.sink, err = notifytest.NewSMTPSink(true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.sink.Close() })
+	f.hooks = notifytest.NewWebhookSink([]byte(hookSecret), true)
+	hookSrv := httptest.NewServer(f.hooks)
+	t.Cleanup(hookSrv.Close)
+	contacts := filepath.Join(f.dir, "contacts.csv")
+	f.plan = filepath.Join(f.dir, "mail.yaml")
+	if err := os.WriteFile(contacts, []byte("id,email,name,locale,tier\nacme,ops@acme.example.com,Acme,en,gold\nzs,it@zhongshan.example.cn,中山贸易,zh-CN,free\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.plan, fmt.Appendf(nil, loopbackPlan, contacts, f.sink.Addr, hookSrv.URL), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // hookSecret signs the test webhook's payloads.
 const hookSecret = "test-hook-signing-key"
 
@@ -127,23 +157,8 @@ func serveCapture(t *testing.T, args ...string) (string, func() (stdout, stderr 
 // with --public-url sends the held mail once, with the public links.
 func TestServeHoldsLoopbackNoticesUntilItHasAPublicURL(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	sink, err := notifytest.NewSMTPSink(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	hooks := notifytest.NewWebhookSink([]byte(hookSecret), true)
-	hookSrv := httptest.NewServer(hooks)
-	defer hookSrv.Close()
-	contacts := filepath.Join(dir, "contacts.csv")
-	planFile := filepath.Join(dir, "mail.yaml")
-	if err := os.WriteFile(contacts, []byte("id,email,name,locale,tier\nacme,ops@acme.example.com,Acme,en,gold\nzs,it@zhongshan.example.cn,中山贸易,zh-CN,free\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(planFile, fmt.Appendf(nil, loopbackPlan, contacts, sink.Addr, hookSrv.URL), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	f := newMailFolder(t)
+	dir, sink, hooks, planFile := f.dir, f.sink, f.hooks, f.plan
 	db := "sqlite:" + filepath.Join(dir, "sunset.db")
 
 	api, stop := serveCapture(t, "--db", db, "--now", afterAnnounce)
