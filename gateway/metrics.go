@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sunsetops/sunset/policy"
@@ -58,7 +59,7 @@ func NewMetrics() *Metrics {
 		Name: "sunset_gateway_upstream_errors_total", Help: "Upstream calls that failed, by kind: timeout, unreachable.",
 	}, []string{"kind"})
 	m.reg.MustRegister(reqs, m.Stale, m.LastSuccess, m.Loads, m.Flushes, m.Upstream, m.ControlPlaneUp,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

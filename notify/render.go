@@ -341,13 +341,6 @@ func PublicPath(service string) string { return "/p/" + url.PathEscape(service) 
 // default address.
 const defaultPublicURL = "http://127.0.0.1:8080"
 
-func publicBase(publicURL, service string) string {
-	if publicURL == "" {
-		publicURL = defaultPublicURL
-	}
-	return strings.TrimRight(publicURL, "/") + PublicPath(service)
-}
-
 // FormatInstant writes t in loc the way a reader of locale expects: "1 April 2027 00:00 CST" or
 // "2027年4月1日 00:00 CST".
 func FormatInstant(t time.Time, loc *time.Location, locale string) string {

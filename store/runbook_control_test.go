@@ -83,14 +83,14 @@ runbook:
 			t.Fatalf("the same person approving twice: %v, want conflict", err)
 		}
 		// One approval of two: the worker looks again and the run still waits.
-		v := waitState(runbook.StateWaiting)
+		waitState(runbook.StateWaiting)
 		if _, err := os.Stat(mark); !os.IsNotExist(err) {
 			t.Fatalf("the stop step ran after one approval of two: %v", err)
 		}
 		if _, err := c.Approve(ctx, "orders", "sign-off", "wang.fang", "approver"); err != nil {
 			t.Fatal(err)
 		}
-		v = waitState(runbook.StateDone)
+		v := waitState(runbook.StateDone)
 		if len(v.Approvals) != 2 || len(v.Log) == 0 {
 			t.Errorf("the done run shows %d approvals and %d log lines, want 2 and its log", len(v.Approvals), len(v.Log))
 		}

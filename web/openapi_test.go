@@ -69,10 +69,11 @@ func (o *openAPI) deref(t *testing.T, v map[string]any) map[string]any {
 	var cur any = o.doc
 	for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		cur = obj(cur, tok)
-		if cur == nil {
+		next := obj(cur, tok)
+		if next == nil {
 			t.Fatalf("$ref %s does not resolve", ref)
 		}
+		cur = next
 	}
 	return cur.(map[string]any)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,12 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
-	"github.com/sunsetops/sunset/notify"
-	"github.com/sunsetops/sunset/notify/channels"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/rehearse"
 	"github.com/sunsetops/sunset/runbook"
@@ -473,31 +469,6 @@ INSERT INTO orders VALUES ('o-1001', 'acme-prod', '42.00'), ('o-1002', 'globex',
 		}
 	}
 	return nil
-}
-
-// startRehearsalNotify wires notices as `sunset serve` does, with the rehearsal's channels'
-// secrets, a worker that looks often, and claims that outlast compressed time.
-func startRehearsalNotify(ctx context.Context, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, publicURL string, getenv func(string) string) (func(), error) {
-	key, err := st.SigningKey(ctx, unsubscribeKeyName)
-	if err != nil {
-		return nil, err
-	}
-	h := &notify.Handler{Outbox: st.Outbox()}
-	eng.Register(plan.KindNotice, h)
-	eng.OnReplan(h)
-	eng.OnTrip(h)
-	eng.OnStall(h)
-	w := &notify.Worker{
-		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: getenv}),
-		Clock: clock, Logger: logger, PublicURL: publicURL, UnsubscribeKey: key,
-		Poll: 50 * time.Millisecond,
-		// A claim is timed on the simulated clock: at 100 000× two real minutes are months.
-		Lease: 365 * 24 * time.Hour,
-	}
-	if err := w.Start(ctx); err != nil {
-		return nil, err
-	}
-	return w.Stop, nil
 }
 
 // rehearsalTraffic is the drain step's meter: requests that reached the sample upstream.

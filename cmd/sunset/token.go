@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -239,6 +241,9 @@ ways to log in.`,
 				return &exitError{code: 2, msg: "--role: " + err.Error()}
 			}
 			line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read the password from standard input: %w", err)
+			}
 			password := strings.TrimRight(line, "\r\n")
 			if password == "" {
 				return &exitError{code: 2, msg: "give the password on standard input (one line)"}
