@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
 var testKey = Key("0123456789abcdef-test-key")
@@ -127,7 +129,7 @@ func TestArchiveOpensWithStandardTools(t *testing.T) {
 	writeTree(t, src)
 	a := b.create(t, Dir{Path: src})
 	if _, err := execLook("zstd"); err != nil {
-		t.Skip("zstd is not installed")
+		testenv.Skip(t, "zstd command", "zstd is not installed (apt-get install zstd)")
 	}
 	out, err := runShell(fmt.Sprintf("zstd -dc %q | tar -tf - | sort | head -3", filepath.Join(b.dir, "backups", a.ID+ArchiveSuffix)))
 	if err != nil || !strings.Contains(out, "data/a.txt") {
@@ -286,7 +288,7 @@ func TestHTTPSourceKeepsTheAnswer(t *testing.T) {
 func TestPostgresBackupRestoresIntoAScratchDatabase(t *testing.T) {
 	dsn := os.Getenv("SUNSET_TEST_POSTGRES_URL")
 	if dsn == "" {
-		t.Skip("SUNSET_TEST_POSTGRES_URL is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+		testenv.Skip(t, "PostgreSQL", "SUNSET_TEST_POSTGRES_URL is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)

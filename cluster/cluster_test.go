@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
 // binDir holds the sunset binary the tests build; TestMain removes it.
@@ -32,6 +34,7 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	testenv.Report(os.Stderr)
 	os.Exit(code)
 }
 

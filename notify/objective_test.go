@@ -11,6 +11,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
 	"github.com/sunsetops/sunset/notify/notifytest"
@@ -49,7 +50,7 @@ func TestNoticeDeliveryObjectiveAfterAnIdleGap(t *testing.T) {
 		if os.Getenv("SUNSET_TEST_MTA") == "1" {
 			t.Fatalf("SUNSET_TEST_MTA=1 but Exim cannot run here (root: %v, %v)", os.Geteuid() == 0, err)
 		}
-		t.Skip("Exim (exim4-daemon-light, run as root) is not available: skipping the delivery objective against a real MTA")
+		testenv.Skip(t, "real MTA", "Exim (exim4-daemon-light, run as root) is not available for the delivery objective")
 	}
 	mta, err := notifytest.StartExim(t.TempDir(), notifytest.EximOptions{IdleTimeout: time.Second})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/sunsetops/sunset/backup"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("SUNSET_RUNBOOK_CHILD"); dir != "" {
 		os.Exit(child(dir))
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
 func crashPlan(dir string) string {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
 // seedLines adds the first lines of the real log and hand-made hostile lines to a fuzz corpus.
@@ -15,7 +17,8 @@ func seedLines(f *testing.F) {
 	f.Add([]byte(`1.2.3.4 - - [31/Feb/2015:10:05:03 +0000] "-" 400 0 "-" "-"`))
 	f.Add([]byte("\x00\xff\xfe[]\"\"\\"))
 	f.Add([]byte(`{"time":"2015-05-17T10:05:03Z","remote_addr":"1.2.3.4","request":"GET / HTTP/1.1","status":200}`))
-	if data, err := os.ReadFile(realLog); err == nil {
+	if path, err := testenv.DataPath("access/apache_combined_10k.log"); err == nil {
+		data, _ := os.ReadFile(path)
 		for i, line := range bytes.Split(data, []byte("\n")) {
 			if i%2000 == 0 {
 				f.Add(line)

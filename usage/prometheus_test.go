@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
 // TestPrometheusQueryRangeAgainstARealServer starts the real Prometheus (Debian package
@@ -22,7 +24,7 @@ func TestPrometheusQueryRangeAgainstARealServer(t *testing.T) {
 	}
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
-		t.Skip("prometheus is not installed (apt-get install prometheus); skipping the real-server test")
+		testenv.Skip(t, "real Prometheus", "prometheus is not installed (apt-get install prometheus)")
 	}
 	// The exporter: requests per second by route and client, as a gauge so that every sample is
 	// an exact count.

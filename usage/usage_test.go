@@ -15,17 +15,13 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/sunsetops/sunset/contacts"
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
-// realLog is the real Apache combined log described in shared/data/README.md.
-const realLog = "../../shared/data/access/apache_combined_10k.log"
-
+// needRealLog returns the real Apache combined log described in shared/data/README.md.
 func needRealLog(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(realLog); err != nil {
-		t.Skipf("%s is absent (it lives in shared/data next to the repository): %v", realLog, err)
-	}
-	return realLog
+	return testenv.SharedData(t, "access/apache_combined_10k.log")
 }
 
 func analyzeT(t testing.TB, opts Options, inputs ...Input) *Result {

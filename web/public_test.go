@@ -18,6 +18,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
@@ -301,7 +302,7 @@ func TestAnnouncementsJSONAndBannerScriptAreEmbeddableFromAnyOrigin(t *testing.T
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the script's syntax is not checked")
+		testenv.Skip(t, "banner script syntax", "node is not installed")
 	}
 	file := filepath.Join(t.TempDir(), "banner.js")
 	if err := os.WriteFile(file, r.body, 0o600); err != nil {

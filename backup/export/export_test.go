@@ -25,6 +25,7 @@ import (
 	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/backup/export"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
@@ -455,7 +456,7 @@ func TestMigrationRetriesAndReportsWhatFailed(t *testing.T) {
 
 func TestExportStoreOnPostgres(t *testing.T) {
 	if os.Getenv(storetest.PostgresURLEnv) == "" {
-		t.Skip("set " + storetest.PostgresURLEnv + " to run the export job on PostgreSQL")
+		testenv.Skip(t, "PostgreSQL", storetest.PostgresURLEnv+" is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
 	srv, _ := exportServer(t, nil)
 	b := setup(t, storetest.OpenPostgres(t).(*store.DB), 40, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))

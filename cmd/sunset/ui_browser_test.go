@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
 // The browser test walks the operator UI and the public pages in real headless Chromium,
@@ -148,7 +149,7 @@ func chromium(t *testing.T) string {
 	if os.Getenv("SUNSET_TEST_BROWSER") == "1" {
 		t.Fatal("SUNSET_TEST_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
 	}
-	t.Skip("no chromium on PATH: the browser test is skipped (apt-get install chromium, or set SUNSET_TEST_BROWSER=1 to make this a failure)")
+	testenv.Skip(t, "browser", "no chromium on PATH (apt-get install chromium, or set SUNSET_TEST_BROWSER=1 to make this a failure)")
 	return ""
 }
 

@@ -9,15 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sunsetops/sunset/internal/testenv"
 )
 
-// realLog is the shared real log, next to the repository (cmd/sunset is two levels deep).
-const realLog = "../../../shared/data/access/apache_combined_10k.log"
-
 func TestUsageAnalyzeOnTheRealLog(t *testing.T) {
-	if _, err := os.Stat(realLog); err != nil {
-		t.Skipf("%s is absent (shared/data lives next to the repository): %v", realLog, err)
-	}
+	realLog := testenv.SharedData(t, "access/apache_combined_10k.log")
 	ctx := context.Background()
 	t.Run("text summary names the figures and a window", func(t *testing.T) {
 		code, out, errs := run(t, ctx, "usage", "analyze", realLog)

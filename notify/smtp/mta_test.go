@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify/notifytest"
 	"github.com/sunsetops/sunset/notify/smtp"
 )
@@ -39,13 +40,13 @@ func startMTA(t *testing.T, o mtaOptions) *mta {
 		if must {
 			t.Fatalf("SUNSET_TEST_MTA=1 but %v", err)
 		}
-		t.Skipf("%v: skipping the real-MTA tests (.ci/run installs it)", err)
+		testenv.Skip(t, "real MTA", err.Error()+" (.ci/run installs exim4-daemon-light)")
 	}
 	if os.Geteuid() != 0 {
 		if must {
 			t.Fatal("SUNSET_TEST_MTA=1 but not root: Exim honours a test configuration (-C) for root only")
 		}
-		t.Skip("not root: Exim honours a test configuration (-C) for root only; skipping the real-MTA tests")
+		testenv.Skip(t, "real MTA", "not root: Exim honours a test configuration (-C) for root only")
 	}
 	e, err := notifytest.StartExim(t.TempDir(), o)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
@@ -70,7 +71,7 @@ func PostgresDSN(t testing.TB) (dsn, schema string) {
 	t.Helper()
 	base := os.Getenv(PostgresURLEnv)
 	if base == "" {
-		t.Skip("SUNSET_TEST_POSTGRES_URL not set: skipping PostgreSQL tests (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+		testenv.Skip(t, "PostgreSQL", "SUNSET_TEST_POSTGRES_URL is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
 	cfg, err := pgx.ParseConfig(base)
 	if err != nil {
