@@ -14,6 +14,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store/postgres"
 	"github.com/sunsetops/sunset/store/sqlite"
@@ -92,24 +93,21 @@ func testContacts(refs []plan.Reference, fn func(name string, body io.Reader) er
 // polls the store; it asserts nothing about how long that takes.
 func settle(t *testing.T, eng *engine.Engine, name string) []engine.Action {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		acts, err := eng.Actions(context.Background(), name)
+	var acts []engine.Action
+	testenv.Eventually(t, 30*time.Second, "no action enqueued", func() error {
+		var err error
+		acts, err = eng.Actions(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		busy := false
 		for _, a := range acts {
-			busy = busy || a.Status == engine.ActionEnqueued
+			if a.Status == engine.ActionEnqueued {
+				return fmt.Errorf("still enqueued: %+v", acts)
+			}
 		}
-		if !busy {
-			return acts
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("actions still enqueued after 30s: %+v", acts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return acts
 }
 
 // actionEvents counts the action events of each key.
@@ -636,8 +634,7 @@ func TestManySunsetsEveryActionOnce(t *testing.T) {
 		}
 		for i := range n {
 			name := fmt.Sprintf("billing-%02d", i)
-			deadline := time.Now().Add(60 * time.Second)
-			for {
+			testenv.Eventually(t, 60*time.Second, name+"'s actions done", func() error {
 				acts := settle(t, b.eng, name)
 				done := 0
 				for _, a := range acts {
@@ -645,14 +642,11 @@ func TestManySunsetsEveryActionOnce(t *testing.T) {
 						done++
 					}
 				}
-				if done == len(acts) {
-					break
+				if done != len(acts) {
+					return fmt.Errorf("%d of %d actions done", done, len(acts))
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: %d of %d actions done after 60s", name, done, len(acts))
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			})
 			for key, runs := range actionEvents(t, b.eng, name) {
 				if runs != 1 {
 					t.Errorf("%s %s ran %d times", name, key, runs)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
 	"github.com/sunsetops/sunset/notify/notifytest"
@@ -126,20 +127,18 @@ func (b *bundle) runNotice(t *testing.T) {
 	if _, err := b.eng.Dispatch(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.Eventually(t, 10*time.Second, "the notice action", func() error {
 		acts, err := b.eng.Actions(ctx, "orders-api-v1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range acts {
 			if a.Key == "notice/0" && a.Status == engine.ActionDone {
-				return
+				return nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the notice action did not run")
+		return fmt.Errorf("notice/0 is not done: %+v", acts)
+	})
 }
 
 // drain runs the worker until nothing is due.

@@ -2,11 +2,13 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 )
@@ -42,7 +44,7 @@ func TestStartedWorkerDeliversAndStops(t *testing.T) {
 		if err := b.worker.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		testenv.Eventually(t, 10*time.Second, "five deliveries", func() error {
 			l, err := b.st.Outbox().Ledger(t.Context(), "orders-api-v1", 10)
 			if err != nil {
 				t.Fatal(err)
@@ -53,13 +55,11 @@ func TestStartedWorkerDeliversAndStops(t *testing.T) {
 					delivered += c.Count
 				}
 			}
-			if delivered == 5 {
-				break
+			if delivered != 5 {
+				return fmt.Errorf("delivered %d of 5: %+v", delivered, l.Counts)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("delivered %d of 5: %+v", delivered, l.Counts)
-			}
-		}
+			return nil
+		})
 		b.worker.Stop()
 		checkDelivered(t, b, 2, 3)
 	})

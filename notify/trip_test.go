@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
 	"mime"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
 	"github.com/sunsetops/sunset/notify/notifytest"
@@ -94,8 +96,7 @@ func (b *tripBundle) applyAndPause(t *testing.T, planText string, at time.Time, 
 		t.Fatal(err)
 	}
 	b.clock.Set(at)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testenv.Eventually(t, 20*time.Second, why+" to pause the sunset", func() error {
 		if _, err := b.eng.Dispatch(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -104,14 +105,11 @@ func (b *tripBundle) applyAndPause(t *testing.T, planText string, at time.Time, 
 			t.Fatal(err)
 		}
 		if s.State == engine.StatePaused {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not pause the sunset: %s", why, s.State)
+			return nil
 		}
 		b.clock.Advance(step)
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("the sunset is %s", s.State)
+	})
 }
 
 // send delivers what the outbox holds.
@@ -177,8 +175,7 @@ func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) 
 		t.Fatal(err)
 	}
 	clock.Set(time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.Eventually(t, 10*time.Second, "the sunset to go on", func() error {
 		if _, err := eng.Dispatch(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -189,14 +186,11 @@ func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) 
 		if s.State == engine.StatePaused {
 			t.Fatal("a guardrail whose reaction is notify paused the sunset")
 		}
-		if s.State == engine.StateDeprecating {
-			break
+		if s.State != engine.StateDeprecating {
+			return fmt.Errorf("the sunset is %s", s.State)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the sunset did not go on: %s", s.State)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	// The watcher checks every minute; the owners hear once that day.
 	for range 3 {
 		clock.Advance(time.Minute)

@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -52,12 +54,12 @@ func TestFleetMigratesOnNotices(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.Run(ctx)
-	waitFor(t, func() bool { return up.Requests() >= 4 })
+	waitFor(t, "four requests upstream", func() bool { return up.Requests() >= 4 })
 	f.Notice(ctx, "dev@globex.example") // globex is the early one
 	clock.Advance(4 * 24 * time.Hour)
-	waitFor(t, func() bool { n, _ := f.Migrated(); return n == 1 })
+	waitFor(t, "one consumer migrated", func() bool { n, _ := f.Migrated(); return n == 1 })
 	before := up.Requests()
-	waitFor(t, func() bool { return f.AlternativeCalls() >= 3 }) // the migrated one calls the alternative
+	waitFor(t, "three calls to the alternative", func() bool { return f.AlternativeCalls() >= 3 }) // the migrated one calls the alternative
 	cancel()
 	f.Wait()
 	if len(posts) != 1 || posts[0].Consumer != "globex" || posts[0].Mood != "positive" {
@@ -75,13 +77,12 @@ func TestFleetMigratesOnNotices(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10s")
+	testenv.Eventually(t, 10*time.Second, what, func() error {
+		if !cond() {
+			return errors.New("not yet")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }

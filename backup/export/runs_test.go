@@ -2,11 +2,13 @@ package export_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -25,20 +27,16 @@ func TestRunsRunAJobInTheBackgroundOnceAndRefuseWhatCannotRun(t *testing.T) {
 	if err := runs.Start(ctx, "orders-api-v1", export.RunOptions{}); err != nil {
 		t.Fatalf("a second start while running: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testenv.Eventually(t, 10*time.Second, "the run to end", func() error {
 		running, lastErr := runs.State("orders-api-v1")
 		if lastErr != "" {
 			t.Fatalf("the run stopped: %s", lastErr)
 		}
-		if !running {
-			break
+		if running {
+			return errors.New("still running")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the run did not end within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	st, err := b.svc.Status(ctx, "orders-api-v1")
 	if err != nil || st.Job == nil || st.Job.State != export.JobDone || st.Counts.Done != 30 {
 		t.Fatalf("status %+v %v", st, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
 )
@@ -121,24 +122,18 @@ func (b *dataBundle) travel(t *testing.T, name string, at time.Time) {
 	if _, err := b.eng.Dispatch(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Eventually(t, 30*time.Second, "every due action to run", func() error {
 		acts, err := b.eng.Actions(t.Context(), name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		busy := false
 		for _, a := range acts {
-			busy = busy || a.Status == engine.ActionEnqueued || a.Status == engine.ActionPending && !a.At.After(at)
+			if a.Status == engine.ActionEnqueued || a.Status == engine.ActionPending && !a.At.After(at) {
+				return fmt.Errorf("still due: %+v", a)
+			}
 		}
-		if !busy {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("actions still due after 30s: %+v", acts)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func (b *dataBundle) event(t *testing.T, name, typ, key string) map[string]any {
@@ -164,8 +159,7 @@ func TestTheTimelineStartsTheRunbookAndTheWorkerRunsIt(t *testing.T) {
 	if ev == nil || ev["runbook_run"] == nil {
 		t.Fatalf("runbook/start event = %v, want the run's id", ev)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Eventually(t, 30*time.Second, "the runbook run to be done", func() error {
 		run, err := b.st.LatestRun(t.Context(), "orders-api-v1")
 		if err != nil {
 			t.Fatal(err)
@@ -174,13 +168,13 @@ func TestTheTimelineStartsTheRunbookAndTheWorkerRunsIt(t *testing.T) {
 			if run.StartedBy != engineActor || run.Verified["main-db"] == "" {
 				t.Errorf("run = %+v", run)
 			}
-			break
+			return nil
 		}
-		if run.State.Ended() || time.Now().After(deadline) {
+		if run.State.Ended() {
 			t.Fatalf("run %s: %s", run.State, run.Message)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("run %s: %s", run.State, run.Message)
+	})
 	if got, _ := os.ReadFile(filepath.Join(b.dir, "stop.log")); string(got) != "stopped\n" {
 		t.Errorf("stop step ran %q, want once", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/store/sqlite"
 )
 
@@ -242,19 +244,20 @@ func metric(t *testing.T, admin, name string) (float64, bool) {
 	return v, err == nil
 }
 
-// eventually retries check every 50ms for up to 10s.
+// eventually retries check for up to 10s; context points at what the check last saw, for the
+// failure message.
 func eventually(t *testing.T, what string, check func() bool, context ...*string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			for _, c := range context {
-				what += ": last seen " + *c
-			}
-			t.Fatalf("not within 10s: %s", what)
+	testenv.Eventually(t, 10*time.Second, what, func() error {
+		if check() {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		seen := "not yet"
+		for _, c := range context {
+			seen = "last seen " + *c
+		}
+		return errors.New(seen)
+	})
 }
 
 func TestGatewayFedByServeSurvivesItsOutage(t *testing.T) {

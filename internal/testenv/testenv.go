@@ -156,14 +156,19 @@ func DataPath(rel string) (string, error) {
 // Poll is how often Eventually looks.
 const Poll = 20 * time.Millisecond
 
-// Eventually calls cond every Poll until it returns true, and fails t, naming what it waited for,
-// when limit passes first. cond may call t.Fatal to stop at a state that can no longer change.
-func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
+// Eventually calls check every Poll until it returns nil, and fails t when limit passes first,
+// naming what it waited for and the last thing check saw (its error). check may call t.Fatal to
+// stop at a state that can no longer change.
+func Eventually(t testing.TB, limit time.Duration, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
-	for !cond() {
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", limit, what)
+			t.Fatalf("gave up after %v waiting for %s: %v", limit, what, err)
 		}
 		time.Sleep(Poll)
 	}

@@ -1,10 +1,12 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSharedDataIsFoundThroughTheEnvironment(t *testing.T) {
@@ -47,7 +49,12 @@ func TestAMissingFileSkipsAndIsReported(t *testing.T) {
 
 func TestEventuallyWaitsUntilTheConditionHolds(t *testing.T) {
 	n := 0
-	Eventually(t, 5e9, "the third look", func() bool { n++; return n == 3 })
+	Eventually(t, 5*time.Second, "the third look", func() error {
+		if n++; n < 3 {
+			return fmt.Errorf("look %d", n)
+		}
+		return nil
+	})
 	if n != 3 {
 		t.Errorf("looked %d times, want 3", n)
 	}
