@@ -80,6 +80,9 @@ func (db *DB) isInvalid(err error) bool {
 // constraint the callers did not expect becomes ECONFLICT or EINVALID with a sentence, anything
 // else is wrapped (EINTERNAL) with what was being done.
 func (db *DB) translate(err error, what string) error {
+	if u := db.unwritable(err); u != nil {
+		return u
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -585,14 +585,17 @@ func scanDeliveries(rows *sql.Rows) ([]notify.Delivery, error) {
 func (o *Outbox) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := o.db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin transaction: %w", err)
+		return o.db.translate(err, "begin transaction")
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		if u := o.db.unwritable(err); u != nil {
+			return u
+		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return o.db.translate(err, "commit")
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ type queries struct {
 	listActions, getAction, putAction, dueActions, dueActionsLimit string
 
 	insertEvent, listEvents string
+
+	heartbeat string
 }
 
 const (
@@ -55,11 +57,14 @@ func newQueries(dialect string) queries {
 		insertEvent: `INSERT INTO events (sunset_id, seq, at, type, actor, data, prev_hash, hash)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		listEvents: `SELECT ` + eventColumns + ` FROM events WHERE sunset_id = ? ORDER BY seq`,
+
+		heartbeat: `INSERT INTO heartbeats (replica, beat_at) VALUES (?, ?)
+	ON CONFLICT (replica) DO UPDATE SET beat_at = excluded.beat_at`,
 	}
 	for _, s := range []*string{
 		&q.getSunset, &q.lockSunset, &q.listSunsets, &q.insertSunset, &q.updateSunset,
 		&q.listActions, &q.getAction, &q.putAction, &q.dueActions, &q.dueActionsLimit,
-		&q.insertEvent, &q.listEvents,
+		&q.insertEvent, &q.listEvents, &q.heartbeat,
 	} {
 		*s = rebind(dialect, *s)
 	}

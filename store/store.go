@@ -42,12 +42,23 @@ type Config struct {
 	// River is River's driver over the same pool (riversqlite or riverdatabasesql), handed to
 	// the engine so that the engine itself imports no database driver.
 	River riverdriver.Driver[*sql.Tx]
+	// Where names the database in storage failures' messages: the SQLite file's path ("" on
+	// PostgreSQL, whose server is not named to users).
+	Where string
+	// Replica names this process's heartbeat row (Ready); HOSTNAME-PID if empty.
+	Replica string
+	// ProbeInterval is Ready's (DefaultProbeInterval if zero).
+	ProbeInterval time.Duration
 }
 
 // Options are the settings the Open functions of store/sqlite and store/postgres accept.
 type Options struct {
 	// Logger receives one line per migration applied; nil discards them.
 	Logger *slog.Logger
+	// Replica, ProbeInterval and Now are Config's.
+	Replica       string
+	ProbeInterval time.Duration
+	Now           func() time.Time
 }
 
 // Option sets one of Options.
@@ -55,6 +66,22 @@ type Option func(*Options)
 
 // WithLogger makes Open log the migrations it applies to l.
 func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithReplica names this process's heartbeat row, written by Ready (see Config.Replica).
+func WithReplica(name string) Option { return func(o *Options) { o.Replica = name } }
+
+// WithProbeInterval sets how often, at most, Ready writes its heartbeat, and how long a storage
+// failure keeps it failing (DefaultProbeInterval by default).
+func WithProbeInterval(d time.Duration) Option { return func(o *Options) { o.ProbeInterval = d } }
+
+// WithNow gives the store its clock (Config.Now), e.g. a test's.
+func WithNow(now func() time.Time) Option { return func(o *Options) { o.Now = now } }
+
+// Config returns cfg with the settings of o that Config carries.
+func (o Options) Config(cfg Config) Config {
+	cfg.Replica, cfg.ProbeInterval, cfg.Now = o.Replica, o.ProbeInterval, o.Now
+	return cfg
+}
 
 // ApplyOptions returns the Options that opts set, with defaults for the rest.
 func ApplyOptions(opts []Option) Options {
@@ -80,6 +107,11 @@ type DB struct {
 	river   riverdriver.Driver[*sql.Tx]
 	now     func() time.Time
 	q       queries
+
+	where      string        // the database in storage failures' messages
+	replica    string        // the heartbeat row's name
+	probeEvery time.Duration // Ready's interval
+	health     *writeHealth
 }
 
 // New wraps an open, migrated pool. It neither opens nor migrates: store/sqlite.Open and
@@ -95,13 +127,25 @@ func New(db *sql.DB, cfg Config) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
+	replica := cfg.Replica
+	if replica == "" {
+		replica = defaultReplica()
+	}
+	every := cfg.ProbeInterval
+	if every <= 0 {
+		every = DefaultProbeInterval
+	}
 	return &DB{
-		sql:     db,
-		dialect: cfg.Dialect,
-		schema:  cfg.Schema,
-		river:   cfg.River,
-		now:     now,
-		q:       newQueries(cfg.Dialect),
+		sql:        db,
+		dialect:    cfg.Dialect,
+		schema:     cfg.Schema,
+		river:      cfg.River,
+		now:        now,
+		q:          newQueries(cfg.Dialect),
+		where:      cfg.Where,
+		replica:    replica,
+		probeEvery: every,
+		health:     &writeHealth{},
 	}, nil
 }
 
@@ -138,6 +182,9 @@ func (db *DB) Close() error { return db.sql.Close() }
 func (db *DB) InTx(ctx context.Context, fn func(tx engine.Tx) error) (err error) {
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
+		if u := db.unwritable(err); u != nil {
+			return u
+		}
 		return fmt.Errorf("store: begin transaction: %w", err)
 	}
 	done := false
@@ -149,6 +196,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx engine.Tx) error) (err error)
 	}()
 	fnErr := fn(&Tx{db: db, tx: sqlTx})
 	done = true
+	if u := db.unwritable(fnErr); u != nil {
+		// A write of fn's (the store's, or River's in the same transaction) met a full disk
+		// or a read-only database: say so, whatever fn wrapped it in.
+		fnErr = u
+	}
 	if fnErr != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(fnErr, fmt.Errorf("store: roll back: %w", rbErr))

@@ -24,21 +24,31 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReady serves GET /readyz: 200 while Ready passes, a 503 problem otherwise. The detail is
-// Ready's message when it returned a *sunset.Error, a generic sentence otherwise (logged).
+// Ready's message when it returned a *sunset.Error, a generic sentence otherwise (logged). When
+// the database cannot be written (sunset.ErrUnwritable: a full disk, a read-only database) the
+// problem's code says so (storage_full or storage_unwritable) and its detail says why, still
+// under 503: a load balancer takes the replica out until writes work again.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if s.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := s.Ready(ctx); err != nil {
 			detail := "The server is not ready to serve yet."
+			code := codeUnavailable
 			var se *sunset.Error
 			if errors.As(err, &se) {
 				detail = se.Message
 			} else {
 				s.logger().LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.Any("err", err))
 			}
+			if errors.Is(err, sunset.ErrUnwritable) {
+				code = sunset.ErrorCode(err)
+				s.logger().LogAttrs(r.Context(), slog.LevelWarn, "not ready: the database cannot be written", slog.Any("err", err))
+			}
+			p := newProblem(code, detail, nil)
+			p.Status = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", "5")
-			writeProblem(w, newProblem(codeUnavailable, detail, nil))
+			writeProblem(w, p)
 			return
 		}
 	}

@@ -46,7 +46,15 @@ var problemKinds = map[string]problemKind{
 	sunset.EINTERNAL:     {http.StatusInternalServerError, "Internal server error", sunset.EINTERNAL},
 	codeUnavailable:      {http.StatusServiceUnavailable, "Not ready", sunset.EINTERNAL},
 	codeTooMany:          {http.StatusTooManyRequests, "Too many requests", sunset.EINVALID},
+	// The database cannot be written (sunset.UnwritableError): nothing of the request was
+	// stored, and the same request succeeds once the cause is fixed.
+	sunset.EFULL:       {http.StatusInsufficientStorage, "The database's disk is full", sunset.EFULL},
+	sunset.EUNWRITABLE: {http.StatusServiceUnavailable, "The database cannot be written", sunset.EUNWRITABLE},
 }
+
+// storageRetryAfter is the Retry-After of a storage failure's answer, in seconds: about the
+// readiness probe's interval, after which the server knows whether writes work again.
+const storageRetryAfter = "10"
 
 // internalDetail is what a client sees of an internal error; the error itself is logged.
 const internalDetail = "The server hit an internal error; it has been logged. Try again, and report it if it persists."
@@ -102,8 +110,12 @@ func (p *Problem) Unwrap() error {
 	return &sunset.Error{Code: code, Message: msg, Details: p.Errors}
 }
 
-// codeForStatus returns the sunset code the table gives status, or "" when no row has it.
+// codeForStatus returns the sunset code the table gives status, or "" when no row has it. 503
+// is unavailable (the storage failures' row shares it).
 func codeForStatus(status int) string {
+	if status == http.StatusServiceUnavailable {
+		return problemKinds[codeUnavailable].clientCode
+	}
 	for _, k := range problemKinds {
 		if k.status == status {
 			return k.clientCode
@@ -141,12 +153,16 @@ func problemFor(err error) *Problem {
 	return newProblem(se.Code, se.Message, se.Details)
 }
 
-// writeProblem writes p as application/problem+json.
+// writeProblem writes p as application/problem+json. A storage failure's answer says when to
+// try again (Retry-After).
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	h := w.Header()
 	h.Set("Content-Type", problemContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	if p.Code == sunset.EFULL || p.Code == sunset.EUNWRITABLE {
+		h.Set("Retry-After", storageRetryAfter)
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -107,8 +107,12 @@ func setup(t *testing.T) *testBundle {
 // setupWith is setup with the engine seen by the server wrapped by wrap (to inject faults).
 func setupWith(t *testing.T, wrap func(Engine) Engine) *testBundle {
 	t.Helper()
-	clock := sunset.NewFixedClock(t0)
-	st := storetest.OpenSQLite(t)
+	return setupOn(t, sunset.NewFixedClock(t0), storetest.OpenSQLite(t), wrap)
+}
+
+// setupOn is setupWith on the store st, whose clock is clock.
+func setupOn(t *testing.T, clock *sunset.FixedClock, st engine.Store, wrap func(Engine) Engine) *testBundle {
+	t.Helper()
 	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

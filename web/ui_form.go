@@ -76,6 +76,11 @@ func (s *Server) formProblem(w http.ResponseWriter, r *http.Request, err error) 
 	if msg == "" {
 		msg = p.Title
 	}
+	var u *sunset.UnwritableError
+	if errors.As(err, &u) {
+		// The page is read in its own language; the API's problem is English.
+		msg = u.Message(shortLang(pageLanguage(r)))
+	}
 	s.renderSunset(w, r, p.Status, "", msg)
 }
 

@@ -45,6 +45,9 @@ type sunsetData struct {
 	Awaiting, Signoffs                        []string
 	// Error is the problem of a form the page answers (shown in an alert); Done confirms one.
 	Error, Done string
+	// TypedReason and TypedActor are what a refused steering form had typed, shown again so
+	// that nothing typed is lost (the lessons' text goes back into Lessons.Text).
+	TypedReason, TypedActor string
 	// Failing are the actions whose last run failed, Blocked the keys of the due actions that
 	// wait behind them.
 	Failing []failingRow
@@ -252,7 +255,22 @@ func (s *Server) renderSunset(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	d.Done, d.Error = done, problem
+	if problem != "" {
+		keepTyped(d, r)
+	}
 	s.renderUI(w, r, "ui_sunset.html", status, d.Lang, d)
+}
+
+// keepTyped puts back into the page what the refused form r had typed: the steering reason and
+// name, the lessons' text.
+func keepTyped(d *sunsetData, r *http.Request) {
+	if r.PostForm == nil {
+		return
+	}
+	d.TypedReason, d.TypedActor = r.PostForm.Get("reason"), r.PostForm.Get("actor")
+	if text, ok := r.PostForm["text"]; ok && len(text) > 0 {
+		d.Lessons.Text = text[0]
+	}
 }
 
 // sunsetPage gathers every panel of the sunset's page. Only the sunset's status, plan and

@@ -103,18 +103,19 @@ of a plan months ahead.`,
 	return cmd
 }
 
-// openStore opens the database named by a --db value.
-func openStore(ctx context.Context, db string, logger *slog.Logger) (*store.DB, error) {
+// openStore opens the database named by a --db value, with opts after the logger.
+func openStore(ctx context.Context, db string, logger *slog.Logger, opts ...store.Option) (*store.DB, error) {
+	opts = append([]store.Option{store.WithLogger(logger)}, opts...)
 	switch {
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return postgres.Open(ctx, db, store.WithLogger(logger))
+		return postgres.Open(ctx, db, opts...)
 	case strings.HasPrefix(db, "sqlite:"):
 		path := strings.TrimPrefix(db, "sqlite:")
 		path = strings.TrimPrefix(path, "//")
 		if path == "" {
 			return nil, fail("--db sqlite: needs a file path, e.g. sqlite:sunset.db")
 		}
-		return sqlite.Open(ctx, path, store.WithLogger(logger))
+		return sqlite.Open(ctx, path, opts...)
 	default:
 		return nil, fail("--db %q: use sqlite:PATH or postgres://USER@HOST:PORT/DB", db)
 	}

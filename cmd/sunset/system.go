@@ -109,7 +109,8 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &system{cfg: cfg}
-	if s.Store, err = openStore(ctx, cfg.DB, cfg.Logger); err != nil {
+	// The replica's name keys its heartbeat row, written by /readyz (store.DB.Ready).
+	if s.Store, err = openStore(ctx, cfg.DB, cfg.Logger, store.WithReplica(cfg.ReplicaID)); err != nil {
 		return nil, fail("open database: %v", err)
 	}
 	s.stops = append(s.stops, func() { s.Store.Close() })
@@ -186,7 +187,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	}
 
 	s.Web = &web.Server{
-		Engine: eng, Logger: logger, Ready: st.Ping, Version: version, Now: cfg.Clock.Now,
+		Engine: eng, Logger: logger, Ready: st.Ready, Version: version, Now: cfg.Clock.Now,
 		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Retention: s.Data.web.retention, Reports: st, Contacts: st,
 		Replica: cfg.ReplicaID,

@@ -53,7 +53,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*store.DB, err
 	db.SetMaxIdleConns(5)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 
-	s, err := setup(ctx, db, cfg, o.Logger)
+	s, err := setup(ctx, db, cfg, o)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -61,7 +61,7 @@ func Open(ctx context.Context, dsn string, opts ...store.Option) (*store.DB, err
 	return s, nil
 }
 
-func setup(ctx context.Context, db *sql.DB, cfg *pgx.ConnConfig, logger *slog.Logger) (*store.DB, error) {
+func setup(ctx context.Context, db *sql.DB, cfg *pgx.ConnConfig, o store.Options) (*store.DB, error) {
 	where := fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
 	var schema sql.NullString
 	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
@@ -71,10 +71,10 @@ func setup(ctx context.Context, db *sql.DB, cfg *pgx.ConnConfig, logger *slog.Lo
 		return nil, fmt.Errorf("postgres: database %s: search_path %q names no schema that exists; create it first",
 			where, cfg.RuntimeParams["search_path"])
 	}
-	if err := migrate(ctx, db, schema.String, logger); err != nil {
+	if err := migrate(ctx, db, schema.String, o.Logger); err != nil {
 		return nil, fmt.Errorf("postgres: database %s, schema %s: %w", where, schema.String, err)
 	}
-	return store.New(db, store.Config{Dialect: store.Postgres, Schema: schema.String, River: riverdatabasesql.New(db)})
+	return store.New(db, o.Config(store.Config{Dialect: store.Postgres, Schema: schema.String, River: riverdatabasesql.New(db)}))
 }
 
 // lockKey is the advisory lock that serialises migrations of schema, the same in every process.

@@ -74,7 +74,7 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*store.DB, er
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 
-	s, err := setup(ctx, db, abs, o.Logger)
+	s, err := setup(ctx, db, abs, o)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -117,7 +117,7 @@ func checkPath(abs string) error {
 	return nil
 }
 
-func setup(ctx context.Context, db *sql.DB, abs string, logger *slog.Logger) (*store.DB, error) {
+func setup(ctx context.Context, db *sql.DB, abs string, o store.Options) (*store.DB, error) {
 	// Another process setting up the same new file at the same moment can make a pass fail
 	// part-way: switching a new file to WAL needs it alone, and SQLite has no lock that spans
 	// goose's and River's transactions ("table already exists"). Every step is its own
@@ -131,8 +131,8 @@ func setup(ctx context.Context, db *sql.DB, abs string, logger *slog.Logger) (*s
 	}
 	defer unlock()
 	for attempt := 1; ; attempt++ {
-		if err = prepare(ctx, db, abs, logger); err == nil {
-			return store.New(db, store.Config{Dialect: store.SQLite, River: riversqlite.New(db)})
+		if err = prepare(ctx, db, abs, o.Logger); err == nil {
+			return store.New(db, o.Config(store.Config{Dialect: store.SQLite, River: riversqlite.New(db), Where: abs}))
 		}
 		if attempt == setupAttempts {
 			return nil, err
