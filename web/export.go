@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -217,6 +218,12 @@ func (s *Server) handleExportDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := d.Open(r.Context())
 	if err != nil {
+		if sunset.ErrorCode(err) == sunset.ENOTFOUND {
+			// A file missing or replaced by a symbolic link (never followed): 404 to the
+			// visitor, the reason to the operator.
+			s.logger().LogAttrs(r.Context(), slog.LevelWarn, "export download refused",
+				slog.String("sunset", r.PathValue("name")), slog.String("user", d.UserID), slog.Any("err", err))
+		}
 		s.writeError(w, r, err)
 		return
 	}

@@ -8,11 +8,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	sunset "github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
 )
 
 // TestDownloadsCannotEscapeTheExportFolder: a key that climbs with "..", encoded or not, finds
-// nothing, and a symbolic link inside the folder that points outside it is refused.
+// nothing, and a symbolic link inside the folder that points outside it is refused as not found.
 func TestDownloadsCannotEscapeTheExportFolder(t *testing.T) {
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "secret.txt")
@@ -47,8 +48,8 @@ func TestDownloadsCannotEscapeTheExportFolder(t *testing.T) {
 		t.Fatalf("a genuine export: %q %v", got, err)
 	}
 	for _, key := range []string{"exports/billing-v1/link.zip", "exports/linked-dir/secret.txt"} {
-		if got, err := open(key); !errors.Is(err, ErrOutside) {
-			t.Errorf("%s: %q %v, want ErrOutside", key, got, err)
+		if got, err := open(key); !errors.Is(err, ErrOutside) || sunset.ErrorCode(err) != sunset.ENOTFOUND {
+			t.Errorf("%s: %q %v, want ErrOutside, not found", key, got, err)
 		}
 	}
 	for _, key := range []string{"exports/billing-v1/../../../" + filepath.Base(outside), "../secret.txt", "exports/billing-v1/..%2f..%2fsecret.txt", "exports/billing-v1/%2e%2e/%2e%2e/secret.txt"} {

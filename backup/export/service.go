@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	sunset "github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/plan"
@@ -132,7 +133,9 @@ type Download struct {
 // Ready reports whether the zip exists.
 func (d *Download) Ready() bool { return d.User != nil && d.User.State == UserDone && d.User.Key != "" }
 
-// Open opens the zip for reading. The caller closes it.
+// Open opens the zip for reading. The caller closes it. A zip that is not there, and one whose
+// path in a local export folder is or passes through a symbolic link (backup.ErrLink: never
+// followed, wherever it points), are ENOTFOUND errors that are also ErrOutside or ErrGone.
 func (d *Download) Open(ctx context.Context) (io.ReadCloser, error) {
 	if !d.Ready() {
 		return nil, ErrNoUser
@@ -141,40 +144,26 @@ func (d *Download) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := staysInside(dest, d.User.Key); err != nil {
-		dest.Close()
-		return nil, err
-	}
-	r, err := dest.Bucket.NewReader(ctx, d.User.Key, nil)
+	r, err := dest.Open(ctx, d.User.Key)
 	if err != nil {
 		dest.Close()
+		switch {
+		case errors.Is(err, backup.ErrLink):
+			return nil, errors.Join(sunset.Errorf(sunset.ENOTFOUND, "This export is not available."), ErrOutside, err)
+		case errors.Is(err, backup.ErrNoObject):
+			return nil, errors.Join(sunset.Errorf(sunset.ENOTFOUND, "This export is no longer available."), ErrGone, err)
+		}
 		return nil, err
 	}
 	return readCloser{r, dest}, nil
 }
 
-// ErrOutside is a download whose file lies outside the export folder, through a symbolic link.
-var ErrOutside = errors.New("export: the export file lies outside the export folder")
+// ErrOutside is a download whose file, in a local export folder, is or passes through a
+// symbolic link: it is refused, never followed (the link could lead out of the folder).
+var ErrOutside = errors.New("export: the export file is a symbolic link")
 
-// staysInside refuses a key of a local destination that leads out of its folder through a
-// symbolic link (fileblob already escapes ".." in keys, but follows links). os.Root resolves
-// the path without leaving the folder; a file that does not exist is left to the bucket to
-// report.
-func staysInside(dest *backup.Dest, key string) error {
-	dir, ok := strings.CutPrefix(dest.URL, "file://")
-	if !ok {
-		return nil
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil // the bucket reports a missing folder itself
-	}
-	defer root.Close()
-	if _, err := root.Stat(filepath.FromSlash(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return ErrOutside
-	}
-	return nil
-}
+// ErrGone is a download whose file is not at its destination any more.
+var ErrGone = errors.New("export: the export file is missing")
 
 type readCloser struct {
 	io.ReadCloser
