@@ -8,8 +8,6 @@ import (
 	"errors"
 	"html/template"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -60,16 +58,29 @@ func (s *Server) now() time.Time {
 }
 
 // handleFeedbackCreate serves POST /api/v1/sunsets/{name}/feedback.
+// It takes application/json only and refuses a browser's post from another site (intake.go).
 func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
-	if !s.feedbackEnabled(w, r) || !s.allowFeedback(w, r) {
+	if !s.feedbackEnabled(w, r) {
 		return
 	}
+	if err := s.checkAPIIntake(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !s.allowFeedback(w, r) {
+		return
+	}
+	name := r.PathValue("name")
 	var in feedback.Input
 	if err := readJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	f, err := feedback.New(r.PathValue("name"), in, s.now(), "api")
+	if !s.allowSunsetIntake(name) {
+		s.writeError(w, r, tooManyForSunset(w))
+		return
+	}
+	f, err := feedback.New(name, in, s.now(), "api")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -219,6 +230,8 @@ type formData struct {
 	Sent                bool
 	Errors              []string
 	In                  feedback.Input
+	// Token is the page's intake token; Refused says why a post was not sent (intake.go).
+	Token, Refused string
 }
 
 // handleFeedbackForm serves GET /feedback/{name}: the public feedback form, in English or
@@ -237,8 +250,9 @@ func (s *Server) handleFeedbackForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleFeedbackPost serves POST /feedback/{name}: a form post, answered with the thank-you page
-// or the form and its problems. Posts that fill the honeypot field get the thank-you page and
-// are dropped.
+// or the form and its problems. A post from another site, without a valid token or over a limit
+// gets the form again with what was typed (screenPublicForm). Posts that fill the honeypot field
+// get the thank-you page and are dropped.
 func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	if !s.feedbackEnabled(w, r) {
 		return
@@ -251,18 +265,23 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := formData{Lang: lang, Title: st.Title.In(lang)}
-	ok, spam := s.readPublicForm(w, r)
-	if !ok {
-		return
-	}
-	if spam {
-		data.Sent = true
-		s.renderForm(w, r, http.StatusOK, data)
+	if !s.readPublicForm(w, r) {
 		return
 	}
 	data.In = feedback.Input{
 		Mood: r.PostForm.Get("mood"), Category: r.PostForm.Get("category"), Text: r.PostForm.Get("text"),
 		Contact: r.PostForm.Get("contact"), Consumer: r.PostForm.Get("consumer"), Locale: lang,
+	}
+	refusal, status, spam := s.screenPublicForm(w, r, intakePageFeedback, name)
+	switch {
+	case refusal != "":
+		data.Refused = intakeRefusals[lang][refusal]
+		s.renderForm(w, r, status, data)
+		return
+	case spam:
+		data.Sent = true
+		s.renderForm(w, r, http.StatusOK, data)
+		return
 	}
 	f, err := feedback.New(name, data.In, s.now(), "form")
 	if err != nil {
@@ -282,31 +301,24 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 	data.T = formTexts[data.Lang]
 	data.Categories = feedback.Categories
 	data.Action = feedbackFormPath + r.PathValue("name") + "?lang=" + langParam(data.Lang)
+	data.Token = s.newIntakeToken(r, intakePageFeedback, r.PathValue("name"))
 	s.writePublicPage(w, r, status, data.Lang, feedbackTemplate, data)
 }
 
-// readPublicForm applies the rate limit and the size limit to a public form post and parses it,
-// answering the refusal itself (ok false). spam is true when the honeypot field is filled: the
-// caller thanks the sender and stores nothing.
-func (s *Server) readPublicForm(w http.ResponseWriter, r *http.Request) (ok, spam bool) {
-	if !s.allowFeedback(w, r) {
-		return false, false
-	}
+// readPublicForm applies the size limit to a public form post and parses it, answering the
+// refusal itself (false).
+func (s *Server) readPublicForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFeedbackForm)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
-			return false, false
+			return false
 		}
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
-		return false, false
+		return false
 	}
-	if r.PostForm.Get(honeypotField) != "" {
-		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "public form: honeypot filled, dropped", slog.String("path", r.URL.Path))
-		return true, true
-	}
-	return true, false
+	return true
 }
 
 // errorLines returns the lines a form shows for an invalid input.
@@ -338,13 +350,10 @@ func (s *Server) writePublicPage(w http.ResponseWriter, r *http.Request, status 
 	})
 }
 
-// allowFeedback applies the per-client rate limit to feedback posts, answering 429 when over.
+// allowFeedback applies the per-client rate limit to feedback API posts, answering 429 when
+// over. The forms apply it in screenPublicForm.
 func (s *Server) allowFeedback(w http.ResponseWriter, r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if s.limiter.allow(host, s.now()) {
+	if s.limiter.allow(clientAddress(r), s.now()) {
 		return true
 	}
 	w.Header().Set("Retry-After", "60")

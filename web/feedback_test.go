@@ -1,7 +1,9 @@
 package web
 
 import (
+	"maps"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -9,9 +11,29 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 )
 
+// postForm posts v to the public form at path as a browser would after opening it: with the
+// page's intake token, unless v sets intake_token itself.
 func postForm(t *testing.T, b *testBundle, path string, v url.Values, header ...string) *response {
 	t.Helper()
+	if _, ok := v[intakeTokenField]; !ok {
+		v = maps.Clone(v)
+		v.Set(intakeTokenField, formToken(t, b, path))
+	}
 	return b.do(t, "POST", path, v.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
+}
+
+// tokenField finds the intake token in a served form.
+var tokenField = regexp.MustCompile(`name="intake_token" value="([^"]+)"`)
+
+// formToken opens the public form at path and returns its intake token.
+func formToken(t *testing.T, b *testBundle, path string) string {
+	t.Helper()
+	r := b.do(t, "GET", path, "")
+	m := tokenField.FindSubmatch(r.body)
+	if r.status != 200 || m == nil {
+		t.Fatalf("GET %s: %d, no intake token:\n%s", path, r.status, r.body)
+	}
+	return string(m[1])
 }
 
 func TestFeedbackFormInBothLanguages(t *testing.T) {
@@ -81,9 +103,11 @@ func TestFeedbackFloodIsLimited(t *testing.T) {
 			t.Fatalf("post %d: %d", i, r.status)
 		}
 	}
+	// Over the limit, the person gets the form again in their language, with what they typed.
 	r := postForm(t, b, "/feedback/billing-v1", v)
-	if r.status != 429 || r.header.Get("Retry-After") == "" || r.mediaType() != problemContentType {
-		t.Fatalf("post over the limit: %d %s %q", r.status, r.mediaType(), r.header.Get("Retry-After"))
+	if r.status != 429 || r.header.Get("Retry-After") == "" || r.mediaType() != "text/html" ||
+		!strings.Contains(string(r.body), "You have sent several messages") || !strings.Contains(string(r.body), ">again</textarea>") {
+		t.Fatalf("post over the limit: %d %s %q\n%s", r.status, r.mediaType(), r.header.Get("Retry-After"), r.body)
 	}
 	api := b.do(t, "POST", "/api/v1/sunsets/billing-v1/feedback", `{"mood":"negative"}`, "Content-Type", "application/json")
 	if api.status != 429 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -360,19 +361,26 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	b.clock.Set(time.Date(2027, 1, 4, 9, 30, 0, 0, time.UTC))
 	b.waitDone(t, "billing-v1", "milestone/announce")
 	call("GET", p+"/guardrails", guardPath, "", 200)
-	call("POST", p+"/feedback", fbPath, `{"mood":"negative","category":"need_more_time","text":"两周不够"}`, 201)
-	call("POST", p+"/feedback", fbPath, `{"rating":4}`, 201)
-	call("POST", p+"/feedback", fbPath, `{"mood":"furious"}`, 400)
+	jsonBody := "Content-Type"
+	call("POST", p+"/feedback", fbPath, `{"mood":"negative","category":"need_more_time","text":"两周不够"}`, 201, jsonBody, "application/json")
+	call("POST", p+"/feedback", fbPath, `{"rating":4}`, 201, jsonBody, "application/json; charset=utf-8")
+	call("POST", p+"/feedback", fbPath, `{"mood":"furious"}`, 400, jsonBody, "application/json")
+	call("POST", p+"/feedback", fbPath, `{"mood":"negative"}`, 415, jsonBody, "text/plain")
+	call("POST", p+"/feedback", fbPath, `{"mood":"negative"}`, 403, jsonBody, "application/json", "Origin", "https://evil.example")
 	call("POST", p+"/feedback/import", fbImportPath, "at,mood,text\n2027-01-02 10:00,negative,late\nx,y,z\n", 200, "Content-Type", "text/csv")
 	call("POST", p+"/feedback/import", fbImportPath, "", 400, "Content-Type", "text/csv")
 	call("GET", p+"/feedback/summary", fbSumPath, "", 200)
 	call("GET", "/feedback/billing-v1?lang=zh", formPath, "", 200)
 	call("GET", "/survey/billing-v1", surveyPath, "", 200)
-	call("POST", "/survey/billing-v1?lang=zh", surveyPath, "q_satisfaction=4&q_moved=yes&q_hardest=%E5%AF%BC%E5%87%BA", 200, "Content-Type", "application/x-www-form-urlencoded")
-	call("POST", "/survey/billing-v1", surveyPath, "q_satisfaction=11", 400, "Content-Type", "application/x-www-form-urlencoded")
+	svTok := "&intake_token=" + url.QueryEscape(formToken(t, b, "/survey/billing-v1"))
+	call("POST", "/survey/billing-v1?lang=zh", surveyPath, "q_satisfaction=4&q_moved=yes&q_hardest=%E5%AF%BC%E5%87%BA"+svTok, 200, "Content-Type", "application/x-www-form-urlencoded")
+	call("POST", "/survey/billing-v1", surveyPath, "q_satisfaction=11"+svTok, 400, "Content-Type", "application/x-www-form-urlencoded")
+	call("POST", "/survey/billing-v1", surveyPath, "q_satisfaction=4", 403, "Content-Type", "application/x-www-form-urlencoded")
 	form := "Content-Type"
-	call("POST", "/feedback/billing-v1", formPath, "mood=negative&category=export_problem&text=%3Cscript%3Ealert(1)%3C%2Fscript%3E", 200, form, "application/x-www-form-urlencoded")
-	call("POST", "/feedback/billing-v1", formPath, "mood=&text=x", 400, form, "application/x-www-form-urlencoded")
+	fbTok := "&intake_token=" + url.QueryEscape(formToken(t, b, "/feedback/billing-v1"))
+	call("POST", "/feedback/billing-v1", formPath, "mood=negative&category=export_problem&text=%3Cscript%3Ealert(1)%3C%2Fscript%3E"+fbTok, 200, form, "application/x-www-form-urlencoded")
+	call("POST", "/feedback/billing-v1", formPath, "mood=&text=x"+fbTok, 400, form, "application/x-www-form-urlencoded")
+	call("POST", "/feedback/billing-v1", formPath, "mood=negative&text=x"+fbTok, 403, form, "application/x-www-form-urlencoded", "Sec-Fetch-Site", "cross-site")
 	call("POST", "/feedback/billing-v1", formPath, "text="+strings.Repeat("x", 17<<10), 413, form, "application/x-www-form-urlencoded")
 	call("POST", p+"/replan", replanPath, `{"shift":"14d"}`, 400)
 	call("POST", p+"/replan", replanPath, `{"shift":"soon","reason":"x"}`, 400)
@@ -408,7 +416,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", q+"/resume", resumePath, `{"reason":"x"}`, 404)
 	call("POST", q+"/cancel", cancelPath, "", 404)
 	call("POST", q+"/signoffs", signoffPath, `{"stakeholder":"legal"}`, 404)
-	call("POST", q+"/feedback", fbPath, `{"mood":"negative"}`, 404)
+	call("POST", q+"/feedback", fbPath, `{"mood":"negative"}`, 404, "Content-Type", "application/json")
 	call("GET", q+"/feedback/summary", fbSumPath, "", 404)
 	call("GET", "/feedback/nope", formPath, "", 404)
 	call("GET", "/survey/nope", surveyPath, "", 404)

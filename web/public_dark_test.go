@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -189,7 +190,12 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 				}
 				for _, name := range []string{"live-v1", "held-v1"} {
 					srv.Exports = &fakeExports{sunset: name}
-					r := call(t, method, fill(name), c.body, c.contentType, "en")
+					body := c.body
+					if method == http.MethodPost && c.contentType == "application/x-www-form-urlencoded" {
+						// A form is posted as a browser posts it: with the token of the page it came from.
+						body += "&" + intakeTokenField + "=" + url.QueryEscape(formToken(t, &testBundle{ts: ts}, fill(name)))
+					}
+					r := call(t, method, fill(name), body, c.contentType, "en")
 					if r.status != c.status {
 						t.Errorf("%s for %s sunset %s: %d, want %d: %.300s", rt.pattern, states[name], name, r.status, c.status, r.body)
 					}

@@ -107,6 +107,17 @@ type Server struct {
 	Now func() time.Time
 	// limiter bounds feedback posts per client address.
 	limiter windowLimiter
+	// IntakeKey signs the per-page tokens of the public feedback and survey forms (intake.go);
+	// every replica sharing a database should get the same key (store.DB.SigningKey "intake").
+	// Nil means a random key made by Handler: forms served before a restart must be sent again.
+	IntakeKey []byte
+	// FeedbackPerSunset is how many feedback and survey posts one sunset takes a minute from
+	// all clients together (then 429); zero means 60.
+	FeedbackPerSunset int
+	// ephemeralIntakeKey is the key Handler made when IntakeKey is nil.
+	ephemeralIntakeKey []byte
+	// perSunset bounds feedback posts per sunset.
+	perSunset windowLimiter
 	// Usage records the usage flushes of gateways; nil answers them 503.
 	Usage UsageRecorder
 	// Phases tells the phase a runbook switched a sunset to ahead of its timeline, applied to
@@ -303,6 +314,10 @@ func splitPattern(pattern string) (method, path string) {
 // own metrics registry.
 func (s *Server) Handler() http.Handler {
 	m := newMetrics(s)
+	s.perSunset.n = s.perSunsetLimit()
+	if len(s.IntakeKey) == 0 && s.ephemeralIntakeKey == nil {
+		s.ephemeralIntakeKey = randomIntakeKey()
+	}
 	mux := http.NewServeMux()
 	allow := map[string][]string{}
 	for _, rt := range s.routes(m) {

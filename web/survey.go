@@ -48,6 +48,8 @@ type surveyData struct {
 	Sent                                bool
 	Errors                              []string
 	Contact                             string
+	// Token is the page's intake token; Refused says why a post was not sent (intake.go).
+	Token, Refused string
 }
 
 // surveyOf returns the sunset's survey and its title in lang.
@@ -99,7 +101,9 @@ func (s *Server) handleSurveyForm(w http.ResponseWriter, r *http.Request) {
 	s.renderSurvey(w, r, http.StatusOK, d)
 }
 
-// handleSurveyPost serves POST /survey/{name}: the answers are stored with the feedback.
+// handleSurveyPost serves POST /survey/{name}: the answers are stored with the feedback. A post
+// from another site, without a valid token or over a limit gets the survey again with its
+// answers (screenPublicForm).
 func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 	if !s.feedbackEnabled(w, r) {
 		return
@@ -110,13 +114,7 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ok, spam := s.readPublicForm(w, r)
-	if !ok {
-		return
-	}
-	if spam {
-		d.Sent = true
-		s.renderSurvey(w, r, http.StatusOK, d)
+	if !s.readPublicForm(w, r) {
 		return
 	}
 	answers := map[string]string{}
@@ -127,6 +125,17 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Contact = r.PostForm.Get("contact")
+	refusal, status, spam := s.screenPublicForm(w, r, intakePageSurvey, r.PathValue("name"))
+	switch {
+	case refusal != "":
+		d.Refused = intakeRefusals[lang][refusal]
+		s.renderSurvey(w, r, status, d)
+		return
+	case spam:
+		d.Sent = true
+		s.renderSurvey(w, r, http.StatusOK, d)
+		return
+	}
 	f, err := feedback.NewSurvey(r.PathValue("name"), sv, answers, d.Contact, lang, s.now())
 	if err != nil {
 		d.Errors = errorLines(err)
@@ -144,5 +153,6 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderSurvey(w http.ResponseWriter, r *http.Request, status int, d surveyData) {
 	d.T = surveyTexts[d.Lang]
 	d.Action = "/survey/" + r.PathValue("name") + "?lang=" + langParam(d.Lang)
+	d.Token = s.newIntakeToken(r, intakePageSurvey, r.PathValue("name"))
 	s.writePublicPage(w, r, status, d.Lang, surveyTemplate, d)
 }
