@@ -143,7 +143,11 @@ func (s *Server) intakeKey() []byte {
 // newIntakeToken issues a token for page of sunset name to r's client, now.
 func (s *Server) newIntakeToken(r *http.Request, page, name string) string {
 	issued := s.now().Unix()
-	mac := intakeMAC(s.intakeKey(), page, name, addressScope(clientAddress(r)), issued)
+	return formatIntakeToken(issued, intakeMAC(s.intakeKey(), page, name, addressScope(clientAddress(r)), issued))
+}
+
+// formatIntakeToken writes a token as parseIntakeToken reads it.
+func formatIntakeToken(issued int64, mac []byte) string {
 	return intakeTokenVersion + "." + strconv.FormatInt(issued, 10) + "." + base64.RawURLEncoding.EncodeToString(mac)
 }
 

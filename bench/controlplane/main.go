@@ -7,7 +7,8 @@
 //
 // Feedback is rate-limited per client address (10 a minute), as it must be in production; the
 // generator posts each submission from its own loopback source address (127.1.0.0/16), as many
-// users would.
+// users would. The per-sunset limit (60 a minute by default) is lifted with
+// --feedback-per-minute.
 package main
 
 import (
@@ -105,7 +106,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 
 // startServer starts `sunset serve` on dsn and applies the bench's plan to it.
 func startServer(bin, dsn, dir string) (*benchserve.Server, error) {
-	s, err := benchserve.Start(bin, dsn, "", dir, "--log-level", "warn")
+	// The per-sunset feedback limit is lifted: the bench measures what storage sustains.
+	s, err := benchserve.Start(bin, dsn, "", dir, "--log-level", "warn", "--feedback-per-minute", "100000000")
 	if err != nil {
 		return nil, err
 	}

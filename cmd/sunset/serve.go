@@ -43,6 +43,8 @@ type serveOptions struct {
 	// claims on runbook runs and deliveries last without renewal (zero: each part's default).
 	replicaID string
 	lease     time.Duration
+	// feedbackPerMinute is how many feedback and survey posts one sunset takes a minute.
+	feedbackPerMinute int
 	// allowLoopbackLinks sends notices whose links are loopback (no --public-url) to recipients
 	// elsewhere anyway.
 	allowLoopbackLinks bool
@@ -99,6 +101,7 @@ of a plan months ahead.`,
 	f.StringVar(&o.listenGateway, "listen-gateway", "127.0.0.1:8081", "with --upstream: address the gateway serves clients on")
 	f.StringVar(&o.gatewayService, "gateway-service", "", "with --upstream: the sunset to enforce (default: the only one, or the one whose service.upstream is --upstream)")
 	f.StringVar(&o.replicaID, "replica-id", "", "this replica's name in logs, metrics and work leases when several share one database (default HOSTNAME-PID)")
+	f.IntVar(&o.feedbackPerMinute, "feedback-per-minute", 60, "feedback and survey posts one sunset takes a minute from all addresses together (429 beyond), beside each address's own limit of 10")
 	f.DurationVar(&o.lease, "lease", 0, "how long another replica waits to take over the work of one that stopped: runbook runs (default 30s) and claimed notice deliveries (default 2m)")
 	return cmd
 }
@@ -134,6 +137,9 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		return &exitError{code: 2, msg: fmt.Sprintf("--lease %s: use a positive duration, e.g. 30s", o.lease)}
 	}
 
+	if o.feedbackPerMinute <= 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("--feedback-per-minute %d: use a positive number, e.g. 60", o.feedbackPerMinute)}
+	}
 	if _, err := isLoopback(o.addr); err != nil {
 		return err
 	}
@@ -155,6 +161,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 		DB: o.db, Clock: clock, Logger: logger, Getenv: m.Getenv, Stdout: m.Stdout, PublicURL: publicURL,
 		ReplicaID: o.replicaID, Example: o.example,
 		RunLease: o.lease, NoticeLease: o.lease, AllowLoopbackLinks: o.allowLoopbackLinks,
+		FeedbackPerMinute: o.feedbackPerMinute,
 	}
 	if o.upstream != "" {
 		cfg.Gateway = &gatewayConfig{Upstream: o.upstream, Listen: o.listenGateway, Service: o.gatewayService}

@@ -46,6 +46,8 @@ type systemConfig struct {
 	ReplicaID string
 	// Example loads the bundled example plan when the database holds no sunset.
 	Example bool
+	// FeedbackPerMinute is how many feedback posts one sunset takes a minute; zero means 60.
+	FeedbackPerMinute int
 
 	// EnginePoll and GuardrailEvery are the engine's intervals.
 	EnginePoll, GuardrailEvery time.Duration
@@ -186,12 +188,18 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 		AllowLoopbackLinks: cfg.AllowLoopbackLinks,
 	}
 
+	// The public forms' tokens are signed with a key every replica shares (web/intake.go).
+	intakeKey, err := st.SigningKey(ctx, "intake")
+	if err != nil {
+		return nil, err
+	}
 	s.Web = &web.Server{
 		Engine: eng, Logger: logger, Ready: st.Ready, Version: version, Now: cfg.Clock.Now,
 		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Retention: s.Data.web.retention, Reports: st, Contacts: st,
 		Replica: cfg.ReplicaID,
-		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL,
+		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL, IntakeKey: intakeKey,
+		FeedbackPerSunset: cfg.FeedbackPerMinute,
 	}
 	noticeMetrics := notifymetrics.New(s.notices.Breakers, st.Outbox().Depth, logger)
 	s.notices.Observe = noticeMetrics.Observe
