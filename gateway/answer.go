@@ -57,7 +57,7 @@ type texts struct {
 	Instead, Guide, Docs, Feedback, Simulated string
 	DateLayout                                string
 	// UpstreamTitle and UpstreamDetail word what the gateway answers by itself, by status: a
-	// failed upstream call (502, 504) and a refused method (405).
+	// failed upstream call (502, 504), a refused method (405) and an ambiguous path (400).
 	UpstreamTitle, UpstreamDetail map[int]string
 }
 
@@ -86,11 +86,13 @@ var languages = map[string]*texts{
 			http.StatusBadGateway:       "The service cannot be reached",
 			http.StatusGatewayTimeout:   "The service did not answer in time",
 			http.StatusMethodNotAllowed: "Method not allowed",
+			http.StatusBadRequest:       "Ambiguous request path",
 		},
 		UpstreamDetail: map[int]string{
 			http.StatusBadGateway:       "The service behind the gateway could not be reached. Try again in a few minutes.",
 			http.StatusGatewayTimeout:   "The service behind the gateway did not answer in time. Try again in a few minutes.",
-			http.StatusMethodNotAllowed: "CONNECT and TRACE are not carried through this gateway.",
+			http.StatusMethodNotAllowed: "This gateway carries only the methods listed in Allow; never CONNECT or TRACE.",
+			http.StatusBadRequest:       "The path of this request means different things depending on who decodes it (an escaped slash, backslash, semicolon or dot segment, a double escape, or a control character), so it is not forwarded. Send the path without these escapes.",
 		},
 	},
 	"zh": {
@@ -117,11 +119,13 @@ var languages = map[string]*texts{
 			http.StatusBadGateway:       "无法连接到服务",
 			http.StatusGatewayTimeout:   "服务未能及时响应",
 			http.StatusMethodNotAllowed: "不允许的请求方法",
+			http.StatusBadRequest:       "请求路径有歧义",
 		},
 		UpstreamDetail: map[int]string{
 			http.StatusBadGateway:       "网关后面的服务无法连接。请几分钟后再试。",
 			http.StatusGatewayTimeout:   "网关后面的服务未能及时响应。请几分钟后再试。",
-			http.StatusMethodNotAllowed: "此网关不转发 CONNECT 和 TRACE 请求。",
+			http.StatusMethodNotAllowed: "此网关只转发 Allow 中列出的请求方法，从不转发 CONNECT 和 TRACE。",
+			http.StatusBadRequest:       "此请求的路径因解码方式不同而含义不同（编码的斜杠、反斜杠、分号或点段，双重编码，或控制字符），因此不予转发。请去掉这些编码后重新发送。",
 		},
 	},
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -46,6 +48,8 @@ type state struct {
 	// slices, so that the pass path does not allocate them. Their capacity equals their length,
 	// so an Add by the upstream's headers copies instead of writing into them.
 	headers [][3][]string
+	// allow is the Allow header of a 405: the standard methods and the plan's extra ones.
+	allow string
 }
 
 // New returns a Gateway enforcing pol; a nil pol passes every request untouched until SetPolicy.
@@ -72,7 +76,8 @@ func Middleware(p *plan.Plan, opts Options) (func(http.Handler) http.Handler, er
 
 // SetPolicy makes pol the policy of every request that starts from now on.
 func (g *Gateway) SetPolicy(pol *policy.Policy) {
-	s := &state{pol: pol, id: newIdentifier(pol.Identify(), g.opts.TrustedProxies)}
+	s := &state{pol: pol, id: newIdentifier(pol.Identify(), g.opts.TrustedProxies),
+		allow: strings.Join(append([]string{standardAllow}, pol.Methods()...), ", ")}
 	one := func(v string) []string {
 		if v == "" {
 			return nil
@@ -104,12 +109,18 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 		// CONNECT would make the gateway a tunnel to anywhere, TRACE echoes a request's
 		// credentials back: neither reaches a retiring service through it.
 		if r.Method == http.MethodConnect || r.Method == http.MethodTrace {
-			writeMethodProblem(w, r)
+			writeMethodProblem(w, r, standardAllow)
 			return
 		}
 		s := g.state.Load()
 		if s == nil {
 			next.ServeHTTP(w, r)
+			return
+		}
+		// A method the service is not known to serve could mean anything to it (a WebDAV
+		// MOVE, a framework's override): only the plan can vouch for it.
+		if !s.pol.AllowsMethod(r.Method) {
+			writeMethodProblem(w, r, s.allow)
 			return
 		}
 		consumer := s.id.Identify(r)
@@ -119,6 +130,14 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 		}
 		now := g.clock.Now()
 		d := policy.Decide(s.pol, now, req)
+		if d.BadPath {
+			writeGatewayProblem(w, r, http.StatusBadRequest, "path")
+			return
+		}
+		if d.Path != req.Path {
+			// Forward what was decided on, never a spelling the service may read otherwise.
+			r = withPath(r, d.Path)
+		}
 		if d.Warn {
 			hv := &s.headers[d.Feature.Index+1]
 			h := w.Header()
@@ -159,6 +178,25 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 		}
 		answer(w, r, s.pol, d)
 	})
+}
+
+// withPath returns a shallow copy of r whose URL has the escaped path p (as http.StripPrefix
+// does), so that the service receives the canonical path the policy decided on.
+func withPath(r *http.Request, p string) *http.Request {
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	r2.URL = &u
+	unescaped, err := url.PathUnescape(p)
+	if err != nil {
+		// Not reachable: a canonical path is validly escaped. Keep it as data.
+		unescaped = p
+	}
+	u.Path, u.RawPath = unescaped, p
+	if u.EscapedPath() != p || (&url.URL{Path: unescaped}).EscapedPath() == p {
+		u.RawPath = ""
+	}
+	return r2
 }
 
 // statusWriters recycles the writers that note the status of passed requests, so that the

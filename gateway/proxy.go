@@ -87,9 +87,13 @@ func NewProxy(upstream *url.URL, o ProxyOptions) *httputil.ReverseProxy {
 	}
 }
 
-// writeMethodProblem refuses CONNECT and TRACE with 405, in the caller's language.
-func writeMethodProblem(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+// standardAllow is the Allow header of a 405 when the plan lists no extra methods.
+const standardAllow = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+// writeMethodProblem refuses a method the gateway does not carry (CONNECT, TRACE, or one the
+// plan does not list) with 405 and Allow, in the caller's language.
+func writeMethodProblem(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
 	writeGatewayProblem(w, r, http.StatusMethodNotAllowed, "method")
 }
 
@@ -100,7 +104,7 @@ func writeUpstreamProblem(w http.ResponseWriter, r *http.Request, status int) {
 }
 
 // writeGatewayProblem answers a call the gateway itself refuses or cannot carry (phase method or
-// upstream), in the caller's language: problem+json, or the HTML page for a browser.
+// upstream, or path for an ambiguous path), in the caller's language: problem+json, or the HTML page for a browser.
 func writeGatewayProblem(w http.ResponseWriter, r *http.Request, status int, phase string) {
 	lang := language(r.Header.Get("Accept-Language"))
 	t := languages[lang]

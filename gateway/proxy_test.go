@@ -112,7 +112,7 @@ func TestBadInputIsAnsweredNeverPanics(t *testing.T) {
 	tests := []struct{ name, request, want string }{
 		{"invalid percent-encoding", "GET /v1/orders/%zz HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 Bad Request"},
 		{"over-long path", "GET /" + strings.Repeat("a/", 4000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 410 Gone"},
-		{"unknown method", "BREW /v1/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 410 Gone"},
+		{"unknown method", "BREW /v1/orders/1 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405 Method Not Allowed"},
 		{"dot segments", "GET /v1/x/../reports/1 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 410 Gone"},
 		{"absurd Accept-Language", "GET /v1/orders/1 HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nAccept-Language: " + strings.Repeat("zh;q=9,", 2000) + "\r\n\r\n", "HTTP/1.1 410 Gone"},
 		{"repeated headers", "GET /v1/orders/1 HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-API-Key: a\r\n", 500) + "\r\n", "HTTP/1.1 410 Gone"},

@@ -57,6 +57,25 @@ type Service struct {
 	Upstream string  `yaml:"upstream,omitempty" json:"upstream,omitempty" jsonschema:"description=URL of the retiring service\\, used by the gateway."`
 	Docs     string  `yaml:"docs,omitempty" json:"docs,omitempty" jsonschema:"description=URL of the service's documentation or sunset policy page."`
 	Owners   []Owner `yaml:"owners,omitempty" json:"owners,omitempty"`
+	// Gateway says how the service reads request paths and which methods it serves beyond
+	// the standard ones, so that the gateway decides on what the service will see.
+	Gateway ServiceGateway `yaml:"gateway,omitempty" json:"gateway,omitzero" jsonschema:"description=How the service reads paths and which extra methods it serves; the gateway decides on the same reading."`
+}
+
+// ServiceGateway is what the gateway must know of the service's HTTP to decide on what the
+// service will see. The zero value fits most services: paths case-insensitive, ambiguous
+// spellings refused, only the standard methods.
+type ServiceGateway struct {
+	// CaseSensitivePaths says the service tells /v1/Reports from /v1/reports. By default the
+	// gateway matches routes regardless of case, since many frameworks do.
+	CaseSensitivePaths bool `yaml:"case_sensitive_paths,omitempty" json:"case_sensitive_paths,omitempty" jsonschema:"description=The service's paths are case-sensitive; default false: routes match regardless of case."`
+	// AllowAmbiguousPaths lets paths through whose meaning depends on who decodes them (an
+	// encoded slash, backslash or semicolon, an encoded dot segment, a double-encoded escape),
+	// instead of answering 400. They are then decided with the escape kept as data.
+	AllowAmbiguousPaths bool `yaml:"allow_ambiguous_paths,omitempty" json:"allow_ambiguous_paths,omitempty" jsonschema:"description=Forward paths whose meaning depends on who decodes them (%2F\\, %5C\\, %3B\\, encoded dot segments\\, %25XX) instead of answering 400; default false."`
+	// Methods are the methods the service serves beyond GET, HEAD, POST, PUT, PATCH, DELETE
+	// and OPTIONS (e.g. WebDAV's PROPFIND); others are answered 405.
+	Methods []string `yaml:"methods,omitempty" json:"methods,omitempty" jsonschema:"description=Methods served beyond GET\\, HEAD\\, POST\\, PUT\\, PATCH\\, DELETE and OPTIONS\\, e.g. PROPFIND; other methods are answered 405. CONNECT and TRACE are never carried."`
 }
 
 // Owner is a person or team responsible for part of the sunset.

@@ -81,6 +81,7 @@ var (
 	serviceName  = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	envName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	httpMethod   = regexp.MustCompile(`^[A-Z]+$`)
+	extraMethod  = regexp.MustCompile(`^[A-Z][A-Z0-9_-]{0,19}$`)
 	registeredAt = regexp.MustCompile(`\s*\(registered at [^)]*\)`)
 	conflictWith = regexp.MustCompile(`conflicts with pattern "((?:[^"\\]|\\.)*)"`)
 )
@@ -402,6 +403,47 @@ func (v *validator) service() {
 	}
 	v.webURL("service.upstream", s.Upstream)
 	v.webURL("service.docs", s.Docs)
+	v.serviceMethods()
+}
+
+// maxExtraMethods bounds service.gateway.methods.
+const maxExtraMethods = 32
+
+// serviceMethods checks service.gateway.methods: upper-case HTTP tokens, each once, none of the
+// standard ones and never CONNECT or TRACE.
+func (v *validator) serviceMethods() {
+	seen := map[string]bool{}
+	ms := v.p.Service.Gateway.Methods
+	if len(ms) > maxExtraMethods {
+		v.errorf("service.gateway.methods", "%d methods listed; at most %d", len(ms), maxExtraMethods)
+		return
+	}
+	for i, m := range ms {
+		path := fmt.Sprintf("service.gateway.methods[%d]", i)
+		switch {
+		case m == "":
+			v.errorf(path, "empty method; write an upper-case method name such as PROPFIND")
+		case m == http.MethodConnect || m == http.MethodTrace:
+			v.errorf(path, "%s is never carried by the gateway (CONNECT would make it a tunnel, TRACE echoes credentials); remove it", m)
+		case StandardMethod(m):
+			v.errorf(path, "%s is a standard method, always served; list only extra ones such as PROPFIND", m)
+		case !extraMethod.MatchString(m):
+			v.errorf(path, "method %q must be upper-case letters, digits, - or _ (at most 20), e.g. PROPFIND", m)
+		case seen[m]:
+			v.errorf(path, "method %s is listed twice", m)
+		}
+		seen[m] = true
+	}
+}
+
+// StandardMethod reports whether m is one of the methods the gateway always carries: GET, HEAD,
+// POST, PUT, PATCH, DELETE and OPTIONS.
+func StandardMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
 }
 
 func (v *validator) people() {
@@ -630,6 +672,10 @@ func days(d time.Duration) string {
 func (v *validator) features() {
 	mux := http.NewServeMux()
 	owner := map[string]string{} // pattern → path of the route that registered it
+	// Routes are matched regardless of case unless the service says otherwise: two routes that
+	// differ only by case would then be one.
+	foldMux := http.NewServeMux()
+	foldOwner := map[string]string{}
 	routes := 0
 	for i, f := range v.p.Features {
 		path := fmt.Sprintf("features[%d]", i)
@@ -672,6 +718,18 @@ func (v *validator) features() {
 				continue
 			}
 			owner[r] = rp
+			if !v.p.Service.Gateway.CaseSensitivePaths {
+				folded := FoldRoute(r)
+				if msg := registerPattern(foldMux, folded); msg != "" {
+					other := foldOwner[folded]
+					if other == "" {
+						other = "another route"
+					}
+					v.errorf(rp, "route %q conflicts with %s (%s) once letter case is ignored, and paths are matched regardless of case; remove one, or set service.gateway.case_sensitive_paths: true if the service tells them apart", r, other, v.routeFeature(other))
+					continue
+				}
+				foldOwner[folded] = rp
+			}
 		}
 
 		dep, depOK := v.optInstant(path+".deprecate", f.Deprecate)
@@ -700,6 +758,24 @@ func (v *validator) features() {
 			v.webURL(path+".redirect", r)
 		}
 	}
+}
+
+// FoldRoute returns route with the literal segments of its host and path in lower case, as the
+// gateway matches them when the service's paths are case-insensitive. The method and wildcard
+// names are kept.
+func FoldRoute(route string) string {
+	method, rest := "", route
+	if i := strings.IndexAny(strings.TrimLeft(route, " \t"), " \t"); i >= 0 {
+		j := len(route) - len(strings.TrimLeft(route, " \t")) + i
+		method, rest = route[:j], route[j:]
+	}
+	segs := strings.Split(rest, "/")
+	for i, s := range segs {
+		if !strings.HasPrefix(s, "{") {
+			segs[i] = strings.ToLower(s)
+		}
+	}
+	return method + strings.Join(segs, "/")
 }
 
 // routeFeature names the feature of the route at path ("features[0].routes[1]").

@@ -39,22 +39,36 @@ type Decision struct {
 	Location string
 	// Simulated reports that the decision rehearses Request.Simulate.
 	Simulated bool
+	// Path is the canonical path the decision was made on (see canonical.go), which is what
+	// the gateway forwards: Request.Path itself, not a copy, when it was canonical already.
+	Path string
+	// BadPath reports a path refused before any route was matched (Status 400): ambiguous (its
+	// meaning depends on who decodes it) or malformed. Feature is then the service.
+	BadPath bool
 }
 
 // readOnlyStatus is the answer to a write in the read_only phase.
 const readOnlyStatus = http.StatusServiceUnavailable
 
-// Decide returns what to do with req at now. It is safe for concurrent use and allocates nothing
-// when the request passes (a matched or unmatched route, any phase that lets it through).
+// Decide returns what to do with req at now, deciding on the canonical form of req.Path. It is
+// safe for concurrent use and allocates nothing when the path is canonical already and the
+// request passes (a matched or unmatched route, any phase that lets it through); a path it has
+// to rewrite costs the one allocation of its canonical form.
 func Decide(p *Policy, now time.Time, req Request) Decision {
+	path, verdict := canonicalPath(req.Path, p.paths)
+	if verdict != pathOK {
+		return Decision{Phase: Active, Feature: &p.service, Status: http.StatusBadRequest, BadPath: true}
+	}
 	f := &p.service
-	if r := p.matcher.match(req.Method, req.Host, req.Path); r != nil {
+	if r := p.matcher.lookup(req.Method, req.Host, path); r != nil {
 		f = &p.features[r.feature]
 	}
 	if req.Simulate != Active {
-		return p.simulate(f, now, req)
+		d := p.simulate(f, now, req)
+		d.Path = path
+		return d
 	}
-	d := Decision{Pass: true, Phase: Active, Feature: f}
+	d := Decision{Pass: true, Phase: Active, Feature: f, Path: path}
 	t := &f.Times
 	if !t.Deprecated.IsZero() && !now.Before(t.Deprecated) {
 		d.Phase, d.Warn = Deprecated, true

@@ -71,6 +71,9 @@ type hostTree struct {
 // matcher finds the feature of a request.
 type matcher struct {
 	hosts []hostTree // the "" host, if any, is last
+	// fold matches hosts and literal path segments regardless of letter case (the service's
+	// paths are case-insensitive). Literals are stored in lower case.
+	fold bool
 }
 
 // add inserts pattern for feature. The pattern must be valid for ServeMux (checkPattern).
@@ -84,6 +87,9 @@ func (m *matcher) add(pattern string, feature int) error {
 		return fmt.Errorf("route %q has no path", pattern)
 	}
 	host, p := rest[:i], rest[i:]
+	if m.fold {
+		host = strings.ToLower(host)
+	}
 	r := &route{pattern: pattern, feature: feature}
 	n := m.tree(host, method)
 	// Walk the segments as ServeMux's parsePattern does.
@@ -123,6 +129,9 @@ func (m *matcher) add(pattern string, feature int) error {
 			lit, err := url.PathUnescape(seg)
 			if err != nil {
 				return fmt.Errorf("route %q: %v", pattern, err)
+			}
+			if m.fold {
+				lit = strings.ToLower(lit)
 			}
 			n = n.child(lit)
 		}
@@ -202,6 +211,36 @@ func (m *matcher) match(method, host, p string) *route {
 	return r
 }
 
+// lookup returns the route of a request whose path p is canonical (canonicalPath). Beyond
+// match:
+//
+//   - a path with a trailing slash also belongs to the specific (non-subtree) route its
+//     slash-less form matches, when its own match is only a subtree or nothing:
+//     "/v1/reports/1/" is "GET /v1/reports/{id}" to the many services that ignore a trailing
+//     slash;
+//   - a request whose method no matching route names belongs to the route its path matches
+//     with another method (where ServeMux would answer 405): "DELETE /v1/reports/1" is part of
+//     the reports feature of "GET /v1/reports/{id}", not of the service.
+func (m *matcher) lookup(method, host, p string) *route {
+	if r := m.lookupMethod(method, host, p); r != nil {
+		return r
+	}
+	return m.lookupMethod(anyMethod, host, p)
+}
+
+// anyMethod asks matchMethod to try every method's tree.
+const anyMethod = "\x00any"
+
+func (m *matcher) lookupMethod(method, host, p string) *route {
+	r := m.match(method, host, p)
+	if len(p) > 1 && p[len(p)-1] == '/' && (r == nil || r.multi) {
+		if r2 := m.match(method, host, p[:len(p)-1]); r2 != nil && !r2.multi {
+			return r2
+		}
+	}
+	return r
+}
+
 // exactSlash is exact for the path p+"/".
 func (r *route) exactSlash(p string) bool {
 	if !r.multi {
@@ -213,17 +252,25 @@ func (r *route) exactSlash(p string) bool {
 func (m *matcher) matchHost(method, host, p string, slash bool) *route {
 	for i := range m.hosts {
 		h := &m.hosts[i]
-		if h.host != "" && h.host != host {
+		if h.host != "" && h.host != host && !(m.fold && strings.EqualFold(h.host, host)) {
 			continue
 		}
-		if r := h.matchMethod(method, p, slash); r != nil {
+		if r := h.matchMethod(method, p, slash, m.fold); r != nil {
 			return r
 		}
 	}
 	return nil
 }
 
-func (h *hostTree) matchMethod(method, p string, slash bool) *route {
+func (h *hostTree) matchMethod(method, p string, slash, fold bool) *route {
+	if method == anyMethod {
+		for i := range h.methods {
+			if r := h.methods[i].root.matchPath(p, slash, fold); r != nil {
+				return r
+			}
+		}
+		return nil
+	}
 	// The request's own method first, then GET for HEAD, then the method-less patterns.
 	for k, want := range [3]string{method, http.MethodGet, ""} {
 		if k == 1 && method != http.MethodHead {
@@ -231,7 +278,7 @@ func (h *hostTree) matchMethod(method, p string, slash bool) *route {
 		}
 		for i := range h.methods {
 			if t := &h.methods[i]; t.method == want {
-				if r := t.root.matchPath(p, slash); r != nil {
+				if r := t.root.matchPath(p, slash, fold); r != nil {
 					return r
 				}
 			}
@@ -241,8 +288,9 @@ func (h *hostTree) matchMethod(method, p string, slash bool) *route {
 }
 
 // matchPath matches p (which starts with "/", or is empty at the end) below n. slash adds a
-// virtual "/" at the end of p, for the trailing-slash redirect rule.
-func (n *node) matchPath(p string, slash bool) *route {
+// virtual "/" at the end of p, for the trailing-slash redirect rule; fold compares literal
+// segments in lower case.
+func (n *node) matchPath(p string, slash, fold bool) *route {
 	if n == nil {
 		return nil
 	}
@@ -253,22 +301,62 @@ func (n *node) matchPath(p string, slash bool) *route {
 		p, slash = "/", false
 	}
 	seg, rest := firstSegment(p)
-	key := seg
-	if strings.IndexByte(seg, '%') >= 0 {
-		// Rare: ServeMux compares unescaped segments (an invalid escape stays as written).
-		if u, err := url.PathUnescape(seg); err == nil {
-			key = u
-		}
+	var child *node
+	slashKey := seg == "/"
+	if needsKey(seg, fold) {
+		// ServeMux compares unescaped segments (an invalid escape stays as written); a
+		// case-insensitive service compares them in lower case. The key is built on the stack
+		// and the map indexed with string(bytes), which does not allocate.
+		var kb [64]byte
+		key := appendKey(kb[:0], seg, fold)
+		child, slashKey = n.literal[string(key)], string(key) == "/"
+	} else {
+		child = n.literal[seg]
 	}
-	if r := n.literal[key].matchPath(rest, slash); r != nil {
+	if r := child.matchPath(rest, slash, fold); r != nil {
 		return r
 	}
-	if key != "/" {
-		if r := n.wild.matchPath(rest, slash); r != nil {
+	if !slashKey {
+		if r := n.wild.matchPath(rest, slash, fold); r != nil {
 			return r
 		}
 	}
 	return n.multi
+}
+
+// needsKey reports whether seg differs from its literal key: it holds an escape, or an upper-case
+// letter when fold.
+func needsKey(seg string, fold bool) bool {
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; c == '%' || fold && 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// appendKey appends the literal key of seg to b: unescaped (an invalid escape as written, as
+// url.PathUnescape would refuse it whole) and lower-cased when fold.
+func appendKey(b []byte, seg string, fold bool) []byte {
+	valid := true
+	for i := 0; i < len(seg); i++ {
+		if seg[i] == '%' && (i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2])) {
+			valid = false
+			break
+		}
+	}
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if c == '%' && valid {
+			c = unhex(seg[i+1])<<4 | unhex(seg[i+2])
+			i += 2
+		}
+		if fold && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // firstSegment splits the first segment off p, as ServeMux does (without unescaping, which

@@ -20,6 +20,10 @@ type Policy struct {
 	brownouts []brownout
 	exempt    map[string]struct{}
 	laggards  map[string]struct{}
+	// paths is the plan's reading of paths (canonical.go).
+	paths pathOptions
+	// methods are the extra methods the service serves (ServiceInfo.Methods).
+	methods []string
 }
 
 // Feature is one feature of a Policy, or the whole service (Index -1): its phase instants and the
@@ -56,7 +60,17 @@ func FromSnapshot(s *Snapshot) (*Policy, error) {
 	if s.Version != SnapshotVersion {
 		return nil, fmt.Errorf("snapshot version %d, want %d", s.Version, SnapshotVersion)
 	}
+	var errs []error
 	p := &Policy{snap: s, loc: time.UTC}
+	p.paths = pathOptions{allowAmbiguous: s.Service.AllowAmbiguousPaths, fold: !s.Service.CaseSensitivePaths}
+	p.matcher.fold = p.paths.fold
+	for i, m := range s.Service.Methods {
+		if !validExtraMethod(m) {
+			errs = append(errs, fmt.Errorf("service.methods[%d]: %q is not an extra method the gateway can carry", i, m))
+			continue
+		}
+		p.methods = append(p.methods, m)
+	}
 	if s.Service.TimeZone != "" {
 		loc, err := time.LoadLocation(s.Service.TimeZone)
 		if err != nil {
@@ -64,7 +78,6 @@ func FromSnapshot(s *Snapshot) (*Policy, error) {
 		}
 		p.loc = loc
 	}
-	var errs []error
 	guide := ""
 	successor := ""
 	if len(s.Alternatives) > 0 {
@@ -108,6 +121,7 @@ func FromSnapshot(s *Snapshot) (*Policy, error) {
 	service := s.Phases.phaseTimes()
 	p.service = build(-1, s.Service.Name, s.Service.Title, service, "")
 	mux := http.NewServeMux()
+	foldMux := http.NewServeMux() // routes as matched regardless of case
 	index := map[string]int{}
 	for i, fs := range s.Features {
 		t := fs.Times.phaseTimes()
@@ -121,6 +135,12 @@ func FromSnapshot(s *Snapshot) (*Policy, error) {
 			if err := checkPattern(mux, r); err != nil {
 				errs = append(errs, fmt.Errorf("features[%d] %s: route %q: %v", i, fs.Name, r, err))
 				continue
+			}
+			if p.matcher.fold {
+				if err := checkPattern(foldMux, plan.FoldRoute(r)); err != nil {
+					errs = append(errs, fmt.Errorf("features[%d] %s: route %q, ignoring case: %v", i, fs.Name, r, err))
+					continue
+				}
 			}
 			if err := p.matcher.add(r, i); err != nil {
 				errs = append(errs, fmt.Errorf("features[%d] %s: %v", i, fs.Name, err))
@@ -193,11 +213,48 @@ func (p *Policy) Exempt(consumer string) bool {
 	return ok
 }
 
-// FeatureOf returns the feature a request for method and path (escaped) on host belongs to: the
-// one whose route ServeMux would pick, or the service when no route matches.
+// FeatureOf returns the feature a request for method and path (escaped) on host belongs to, as
+// Decide finds it: the one whose route ServeMux would pick for the canonical path, or the
+// service when no route matches or the path is refused.
 func (p *Policy) FeatureOf(method, host, path string) *Feature {
-	if r := p.matcher.match(method, host, path); r != nil {
+	path, v := canonicalPath(path, p.paths)
+	if v != pathOK {
+		return &p.service
+	}
+	if r := p.matcher.lookup(method, host, path); r != nil {
 		return &p.features[r.feature]
 	}
 	return &p.service
+}
+
+// AllowsMethod reports whether the gateway carries requests with method m: the standard
+// methods (plan.StandardMethod) and the plan's service.gateway.methods. It does not allocate.
+func (p *Policy) AllowsMethod(m string) bool {
+	if plan.StandardMethod(m) {
+		return true
+	}
+	for _, x := range p.methods {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Methods returns the extra methods the service serves beyond the standard ones. Callers must
+// not modify them.
+func (p *Policy) Methods() []string { return p.methods }
+
+// validExtraMethod reports whether m may be listed as an extra method: an HTTP token that is
+// not standard, nor CONNECT or TRACE.
+func validExtraMethod(m string) bool {
+	if m == "" || len(m) > 20 || plan.StandardMethod(m) || m == http.MethodConnect || m == http.MethodTrace {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,10 @@ type ServiceInfo struct {
 	TimeZone string    `json:"timezone,omitempty"`
 	// Feedback is where callers can say how the sunset affects them (a URL or mailto:).
 	Feedback string `json:"feedback,omitempty"`
+	// CaseSensitivePaths, AllowAmbiguousPaths and Methods are the plan's service.gateway.
+	CaseSensitivePaths  bool     `json:"case_sensitive_paths,omitempty"`
+	AllowAmbiguousPaths bool     `json:"allow_ambiguous_paths,omitempty"`
+	Methods             []string `json:"methods,omitempty"`
 }
 
 // Times are the instants a feature enters each phase; nil when it never does.
@@ -100,6 +104,10 @@ func SnapshotOf(p *plan.Plan, opts Options) (*Snapshot, error) {
 			Docs:     p.Service.Docs,
 			TimeZone: p.Service.TimeZone,
 			Feedback: opts.Feedback,
+
+			CaseSensitivePaths:  p.Service.Gateway.CaseSensitivePaths,
+			AllowAmbiguousPaths: p.Service.Gateway.AllowAmbiguousPaths,
+			Methods:             p.Service.Gateway.Methods,
 		},
 		Alternatives: p.Alternatives,
 		Identify:     p.Consumers.Identify,

@@ -1,0 +1,223 @@
+package policy
+
+import "bytes"
+
+// This file turns a request's escaped path into the one canonical spelling the policy decides
+// on and the gateway forwards, so that a retired route stays retired however its path is
+// written. Upstreams read paths loosely (Express, Spring, ASP.NET and nginx setups ignore case
+// or a trailing slash, decode %2e and %2f, strip ;parameters); deciding on one strict reading
+// and forwarding exactly that reading leaves them nothing to read differently.
+//
+// The canonical path (RFC 3986 §6.2.2 and §5.2.4):
+//
+//   - starts with "/"; empty segments ("//") are dropped;
+//   - ";parameters" are cut from every segment (Tomcat, Spring and Jetty ignore them);
+//   - escapes of unreserved characters (ALPHA DIGIT - . _ ~) are decoded, other escapes keep
+//     their byte with upper-case hex digits;
+//   - "." and ".." segments are removed as remove_dot_segments does; a path that ends in one
+//     keeps its trailing slash ("/a/b/.." is "/a/");
+//   - letter case is kept: routes match it regardless of case unless the plan says the service
+//     is case-sensitive (matcher.fold).
+//
+// A path whose meaning depends on who decodes it is ambiguous: an escaped "/" or "\" inside a
+// segment (one more segment for some upstreams), an escaped ";" (a parameter once decoded), a
+// dot segment written with escapes ("%2e%2e"), a double escape ("%252f": "%2f" once decoded), a
+// raw "\" (a separator to IIS and ASP.NET), and, when routes match regardless of case, a
+// letter outside ASCII that folds onto an ASCII one ("ſ" is "S" to .NET, the Kelvin sign "K" is
+// "k", the Turkish "İ" and "ı" are "i" and "I" in some locales). Such a path is refused (400) unless the plan allows
+// ambiguous paths; then escapes are data and encoded dots are dots. A malformed escape ("%zz"),
+// or NUL or another control character, raw or escaped, is always refused: no service reads it
+// one way for sure.
+
+// pathVerdict is what canonicalPath thinks of a path.
+type pathVerdict uint8
+
+const (
+	// pathOK: the canonical path is decided on and forwarded.
+	pathOK pathVerdict = iota
+	// pathAmbiguous: the path reads differently to different decoders (refused unless allowed).
+	pathAmbiguous
+	// pathMalformed: a broken escape or a control character; always refused.
+	pathMalformed
+)
+
+// pathOptions are the plan's reading of paths.
+type pathOptions struct {
+	// allowAmbiguous decides ambiguous spellings instead of refusing them.
+	allowAmbiguous bool
+	// fold: routes match regardless of case.
+	fold bool
+}
+
+// canonicalPath returns the canonical form of the escaped path p (URL.EscapedPath). When p is
+// already canonical it returns p itself after one scan, without allocating.
+func canonicalPath(p string, o pathOptions) (string, pathVerdict) {
+	if isCanonical(p) {
+		return p, pathOK
+	}
+	if p == "*" {
+		return p, pathOK // OPTIONS *: the server, not a path
+	}
+	var buf [256]byte
+	out, v := appendCanonical(buf[:0], p, o)
+	if v != pathOK {
+		return "", v
+	}
+	if string(out) == p {
+		return p, pathOK
+	}
+	return string(out), pathOK
+}
+
+// isCanonical reports, in one scan, whether p is canonical as it stands: rooted, no escape, no
+// ";", no "\", no control character, no empty or dot segment.
+func isCanonical(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 1; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '%' || c == ';' || c == '\\' || c < 0x20 || c == 0x7f:
+			return false
+		case c == '/' && p[i-1] == '/':
+			return false
+		case c == '.' && p[i-1] == '/':
+			end := i + 1
+			if end < len(p) && p[end] == '.' {
+				end++
+			}
+			if end == len(p) || p[end] == '/' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// appendCanonical appends the canonical form of p to out, segment by segment.
+func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) {
+	allowAmbiguous := o.allowAmbiguous
+	out = append(out, '/')
+	if p != "" && p[0] == '/' {
+		p = p[1:]
+	}
+	for {
+		seg, rest, more := p, "", false
+		for i := 0; i < len(p); i++ {
+			if p[i] == '/' {
+				seg, rest, more = p[:i], p[i+1:], true
+				break
+			}
+		}
+		// Cut ";parameters"; a raw ";" is always a parameter separator here.
+		for i := 0; i < len(seg); i++ {
+			if seg[i] == ';' {
+				seg = seg[:i]
+				break
+			}
+		}
+		start := len(out)
+		escaped, high := false, false
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			switch {
+			case c == '%':
+				if i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2]) {
+					return nil, pathMalformed
+				}
+				b := unhex(seg[i+1])<<4 | unhex(seg[i+2])
+				i += 2
+				escaped = true
+				switch {
+				case b < 0x20 || b == 0x7f:
+					return nil, pathMalformed
+				case unreserved(b):
+					out = append(out, b)
+					continue
+				case b == '/' || b == '\\' || b == ';':
+					if !allowAmbiguous {
+						return nil, pathAmbiguous
+					}
+				case b == '%' && i+2 < len(seg) && isHex(seg[i+1]) && isHex(seg[i+2]):
+					// "%252f" is "%2f" to a service that decodes twice.
+					if !allowAmbiguous {
+						return nil, pathAmbiguous
+					}
+				}
+				high = high || b >= 0x80
+				out = append(out, '%', upperHex[b>>4], upperHex[b&15])
+			case c < 0x20 || c == 0x7f:
+				return nil, pathMalformed
+			case c == '\\':
+				if !allowAmbiguous {
+					return nil, pathAmbiguous
+				}
+				out = append(out, "%5C"...)
+			default:
+				out = append(out, c)
+			}
+		}
+		if high && o.fold && !allowAmbiguous && foldsOntoASCII(out[start:]) {
+			return nil, pathAmbiguous
+		}
+		switch string(out[start:]) {
+		case "", ".", "..":
+			if escaped && len(out) > start && !allowAmbiguous {
+				return nil, pathAmbiguous // "%2e" or ".%2E": a dot segment to some decoders only
+			}
+			dots := len(out) - start
+			out = out[:start]
+			if dots == 2 && len(out) > 1 {
+				// Remove the last segment written: out ends with "/seg/".
+				i := len(out) - 2
+				for out[i] != '/' {
+					i--
+				}
+				out = out[:i+1]
+			}
+		default:
+			if more {
+				out = append(out, '/')
+			}
+		}
+		if !more {
+			return out, pathOK
+		}
+		p = rest
+	}
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// foldsOntoASCII reports whether the escaped segment seg (upper-case hex) holds the UTF-8 of a
+// letter that case-insensitive comparisons may take for an ASCII one: U+017F ſ (S), U+212A
+// Kelvin sign (k), U+0130 İ and U+0131 ı (i, I).
+func foldsOntoASCII(seg []byte) bool {
+	for _, s := range [...]string{"%C5%BF", "%E2%84%AA", "%C4%B0", "%C4%B1"} {
+		if bytes.Contains(seg, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// unreserved reports whether c is an RFC 3986 unreserved character, whose escape means the
+// character itself.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
