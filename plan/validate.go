@@ -424,9 +424,9 @@ func (v *validator) serviceMethods() {
 		case m == "":
 			v.errorf(path, "empty method; write an upper-case method name such as PROPFIND")
 		case m == http.MethodConnect || m == http.MethodTrace:
-			v.errorf(path, "%s is never carried by the gateway (CONNECT would make it a tunnel, TRACE echoes credentials); remove it", m)
+			v.errorf(path, "method %s is never carried by the gateway (CONNECT would make it a tunnel, TRACE echoes credentials); remove it", m)
 		case StandardMethod(m):
-			v.errorf(path, "%s is a standard method, always served; list only extra ones such as PROPFIND", m)
+			v.errorf(path, "method %s is standard and always carried; list only extra methods such as PROPFIND", m)
 		case !extraMethod.MatchString(m):
 			v.errorf(path, "method %q must be upper-case letters, digits, - or _ (at most 20), e.g. PROPFIND", m)
 		case seen[m]:

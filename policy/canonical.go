@@ -21,7 +21,7 @@ import "bytes"
 //
 // A path whose meaning depends on who decodes it is ambiguous: an escaped "/" or "\" inside a
 // segment (one more segment for some upstreams), an escaped ";" (a parameter once decoded), a
-// dot segment written with escapes ("%2e%2e"), a double escape ("%252f": "%2f" once decoded), a
+// dot segment written with escapes ("%2e%2e"), an escaped "%" ("%252f" is "%2f" once decoded), a
 // raw "\" (a separator to IIS and ASP.NET), and, when routes match regardless of case, a
 // letter outside ASCII that folds onto an ASCII one ("ſ" is "S" to .NET, the Kelvin sign "K" is
 // "k", the Turkish "İ" and "ı" are "i" and "I" in some locales). Such a path is refused (400) unless the plan allows
@@ -109,9 +109,14 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 				break
 			}
 		}
-		// Cut ";parameters"; a raw ";" is always a parameter separator here.
+		// Cut ";parameters"; a raw ";" is always a parameter separator here. What is cut must
+		// not read otherwise either: "..;x%2Fphotos" is "../photos" to a service that decodes
+		// before it cuts parameters.
 		for i := 0; i < len(seg); i++ {
 			if seg[i] == ';' {
+				if v := paramsVerdict(seg[i:], o); v != pathOK {
+					return nil, v
+				}
 				seg = seg[:i]
 				break
 			}
@@ -138,8 +143,9 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 					if !allowAmbiguous {
 						return nil, pathAmbiguous
 					}
-				case b == '%' && i+2 < len(seg) && isHex(seg[i+1]) && isHex(seg[i+2]):
-					// "%252f" is "%2f" to a service that decodes twice.
+				case b == '%':
+					// "%252f" is "%2f" to a service that decodes twice, and so is
+					// "%25%32f": any escaped "%" may start an escape once decoded.
 					if !allowAmbiguous {
 						return nil, pathAmbiguous
 					}
@@ -185,6 +191,34 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 		}
 		p = rest
 	}
+}
+
+// paramsVerdict judges the ";parameters" cut from a segment as appendCanonical judges a
+// segment: ambiguous escapes and "\" are ambiguous, broken escapes and control characters
+// malformed.
+func paramsVerdict(params string, o pathOptions) pathVerdict {
+	for i := 0; i < len(params); i++ {
+		c := params[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(params) || !isHex(params[i+1]) || !isHex(params[i+2]) {
+				return pathMalformed
+			}
+			b := unhex(params[i+1])<<4 | unhex(params[i+2])
+			switch {
+			case b < 0x20 || b == 0x7f:
+				return pathMalformed
+			case (b == '/' || b == '\\' || b == ';' || b == '%') && !o.allowAmbiguous:
+				return pathAmbiguous
+			}
+			i += 2
+		case c < 0x20 || c == 0x7f:
+			return pathMalformed
+		case c == '\\' && !o.allowAmbiguous:
+			return pathAmbiguous
+		}
+	}
+	return pathOK
 }
 
 const upperHex = "0123456789ABCDEF"

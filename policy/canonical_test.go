@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,6 +45,11 @@ func TestCanonicalPathSpellsEachPathOneWay(t *testing.T) {
 		{"raw backslash", "/v1/orders/..\\reports/1", strict, "", pathAmbiguous},
 		{"encoded semicolon", "/v1/reports%3bx=1/1", strict, "", pathAmbiguous},
 		{"double escape", "/v1/reports%252f1", strict, "", pathAmbiguous},
+		{"escaped percent before escaped hex", "/%25%32E%2e/v1/reports/1", strict, "", pathAmbiguous},
+		{"escaped percent alone", "/v1/100%25", strict, "", pathAmbiguous},
+		{"ambiguous escape in a parameter", "/api/zz/..;x%252Fphotos", strict, "", pathAmbiguous},
+		{"encoded slash in a parameter", "/v1/reports;a%2fb/1", strict, "", pathAmbiguous},
+		{"broken escape in a parameter", "/v1/reports;a%g/1", strict, "", pathMalformed},
 		{"long s folds onto s", "/v1/report%C5%BF/1", strict, "", pathAmbiguous},
 		{"Kelvin sign folds onto k", "/v1/%E2%84%AAeys", strict, "", pathAmbiguous},
 		{"long s when case-sensitive", "/v1/report%C5%BF/1", pathOptions{}, "/v1/report%C5%BF/1", pathOK},
@@ -165,6 +172,40 @@ func TestDecideAllocatesNothingForHostileSpellings(t *testing.T) {
 		req := Request{Method: "GET", Host: "h", Path: tc.path, Consumer: "c"}
 		if n := testing.AllocsPerRun(100, func() { Decide(pol, now, req) }); n != tc.allocs {
 			t.Errorf("%s: Decide allocates %v times, want %v", tc.path, n, tc.allocs)
+		}
+	}
+}
+
+func TestSnapshotCarriesTheServicesReadingOfPaths(t *testing.T) {
+	data := []byte(strings.Replace(string(fiftyFeatures()), `docs: "https://example.com/sunset"}`,
+		`docs: "https://example.com/sunset", gateway: {case_sensitive_paths: true, allow_ambiguous_paths: true, methods: [PROPFIND]}}`, 1))
+	pol := compileYAML(t, data, Options{})
+	raw, err := json.Marshal(pol.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Snapshot
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	again, err := FromSnapshot(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2027, 2, 1, 10, 0, 0, 0, time.UTC)
+	if !again.AllowsMethod("PROPFIND") || again.AllowsMethod("MKCOL") || !again.AllowsMethod("GET") {
+		t.Errorf("methods after a JSON round trip: %v", again.Methods())
+	}
+	if d := Decide(again, now, Request{Method: "GET", Path: "/V1/R7/1"}); d.Feature.Name != "big-api" {
+		t.Errorf("case-sensitive paths lost: /V1/R7/1 is %s", d.Feature.Name)
+	}
+	if d := Decide(again, now, Request{Method: "GET", Path: "/v1/r7/a%2Fb"}); d.BadPath || d.Path != "/v1/r7/a%2Fb" || d.Feature.Name != "f7" {
+		t.Errorf("allowed ambiguous paths lost: %+v", d)
+	}
+	for _, bad := range []string{"TRACE", "GET", "propfind", ""} {
+		s.Service.Methods = []string{bad}
+		if _, err := FromSnapshot(&s); err == nil {
+			t.Errorf("a snapshot with method %q is accepted", bad)
 		}
 	}
 }
