@@ -1,13 +1,26 @@
 package feedback
 
 import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
 	"unicode"
 
 	"github.com/go-ego/gse"
+	"github.com/klauspost/compress/zstd"
 )
+
+// zhDict is gse's simplified-Chinese dictionary (its data/dict/zh/s_1.txt, see dict/README.md),
+// zstd-compressed: 1.6 MB in the binary instead of gse's own embedded dictionaries (Japanese and
+// both Chinese ones, 38 MB), which stay out of the binary as long as nothing here calls gse's
+// LoadDictEmbed or NewEmbed.
+//
+//go:embed dict/zh_s.txt.zst
+var zhDict []byte
 
 // Theme is a key phrase of the feedback text.
 type Theme struct {
@@ -19,10 +32,18 @@ type Theme struct {
 }
 
 // Themer finds the themes of feedback text in English and Chinese. Chinese is segmented into
-// words with gse (a maintained segmenter with an embedded dictionary), not split into
+// words with gse (a maintained segmenter) and its simplified-Chinese dictionary, not split into
 // characters. The dictionary is loaded on first use (about 2 s and 100–200 MB); a Themer is safe
 // for concurrent use and meant to be made once per process.
+//
+// A dictionary that cannot be loaded is an error, never a silent fallback to worse words: Load
+// returns it, and Tokens and Themes then find nothing and log it (once, at level ERROR).
 type Themer struct {
+	// Logger receives the dictionary's load error; nil means slog.Default().
+	Logger *slog.Logger
+
+	// dict is the compressed dictionary; nil means zhDict (tests give a damaged one).
+	dict []byte
 	once sync.Once
 	seg  gse.Segmenter
 	err  error
@@ -31,19 +52,54 @@ type Themer struct {
 // NewThemer returns a Themer; the dictionary loads on first use.
 func NewThemer() *Themer { return &Themer{} }
 
-func (t *Themer) load() error {
+// Load loads the dictionary if it is not loaded yet and returns the load's error, the same on
+// every call. Callers may call it early to fail at start rather than at the first summary.
+func (t *Themer) Load() error {
 	t.once.Do(func() {
-		t.seg.SkipLog = true
-		t.err = t.seg.LoadDictEmbed("zh_s")
+		dict := t.dict
+		if dict == nil {
+			dict = zhDict
+		}
+		t.err = t.load(dict)
+		if t.err != nil {
+			logger := t.Logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Error("feedback themes are off: the Chinese dictionary did not load", "err", t.err)
+		}
 	})
 	return t.err
 }
 
+// load decompresses dict and loads it into the segmenter. gse's loader reports no error of its
+// own (it skips lines it cannot read), so an empty result is one.
+func (t *Themer) load(dict []byte) error {
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return fmt.Errorf("feedback: Chinese dictionary: %w", err)
+	}
+	defer dec.Close()
+	text, err := dec.DecodeAll(dict, nil)
+	if err != nil {
+		return fmt.Errorf("feedback: Chinese dictionary: %w", err)
+	}
+	t.seg.SkipLog = true
+	if err := t.seg.LoadDictStr(string(text)); err != nil {
+		return fmt.Errorf("feedback: Chinese dictionary: %w", err)
+	}
+	if t.seg.Dict == nil || t.seg.Dict.NumTokens() == 0 {
+		return errors.New("feedback: Chinese dictionary: no words in it")
+	}
+	return nil
+}
+
 // Tokens splits text into lower-case words: English words as they are, Chinese segmented.
-// Punctuation and spaces are dropped.
+// Punctuation and spaces are dropped. It returns nil when the dictionary did not load (see
+// Load).
 func (t *Themer) Tokens(text string) []string {
-	if err := t.load(); err != nil {
-		return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if t.Load() != nil {
+		return nil
 	}
 	var out []string
 	for _, tok := range t.seg.Cut(strings.ToLower(text), true) {
@@ -57,8 +113,12 @@ func (t *Themer) Tokens(text string) []string {
 
 // Themes returns up to n key phrases of texts, each mentioned by at least two messages: first
 // two-word phrases ("export link", "下载链接"), then single words that no chosen phrase already
-// covers. Stop words of both languages are left out.
+// covers. Stop words of both languages are left out. It returns none when the dictionary did
+// not load (see Load).
 func (t *Themer) Themes(texts []string, n int) []Theme {
+	if t.Load() != nil {
+		return []Theme{}
+	}
 	uni := map[string]int{}
 	bi := map[string]int{}
 	lang := map[string]string{}
