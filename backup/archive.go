@@ -100,7 +100,7 @@ func Create(ctx context.Context, o Options) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := o.Dest.writeFile(ctx, id+ManifestSuffix, b); err != nil {
+	if err := o.Dest.writeFile(ctx, id+ManifestSuffix, b, "application/json"); err != nil {
 		// An archive without its manifest is no backup: take it away (even when ctx ended).
 		_ = o.Dest.Bucket.Delete(context.WithoutCancel(ctx), id+ArchiveSuffix)
 		return nil, fmt.Errorf("backup: write manifest: %w", err)
@@ -167,7 +167,7 @@ func newEncoder(w io.Writer) (*zstd.Encoder, error) {
 }
 
 func writeArchive(ctx context.Context, d *Dest, id, root string, entries []Entry, m *Manifest, key Key, prog *progress) (sum *ArchiveSum, err error) {
-	bw, err := d.create(ctx, id+ArchiveSuffix)
+	bw, err := d.create(ctx, id+ArchiveSuffix, "application/zstd")
 	if err != nil {
 		return nil, fmt.Errorf("backup: open %s: %w", d.Location(id), err)
 	}

@@ -5,19 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/memblob" // mem:// buckets, for tests
-	_ "gocloud.dev/blob/s3blob"  // s3:// buckets: AWS S3 and S3-compatible stores
-	"gocloud.dev/gcerrors"
 )
 
 // Suffixes of the two objects that make an archive at its destination.
@@ -26,30 +20,30 @@ const (
 	ManifestSuffix = ".manifest.json"
 )
 
-// Dest is where archives are kept: a gocloud.dev/blob bucket — a local path, file://, or s3://
-// (AWS S3 or an S3-compatible store; see OpenDest).
+// Dest is where archives are kept: a local directory (a path or file://), an S3 bucket
+// (AWS S3 or an S3-compatible store; see OpenDest), or memory (mem://, for tests).
 type Dest struct {
 	// URL names the bucket as the user gave it, without its query (driver options).
 	URL    string
-	Bucket *blob.Bucket
+	Bucket *Bucket
 	// query is the query the user gave (s3's endpoint and region), kept in locations so that
 	// a printed location opens the same bucket again.
 	query string
-	// dir is the directory of a local destination (a path or file://), written by the os
-	// directly (see create); empty for other buckets.
-	dir string
 }
 
-// OpenDest opens a destination: a local directory path, a file:// URL, an s3:// URL or any URL
-// blob can open. Local directories are created when missing; files are written to a temporary
-// name and renamed, so an interrupted backup never leaves a half archive under the final name.
+// OpenDest opens a destination: a local directory path, a file:// URL, an s3:// URL, or mem://
+// (a new, empty bucket in memory, for tests). Local directories are created when missing; files
+// are written to a temporary name and renamed, so an interrupted backup never leaves a half
+// archive under the final name, and no key leads out of the directory.
 //
 // An S3 destination is s3://BUCKET[/PREFIX][?endpoint=URL&region=REGION]: PREFIX is a folder in
 // the bucket; endpoint names an S3-compatible store (MinIO, Ceph, …; path-style addressing is
 // then the default, use_path_style=false turns it off, and checksums are sent and checked only
-// where S3 requires them); region defaults to AWS_REGION.
-// Credentials come from the usual AWS places: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
-// ~/.aws, or the instance role; anonymous=true sends none. An S3 upload is complete or absent.
+// where S3 requires them: request_checksum_calculation and response_checksum_validation set to
+// when_supported turn them on); region defaults to AWS_REGION, then AWS_DEFAULT_REGION, then
+// the bucket's own. Credentials come from the usual AWS places: AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, ~/.aws (profile= or AWS_PROFILE picks the profile), or the instance's
+// or container's role; anonymous=true sends none. An S3 upload is complete or absent.
 func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	if dest == "" {
 		return nil, errors.New("no destination: give --to file:///path or a directory")
@@ -59,11 +53,11 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 		if err != nil {
 			return nil, err
 		}
-		b, err := fileblob.OpenBucket(abs, &fileblob.Options{CreateDir: true, NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
+		s, err := openDir(abs)
 		if err != nil {
 			return nil, fmt.Errorf("destination %s: %w", abs, err)
 		}
-		return &Dest{URL: "file://" + abs, Bucket: b, dir: abs}, nil
+		return &Dest{URL: "file://" + abs, Bucket: &Bucket{s}}, nil
 	}
 	u, err := url.Parse(dest)
 	if err != nil {
@@ -71,154 +65,64 @@ func OpenDest(ctx context.Context, dest string) (*Dest, error) {
 	}
 	clean := *u
 	clean.RawQuery = ""
-	query := u.RawQuery
-	if u.Scheme == "s3" {
-		s3URL(u)
-	}
-	if u.Scheme == "file" {
-		q := u.Query()
-		for k, v := range map[string]string{"create_dir": "1", "no_tmp_dir": "1", "metadata": "skip"} {
-			if q.Get(k) == "" {
-				q.Set(k, v)
-			}
-		}
-		u.RawQuery = q.Encode()
-	}
-	b, err := blob.OpenBucket(ctx, u.String())
+	s, err := openStore(u)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", clean.String(), err)
 	}
-	d := &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: b, query: query}
-	if u.Scheme == "file" {
-		d.dir = filepath.FromSlash(u.Path)
-	}
-	return d, nil
+	return &Dest{URL: strings.TrimSuffix(clean.String(), "/"), Bucket: &Bucket{s}, query: u.RawQuery}, nil
 }
 
-// objectWriter writes one object of a destination: it is in place under its key only once
-// Close returns nil; Abort drops what was written, leaving nothing under the key.
-type objectWriter interface {
-	io.Writer
-	Close() error
-	Abort()
-}
-
-// create opens key for writing. A local destination is written by the os directly: a
-// temporary file in the destination's folder, synced to disk and renamed into place, then the
-// folder synced — so a backup reported done survives a power cut, and no one pays fileblob's
-// MD5 of every byte (the archive has its own SHA-256). Other buckets get blob's writer, which
-// drops a write whose context ended before Close.
-func (d *Dest) create(ctx context.Context, key string) (objectWriter, error) {
-	if d.dir == "" {
-		ctx, cancel := context.WithCancel(ctx)
-		w, err := d.Bucket.NewWriter(ctx, key, nil)
+// openStore opens the store a destination URL names.
+func openStore(u *url.URL) (objectStore, error) {
+	switch u.Scheme {
+	case "file":
+		// Parameters of the former driver (gocloud's fileblob) are accepted and do nothing:
+		// the directory is always created and written without side files.
+		for k := range u.Query() {
+			if k != "create_dir" && k != "no_tmp_dir" && k != "metadata" {
+				return nil, fmt.Errorf("unknown query parameter %q", k)
+			}
+		}
+		path := u.Path
+		if u.Host == "." { // file://./backups is relative
+			path = strings.TrimPrefix(path, "/")
+		} else if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("a file URL names a folder of this machine: file:///PATH (three slashes), not host %q", u.Host)
+		}
+		if path == "" {
+			return nil, errors.New("no folder: write file:///PATH")
+		}
+		return openDir(filepath.FromSlash(path))
+	case "mem":
+		for k := range u.Query() {
+			if k != "nomd5" {
+				return nil, fmt.Errorf("unknown query parameter %q", k)
+			}
+		}
+		return &memStore{}, nil
+	case "s3":
+		o, err := parseS3URL(u, os.Getenv)
 		if err != nil {
-			cancel()
 			return nil, err
 		}
-		return &blobWriter{Writer: w, cancel: cancel}, nil
+		return openS3(o, os.Getenv)
 	}
-	final := filepath.Join(d.dir, filepath.FromSlash(key))
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+	return nil, fmt.Errorf("unknown kind of destination %q: give a directory, file:///PATH or s3://BUCKET/PREFIX", u.Scheme+"://")
+}
+
+// create opens key for writing (see objectWriter): on a local destination, a temporary file
+// synced to disk and renamed into place, then its folder synced, so that a backup reported done
+// survives a power cut; on S3, a multipart upload that appears only once it completes.
+func (d *Dest) create(ctx context.Context, key, contentType string) (objectWriter, error) {
+	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	return &localWriter{f: f, final: final}, nil
+	return d.Bucket.store.create(ctx, key, contentType)
 }
 
 // writeFile writes b as key, durably on a local destination (see create).
-func (d *Dest) writeFile(ctx context.Context, key string, b []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	w, err := d.create(ctx, key)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		w.Abort()
-		return err
-	}
-	return w.Close()
-}
-
-// blobWriter is a blob writer whose Abort ends its context, so that blob drops the write.
-type blobWriter struct {
-	*blob.Writer
-	cancel context.CancelFunc
-}
-
-// Close puts the object in place.
-func (w *blobWriter) Close() error {
-	defer w.cancel()
-	return w.Writer.Close()
-}
-
-// Abort drops the object.
-func (w *blobWriter) Abort() {
-	w.cancel()
-	_ = w.Writer.Close() // fails: its context ended
-}
-
-// localWriter writes one archive of a local destination (see Dest.create).
-type localWriter struct {
-	f     *os.File
-	final string
-}
-
-func (w *localWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
-
-// Close syncs the file, renames it into place and syncs its folder.
-func (w *localWriter) Close() error {
-	err := w.f.Sync()
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.f.Name(), w.final)
-	}
-	if err != nil {
-		os.Remove(w.f.Name())
-		return err
-	}
-	dir, err := os.Open(filepath.Dir(w.final))
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return dir.Sync()
-}
-
-// Abort drops what was written.
-func (w *localWriter) Abort() {
-	w.f.Close()
-	os.Remove(w.f.Name())
-}
-
-// s3URL turns s3://BUCKET/PREFIX?… into the form s3blob reads: the prefix as a query parameter
-// (a folder, ending in /), and path-style addressing when an endpoint is named.
-func s3URL(u *url.URL) {
-	q := u.Query()
-	if prefix := strings.Trim(u.Path, "/"); prefix != "" && q.Get("prefix") == "" {
-		q.Set("prefix", prefix+"/")
-	}
-	u.Path, u.RawPath = "", ""
-	if q.Get("endpoint") != "" {
-		if q.Get("use_path_style") == "" && q.Get("s3ForcePathStyle") == "" {
-			q.Set("use_path_style", "true")
-		}
-		// S3-compatible stores often lack the newer CRC checksums (the SDK then warns on every
-		// read); the archive carries its own SHA-256 and manifest anyway.
-		for _, k := range []string{"request_checksum_calculation", "response_checksum_validation"} {
-			if q.Get(k) == "" {
-				q.Set(k, "when_required")
-			}
-		}
-	}
-	u.RawQuery = q.Encode()
+func (d *Dest) writeFile(ctx context.Context, key string, b []byte, contentType string) error {
+	return d.Bucket.WriteAll(ctx, key, b, contentType)
 }
 
 // Close closes the bucket.
@@ -273,7 +177,7 @@ func ResolveArchive(archive, defaultDest string) (dest, id string, err error) {
 func (d *Dest) ReadEnvelope(ctx context.Context, id string) (*Envelope, error) {
 	b, err := d.Bucket.ReadAll(ctx, id+ManifestSuffix)
 	if err != nil {
-		if gcerrors.Code(err) == gcerrors.NotFound {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no archive %s at %s (its manifest %s%s is missing)", id, d.URL, id, ManifestSuffix)
 		}
 		return nil, err
@@ -303,19 +207,14 @@ type Summary struct {
 // checking signatures; Verify checks.
 func (d *Dest) List(ctx context.Context) ([]Summary, error) {
 	var out []Summary
-	it := d.Bucket.List(nil)
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
+	for key, err := range d.Bucket.List(ctx) {
 		if err != nil {
 			return nil, err
 		}
-		if !strings.HasSuffix(obj.Key, ManifestSuffix) {
+		if !strings.HasSuffix(key, ManifestSuffix) {
 			continue
 		}
-		id := strings.TrimSuffix(obj.Key, ManifestSuffix)
+		id := strings.TrimSuffix(key, ManifestSuffix)
 		s := Summary{ID: id, Location: d.Location(id)}
 		env, err := d.ReadEnvelope(ctx, id)
 		var m Manifest

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"gocloud.dev/gcerrors"
 )
 
 // ErrLink is a key of a local destination whose path is, or passes through, a symbolic link
@@ -26,30 +24,28 @@ var ErrNoObject = errors.New("backup: no such object")
 // an os.Root of its folder, checking every element of the path with Lstat: a key that is or
 // passes through a symbolic link, or that is not a regular file, is ErrLink, and one that climbs
 // out of the folder ("..") or is missing is ErrNoObject. The file opened is checked to be the
-// one checked (os.SameFile), so a link swapped in meanwhile is refused too. Other buckets are
-// read through blob; a missing key is ErrNoObject.
+// one checked (os.SameFile), so a link swapped in meanwhile is refused too. On other
+// destinations a missing key is ErrNoObject.
 func (d *Dest) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	if d.dir == "" {
-		r, err := d.Bucket.NewReader(ctx, key, nil)
-		if gcerrors.Code(err) == gcerrors.NotFound {
-			return nil, fmt.Errorf("%w: %s", ErrNoObject, key)
+	if s, ok := d.Bucket.store.(*dirStore); ok {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		return r, err
+		return openNoFollow(s.root, key)
 	}
-	return openNoFollow(d.dir, key)
+	r, err := d.Bucket.NewReader(ctx, key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoObject, key)
+	}
+	return r, err
 }
 
-// openNoFollow opens key under dir without following any symbolic link (see Dest.Open).
-func openNoFollow(dir, key string) (*os.File, error) {
+// openNoFollow opens key under root without following any symbolic link (see Dest.Open).
+func openNoFollow(root *os.Root, key string) (*os.File, error) {
 	name := filepath.FromSlash(key)
 	if key == "" || !filepath.IsLocal(name) {
 		return nil, fmt.Errorf("%w: %s", ErrNoObject, key)
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
 	parts := strings.Split(name, string(filepath.Separator))
 	var last fs.FileInfo
 	for i := range parts {

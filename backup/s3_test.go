@@ -51,13 +51,11 @@ func TestS3DestinationKeepsArchivesThatVerifyAndRestore(t *testing.T) {
 	}
 	// The objects are under the prefix, as another S3 client sees them.
 	keys := map[string]bool{}
-	it := dest.Bucket.List(nil)
-	for {
-		obj, err := it.Next(ctx)
+	for key, err := range dest.Bucket.List(ctx) {
 		if err != nil {
-			break
+			t.Fatal(err)
 		}
-		keys[obj.Key] = true
+		keys[key] = true
 	}
 	if !keys[a.ID+ArchiveSuffix] || !keys[a.ID+ManifestSuffix] {
 		t.Errorf("objects under the prefix: %v", keys)
@@ -94,20 +92,89 @@ func TestS3DestinationKeepsArchivesThatVerifyAndRestore(t *testing.T) {
 	}
 }
 
-func TestS3URLsBecomeWhatS3blobReads(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"s3://b/orders/final?endpoint=http://127.0.0.1:9000&region=us-east-1",
-			"s3://b?endpoint=http%3A%2F%2F127.0.0.1%3A9000&prefix=orders%2Ffinal%2F&region=us-east-1&request_checksum_calculation=when_required&response_checksum_validation=when_required&use_path_style=true"},
-		{"s3://b?region=eu-west-1", "s3://b?region=eu-west-1"},
-		{"s3://b/p/?endpoint=http://h&use_path_style=false", "s3://b?endpoint=http%3A%2F%2Fh&prefix=p%2F&request_checksum_calculation=when_required&response_checksum_validation=when_required&use_path_style=false"},
+func TestS3URLsSayBucketFolderStoreAndChecksums(t *testing.T) {
+	env := func(k string) string { return map[string]string{"AWS_REGION": "eu-central-1"}[k] }
+	aws := s3Options{Host: "s3.amazonaws.com", Secure: true, SendChecksums: true, CheckChecksums: true}
+	tests := []struct {
+		in   string
+		want func(o *s3Options)
+	}{
+		{"s3://b/orders/final?endpoint=http://127.0.0.1:9000&region=us-east-1", func(o *s3Options) {
+			*o = s3Options{Bucket: "b", Prefix: "orders/final/", Host: "127.0.0.1:9000", Compatible: true, PathStyle: true, Region: "us-east-1"}
+		}},
+		{"s3://b?region=eu-west-1", func(o *s3Options) { o.Bucket, o.Region = "b", "eu-west-1" }},
+		{"s3://b/p/", func(o *s3Options) { o.Bucket, o.Prefix, o.Region = "b", "p/", "eu-central-1" }},
+		{"s3://b?prefix=p/q/", func(o *s3Options) { o.Bucket, o.Prefix, o.Region = "b", "p/q/", "eu-central-1" }},
+		{"s3://b/p/?endpoint=https://h&use_path_style=false", func(o *s3Options) {
+			*o = s3Options{Bucket: "b", Prefix: "p/", Host: "h", Secure: true, Compatible: true, Region: "eu-central-1"}
+		}},
+		{"s3://b?endpoint=http://h:9&s3ForcePathStyle=false&request_checksum_calculation=when_supported", func(o *s3Options) {
+			*o = s3Options{Bucket: "b", Host: "h:9", Compatible: true, Region: "eu-central-1", SendChecksums: true}
+		}},
+		{"s3://b?region=r&anonymous=true&profile=backups&response_checksum_validation=when_required", func(o *s3Options) {
+			o.Bucket, o.Region, o.Anonymous, o.Profile, o.CheckChecksums = "b", "r", true, "backups", false
+		}},
 	}
 	for _, tt := range tests {
-		u := mustURL(t, tt.in)
-		s3URL(u)
-		if u.String() != tt.want {
-			t.Errorf("s3URL(%s) = %s, want %s", tt.in, u, tt.want)
+		got, err := parseS3URL(mustURL(t, tt.in), env)
+		want := aws
+		tt.want(&want)
+		if err != nil || got != want {
+			t.Errorf("parseS3URL(%s) = %+v, %v\nwant %+v", tt.in, got, err, want)
 		}
 	}
+}
+
+func TestMalformedS3URLsAreRefusedSayingWhy(t *testing.T) {
+	tests := []struct{ in, wantErr string }{
+		{"s3:///p", "no bucket"},
+		{"s3://b?endpoint=127.0.0.1:9000", "base URL"},
+		{"s3://b?endpoint=ftp://h", "base URL"},
+		{"s3://b?endpoint=http://h/path", "base URL"},
+		{"s3://b?use_path_style=maybe", "want true or false"},
+		{"s3://b?anonymous=yes", "want true or false"},
+		{"s3://b?request_checksum_calculation=always", "want when_supported or when_required"},
+		{"s3://b?awssdk=v1", `unknown query parameter "awssdk"`},
+		{"s3://b?region=a&region=b", "given 2 times"},
+		{"s3://b/../x", "a folder in the bucket"},
+		{"s3://b/p//q", "a folder in the bucket"},
+		{"s3://key:secret@b/p", "credentials in the environment"},
+		{"s3://b?%zz", "query"},
+	}
+	for _, tt := range tests {
+		_, err := parseS3URL(mustURL(t, tt.in), func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("parseS3URL(%s) = %v, want an error saying %q", tt.in, err, tt.wantErr)
+		}
+	}
+	// Through OpenDest, the error names the destination.
+	if _, err := OpenDest(context.Background(), "s3://b?endpoint=h"); err == nil || !strings.HasPrefix(err.Error(), "destination s3://b: endpoint") {
+		t.Errorf("OpenDest = %v", err)
+	}
+}
+
+// FuzzParseS3URL checks that any s3:// URL is read without a panic, and that what is accepted
+// names a bucket and a folder that is a clean path.
+func FuzzParseS3URL(f *testing.F) {
+	for _, s := range []string{"s3://b/orders/final?endpoint=http://127.0.0.1:9000&region=us-east-1", "s3://b?prefix=a/", "s3://b/a/../b", "s3://?", "s3://b?endpoint=http://[::1]:9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil {
+			return
+		}
+		o, err := parseS3URL(u, func(string) string { return "" })
+		if err != nil {
+			return
+		}
+		if o.Bucket == "" || o.Host == "" {
+			t.Errorf("parseS3URL(%q) = %+v without a bucket or a host", s, o)
+		}
+		if o.Prefix != "" && (!strings.HasSuffix(o.Prefix, "/") || checkKey(strings.TrimSuffix(o.Prefix, "/")) != nil) {
+			t.Errorf("parseS3URL(%q) = prefix %q", s, o.Prefix)
+		}
+	})
 }
 
 func TestResolveArchiveKeepsTheQueryWithTheDestination(t *testing.T) {

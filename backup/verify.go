@@ -221,7 +221,7 @@ func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Re
 	for i := range m.Entries {
 		want[m.Entries[i].Path] = &m.Entries[i]
 	}
-	br, err := d.Bucket.NewReader(ctx, id+ArchiveSuffix, nil)
+	br, err := d.Bucket.NewReader(ctx, id+ArchiveSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", d.Location(id), err)
 	}

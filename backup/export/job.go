@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"gocloud.dev/blob"
+	"github.com/sunsetops/sunset/backup"
 )
 
 // Users streams the users to export in a stable order, skipping the first skip of them, and
@@ -21,7 +21,7 @@ type Users func(ctx context.Context, skip int64, fn func(Recipient) error) error
 type Exporter struct {
 	Store  Store
 	Fetch  Fetcher
-	Bucket *blob.Bucket
+	Bucket *backup.Bucket
 	// Service names the service in READMEs.
 	Service string
 	Now     func() time.Time
@@ -160,7 +160,7 @@ func (x *Exporter) one(ctx context.Context, sunset string, seq int64, r Recipien
 		zip, err = Package(x.Service, r.ID, r.Locale, d, u.Created)
 		if err == nil {
 			u.Key = BlobKey(sunset, r.ID)
-			err = x.Bucket.WriteAll(ctx, u.Key, zip, &blob.WriterOptions{ContentType: "application/zip"})
+			err = x.Bucket.WriteAll(ctx, u.Key, zip, "application/zip")
 			sum := sha256.Sum256(zip)
 			u.SHA256, u.Bytes = hex.EncodeToString(sum[:]), int64(len(zip))
 		}
