@@ -115,10 +115,15 @@ func parseS3URL(u *url.URL, getenv func(string) string) (s3Options, error) {
 // s3Store is an S3 bucket, or a folder of one, reached with minio-go: AWS S3 or an
 // S3-compatible store.
 type s3Store struct {
-	c      *minio.Client
 	o      s3Options
-	getOpt minio.GetObjectOptions
 	putOpt minio.PutObjectOptions
+	// The client is reached only through these functions: a *minio.Client in a type that
+	// reflection can reach would keep all of its 200 methods in the binary (about 2 MB), since
+	// the binary looks up methods by name (text/template).
+	get  func(ctx context.Context, object string) (*minio.Object, error)
+	send func(ctx context.Context, object string, r io.Reader, size int64, opt minio.PutObjectOptions) error
+	del  func(ctx context.Context, object string) error
+	list func(ctx context.Context, prefix string) <-chan minio.ObjectInfo
 }
 
 var _ objectStore = (*s3Store)(nil)
@@ -150,7 +155,21 @@ func openS3(o s3Options, getenv func(string) string) (*s3Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &s3Store{c: c, o: o, getOpt: minio.GetObjectOptions{Checksum: o.CheckChecksums},
+	bucket := o.Bucket
+	return &s3Store{o: o,
+		get: func(ctx context.Context, object string) (*minio.Object, error) {
+			return c.GetObject(ctx, bucket, object, minio.GetObjectOptions{Checksum: o.CheckChecksums})
+		},
+		send: func(ctx context.Context, object string, r io.Reader, size int64, opt minio.PutObjectOptions) error {
+			_, err := c.PutObject(ctx, bucket, object, r, size, opt)
+			return err
+		},
+		del: func(ctx context.Context, object string) error {
+			return c.RemoveObject(ctx, bucket, object, minio.RemoveObjectOptions{})
+		},
+		list: func(ctx context.Context, prefix string) <-chan minio.ObjectInfo {
+			return c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true})
+		},
 		// The payload is not signed as a stream of signed chunks (aws-chunked, which some
 		// compatible stores cannot read): each request carries a CRC32C checksum (AWS) or an
 		// MD5 (other stores), which the store checks.
@@ -183,7 +202,7 @@ func (s *s3Store) s3Err(key string, err error) error {
 }
 
 func (s *s3Store) open(ctx context.Context, key string) (io.ReadCloser, error) {
-	obj, err := s.c.GetObject(ctx, s.o.Bucket, s.o.Prefix+key, s.getOpt)
+	obj, err := s.get(ctx, s.o.Prefix+key)
 	if err != nil {
 		return nil, s.s3Err(key, err)
 	}
@@ -199,8 +218,7 @@ func (s *s3Store) open(ctx context.Context, key string) (io.ReadCloser, error) {
 func (s *s3Store) put(ctx context.Context, key string, data []byte, contentType string) error {
 	opt := s.putOpt
 	opt.ContentType = contentType
-	_, err := s.c.PutObject(ctx, s.o.Bucket, s.o.Prefix+key, bytes.NewReader(data), int64(len(data)), opt)
-	return s.s3Err(key, err)
+	return s.s3Err(key, s.send(ctx, s.o.Prefix+key, bytes.NewReader(data), int64(len(data)), opt))
 }
 
 // create streams an object of unknown size as a multipart upload, which S3 makes visible only
@@ -215,7 +233,7 @@ func (s *s3Store) create(ctx context.Context, key, contentType string) (objectWr
 	opt := s.putOpt
 	opt.ContentType = contentType
 	go func() {
-		_, err := s.c.PutObject(ctx, s.o.Bucket, s.o.Prefix+key, pr, -1, opt)
+		err := s.send(ctx, s.o.Prefix+key, pr, -1, opt)
 		if err == nil {
 			err = ctx.Err() // aborted after the last part: not reported as written
 		}
@@ -233,14 +251,14 @@ func cmpErr(err, otherwise error) error {
 }
 
 func (s *s3Store) remove(ctx context.Context, key string) error {
-	return s.s3Err(key, s.c.RemoveObject(ctx, s.o.Bucket, s.o.Prefix+key, minio.RemoveObjectOptions{}))
+	return s.s3Err(key, s.del(ctx, s.o.Prefix+key))
 }
 
 func (s *s3Store) keys(ctx context.Context) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel() // ends the listing's goroutine when the caller stops early
-		for obj := range s.c.ListObjects(ctx, s.o.Bucket, minio.ListObjectsOptions{Prefix: s.o.Prefix, Recursive: true}) {
+		for obj := range s.list(ctx, s.o.Prefix) {
 			if obj.Err != nil {
 				yield("", s.s3Err("", obj.Err))
 				return
