@@ -202,6 +202,11 @@ func (d *decoder) decode(data []byte, p *Plan) bool {
 		d.problems = append(d.problems, Problem{File: d.file, Pos: Pos{line, col}, Message: "the file is not valid UTF-8 here; save the plan as UTF-8"})
 		return false
 	}
+	// yaml.v3 builds the whole node tree before anything can look at it: bound its size first.
+	if _, lp := checkText(data); lp != nil {
+		d.limit(lp)
+		return false
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := safeDecode(dec, &root); err != nil {
@@ -209,6 +214,10 @@ func (d *decoder) decode(data []byte, p *Plan) bool {
 			return true // an empty file: validation says what is missing
 		}
 		d.syntaxError(data, err)
+		return false
+	}
+	if lp := checkTree(&root); lp != nil {
+		d.limit(lp)
 		return false
 	}
 	var extra yaml.Node
@@ -241,6 +250,11 @@ func (d *decoder) decode(data []byte, p *Plan) bool {
 	}
 	d.value(n, reflect.ValueOf(p).Elem(), "")
 	return true
+}
+
+// limit records that the plan is over one of the limits that protect the server parsing it.
+func (d *decoder) limit(lp *limitProblem) {
+	d.problems = append(d.problems, Problem{File: d.file, Pos: lp.pos, Message: lp.msg})
 }
 
 // safeDecode decodes one document, turning a panic inside the YAML library into an error so that
@@ -628,6 +642,10 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		}
 		i, ok := si.index[key]
 		if !ok {
+			if len(d.problems) >= maxProblems {
+				d.dropped++ // not formatted: a suggestion costs an edit distance per known key
+				continue
+			}
 			d.problem(p.key, joinPath(path, key), "unknown key %q%s%s", key, unknownHint(key, si.names), flowHint(n, p))
 			continue
 		}

@@ -873,8 +873,9 @@ func (v *validator) featureNames() []string {
 
 func (v *validator) templateNames() []string {
 	names := slices.Clone(BuiltinTemplates)
+	builtin := set(BuiltinTemplates) // a set, not slices.Contains: plans from the network may hold many templates
 	for name := range v.p.Templates {
-		if !slices.Contains(names, name) {
+		if !builtin[name] {
 			names = append(names, name)
 		}
 	}
