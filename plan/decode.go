@@ -19,8 +19,10 @@ import (
 )
 
 // MaxPlanSize is the largest plan, in bytes, that Parse and ParseFile accept. A plan is a few
-// kilobytes; anything near this size is a mistake or an attack, and is refused before parsing.
-const MaxPlanSize = 10 << 20
+// kilobytes (the largest example is 5 KB); anything near this size is a mistake or an attack,
+// and is refused before parsing. YAML decoding costs about six times the bytes of long values,
+// so the limit also keeps a plan made of a few huge values within a few MB.
+const MaxPlanSize = 1 << 20
 
 // maxAliasNodes bounds how many nodes the decoder visits through YAML aliases. Anchors and
 // aliases are handy for repeated lists, but a few lines of them can multiply into millions of

@@ -461,7 +461,7 @@ func TestStrictScalars(t *testing.T) {
 func TestParseTooLarge(t *testing.T) {
 	data := bytes.Repeat([]byte("# padding\n"), MaxPlanSize/10+1)
 	_, ps := Parse("big.yaml", data)
-	if len(ps) != 1 || !strings.Contains(ps[0].Message, "over the 10 MB limit") {
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "over the 1 MB limit") {
 		t.Errorf("Parse on %d bytes: %s", len(data), dumpProblems(ps))
 	}
 
@@ -477,7 +477,7 @@ func TestParseTooLarge(t *testing.T) {
 	f.Close()
 	start := time.Now()
 	_, ps = ParseFile(path)
-	if len(ps) != 1 || !strings.Contains(ps[0].Message, "plan is 1024.0 MB, over the 10 MB limit") || ps[0].File != path {
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "plan is 1024.0 MB, over the 1 MB limit") || ps[0].File != path {
 		t.Errorf("ParseFile on 1 GB: %s", dumpProblems(ps))
 	}
 	if d := time.Since(start); d > time.Second {

@@ -20,7 +20,7 @@ import (
 )
 
 // maxPlanBody is the largest plan accepted, the same limit the plan decoder enforces on files.
-const maxPlanBody = 10 << 20
+const maxPlanBody = plan.MaxPlanSize
 
 // DefaultMaxBundle is the largest plan bundle POST /api/v1/plans accepts unless
 // Server.MaxBundle says otherwise: the plan and every file it references together (a contacts
@@ -62,7 +62,7 @@ func (s *Server) handlePlanApply(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			s.writeError(w, r, sunset.Errorf(codeTooLarge, "The plan is larger than %d bytes (10 MB).", tooLarge.Limit))
+			s.writeError(w, r, sunset.Errorf(codeTooLarge, "The plan is larger than %d bytes (1 MB).", tooLarge.Limit))
 			return
 		}
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "Cannot read the plan: %v.", err))
@@ -106,7 +106,7 @@ func (s *Server) applyBundle(w http.ResponseWriter, r *http.Request, file, bound
 		return
 	}
 	if len(data) > maxPlanBody {
-		s.writeError(w, r, sunset.Errorf(codeTooLarge, "The plan is larger than %d bytes (10 MB).", maxPlanBody))
+		s.writeError(w, r, sunset.Errorf(codeTooLarge, "The plan is larger than %d bytes (1 MB).", maxPlanBody))
 		return
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
