@@ -72,8 +72,10 @@ func (s *Server) handlePlanApply(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The request body is empty: send the plan's YAML, e.g. curl --data-binary @sunset.yaml."))
 		return
 	}
-	res, err := s.Engine.Apply(r.Context(), file, data, actor)
-	s.writeApplied(w, r, res, err)
+	s.withPlanSlot(w, r, func() {
+		res, err := s.Engine.Apply(r.Context(), file, data, actor)
+		s.writeApplied(w, r, res, err)
+	})
 }
 
 // applyBundle applies a multipart/form-data bundle: the part named plan first (its filename
@@ -127,8 +129,10 @@ func (s *Server) applyBundle(w http.ResponseWriter, r *http.Request, file, bound
 			}
 		}
 	}
-	res, err := s.Engine.ApplyBundle(r.Context(), file, data, files, actor)
-	s.writeApplied(w, r, res, err)
+	s.withPlanSlot(w, r, func() {
+		res, err := s.Engine.ApplyBundle(r.Context(), file, data, files, actor)
+		s.writeApplied(w, r, res, err)
+	})
 }
 
 // bundleReadError is a failure to read the request body of a bundle: 413 beyond MaxBundle,

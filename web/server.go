@@ -161,6 +161,13 @@ type Server struct {
 	PublicPerMinute int
 	// MaxBundle is the largest plan bundle accepted, in bytes; zero means DefaultMaxBundle.
 	MaxBundle int64
+	// MaxPlanParses is how many plans POST /api/v1/plans parses at once; zero means
+	// DefaultMaxPlanParses. A request past it waits up to PlanWait (zero: DefaultPlanWait) for
+	// its turn, then is answered 503 with Retry-After.
+	MaxPlanParses int
+	PlanWait      time.Duration
+	// planSlots bounds the plans being parsed (plan_limit.go).
+	planSlots planSlots
 	// Contacts reads the contacts stored with each sunset's plan bundle (the report's names and
 	// tiers, the consumers table); nil means none are known.
 	Contacts ContactStore
