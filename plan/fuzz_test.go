@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,6 +62,17 @@ func addSeeds(f *testing.F) {
 // file and a message and comes in position order; and that a plan without errors resolves.
 func FuzzParse(f *testing.F) {
 	addSeeds(f)
+	// Plan bombs, each just past one limit, so that mutations explore the edges of the limits.
+	for _, bomb := range []string{
+		bombHead + "features: [" + strings.Repeat("a,", MaxNodes) + "]\n",
+		bombHead + "features: " + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + "\n",
+		bombHead + "description: " + strings.Repeat("x", MaxLineBytes) + "\n",
+		bombHead + "description: |\n" + strings.Repeat("  "+strings.Repeat("x", 1000)+"\n", MaxScalarBytes/1000),
+		billionLaughs(),
+		aliasFan(),
+	} {
+		f.Add([]byte(bomb))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, ps := Parse("fuzz.yaml", data)
 		if p == nil {
