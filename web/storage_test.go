@@ -58,8 +58,9 @@ func (b *storageBundle) fillDisk(t *testing.T) {
 	b.exec(t, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
 }
 
-// bigPlan is testPlanNoSignoff with a comment large enough to need new pages.
-var bigPlan = testPlanNoSignoff + "# " + strings.Repeat("notes on the retirement ", 8000) + "\n"
+// bigPlan is testPlanNoSignoff with comments large enough to need new pages (in lines under the
+// plan's 64 KB line limit).
+var bigPlan = testPlanNoSignoff + strings.Repeat("# "+strings.Repeat("notes on the retirement ", 20)+"\n", 400)
 
 // ready asks /readyz and checks its status and, when it fails, its problem's code.
 func (b *storageBundle) ready(t *testing.T, status int, code string) *Problem {
