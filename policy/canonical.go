@@ -50,48 +50,53 @@ type pathOptions struct {
 }
 
 // canonicalPath returns the canonical form of the escaped path p (URL.EscapedPath). When p is
-// already canonical it returns p itself after one scan, without allocating.
-func canonicalPath(p string, o pathOptions) (string, pathVerdict) {
-	if isCanonical(p) {
-		return p, pathOK
+// already canonical it returns p itself after one scan, without allocating. plain reports that
+// the canonical path holds no escape and no upper-case letter, which spares the matcher a look
+// at each segment.
+func canonicalPath(p string, o pathOptions) (canonical string, plain bool, v pathVerdict) {
+	if ok, upper := isCanonical(p); ok {
+		return p, !upper, pathOK
 	}
 	if p == "*" {
-		return p, pathOK // OPTIONS *: the server, not a path
+		return p, true, pathOK // OPTIONS *: the server, not a path
 	}
 	var buf [256]byte
 	out, v := appendCanonical(buf[:0], p, o)
 	if v != pathOK {
-		return "", v
+		return "", false, v
 	}
-	if string(out) == p {
-		return p, pathOK
+	if string(out) != p {
+		p = string(out)
 	}
-	return string(out), pathOK
+	return p, false, pathOK
 }
 
 // isCanonical reports, in one scan, whether p is canonical as it stands: rooted, no escape, no
-// ";", no "\", no control character, no empty or dot segment.
-func isCanonical(p string) bool {
+// ";", no "\", no control character, no empty or dot segment; and whether it holds an
+// upper-case letter.
+func isCanonical(p string) (ok, upper bool) {
 	if p == "" || p[0] != '/' {
-		return false
+		return false, false
 	}
 	for i := 1; i < len(p); i++ {
 		switch c := p[i]; {
+		case 'A' <= c && c <= 'Z':
+			upper = true
 		case c == '%' || c == ';' || c == '\\' || c < 0x20 || c == 0x7f:
-			return false
+			return false, false
 		case c == '/' && p[i-1] == '/':
-			return false
+			return false, false
 		case c == '.' && p[i-1] == '/':
 			end := i + 1
 			if end < len(p) && p[end] == '.' {
 				end++
 			}
 			if end == len(p) || p[end] == '/' {
-				return false
+				return false, false
 			}
 		}
 	}
-	return true
+	return true, upper
 }
 
 // appendCanonical appends the canonical form of p to out, segment by segment.

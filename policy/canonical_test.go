@@ -66,12 +66,15 @@ func TestCanonicalPathSpellsEachPathOneWay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, v := canonicalPath(tt.in, tt.opts)
+			got, plain, v := canonicalPath(tt.in, tt.opts)
 			if got != tt.want || v != tt.v {
 				t.Errorf("canonicalPath(%q) = %q, %d; want %q, %d", tt.in, got, v, tt.want, tt.v)
 			}
+			if plain && strings.ContainsAny(got, "%ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				t.Errorf("canonicalPath(%q) = %q says it is plain", tt.in, got)
+			}
 			if v == pathOK {
-				again, v2 := canonicalPath(got, tt.opts)
+				again, _, v2 := canonicalPath(got, tt.opts)
 				if again != got || v2 != pathOK {
 					t.Errorf("not idempotent: %q then %q (%d)", got, again, v2)
 				}

@@ -55,12 +55,12 @@ const readOnlyStatus = http.StatusServiceUnavailable
 // request passes (a matched or unmatched route, any phase that lets it through); a path it has
 // to rewrite costs the one allocation of its canonical form.
 func Decide(p *Policy, now time.Time, req Request) Decision {
-	path, verdict := canonicalPath(req.Path, p.paths)
+	path, plain, verdict := canonicalPath(req.Path, p.paths)
 	if verdict != pathOK {
 		return Decision{Phase: Active, Feature: &p.service, Status: http.StatusBadRequest, BadPath: true}
 	}
 	f := &p.service
-	if r := p.matcher.lookup(req.Method, req.Host, path); r != nil {
+	if r := p.matcher.lookup(req.Method, req.Host, path, plain); r != nil {
 		f = &p.features[r.feature]
 	}
 	if req.Simulate != Active {

@@ -199,12 +199,19 @@ func (m *matcher) match(method, host, p string) *route {
 	if !isClean(p) {
 		p = cleanPath(p) // rare: allocation is acceptable here
 	}
+	return m.matchClean(method, host, p, false, false)
+}
+
+// matchClean is match for a clean path p. other matches p with the methods match would not try
+// for method (not method itself, nor GET for HEAD, nor the method-less patterns). plain says p
+// holds no escape and no upper-case letter, so that its segments are their own keys.
+func (m *matcher) matchClean(method, host, p string, other, plain bool) *route {
 	host = stripPort(host)
-	r := m.matchHost(method, host, p, false)
+	r := m.matchHost(method, host, p, false, other, plain)
 	if (r == nil || !r.exact(p)) && p[len(p)-1] != '/' {
 		// ServeMux redirects /tree to /tree/ when that is an exact match of a subtree pattern;
 		// the request then belongs to that pattern.
-		if r2 := m.matchHost(method, host, p, true); r2 != nil && r2.exactSlash(p) {
+		if r2 := m.matchHost(method, host, p, true, other, plain); r2 != nil && r2.exactSlash(p) {
 			return r2
 		}
 	}
@@ -221,20 +228,22 @@ func (m *matcher) match(method, host, p string) *route {
 //   - a request whose method no matching route names belongs to the route its path matches
 //     with another method (where ServeMux would answer 405): "DELETE /v1/reports/1" is part of
 //     the reports feature of "GET /v1/reports/{id}", not of the service.
-func (m *matcher) lookup(method, host, p string) *route {
-	if r := m.lookupMethod(method, host, p); r != nil {
+//
+// plain says p holds no escape and no upper-case letter (canonicalPath tells).
+func (m *matcher) lookup(method, host, p string, plain bool) *route {
+	if len(m.hosts) == 0 || p == "*" {
+		return nil
+	}
+	if r := m.lookupMethod(method, host, p, false, plain); r != nil {
 		return r
 	}
-	return m.lookupMethod(anyMethod, host, p)
+	return m.lookupMethod(method, host, p, true, plain)
 }
 
-// anyMethod asks matchMethod to try every method's tree.
-const anyMethod = "\x00any"
-
-func (m *matcher) lookupMethod(method, host, p string) *route {
-	r := m.match(method, host, p)
+func (m *matcher) lookupMethod(method, host, p string, other, plain bool) *route {
+	r := m.matchClean(method, host, p, other, plain)
 	if len(p) > 1 && p[len(p)-1] == '/' && (r == nil || r.multi) {
-		if r2 := m.match(method, host, p[:len(p)-1]); r2 != nil && !r2.multi {
+		if r2 := m.matchClean(method, host, p[:len(p)-1], other, plain); r2 != nil && !r2.multi {
 			return r2
 		}
 	}
@@ -249,23 +258,27 @@ func (r *route) exactSlash(p string) bool {
 	return r.segments == strings.Count(p, "/")+1
 }
 
-func (m *matcher) matchHost(method, host, p string, slash bool) *route {
+func (m *matcher) matchHost(method, host, p string, slash, other, plain bool) *route {
 	for i := range m.hosts {
 		h := &m.hosts[i]
 		if h.host != "" && h.host != host && !(m.fold && strings.EqualFold(h.host, host)) {
 			continue
 		}
-		if r := h.matchMethod(method, p, slash, m.fold); r != nil {
+		if r := h.matchMethod(method, p, slash, m.fold, other, plain); r != nil {
 			return r
 		}
 	}
 	return nil
 }
 
-func (h *hostTree) matchMethod(method, p string, slash, fold bool) *route {
-	if method == anyMethod {
+func (h *hostTree) matchMethod(method, p string, slash, fold, other, plain bool) *route {
+	if other {
 		for i := range h.methods {
-			if r := h.methods[i].root.matchPath(p, slash, fold); r != nil {
+			t := &h.methods[i]
+			if t.method == method || t.method == "" || method == http.MethodHead && t.method == http.MethodGet {
+				continue
+			}
+			if r := t.root.matchPath(p, slash, fold, plain); r != nil {
 				return r
 			}
 		}
@@ -278,7 +291,7 @@ func (h *hostTree) matchMethod(method, p string, slash, fold bool) *route {
 		}
 		for i := range h.methods {
 			if t := &h.methods[i]; t.method == want {
-				if r := t.root.matchPath(p, slash, fold); r != nil {
+				if r := t.root.matchPath(p, slash, fold, plain); r != nil {
 					return r
 				}
 			}
@@ -289,8 +302,8 @@ func (h *hostTree) matchMethod(method, p string, slash, fold bool) *route {
 
 // matchPath matches p (which starts with "/", or is empty at the end) below n. slash adds a
 // virtual "/" at the end of p, for the trailing-slash redirect rule; fold compares literal
-// segments in lower case.
-func (n *node) matchPath(p string, slash, fold bool) *route {
+// segments in lower case; plain skips looking for what would make a segment differ from its key.
+func (n *node) matchPath(p string, slash, fold, plain bool) *route {
 	if n == nil {
 		return nil
 	}
@@ -303,7 +316,7 @@ func (n *node) matchPath(p string, slash, fold bool) *route {
 	seg, rest := firstSegment(p)
 	var child *node
 	slashKey := seg == "/"
-	if needsKey(seg, fold) {
+	if !plain && needsKey(seg, fold) {
 		// ServeMux compares unescaped segments (an invalid escape stays as written); a
 		// case-insensitive service compares them in lower case. The key is built on the stack
 		// and the map indexed with string(bytes), which does not allocate.
@@ -313,11 +326,11 @@ func (n *node) matchPath(p string, slash, fold bool) *route {
 	} else {
 		child = n.literal[seg]
 	}
-	if r := child.matchPath(rest, slash, fold); r != nil {
+	if r := child.matchPath(rest, slash, fold, plain); r != nil {
 		return r
 	}
 	if !slashKey {
-		if r := n.wild.matchPath(rest, slash, fold); r != nil {
+		if r := n.wild.matchPath(rest, slash, fold, plain); r != nil {
 			return r
 		}
 	}

@@ -217,11 +217,11 @@ func (p *Policy) Exempt(consumer string) bool {
 // Decide finds it: the one whose route ServeMux would pick for the canonical path, or the
 // service when no route matches or the path is refused.
 func (p *Policy) FeatureOf(method, host, path string) *Feature {
-	path, v := canonicalPath(path, p.paths)
+	path, plain, v := canonicalPath(path, p.paths)
 	if v != pathOK {
 		return &p.service
 	}
-	if r := p.matcher.lookup(method, host, path); r != nil {
+	if r := p.matcher.lookup(method, host, path, plain); r != nil {
 		return &p.features[r.feature]
 	}
 	return &p.service
