@@ -220,35 +220,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	}
 	r.clock = sunset.NewFixedClock(start)
 
-	// The rehearsal's environment: its own secrets, and nothing of the real one's.
-	getenv := func(k string) string {
-		switch k {
-		case rehearse.SecretVar, "SUNSET_BACKUP_KEY", "SUNSET_EXPORT_KEY":
-			return secret
-		case rehearse.ChatVar:
-			return sinks.Hooks + "/chat/room"
-		}
-		return ""
-	}
-	// The system serve runs, on a scratch database, looking for work often since a minute is
-	// months. The gateway step switches the rehearsal's gateway for real (serve's phase switch);
-	// the drain step reads what reaches the sample upstream, since the gateways' counters arrive a
-	// flush at a time and a rehearsal's minute is weeks.
-	sys, err := assemble(ctx, systemConfig{
-		DB: "sqlite:" + filepath.Join(r.scratch, "sunset.db"), Clock: r.clock, Logger: r.logger, Getenv: getenv,
-		// The rehearsal's channels are its own sinks on this machine: nobody elsewhere gets a
-		// message, so its loopback links are fine.
-		PublicURL: r.public, AllowLoopbackLinks: true,
-		EnginePoll: 20 * time.Millisecond, GuardrailEvery: 200 * time.Millisecond,
-		RunbookEvery: 50 * time.Millisecond, RunbookPoll: 50 * time.Millisecond,
-		NoticePoll: 50 * time.Millisecond,
-		// A claim is timed on the simulated clock: at 100 000× two real minutes are months.
-		NoticeLease: 365 * 24 * time.Hour,
-		Traffic:     rehearsalTraffic{up: r.up},
-		// Usage reaches the store often, so that laggards (the audience of the last notices and
-		// brownouts) are known while the plan plays.
-		Gateway: &gatewayConfig{Upstream: upURL, Listen: "127.0.0.1:0", Service: r.name, FlushEvery: 250 * time.Millisecond},
-	})
+	sys, err := assemble(ctx, r.systemConfig(secret, upURL, sinks.Hooks))
 	if err != nil {
 		webLn.Close()
 		return err
@@ -258,17 +230,9 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 
 	// The plan is applied and signed off before the parts start, so that the gateway enforces
 	// it from its first request.
-	// The same bundle `sunset apply` sends: the plan and its files, relative to its folder.
-	if _, err := r.eng.ApplyBundle(ctx, file, iso.YAML, plan.LocalFiles(filepath.Dir(file)), "sunset rehearse"); err != nil {
+	if err := r.applyAndSignOff(ctx, file, iso.YAML); err != nil {
 		webLn.Close()
-		return fail("apply the rehearsal plan: %v", err)
-	}
-	for _, sh := range r.plan.Stakeholders {
-		r.signoffs = append(r.signoffs, sh.Name)
-		if _, err := r.eng.Signoff(ctx, r.name, sh.Name, "rehearsal stand-in for "+sh.Name); err != nil {
-			webLn.Close()
-			return fail("sign off for %s: %v", sh.Name, err)
-		}
+		return err
 	}
 
 	// Everything but the web server stops when the rehearsal ends or Ctrl-C cancels ctx; the
@@ -281,15 +245,8 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	}
 	gateway := "http://" + sys.GatewayAddr
 
-	consumers, err := rehearsalConsumers(ctx, r.st, r.plan)
-	if err != nil {
-		return fail("consumers: %v", err)
-	}
-	r.phase.Store(string(engine.StateScheduled))
-	r.fleet = &rehearse.Fleet{
-		Consumers: consumers, Gateway: gateway, Alternative: upURL + rehearse.AlternativePrefix,
-		Identify: r.plan.Consumers.Identify, Calls: rehearse.Calls(r.plan),
-		Clock: r.clock, Phase: r.phase.Load, Feedback: r.postFeedback,
+	if err := r.newFleet(ctx, gateway, upURL); err != nil {
+		return err
 	}
 
 	r.replaced = iso.Substitutions
@@ -304,18 +261,7 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 	r.printSummary(played)
 
 	// The report of what was played, interrupted or not.
-	repCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
-	defer cancel()
-	cl := &web.Client{BaseURL: r.public, HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: "sunset rehearse"}
-	// The report says it comes from a rehearsal, in its lessons learned, with what the play found.
-	if _, err := cl.PutLessons(repCtx, r.name, r.lessons(played)); err != nil {
-		return fail("write the rehearsal's findings: %v", err)
-	}
-	doc, err := cl.Report(repCtx, r.name, web.ReportRequest{Format: o.format, Lang: o.lang})
-	if err != nil {
-		return fail("write the report: %v", err)
-	}
-	if err := writeFileAtomic(o.out, doc); err != nil {
+	if err := r.writeReport(ctx, played, o); err != nil {
 		return err
 	}
 	r.printf("written", o.out)
@@ -328,6 +274,87 @@ func (r *rehearsal) run(ctx context.Context, file string, raw []byte, tl *plan.T
 		return fail(r.msg("runbookEnded"), played.runbook)
 	}
 	return nil
+}
+
+// newFleet sets up the synthetic consumers (the plan's contacts) that call the gateway, or the
+// alternative behind the sample upstream once they migrate, starting from the scheduled phase.
+func (r *rehearsal) newFleet(ctx context.Context, gateway, upURL string) error {
+	consumers, err := rehearsalConsumers(ctx, r.st, r.plan)
+	if err != nil {
+		return fail("consumers: %v", err)
+	}
+	r.phase.Store(string(engine.StateScheduled))
+	r.fleet = &rehearse.Fleet{
+		Consumers: consumers, Gateway: gateway, Alternative: upURL + rehearse.AlternativePrefix,
+		Identify: r.plan.Consumers.Identify, Calls: rehearse.Calls(r.plan),
+		Clock: r.clock, Phase: r.phase.Load, Feedback: r.postFeedback,
+	}
+	return nil
+}
+
+// systemConfig is the system serve runs, set up for a rehearsal: a scratch database, the
+// rehearsal's own secrets and local sinks, and looking for work often since a minute is months.
+func (r *rehearsal) systemConfig(secret, upURL, hooks string) systemConfig {
+	// The rehearsal's environment: its own secrets, and nothing of the real one's.
+	getenv := func(k string) string {
+		switch k {
+		case rehearse.SecretVar, "SUNSET_BACKUP_KEY", "SUNSET_EXPORT_KEY":
+			return secret
+		case rehearse.ChatVar:
+			return hooks + "/chat/room"
+		}
+		return ""
+	}
+	// The gateway step switches the rehearsal's gateway for real (serve's phase switch); the
+	// drain step reads what reaches the sample upstream, since the gateways' counters arrive a
+	// flush at a time and a rehearsal's minute is weeks.
+	return systemConfig{
+		DB: "sqlite:" + filepath.Join(r.scratch, "sunset.db"), Clock: r.clock, Logger: r.logger, Getenv: getenv,
+		// The rehearsal's channels are its own sinks on this machine: nobody elsewhere gets a
+		// message, so its loopback links are fine.
+		PublicURL: r.public, AllowLoopbackLinks: true,
+		EnginePoll: 20 * time.Millisecond, GuardrailEvery: 200 * time.Millisecond,
+		RunbookEvery: 50 * time.Millisecond, RunbookPoll: 50 * time.Millisecond,
+		NoticePoll: 50 * time.Millisecond,
+		// A claim is timed on the simulated clock: at 100 000× two real minutes are months.
+		NoticeLease: 365 * 24 * time.Hour,
+		Traffic:     rehearsalTraffic{up: r.up},
+		// Usage reaches the store often, so that laggards (the audience of the last notices and
+		// brownouts) are known while the plan plays.
+		Gateway: &gatewayConfig{Upstream: upURL, Listen: "127.0.0.1:0", Service: r.name, FlushEvery: 250 * time.Millisecond},
+	}
+}
+
+// applyAndSignOff applies the isolated plan (the same bundle `sunset apply` sends: the plan
+// and its files, relative to its folder) and signs it off for every stakeholder.
+func (r *rehearsal) applyAndSignOff(ctx context.Context, file string, yaml []byte) error {
+	if _, err := r.eng.ApplyBundle(ctx, file, yaml, plan.LocalFiles(filepath.Dir(file)), "sunset rehearse"); err != nil {
+		return fail("apply the rehearsal plan: %v", err)
+	}
+	for _, sh := range r.plan.Stakeholders {
+		r.signoffs = append(r.signoffs, sh.Name)
+		if _, err := r.eng.Signoff(ctx, r.name, sh.Name, "rehearsal stand-in for "+sh.Name); err != nil {
+			return fail("sign off for %s: %v", sh.Name, err)
+		}
+	}
+	return nil
+}
+
+// writeReport writes the report of what was played to o.out, through the web server, with a
+// context of its own so that an interrupted rehearsal still gets one. The report says it comes
+// from a rehearsal, in its lessons learned, with what the play found.
+func (r *rehearsal) writeReport(ctx context.Context, played playStats, o rehearseOptions) error {
+	repCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	cl := &web.Client{BaseURL: r.public, HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: "sunset rehearse"}
+	if _, err := cl.PutLessons(repCtx, r.name, r.lessons(played)); err != nil {
+		return fail("write the rehearsal's findings: %v", err)
+	}
+	doc, err := cl.Report(repCtx, r.name, web.ReportRequest{Format: o.format, Lang: o.lang})
+	if err != nil {
+		return fail("write the report: %v", err)
+	}
+	return writeFileAtomic(o.out, doc)
 }
 
 // rehearsalSpan returns when a rehearsal stops (an hour after the last action, and not before
