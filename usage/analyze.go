@@ -142,55 +142,10 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 
 	var total int64
 	var done atomic.Int64
-	stopProgress := func() {}
-	if opts.Progress != nil {
-		total = 0
-		tick := time.NewTicker(200 * time.Millisecond)
-		quit := make(chan struct{})
-		var pwg sync.WaitGroup
-		pwg.Add(1)
-		go func() {
-			defer pwg.Done()
-			for {
-				select {
-				case <-tick.C:
-					opts.Progress(done.Load(), atomic.LoadInt64(&total))
-				case <-quit:
-					return
-				}
-			}
-		}()
-		stopProgress = func() {
-			tick.Stop()
-			close(quit)
-			pwg.Wait()
-			opts.Progress(done.Load(), atomic.LoadInt64(&total))
-		}
-	}
+	stopProgress := startProgress(opts.Progress, &done, &total)
 
-	states := make([]inputState, len(inputs))
 	r := &reader{ctx: ctx, free: free, work: work, opts: opts, done: &done}
-	for i, in := range inputs {
-		states[i].name = in.Name
-		rc, size, err := in.Open()
-		if err != nil {
-			states[i].err = err
-			continue
-		}
-		if size < 0 || total < 0 {
-			atomic.StoreInt64(&total, -1)
-		} else {
-			atomic.AddInt64(&total, size)
-		}
-		err = r.read(i, rc, &states[i])
-		rc.Close()
-		if err != nil {
-			states[i].err = err
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
+	states := r.readAll(inputs, &total)
 	close(work)
 	wg.Wait()
 	stopProgress()
@@ -198,7 +153,79 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 		return nil, nil, err
 	}
 
-	// Line numbers: a block's first line follows the lines of the earlier blocks of its input.
+	all := aggs[0]
+	for i := 1; i < len(aggs); i++ {
+		all.merge(aggs[i])
+		aggs[i] = nil // a merged worker's tables are garbage: let the collector have them
+	}
+	numberExamples(all, states, blockLines)
+	return all, states, nil
+}
+
+// startProgress calls progress with the bytes read so far (done) and the inputs' total size
+// every 200ms until the returned function is called, which reports a last time. Without a
+// progress function it does nothing. total is read and written atomically.
+func startProgress(progress func(done, total int64), done *atomic.Int64, total *int64) (stop func()) {
+	if progress == nil {
+		return func() {}
+	}
+	*total = 0
+	tick := time.NewTicker(200 * time.Millisecond)
+	quit := make(chan struct{})
+	var pwg sync.WaitGroup
+	pwg.Add(1)
+	go func() {
+		defer pwg.Done()
+		for {
+			select {
+			case <-tick.C:
+				progress(done.Load(), atomic.LoadInt64(total))
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		tick.Stop()
+		close(quit)
+		pwg.Wait()
+		progress(done.Load(), atomic.LoadInt64(total))
+	}
+}
+
+// readAll reads the inputs one after the other into blocks, adding their sizes to total (-1
+// once one is unknown), and returns what it learned about each. An input that cannot be opened
+// or read keeps its error; a cancelled context stops the reading.
+func (r *reader) readAll(inputs []Input, total *int64) []inputState {
+	states := make([]inputState, len(inputs))
+	for i, in := range inputs {
+		states[i].name = in.Name
+		rc, size, err := in.Open()
+		if err != nil {
+			states[i].err = err
+			continue
+		}
+		if size < 0 || *total < 0 {
+			atomic.StoreInt64(total, -1)
+		} else {
+			atomic.AddInt64(total, size)
+		}
+		err = r.read(i, rc, &states[i])
+		rc.Close()
+		if err != nil {
+			states[i].err = err
+		}
+		if r.ctx.Err() != nil {
+			break
+		}
+	}
+	return states
+}
+
+// numberExamples turns the malformed examples' block-relative line numbers into line numbers
+// in their inputs, and their blocks into the inputs' indexes: a block's first line follows the
+// lines of the earlier blocks of its input. blockLines is the number of lines per block.
+func numberExamples(all *aggregate, states []inputState, blockLines []int) {
 	startLine := make([]int, len(blockLines))
 	for i := range states {
 		n := 0
@@ -206,11 +233,6 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 			startLine[seq] = n
 			n += blockLines[seq]
 		}
-	}
-	all := aggs[0]
-	for i := 1; i < len(aggs); i++ {
-		all.merge(aggs[i])
-		aggs[i] = nil // a merged worker's tables are garbage: let the collector have them
 	}
 	seqInput := make([]int, len(blockLines))
 	for i := range states {
@@ -223,7 +245,6 @@ func analyze(ctx context.Context, inputs []Input, opts *Options) (*aggregate, []
 		e.line += startLine[e.block]
 		e.block = seqInput[e.block]
 	}
-	return all, states, nil
 }
 
 // reader cuts inputs into blocks of whole lines.

@@ -62,100 +62,149 @@ var apacheDirectives = map[byte]struct {
 func customFormat(spec string, nginx bool, id Identity) (*Format, error) {
 	spec = strings.TrimSpace(spec)
 	spec = strings.TrimSuffix(strings.TrimPrefix(spec, "'"), "'")
-	c := &Custom{}
-	var lit []byte
-	addField := func(f customField) error {
-		if len(c.fields) > 0 && len(lit) == 0 {
-			return fmt.Errorf("log format %q: fields %s and %s touch without a separator, so lines cannot be split", spec, c.fields[len(c.fields)-1].name, f.name)
-		}
-		c.lits = append(c.lits, lit)
-		lit = nil
-		c.fields = append(c.fields, f)
-		return nil
-	}
+	fc := &formatCompiler{spec: spec, c: &Custom{}}
 	for i := 0; i < len(spec); i++ {
 		ch := spec[i]
+		var err error
 		switch {
 		case nginx && ch == '$':
-			j := i + 1
-			brace := j < len(spec) && spec[j] == '{'
-			if brace {
-				j++
-			}
-			k := j
-			for k < len(spec) && (spec[k] == '_' || spec[k] >= 'a' && spec[k] <= 'z' || spec[k] >= 'A' && spec[k] <= 'Z' || spec[k] >= '0' && spec[k] <= '9') {
-				k++
-			}
-			if k == j {
-				lit = append(lit, ch)
-				continue
-			}
-			name := strings.ToLower(spec[j:k])
-			if brace {
-				if k >= len(spec) || spec[k] != '}' {
-					return nil, fmt.Errorf("log format %q: unclosed ${ at byte %d", spec, i)
-				}
-				k++
-			}
-			if err := addField(customField{kind: nginxVars[name], name: name}); err != nil {
-				return nil, err
-			}
-			i = k - 1
+			i, err = fc.nginxVariable(i)
 		case !nginx && ch == '%':
-			j := i + 1
-			if j < len(spec) && spec[j] == '%' {
-				lit = append(lit, '%')
-				i = j
-				continue
-			}
-			for j < len(spec) && (spec[j] == '<' || spec[j] == '>' || spec[j] == '!' || spec[j] == ',' || spec[j] >= '0' && spec[j] <= '9') {
-				j++
-			}
-			var arg string
-			if j < len(spec) && spec[j] == '{' {
-				e := strings.IndexByte(spec[j:], '}')
-				if e < 0 {
-					return nil, fmt.Errorf("log format %q: unclosed %%{ at byte %d", spec, i)
-				}
-				arg, j = spec[j+1:j+e], j+e+1
-			}
-			if j >= len(spec) {
-				return nil, fmt.Errorf("log format %q: %% at byte %d has no directive", spec, i)
-			}
-			f := customField{name: "%" + string(spec[j])}
-			switch d := spec[j]; {
-			case d == 'i':
-				f.name = "http_" + strings.ReplaceAll(strings.ToLower(arg), "-", "_")
-				f.kind = nginxVars[f.name]
-			case d == 't' && arg != "":
-				f.name = "time"
-				f.kind = fTimeISO
-				if strings.Contains(arg, "%d/%b/%Y") {
-					f.kind = fTimeCLF
-				} else if arg == "sec" || arg == "msec" {
-					f.kind = fTimeEpoch
-				}
-			default:
-				if a, ok := apacheDirectives[d]; ok && arg == "" {
-					f.kind, f.name = a.kind, a.name
-				} else if arg != "" {
-					f.name = strings.ToLower(arg)
-				}
-			}
-			if err := addField(f); err != nil {
-				return nil, err
-			}
-			i = j
+			i, err = fc.apacheDirective(i)
 		case ch == '\\' && i+1 < len(spec) && spec[i+1] == '"':
-			lit = append(lit, '"')
+			fc.lit = append(fc.lit, '"')
 			i++
 		default:
-			lit = append(lit, ch)
+			fc.lit = append(fc.lit, ch)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	c.lits = append(c.lits, lit)
-	hasTime := false
-	hasID := id.Kind != IdentityField
+	c := fc.c
+	c.lits = append(c.lits, fc.lit)
+	hasTime, hasID := c.markFields(id)
+	if !hasTime {
+		return nil, fmt.Errorf("log format %q has no time field ($time_local, $time_iso8601, $msec, %%t): requests cannot be placed in time", spec)
+	}
+	prefix := "apache:"
+	if nginx {
+		prefix = "nginx:"
+	}
+	return &Format{Name: prefix + spec, Parser: c, HasID: hasID}, nil
+}
+
+// formatCompiler compiles a custom format into a Custom's literals and fields, one literal
+// byte or field at a time.
+type formatCompiler struct {
+	spec string
+	c    *Custom
+	lit  []byte // the literal read since the last field
+}
+
+// addField ends the current literal and adds f after it. Two fields with no literal between
+// them cannot be told apart in a line: that is an error.
+func (fc *formatCompiler) addField(f customField) error {
+	c := fc.c
+	if len(c.fields) > 0 && len(fc.lit) == 0 {
+		return fmt.Errorf("log format %q: fields %s and %s touch without a separator, so lines cannot be split", fc.spec, c.fields[len(c.fields)-1].name, f.name)
+	}
+	c.lits = append(c.lits, fc.lit)
+	fc.lit = nil
+	c.fields = append(c.fields, f)
+	return nil
+}
+
+// nginxVariable reads the nginx variable ($name or ${name}) whose $ is at spec[i] and returns
+// the index of its last byte. A $ not followed by a name is a literal.
+func (fc *formatCompiler) nginxVariable(i int) (int, error) {
+	spec := fc.spec
+	j := i + 1
+	brace := j < len(spec) && spec[j] == '{'
+	if brace {
+		j++
+	}
+	k := j
+	for k < len(spec) && isNameByte(spec[k]) {
+		k++
+	}
+	if k == j {
+		fc.lit = append(fc.lit, spec[i])
+		return i, nil
+	}
+	name := strings.ToLower(spec[j:k])
+	if brace {
+		if k >= len(spec) || spec[k] != '}' {
+			return 0, fmt.Errorf("log format %q: unclosed ${ at byte %d", spec, i)
+		}
+		k++
+	}
+	return k - 1, fc.addField(customField{kind: nginxVars[name], name: name})
+}
+
+// isNameByte reports whether b may appear in an nginx variable's name.
+func isNameByte(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// apacheDirective reads the Apache directive (%x, %>s, %{arg}x; %% is a literal %) whose % is
+// at spec[i] and returns the index of its last byte.
+func (fc *formatCompiler) apacheDirective(i int) (int, error) {
+	spec := fc.spec
+	j := i + 1
+	if j < len(spec) && spec[j] == '%' {
+		fc.lit = append(fc.lit, '%')
+		return j, nil
+	}
+	// Modifiers (<, > and status conditions such as !400,501) are skipped.
+	for j < len(spec) && (spec[j] == '<' || spec[j] == '>' || spec[j] == '!' || spec[j] == ',' || spec[j] >= '0' && spec[j] <= '9') {
+		j++
+	}
+	var arg string
+	if j < len(spec) && spec[j] == '{' {
+		e := strings.IndexByte(spec[j:], '}')
+		if e < 0 {
+			return 0, fmt.Errorf("log format %q: unclosed %%{ at byte %d", spec, i)
+		}
+		arg, j = spec[j+1:j+e], j+e+1
+	}
+	if j >= len(spec) {
+		return 0, fmt.Errorf("log format %q: %% at byte %d has no directive", spec, i)
+	}
+	return j, fc.addField(apacheField(spec[j], arg))
+}
+
+// apacheField is the field an Apache directive d with argument arg (from %{arg}d) logs: a
+// request header (%{Name}i) by its nginx name, a formatted time (%{format}t), a known
+// directive, or another field named by its argument or by itself.
+func apacheField(d byte, arg string) customField {
+	f := customField{name: "%" + string(d)}
+	switch {
+	case d == 'i':
+		f.name = "http_" + strings.ReplaceAll(strings.ToLower(arg), "-", "_")
+		f.kind = nginxVars[f.name]
+	case d == 't' && arg != "":
+		f.name = "time"
+		f.kind = fTimeISO
+		if strings.Contains(arg, "%d/%b/%Y") {
+			f.kind = fTimeCLF
+		} else if arg == "sec" || arg == "msec" {
+			f.kind = fTimeEpoch
+		}
+	default:
+		if a, ok := apacheDirectives[d]; ok && arg == "" {
+			f.kind, f.name = a.kind, a.name
+		} else if arg != "" {
+			f.name = strings.ToLower(arg)
+		}
+	}
+	return f
+}
+
+// markFields marks the field that names consumers when id names them by a field, and reports
+// whether the format has a time field and whether consumers can be named by its fields.
+func (c *Custom) markFields(id Identity) (hasTime, hasID bool) {
+	hasID = id.Kind != IdentityField
 	for i := range c.fields {
 		f := &c.fields[i]
 		switch f.kind {
@@ -166,14 +215,7 @@ func customFormat(spec string, nginx bool, id Identity) (*Format, error) {
 			f.id, hasID = true, true
 		}
 	}
-	if !hasTime {
-		return nil, fmt.Errorf("log format %q has no time field ($time_local, $time_iso8601, $msec, %%t): requests cannot be placed in time", spec)
-	}
-	prefix := "apache:"
-	if nginx {
-		prefix = "nginx:"
-	}
-	return &Format{Name: prefix + spec, Parser: c, HasID: hasID}, nil
+	return hasTime, hasID
 }
 
 // Parse implements Parser. It does not allocate.

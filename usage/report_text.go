@@ -13,7 +13,27 @@ import (
 // series, the trend, the hour-of-week heatmap, the recommended windows and migration.
 func (r *Result) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
-	p := func(format string, args ...any) { fmt.Fprintf(ew, format, args...) }
+	r.writeTotals(ew)
+	r.writeTopConsumers(ew)
+	r.writeFeatures(ew)
+	r.writeTiers(ew)
+	r.writeEndpoints(ew)
+	r.writeDaily(ew)
+	r.writeHeatmap(ew)
+	r.writeQuietWindows(ew)
+	r.writeMigration(ew)
+	r.writeMalformed(ew)
+	return ew.err
+}
+
+// printer returns a Printf to w.
+func printer(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+}
+
+// writeTotals writes the inputs that could not be read, the line and request totals and the trend.
+func (r *Result) writeTotals(w io.Writer) {
+	p := printer(w)
 	var formats []string
 	for _, in := range r.Inputs {
 		if in.Error != "" {
@@ -39,10 +59,14 @@ func (r *Result) WriteText(w io.Writer) error {
 	default:
 		p("Trend: %s (%s requests/day each day over %d full days)\n", t.Direction, signed(t.SlopePerDay), t.Days)
 	}
+}
 
+// writeTopConsumers writes the table of the top consumers.
+func (r *Result) writeTopConsumers(w io.Writer) {
+	p := printer(w)
 	if len(r.TopConsumers) > 0 {
 		p("\nTop consumers\n")
-		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "  \tREQUESTS\tSHARE\tDAYS\t  FIRST SEEN\t  LAST SEEN\t  CONSUMER\t\n")
 		for _, c := range r.TopConsumers {
 			fmt.Fprintf(tw, "  \t%s\t%s\t%d\t  %s\t  %s\t  %s\t\n", num(c.Requests), pct(c.Share), c.Days,
@@ -50,9 +74,14 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
+}
+
+// writeFeatures writes the table of the plan's features and the heaviest callers of each.
+func (r *Result) writeFeatures(w io.Writer) {
+	p := printer(w)
 	if len(r.Features) > 0 {
 		p("\nFeatures\n")
-		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "  \tREQUESTS\tSHARE\tCONSUMERS\t  FEATURE\t\n")
 		for _, f := range r.Features {
 			core := ""
@@ -69,21 +98,36 @@ func (r *Result) WriteText(w io.Writer) error {
 			}
 		}
 	}
+}
+
+// writeTiers writes the consumers and requests per contact tier.
+func (r *Result) writeTiers(w io.Writer) {
+	p := printer(w)
 	if len(r.Tiers) > 0 {
 		p("\nTiers\n")
 		for _, t := range r.Tiers {
 			p("  %-10s %s consumers, %s requests\n", t.Tier, num(t.Consumers), num(t.Requests))
 		}
 	}
+}
+
+// writeEndpoints writes the table of the ten busiest endpoints.
+func (r *Result) writeEndpoints(w io.Writer) {
+	p := printer(w)
 	if len(r.Endpoints) > 0 {
 		p("\nEndpoints (top %d of %s)\n", min(10, len(r.Endpoints)), num(int64(r.EndpointsTotal)))
-		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "  \tREQUESTS\tCONSUMERS\t  PATH\t\n")
 		for _, e := range r.Endpoints[:min(10, len(r.Endpoints))] {
 			fmt.Fprintf(tw, "  \t%s\t%s\t  %s\t\n", num(e.Requests), num(e.Consumers), e.Path)
 		}
 		tw.Flush()
 	}
+}
+
+// writeDaily writes the daily series (the last 31 days), with bars.
+func (r *Result) writeDaily(w io.Writer) {
+	p := printer(w)
 	if len(r.Daily) > 0 {
 		p("\nDaily\n")
 		var most int64
@@ -99,7 +143,11 @@ func (r *Result) WriteText(w io.Writer) error {
 			p("  %s %s  %10s req %8s consumers  %s\n", d.Date, weekdayOf(d.Date), num(d.Requests), num(d.Consumers), bar(d.Requests, most, 30))
 		}
 	}
-	r.writeHeatmap(ew)
+}
+
+// writeQuietWindows writes the recommended shutdown windows.
+func (r *Result) writeQuietWindows(w io.Writer) {
+	p := printer(w)
 	if len(r.QuietWindows) > 0 {
 		p("\nRecommended shutdown windows (%dh, %s)\n", r.QuietWindows[0].Hours, r.HourOfWeek.TimeZone)
 		for i, q := range r.QuietWindows {
@@ -114,6 +162,11 @@ func (r *Result) WriteText(w io.Writer) error {
 			}
 		}
 	}
+}
+
+// writeMigration writes who moved to the alternative, when it was analysed too.
+func (r *Result) writeMigration(w io.Writer) {
+	p := printer(w)
 	if m := r.Migration; m != nil {
 		p("\nMigration to the alternative (%s requests from %s consumers there)\n", num(m.AlternativeRequests), num(m.AlternativeConsumers))
 		p("  moved %s (%s) · using both %s · not moved %s · new on the alternative %s\n", num(m.Moved.Count), pct(m.Rate), num(m.Both.Count), num(m.NotMoved.Count), num(m.New))
@@ -126,6 +179,11 @@ func (r *Result) WriteText(w io.Writer) error {
 			}
 		}
 	}
+}
+
+// writeMalformed writes the malformed lines per reason and their first examples.
+func (r *Result) writeMalformed(w io.Writer) {
+	p := printer(w)
 	if r.Malformed > 0 {
 		p("\nMalformed lines: %s\n", num(r.Malformed))
 		for reason, n := range r.MalformedReasons {
@@ -135,7 +193,6 @@ func (r *Result) WriteText(w io.Writer) error {
 			p("  %s:%d: %s: %s\n", e.File, e.Line, e.Reason, e.Text)
 		}
 	}
-	return ew.err
 }
 
 func (r *Result) writeHeatmap(w io.Writer) {

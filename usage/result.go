@@ -221,15 +221,7 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		}
 		res.Inputs = append(res.Inputs, ir)
 	}
-	slices.SortFunc(a.examples, func(x, y example) int {
-		return cmp.Or(cmp.Compare(x.block, y.block), cmp.Compare(x.line, y.line))
-	})
-	for i, e := range a.examples {
-		if i == maxExamples {
-			break
-		}
-		res.MalformedExamples = append(res.MalformedExamples, MalformedLine{File: inputs[e.block].name, Line: e.line, Reason: e.reason, Text: e.text})
-	}
+	res.MalformedExamples = a.malformedExamples(inputs, res.MalformedExamples)
 	if a.parsed > 0 {
 		from := time.Unix(a.firstUnix, 0).In(time.FixedZone("", int(a.firstOff)))
 		until := time.Unix(a.lastUnix, 0).In(time.FixedZone("", int(a.lastOff)))
@@ -239,15 +231,49 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 	for i := range keys {
 		keys[i] = a.consumerIdx.str(int32(i))
 	}
-	share := func(n int64) float64 {
-		if a.parsed == 0 {
-			return 0
-		}
-		return float64(n) / float64(a.parsed)
+	res.TopConsumers = a.topConsumers(keys, top, opts)
+	res.EndpointsTotal, res.Endpoints = a.topEndpoints(top)
+	res.Features = a.featureUses(keys, top, opts)
+	res.UnmatchedRequests = a.unmatched
+	res.Tiers = a.tierUses(keys, opts)
+	var days []int32
+	res.Daily, days = a.dailyUses()
+	res.Trend = trend(a, days)
+	var observed [168]float64
+	res.HourOfWeek, observed = a.hourOfWeek(opts.Location)
+	res.QuietWindows = quietWindows(a, keys, observed, opts)
+	if opts.Hourly {
+		res.hourly = a.hourlyCounts(keys, opts)
 	}
-	contact := func(id string) Contact { return opts.Contacts[id] }
+	return res
+}
 
-	// Top consumers.
+// share is n's share of all parsed requests, 0 when there are none.
+func (a *aggregate) share(n int64) float64 {
+	if a.parsed == 0 {
+		return 0
+	}
+	return float64(n) / float64(a.parsed)
+}
+
+// malformedExamples appends to out the first malformed lines, in the order of the inputs and
+// of the lines within each.
+func (a *aggregate) malformedExamples(inputs []inputState, out []MalformedLine) []MalformedLine {
+	slices.SortFunc(a.examples, func(x, y example) int {
+		return cmp.Or(cmp.Compare(x.block, y.block), cmp.Compare(x.line, y.line))
+	})
+	for i, e := range a.examples {
+		if i == maxExamples {
+			break
+		}
+		out = append(out, MalformedLine{File: inputs[e.block].name, Line: e.line, Reason: e.reason, Text: e.text})
+	}
+	return out
+}
+
+// topConsumers returns the top consumers by requests (ties by identity), each with its
+// contact and the features it used, busiest first. keys are the consumers' identities.
+func (a *aggregate) topConsumers(keys []string, top int, opts *Options) []ConsumerUse {
 	byRequests := func(x, y int32) int {
 		return cmp.Or(cmp.Compare(a.consumers[y].requests, a.consumers[x].requests), cmp.Compare(keys[x], keys[y]))
 	}
@@ -257,23 +283,27 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		ci := int32(uint32(k))
 		perConsumerFeatures[ci] = append(perConsumerFeatures[ci], NamedCount{Name: opts.Features[k>>32].Name, Requests: v})
 	}
-	res.TopConsumers = []ConsumerUse{}
+	out := []ConsumerUse{}
 	for _, ci := range order {
 		c := &a.consumers[ci]
-		ct := contact(keys[ci])
+		ct := opts.Contacts[keys[ci]]
 		fs := perConsumerFeatures[ci]
 		slices.SortFunc(fs, func(x, y NamedCount) int {
 			return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Name, y.Name))
 		})
-		res.TopConsumers = append(res.TopConsumers, ConsumerUse{
-			ID: keys[ci], Name: ct.Name, Email: ct.Email, Tier: ct.Tier, Requests: c.requests, Share: share(c.requests),
+		out = append(out, ConsumerUse{
+			ID: keys[ci], Name: ct.Name, Email: ct.Email, Tier: ct.Tier, Requests: c.requests, Share: a.share(c.requests),
 			FirstSeen: time.Unix(c.first, 0).In(time.FixedZone("", int(c.firstOff))),
 			LastSeen:  time.Unix(c.last, 0).In(time.FixedZone("", int(c.lastOff))),
 			Days:      len(a.consumerDays[ci]), Features: fs,
 		})
 	}
+	return out
+}
 
-	// Endpoints.
+// topEndpoints returns how many endpoints were called and the busiest of them (ten times top,
+// at least 100), with their distinct consumers.
+func (a *aggregate) topEndpoints(top int) (total int, out []EndpointUse) {
 	paths := make([]string, len(a.endpoints))
 	for i := range paths {
 		paths[i] = a.endpointIdx.str(int32(i))
@@ -281,56 +311,69 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 	eorder := topK(len(a.endpoints), max(10*top, 100), func(x, y int32) int {
 		return cmp.Or(cmp.Compare(a.endpoints[y].requests, a.endpoints[x].requests), cmp.Compare(paths[x], paths[y]))
 	})
-	res.EndpointsTotal = len(paths)
-	res.Endpoints = []EndpointUse{}
+	out = []EndpointUse{}
 	for _, i := range eorder {
-		res.Endpoints = append(res.Endpoints, EndpointUse{Path: paths[i], Requests: a.endpoints[i].requests, Consumers: a.endpoints[i].consumers.count()})
+		out = append(out, EndpointUse{Path: paths[i], Requests: a.endpoints[i].requests, Consumers: a.endpoints[i].consumers.count()})
 	}
+	return len(paths), out
+}
 
-	// Features.
-	res.Features = []FeatureUse{}
-	res.UnmatchedRequests = a.unmatched
-	if len(opts.Features) > 0 {
-		fc := make([][]ConsumerCount, len(opts.Features))
-		for k, v := range a.featPairs {
-			id := keys[uint32(k)]
-			ct := contact(id)
-			fc[k>>32] = append(fc[k>>32], ConsumerCount{ID: id, Name: ct.Name, Tier: ct.Tier, Requests: v})
-		}
-		for i, f := range opts.Features {
-			cs := fc[i]
-			slices.SortFunc(cs, func(x, y ConsumerCount) int {
-				return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID))
-			})
-			n := int64(len(cs))
-			res.Features = append(res.Features, FeatureUse{Name: f.Name, Core: f.Core, Requests: a.featReq[i], Consumers: n, Share: share(a.featReq[i]), TopConsumers: append([]ConsumerCount{}, cs[:min(top, len(cs))]...)})
-		}
-		slices.SortStableFunc(res.Features, func(x, y FeatureUse) int { return cmp.Compare(y.Requests, x.Requests) })
+// featureUses returns the plan's features with their requests and top consumers, busiest first
+// (the plan's order among equals); none without a plan.
+func (a *aggregate) featureUses(keys []string, top int, opts *Options) []FeatureUse {
+	out := []FeatureUse{}
+	if len(opts.Features) == 0 {
+		return out
 	}
-
-	// Tiers.
-	if opts.Contacts != nil {
-		tiers := map[string]*TierUse{}
-		for i, c := range a.consumers {
-			t := contact(keys[i]).Tier
-			if t == "" {
-				t = "unknown"
-			}
-			if tiers[t] == nil {
-				tiers[t] = &TierUse{Tier: t}
-			}
-			tiers[t].Consumers++
-			tiers[t].Requests += c.requests
-		}
-		for _, t := range tiers {
-			res.Tiers = append(res.Tiers, *t)
-		}
-		slices.SortFunc(res.Tiers, func(x, y TierUse) int {
-			return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Tier, y.Tier))
+	fc := make([][]ConsumerCount, len(opts.Features))
+	for k, v := range a.featPairs {
+		id := keys[uint32(k)]
+		ct := opts.Contacts[id]
+		fc[k>>32] = append(fc[k>>32], ConsumerCount{ID: id, Name: ct.Name, Tier: ct.Tier, Requests: v})
+	}
+	for i, f := range opts.Features {
+		cs := fc[i]
+		slices.SortFunc(cs, func(x, y ConsumerCount) int {
+			return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID))
 		})
+		n := int64(len(cs))
+		out = append(out, FeatureUse{Name: f.Name, Core: f.Core, Requests: a.featReq[i], Consumers: n, Share: a.share(a.featReq[i]), TopConsumers: append([]ConsumerCount{}, cs[:min(top, len(cs))]...)})
 	}
+	slices.SortStableFunc(out, func(x, y FeatureUse) int { return cmp.Compare(y.Requests, x.Requests) })
+	return out
+}
 
-	// Daily series.
+// tierUses returns the consumers and requests per contact tier ("unknown" for consumers
+// without one), busiest first; nil without a contacts file.
+func (a *aggregate) tierUses(keys []string, opts *Options) []TierUse {
+	if opts.Contacts == nil {
+		return nil
+	}
+	tiers := map[string]*TierUse{}
+	for i, c := range a.consumers {
+		t := opts.Contacts[keys[i]].Tier
+		if t == "" {
+			t = "unknown"
+		}
+		if tiers[t] == nil {
+			tiers[t] = &TierUse{Tier: t}
+		}
+		tiers[t].Consumers++
+		tiers[t].Requests += c.requests
+	}
+	var out []TierUse
+	for _, t := range tiers {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(x, y TierUse) int {
+		return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Tier, y.Tier))
+	})
+	return out
+}
+
+// dailyUses returns the requests and distinct consumers per day, oldest first, and the days
+// themselves.
+func (a *aggregate) dailyUses() ([]DayUse, []int32) {
 	dayConsumers := map[int32]int64{}
 	for i := range a.consumers {
 		for _, d := range a.consumerDays[i] {
@@ -342,15 +385,17 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		days = append(days, d)
 	}
 	slices.Sort(days)
-	res.Daily = []DayUse{}
+	out := []DayUse{}
 	for _, d := range days {
-		res.Daily = append(res.Daily, DayUse{Date: dayDate(d), Requests: a.daily[d], Consumers: dayConsumers[d]})
+		out = append(out, DayUse{Date: dayDate(d), Requests: a.daily[d], Consumers: dayConsumers[d]})
 	}
-	res.Trend = trend(a, days)
+	return out, days
+}
 
-	// Heatmap and quiet windows.
-	loc := opts.Location
-	res.HourOfWeek = Heatmap{TimeZone: loc.String(), Days: dayNames}
+// hourOfWeek returns the heatmap of requests and distinct consumers per hour of the week in
+// loc, and how much of each slot the logs covered.
+func (a *aggregate) hourOfWeek(loc *time.Location) (Heatmap, [168]float64) {
+	hm := Heatmap{TimeZone: loc.String(), Days: dayNames}
 	var slotConsumers [168]int64
 	for i := range a.consumers {
 		for w, word := range a.consumers[i].how {
@@ -366,25 +411,27 @@ func (a *aggregate) result(inputs []inputState, opts *Options) *Result {
 		observed = observedSlots(a.firstUnix, a.lastUnix, loc)
 	}
 	for s := range 168 {
-		res.HourOfWeek.Requests[s/24][s%24] = a.how[s]
-		res.HourOfWeek.Consumers[s/24][s%24] = slotConsumers[s]
-		res.HourOfWeek.Observed[s/24][s%24] = math.Round(observed[s]*1000) / 1000
+		hm.Requests[s/24][s%24] = a.how[s]
+		hm.Consumers[s/24][s%24] = slotConsumers[s]
+		hm.Observed[s/24][s%24] = math.Round(observed[s]*1000) / 1000
 	}
-	res.QuietWindows = quietWindows(a, keys, observed, opts)
-	if opts.Hourly {
-		res.hourly = make([]HourlyCount, 0, len(a.hourly))
-		for k, v := range a.hourly {
-			hc := HourlyCount{Consumer: keys[k.consumer], Hour: time.Unix(int64(k.hour)*3600, 0).UTC(), Requests: v}
-			if k.feature >= 0 {
-				hc.Feature = opts.Features[k.feature].Name
-			}
-			res.hourly = append(res.hourly, hc)
+	return hm, observed
+}
+
+// hourlyCounts returns the requests per consumer, feature and hour, in time order.
+func (a *aggregate) hourlyCounts(keys []string, opts *Options) []HourlyCount {
+	out := make([]HourlyCount, 0, len(a.hourly))
+	for k, v := range a.hourly {
+		hc := HourlyCount{Consumer: keys[k.consumer], Hour: time.Unix(int64(k.hour)*3600, 0).UTC(), Requests: v}
+		if k.feature >= 0 {
+			hc.Feature = opts.Features[k.feature].Name
 		}
-		slices.SortFunc(res.hourly, func(x, y HourlyCount) int {
-			return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Feature, y.Feature), cmp.Compare(x.Consumer, y.Consumer))
-		})
+		out = append(out, hc)
 	}
-	return res
+	slices.SortFunc(out, func(x, y HourlyCount) int {
+		return cmp.Or(x.Hour.Compare(y.Hour), cmp.Compare(x.Feature, y.Feature), cmp.Compare(x.Consumer, y.Consumer))
+	})
+	return out
 }
 
 // observedSlots measures, per hour-of-week slot, how many hours between first and last fall in
