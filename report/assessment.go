@@ -126,113 +126,13 @@ func Assess(in Input) *Assessment {
 			a.Milestones = append(a.Milestones, PlannedMilestone{Name: m.Name, At: t.UTC()})
 		}
 	}
-	contacts := contactIndex(in.Contacts)
-	cons := map[string]*ActiveConsumer{}
-	consFeat := map[string]map[string]bool{}
-	feats := map[string]*FeatureUse{}
-	featCons := map[string]map[string]bool{}
-	for _, f := range p.Features {
-		fu := &FeatureUse{Name: f.Name, Core: f.Core}
-		if f.Gone != nil {
-			if t, err := p.Resolve(*f.Gone, ms); err == nil {
-				fu.Gone = t.UTC()
-			}
-		}
-		feats[f.Name], featCons[f.Name] = fu, map[string]bool{}
-	}
-	for _, c := range in.Usage {
-		if c.Count == 0 || c.Hour.Before(a.From) || c.Hour.After(a.To) {
-			continue
-		}
-		fname := cmp.Or(c.Feature, "(none)")
-		fu := feats[fname]
-		if fu == nil {
-			fu = &FeatureUse{Name: fname}
-			feats[fname], featCons[fname] = fu, map[string]bool{}
-		}
-		fu.Requests += c.Count
-		if c.Consumer == in.unknown() {
-			a.Unidentified += c.Count
-			continue
-		}
-		featCons[fname][c.Consumer] = true
-		x := cons[c.Consumer]
-		if x == nil {
-			ct := contacts[c.Consumer]
-			x = &ActiveConsumer{ID: c.Consumer, Name: ct.Name, Tier: cmp.Or(ct.Tier, "unknown")}
-			cons[c.Consumer], consFeat[c.Consumer] = x, map[string]bool{}
-		}
-		x.Requests += c.Count
-		consFeat[c.Consumer][fname] = true
-		if c.Last().After(x.LastSeen) {
-			x.LastSeen = c.Last()
-		}
-	}
-	tiers := map[string]*TierCount{}
-	for id, x := range cons {
-		x.Features = slices.Sorted(maps.Keys(consFeat[id]))
-		a.Consumers = append(a.Consumers, *x)
-		t := tiers[x.Tier]
-		if t == nil {
-			t = &TierCount{Tier: x.Tier}
-			tiers[x.Tier] = t
-		}
-		t.Consumers++
-		t.Requests += x.Requests
-	}
-	slices.SortFunc(a.Consumers, func(x, y ActiveConsumer) int {
-		return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID))
-	})
-	order := p.Consumers.Tiers
-	if len(order) == 0 {
-		order = []string{"critical", "standard", "free"}
-	}
-	rank := func(t string) int {
-		if i := slices.Index(order, t); i >= 0 {
-			return i
-		}
-		return len(order)
-	}
-	for _, t := range tiers {
-		a.Tiers = append(a.Tiers, *t)
-	}
-	slices.SortFunc(a.Tiers, func(x, y TierCount) int {
-		return cmp.Or(cmp.Compare(rank(x.Tier), rank(y.Tier)), cmp.Compare(x.Tier, y.Tier))
-	})
-	for name, f := range feats {
-		f.Consumers = len(featCons[name])
-		a.Features = append(a.Features, *f)
-	}
-	slices.SortFunc(a.Features, func(x, y FeatureUse) int {
-		return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Name, y.Name))
-	})
+	u := newWindowUsage(p, ms)
+	u.count(in, a)
+	a.Consumers = append(a.Consumers, u.activeConsumers()...)
+	a.Tiers = append(a.Tiers, tierCounts(a.Consumers, p.Consumers.Tiers)...)
+	a.Features = append(a.Features, u.featureUses()...)
 	if in.Accounts != nil {
-		ar := &AccountRisk{Accounts: []AccountExposure{}}
-		for _, acc := range in.Accounts {
-			e := AccountExposure{Account: acc.Account, Revenue: acc.Revenue, Consumers: slices.Clone(acc.Consumers), ActiveConsumers: []string{}}
-			for _, id := range acc.Consumers {
-				if cons[id] != nil {
-					e.ActiveConsumers = append(e.ActiveConsumers, id)
-				}
-			}
-			e.AtRisk = len(e.ActiveConsumers) > 0
-			ar.RevenueTotal += acc.Revenue
-			if e.AtRisk {
-				ar.AccountsAtRisk++
-				ar.RevenueAtRisk += acc.Revenue
-			}
-			ar.Accounts = append(ar.Accounts, e)
-		}
-		slices.SortFunc(ar.Accounts, func(x, y AccountExposure) int {
-			if x.AtRisk != y.AtRisk {
-				if x.AtRisk {
-					return -1
-				}
-				return 1
-			}
-			return cmp.Or(cmp.Compare(y.Revenue, x.Revenue), cmp.Compare(x.Account, y.Account))
-		})
-		a.Accounts = ar
+		a.Accounts = accountRisk(in.Accounts, u.cons)
 	}
 	a.Risks = append(a.Risks, p.Risks...)
 	for _, s := range p.Stakeholders {
@@ -242,4 +142,150 @@ func Assess(in Input) *Assessment {
 		a.Alternatives = append(a.Alternatives, Alternative{Name: alt.Name, URL: alt.URL, Guide: alt.Guide})
 	}
 	return a
+}
+
+// windowUsage is the usage in an assessment's window, per identified consumer and per feature.
+type windowUsage struct {
+	cons     map[string]*ActiveConsumer
+	consFeat map[string]map[string]bool // the features each consumer used
+	feats    map[string]*FeatureUse
+	featCons map[string]map[string]bool // the consumers of each feature
+}
+
+// newWindowUsage starts with every feature of p, used by no one, and when it is planned to go.
+func newWindowUsage(p *plan.Plan, ms map[string]time.Time) *windowUsage {
+	u := &windowUsage{cons: map[string]*ActiveConsumer{}, consFeat: map[string]map[string]bool{}, feats: map[string]*FeatureUse{}, featCons: map[string]map[string]bool{}}
+	for _, f := range p.Features {
+		fu := &FeatureUse{Name: f.Name, Core: f.Core}
+		if f.Gone != nil {
+			if t, err := p.Resolve(*f.Gone, ms); err == nil {
+				fu.Gone = t.UTC()
+			}
+		}
+		u.feats[f.Name], u.featCons[f.Name] = fu, map[string]bool{}
+	}
+	return u
+}
+
+// count adds in's usage counts within a's window: requests without a feature count under
+// "(none)", and requests from callers nobody could name add to a.Unidentified only.
+func (u *windowUsage) count(in Input, a *Assessment) {
+	contacts := contactIndex(in.Contacts)
+	for _, c := range in.Usage {
+		if c.Count == 0 || c.Hour.Before(a.From) || c.Hour.After(a.To) {
+			continue
+		}
+		fname := cmp.Or(c.Feature, "(none)")
+		fu := u.feats[fname]
+		if fu == nil {
+			fu = &FeatureUse{Name: fname}
+			u.feats[fname], u.featCons[fname] = fu, map[string]bool{}
+		}
+		fu.Requests += c.Count
+		if c.Consumer == in.unknown() {
+			a.Unidentified += c.Count
+			continue
+		}
+		u.featCons[fname][c.Consumer] = true
+		x := u.cons[c.Consumer]
+		if x == nil {
+			ct := contacts[c.Consumer]
+			x = &ActiveConsumer{ID: c.Consumer, Name: ct.Name, Tier: cmp.Or(ct.Tier, "unknown")}
+			u.cons[c.Consumer], u.consFeat[c.Consumer] = x, map[string]bool{}
+		}
+		x.Requests += c.Count
+		u.consFeat[c.Consumer][fname] = true
+		if c.Last().After(x.LastSeen) {
+			x.LastSeen = c.Last()
+		}
+	}
+}
+
+// activeConsumers returns the consumers with the features they used, busiest first.
+func (u *windowUsage) activeConsumers() []ActiveConsumer {
+	var out []ActiveConsumer
+	for id, x := range u.cons {
+		x.Features = slices.Sorted(maps.Keys(u.consFeat[id]))
+		out = append(out, *x)
+	}
+	slices.SortFunc(out, func(x, y ActiveConsumer) int {
+		return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.ID, y.ID))
+	})
+	return out
+}
+
+// featureUses returns the features with their distinct consumers, busiest first.
+func (u *windowUsage) featureUses() []FeatureUse {
+	var out []FeatureUse
+	for name, f := range u.feats {
+		f.Consumers = len(u.featCons[name])
+		out = append(out, *f)
+	}
+	slices.SortFunc(out, func(x, y FeatureUse) int {
+		return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(x.Name, y.Name))
+	})
+	return out
+}
+
+// tierCounts counts the consumers and requests per tier, in the plan's order of tiers (order;
+// critical, standard, free when the plan names none), then tiers it does not name by name.
+func tierCounts(consumers []ActiveConsumer, order []string) []TierCount {
+	tiers := map[string]*TierCount{}
+	for _, x := range consumers {
+		t := tiers[x.Tier]
+		if t == nil {
+			t = &TierCount{Tier: x.Tier}
+			tiers[x.Tier] = t
+		}
+		t.Consumers++
+		t.Requests += x.Requests
+	}
+	if len(order) == 0 {
+		order = []string{"critical", "standard", "free"}
+	}
+	rank := func(t string) int {
+		if i := slices.Index(order, t); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	var out []TierCount
+	for _, t := range tiers {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(x, y TierCount) int {
+		return cmp.Or(cmp.Compare(rank(x.Tier), rank(y.Tier)), cmp.Compare(x.Tier, y.Tier))
+	})
+	return out
+}
+
+// accountRisk finds the accounts with an active consumer (cons) and the revenue they put at
+// risk; the accounts at risk come first, then by revenue.
+func accountRisk(accounts []Account, cons map[string]*ActiveConsumer) *AccountRisk {
+	ar := &AccountRisk{Accounts: []AccountExposure{}}
+	for _, acc := range accounts {
+		e := AccountExposure{Account: acc.Account, Revenue: acc.Revenue, Consumers: slices.Clone(acc.Consumers), ActiveConsumers: []string{}}
+		for _, id := range acc.Consumers {
+			if cons[id] != nil {
+				e.ActiveConsumers = append(e.ActiveConsumers, id)
+			}
+		}
+		e.AtRisk = len(e.ActiveConsumers) > 0
+		ar.RevenueTotal += acc.Revenue
+		if e.AtRisk {
+			ar.AccountsAtRisk++
+			ar.RevenueAtRisk += acc.Revenue
+		}
+		ar.Accounts = append(ar.Accounts, e)
+	}
+	slices.SortFunc(ar.Accounts, func(x, y AccountExposure) int {
+		if x.AtRisk != y.AtRisk {
+			if x.AtRisk {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(y.Revenue, x.Revenue), cmp.Compare(x.Account, y.Account))
+	})
+	return ar
 }

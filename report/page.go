@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // page is a rendered document before it becomes Markdown or HTML: the same headings, facts and
@@ -67,6 +68,23 @@ func reportPage(r *Report, lang string) *page {
 	p := &page{lang: lang, title: t(lang, "report") + ": " + r.Title.In(lang), subtitle: r.Sunset}
 	p.meta = []fact{{t(lang, "state"), r.State}, {t(lang, "generated"), instant(r.GeneratedAt, loc)}, {t(lang, "timezone"), r.TimeZone}}
 
+	p.add(timelineSection(r, lang, loc))
+	p.add(consumersSection(r, lang, loc))
+	p.add(noticesSection(r, lang))
+	p.add(feedbackSection(r, lang))
+	p.add(guardrailsSection(r, lang, loc))
+	p.add(runbookSection(r, lang, loc))
+	p.add(stragglersSection(r, lang, loc))
+	if b := r.Business; b != nil {
+		p.add(businessSection(b, lang))
+	}
+	p.add(eventsSection(r, lang))
+	p.add(lessonsSection(r, lang, loc))
+	return p
+}
+
+// timelineSection lists the plan's actions, planned against carried out, and the shifts of the timeline.
+func timelineSection(r *Report, lang string, loc *time.Location) section {
 	tl := section{id: "timeline", heading: t(lang, "timeline"), facts: []fact{
 		{t(lang, "done"), itoa(r.Timeline.Done)}, {t(lang, "late") + " (> " + seconds(r.Timeline.LateAfterSeconds) + ")", itoa(r.Timeline.Late)},
 		{t(lang, "before_apply"), itoa(r.Timeline.BeforeApply)}, {t(lang, "skipped"), itoa(r.Timeline.Skipped)},
@@ -95,8 +113,11 @@ func reportPage(r *Report, lang string) *page {
 		}
 		tl.tables = append(tl.tables, st)
 	}
-	p.add(tl)
+	return tl
+}
 
+// consumersSection gives the consumers at the announcement and at the shutdown, how many migrated, and the curve of active consumers.
+func consumersSection(r *Report, lang string, loc *time.Location) section {
 	c := r.Consumers
 	cs := section{id: "consumers", heading: t(lang, "consumers"), facts: []fact{
 		{t(lang, "at_announcement"), itoa(c.AtAnnouncement) + " (" + instant(c.Announcement, loc) + ")"},
@@ -123,8 +144,11 @@ func reportPage(r *Report, lang string) *page {
 		cs.charts = append(cs.charts, ch)
 		cs.tables = append(cs.tables, ct)
 	}
-	p.add(cs)
+	return cs
+}
 
+// noticesSection gives the awareness reached and the notices per channel and state.
+func noticesSection(r *Report, lang string) section {
 	n := r.Notices
 	ns := section{id: "notices", heading: t(lang, "notices"), facts: []fact{
 		{t(lang, "awareness"), fmt.Sprintf("%d / %d (%s)", n.ConsumersAware, n.ConsumersKnown, percent(n.AwareShare))},
@@ -148,8 +172,11 @@ func reportPage(r *Report, lang string) *page {
 	} else {
 		ns.empty = t(lang, "none")
 	}
-	p.add(ns)
+	return ns
+}
 
+// feedbackSection gives the feedback by mood, the survey and the themes.
+func feedbackSection(r *Report, lang string) section {
 	f := r.Feedback
 	fs := section{id: "feedback", heading: t(lang, "feedback"), facts: []fact{
 		{t(lang, "messages"), itoa(f.Total)},
@@ -171,8 +198,11 @@ func reportPage(r *Report, lang string) *page {
 		}
 		fs.tables = append(fs.tables, th)
 	}
-	p.add(fs)
+	return fs
+}
 
+// guardrailsSection lists the guardrails that tripped and the pauses.
+func guardrailsSection(r *Report, lang string, loc *time.Location) section {
 	g := r.Guardrails
 	gs := section{id: "guardrails", heading: t(lang, "guardrails"), facts: []fact{
 		{t(lang, "trips"), itoa(len(g.Trips))}, {t(lang, "pauses"), itoa(len(g.Pauses))}, {t(lang, "paused_total"), seconds(g.PausedSeconds)},
@@ -203,8 +233,11 @@ func reportPage(r *Report, lang string) *page {
 		}
 		gs.tables = append(gs.tables, pt)
 	}
-	p.add(gs)
+	return gs
+}
 
+// runbookSection gives the runbook's state and its steps.
+func runbookSection(r *Report, lang string, loc *time.Location) section {
 	rb := section{id: "runbook", heading: t(lang, "runbook")}
 	if r.Runbook.State == "" {
 		rb.empty = t(lang, "none")
@@ -216,8 +249,11 @@ func reportPage(r *Report, lang string) *page {
 		}
 		rb.tables = append(rb.tables, st)
 	}
-	p.add(rb)
+	return rb
+}
 
+// stragglersSection gives who still called after the shutdown.
+func stragglersSection(r *Report, lang string, loc *time.Location) section {
 	s := r.Stragglers
 	ss := section{id: "stragglers", heading: t(lang, "stragglers"), facts: []fact{
 		{t(lang, "since"), instant(s.Since, loc)}, {t(lang, "requests"), utoa(s.Requests)}, {t(lang, "unidentified"), utoa(s.Unidentified)},
@@ -232,23 +268,11 @@ func reportPage(r *Report, lang string) *page {
 		}
 		ss.tables = append(ss.tables, st)
 	}
-	p.add(ss)
+	return ss
+}
 
-	if b := r.Business; b != nil {
-		bs := section{id: "business", heading: t(lang, "business"), facts: []fact{
-			{t(lang, "revenue_total"), money(b.RevenueTotal)}, {t(lang, "revenue_lost"), money(b.RevenueLost)},
-			{t(lang, "revenue_at_risk"), money(b.RevenueAtRisk)}, {t(lang, "revenue_migr"), money(b.RevenueMigrated)},
-			{t(lang, "churned") + " / " + t(lang, "migrated_o") + " / " + t(lang, "retained") + " / " + t(lang, "at_risk_l"),
-				fmt.Sprintf("%d / %d / %d / %d", b.Outcomes[Churned], b.Outcomes[Migrated], b.Outcomes[Retained], b.Outcomes[AtRisk])},
-		}}
-		at := table{head: []string{t(lang, "account"), t(lang, "revenue"), t(lang, "outcome"), t(lang, "n_consumers")}, right: []bool{1: true}}
-		for _, x := range b.Accounts {
-			at.rows = append(at.rows, []string{x.Account, money(x.Revenue), outcomeLabel(lang, x.Outcome), strings.Join(x.Consumers, ", ")})
-		}
-		bs.tables = append(bs.tables, at)
-		p.add(bs)
-	}
-
+// eventsSection says whether the event chain was checked and held.
+func eventsSection(r *Report, lang string) section {
 	e := r.Events
 	es := section{id: "events", heading: t(lang, "events")}
 	switch {
@@ -262,16 +286,34 @@ func reportPage(r *Report, lang string) *page {
 			es.facts = append(es.facts, fact{"⚠", pr})
 		}
 	}
-	p.add(es)
+	return es
+}
 
+// lessonsSection shows the lessons learned as written, and who wrote them when.
+func lessonsSection(r *Report, lang string, loc *time.Location) section {
 	ls := section{id: "lessons", heading: t(lang, "lessons"), text: r.Lessons.Text}
 	if strings.TrimSpace(r.Lessons.Text) == "" {
 		ls.text, ls.empty = "", t(lang, "no_lessons")
 	} else if !r.Lessons.UpdatedAt.IsZero() {
 		ls.facts = []fact{{t(lang, "by"), r.Lessons.UpdatedBy + ", " + instant(r.Lessons.UpdatedAt, loc)}}
 	}
-	p.add(ls)
-	return p
+	return ls
+}
+
+// businessSection gives the revenue lost, at risk and migrated, and each account's outcome.
+func businessSection(b *Business, lang string) section {
+	bs := section{id: "business", heading: t(lang, "business"), facts: []fact{
+		{t(lang, "revenue_total"), money(b.RevenueTotal)}, {t(lang, "revenue_lost"), money(b.RevenueLost)},
+		{t(lang, "revenue_at_risk"), money(b.RevenueAtRisk)}, {t(lang, "revenue_migr"), money(b.RevenueMigrated)},
+		{t(lang, "churned") + " / " + t(lang, "migrated_o") + " / " + t(lang, "retained") + " / " + t(lang, "at_risk_l"),
+			fmt.Sprintf("%d / %d / %d / %d", b.Outcomes[Churned], b.Outcomes[Migrated], b.Outcomes[Retained], b.Outcomes[AtRisk])},
+	}}
+	at := table{head: []string{t(lang, "account"), t(lang, "revenue"), t(lang, "outcome"), t(lang, "n_consumers")}, right: []bool{1: true}}
+	for _, x := range b.Accounts {
+		at.rows = append(at.rows, []string{x.Account, money(x.Revenue), outcomeLabel(lang, x.Outcome), strings.Join(x.Consumers, ", ")})
+	}
+	bs.tables = append(bs.tables, at)
+	return bs
 }
 
 // assessmentPage lays out an assessment in lang.
