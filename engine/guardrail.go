@@ -28,6 +28,25 @@ func (f SignalsFunc) Signal(ctx context.Context, tx Tx, s *Sunset, c plan.Condit
 	return f(ctx, tx, s, c, now)
 }
 
+// Suspicion is implemented by a Signals whose values outsiders can drive (the public's
+// feedback): Suspect judges a condition that holds, and returns why its trip may have been forced
+// from outside, or nil when nothing looks forced.
+type Suspicion interface {
+	Suspect(ctx context.Context, tx Tx, s *Sunset, c plan.Condition, now time.Time) (*SuspectTrip, error)
+}
+
+// SuspectTrip says why a guardrail's trip looks forced: most of the messages that drove its
+// signal came in a burst from senders never seen before the window (docs/guardrails.md). The
+// trip still pauses the sunset; the mark tells the operator to look before resuming.
+type SuspectTrip struct {
+	// Since is the start of the window judged.
+	Since time.Time `json:"since"`
+	// Driving is how many messages of the window pushed the signal; New how many of them came
+	// from senders never seen before Since.
+	Driving int `json:"driving"`
+	New     int `json:"new"`
+}
+
 // RegisterSignals makes sig measure every signal whose name starts with source + "." (for
 // example "feedback" for feedback.negative_ratio). Register before Start.
 func (e *Engine) RegisterSignals(source string, sig Signals) {
@@ -83,6 +102,9 @@ type GuardrailResult struct {
 	// Status sums the evaluation up: tripped, would_trip (holds, not armed yet), holding,
 	// not_enough_data (a ratio below its minimum sample) or no_data.
 	Status string `json:"status"`
+	// Suspect, on a tripped (or would-trip) guardrail, says that a burst from senders never
+	// seen before drove it; nil otherwise.
+	Suspect *SuspectTrip `json:"suspect,omitempty"`
 }
 
 // Guardrail statuses, as GuardrailResult.Status reports them.
@@ -193,6 +215,11 @@ func (e *Engine) evaluateGuardrails(ctx context.Context, tx Tx, s *Sunset, p *pl
 			default:
 				r.Status = GuardWouldTrip
 			}
+			if judge, ok := sig.(Suspicion); ok && (r.Status == GuardTripped || r.Status == GuardWouldTrip) {
+				if r.Suspect, err = judge.Suspect(ctx, tx, s, c, now); err != nil {
+					return nil, fmt.Errorf("guardrail %s: judge %s: %w", r.Name, c.Signal, err)
+				}
+			}
 		}
 		out = append(out, r)
 	}
@@ -237,9 +264,13 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 	if err := e.scheduled(ctx, tx, s, nil); err != nil {
 		return false, nil, err
 	}
-	if err := e.appendEvent(ctx, tx, s, "guardrail.tripped", "engine", map[string]any{
-		"guardrails": tripped, "before": before, "paused_from": s.PausedFrom,
-	}); err != nil {
+	data := map[string]any{"guardrails": tripped, "before": before, "paused_from": s.PausedFrom}
+	suspect := suspectTrip(tripped)
+	if suspect {
+		// The pause stands; the mark tells whoever reads the record to check the senders first.
+		data["suspect"] = true
+	}
+	if err := e.appendEvent(ctx, tx, s, "guardrail.tripped", "engine", data); err != nil {
 		return false, nil, err
 	}
 	e.mu.Lock()
@@ -250,8 +281,19 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 			return false, nil, fmt.Errorf("tell the owners of %s: %w", s.Name, err)
 		}
 	}
-	e.logger.Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped))
+	e.logger.Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped), "suspect", suspect)
 	return true, results, nil
+}
+
+// suspectTrip reports whether every guardrail that tripped is suspect: then nothing but a burst
+// from new senders paused the sunset.
+func suspectTrip(tripped []GuardrailResult) bool {
+	for _, r := range tripped {
+		if r.Suspect == nil {
+			return false
+		}
+	}
+	return len(tripped) > 0
 }
 
 // warn tells the owners about tripped guardrails whose reaction is notify, through the WarnHook,

@@ -237,3 +237,50 @@ func TestRatioBelowItsMinimumSampleDoesNotTrip(t *testing.T) {
 		}
 	})
 }
+
+// suspectRatio is ratio whose trips a Suspicion judges: mark says what it answers.
+type suspectRatio struct {
+	engine.Signals
+	mark *engine.SuspectTrip
+}
+
+func (s suspectRatio) Suspect(context.Context, engine.Tx, *engine.Sunset, plan.Condition, time.Time) (*engine.SuspectTrip, error) {
+	return s.mark, nil
+}
+
+func TestSuspectTripIsMarkedInItsEvent(t *testing.T) {
+	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
+		ctx := context.Background()
+		b := setup(t, open(t))
+		var r ratio
+		r.set(0.6)
+		mark := &engine.SuspectTrip{Since: time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC), Driving: 30, New: 29}
+		b.eng.RegisterSignals("feedback", suspectRatio{Signals: r.signals(), mark: mark})
+		apply(t, b.eng, guardedPlan)
+		// Before the announcement a guardrail that would trip carries the mark too.
+		res, err := b.eng.Guardrails(ctx, "billing-v1")
+		if err != nil || res[0].Status != engine.GuardWouldTrip || res[0].Suspect == nil || *res[0].Suspect != *mark {
+			t.Fatalf("guardrails = %+v, %v; want would_trip with the mark", res, err)
+		}
+		if err := b.eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Set(time.Date(2027, 1, 5, 12, 0, 0, 0, time.UTC))
+		if _, err := b.eng.Dispatch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		settle(t, b.eng, "billing-v1")
+		evs, _ := b.eng.Events(ctx, "billing-v1")
+		var tripped string
+		for _, e := range evs {
+			if e.Type == "guardrail.tripped" {
+				tripped = string(e.Data)
+			}
+		}
+		for _, want := range []string{`"suspect":true`, `"suspect":{"since":"2027-01-04T12:00:00Z","driving":30,"new":29}`} {
+			if !strings.Contains(tripped, want) {
+				t.Errorf("guardrail.tripped = %s, lacks %s", tripped, want)
+			}
+		}
+	})
+}

@@ -62,6 +62,10 @@ type Feedback struct {
 	Source string `json:"source"`
 	// Answers are a survey's answers by question id (survey feedback only).
 	Answers map[string]string `json:"answers,omitempty"`
+	// Sender is a keyed hash of the address a public post came from, never the address
+	// itself; empty for imports. It tells new senders from known ones (suspect.go) and is
+	// not shown in any answer.
+	Sender string `json:"-"`
 }
 
 // Input is what a user or a tool sends; JSON names match the API.

@@ -85,6 +85,7 @@ func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	f.Sender = s.senderOf(r)
 	items := []feedback.Feedback{f}
 	if err := s.Feedback.Add(r.Context(), items); err != nil {
 		s.writeError(w, r, err)
@@ -289,6 +290,7 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, http.StatusBadRequest, data)
 		return
 	}
+	f.Sender = s.senderOf(r)
 	if err := s.Feedback.Add(r.Context(), []feedback.Feedback{f}); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -124,6 +125,8 @@ type publicPage struct {
 	Features                                                              []plan.FeatureData
 	Announcements                                                         []publicAnnouncement
 	FeedbackURL, SurveyURL, FeedURL, Self                                 string
+	// Suspect says that the pause followed a suspect burst of feedback (intake_suspect.go).
+	Suspect string
 }
 
 // publicURL is where the public pages are served: the Server's PublicURL, or the scheme and host
@@ -246,6 +249,13 @@ func (s *Server) handlePublicPage(w http.ResponseWriter, r *http.Request) {
 		Milestones: milestones(p, t, locale, s.now()), Alternatives: nd.Alternatives, Features: nd.Features,
 		Announcements: anns, FeedbackURL: "/feedback/" + esc, SurveyURL: "/survey/" + esc,
 		FeedURL: "/p/" + esc + "/feed.atom", Self: "/p/" + esc,
+	}
+	if pg.Paused {
+		if sp, err := s.suspectPause(r.Context(), p.Service.Name); err != nil {
+			s.logger().LogAttrs(r.Context(), slog.LevelWarn, "public page: suspect mark left out", slog.String("sunset", p.Service.Name), slog.Any("err", err))
+		} else if sp != nil {
+			pg.Suspect = suspectTexts[lang]
+		}
 	}
 	if shutdown := nd.Milestones[plan.Shutdown]; shutdown != "" {
 		verb := t.WillStop

@@ -142,6 +142,7 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 		s.renderSurvey(w, r, http.StatusBadRequest, d)
 		return
 	}
+	f.Sender = s.senderOf(r)
 	if err := s.Feedback.Add(r.Context(), []feedback.Feedback{f}); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -55,6 +55,8 @@ type sunsetData struct {
 	// PhasesDiverge shows EnginePhase and GatewayPhase (in words) side by side: they differ.
 	PhasesDiverge             bool
 	EnginePhase, GatewayPhase string
+	// SuspectPause says that a suspect guardrail trip paused the sunset (intake_suspect.go).
+	SuspectPause string
 	// Links to the report, the assessment, the public page and the API.
 	ReportHTML, Assessment, Public, API string
 
@@ -368,6 +370,13 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 			}
 			d.Notices = noticePanelOf(l, loc)
 			awareOf(d.Consumers, l, loc)
+		}
+	}
+	if st.State == engine.StatePaused {
+		if sp, err := s.suspectPause(ctx, name); err != nil {
+			log("suspect trip", err)
+		} else if sp != nil {
+			d.SuspectPause = fmt.Sprintf(t["SuspectPause"], sp.New, sp.Driving, localTime(sp.Since, loc))
 		}
 	}
 	if g, err := s.Engine.Guardrails(ctx, name); err != nil {
