@@ -151,6 +151,7 @@ var hostileSpellings = []pathCase{
 	{"DELETE", "/v1/reports/1", 410, ""},
 	{"POST", "/V1/Reports", 410, ""},
 	{"GET", "/v1//reports/1", 410, ""},
+	{"GET", "/v1/reports//../1", 400, ""},
 	{"GET", "/v1/./reports/1", 410, ""},
 	{"GET", "/v1/orders/../reports/1", 410, ""},
 	{"GET", "/v1/orders/..;/reports/1", 410, ""},

@@ -15,7 +15,9 @@ import "bytes"
 //   - escapes of unreserved characters (ALPHA DIGIT - . _ ~) are decoded, other escapes keep
 //     their byte with upper-case hex digits;
 //   - "." and ".." segments are removed as remove_dot_segments does; a path that ends in one
-//     keeps its trailing slash ("/a/b/.." is "/a/");
+//     keeps its trailing slash ("/a/b/.." is "/a/"). A ".." after an empty segment
+//     ("/a/b//../c") is ambiguous: RFC 3986 removes the empty segment, path.Clean and nginx
+//     the one before it;
 //   - letter case is kept: routes match it regardless of case unless the plan says the service
 //     is case-sensitive (matcher.fold).
 //
@@ -61,9 +63,21 @@ func canonicalPath(p string, o pathOptions) (canonical string, plain bool, v pat
 		return p, true, pathOK // OPTIONS *: the server, not a path
 	}
 	var buf [256]byte
-	out, v := appendCanonical(buf[:0], p, o)
+	out, emptyDots, v := appendCanonical(buf[:0], p, o, false)
 	if v != pathOK {
 		return "", false, v
+	}
+	if emptyDots {
+		// "/a/b//../c" is "/a/c" to path.Clean and nginx, which drop the empty segment first,
+		// and "/a/b/c" to RFC 3986, where ".." removes the empty segment.
+		var buf2 [256]byte
+		rfc, _, _ := appendCanonical(buf2[:0], p, o, true)
+		if string(rfc) != string(out) {
+			if !o.allowAmbiguous {
+				return "", false, pathAmbiguous
+			}
+			out = rfc
+		}
 	}
 	if string(out) != p {
 		p = string(out)
@@ -99,8 +113,12 @@ func isCanonical(p string) (ok, upper bool) {
 	return true, upper
 }
 
-// appendCanonical appends the canonical form of p to out, segment by segment.
-func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) {
+// appendCanonical appends the canonical form of p to out, segment by segment. Empty segments
+// are dropped as they come, as path.Clean and nginx do; with rfc they are kept while dot
+// segments are removed, as RFC 3986 §5.2.4 does, and dropped at the end. emptyDots reports that
+// the two may differ: a ".." came after an empty segment.
+func appendCanonical(out []byte, p string, o pathOptions, rfc bool) (res []byte, emptyDots bool, v pathVerdict) {
+	sawEmpty := false
 	allowAmbiguous := o.allowAmbiguous
 	out = append(out, '/')
 	if p != "" && p[0] == '/' {
@@ -120,7 +138,7 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 		for i := 0; i < len(seg); i++ {
 			if seg[i] == ';' {
 				if v := paramsVerdict(seg[i:], o); v != pathOK {
-					return nil, v
+					return nil, false, v
 				}
 				seg = seg[:i]
 				break
@@ -133,35 +151,35 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 			switch {
 			case c == '%':
 				if i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2]) {
-					return nil, pathMalformed
+					return nil, false, pathMalformed
 				}
 				b := unhex(seg[i+1])<<4 | unhex(seg[i+2])
 				i += 2
 				escaped = true
 				switch {
 				case b < 0x20 || b == 0x7f:
-					return nil, pathMalformed
+					return nil, false, pathMalformed
 				case unreserved(b):
 					out = append(out, b)
 					continue
 				case b == '/' || b == '\\' || b == ';':
 					if !allowAmbiguous {
-						return nil, pathAmbiguous
+						return nil, false, pathAmbiguous
 					}
 				case b == '%':
 					// "%252f" is "%2f" to a service that decodes twice, and so is
 					// "%25%32f": any escaped "%" may start an escape once decoded.
 					if !allowAmbiguous {
-						return nil, pathAmbiguous
+						return nil, false, pathAmbiguous
 					}
 				}
 				high = high || b >= 0x80
 				out = append(out, '%', upperHex[b>>4], upperHex[b&15])
 			case c < 0x20 || c == 0x7f:
-				return nil, pathMalformed
+				return nil, false, pathMalformed
 			case c == '\\':
 				if !allowAmbiguous {
-					return nil, pathAmbiguous
+					return nil, false, pathAmbiguous
 				}
 				out = append(out, "%5C"...)
 			default:
@@ -169,22 +187,32 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 			}
 		}
 		if high && o.fold && !allowAmbiguous && foldsOntoASCII(out[start:]) {
-			return nil, pathAmbiguous
+			return nil, false, pathAmbiguous
 		}
 		switch string(out[start:]) {
 		case "", ".", "..":
 			if escaped && len(out) > start && !allowAmbiguous {
-				return nil, pathAmbiguous // "%2e" or ".%2E": a dot segment to some decoders only
+				return nil, false, pathAmbiguous // "%2e" or ".%2E": a dot segment to some decoders only
 			}
 			dots := len(out) - start
 			out = out[:start]
-			if dots == 2 && len(out) > 1 {
-				// Remove the last segment written: out ends with "/seg/".
-				i := len(out) - 2
-				for out[i] != '/' {
-					i--
+			switch {
+			case dots == 0 && more:
+				sawEmpty = true
+				if rfc {
+					out = append(out, '/')
 				}
-				out = out[:i+1]
+			case dots == 2:
+				emptyDots = emptyDots || sawEmpty
+				if len(out) > 1 {
+					// Remove the last segment written: out ends with "/seg/" (or "//" for an
+					// empty one).
+					i := len(out) - 2
+					for out[i] != '/' {
+						i--
+					}
+					out = out[:i+1]
+				}
 			}
 		default:
 			if more {
@@ -192,7 +220,18 @@ func appendCanonical(out []byte, p string, o pathOptions) ([]byte, pathVerdict) 
 			}
 		}
 		if !more {
-			return out, pathOK
+			if rfc {
+				// Drop the empty segments kept for dot-segment removal.
+				w := 1
+				for i := 1; i < len(out); i++ {
+					if out[i] != '/' || out[w-1] != '/' {
+						out[w] = out[i]
+						w++
+					}
+				}
+				out = out[:w]
+			}
+			return out, emptyDots, pathOK
 		}
 		p = rest
 	}
