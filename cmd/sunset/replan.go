@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -100,6 +101,9 @@ condition holds shows "would trip — not armed until announce".`,
 						status = fmt.Sprintf("not enough data (%d of %d)", g.Sample, g.MinSample)
 					default:
 						status = "ok"
+					}
+					if sp := g.Suspect; sp != nil {
+						status += fmt.Sprintf(" — SUSPECT: %d of %d messages from senders never seen before %s", sp.New, sp.Driving, sp.Since.Format(time.RFC3339))
 					}
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", g.Name, g.Condition, value, g.Then, status)
