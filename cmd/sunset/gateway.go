@@ -196,6 +196,7 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	if err != nil {
 		return fail("listen on %s: %v", o.listen, err)
 	}
+	ln = gateway.GuardFraming(srv, ln) // under TLS: there it closes after chunked requests
 	if o.tlsCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
 		if err != nil {

@@ -99,7 +99,7 @@ func startServeGateway(ctx context.Context, g gatewayConfig, phases *runbook.Pha
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go srv.Serve(ln)
+	go srv.Serve(gateway.GuardFraming(srv, ln))
 	fmt.Fprintf(stdout, "Gateway on http://%s → %s\n", ln.Addr(), target)
 	return func() {
 		shutdownCtx, stop := context.WithTimeout(context.Background(), 15*time.Second)
