@@ -154,7 +154,7 @@ var hostileSpellings = []pathCase{
 	{"GET", "/v1/reports//../1", 400, ""},
 	{"GET", "/v1/./reports/1", 410, ""},
 	{"GET", "/v1/orders/../reports/1", 410, ""},
-	{"GET", "/v1/orders/..;/reports/1", 410, ""},
+	{"GET", "/v1/orders/..;/reports/1", 400, ""},
 	{"GET", "/v1/%72eports/1", 410, ""},
 	{"GET", "/v1/orders/1", 200, "GET /v1/orders/1"},
 	{"GET", "/V1/Orders/1", 200, "GET /V1/Orders/1"},

@@ -11,7 +11,8 @@ import "bytes"
 // The canonical path (RFC 3986 §6.2.2 and §5.2.4):
 //
 //   - starts with "/"; empty segments ("//") are dropped;
-//   - ";parameters" are cut from every segment (Tomcat, Spring and Jetty ignore them);
+//   - ";parameters" are cut from every segment (Tomcat, Spring and Jetty ignore them); a segment
+//     that would become empty or a dot segment by the cut (";x", "..;x") is ambiguous;
 //   - escapes of unreserved characters (ALPHA DIGIT - . _ ~) are decoded, other escapes keep
 //     their byte with upper-case hex digits;
 //   - "." and ".." segments are removed as remove_dot_segments does; a path that ends in one
@@ -140,6 +141,14 @@ func appendCanonical(out []byte, p string, o pathOptions, rfc bool) (res []byte,
 				if v := paramsVerdict(seg[i:], o); v != pathOK {
 					return nil, false, v
 				}
+				if dotsOrEmpty(seg[:i]) {
+					// ";x", ".;x" and "..;x" are an empty or dot segment to a service that cuts
+					// parameters (Tomcat's "..;" bypass) and a named one to any other.
+					if !allowAmbiguous {
+						return nil, false, pathAmbiguous
+					}
+					break // kept whole, as RFC 3986 reads it
+				}
 				seg = seg[:i]
 				break
 			}
@@ -235,6 +244,22 @@ func appendCanonical(out []byte, p string, o pathOptions, rfc bool) (res []byte,
 		}
 		p = rest
 	}
+}
+
+// dotsOrEmpty reports whether name is "", "." or "..", with dots raw or escaped.
+func dotsOrEmpty(name string) bool {
+	dots := 0
+	for i := 0; i < len(name); i++ {
+		switch {
+		case name[i] == '.':
+		case name[i] == '%' && i+2 < len(name) && name[i+1] == '2' && (name[i+2] == 'e' || name[i+2] == 'E'):
+			i += 2
+		default:
+			return false
+		}
+		dots++
+	}
+	return dots <= 2
 }
 
 // paramsVerdict judges the ";parameters" cut from a segment as appendCanonical judges a
