@@ -67,13 +67,12 @@ type framingConn struct {
 	conflicts atomic.Int32
 
 	// The scanner, touched only by Read (which net/http never calls concurrently).
-	head     [len("transfer-encoding:")]byte // the current line's first bytes
-	headN    int
-	lineLen  int
-	cl, te   bool // the block has a Content-Length, a Transfer-Encoding
-	folded   bool // a Content-Length or Transfer-Encoding continues on a folded line
-	framing  bool // the previous line was a Content-Length or Transfer-Encoding
-	conflict bool
+	head    [len("transfer-encoding:")]byte // the current line's first bytes
+	headN   int
+	lineLen int
+	cl, te  bool // the block has a Content-Length, a Transfer-Encoding
+	folded  bool // a Content-Length or Transfer-Encoding continues on a folded line
+	framing bool // the previous line was a Content-Length or Transfer-Encoding
 }
 
 func (c *framingConn) Read(b []byte) (int, error) {
