@@ -166,6 +166,10 @@ func newEncoder(w io.Writer) (*zstd.Encoder, error) {
 	return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(false))
 }
 
+// writeArchive writes the archive of entries (read from root) to d as id: a tar stream in zstd
+// frames of about frameSize, each entry's frame offset and hash recorded in entries, then m
+// (signed with key) as its last entry, in a frame of its own. It returns the size and hash of
+// the compressed bytes. A failure leaves no archive under the final name.
 func writeArchive(ctx context.Context, d *Dest, id, root string, entries []Entry, m *Manifest, key Key, prog *progress) (sum *ArchiveSum, err error) {
 	bw, err := d.create(ctx, id+ArchiveSuffix, "application/zstd")
 	if err != nil {
@@ -196,77 +200,32 @@ func writeArchive(ctx context.Context, d *Dest, id, root string, entries []Entry
 		e := &entries[i]
 		if inFrame >= frameSize {
 			// Cut the stream: the next entry starts a new, independently decodable frame.
-			if err := tw.Flush(); err != nil {
+			if err := cutFrame(tw, enc, cw); err != nil {
 				return nil, err
 			}
-			if err := enc.Close(); err != nil {
-				return nil, err
-			}
-			enc.Reset(cw)
 			frameStart, inFrame = cw.n, 0
 		}
 		e.Offset = frameStart
-		hdr := &tar.Header{Name: e.Path, Mode: int64(e.Mode), ModTime: m.Created, Format: tar.FormatPAX}
-		switch e.Type {
-		case "dir":
-			hdr.Typeflag, hdr.Name = tar.TypeDir, e.Path+"/"
-		case "symlink":
-			hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Link
-		case "file":
-			hdr.Typeflag, hdr.Size = tar.TypeReg, e.Size
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := tw.WriteHeader(entryHeader(e, m.Created)); err != nil {
 			return nil, err
 		}
 		inFrame += 1024
 		if e.Type != "file" {
 			continue
 		}
-		path := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(e.Path, "data/")))
-		f, err := os.Open(path)
+		n, err := copyEntry(tw, root, e, prog, copyBuf)
 		if err != nil {
-			return nil, fmt.Errorf("backup: %w", err)
+			return nil, err
 		}
-		h := sha256.New()
-		n, err := io.CopyBuffer(tw, io.TeeReader(&progressReader{f, prog}, h), copyBuf)
-		f.Close()
-		if err != nil {
-			if errors.Is(err, tar.ErrWriteTooLong) {
-				return nil, fmt.Errorf("backup: %s grew while it was read; stop writers (read_only) and back up again", path)
-			}
-			return nil, fmt.Errorf("backup: %s: %w", path, err)
-		}
-		if n != e.Size {
-			return nil, fmt.Errorf("backup: %s shrank while it was read (%d of %d bytes); stop writers (read_only) and back up again", path, n, e.Size)
-		}
-		e.SHA256 = hex.EncodeToString(h.Sum(nil))
 		m.Bytes += n
 		inFrame += n
 	}
 	m.Entries = entries
 	// The manifest's own copy closes the archive, in a frame of its own.
-	if err := tw.Flush(); err != nil {
+	if err := cutFrame(tw, enc, cw); err != nil {
 		return nil, err
 	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	enc.Reset(cw)
-	env, err := key.Seal(m, nil)
-	if err != nil {
-		return nil, err
-	}
-	mb, err := json.Marshal(env)
-	if err != nil {
-		return nil, err
-	}
-	if err := tw.WriteHeader(&tar.Header{Name: ManifestEntry, Mode: 0o644, Size: int64(len(mb)), ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(mb); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
+	if err := writeManifestCopy(tw, m, key); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
@@ -276,6 +235,76 @@ func writeArchive(ctx context.Context, d *Dest, id, root string, entries []Entry
 		return nil, err
 	}
 	return &ArchiveSum{Size: cw.n, SHA256: hex.EncodeToString(cw.h.Sum(nil))}, nil
+}
+
+// cutFrame ends the current zstd frame, so that what follows starts a new, independently
+// decodable one.
+func cutFrame(tw *tar.Writer, enc *zstd.Encoder, cw *countingWriter) error {
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	enc.Reset(cw)
+	return nil
+}
+
+// entryHeader is the tar header of e: a directory, a symbolic link or a regular file.
+func entryHeader(e *Entry, created time.Time) *tar.Header {
+	hdr := &tar.Header{Name: e.Path, Mode: int64(e.Mode), ModTime: created, Format: tar.FormatPAX}
+	switch e.Type {
+	case "dir":
+		hdr.Typeflag, hdr.Name = tar.TypeDir, e.Path+"/"
+	case "symlink":
+		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.Link
+	case "file":
+		hdr.Typeflag, hdr.Size = tar.TypeReg, e.Size
+	}
+	return hdr
+}
+
+// copyEntry copies the file of e (under root) into tw, records its hash in e and returns its
+// size. A file that grew or shrank since it was listed is an error: writers must stop first.
+func copyEntry(tw *tar.Writer, root string, e *Entry, prog *progress, buf []byte) (int64, error) {
+	path := filepath.Join(root, filepath.FromSlash(strings.TrimPrefix(e.Path, "data/")))
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(tw, io.TeeReader(&progressReader{f, prog}, h), buf)
+	f.Close()
+	if err != nil {
+		if errors.Is(err, tar.ErrWriteTooLong) {
+			return 0, fmt.Errorf("backup: %s grew while it was read; stop writers (read_only) and back up again", path)
+		}
+		return 0, fmt.Errorf("backup: %s: %w", path, err)
+	}
+	if n != e.Size {
+		return 0, fmt.Errorf("backup: %s shrank while it was read (%d of %d bytes); stop writers (read_only) and back up again", path, n, e.Size)
+	}
+	e.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return n, nil
+}
+
+// writeManifestCopy seals m with key and writes it as the archive's last entry, then closes tw.
+func writeManifestCopy(tw *tar.Writer, m *Manifest, key Key) error {
+	env, err := key.Seal(m, nil)
+	if err != nil {
+		return err
+	}
+	mb, err := json.Marshal(env)
+	if err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: ManifestEntry, Mode: 0o644, Size: int64(len(mb)), ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		return err
+	}
+	if _, err := tw.Write(mb); err != nil {
+		return err
+	}
+	return tw.Close()
 }
 
 type progressReader struct {

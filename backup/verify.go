@@ -201,25 +201,12 @@ func (h *hashReader) Read(p []byte) (int, error) {
 // writes each entry listed in the manifest under dst while hashing it.
 func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Report, error) {
 	r := &Report{ID: id}
-	env, err := d.ReadEnvelope(ctx, id)
-	var dm *DamagedManifestError
-	if errors.As(err, &dm) {
-		r.Problems = append(r.Problems, Problem{Entry: id + ManifestSuffix, Message: dm.Error()})
-		return r, nil
-	}
+	env, m, err := openManifest(ctx, d, id, o.Key, r)
 	if err != nil {
 		return nil, err
 	}
-	m, err := o.Key.Open(env)
-	if err != nil {
-		r.Problems = append(r.Problems, Problem{Entry: id + ManifestSuffix, Message: err.Error()})
+	if m == nil {
 		return r, nil
-	}
-	r.Manifest = m
-	r.Checks = append(r.Checks, "manifest signature")
-	want := make(map[string]*Entry, len(m.Entries))
-	for i := range m.Entries {
-		want[m.Entries[i].Path] = &m.Entries[i]
 	}
 	br, err := d.Bucket.NewReader(ctx, id+ArchiveSuffix)
 	if err != nil {
@@ -234,94 +221,9 @@ func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Re
 	defer dec.Close()
 	prog := startProgress(o.Progress, "verify "+id, m.Bytes)
 	defer prog.finish()
-	tr := tar.NewReader(dec)
-	seen := map[string]bool{}
-	buf := make([]byte, 1<<20)
-	current := ""
-	sawManifest := false
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// The header that failed is the one after current, in manifest order.
-			r.Problems = append(r.Problems, damaged(nextEntry(m, current), hr.n, err))
-			break
-		}
-		name := strings.TrimSuffix(hdr.Name, "/")
-		current = name
-		if name == ManifestEntry {
-			sawManifest = true
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				r.Problems = append(r.Problems, damaged(name, hr.n, err))
-				break
-			}
-			var inner Envelope
-			if json.Unmarshal(b, &inner) != nil {
-				r.Problems = append(r.Problems, Problem{Entry: name, Message: "the archive's copy of the manifest is not valid JSON"})
-			} else if _, err := o.Key.Open(&inner); err != nil {
-				r.Problems = append(r.Problems, Problem{Entry: name, Message: "the archive's copy of the manifest: " + err.Error()})
-			} else if !sameJSON(inner.Manifest, env.Manifest) {
-				r.Problems = append(r.Problems, Problem{Entry: name, Message: "the archive's copy of the manifest differs from " + id + ManifestSuffix})
-			}
-			continue
-		}
-		e, ok := want[name]
-		if !ok {
-			r.Problems = append(r.Problems, Problem{Entry: name, Message: "is in the archive but not in the manifest"})
-			continue
-		}
-		if seen[name] {
-			r.Problems = append(r.Problems, Problem{Entry: name, Message: "appears twice in the archive"})
-			continue
-		}
-		seen[name] = true
-		r.Entries++
-		target := filepath.Join(dst, filepath.FromSlash(strings.TrimPrefix(name, "data/")))
-		switch e.Type {
-		case "dir":
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return nil, err
-			}
-			continue
-		case "symlink":
-			if hdr.Linkname != e.Link {
-				r.Problems = append(r.Problems, Problem{Entry: name, Message: fmt.Sprintf("links to %q, the manifest says %q", hdr.Linkname, e.Link)})
-			}
-			_ = os.MkdirAll(filepath.Dir(target), 0o755)
-			if err := os.Symlink(e.Link, target); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, os.FileMode(e.Mode)|0o200)
-		if err != nil {
-			return nil, err
-		}
-		h := sha256.New()
-		n, err := io.CopyBuffer(f, io.TeeReader(&progressReader{tr, prog}, h), buf)
-		if cerr := f.Close(); cerr != nil && err == nil {
-			return nil, cerr
-		}
-		if err != nil {
-			r.Problems = append(r.Problems, damaged(name, hr.n, err))
-			break
-		}
-		r.Bytes += n
-		switch got := hex.EncodeToString(h.Sum(nil)); {
-		case n != e.Size:
-			r.Problems = append(r.Problems, Problem{Entry: name, Message: fmt.Sprintf("holds %d bytes, the manifest says %d", n, e.Size)})
-		case got != e.SHA256:
-			r.Problems = append(r.Problems, Problem{Entry: name, Message: fmt.Sprintf("content differs from the manifest (sha256 %s, want %s)", got[:16], e.SHA256[:16])})
-		}
+	x := &extraction{r: r, env: env, m: m, key: o.Key, dst: dst, hr: hr, prog: prog, seen: map[string]bool{}, buf: make([]byte, 1<<20)}
+	if err := x.entries(ctx, tar.NewReader(dec)); err != nil {
+		return nil, err
 	}
 	// Decode to the end, so the last frame's checksum is checked too, then read to the end so
 	// the archive's hash covers every byte.
@@ -333,13 +235,180 @@ func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Re
 	if _, err := io.Copy(io.Discard, hr); err != nil {
 		return nil, err
 	}
+	x.missing()
+	if !x.sawManifest && len(r.Problems) == 0 {
+		r.Problems = append(r.Problems, Problem{Entry: ManifestEntry, Message: "the archive's copy of the manifest is missing"})
+	}
+	r.Archive = ArchiveSum{Size: hr.n, SHA256: hex.EncodeToString(hr.h.Sum(nil))}
+	if env.Archive != nil && (env.Archive.Size != r.Archive.Size || env.Archive.SHA256 != r.Archive.SHA256) {
+		msg := fmt.Sprintf("the archive's bytes differ from the manifest (size %d, sha256 %s…; recorded %d, %s…)",
+			r.Archive.Size, r.Archive.SHA256[:16], env.Archive.Size, env.Archive.SHA256[:16])
+		r.Problems = append(r.Problems, Problem{Entry: id + ArchiveSuffix, Message: msg})
+	}
+	r.Checks = append(r.Checks, fmt.Sprintf("archive sha256 (%s)", FormatSize(r.Archive.Size)), fmt.Sprintf("%d entries, %s, each sha256", r.Entries, FormatSize(r.Bytes)))
+	return r, nil
+}
+
+// openManifest reads the archive's manifest and checks its signature. A manifest that is
+// damaged or not signed by key is a problem in r, and then the manifest returned is nil.
+func openManifest(ctx context.Context, d *Dest, id string, key Key, r *Report) (*Envelope, *Manifest, error) {
+	env, err := d.ReadEnvelope(ctx, id)
+	var dm *DamagedManifestError
+	if errors.As(err, &dm) {
+		r.Problems = append(r.Problems, Problem{Entry: id + ManifestSuffix, Message: dm.Error()})
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := key.Open(env)
+	if err != nil {
+		r.Problems = append(r.Problems, Problem{Entry: id + ManifestSuffix, Message: err.Error()})
+		return nil, nil, nil
+	}
+	r.Manifest = m
+	r.Checks = append(r.Checks, "manifest signature")
+	return env, m, nil
+}
+
+// extraction is one pass of extract over an archive's entries.
+type extraction struct {
+	r    *Report
+	env  *Envelope // the manifest as stored beside the archive
+	m    *Manifest
+	key  Key
+	dst  string
+	hr   *hashReader // the compressed bytes
+	prog *progress
+	buf  []byte
+	// seen are the entries extracted; current is the last entry whose header was read.
+	seen        map[string]bool
+	current     string
+	sawManifest bool
+}
+
+// entries reads every entry of tr: the archive's copy of the manifest is compared with the
+// stored one, the others are written under dst and checked against the manifest. Damage stops
+// the reading with a problem in the report; the error returned is for what stops extract
+// (a cancelled context, a file that cannot be written).
+func (x *extraction) entries(ctx context.Context, tr *tar.Reader) error {
+	r := x.r
+	want := make(map[string]*Entry, len(x.m.Entries))
+	for i := range x.m.Entries {
+		want[x.m.Entries[i].Path] = &x.m.Entries[i]
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			// The header that failed is the one after current, in manifest order.
+			r.Problems = append(r.Problems, damaged(nextEntry(x.m, x.current), x.hr.n, err))
+			return nil
+		}
+		name := strings.TrimSuffix(hdr.Name, "/")
+		x.current = name
+		if name == ManifestEntry {
+			x.sawManifest = true
+			if !x.manifestCopy(tr, name) {
+				return nil
+			}
+			continue
+		}
+		e, ok := want[name]
+		if !ok {
+			r.Problems = append(r.Problems, Problem{Entry: name, Message: "is in the archive but not in the manifest"})
+			continue
+		}
+		if x.seen[name] {
+			r.Problems = append(r.Problems, Problem{Entry: name, Message: "appears twice in the archive"})
+			continue
+		}
+		x.seen[name] = true
+		r.Entries++
+		stop, err := x.entry(tr, hdr, name, e)
+		if err != nil || stop {
+			return err
+		}
+	}
+}
+
+// manifestCopy checks the archive's copy of the manifest against the stored one. It returns
+// false when the stream is damaged there.
+func (x *extraction) manifestCopy(tr *tar.Reader, name string) bool {
+	r := x.r
+	b, err := io.ReadAll(tr)
+	if err != nil {
+		r.Problems = append(r.Problems, damaged(name, x.hr.n, err))
+		return false
+	}
+	var inner Envelope
+	if json.Unmarshal(b, &inner) != nil {
+		r.Problems = append(r.Problems, Problem{Entry: name, Message: "the archive's copy of the manifest is not valid JSON"})
+	} else if _, err := x.key.Open(&inner); err != nil {
+		r.Problems = append(r.Problems, Problem{Entry: name, Message: "the archive's copy of the manifest: " + err.Error()})
+	} else if !sameJSON(inner.Manifest, x.env.Manifest) {
+		r.Problems = append(r.Problems, Problem{Entry: name, Message: "the archive's copy of the manifest differs from " + r.ID + ManifestSuffix})
+	}
+	return true
+}
+
+// entry writes one entry of the manifest (e) under dst: a directory, a symbolic link, or a file
+// whose size and hash are checked. It returns stop when the stream is damaged in it.
+func (x *extraction) entry(tr *tar.Reader, hdr *tar.Header, name string, e *Entry) (stop bool, err error) {
+	r := x.r
+	target := filepath.Join(x.dst, filepath.FromSlash(strings.TrimPrefix(name, "data/")))
+	switch e.Type {
+	case "dir":
+		return false, os.MkdirAll(target, 0o755)
+	case "symlink":
+		if hdr.Linkname != e.Link {
+			r.Problems = append(r.Problems, Problem{Entry: name, Message: fmt.Sprintf("links to %q, the manifest says %q", hdr.Linkname, e.Link)})
+		}
+		_ = os.MkdirAll(filepath.Dir(target), 0o755)
+		return false, os.Symlink(e.Link, target)
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, os.FileMode(e.Mode)|0o200)
+	if err != nil {
+		return false, err
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(f, io.TeeReader(&progressReader{tr, x.prog}, h), x.buf)
+	if cerr := f.Close(); cerr != nil && err == nil {
+		return false, cerr
+	}
+	if err != nil {
+		r.Problems = append(r.Problems, damaged(name, x.hr.n, err))
+		return true, nil
+	}
+	r.Bytes += n
+	switch got := hex.EncodeToString(h.Sum(nil)); {
+	case n != e.Size:
+		r.Problems = append(r.Problems, Problem{Entry: name, Message: fmt.Sprintf("holds %d bytes, the manifest says %d", n, e.Size)})
+	case got != e.SHA256:
+		r.Problems = append(r.Problems, Problem{Entry: name, Message: fmt.Sprintf("content differs from the manifest (sha256 %s, want %s)", got[:16], e.SHA256[:16])})
+	}
+	return false, nil
+}
+
+// missing reports the manifest's entries that were neither extracted nor named by a problem
+// already (at most 20 of them, then how many more).
+func (x *extraction) missing() {
+	r := x.r
 	named := map[string]bool{}
 	for _, p := range r.Problems {
 		named[p.Entry] = true
 	}
 	var missing []string
-	for _, e := range m.Entries {
-		if !seen[e.Path] && !named[e.Path] {
+	for _, e := range x.m.Entries {
+		if !x.seen[e.Path] && !named[e.Path] {
 			missing = append(missing, e.Path)
 		}
 	}
@@ -351,17 +420,6 @@ func extract(ctx context.Context, d *Dest, id, dst string, o VerifyOptions) (*Re
 		}
 		r.Problems = append(r.Problems, Problem{Entry: p, Message: "is in the manifest but could not be read from the archive"})
 	}
-	if !sawManifest && len(r.Problems) == 0 {
-		r.Problems = append(r.Problems, Problem{Entry: ManifestEntry, Message: "the archive's copy of the manifest is missing"})
-	}
-	r.Archive = ArchiveSum{Size: hr.n, SHA256: hex.EncodeToString(hr.h.Sum(nil))}
-	if env.Archive != nil && (env.Archive.Size != r.Archive.Size || env.Archive.SHA256 != r.Archive.SHA256) {
-		msg := fmt.Sprintf("the archive's bytes differ from the manifest (size %d, sha256 %s…; recorded %d, %s…)",
-			r.Archive.Size, r.Archive.SHA256[:16], env.Archive.Size, env.Archive.SHA256[:16])
-		r.Problems = append(r.Problems, Problem{Entry: id + ArchiveSuffix, Message: msg})
-	}
-	r.Checks = append(r.Checks, fmt.Sprintf("archive sha256 (%s)", FormatSize(r.Archive.Size)), fmt.Sprintf("%d entries, %s, each sha256", r.Entries, FormatSize(r.Bytes)))
-	return r, nil
 }
 
 // damaged describes a failure to decode the stream while reading entry (the entry just before,

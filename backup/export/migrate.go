@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -58,62 +59,15 @@ func (s *Service) Migrate(ctx context.Context, sunset string, m plan.Migrate, o 
 		return nil, err
 	}
 	defer dest.Close()
-	attempts := m.Attempts
-	if attempts <= 0 {
-		attempts = 5
+	mg := &migration{s: s, sunset: sunset, url: m.URL, dest: dest, attempts: m.Attempts, backoff: o.Backoff, client: s.HTTPClient, rep: &MigrateReport{}}
+	if mg.attempts <= 0 {
+		mg.attempts = 5
 	}
-	backoff := o.Backoff
-	if backoff <= 0 {
-		backoff = 500 * time.Millisecond
+	if mg.backoff <= 0 {
+		mg.backoff = 500 * time.Millisecond
 	}
-	client := s.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
-	}
-	rep := &MigrateReport{}
-	var mu sync.Mutex
-	post := func(u User) {
-		zip, err := dest.Bucket.ReadAll(ctx, u.Key)
-		n := 0
-		if err == nil {
-			target := strings.ReplaceAll(m.URL, "{id}", url.PathEscape(u.ID))
-			delay := backoff
-			for n = 1; ; n++ {
-				err = postOne(ctx, client, target, sunset, u, zip)
-				if err == nil || Permanent(err) || n >= attempts || ctx.Err() != nil {
-					break
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(delay):
-				}
-				delay *= 2
-			}
-		}
-		u.MigrateAttempts += n
-		u.MigratedAt = s.now()
-		if err != nil {
-			u.MigrateState, u.MigrateError = "failed", err.Error()
-		} else {
-			u.MigrateState, u.MigrateError = "done", ""
-		}
-		if ctx.Err() != nil {
-			return // interrupted: leave the user for the next run
-		}
-		serr := s.Store.SaveMigration(ctx, &u)
-		mu.Lock()
-		defer mu.Unlock()
-		if serr != nil && err == nil {
-			err = serr
-		}
-		if err != nil {
-			rep.Failed++
-			if len(rep.Failures) < MaxReportedFailures {
-				rep.Failures = append(rep.Failures, MigrateFailure{User: u.ID, Error: err.Error(), Attempts: n})
-			}
-		} else {
-			rep.Sent++
-		}
+	if mg.client == nil {
+		mg.client = http.DefaultClient
 	}
 	workers := max(o.Workers, 1)
 	if o.Workers == 0 {
@@ -124,46 +78,118 @@ func (s *Service) Migrate(ctx context.Context, sunset string, m plan.Migrate, o 
 	for range workers {
 		wg.Go(func() {
 			for u := range jobs {
-				post(u)
+				mg.post(ctx, u)
 			}
 		})
 	}
+	lerr := mg.list(ctx, jobs, o.Out)
+	close(jobs)
+	wg.Wait()
+	if lerr != nil {
+		return mg.rep, lerr
+	}
+	return mg.rep, ctx.Err()
+}
+
+// migration is one run of Migrate.
+type migration struct {
+	s        *Service
+	sunset   string
+	url      string // the alternative's URL, {id} standing for the user's id
+	dest     *backup.Dest
+	client   *http.Client
+	attempts int
+	backoff  time.Duration
+	mu       sync.Mutex // guards rep
+	rep      *MigrateReport
+}
+
+// list pages through the sunset's users and hands those to send to jobs, counting those
+// already migrated or without a finished export. It returns the error that stopped the listing.
+func (mg *migration) list(ctx context.Context, jobs chan<- User, out func(format string, args ...any)) error {
 	var after int64
-	var lerr error
 	for ctx.Err() == nil {
-		page, err := s.Store.ExportUsers(ctx, sunset, after, 500)
+		page, err := mg.s.Store.ExportUsers(ctx, mg.sunset, after, 500)
 		if err != nil {
-			lerr = err
-			break
+			return err
 		}
 		for _, u := range page {
 			after = u.Seq
 			switch {
 			case u.MigrateState == "done":
-				rep.Already++
+				mg.rep.Already++
 			case u.State != UserDone:
-				rep.Skipped++
+				mg.rep.Skipped++
 			default:
 				jobs <- u
 			}
 		}
-		if o.Out != nil && len(page) > 0 {
-			mu.Lock()
-			o.Out("migration: %d sent, %d failed so far", rep.Sent, rep.Failed)
-			mu.Unlock()
+		if out != nil && len(page) > 0 {
+			mg.mu.Lock()
+			out("migration: %d sent, %d failed so far", mg.rep.Sent, mg.rep.Failed)
+			mg.mu.Unlock()
 		}
 		if len(page) < 500 {
-			break
+			return nil
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	if lerr != nil {
-		return rep, lerr
-	}
-	return rep, ctx.Err()
+	return nil
 }
 
+// post sends u's export to the alternative and saves and counts the outcome; an interrupted
+// run leaves the user for the next one.
+func (mg *migration) post(ctx context.Context, u User) {
+	zip, err := mg.dest.Bucket.ReadAll(ctx, u.Key)
+	n := 0
+	if err == nil {
+		n, err = mg.send(ctx, u, zip)
+	}
+	u.MigrateAttempts += n
+	u.MigratedAt = mg.s.now()
+	if err != nil {
+		u.MigrateState, u.MigrateError = "failed", err.Error()
+	} else {
+		u.MigrateState, u.MigrateError = "done", ""
+	}
+	if ctx.Err() != nil {
+		return // interrupted: leave the user for the next run
+	}
+	serr := mg.s.Store.SaveMigration(ctx, &u)
+	mg.mu.Lock()
+	defer mg.mu.Unlock()
+	if serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		mg.rep.Failed++
+		if len(mg.rep.Failures) < MaxReportedFailures {
+			mg.rep.Failures = append(mg.rep.Failures, MigrateFailure{User: u.ID, Error: err.Error(), Attempts: n})
+		}
+	} else {
+		mg.rep.Sent++
+	}
+}
+
+// send POSTs zip for u, retrying with exponential backoff until it is accepted, fails for good
+// or the attempts run out. It returns how many attempts it made and the last error.
+func (mg *migration) send(ctx context.Context, u User, zip []byte) (n int, err error) {
+	target := strings.ReplaceAll(mg.url, "{id}", url.PathEscape(u.ID))
+	delay := mg.backoff
+	for n = 1; ; n++ {
+		err = postOne(ctx, mg.client, target, mg.sunset, u, zip)
+		if err == nil || Permanent(err) || n >= mg.attempts || ctx.Err() != nil {
+			return n, err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// postOne POSTs one user's export to target once; an error that retrying cannot cure is
+// permanent.
 func postOne(ctx context.Context, c *http.Client, target, sunset string, u User, zip []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(zip))
 	if err != nil {
