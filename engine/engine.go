@@ -369,6 +369,10 @@ func (w *actionWorker) Work(ctx context.Context, job *river.Job[actionArgs]) err
 	return w.e.runAction(ctx, job)
 }
 
+// runAction carries out one action job in one transaction: a stale job (the action ran, moved
+// or was withdrawn) completes doing nothing, a paused or cancelled sunset holds the action, a
+// tripped guardrail holds it too, else the kind's handler runs and the action is done. A
+// handler's failure is recorded on the action.
 func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) error {
 	// reached is set once the action is about to run: an error after it is the action's own
 	// failure, recorded on it (recordFailure); one before it (the store) is left to River.
@@ -446,36 +450,7 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 				return fmt.Errorf("%s action %s: %w", a.Kind, a.Key, err)
 			}
 		}
-		data := map[string]any{"key": a.Key, "kind": a.Kind, "name": a.Name, "detail": a.Detail, "planned_at": a.At.UTC()}
-		for k, v := range run.Data {
-			data[k] = v
-		}
-		if err := e.appendEvent(ctx, tx, s, "action."+a.Kind, "engine", data); err != nil {
-			return err
-		}
-		if a.Kind == string(plan.KindMilestone) {
-			if next, ok := milestoneState[a.Name]; ok && stateRank[next] > stateRank[s.State] {
-				from := s.State
-				s.State = next
-				if err := e.appendEvent(ctx, tx, s, "sunset.state_changed", "engine", map[string]any{"from": from, "to": next, "milestone": a.Name}); err != nil {
-					return err
-				}
-			}
-		}
-		if a.Attempts > 0 {
-			e.logger.Info("action recovered", "sunset", s.Name, "action", a.Key, "failed_attempts", a.Attempts)
-		}
-		a.Status = ActionDone
-		a.DoneAt = now
-		a.clearFailure()
-		if err := tx.PutAction(ctx, a); err != nil {
-			return err
-		}
-		s.UpdatedAt = now
-		if err := tx.UpdateSunset(ctx, s); err != nil {
-			return err
-		}
-		if err := e.chain(ctx, tx, s, e.clock.Now()); err != nil {
+		if err := e.actionDone(ctx, tx, s, a, run.Data, now); err != nil {
 			return err
 		}
 		return complete()
@@ -491,6 +466,42 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 		return err
 	}
 	return nil
+}
+
+// actionDone records that action a of s ran at now: its event (with what the handler added,
+// runData), the state a milestone moves the sunset to, the action done, and the next due action
+// queued.
+func (e *Engine) actionDone(ctx context.Context, tx Tx, s *Sunset, a *Action, runData map[string]any, now time.Time) error {
+	data := map[string]any{"key": a.Key, "kind": a.Kind, "name": a.Name, "detail": a.Detail, "planned_at": a.At.UTC()}
+	for k, v := range runData {
+		data[k] = v
+	}
+	if err := e.appendEvent(ctx, tx, s, "action."+a.Kind, "engine", data); err != nil {
+		return err
+	}
+	if a.Kind == string(plan.KindMilestone) {
+		if next, ok := milestoneState[a.Name]; ok && stateRank[next] > stateRank[s.State] {
+			from := s.State
+			s.State = next
+			if err := e.appendEvent(ctx, tx, s, "sunset.state_changed", "engine", map[string]any{"from": from, "to": next, "milestone": a.Name}); err != nil {
+				return err
+			}
+		}
+	}
+	if a.Attempts > 0 {
+		e.logger.Info("action recovered", "sunset", s.Name, "action", a.Key, "failed_attempts", a.Attempts)
+	}
+	a.Status = ActionDone
+	a.DoneAt = now
+	a.clearFailure()
+	if err := tx.PutAction(ctx, a); err != nil {
+		return err
+	}
+	s.UpdatedAt = now
+	if err := tx.UpdateSunset(ctx, s); err != nil {
+		return err
+	}
+	return e.chain(ctx, tx, s, e.clock.Now())
 }
 
 // chain queues the sunset's next due action, if any, in the transaction that completes the

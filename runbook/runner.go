@@ -217,25 +217,11 @@ func (r *Runner) Execute(ctx context.Context, runID int64, p *plan.Plan) (*Run, 
 		err := r.runStep(ctx, run, p, def, st)
 		switch {
 		case errors.Is(err, ErrWait):
-			st.Status = StepWaiting
-			if _, err := r.park(ctx, run, StateWaiting, "step "+st.Name+" waits for approval"); err != nil {
+			again, err := r.waitForApproval(ctx, run, def, st)
+			if !again {
 				return run, err
 			}
-			// An approval that arrived between the step's check and the park found the run
-			// still running, so nobody handed it back: look once more, now that it is parked.
-			if def.Approval != nil {
-				list, err := r.Store.Approvals(ctx, run.ID, st.Name)
-				if _, ok := approved(list, def.Approval, run.StartedBy); err != nil || !ok {
-					return run, err
-				}
-				run.State, run.Message = StateRunning, ""
-				if err := r.save(ctx, run); err != nil {
-					return run, err
-				}
-				i-- // the approval step again: it now finds its approvals
-				continue
-			}
-			return run, nil
+			i-- // the approval step again: it now finds its approvals
 		case ctx.Err() != nil:
 			// Stopped from outside (Ctrl-C): the step stays running and is handled on resume.
 			return run, ctx.Err()
@@ -262,6 +248,28 @@ func (r *Runner) Execute(ctx context.Context, runID int64, p *plan.Plan) (*Run, 
 	r.printf(run, "", "run %d done", run.ID)
 	r.record(ctx, run, "runbook.done", "sunset", nil)
 	return run, nil
+}
+
+// waitForApproval parks the run until step st is approved. An approval that arrived between
+// the step's check and the park found the run still running, so nobody handed it back: it looks
+// once more, now that the run is parked, and answers again when the step may run now.
+func (r *Runner) waitForApproval(ctx context.Context, run *Run, def plan.RunbookStep, st *StepState) (again bool, err error) {
+	st.Status = StepWaiting
+	if _, err := r.park(ctx, run, StateWaiting, "step "+st.Name+" waits for approval"); err != nil {
+		return false, err
+	}
+	if def.Approval == nil {
+		return false, nil
+	}
+	list, err := r.Store.Approvals(ctx, run.ID, st.Name)
+	if _, ok := approved(list, def.Approval, run.StartedBy); err != nil || !ok {
+		return false, err
+	}
+	run.State, run.Message = StateRunning, ""
+	if err := r.save(ctx, run); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // runStep runs one step with its timeout and retries. The step's state is saved as running
