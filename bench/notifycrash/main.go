@@ -69,18 +69,7 @@ func main() {
 	check(err)
 	defer os.RemoveAll(dir)
 
-	contacts := filepath.Join(dir, "contacts.csv")
-	f, err := os.Create(contacts)
-	check(err)
-	fmt.Fprintln(f, "id,email,name,locale")
-	for i := range *n {
-		loc := "en"
-		if i%2 == 1 {
-			loc = "zh-CN"
-		}
-		fmt.Fprintf(f, "c%06d,c%06d@example.com,User %d,%s\n", i, i, i, loc)
-	}
-	check(f.Close())
+	contacts := writeContacts(dir, *n)
 
 	mails, err := notifytest.NewSMTPSink(true)
 	check(err)
@@ -129,19 +118,7 @@ func main() {
 		fmt.Printf("kill %2d after %4dms: %5d webhooks and %5d emails received so far (distinct keys)\n", i+1, life.Milliseconds(), hd, md)
 	}
 	cmd := serve()
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		_, hd, _ := hooks.Counts()
-		_, md := mails.Counts()
-		if hd >= *n && md >= *n {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			log.Fatalf("the last run did not finish the campaign: %d webhooks, %d emails", hd, md)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitForCampaign(cmd, hooks, mails, *n)
 	time.Sleep(*lease + time.Second) // a late repeat would arrive by now
 	check(cmd.Process.Signal(syscall.SIGTERM))
 	_ = cmd.Wait()
@@ -157,6 +134,42 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println("PASS: every recipient has exactly one message per channel")
+}
+
+// writeContacts writes n contacts, half of them reading Chinese, to a CSV file in dir and
+// returns its path.
+func writeContacts(dir string, n int) string {
+	contacts := filepath.Join(dir, "contacts.csv")
+	f, err := os.Create(contacts)
+	check(err)
+	fmt.Fprintln(f, "id,email,name,locale")
+	for i := range n {
+		loc := "en"
+		if i%2 == 1 {
+			loc = "zh-CN"
+		}
+		fmt.Fprintf(f, "c%06d,c%06d@example.com,User %d,%s\n", i, i, i, loc)
+	}
+	check(f.Close())
+	return contacts
+}
+
+// waitForCampaign waits until both sinks received a message for each of the n recipients,
+// killing the last run and stopping the program when that takes over ten minutes.
+func waitForCampaign(cmd *exec.Cmd, hooks *notifytest.WebhookSink, mails *notifytest.SMTPSink, n int) {
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		_, hd, _ := hooks.Counts()
+		_, md := mails.Counts()
+		if hd >= n && md >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			log.Fatalf("the last run did not finish the campaign: %d webhooks, %d emails", hd, md)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // fanOut applies the campaign's plan to the store at dsn and runs its notice through the
