@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -153,4 +154,53 @@ func (noopArgs) Kind() string { return "noop" }
 
 func BenchmarkAppendEvent(b *testing.B) {
 	storetest.BenchAppendEvent(b, storetest.OpenPostgres(b))
+}
+
+// TestReady runs the write probe's checks on PostgreSQL: replicas are stores on one schema, or on
+// one scratch database made read-only as a standby or an operator would make it
+// (ALTER DATABASE … SET default_transaction_read_only), which every new connection obeys.
+func TestReady(t *testing.T) {
+	storetest.RunReady(t, storetest.ReadyBackend{
+		New: func(t *testing.T, forReadOnly bool) func(t *testing.T, replica string, now func() time.Time) *store.DB {
+			dsn, _ := storetest.PostgresDSN(t)
+			if forReadOnly {
+				dsn, _ = storetest.PostgresDatabase(t)
+			}
+			return func(t *testing.T, replica string, now func() time.Time) *store.DB {
+				st, err := postgres.Open(t.Context(), dsn, store.WithReplica(replica), store.WithNow(now))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				return st
+			}
+		},
+		ReadOnly: func(t *testing.T, st *store.DB, on bool) {
+			q := "ALTER DATABASE %s RESET default_transaction_read_only"
+			if on {
+				q = "ALTER DATABASE %s SET default_transaction_read_only = on"
+			}
+			var name string
+			if err := st.DB().QueryRowContext(t.Context(), "SELECT current_database()").Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			// This transaction itself must be allowed to write while the database is read-only.
+			tx, err := st.DB().BeginTx(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			for _, q := range []string{"SET TRANSACTION READ WRITE", fmt.Sprintf(q, name)} {
+				if _, err := tx.ExecContext(t.Context(), q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			// The setting reaches new connections: let the pool open new ones.
+			st.DB().SetMaxIdleConns(0)
+			st.DB().SetMaxIdleConns(5)
+		},
+	})
 }

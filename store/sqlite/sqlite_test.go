@@ -174,3 +174,30 @@ func TestConcurrentOpensOfANewFile(t *testing.T) {
 		assertMigratedOnce(t, stores[0].DB())
 	}
 }
+
+// TestReady runs the write probe's checks on SQLite: replicas are stores on one file, and
+// PRAGMA query_only makes the store's only connection refuse writes with SQLITE_READONLY.
+func TestReady(t *testing.T) {
+	storetest.RunReady(t, storetest.ReadyBackend{
+		New: func(t *testing.T, _ bool) func(t *testing.T, replica string, now func() time.Time) *store.DB {
+			path := filepath.Join(t.TempDir(), "sunset.db")
+			return func(t *testing.T, replica string, now func() time.Time) *store.DB {
+				st, err := sqlite.Open(t.Context(), path, store.WithReplica(replica), store.WithNow(now))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				return st
+			}
+		},
+		ReadOnly: func(t *testing.T, st *store.DB, on bool) {
+			q := "PRAGMA query_only = 0"
+			if on {
+				q = "PRAGMA query_only = 1"
+			}
+			if _, err := st.DB().ExecContext(t.Context(), q); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+}

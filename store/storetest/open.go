@@ -89,6 +89,40 @@ func PostgresDSN(t testing.TB) (dsn, schema string) {
 	return withSearchPath(base, schema), schema
 }
 
+// PostgresDatabase creates an empty database with a random name on the server
+// SUNSET_TEST_POSTGRES_URL names and returns a DSN for it, for tests that change settings of a
+// whole database (ALTER DATABASE … SET default_transaction_read_only). The database is dropped
+// when the test ends, after the stores opened on it are closed. It skips the test when the
+// variable is unset.
+func PostgresDatabase(t testing.TB) (dsn, name string) {
+	t.Helper()
+	base := os.Getenv(PostgresURLEnv)
+	if base == "" {
+		testenv.Skip(t, "PostgreSQL", "SUNSET_TEST_POSTGRES_URL is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	cfg, err := pgx.ParseConfig(base)
+	if err != nil {
+		t.Fatalf("%s: %v", PostgresURLEnv, err)
+	}
+	admin := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { _ = admin.Close() })
+	name = "sunset_test_" + randomHex(t, 8)
+	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%s: want a postgres:// URL for a scratch database", PostgresURLEnv)
+	}
+	u.Path = "/" + name
+	return u.String(), name
+}
+
 func dropSchema(t testing.TB, admin *sql.DB, schema string) {
 	// t.Context() is done by the time cleanups run.
 	if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
