@@ -74,7 +74,8 @@ type Problem struct {
 	// Detail explains this occurrence in a sentence.
 	Detail string `json:"detail,omitempty"`
 	// Code is the error code: invalid, not_found, conflict, unauthorized, internal, too_large,
-	// method_not_allowed or unavailable.
+	// method_not_allowed, unavailable, or storage_full / storage_unwritable (the database cannot
+	// be written).
 	Code string `json:"code"`
 	// Errors are further lines, one per problem: for an invalid plan, every
 	// "FILE:LINE:COL: path: message".
