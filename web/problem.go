@@ -170,7 +170,13 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 
 // writeError answers err as a problem. Internal errors, including errors of unknown codes, are
 // logged with the request's method and path; their text never reaches the client.
+//
+// A storage failure met by a browser outside the API is answered with a page in the reader's
+// language instead (writeStoragePage).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.writeStoragePage(w, r, err) {
+		return
+	}
 	p := problemFor(err)
 	if p.Status >= 500 {
 		s.logger().LogAttrs(r.Context(), slog.LevelError, "request failed",

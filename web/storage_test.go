@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -199,3 +200,55 @@ func TestStorageReadOnly(t *testing.T) {
 		t.Fatalf("the sunset: %+v %v (nothing of the refused pause may be stored)", st, err)
 	}
 }
+
+// TestStorageFailureReachesABrowserInItsLanguage: a storage failure met by a browser's form post
+// outside the API (the public feedback or survey form, unsubscribe, login) is a page in the
+// reader's language with the problem's status and Retry-After, telling them their browser kept
+// what they typed; the API and non-browser clients get the problem document.
+func TestStorageFailureReachesABrowserInItsLanguage(t *testing.T) {
+	b := setup(t)
+	full := store.ClassifyUnwritable(store.SQLite, "/var/lib/sunset/sunset.db", &fakeSQLiteErr{13})
+	ro := store.ClassifyUnwritable(store.Postgres, "", &fakePgErr{"25006"})
+	for _, tc := range []struct {
+		name, path, accept string
+		err                error
+		status             int
+		want               []string
+		page               bool
+	}{
+		{"a Chinese browser on a full disk", "/feedback/billing-v1?lang=zh", "text/html,application/xhtml+xml", full, 507,
+			[]string{`lang="zh-Hans"`, "数据库无法写入", "磁盘已满", "SQLITE_FULL", "表单中仍保留您填写的内容"}, true},
+		{"an English browser on a read-only database", "/survey/billing-v1", "text/html", ro, 503,
+			[]string{`lang="en"`, "The database cannot be written", "PostgreSQL refuses writes", "the form still holds what you typed"}, true},
+		{"the API", "/api/v1/sunsets/billing-v1/feedback", "text/html", full, 507, []string{`"code":"storage_full"`}, false},
+		{"a script", "/feedback/billing-v1", "*/*", ro, 503, []string{`"code":"storage_unwritable"`}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, tc.path, nil)
+			req.Header.Set("Accept", tc.accept)
+			rec := httptest.NewRecorder()
+			b.srv.writeError(rec, req, fmt.Errorf("store: add feedback: %w", tc.err))
+			ct := rec.Header().Get("Content-Type")
+			if rec.Code != tc.status || strings.HasPrefix(ct, "text/html") != tc.page || rec.Header().Get("Retry-After") == "" {
+				t.Fatalf("%d %s Retry-After %q, want %d (page %v)", rec.Code, ct, rec.Header().Get("Retry-After"), tc.status, tc.page)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(rec.Body.String(), w) {
+					t.Errorf("the answer lacks %q:\n%s", w, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// fakeSQLiteErr and fakePgErr stand for the drivers' error types, which the store recognises
+// by their Code() int and SQLState() string.
+type fakeSQLiteErr struct{ code int }
+
+func (e *fakeSQLiteErr) Error() string { return "sqlite error" }
+func (e *fakeSQLiteErr) Code() int     { return e.code }
+
+type fakePgErr struct{ state string }
+
+func (e *fakePgErr) Error() string    { return "ERROR (SQLSTATE " + e.state + ")" }
+func (e *fakePgErr) SQLState() string { return e.state }
