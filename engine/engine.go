@@ -53,9 +53,9 @@ type Run struct {
 // Engine runs sunsets. Create it with New, register handlers, then Start it. The zero value is
 // not usable.
 type Engine struct {
-	store  Store
-	clock  sunset.Clock
-	logger *slog.Logger
+	store Store
+	// rt is Config's Clock and Logger with their defaults.
+	rt sunset.Runtime
 
 	// PollInterval is how often the dispatcher looks for due actions. Default 1s.
 	PollInterval time.Duration
@@ -88,7 +88,9 @@ type Engine struct {
 
 // Config configures an Engine.
 type Config struct {
-	Store  Store
+	Store Store
+	// Clock and Logger make the engine's sunset.Runtime (Runtime): the clock the timeline runs
+	// on (default: the wall clock) and where its lines go (default: nowhere).
 	Clock  sunset.Clock
 	Logger *slog.Logger
 	// Workers is how many actions run at once on this process. Default 4.
@@ -126,12 +128,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("engine: no store")
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = sunset.SystemClock{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	rt := sunset.Runtime{Clock: cfg.Clock, Logger: cfg.Logger}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -151,8 +148,7 @@ func New(cfg Config) (*Engine, error) {
 		actionAttempts:    cfg.ActionAttempts,
 		actionRetry:       cfg.ActionRetry,
 		store:             cfg.Store,
-		clock:             cfg.Clock,
-		logger:            cfg.Logger,
+		rt:                rt,
 		PollInterval:      cfg.PollInterval,
 		GuardrailInterval: cfg.GuardrailInterval,
 		handlers:          map[plan.ActionKind]Handler{},
@@ -169,7 +165,7 @@ func New(cfg Config) (*Engine, error) {
 	if s, ok := cfg.Store.(interface{ Schema() string }); ok {
 		schema = s.Schema()
 	}
-	riverLogger := cfg.Logger.With("component", "river")
+	riverLogger := rt.Log().With("component", "river")
 	client, err := river.NewClient(driver, &river.Config{
 		ID:                cfg.ClientID,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
@@ -202,7 +198,11 @@ func (e *Engine) Register(kind plan.ActionKind, h Handler) {
 }
 
 // Clock returns the engine's clock.
-func (e *Engine) Clock() sunset.Clock { return e.clock }
+func (e *Engine) Clock() sunset.Clock { return e.rt }
+
+// Runtime returns the engine's clock and logger, to hand to the services that work alongside it
+// on the same timeline.
+func (e *Engine) Runtime() sunset.Runtime { return e.rt }
 
 // Start starts River's workers and the dispatcher. It returns once both are running; they stop
 // when ctx ends or Stop is called. Starting twice is an error.
@@ -239,7 +239,7 @@ func (e *Engine) Stop() {
 	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
 	if err := e.client.Stop(ctx); err != nil {
-		e.logger.Warn("river did not stop cleanly", "err", err)
+		e.rt.Log().Warn("river did not stop cleanly", "err", err)
 	}
 }
 
@@ -252,11 +252,11 @@ func (e *Engine) loop(ctx context.Context) {
 		if time.Since(lastWatch) >= e.GuardrailInterval {
 			lastWatch = time.Now()
 			if _, err := e.WatchGuardrails(ctx); err != nil && ctx.Err() == nil {
-				e.logger.Error("guardrail check failed", "err", err)
+				e.rt.Log().Error("guardrail check failed", "err", err)
 			}
 		}
 		if _, err := e.Dispatch(ctx); err != nil && ctx.Err() == nil {
-			e.logger.Error("dispatch failed", "err", err)
+			e.rt.Log().Error("dispatch failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -273,7 +273,7 @@ func (e *Engine) loop(ctx context.Context) {
 // pause drains in order. Dispatch returns how many actions it enqueued. The dispatcher loop
 // calls it; tests call it directly after moving the clock.
 func (e *Engine) Dispatch(ctx context.Context) (int, error) {
-	now := e.clock.Now()
+	now := e.rt.Now()
 	due, err := e.dueSunsets(ctx, now)
 	if err != nil {
 		return 0, err
@@ -462,7 +462,7 @@ func (e *Engine) runAction(ctx context.Context, job *river.Job[actionArgs]) erro
 		failure = err
 	}
 	if rerr := e.recordFailure(ctx, job, failure); rerr != nil {
-		e.logger.Error("recording an action's failure failed", "sunset", args.Sunset, "action", args.Key, "err", rerr)
+		e.rt.Log().Error("recording an action's failure failed", "sunset", args.Sunset, "action", args.Key, "err", rerr)
 		return err
 	}
 	return nil
@@ -489,7 +489,7 @@ func (e *Engine) actionDone(ctx context.Context, tx Tx, s *Sunset, a *Action, ru
 		}
 	}
 	if a.Attempts > 0 {
-		e.logger.Info("action recovered", "sunset", s.Name, "action", a.Key, "failed_attempts", a.Attempts)
+		e.rt.Log().Info("action recovered", "sunset", s.Name, "action", a.Key, "failed_attempts", a.Attempts)
 	}
 	a.Status = ActionDone
 	a.DoneAt = now
@@ -501,7 +501,7 @@ func (e *Engine) actionDone(ctx context.Context, tx Tx, s *Sunset, a *Action, ru
 	if err := tx.UpdateSunset(ctx, s); err != nil {
 		return err
 	}
-	return e.chain(ctx, tx, s, e.clock.Now())
+	return e.chain(ctx, tx, s, e.rt.Now())
 }
 
 // chain queues the sunset's next due action, if any, in the transaction that completes the
@@ -539,7 +539,7 @@ var stateRank = map[State]int{
 // now is the clock's instant at the precision the store keeps (microseconds), so that an event's
 // hash computed now matches the one recomputed from stored rows.
 func (e *Engine) now() time.Time {
-	return e.clock.Now().UTC().Truncate(time.Microsecond)
+	return e.rt.Now().UTC().Truncate(time.Microsecond)
 }
 
 // appendEvent chains a new event after s's head and records it. The caller writes s afterwards.

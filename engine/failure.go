@@ -81,7 +81,7 @@ func (e *Engine) recordFailure(ctx context.Context, job *river.Job[actionArgs], 
 		a.LastError = msg
 		if a.FailingSince.IsZero() {
 			a.FailingSince = now
-			e.logger.Warn("action failing; the actions after it wait", "sunset", s.Name, "action", a.Key,
+			e.rt.Log().Warn("action failing; the actions after it wait", "sunset", s.Name, "action", a.Key,
 				"kind", a.Kind, "err", msg, "attempts_before_pause", e.actionAttempts)
 		}
 		a.Status, a.RetryAt = ActionPending, now.Add(e.retryAfter(a.Attempts))
@@ -106,7 +106,7 @@ func (e *Engine) recordFailure(ctx context.Context, job *river.Job[actionArgs], 
 		case StatePaused, StateCancelled, StateShutDown, StateEvaluated:
 			// A shut-down sunset is not paused (its users' phase is final): only the action
 			// waits for an operator, as does one already paused.
-			e.logger.Warn("action held after failing; an operator retries (sunset resume) or skips it (sunset skip)",
+			e.rt.Log().Warn("action held after failing; an operator retries (sunset resume) or skips it (sunset skip)",
 				"sunset", s.Name, "action", a.Key, "attempts", a.Attempts, "err", msg)
 			if err := e.appendEvent(ctx, tx, s, "action.held", "engine", data); err != nil {
 				return err
@@ -135,7 +135,7 @@ func (e *Engine) recordFailure(ctx context.Context, job *river.Job[actionArgs], 
 					return fmt.Errorf("tell the owners of %s: %w", s.Name, err)
 				}
 			}
-			e.logger.Warn("sunset paused: an action kept failing; an operator retries (sunset resume), skips (sunset skip) or fixes it",
+			e.rt.Log().Warn("sunset paused: an action kept failing; an operator retries (sunset resume), skips (sunset skip) or fixes it",
 				"sunset", s.Name, "action", a.Key, "attempts", a.Attempts, "err", msg)
 		}
 		s.UpdatedAt = now

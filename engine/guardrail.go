@@ -281,7 +281,7 @@ func (e *Engine) checkGuardrails(ctx context.Context, tx Tx, s *Sunset, p *plan.
 			return false, nil, fmt.Errorf("tell the owners of %s: %w", s.Name, err)
 		}
 	}
-	e.logger.Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped), "suspect", suspect)
+	e.rt.Log().Warn("guardrail tripped: sunset paused", "sunset", s.Name, "guardrails", len(tripped), "suspect", suspect)
 	return true, results, nil
 }
 
@@ -317,7 +317,7 @@ func (e *Engine) warn(ctx context.Context, tx Tx, s *Sunset, p *plan.Plan, warne
 	if told == 0 {
 		return nil
 	}
-	e.logger.Warn("guardrail tripped: owners told, the sunset goes on", "sunset", s.Name, "guardrails", len(warned))
+	e.rt.Log().Warn("guardrail tripped: owners told, the sunset goes on", "sunset", s.Name, "guardrails", len(warned))
 	return e.appendEvent(ctx, tx, s, "guardrail.warned", "engine", map[string]any{"guardrails": warned, "before": before, "told": true})
 }
 

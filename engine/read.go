@@ -123,7 +123,7 @@ func (e *Engine) status(ctx context.Context, s *Sunset) (*Status, error) {
 	}
 	st.AttemptsBeforePause = e.actionAttempts
 	st.EnginePhase = PhaseOfState(s)
-	now := e.clock.Now()
+	now := e.rt.Now()
 	for i := range acts {
 		a := &acts[i]
 		st.Actions[a.Status]++

@@ -25,7 +25,7 @@ const alertEvery = 30 * time.Second
 // Watch every 30 s; it returns how many alerts it queued.
 func (w *Worker) Watch(ctx context.Context) (int, error) {
 	w.init()
-	now := w.Clock.Now()
+	now := w.rt.Now()
 	waiting, err := w.Outbox.Waiting(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("notify: look for late notices: %w", err)
@@ -71,7 +71,7 @@ func (w *Worker) Watch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("notify: queue the owners' alerts: %w", err)
 	}
 	if n > 0 {
-		w.Logger.Warn("notify: owners alerted to notices in trouble", "alerts", n)
+		w.rt.Log().Warn("notify: owners alerted to notices in trouble", "alerts", n)
 	}
 	return n, nil
 }
@@ -137,7 +137,7 @@ func (w *Worker) watchLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			if _, err := w.Watch(ctx); err != nil && ctx.Err() == nil {
-				w.Logger.Error("notify: alert the owners", "err", err)
+				w.rt.Log().Error("notify: alert the owners", "err", err)
 			}
 		}
 	}

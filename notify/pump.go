@@ -40,7 +40,7 @@ func (w *Worker) pump(ctx context.Context, drain bool) (int, error) {
 		go func() {
 			defer senders.Done()
 			for d := range jobs {
-				switch now := w.Clock.Now(); {
+				switch now := w.rt.Now(); {
 				case ctx.Err() != nil:
 					// Stopping: give the claim back rather than send late.
 					d.Status, d.NextAt = StatusQueued, now
@@ -68,7 +68,7 @@ func (w *Worker) pump(ctx context.Context, drain bool) (int, error) {
 			continue
 		}
 		var ds []Delivery
-		ds, err = w.Outbox.Claim(ctx, w.Clock.Now(), min(w.Batch, room), w.Lease)
+		ds, err = w.Outbox.Claim(ctx, w.rt.Now(), min(w.Batch, room), w.Lease)
 		if err != nil {
 			if ctx.Err() != nil {
 				err = nil
@@ -77,7 +77,7 @@ func (w *Worker) pump(ctx context.Context, drain bool) (int, error) {
 			if drain {
 				break
 			}
-			w.Logger.Error("notify: claim deliveries", "err", err)
+			w.rt.Log().Error("notify: claim deliveries", "err", err)
 			err = nil
 			w.wait(ctx, nil, w.Poll)
 			continue
@@ -118,8 +118,8 @@ func (w *Worker) record(ctx context.Context, done <-chan *Delivery, inFlight *at
 		if len(buf) == 0 {
 			return
 		}
-		if err := w.Outbox.Record(ctx, buf, w.Clock.Now()); err != nil {
-			w.Logger.Error("notify: record outcomes", "err", err, "deliveries", len(buf))
+		if err := w.Outbox.Record(ctx, buf, w.rt.Now()); err != nil {
+			w.rt.Log().Error("notify: record outcomes", "err", err, "deliveries", len(buf))
 			if first == nil {
 				first = fmt.Errorf("notify: record outcomes: %w", err)
 			}

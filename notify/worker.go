@@ -23,7 +23,8 @@ type ChannelFactory func(p *plan.Plan, endpoint string) (Channel, error)
 type Worker struct {
 	Outbox   Outbox
 	Channels ChannelFactory
-	// Clock decides what is due and stamps outcomes. Default: the system clock.
+	// Clock and Logger make the worker's sunset.Runtime: the clock decides what is due and
+	// stamps outcomes (default: the wall clock); the logger receives its lines (default: none).
 	Clock  sunset.Clock
 	Logger *slog.Logger
 	// PublicURL is where Sunset's public pages are served, for the links in messages.
@@ -46,7 +47,9 @@ type Worker struct {
 	// SendTimeout bounds one send. Default 30s.
 	SendTimeout time.Duration
 
-	once     sync.Once
+	once sync.Once
+	// rt is Clock and Logger with their defaults, set by init.
+	rt       sunset.Runtime
 	mu       sync.Mutex
 	plans    map[string]*plan.Plan // by plan hash
 	chans    map[string]Channel    // by plan hash + endpoint
@@ -93,12 +96,7 @@ func (w *Worker) Breakers() []BreakerState {
 
 func (w *Worker) init() {
 	w.once.Do(func() {
-		if w.Clock == nil {
-			w.Clock = sunset.SystemClock{}
-		}
-		if w.Logger == nil {
-			w.Logger = slog.New(slog.DiscardHandler)
-		}
+		w.rt = sunset.Runtime{Clock: w.Clock, Logger: w.Logger}
 		w.Policy = w.Policy.withDefaults()
 		if w.Batch <= 0 {
 			w.Batch = 256
@@ -149,7 +147,7 @@ func (w *Worker) loop(ctx context.Context) {
 	go func() { defer close(watched); w.watchLoop(ctx) }()
 	defer func() { <-watched }()
 	if _, err := w.pump(ctx, false); err != nil && ctx.Err() == nil {
-		w.Logger.Error("notify: delivery stopped", "err", err)
+		w.rt.Log().Error("notify: delivery stopped", "err", err)
 	}
 }
 
@@ -160,7 +158,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err := w.releaseHeld(ctx); err != nil {
 		return 0, err
 	}
-	now := w.Clock.Now()
+	now := w.rt.Now()
 	ds, err := w.Outbox.Claim(ctx, now, w.Batch, w.Lease)
 	if err != nil || len(ds) == 0 {
 		return 0, err
@@ -178,7 +176,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}(&ds[i])
 	}
 	wg.Wait()
-	if err := w.Outbox.Record(sendCtx, ds, w.Clock.Now()); err != nil {
+	if err := w.Outbox.Record(sendCtx, ds, w.rt.Now()); err != nil {
 		return len(ds), fmt.Errorf("notify: record outcomes: %w", err)
 	}
 	return len(ds), nil
@@ -186,7 +184,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 
 // deliver sends one claimed delivery and sets its outcome fields.
 func (w *Worker) deliver(ctx context.Context, d *Delivery) {
-	now := w.Clock.Now()
+	now := w.rt.Now()
 	if ok, until := w.breakers.allow(d.Channel, now); !ok {
 		// Not an attempt: the endpoint is known to be down. Wait for the breaker, not longer.
 		d.Status, d.NextAt = StatusQueued, until
@@ -217,7 +215,7 @@ func (w *Worker) deliver(ctx context.Context, d *Delivery) {
 	sctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	retryable, err := ch.Send(sctx, m)
 	cancel()
-	now = w.Clock.Now()
+	now = w.rt.Now()
 	d.Attempts++
 	reason := ""
 	if err != nil {
@@ -258,12 +256,12 @@ func (w *Worker) logTransition(endpoint string, t transition, reason string) {
 	reason = addressRE.ReplaceAllString(reason, "<address>")
 	switch t {
 	case failing:
-		w.Logger.Warn("notify: channel failing; deliveries will be retried", "channel", endpoint, "err", reason)
+		w.rt.Log().Warn("notify: channel failing; deliveries will be retried", "channel", endpoint, "err", reason)
 	case opened:
-		w.Logger.Warn("notify: circuit breaker opened; the channel's deliveries wait",
+		w.rt.Log().Warn("notify: circuit breaker opened; the channel's deliveries wait",
 			"channel", endpoint, "failures", w.Policy.BreakerThreshold, "cooldown", w.Policy.BreakerCooldown, "err", reason)
 	case recovered:
-		w.Logger.Warn("notify: channel recovered; circuit breaker closed", "channel", endpoint)
+		w.rt.Log().Warn("notify: channel recovered; circuit breaker closed", "channel", endpoint)
 	}
 }
 
@@ -279,12 +277,12 @@ func (w *Worker) releaseHeld(ctx context.Context) error {
 		w.released = true
 		return nil
 	}
-	n, err := w.Outbox.ReleaseHeld(ctx, w.Clock.Now())
+	n, err := w.Outbox.ReleaseHeld(ctx, w.rt.Now())
 	if err != nil {
 		return fmt.Errorf("notify: release held deliveries: %w", err)
 	}
 	if n > 0 {
-		w.Logger.Info("notify: released the deliveries held for their loopback links", "deliveries", n, "public_url", EffectivePublicURL(w.PublicURL))
+		w.rt.Log().Info("notify: released the deliveries held for their loopback links", "deliveries", n, "public_url", EffectivePublicURL(w.PublicURL))
 	}
 	w.released = true
 	return nil

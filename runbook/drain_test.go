@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/plan"
@@ -42,7 +43,7 @@ func setupTraffic(t *testing.T, perWindow ...uint64) *trafficBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.meter = &runbook.CounterRate{Count: st.Usage().Total, Window: time.Minute, Now: b.clock,
+	b.meter = &runbook.CounterRate{Count: st.Usage().Total, Window: time.Minute, Runtime: sunset.Runtime{Clock: b},
 		After: func(d time.Duration) <-chan time.Time {
 			// Time passes, and the gateway flushes what it counted meanwhile.
 			b.flush(t)
@@ -56,7 +57,8 @@ func setupTraffic(t *testing.T, perWindow ...uint64) *trafficBundle {
 	return b
 }
 
-func (b *trafficBundle) clock() time.Time {
+// Now tells the time the test moves: the bundle is the meter's and the runner's clock.
+func (b *trafficBundle) Now() time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.now
@@ -82,7 +84,7 @@ func (b *trafficBundle) drain(t *testing.T, d plan.Drain) (*runbook.Run, string)
 	t.Helper()
 	var out strings.Builder
 	p := &plan.Plan{Runbook: []plan.RunbookStep{{Name: "drain", Drain: &d}}}
-	r := &runbook.Runner{Store: b.st, Traffic: b.meter, Now: b.clock, Out: &out, PollEvery: time.Millisecond}
+	r := &runbook.Runner{Store: b.st, Traffic: b.meter, Runtime: sunset.Runtime{Clock: b}, Out: &out, PollEvery: time.Millisecond}
 	run, err := r.Start(t.Context(), "orders", p, "tester")
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,8 @@ package runbook
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
@@ -20,7 +20,8 @@ type NoticeQueue struct {
 	// Tx runs fn in one transaction (store.DB.InTx).
 	Tx      func(ctx context.Context, fn func(engine.Tx) error) error
 	Handler *notify.Handler
-	Now     func() time.Time
+	// Runtime tells the time the notice is queued at.
+	Runtime sunset.Runtime
 }
 
 // Notify queues template for the sunset named name, as plan p says, and says what it queued.
@@ -31,7 +32,7 @@ func (n *NoticeQueue) Notify(ctx context.Context, name string, p *plan.Plan, tem
 		if err != nil {
 			return err
 		}
-		q, err = n.Handler.QueueTemplate(ctx, tx, s, p, template, n.Now().UTC())
+		q, err = n.Handler.QueueTemplate(ctx, tx, s, p, template, n.Runtime.Now().UTC())
 		return err
 	})
 	if err != nil {

@@ -45,7 +45,8 @@ type PhaseSwitch struct {
 	// Exists says whether the sunset is known: nil, or ENOTFOUND.
 	Exists func(ctx context.Context, name string) error
 	Events Events
-	Now    func() time.Time
+	// Runtime tells the time the switch is recorded at.
+	Runtime sunset.Runtime
 
 	mu    sync.Mutex
 	hooks []func(ctx context.Context)
@@ -73,7 +74,7 @@ func (p *PhaseSwitch) SetPhase(ctx context.Context, name, phase string) error {
 	if err != nil {
 		return err
 	}
-	at := p.Now().UTC()
+	at := p.Runtime.Now().UTC()
 	if prev.Phase == ph.String() && !prev.At.IsZero() {
 		at = prev.At // the same switch again (a retried step): it still holds from the first
 	}

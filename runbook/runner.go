@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -26,9 +27,10 @@ type Runner struct {
 	Migrator   Migrator
 	Exports    ExportChecker
 	HTTPClient *http.Client
-	// Out receives live step output; Now tells the time; Getenv reads env: references.
+	// Runtime tells the time of runs and steps (the sunset's clock, pinned in a rehearsal).
+	Runtime sunset.Runtime
+	// Out receives live step output; Getenv reads env: references.
 	Out    io.Writer
-	Now    func() time.Time
 	Getenv func(string) string
 	// PollEvery is how often drain and wait look again (default 1s); RetryDelay the pause
 	// before a retry (default 1s, doubling).
@@ -36,12 +38,8 @@ type Runner struct {
 	RetryDelay time.Duration
 }
 
-func (r *Runner) now() time.Time {
-	if r.Now != nil {
-		return r.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+// now is the runtime's instant in UTC, as runs store it.
+func (r *Runner) now() time.Time { return r.Runtime.Now().UTC() }
 
 func (r *Runner) getenv(k string) string {
 	if r.Getenv != nil {
@@ -305,7 +303,7 @@ func (r *Runner) runStep(ctx context.Context, run *Run, p *plan.Plan, def plan.R
 		if def.Timeout > 0 {
 			sctx, cancel = context.WithTimeout(ctx, time.Duration(def.Timeout))
 		}
-		sc := &StepContext{Run: run, State: st, Def: def, Plan: p, Now: r.now, r: r,
+		sc := &StepContext{Run: run, State: st, Def: def, Plan: p, r: r,
 			Out: func(format string, args ...any) { r.printf(run, st.Name, format, args...) }}
 		last = step.Run(sctx, sc)
 		timedOut := sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
@@ -349,7 +347,7 @@ func (r *Runner) rollback(ctx context.Context, run *Run, steps []plan.RunbookSte
 		r.printf(run, def.Name, "rolling back: %s", strings.Join(def.Rollback, " "))
 		rb := def
 		rb.Exec, rb.Shell = def.Rollback, false
-		sc := &StepContext{Run: run, State: &StepState{}, Def: rb, Now: r.now, r: r,
+		sc := &StepContext{Run: run, State: &StepState{}, Def: rb, r: r,
 			Out: func(format string, args ...any) { r.printf(run, def.Name, format, args...) }}
 		if err := r.exec(ctx, sc); err != nil {
 			r.printf(run, def.Name, "rollback failed: %v", err)

@@ -41,9 +41,11 @@ type StepContext struct {
 	Plan  *plan.Plan
 	// Out prints one line of live output (and keeps it in the run's log).
 	Out func(format string, args ...any)
-	Now func() time.Time
 	r   *Runner
 }
+
+// Now tells the time on the runner's clock, in UTC.
+func (sc *StepContext) Now() time.Time { return sc.r.now() }
 
 // PhaseSwitcher switches the gateway's phase for a sunset (read_only, gone…).
 type PhaseSwitcher interface {

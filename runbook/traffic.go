@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/sunsetops/sunset"
 )
 
 // DefaultRateWindow is how far apart CounterRate's two readings are by default: twice the
@@ -22,9 +24,10 @@ type CounterRate struct {
 	// Window is the least time between two readings (default DefaultRateWindow). Make it at
 	// least twice the gateways' flush interval: counts arrive a flush at a time.
 	Window time.Duration
-	// Now tells the time; After waits (defaults: the system clock, time.After).
-	Now   func() time.Time
-	After func(time.Duration) <-chan time.Time
+	// Runtime tells the time between readings; After waits (default time.After). Both are
+	// the wall clock's by default, as the gateways count real requests in real time.
+	Runtime sunset.Runtime
+	After   func(time.Duration) <-chan time.Time
 
 	mu   sync.Mutex
 	last map[string]reading
@@ -38,13 +41,6 @@ type reading struct {
 
 // Interface guard.
 var _ TrafficMeter = (*CounterRate)(nil)
-
-func (c *CounterRate) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
 
 func (c *CounterRate) window() time.Duration {
 	if c.Window > 0 {
@@ -72,7 +68,7 @@ func (c *CounterRate) read(ctx context.Context, sunset string) (reading, error) 
 	if err != nil {
 		return reading{}, fmt.Errorf("read the gateways' counters: %w", err)
 	}
-	return reading{at: c.now(), count: n}, nil
+	return reading{at: c.Runtime.Now(), count: n}, nil
 }
 
 // swap keeps r as sunset's last reading and returns the one before.
@@ -101,7 +97,7 @@ func (c *CounterRate) RPS(ctx context.Context, sunset string) (float64, error) {
 		c.swap(sunset, first)
 		prev = first
 	}
-	if wait := c.window() - c.now().Sub(prev.at); wait > 0 {
+	if wait := c.window() - c.Runtime.Now().Sub(prev.at); wait > 0 {
 		if err := c.wait(ctx, wait); err != nil {
 			return 0, err
 		}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/startstop"
 )
@@ -24,8 +24,11 @@ type Worker struct {
 	// Plan returns a sunset's current plan.
 	Plan func(ctx context.Context, sunset string) (*plan.Plan, error)
 	// Every is how often it looks for runs (default 2s).
-	Every  time.Duration
-	Logger *slog.Logger
+	Every time.Duration
+	// Runtime's logger receives the worker's lines; its clock tells the time leases are
+	// measured in. Give it the wall clock (the zero Runtime's): leases are about processes,
+	// not about the plan's (possibly pinned) clock.
+	Runtime sunset.Runtime
 	// Lease, when set, lets several replicas share one database: the worker drives a run only
 	// while it holds the run's lease as Owner, renews it every LeaseTTL/3, and stops the run's
 	// step when it loses it. A replica that dies stops renewing, and another one takes the run
@@ -37,9 +40,6 @@ type Worker struct {
 	Owner string
 	// LeaseTTL is how long a lease lasts without renewal (default 30s).
 	LeaseTTL time.Duration
-	// Now tells the wall-clock time leases are measured in (default time.Now): leases are
-	// about processes, not about the plan's (possibly pinned) clock.
-	Now func() time.Time
 
 	life startstop.Loop
 
@@ -83,13 +83,6 @@ func (w *Worker) wakeChan() chan struct{} {
 	return w.wakeCh
 }
 
-func (w *Worker) logger() *slog.Logger {
-	if w.Logger != nil {
-		return w.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
 func (w *Worker) loop(ctx context.Context) {
 	every := w.Every
 	if every <= 0 {
@@ -111,7 +104,7 @@ func (w *Worker) Once(ctx context.Context) {
 	runs, err := w.Runs(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			w.logger().Warn("runbook worker: list runs", "err", err)
+			w.Runtime.Log().Warn("runbook worker: list runs", "err", err)
 		}
 		return
 	}
@@ -121,7 +114,7 @@ func (w *Worker) Once(ctx context.Context) {
 		}
 		p, err := w.Plan(ctx, run.Sunset)
 		if err != nil {
-			w.logger().Warn("runbook worker: plan", "sunset", run.Sunset, "err", err)
+			w.Runtime.Log().Warn("runbook worker: plan", "sunset", run.Sunset, "err", err)
 			continue
 		}
 		got, err := w.drive(ctx, run.ID, p)
@@ -131,22 +124,15 @@ func (w *Worker) Once(ctx context.Context) {
 		case errors.Is(err, ErrStale):
 			// Another runner drives it.
 		case err != nil && ctx.Err() == nil:
-			w.logger().Warn("runbook worker: run", "sunset", run.Sunset, "run", run.ID, "err", err)
+			w.Runtime.Log().Warn("runbook worker: run", "sunset", run.Sunset, "run", run.ID, "err", err)
 		case got != nil:
-			w.logger().Info("runbook run", "sunset", run.Sunset, "run", run.ID, "state", got.State, "message", got.Message)
+			w.Runtime.Log().Info("runbook run", "sunset", run.Sunset, "run", run.ID, "state", got.State, "message", got.Message)
 		}
 	}
 }
 
 // errLeased says another replica holds the run's lease.
 var errLeased = errors.New("runbook: another replica holds the run's lease")
-
-func (w *Worker) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
-}
 
 func (w *Worker) ttl() time.Duration {
 	if w.LeaseTTL > 0 {
@@ -163,7 +149,7 @@ func (w *Worker) drive(ctx context.Context, runID int64, p *plan.Plan) (*Run, er
 		return w.Runner.Execute(ctx, runID, p)
 	}
 	ttl := w.ttl()
-	now := w.now()
+	now := w.Runtime.Now()
 	ok, err := w.Lease.LeaseRun(ctx, runID, w.Owner, now, now.Add(ttl))
 	if err != nil {
 		return nil, err
@@ -187,7 +173,7 @@ func (w *Worker) drive(ctx context.Context, runID int64, p *plan.Plan) (*Run, er
 	wg.Wait()
 	// Released even when ctx ended (a graceful stop): another replica need not wait for expiry.
 	if rerr := w.Lease.ReleaseRun(context.WithoutCancel(ctx), runID, w.Owner); rerr != nil {
-		w.logger().Warn("runbook worker: release lease", "run", runID, "err", rerr)
+		w.Runtime.Log().Warn("runbook worker: release lease", "run", runID, "err", rerr)
 	}
 	return got, err
 }
@@ -197,14 +183,14 @@ func (w *Worker) drive(ctx context.Context, runID int64, p *plan.Plan) (*Run, er
 func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, runID int64, ttl time.Duration) {
 	t := time.NewTicker(ttl / 3)
 	defer t.Stop()
-	lastOK := w.now()
+	lastOK := w.Runtime.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		now := w.now()
+		now := w.Runtime.Now()
 		ok, err := w.Lease.LeaseRun(ctx, runID, w.Owner, now, now.Add(ttl))
 		switch {
 		case err == nil && ok:
@@ -217,11 +203,11 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			}
 			return
 		case now.Sub(lastOK) >= ttl:
-			w.logger().Warn("runbook worker: cannot renew the lease; stopping the run", "run", runID, "err", err)
+			w.Runtime.Log().Warn("runbook worker: cannot renew the lease; stopping the run", "run", runID, "err", err)
 			cancel(errLeased)
 			return
 		default:
-			w.logger().Warn("runbook worker: renew lease", "run", runID, "err", err)
+			w.Runtime.Log().Warn("runbook worker: renew lease", "run", runID, "err", err)
 		}
 	}
 }

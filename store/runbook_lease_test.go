@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	sunset "github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
@@ -151,14 +152,14 @@ func TestAReplicaTakesOverAnAbandonedRunAndStopsForAHuman(t *testing.T) {
 		if err := db.SaveRun(ctx, run); err != nil {
 			t.Fatal(err)
 		}
-		clock := now
-		w := &runbook.Worker{Runner: &runbook.Runner{Store: db}, Lease: db, Owner: "alive", Now: func() time.Time { return clock },
+		clock := sunset.NewFixedClock(now)
+		w := &runbook.Worker{Runner: &runbook.Runner{Store: db}, Lease: db, Owner: "alive", Runtime: sunset.Runtime{Clock: clock},
 			Runs: db.RunningRuns, Plan: func(context.Context, string) (*plan.Plan, error) { return p, nil }}
 		w.Once(ctx)
 		if got, _ := db.GetRun(ctx, run.ID); got.State != runbook.StateRunning || got.Steps[1].Status != runbook.StepRunning {
 			t.Fatalf("the run was taken while the dead replica's lease lasted: %s %s", got.State, got.Steps[1].Status)
 		}
-		clock = now.Add(61 * time.Second)
+		clock.Set(now.Add(61 * time.Second))
 		w.Once(ctx)
 		got, _ := db.GetRun(ctx, run.ID)
 		if got.State != runbook.StateOperator || got.Steps[1].Status != runbook.StepOperator {

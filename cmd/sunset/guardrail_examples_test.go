@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -42,8 +41,8 @@ func runExample(t *testing.T, file string, signoffs ...string) *exampleSystem {
 		t.Fatal(err)
 	}
 	x := &exampleSystem{clock: sunset.NewFixedClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), name: p.Service.Name}
-	x.sys, err = assemble(t.Context(), systemConfig{DB: "sqlite:" + filepath.Join(t.TempDir(), "sunset.db"), Clock: x.clock,
-		Logger: slog.New(slog.DiscardHandler), Getenv: func(string) string { return "" }, EnginePoll: 20 * time.Millisecond,
+	x.sys, err = assemble(t.Context(), systemConfig{DB: "sqlite:" + filepath.Join(t.TempDir(), "sunset.db"), Runtime: sunset.Runtime{Clock: x.clock},
+		Getenv: func(string) string { return "" }, EnginePoll: 20 * time.Millisecond,
 		// No background watcher: the test calls it, so that it knows when it ran.
 		GuardrailEvery: time.Hour})
 	if err != nil {

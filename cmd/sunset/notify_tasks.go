@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,12 +41,11 @@ reminder exactly as it will be sent, in the owner's language (--locale overrides
 			if err != nil {
 				return fail("%v", err)
 			}
-			now := time.Now()
-			if m.now != "" {
-				if now, err = parseNow(m.now); err != nil {
-					return err
-				}
+			clock, err := m.clock()
+			if err != nil {
+				return err
 			}
+			now := clock.Now()
 			var ds []notify.Delivery
 			for _, d := range notify.TaskReminders(p, 0, p.Service.Name, tl.Actions, now) {
 				if owner == "" || strings.EqualFold(d.Recipient.Email, owner) {

@@ -309,7 +309,7 @@ func (r *rehearsal) systemConfig(secret, upURL, hooks string) systemConfig {
 	// drain step reads what reaches the sample upstream, since the gateways' counters arrive a
 	// flush at a time and a rehearsal's minute is weeks.
 	return systemConfig{
-		DB: "sqlite:" + filepath.Join(r.scratch, "sunset.db"), Clock: r.clock, Logger: r.logger, Getenv: getenv,
+		DB: "sqlite:" + filepath.Join(r.scratch, "sunset.db"), Runtime: sunset.Runtime{Clock: r.clock, Logger: r.logger}, Getenv: getenv,
 		// The rehearsal's channels are its own sinks on this machine: nobody elsewhere gets a
 		// message, so its loopback links are fine.
 		PublicURL: r.public, AllowLoopbackLinks: true,

@@ -486,7 +486,7 @@ var (
 // rehearsal, and what it found (pauses, the runbook's end, who did not migrate, what was replaced).
 func (r *rehearsal) lessons(stats playStats) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, r.msg("lessonsHead")+"\n\n", time.Now().Format("2006-01-02"))
+	fmt.Fprintf(&b, r.msg("lessonsHead")+"\n\n", r.clock.Now().Format("2006-01-02"))
 	for _, p := range stats.pauseReasons {
 		fmt.Fprintf(&b, "- "+r.msg("lessonsPause")+"\n", p)
 	}

@@ -72,8 +72,9 @@ func TestRunbookNotifyStepSendsTheNoticeExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	r := &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Now: clock.Now, Out: &out}
-	runbookCollaborators(r, st, eng, clock.Now)
+	rt := sunset.Runtime{Clock: clock}
+	r := &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Runtime: rt, Out: &out}
+	runbookCollaborators(r, st, eng, rt)
 
 	// Two runs of the runbook (the second after the first ended) and then the timeline's own
 	// done notice at shutdown: every contact hears once.

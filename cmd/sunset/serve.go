@@ -158,7 +158,7 @@ func (m *Main) serve(ctx context.Context, o serveOptions) error {
 	}
 
 	cfg := systemConfig{
-		DB: o.db, Clock: clock, Logger: logger, Getenv: m.Getenv, Stdout: m.Stdout, PublicURL: publicURL,
+		DB: o.db, Runtime: sunset.Runtime{Clock: clock, Logger: logger}, Getenv: m.Getenv, Stdout: m.Stdout, PublicURL: publicURL,
 		ReplicaID: o.replicaID, Example: o.example,
 		RunLease: o.lease, NoticeLease: o.lease, AllowLoopbackLinks: o.allowLoopbackLinks,
 		FeedbackPerMinute: o.feedbackPerMinute,

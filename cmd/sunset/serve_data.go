@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
@@ -41,9 +40,9 @@ type dataServices struct {
 
 // wireData registers the runbook/start and data/delete handlers on eng and builds the runbook
 // worker (started by the caller) and the web adapters. getenv reads the backup and export keys.
-func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(string) string, logger *slog.Logger) *dataServices {
+func wireData(st *store.DB, eng *engine.Engine, rt sunset.Runtime, getenv func(string) string) *dataServices {
 	d := &dataServices{}
-	d.exports = &export.Service{Store: st, Getenv: getenv, Now: clock.Now,
+	d.exports = &export.Service{Store: st, Getenv: getenv, Now: rt.Now,
 		Plan: func(ctx context.Context, name string) (*plan.Plan, error) {
 			p, _, err := eng.Plan(ctx, name)
 			return p, err
@@ -55,13 +54,14 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 		backups = &runbook.BackupService{Key: key, Tool: "sunset " + version, Getenv: getenv}
 	}
 	d.runner = &runbook.Runner{Store: st, Events: eventsAdapter{eng}, Backups: backups, Migrator: d.exports, Exports: d.exports,
-		Now: clock.Now, Getenv: getenv}
-	d.phases = runbookCollaborators(d.runner, st, eng, clock.Now)
+		Runtime: rt, Getenv: getenv}
+	d.phases = runbookCollaborators(d.runner, st, eng, rt)
 	// The worker drives every running run: those the timeline started and those started,
 	// approved or resumed through the API (sunset runbook run/approve/resume), so a run goes on
 	// by itself when its last approval arrives. Its lease lets several replicas share the runs:
-	// one at a time drives each (serve sets Owner).
-	d.worker = &runbook.Worker{Runner: d.runner, Plan: d.exports.Plan, Logger: logger.With("component", "runbook"), Lease: st,
+	// one at a time drives each (serve sets Owner). Leases are measured on the wall clock (the
+	// Runtime's clock left unset): they are about processes, not the sunsets' timeline.
+	d.worker = &runbook.Worker{Runner: d.runner, Plan: d.exports.Plan, Runtime: sunset.Runtime{Logger: rt.Log().With("component", "runbook")}, Lease: st,
 		Runs: st.RunningRuns}
 	eng.Register(plan.KindRunbook, engine.HandlerFunc(func(ctx context.Context, run *engine.Run) error {
 		return startRunbook(ctx, st, run)
@@ -74,7 +74,7 @@ func wireData(st *store.DB, eng *engine.Engine, clock sunset.Clock, getenv func(
 	}))
 	d.control = &runbook.Control{Runner: d.runner, Log: st, Plan: d.exports.Plan, Wake: d.worker.Wake, Jobs: st}
 	d.web.runbooks = d.control
-	d.exportRuns = export.NewRuns(d.exports, logger.With("component", "export"))
+	d.exportRuns = export.NewRuns(d.exports, rt.Log().With("component", "export"))
 	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns, getenv: getenv}
 	d.web.retention = retentionAPI{&runbook.Retention{
 		Plan: d.exports.Plan,

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -77,8 +76,8 @@ func setupData(t *testing.T, name, retention string) *dataBundle {
 			}
 			return ""
 		}}
-	sys, err := assemble(t.Context(), systemConfig{DB: "sqlite:" + filepath.Join(dir, "sunset.db"), Clock: b.clock,
-		Logger: slog.New(slog.DiscardHandler), Getenv: b.getenv, EnginePoll: 20 * time.Millisecond, RunbookEvery: 20 * time.Millisecond})
+	sys, err := assemble(t.Context(), systemConfig{DB: "sqlite:" + filepath.Join(dir, "sunset.db"), Runtime: sunset.Runtime{Clock: b.clock},
+		Getenv: b.getenv, EnginePoll: 20 * time.Millisecond, RunbookEvery: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

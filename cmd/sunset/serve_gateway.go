@@ -48,15 +48,16 @@ type serveGateway struct {
 // startServeGateway starts the in-process gateway on g.Listen in front of g.Upstream, counting
 // into metrics, and returns the function that stops it (drains requests, flushes usage) and the
 // address it listens on. A switch of phases (a runbook's gateway step) refreshes the policy at once.
-func startServeGateway(ctx context.Context, g gatewayConfig, phases *runbook.PhaseSwitch, metrics *gateway.Metrics, eng *engine.Engine, st *store.DB, clock sunset.Clock, logger *slog.Logger, stdout io.Writer) (func(), string, error) {
+func startServeGateway(ctx context.Context, g gatewayConfig, phases *runbook.PhaseSwitch, metrics *gateway.Metrics, eng *engine.Engine, st *store.DB, rt sunset.Runtime, stdout io.Writer) (func(), string, error) {
 	target, err := url.Parse(g.Upstream)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return nil, "", &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", g.Upstream)}
 	}
-	logger = logger.With("component", "gateway")
+	rt = rt.With("component", "gateway")
+	logger := rt.Log()
 	usage := gateway.NewUsage()
-	sg := &serveGateway{eng: eng, usage: st.Usage(), clock: clock, logger: logger, service: g.Service, upstream: g.Upstream, phases: st,
-		gw: gateway.New(nil, gateway.Options{Clock: clock, Usage: usage, Metrics: metrics, Logger: logger})}
+	sg := &serveGateway{eng: eng, usage: st.Usage(), clock: rt, logger: logger, service: g.Service, upstream: g.Upstream, phases: st,
+		gw: gateway.New(nil, gateway.Options{Clock: rt, Usage: usage, Metrics: metrics, Logger: logger})}
 	if err := sg.refresh(ctx); err != nil {
 		// Not fatal: the sunset may be applied later; until then requests pass untouched.
 		logger.Warn("no policy to enforce yet; requests pass untouched", "error", err.Error())

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/runbook"
@@ -13,14 +13,16 @@ import (
 // runbookCollaborators gives r the gateway, drain and notify steps' collaborators over st and
 // eng: the phase switch, the gateways' counters and the notify outbox. It returns the phase
 // switch, for the in-process gateway's refresh hook.
-func runbookCollaborators(r *runbook.Runner, st *store.DB, eng *engine.Engine, now func() time.Time) *runbook.PhaseSwitch {
-	ps := &runbook.PhaseSwitch{Overrides: st, Events: eventsAdapter{eng}, Now: now,
+func runbookCollaborators(r *runbook.Runner, st *store.DB, eng *engine.Engine, rt sunset.Runtime) *runbook.PhaseSwitch {
+	ps := &runbook.PhaseSwitch{Overrides: st, Events: eventsAdapter{eng}, Runtime: rt,
 		Exists: func(ctx context.Context, name string) error {
 			_, err := eng.Get(ctx, name)
 			return err
 		}}
 	r.Phases = ps
+	// The counters grow with real requests, so their rate is measured on the wall clock (the
+	// zero Runtime's), whatever the sunsets' clock says.
 	r.Traffic = &runbook.CounterRate{Count: st.Usage().Total}
-	r.Notifier = &runbook.NoticeQueue{Tx: st.InTx, Handler: &notify.Handler{Outbox: st.Outbox()}, Now: now}
+	r.Notifier = &runbook.NoticeQueue{Tx: st.InTx, Handler: &notify.Handler{Outbox: st.Outbox()}, Runtime: rt}
 	return ps
 }

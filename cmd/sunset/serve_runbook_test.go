@@ -160,7 +160,7 @@ func TestPhaseSwitchIsStoredRecordedAndRefreshesTheGateway(t *testing.T) {
 	if _, err := eng.ApplyBundle(ctx, "api-v2.yaml", data, plan.FSFiles(examples.Files, "."), "test"); err != nil {
 		t.Fatal(err)
 	}
-	ps := runbookCollaborators(&runbook.Runner{}, st, eng, clock.Now)
+	ps := runbookCollaborators(&runbook.Runner{}, st, eng, eng.Runtime())
 	refreshed := 0
 	ps.OnSwitch(func(context.Context) { refreshed++ })
 

@@ -30,9 +30,10 @@ import (
 // and whether a gateway runs in-process. Zero durations mean each part's default.
 type systemConfig struct {
 	// DB is the database as --db names it (sqlite:PATH or postgres://...).
-	DB     string
-	Clock  sunset.Clock
-	Logger *slog.Logger
+	DB string
+	// Runtime is the clock the sunsets' timelines run on (pinned by --now, simulated by a
+	// rehearsal) and the logger, handed to every part.
+	Runtime sunset.Runtime
 	// Getenv reads the secrets of channels, backups and exports.
 	Getenv func(string) string
 	// Stdout receives the gateway's "Gateway on ..." line.
@@ -101,18 +102,12 @@ type system struct {
 // handlers (notices, runbooks, data deletion), the guardrails' signals, the workers and the web
 // server. The example plan, if configured, is applied. Stop closes what assemble opened.
 func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
-	if cfg.Clock == nil {
-		cfg.Clock = sunset.SystemClock{}
-	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	s := &system{cfg: cfg}
 	// The replica's name keys its heartbeat row, written by /readyz (store.DB.Ready).
-	if s.Store, err = openStore(ctx, cfg.DB, cfg.Logger, store.WithReplica(cfg.ReplicaID)); err != nil {
+	if s.Store, err = openStore(ctx, cfg.DB, cfg.Runtime.Log(), store.WithReplica(cfg.ReplicaID)); err != nil {
 		return nil, fail("open database: %v", err)
 	}
 	s.stops = append(s.stops, func() { s.Store.Close() })
@@ -121,8 +116,8 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 			s.Stop()
 		}
 	}()
-	st, logger := s.Store, cfg.Logger
-	ecfg := engine.Config{Store: st, Clock: cfg.Clock, Logger: logger,
+	st, rt, logger := s.Store, cfg.Runtime, cfg.Runtime.Log()
+	ecfg := engine.Config{Store: st, Clock: rt.Clock, Logger: logger,
 		PollInterval: cfg.EnginePoll, GuardrailInterval: cfg.GuardrailEvery}
 	if cfg.ReplicaID != "" {
 		// River's client id names the replica in its leader election and job attempts; a random
@@ -138,7 +133,10 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	if err := scheduleReminders(ctx, eng, st); err != nil {
 		return nil, err
 	}
-	// Contacts of uploads a previous run did not finish (a crash mid-apply) are not kept.
+	// Contacts of uploads a previous run did not finish (a crash mid-apply) are not kept. The
+	// store stamps contact sets on its own clock, the wall clock (it is not given the sunsets'
+	// clock: its heartbeat and write health measure this process), so the hour is measured on
+	// the wall clock too: on a pinned clock it would drop uploads in progress, or never any.
 	if n, err := st.PruneContacts(ctx, time.Now().Add(-time.Hour)); err != nil {
 		return nil, err
 	} else if n > 0 {
@@ -164,7 +162,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	eng.RegisterSignals("consumers", st.ConsumerSignals(tiers))
 	eng.RegisterSignals("gateway", st.GatewaySignals(tiers))
 
-	s.Data = wireData(st, eng, cfg.Clock, cfg.Getenv, logger)
+	s.Data = wireData(st, eng, rt, cfg.Getenv)
 	s.Data.worker.Owner, s.Data.worker.LeaseTTL = cfg.ReplicaID, cfg.RunLease
 	s.Data.control.Owner = cfg.ReplicaID
 	s.Data.worker.Every, s.Data.runner.PollEvery = cfg.RunbookEvery, cfg.RunbookPoll
@@ -183,7 +181,7 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	eng.OnStall(h) // and when a failing action does
 	s.notices = &notify.Worker{
 		Outbox: st.Outbox(), Channels: channels.Factory(channels.Options{Getenv: cfg.Getenv}),
-		Clock: cfg.Clock, Logger: logger.With("component", "notify"), PublicURL: cfg.PublicURL, UnsubscribeKey: key,
+		Clock: rt.Clock, Logger: logger.With("component", "notify"), PublicURL: cfg.PublicURL, UnsubscribeKey: key,
 		ExportURL: s.Data.exports.ExportURL, Lease: cfg.NoticeLease, Poll: cfg.NoticePoll,
 		AllowLoopbackLinks: cfg.AllowLoopbackLinks,
 	}
@@ -194,14 +192,14 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 		return nil, err
 	}
 	s.Web = &web.Server{
-		Engine: eng, Logger: logger, Ready: st.Ready, Version: version, Now: cfg.Clock.Now,
+		Engine: eng, Logger: logger, Ready: st.Ready, Version: version, Now: rt.Now,
 		Usage: st.Usage(), Phases: st, Feedback: st.Feedback(), Themer: feedback.NewThemer(),
 		Runbooks: s.Data.web.runbooks, Exports: s.Data.web.exports, Retention: s.Data.web.retention, Reports: st, Contacts: st,
 		Replica: cfg.ReplicaID,
 		Notices: st.Outbox(), UnsubscribeKey: key, PublicURL: cfg.PublicURL, IntakeKey: intakeKey,
 		FeedbackPerSunset: cfg.FeedbackPerMinute,
 	}
-	noticeMetrics := notifymetrics.New(s.notices.Breakers, st.Outbox().Depth, logger)
+	noticeMetrics := notifymetrics.New(s.notices.Breakers, st.Outbox().Depth, rt)
 	s.notices.Observe = noticeMetrics.Observe
 	s.Web.Breakers = s.notices.Breakers
 	more := prometheus.Gatherers{noticeMetrics.Gatherer()}
@@ -229,7 +227,7 @@ func (s *system) Start(ctx context.Context, ln net.Listener) error {
 	}
 	s.stops = append(s.stops, s.notices.Stop)
 	if g := s.cfg.Gateway; g != nil {
-		stop, addr, err := startServeGateway(ctx, *g, s.Data.phases, s.gatewayMetrics, s.Engine, s.Store, s.cfg.Clock, s.cfg.Logger, s.cfg.Stdout)
+		stop, addr, err := startServeGateway(ctx, *g, s.Data.phases, s.gatewayMetrics, s.Engine, s.Store, s.cfg.Runtime, s.cfg.Stdout)
 		if err != nil {
 			return err
 		}
@@ -242,12 +240,12 @@ func (s *system) Start(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.cfg.Runtime.Log().Handler(), slog.LevelWarn),
 	}
 	ln = gateway.GuardFraming(s.http, ln)
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.cfg.Logger.Error("serve", "err", err)
+			s.cfg.Runtime.Log().Error("serve", "err", err)
 		}
 	}()
 	return nil
@@ -269,7 +267,7 @@ func (s *system) Stop() {
 		if s.http != nil {
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			if err := s.http.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.cfg.Logger.Warn("http shutdown", "err", err)
+				s.cfg.Runtime.Log().Warn("http shutdown", "err", err)
 			}
 			cancel()
 		}

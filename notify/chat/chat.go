@@ -38,7 +38,9 @@ type Channel struct {
 	// Secret signs DingTalk and Feishu requests; empty when the bot has no signing secret.
 	Secret string
 	Client *http.Client
-	Clock  sunset.Clock
+	// Runtime's clock stamps the DingTalk and Feishu signatures. Leave it the wall clock (the
+	// zero Runtime's): the chat services check the timestamp against theirs.
+	Runtime sunset.Runtime
 }
 
 // Interface guards.
@@ -57,11 +59,7 @@ func (c *Mastodon) Local() bool { return notify.LoopbackURL(c.Server) }
 
 // Send posts m in the bot format of c.Kind.
 func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
-	clock := c.Clock
-	if clock == nil {
-		clock = sunset.SystemClock{}
-	}
-	now := clock.Now()
+	now := c.Runtime.Now()
 	text := m.Subject + "\n\n" + m.Text
 	target := c.URL
 	var body any

@@ -112,7 +112,7 @@ func TestSlack(t *testing.T) {
 func TestDingTalkSignsTheURL(t *testing.T) {
 	const secret = "SEC0123456789abcdef"
 	b := newBot(t, http.StatusOK, `{"errcode":0,"errmsg":"ok"}`)
-	c := &chat.Channel{Kind: chat.DingTalk, URL: b.URL + "/robot/send?access_token=tok123", Secret: secret, Clock: sunset.NewFixedClock(now)}
+	c := &chat.Channel{Kind: chat.DingTalk, URL: b.URL + "/robot/send?access_token=tok123", Secret: secret, Runtime: sunset.Runtime{Clock: sunset.NewFixedClock(now)}}
 	if _, err := send(t, c, message); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestDingTalkSignsTheURL(t *testing.T) {
 func TestFeishuSignsTheBody(t *testing.T) {
 	const secret = "feishu-secret"
 	b := newBot(t, http.StatusOK, `{"code":0,"msg":"success"}`)
-	c := &chat.Channel{Kind: chat.Feishu, URL: b.URL + "/open-apis/bot/v2/hook/abc", Secret: secret, Clock: sunset.NewFixedClock(now)}
+	c := &chat.Channel{Kind: chat.Feishu, URL: b.URL + "/open-apis/bot/v2/hook/abc", Secret: secret, Runtime: sunset.Runtime{Clock: sunset.NewFixedClock(now)}}
 	if _, err := send(t, c, message); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
 )
 
@@ -32,12 +33,9 @@ type Metrics struct {
 type Depth func(ctx context.Context) (map[notify.Status]int, error)
 
 // New registers the instruments. breakers reads the worker's circuit breakers at scrape time
-// (notify.Worker.Breakers); depth the outbox's depth; either may be nil. logger receives scrape
-// errors.
-func New(breakers func() []notify.BreakerState, depth Depth, logger *slog.Logger) *Metrics {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// (notify.Worker.Breakers); depth the outbox's depth; either may be nil. rt's logger receives
+// scrape errors.
+func New(breakers func() []notify.BreakerState, depth Depth, rt sunset.Runtime) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,7 +48,7 @@ func New(breakers func() []notify.BreakerState, depth Depth, logger *slog.Logger
 			Buckets: LagBuckets,
 		}, []string{"channel"}),
 	}
-	m.reg.MustRegister(m.deliveries, m.lag, &collector{breakers: breakers, depth: depth, log: logger})
+	m.reg.MustRegister(m.deliveries, m.lag, &collector{breakers: breakers, depth: depth, log: rt.Log()})
 	return m
 }
 

@@ -8,6 +8,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/metrics"
 )
@@ -45,7 +46,7 @@ func TestNotifyMetricsCountOutcomesLagBreakersAndDepth(t *testing.T) {
 	depth := func(context.Context) (map[notify.Status]int, error) {
 		return map[notify.Status]int{notify.StatusQueued: 7, notify.StatusRetrying: 3, notify.StatusDelivered: 40}, nil
 	}
-	m := metrics.New(breakers, depth, nil)
+	m := metrics.New(breakers, depth, sunset.Runtime{})
 	m.Observe(notify.Outcome{Channel: "email", Result: notify.OutcomeDelivered, Lag: 2 * time.Second})
 	m.Observe(notify.Outcome{Channel: "email", Result: notify.OutcomeDelivered, Lag: 45 * time.Second})
 	m.Observe(notify.Outcome{Channel: "webhook:crm", Result: notify.OutcomeRetrying})
@@ -83,7 +84,7 @@ func TestNotifyMetricsCountOutcomesLagBreakersAndDepth(t *testing.T) {
 }
 
 func TestADepthErrorLeavesTheRestOfTheScrape(t *testing.T) {
-	m := metrics.New(nil, func(context.Context) (map[notify.Status]int, error) { return nil, errors.New("database down") }, nil)
+	m := metrics.New(nil, func(context.Context) (map[notify.Status]int, error) { return nil, errors.New("database down") }, sunset.Runtime{})
 	m.Observe(notify.Outcome{Channel: "email", Result: notify.OutcomeFailed})
 	got := gather(t, m)
 	if got["sunset_notify_deliveries_total{channel=email,outcome=failed}"] == nil {

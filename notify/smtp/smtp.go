@@ -23,6 +23,7 @@ import (
 	mail "github.com/wneessen/go-mail"
 	gosmtp "github.com/wneessen/go-mail/smtp"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
 )
 
@@ -52,8 +53,8 @@ type Config struct {
 	// MaxIdle is how long a session may wait in the pool and still be reused; an older one is
 	// closed and a new one opened. Default DefaultMaxIdle.
 	MaxIdle time.Duration
-	// Now tells the time for MaxIdle; time.Now if nil.
-	Now func() time.Time
+	// Runtime tells the time MaxIdle is measured in (the zero Runtime: the wall clock).
+	Runtime sunset.Runtime
 }
 
 // DefaultMaxIdle is how long an idle session is kept for reuse by default: well under the idle
@@ -107,9 +108,6 @@ func New(cfg Config) (*Channel, error) {
 	}
 	if cfg.TLS == "" {
 		cfg.TLS = StartTLS
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	domain := "sunset.invalid"
 	if i := strings.LastIndexByte(cfg.From, '@'); i >= 0 {
@@ -195,7 +193,7 @@ func (c *Channel) get(ctx context.Context) (cn *conn, reused bool, err error) {
 		}
 		// A session idle past MaxIdle may have been dropped by the server (many close idle
 		// sessions after 30 to 60 s): close it rather than find out by failing a message.
-		if c.cfg.Now().Sub(cn.idleSince) > c.cfg.MaxIdle {
+		if c.cfg.Runtime.Now().Sub(cn.idleSince) > c.cfg.MaxIdle {
 			c.close(cn)
 			continue
 		}
@@ -205,7 +203,7 @@ func (c *Channel) get(ctx context.Context) (cn *conn, reused bool, err error) {
 
 // put returns an open session to the pool, or closes it when the pool is full.
 func (c *Channel) put(cn *conn) {
-	cn.idleSince = c.cfg.Now()
+	cn.idleSince = c.cfg.Runtime.Now()
 	select {
 	case c.pool <- cn:
 	default:

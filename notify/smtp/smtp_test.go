@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/notifytest"
 	"github.com/sunsetops/sunset/notify/smtp"
@@ -98,15 +99,15 @@ func TestAServerLimitingMessagesPerSessionLosesNone(t *testing.T) {
 }
 
 func TestSessionsIdleLongerThanMaxIdleAreNotReused(t *testing.T) {
-	now := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
-	s, ch := sink(t, notifytest.Faults{}, smtp.Config{MaxIdle: 10 * time.Second, Now: func() time.Time { return now }})
+	clock := sunset.NewFixedClock(time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
+	s, ch := sink(t, notifytest.Faults{}, smtp.Config{MaxIdle: 10 * time.Second, Runtime: sunset.Runtime{Clock: clock}})
 	send(t, ch, "a@example.com")
-	now = now.Add(5 * time.Second)
+	clock.Advance(5 * time.Second)
 	send(t, ch, "b@example.com")
 	if n := s.Sessions(); n != 1 {
 		t.Fatalf("after 5 s idle: sessions = %d, want 1 (reused)", n)
 	}
-	now = now.Add(11 * time.Second)
+	clock.Advance(11 * time.Second)
 	send(t, ch, "c@example.com")
 	if n := s.Sessions(); n != 2 {
 		t.Fatalf("after 11 s idle: sessions = %d, want 2 (not reused)", n)

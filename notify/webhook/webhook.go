@@ -30,8 +30,9 @@ type Channel struct {
 	// raw bytes otherwise. Empty: no signature header.
 	Secret string
 	Client *http.Client
-	// Clock stamps webhook-timestamp. Default: the system clock.
-	Clock sunset.Clock
+	// Runtime's clock stamps webhook-timestamp. Leave it the wall clock (the zero Runtime's):
+	// receivers reject timestamps far from theirs.
+	Runtime sunset.Runtime
 }
 
 // Interface guards.
@@ -67,11 +68,7 @@ type Data struct {
 // Send posts m. 2xx is delivered; 408, 429 and 5xx answers and network errors are worth a
 // retry; other answers are permanent failures.
 func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
-	clock := c.Clock
-	if clock == nil {
-		clock = sunset.SystemClock{}
-	}
-	now := clock.Now()
+	now := c.Runtime.Now()
 	body, err := json.Marshal(Payload{Type: "sunset.notice", Timestamp: now.UTC().Truncate(time.Second), Data: Data{
 		Sunset: m.Sunset, Notice: m.Notice, Template: m.Template, Recipient: m.To, Locale: m.Locale,
 		Subject: m.Subject, Text: m.Text, Mandatory: m.Mandatory, StatusURL: m.StatusURL, Unsubscribe: m.Unsubscribe,
