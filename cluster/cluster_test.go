@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -172,16 +173,15 @@ func (p *proc) alive() bool {
 	}
 }
 
-// waitFor polls cond every 20ms until it holds, failing the test after limit.
+// waitFor waits (testenv.Eventually) until cond holds, failing the test after limit.
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", limit, what)
+	testenv.Eventually(t, limit, what, func() error {
+		if !cond() {
+			return errors.New("not yet")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // getJSON decodes the JSON answer of GET url into v.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testenv"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/notify/channels"
 	"github.com/sunsetops/sunset/notify/notifytest"
@@ -126,20 +127,21 @@ func TestExactlyOnceAcrossKills(t *testing.T) {
 		defer eng.Stop()
 		clock.Set(time.Date(2027, 1, 6, 0, 0, 0, 0, time.UTC))
 		eng.Dispatch(ctx)
-		for deadline := time.Now().Add(15 * time.Second); ; {
-			acts, _ := eng.Actions(ctx, "orders-api-v1")
-			done := false
+		testenv.Eventually(t, 15*time.Second, "the notice to fan out (notice/0 done)", func() error {
+			acts, err := eng.Actions(ctx, "orders-api-v1")
+			if err != nil {
+				return err
+			}
 			for _, a := range acts {
-				done = done || (a.Key == "notice/0" && a.Status == engine.ActionDone)
+				if a.Key == "notice/0" {
+					if a.Status == engine.ActionDone {
+						return nil
+					}
+					return fmt.Errorf("notice/0 is %s", a.Status)
+				}
 			}
-			if done {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the notice did not fan out")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return fmt.Errorf("no notice/0 among %d actions", len(acts))
+		})
 	}()
 
 	child := func(finish bool) *exec.Cmd {

@@ -200,8 +200,7 @@ func syntheticUsage() map[string]any {
 // waitRunbook waits until the sunset's runbook run reaches state.
 func waitRunbook(t *testing.T, base, name, state string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Eventually(t, 30*time.Second, fmt.Sprintf("the runbook of %s to be %q", name, state), func() error {
 		resp, err := http.Get(base + "/api/v1/sunsets/" + name + "/runbook")
 		if err != nil {
 			t.Fatal(err)
@@ -211,14 +210,11 @@ func waitRunbook(t *testing.T, base, name, state string) {
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&run)
 		resp.Body.Close()
-		if run.State == state {
-			return
+		if run.State != state {
+			return fmt.Errorf("it is %q", run.State)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("runbook of %s is %q after 30s, want %q", name, run.State, state)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // a11yAudit lists a page's accessibility problems that can be checked mechanically: the
@@ -257,6 +253,7 @@ const a11yAudit = `(() => {
 })()`
 
 func TestBrowserWalksTheOperatorUI(t *testing.T) {
+	t.Parallel()
 	exe := chromium(t)
 	dir := t.TempDir()
 	contacts := filepath.Join(dir, "contacts.csv")

@@ -140,17 +140,23 @@ func assertOnTime(t *testing.T, m *mta, due map[string]time.Time, within time.Du
 }
 
 func TestRealMTAIdleGaps(t *testing.T) {
-	gaps := []time.Duration{0, 45 * time.Second}
+	t.Parallel()
+	// Each gap is longer than the client's per-command Timeout: the path that used to fail with
+	// "not connected to SMTP server" after 30 s (the default Timeout). A 5 s gap past a 2 s
+	// Timeout takes that path in every run; the same with the defaults (45 s) and past Exim's own
+	// 5-minute idle timeout take minutes and run with SUNSET_TEST_LONG=1.
+	type gap struct{ gap, timeout time.Duration }
+	gaps := []gap{{0, 0}, {5 * time.Second, 2 * time.Second}}
 	if os.Getenv("SUNSET_TEST_LONG") == "1" {
-		gaps = append(gaps, 6*time.Minute) // past Exim's own 5-minute idle timeout
+		gaps = append(gaps, gap{45 * time.Second, 0}, gap{6 * time.Minute, 0})
 	}
-	for _, gap := range gaps {
-		t.Run(fmt.Sprintf("gap %s", gap), func(t *testing.T) {
+	for _, g := range gaps {
+		gap := g.gap
+		t.Run(fmt.Sprintf("gap %s timeout %s", gap, g.timeout), func(t *testing.T) {
 			t.Parallel()
 			m := startMTA(t, mtaOptions{})
-			// MaxIdle above the gap: the pooled session is reused after it, which is the path
-			// that used to fail with "not connected to SMTP server" after 30 s.
-			ch := m.channel(t, smtp.Config{MaxIdle: time.Hour})
+			// MaxIdle above the gap: the pooled session is reused after it.
+			ch := m.channel(t, smtp.Config{MaxIdle: time.Hour, Timeout: g.timeout})
 			due := map[string]time.Time{"first@example.com": sendAt(t, ch, "first@example.com")}
 			<-time.After(gap) // the idle gap is the scenario itself
 			due["second@example.com"] = sendAt(t, ch, "second@example.com")
@@ -190,7 +196,7 @@ func TestRealMTABusyThenRecovers(t *testing.T) {
 	// Another client holds Exim's only session: Exim greets the next one with 421. (It may
 	// itself be refused while the session of startMTA's readiness probe is still ending.)
 	var other net.Conn
-	for deadline := time.Now().Add(10 * time.Second); other == nil; {
+	testenv.Eventually(t, 10*time.Second, "Exim to greet a session with 220", func() error {
 		c, err := net.Dial("tcp", m.Addr)
 		if err != nil {
 			t.Fatal(err)
@@ -199,16 +205,13 @@ func TestRealMTABusyThenRecovers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.HasPrefix(greeting, "220") {
-			other = c
-			break
+		if !strings.HasPrefix(greeting, "220") {
+			c.Close()
+			return fmt.Errorf("greeting %q", greeting)
 		}
-		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatalf("Exim never greeted with 220: %q", greeting)
-		}
-		<-time.After(50 * time.Millisecond)
-	}
+		other = c
+		return nil
+	})
 	ch := m.channel(t, smtp.Config{})
 	retry, err := ch.Send(context.Background(), message("a@example.com"))
 	if err == nil || !retry || !strings.Contains(err.Error(), "421") {
@@ -218,17 +221,10 @@ func TestRealMTABusyThenRecovers(t *testing.T) {
 	// The outbox retries a retryable failure; here the test does, until Exim has reaped the
 	// other session (it counts sessions by their processes).
 	due := time.Now()
-	deadline := due.Add(10 * time.Second)
-	for {
+	testenv.Eventually(t, 10*time.Second, "Exim to accept once the other session ended", func() error {
 		_, err := ch.Send(context.Background(), message("a@example.com"))
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Exim still refuses 10 s after the other session ended: %v", err)
-		}
-		<-time.After(100 * time.Millisecond)
-	}
+		return err
+	})
 	assertOnTime(t, m, map[string]time.Time{"a@example.com": due}, 10*time.Second)
 }
 
