@@ -47,8 +47,27 @@ func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
 	}
 
 	rows := summarise(t.Actions, loc)
-	start, end := t.Actions[0].At, t.Actions[0].At
-	for _, a := range t.Actions {
+	c := &textChart{loc: loc, nowCol: -1}
+	c.start, c.end = span(t.Actions, rows)
+	rows = withGuards(rows, t.Guards, c.end, c.stamp)
+	fmt.Fprintf(&b, "Span  %s → %s (%s, %d actions)\n", c.stamp(c.start), c.stamp(c.end), spanText(c.end.Sub(c.start)), len(t.Actions))
+	c.trackWidth = min(max(width/8, 10), 30)
+	nowInside := c.writeNow(&b, now)
+	b.WriteByte('\n')
+	c.layout(rows, width)
+	if nowInside {
+		c.nowCol = c.pos(now)
+	}
+	c.writeRows(&b, rows)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// span returns the first and the last instant of the actions, the last taking in the ends of
+// summarised rows.
+func span(actions []Action, rows []row) (start, end time.Time) {
+	start, end = actions[0].At, actions[0].At
+	for _, a := range actions {
 		if a.At.Before(start) {
 			start = a.At
 		}
@@ -61,88 +80,108 @@ func (t *Timeline) WriteText(w io.Writer, now time.Time, width int) error {
 			end = r.end
 		}
 	}
-	stamp := func(at time.Time) string { return at.In(loc).Format(stampLayout) }
-	rows = withGuards(rows, t.Guards, end, stamp)
-	fmt.Fprintf(&b, "Span  %s → %s (%s, %d actions)\n", stamp(start), stamp(end), spanText(end.Sub(start)), len(t.Actions))
-	nowInside := false
-	trackWidth := min(max(width/8, 10), 30)
-	pos := func(at time.Time) int {
-		if !end.After(start) {
-			return 0
-		}
-		return int(float64(at.Sub(start))/float64(end.Sub(start))*float64(trackWidth-1) + 0.5)
-	}
-	if !now.IsZero() {
-		where := ""
-		switch {
-		case now.Before(start):
-			where = ", before the span"
-		case now.After(end):
-			where = ", after the span"
-		default:
-			nowInside = true
-			where = fmt.Sprintf(", %s into the span (%c on the tracks)", spanText(now.Sub(start)), trackNow)
-		}
-		fmt.Fprintf(&b, "Now   %s%s\n", stamp(now), where)
-	}
-	b.WriteByte('\n')
+	return start, end
+}
 
-	// Column widths. The detail column takes what is left and wraps.
-	stampW, nameW := len("When"), len("Name")
+// textChart is the layout of the text timeline: its span, the columns' widths and where now is
+// on the tracks.
+type textChart struct {
+	loc                                *time.Location
+	start, end                         time.Time
+	trackWidth, stampW, nameW, detailW int
+	nowCol                             int // -1 when now is not on the tracks
+}
+
+// Column widths the layout keeps to.
+const maxNameW, kindW, minDetailW, minTrackW = 16, len("milestone"), 20, 8
+
+// stamp writes an instant in the timeline's zone.
+func (c *textChart) stamp(at time.Time) string { return at.In(c.loc).Format(stampLayout) }
+
+// pos is the track column of an instant.
+func (c *textChart) pos(at time.Time) int {
+	if !c.end.After(c.start) {
+		return 0
+	}
+	return int(float64(at.Sub(c.start))/float64(c.end.Sub(c.start))*float64(c.trackWidth-1) + 0.5)
+}
+
+// writeNow writes the header's line about now, unless now is the zero time, and reports
+// whether now falls inside the span.
+func (c *textChart) writeNow(b *bytes.Buffer, now time.Time) (inside bool) {
+	if now.IsZero() {
+		return false
+	}
+	where := ""
+	switch {
+	case now.Before(c.start):
+		where = ", before the span"
+	case now.After(c.end):
+		where = ", after the span"
+	default:
+		inside = true
+		where = fmt.Sprintf(", %s into the span (%c on the tracks)", spanText(now.Sub(c.start)), trackNow)
+	}
+	fmt.Fprintf(b, "Now   %s%s\n", c.stamp(now), where)
+	return inside
+}
+
+// layout sets the columns' widths for rows in width columns. The detail column takes what is
+// left and wraps; on a narrow terminal the track gives way first.
+func (c *textChart) layout(rows []row, width int) {
+	c.stampW, c.nameW = len("When"), len("Name")
 	for _, r := range rows {
-		stampW = max(stampW, displayWidth(stamp(r.at)))
-		nameW = max(nameW, displayWidth(r.name))
+		c.stampW = max(c.stampW, displayWidth(c.stamp(r.at)))
+		c.nameW = max(c.nameW, displayWidth(r.name))
 	}
-	const maxNameW, kindW, minDetailW, minTrackW = 16, len("milestone"), 20, 8
-	nameW = min(nameW, maxNameW)
-	fixed := stampW + 2 + 2 + kindW + 2 + nameW + 2 // all but the track and the detail
-	if short := minDetailW - (width - fixed - trackWidth); short > 0 {
-		// A narrow terminal: the track gives way first.
-		trackWidth = max(trackWidth-short, minTrackW)
+	c.nameW = min(c.nameW, maxNameW)
+	fixed := c.stampW + 2 + 2 + kindW + 2 + c.nameW + 2 // all but the track and the detail
+	if short := minDetailW - (width - fixed - c.trackWidth); short > 0 {
+		c.trackWidth = max(c.trackWidth-short, minTrackW)
 	}
-	detailW := max(width-fixed-trackWidth, minDetailW)
-	nowCol := -1
-	if nowInside {
-		nowCol = pos(now)
-	}
+	c.detailW = max(width-fixed-c.trackWidth, minDetailW)
+}
 
-	line := func(when, track, kind, name, detail string) {
-		s := pad(when, stampW) + "  " + pad(track, trackWidth) + "  " + pad(kind, kindW) + "  " + pad(name, nameW) + "  " + detail
-		b.WriteString(strings.TrimRight(s, " "))
-		b.WriteByte('\n')
-	}
-	line("When", "Track", "Kind", "Name", "Detail")
-	track := make([]rune, trackWidth)
+// line writes one line of the chart, without trailing spaces.
+func (c *textChart) line(b *bytes.Buffer, when, track, kind, name, detail string) {
+	s := pad(when, c.stampW) + "  " + pad(track, c.trackWidth) + "  " + pad(kind, kindW) + "  " + pad(name, c.nameW) + "  " + detail
+	b.WriteString(strings.TrimRight(s, " "))
+	b.WriteByte('\n')
+}
+
+// writeRows writes the column heads and a row per action (or summary, or guardrail), its
+// detail wrapped onto continuation lines.
+func (c *textChart) writeRows(b *bytes.Buffer, rows []row) {
+	c.line(b, "When", "Track", "Kind", "Name", "Detail")
+	track := make([]rune, c.trackWidth)
 	for _, r := range rows {
 		for i := range track {
 			track[i] = trackEmpty
 		}
-		if nowCol >= 0 {
-			track[nowCol] = trackNow
+		if c.nowCol >= 0 {
+			track[c.nowCol] = trackNow
 		}
-		from := pos(r.at)
+		from := c.pos(r.at)
 		if !r.end.IsZero() {
-			for i := from; i <= pos(r.end); i++ {
+			for i := from; i <= c.pos(r.end); i++ {
 				track[i] = trackRange
 			}
 		} else {
 			track[from] = trackPoint
 		}
-		detail := wrap(r.detail, detailW)
-		line(stamp(r.at), string(track), string(r.kind), truncate(r.name, nameW), detail[0])
+		detail := wrap(r.detail, c.detailW)
+		c.line(b, c.stamp(r.at), string(track), string(r.kind), truncate(r.name, c.nameW), detail[0])
 		// Continuation lines keep the now marker, so that it reads as one line down the chart.
 		for i := range track {
 			track[i] = ' '
 		}
-		if nowCol >= 0 {
-			track[nowCol] = trackNow
+		if c.nowCol >= 0 {
+			track[c.nowCol] = trackNow
 		}
 		for _, more := range detail[1:] {
-			line("", string(track), "", "", more)
+			c.line(b, "", string(track), "", "", more)
 		}
 	}
-	_, err := w.Write(b.Bytes())
-	return err
 }
 
 // withGuards adds a row per guardrail at the instant it is armed, whose track covers the time
