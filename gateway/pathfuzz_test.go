@@ -150,22 +150,30 @@ func refFold(s string) string {
 // (escapes normalized, dot segments removed) and, when lenient, a lenient upstream's (everything
 // decoded, twice, "\" as "/", ";parameters" cut, empty segments dropped, dot segments removed),
 // each also without its trailing slash, all folded when fold.
-func refReadings(raw string, fold, lenient bool) []string {
-	readings := []string{refRemoveDotSegments(refNormalizeEscapes(raw))}
+// RFC 3986's reading is an escaped path (its escapes of reserved characters are data), the
+// lenient one a decoded path.
+func refReadings(raw string, fold, lenient bool) []refReading {
+	readings := []refReading{{refRemoveDotSegments(refNormalizeEscapes(raw)), true}}
 	if lenient {
-		readings = append(readings, refLenient(raw))
+		readings = append(readings, refReading{refLenient(raw), false})
 	}
-	var out []string
+	var out []refReading
 	for _, r := range readings {
 		if fold {
-			r = refFold(r)
+			r.path = refFold(r.path)
 		}
 		out = append(out, r)
-		if len(r) > 1 && strings.HasSuffix(r, "/") {
-			out = append(out, strings.TrimSuffix(r, "/"))
+		if len(r.path) > 1 && strings.HasSuffix(r.path, "/") {
+			out = append(out, refReading{strings.TrimSuffix(r.path, "/"), r.escaped})
 		}
 	}
 	return out
+}
+
+// refReading is one reading of a path: escaped (URL.EscapedPath) or decoded (URL.Path).
+type refReading struct {
+	path    string
+	escaped bool
 }
 
 // refLenient reads raw as a lenient upstream does.
@@ -283,12 +291,20 @@ func loadFuzzPlans(t testing.TB) []*fuzzPlan {
 // retiredReading returns a reading of raw that lands on a route of a feature retired at now,
 // or "".
 func (fp *fuzzPlan) retiredReading(method, raw string, now time.Time) string {
-	for _, reading := range refReadings(raw, fp.fold, fp.lenient) {
+	for _, rr := range refReadings(raw, fp.fold, fp.lenient) {
+		reading := rr.path
 		if !strings.HasPrefix(reading, "/") {
 			continue
 		}
 		for _, p := range []string{reading, reading + "/"} {
-			req := &http.Request{Method: method, Host: "api.example.com", URL: &url.URL{Path: cleanKeepSlash(p)}, Header: http.Header{}}
+			u := &url.URL{Path: cleanKeepSlash(p)}
+			if rr.escaped {
+				var err error
+				if u, err = url.ParseRequestURI(cleanKeepSlash(p)); err != nil {
+					break
+				}
+			}
+			req := &http.Request{Method: method, Host: "api.example.com", URL: u, Header: http.Header{}}
 			_, pattern := fp.mux.Handler(req)
 			i, ok := fp.features[pattern]
 			if !ok {
