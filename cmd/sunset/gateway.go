@@ -97,6 +97,9 @@ or to the control plane. A client can rehearse a phase with the request header
 	return cmd
 }
 
+// gateway runs `sunset gateway` until ctx is done: it checks the flags, starts the policy
+// source and the usage flusher, serves clients through the proxy (and the admin endpoints), and
+// drains the requests in flight when it stops.
 func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
@@ -123,18 +126,9 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	if m.now != "" {
 		logger.Warn("clock pinned for a rehearsal", "now", clock.Now().Format(time.RFC3339))
 	}
-	upstream := o.upstream
-	if upstream == "" && o.planFile != "" {
-		if p, problems := plan.ParseFile(o.planFile); problems.Err() == nil {
-			upstream = p.Service.Upstream
-		}
-	}
-	if upstream == "" {
-		return &exitError{code: 2, msg: "--upstream URL is required (the plan names no service.upstream)"}
-	}
-	target, err := url.Parse(upstream)
-	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", upstream)}
+	target, err := gatewayTarget(o)
+	if err != nil {
+		return err
 	}
 
 	if m.Getenv("GOGC") == "" {
@@ -149,36 +143,15 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	gw := gateway.New(nil, gateway.Options{Clock: clock, TrustedProxies: trusted, Usage: usage, Metrics: metrics, NoSimulate: o.noSimulate, Logger: logger})
 
 	// The policy source.
-	var stopSource func()
-	if o.planFile != "" {
-		pf := &gateway.PlanFile{Path: o.planFile, Gateway: gw, Interval: o.poll, Metrics: metrics, Logger: logger}
-		if err := pf.Start(ctx); err != nil {
-			return fail("plan %s: %v", o.planFile, err)
-		}
-		stopSource = pf.Stop
-	} else {
-		cp := &gateway.ControlPlane{Server: o.server, Service: o.service, Gateway: gw, Interval: o.poll, Cache: o.cache, Metrics: metrics, Logger: logger,
-			Client: tokenClient(cmp.Or(o.token, m.Getenv("SUNSET_TOKEN")))}
-		if err := cp.Start(ctx); err != nil {
-			return fail("%v", err)
-		}
-		stopSource = cp.Stop
+	stopSource, err := m.startPolicySource(ctx, o, gw, metrics, logger)
+	if err != nil {
+		return err
 	}
 	defer stopSource()
 
 	// Usage: to the control plane, or to a local file.
-	var sink gateway.Sink
-	switch {
-	case o.server != "":
-		sink = &gateway.ServerSink{Server: o.server, Service: o.service, Client: tokenClient(cmp.Or(o.token, m.Getenv("SUNSET_TOKEN")))}
-	case o.usageFile != "":
-		sink = &gateway.FileSink{Path: o.usageFile}
-	}
-	if sink != nil {
-		fl := &gateway.Flusher{Usage: usage, Sink: sink, Gateway: gateway.NewGatewayID(), Interval: o.flush, Metrics: metrics, Logger: logger}
-		fl.Start(ctx)
-		defer fl.Stop()
-	}
+	stopFlusher := m.startUsageFlusher(ctx, o, usage, metrics, logger)
+	defer stopFlusher()
 
 	proxy := gateway.NewProxy(target, gateway.ProxyOptions{Timeout: o.timeout, Metrics: metrics, Logger: logger})
 	srv := &http.Server{
@@ -192,37 +165,17 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(o.h2c)
-	ln, err := net.Listen("tcp", o.listen)
+	ln, err := gatewayListener(srv, o)
 	if err != nil {
-		return fail("listen on %s: %v", o.listen, err)
-	}
-	ln = gateway.GuardFraming(srv, ln) // under TLS: there it closes after chunked requests
-	if o.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-		if err != nil {
-			ln.Close()
-			return fail("TLS: %v", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, srv.TLSConfig)
+		return err
 	}
 
-	var adminSrv *http.Server
 	if o.admin != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", metrics.Handler())
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-		aln, err := net.Listen("tcp", o.admin)
+		adminSrv, err := m.startGatewayAdmin(&o, metrics)
 		if err != nil {
 			ln.Close()
-			return fail("listen on %s (--admin): %v", o.admin, err)
+			return err
 		}
-		o.admin = aln.Addr().String() // the port chosen when it was :0
-		if m.adminReady != nil {
-			m.adminReady <- o.admin
-		}
-		adminSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go adminSrv.Serve(aln)
 		defer adminSrv.Close()
 	}
 
@@ -237,6 +190,29 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 	if m.ready != nil {
 		m.ready <- ln.Addr().String()
 	}
+	return serveUntilDone(ctx, srv, ln, logger)
+}
+
+// startUsageFlusher flushes the usage counts to the control plane (--server) or appends them to
+// --usage-file, and returns what stops it after a last flush. With neither it does nothing.
+func (m *Main) startUsageFlusher(ctx context.Context, o gatewayOptions, usage *gateway.Usage, metrics *gateway.Metrics, logger *slog.Logger) (stop func()) {
+	var sink gateway.Sink
+	switch {
+	case o.server != "":
+		sink = &gateway.ServerSink{Server: o.server, Service: o.service, Client: tokenClient(cmp.Or(o.token, m.Getenv("SUNSET_TOKEN")))}
+	case o.usageFile != "":
+		sink = &gateway.FileSink{Path: o.usageFile}
+	default:
+		return func() {}
+	}
+	fl := &gateway.Flusher{Usage: usage, Sink: sink, Gateway: gateway.NewGatewayID(), Interval: o.flush, Metrics: metrics, Logger: logger}
+	fl.Start(ctx)
+	return fl.Stop
+}
+
+// serveUntilDone serves srv on ln until ctx is done, then drains the requests in flight (30
+// seconds at most). A server that stops by itself is an error.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -251,6 +227,82 @@ func (m *Main) gateway(ctx context.Context, o gatewayOptions) error {
 		logger.Warn("http shutdown", "err", err)
 	}
 	return nil
+}
+
+// gatewayTarget is the upstream the gateway forwards to: --upstream, else the plan's
+// service.upstream.
+func gatewayTarget(o gatewayOptions) (*url.URL, error) {
+	upstream := o.upstream
+	if upstream == "" && o.planFile != "" {
+		if p, problems := plan.ParseFile(o.planFile); problems.Err() == nil {
+			upstream = p.Service.Upstream
+		}
+	}
+	if upstream == "" {
+		return nil, &exitError{code: 2, msg: "--upstream URL is required (the plan names no service.upstream)"}
+	}
+	target, err := url.Parse(upstream)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+		return nil, &exitError{code: 2, msg: fmt.Sprintf("--upstream %q: use http://HOST:PORT or https://HOST", upstream)}
+	}
+	return target, nil
+}
+
+// startPolicySource starts feeding gw its policy: from the plan file, reloaded when it changes,
+// or from the control plane. It returns what stops it.
+func (m *Main) startPolicySource(ctx context.Context, o gatewayOptions, gw *gateway.Gateway, metrics *gateway.Metrics, logger *slog.Logger) (stop func(), err error) {
+	if o.planFile != "" {
+		pf := &gateway.PlanFile{Path: o.planFile, Gateway: gw, Interval: o.poll, Metrics: metrics, Logger: logger}
+		if err := pf.Start(ctx); err != nil {
+			return nil, fail("plan %s: %v", o.planFile, err)
+		}
+		return pf.Stop, nil
+	}
+	cp := &gateway.ControlPlane{Server: o.server, Service: o.service, Gateway: gw, Interval: o.poll, Cache: o.cache, Metrics: metrics, Logger: logger,
+		Client: tokenClient(cmp.Or(o.token, m.Getenv("SUNSET_TOKEN")))}
+	if err := cp.Start(ctx); err != nil {
+		return nil, fail("%v", err)
+	}
+	return cp.Stop, nil
+}
+
+// gatewayListener listens for clients on --listen, with the framing guard, and with TLS when
+// --tls-cert is given.
+func gatewayListener(srv *http.Server, o gatewayOptions) (net.Listener, error) {
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, fail("listen on %s: %v", o.listen, err)
+	}
+	ln = gateway.GuardFraming(srv, ln) // under TLS: there it closes after chunked requests
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			ln.Close()
+			return nil, fail("TLS: %v", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	return ln, nil
+}
+
+// startGatewayAdmin serves /metrics and /healthz on --admin, and sets o.admin to the address
+// it listens on (the port chosen when it was :0).
+func (m *Main) startGatewayAdmin(o *gatewayOptions, metrics *gateway.Metrics) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	aln, err := net.Listen("tcp", o.admin)
+	if err != nil {
+		return nil, fail("listen on %s (--admin): %v", o.admin, err)
+	}
+	o.admin = aln.Addr().String()
+	if m.adminReady != nil {
+		m.adminReady <- o.admin
+	}
+	adminSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go adminSrv.Serve(aln)
+	return adminSrv, nil
 }
 
 func (m *Main) gatewayOpenAPICommand() *cobra.Command {

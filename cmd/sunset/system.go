@@ -133,22 +133,8 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	if err := scheduleReminders(ctx, eng, st); err != nil {
 		return nil, err
 	}
-	// Contacts of uploads a previous run did not finish (a crash mid-apply) are not kept. The
-	// store stamps contact sets on its own clock, the wall clock (it is not given the sunsets'
-	// clock: its heartbeat and write health measure this process), so the hour is measured on
-	// the wall clock too: on a pinned clock it would drop uploads in progress, or never any.
-	if n, err := st.PruneContacts(ctx, time.Now().Add(-time.Hour)); err != nil {
+	if err := tidyContacts(ctx, st, logger); err != nil {
 		return nil, err
-	} else if n > 0 {
-		logger.Info("dropped contact sets of unfinished uploads", "sets", n)
-	}
-	missing, err := st.SunsetsMissingContacts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range missing {
-		logger.Warn("the plan names a contacts file its stored revision does not carry (applied before plans travelled with their files): its notices to contacts fail until the plan is applied again with it",
-			"sunset", n, "fix", "sunset apply FILE")
 	}
 	if cfg.Example {
 		if err := loadExample(ctx, eng, logger); err != nil {
@@ -209,6 +195,29 @@ func assemble(ctx context.Context, cfg systemConfig) (_ *system, err error) {
 	}
 	s.Web.MoreMetrics = more
 	return s, nil
+}
+
+// tidyContacts drops the contact sets of uploads a previous run did not finish, and warns about
+// each sunset whose stored plan names a contacts file its revision does not carry.
+func tidyContacts(ctx context.Context, st *store.DB, logger *slog.Logger) error {
+	// Contacts of uploads a previous run did not finish (a crash mid-apply) are not kept. The
+	// store stamps contact sets on its own clock, the wall clock (it is not given the sunsets'
+	// clock: its heartbeat and write health measure this process), so the hour is measured on
+	// the wall clock too: on a pinned clock it would drop uploads in progress, or never any.
+	if n, err := st.PruneContacts(ctx, time.Now().Add(-time.Hour)); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("dropped contact sets of unfinished uploads", "sets", n)
+	}
+	missing, err := st.SunsetsMissingContacts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range missing {
+		logger.Warn("the plan names a contacts file its stored revision does not carry (applied before plans travelled with their files): its notices to contacts fail until the plan is applied again with it",
+			"sunset", n, "fix", "sunset apply FILE")
+	}
+	return nil
 }
 
 // Start starts the engine, the workers, the in-process gateway and the web server on ln; the
