@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // Authentication. With Server.Auth set (and Auth.Enabled, when given, answering true), every
@@ -145,10 +146,6 @@ const (
 	// CSRFField is the hidden field that carries the anti-forgery token in the operator UI's
 	// forms.
 	CSRFField = "csrf_token"
-	// codeForbidden is a known caller whose role is too low, or a form without its token.
-	codeForbidden = "forbidden"
-	// codeUnsupportedMedia is a body of a type the route does not take.
-	codeUnsupportedMedia = "unsupported_media_type"
 )
 
 // defaultSessionTTL is a UI session's life when Auth.SessionTTL is zero.
@@ -234,7 +231,7 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 			return
 		}
 		if p.Role < role {
-			s.writeError(w, r, sunset.Errorf(codeForbidden, "This needs the %s role; %s has %s.", role, p.Name, p.Role))
+			s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "This needs the %s role; %s has %s.", role, p.Name, p.Role))
 			return
 		}
 		if !safeMethod(r.Method) {
@@ -250,7 +247,7 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 				r.Body = http.MaxBytesReader(w, r.Body, limit)
 			}
 			if p.session != "" && !s.validCSRF(r, p.session) {
-				s.writeError(w, r, sunset.Errorf(codeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
+				s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
 				return
 			}
 			if err := checkForm(r); err != nil {
@@ -295,7 +292,7 @@ func checkForm(r *http.Request) error {
 			return formError(err)
 		}
 	default:
-		return sunset.Errorf(codeUnsupportedMedia, "The operator UI takes forms (application/x-www-form-urlencoded or multipart/form-data), not %q.", mt)
+		return sunset.Errorf(client.CodeUnsupportedMedia, "The operator UI takes forms (application/x-www-form-urlencoded or multipart/form-data), not %q.", mt)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // Limits of the public routes, the ones anybody on the internet can call: each client address
@@ -48,7 +49,7 @@ func (s *Server) publicLimits(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.public.allow(clientAddress(r), s.now()) {
 			w.Header().Set("Retry-After", "60")
-			s.writeError(w, r, &sunset.Error{Code: codeTooMany, Message: "Too many requests from your address; try again in a minute."})
+			s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many requests from your address; try again in a minute."})
 			return
 		}
 		if r.ContentLength > maxPublicBody {

@@ -5,18 +5,10 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 )
-
-// ContactsAnswer is the body of GET /api/v1/sunsets/{name}/contacts: the counts, and the rows
-// when asked for with ?rows=1.
-type ContactsAnswer struct {
-	contacts.Summary
-	// Revisions are the applied revisions and the files each carried.
-	Revisions []engine.Revision  `json:"revisions"`
-	Rows      []contacts.Contact `json:"rows,omitempty"`
-}
 
 // handleContactsGet serves GET /api/v1/sunsets/{name}/contacts: how many contacts the current
 // revision's bundle carried, by tier and locale, and which files each revision carried; with
@@ -37,13 +29,13 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ans := ContactsAnswer{Summary: *sum, Revisions: revs}
+	ans := client.ContactsAnswer{Summary: *sum, Revisions: revs}
 	if ans.Revisions == nil {
 		ans.Revisions = []engine.Revision{}
 	}
 	if r.URL.Query().Get("rows") == "1" {
 		if p := PrincipalFrom(r.Context()); s.Auth != nil && (p == nil || p.Role < RoleOperator) {
-			s.writeError(w, r, sunset.Errorf(codeForbidden, "The contacts themselves are personal data: this needs the operator role."))
+			s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The contacts themselves are personal data: this needs the operator role."))
 			return
 		}
 		ans.Rows = []contacts.Contact{}
@@ -57,12 +49,6 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, ans)
-}
-
-// Erased is the body of DELETE /api/v1/sunsets/{name}/contacts/{id}.
-type Erased struct {
-	// Removed counts the rows removed, one per stored revision's copy.
-	Removed int64 `json:"removed"`
 }
 
 // handleContactErase serves DELETE /api/v1/sunsets/{name}/contacts/{id}: the contact is removed
@@ -82,5 +68,5 @@ func (s *Server) handleContactErase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Erased{Removed: n})
+	writeJSON(w, http.StatusOK, client.Erased{Removed: n})
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/runbook/runs"
 )
 
@@ -14,16 +15,9 @@ import (
 // deletion, or while the retention rules forbid it: the detail says why).
 type Retention interface {
 	// ApproveDelete records person's approval of the deletion of the sunset's data.
-	ApproveDelete(ctx context.Context, name, person string) (*DeleteApprovals, error)
+	ApproveDelete(ctx context.Context, name, person string) (*client.DeleteApprovals, error)
 	// DeleteData deletes the sunset's data now and records data.deleted by actor.
 	DeleteData(ctx context.Context, name, actor string) (*runs.Deletion, error)
-}
-
-// DeleteApprovals are the people who approved the deletion of a sunset's data, and how many
-// approvals its plan asks for (data.retention.approvals).
-type DeleteApprovals struct {
-	ApprovedBy []string `json:"approved_by"`
-	Needed     int      `json:"needed"`
 }
 
 func (s *Server) retentionEnabled(w http.ResponseWriter, r *http.Request) bool {
@@ -37,7 +31,7 @@ func (s *Server) retentionEnabled(w http.ResponseWriter, r *http.Request) bool {
 // handleDeleteApprove serves POST /api/v1/sunsets/{name}/data/delete-approvals: the caller (the
 // actor) approves the deletion of the sunset's data, recorded as data.delete_approved.
 func (s *Server) handleDeleteApprove(w http.ResponseWriter, r *http.Request) {
-	retentionAction(s, w, r, http.StatusCreated, func(ctx context.Context, name, actor string) (*DeleteApprovals, error) {
+	retentionAction(s, w, r, http.StatusCreated, func(ctx context.Context, name, actor string) (*client.DeleteApprovals, error) {
 		return s.Retention.ApproveDelete(ctx, name, actor)
 	})
 }

@@ -4,13 +4,14 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 )
 
 func TestEventListAndVerify(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
-	b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/signoffs", `{"stakeholder":"legal"}`, ActorHeader, "legal-team")
+	b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/signoffs", `{"stakeholder":"legal"}`, client.ActorHeader, "legal-team")
 
 	r := b.do(t, http.MethodGet, "/api/v1/sunsets/billing-v1/events", "")
 	if r.status != http.StatusOK {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup/export/progress"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -20,40 +21,17 @@ import (
 // except ErrLinkInvalid and ErrLinkExpired for download links.
 type Exports interface {
 	// ExportStatus returns the export job and counts of a sunset.
-	ExportStatus(ctx context.Context, name string) (*ExportStatus, error)
+	ExportStatus(ctx context.Context, name string) (*client.ExportStatus, error)
 	// ExportCheck says whether every export of a sunset was downloaded or is kept in a backup,
 	// as the deletion of its data requires.
 	ExportCheck(ctx context.Context, name string) (*progress.CheckReport, error)
 	// KeepExports archives every export not downloaded into a verified backup (signed with the
 	// server's backup key), so that the deletion may proceed.
-	KeepExports(ctx context.Context, name string) (*ExportKept, error)
+	KeepExports(ctx context.Context, name string) (*client.ExportKept, error)
 	// ExportLink returns the signed download link of one user's export.
-	ExportLink(ctx context.Context, name, user string) (*ExportLink, error)
+	ExportLink(ctx context.Context, name, user string) (*client.ExportLink, error)
 	// OpenExport checks a download link's token and returns the export it names.
 	OpenExport(ctx context.Context, name, token string) (*ExportDownload, error)
-}
-
-// ExportStatus is where the exports of a sunset stand: the job, the counts, and whether this
-// server is running the job.
-type ExportStatus struct {
-	progress.Status
-	// Running is true while the server runs the job; RunError is why its last run stopped early.
-	Running  bool   `json:"running"`
-	RunError string `json:"run_error,omitempty"`
-}
-
-// ExportKept is the answer of POST /api/v1/sunsets/{name}/exports/keep: the verified backup
-// archive that now keeps the exports no one downloaded (empty when there was nothing to keep),
-// and how many it keeps.
-type ExportKept struct {
-	Archive string `json:"archive,omitempty"`
-	Kept    int64  `json:"kept"`
-}
-
-// ExportLink is one user's download link.
-type ExportLink struct {
-	User string `json:"user"`
-	URL  string `json:"url"`
 }
 
 // Errors of Exports.OpenExport: a link that is not genuine (403) and one past its expiry (410).

@@ -5,18 +5,8 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
-
-// ExportRunRequest is the body of POST /api/v1/sunsets/{name}/exports/run. Zero values mean the
-// server's defaults.
-type ExportRunRequest struct {
-	// Batch is how many users are handled between two saves of the job.
-	Batch int `json:"batch,omitempty"`
-	// Workers is how many users are fetched at once.
-	Workers int `json:"workers,omitempty"`
-	// RetryFailed exports again the users whose export failed.
-	RetryFailed bool `json:"retry_failed,omitempty"`
-}
 
 // Limits of an ExportRunRequest.
 const (
@@ -29,13 +19,13 @@ const (
 // "running": true); a run already going on is not started twice. When the Server's Exports
 // does not implement it, the run route answers 404.
 type ExportRunner interface {
-	RunExport(ctx context.Context, name string, req ExportRunRequest) (*ExportStatus, error)
+	RunExport(ctx context.Context, name string, req client.ExportRunRequest) (*client.ExportStatus, error)
 }
 
 // handleExportRun serves POST /api/v1/sunsets/{name}/exports/run: it starts the export job on
 // the server and answers 202 with the export status; GET …/exports follows it.
 func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
-	var req ExportRunRequest
+	var req client.ExportRunRequest
 	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4096), &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -70,7 +60,7 @@ func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkExportRun refuses out-of-range settings.
-func checkExportRun(req ExportRunRequest) error {
+func checkExportRun(req client.ExportRunRequest) error {
 	if req.Batch < 0 || req.Batch > maxExportBatch {
 		return sunset.Errorf(sunset.EINVALID, "batch must be between 1 and %d (0 for the default).", maxExportBatch)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/runbook/runs"
@@ -123,17 +124,17 @@ func (f *fakeExports) name() string {
 	return f.sunset
 }
 
-func (f *fakeExports) ExportStatus(_ context.Context, name string) (*ExportStatus, error) {
+func (f *fakeExports) ExportStatus(_ context.Context, name string) (*client.ExportStatus, error) {
 	if name != "billing-v1" {
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
 	}
-	return &ExportStatus{Status: export.Status{
+	return &client.ExportStatus{Status: export.Status{
 		Job:    &export.Job{Sunset: name, State: export.JobDone, Source: "contacts:/srv/c.csv", Position: 2, Done: 2},
 		Counts: export.Counts{Users: 2, Done: 2, Downloaded: int64(f.downloads), Outstanding: 2 - int64(f.downloads)}}}, nil
 }
 
 // RunExport starts nothing: it answers the status, running.
-func (f *fakeExports) RunExport(ctx context.Context, name string, _ ExportRunRequest) (*ExportStatus, error) {
+func (f *fakeExports) RunExport(ctx context.Context, name string, _ client.ExportRunRequest) (*client.ExportStatus, error) {
 	st, err := f.ExportStatus(ctx, name)
 	if err != nil {
 		return nil, err
@@ -156,26 +157,26 @@ func (f *fakeExports) ExportCheck(ctx context.Context, name string) (*export.Che
 }
 
 // KeepExports keeps the outstanding exports in one archive.
-func (f *fakeExports) KeepExports(ctx context.Context, name string) (*ExportKept, error) {
+func (f *fakeExports) KeepExports(ctx context.Context, name string) (*client.ExportKept, error) {
 	st, err := f.ExportStatus(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return &ExportKept{Archive: "exports-billing-v1-20270301", Kept: st.Counts.Outstanding}, nil
+	return &client.ExportKept{Archive: "exports-billing-v1-20270301", Kept: st.Counts.Outstanding}, nil
 }
 
 // ExportLink links to the token "good".
-func (f *fakeExports) ExportLink(_ context.Context, name, user string) (*ExportLink, error) {
+func (f *fakeExports) ExportLink(_ context.Context, name, user string) (*client.ExportLink, error) {
 	if name != "billing-v1" {
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
 	}
-	return &ExportLink{User: user, URL: "http://sunset.test/exports/billing-v1/good"}, nil
+	return &client.ExportLink{User: user, URL: "http://sunset.test/exports/billing-v1/good"}, nil
 }
 
 // fakeRetention approves and deletes in memory: one approval is needed.
 type fakeRetention struct{ approvers []string }
 
-func (f *fakeRetention) ApproveDelete(_ context.Context, name, person string) (*DeleteApprovals, error) {
+func (f *fakeRetention) ApproveDelete(_ context.Context, name, person string) (*client.DeleteApprovals, error) {
 	if name != "billing-v1" {
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "No sunset %s.", name)
 	}
@@ -183,7 +184,7 @@ func (f *fakeRetention) ApproveDelete(_ context.Context, name, person string) (*
 		return nil, sunset.Errorf(sunset.ECONFLICT, "%s has already approved the deletion of %s's data.", person, name)
 	}
 	f.approvers = append(f.approvers, person)
-	return &DeleteApprovals{ApprovedBy: f.approvers, Needed: 1}, nil
+	return &client.DeleteApprovals{ApprovedBy: f.approvers, Needed: 1}, nil
 }
 
 func (f *fakeRetention) DeleteData(_ context.Context, name, _ string) (*runbook.Deletion, error) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/feedback"
 )
 
@@ -34,12 +34,6 @@ const (
 	honeypotField    = "website"
 	feedbackFormPath = "/feedback/"
 )
-
-// ImportResult is the answer of a CSV import.
-type ImportResult struct {
-	Imported int                      `json:"imported"`
-	Problems []feedback.ImportProblem `json:"problems"`
-}
 
 // feedbackEnabled answers 404 problem when the server has no feedback store.
 func (s *Server) feedbackEnabled(w http.ResponseWriter, r *http.Request) bool {
@@ -141,7 +135,7 @@ func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
 	if problems == nil {
 		problems = []feedback.ImportProblem{}
 	}
-	writeJSON(w, http.StatusOK, ImportResult{Imported: len(items), Problems: problems})
+	writeJSON(w, http.StatusOK, client.ImportResult{Imported: len(items), Problems: problems})
 }
 
 // handleFeedbackSummary serves GET /api/v1/sunsets/{name}/feedback/summary.
@@ -176,7 +170,7 @@ func (s *Server) feedbackSummary(ctx context.Context, name string) (*feedback.Su
 
 // tooLarge is the problem for a body over its limit.
 func tooLarge(what string, limit int64) error {
-	return &sunset.Error{Code: codeTooLarge, Message: what + " is larger than " + strconv.FormatInt(limit>>10, 10) + " KiB."}
+	return &sunset.Error{Code: client.CodeTooLarge, Message: what + " is larger than " + strconv.FormatInt(limit>>10, 10) + " KiB."}
 }
 
 // --- The public form ---
@@ -359,7 +353,7 @@ func (s *Server) allowFeedback(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("Retry-After", "60")
-	s.writeError(w, r, &sunset.Error{Code: codeTooMany, Message: "Too many messages from your address; try again in a minute."})
+	s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many messages from your address; try again in a minute."})
 	return false
 }
 
@@ -403,35 +397,4 @@ func (l *windowLimiter) allow(client string, now time.Time) bool {
 	}
 	w.count++
 	return true
-}
-
-// Feedback fetches the sunset's feedback summary.
-func (c *Client) FeedbackSummary(ctx context.Context, name string) (*feedback.Summary, error) {
-	var res feedback.Summary
-	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/feedback/summary"), nil, "", nil, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
-}
-
-// ImportFeedback uploads a CSV export of feedback.
-func (c *Client) ImportFeedback(ctx context.Context, name string, csv []byte) (*ImportResult, error) {
-	var res ImportResult
-	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/feedback/import"), nil, "text/csv", csv, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
-}
-
-// SendFeedback posts one piece of feedback through the API.
-func (c *Client) SendFeedback(ctx context.Context, name string, in feedback.Input) (*feedback.Feedback, error) {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	var res feedback.Feedback
-	if err := c.do(ctx, http.MethodPost, sunsetPath(name, "/feedback"), nil, "application/json", body, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
 }

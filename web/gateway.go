@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
@@ -39,12 +40,6 @@ type PhaseOverrides interface {
 
 // maxUsageBody bounds a usage flush: a minute of counts of a busy gateway fits many times over.
 const maxUsageBody = 8 << 20
-
-// UsageResult is the answer to a usage flush.
-type UsageResult struct {
-	// Applied is false when the flush (gateway, seq) had already been recorded.
-	Applied bool `json:"applied"`
-}
 
 // handlePolicyGet serves GET /api/v1/sunsets/{name}/policy: the sunset's compiled policy
 // snapshot for gateways, with an ETag; If-None-Match with the current ETag answers 304. The
@@ -151,7 +146,7 @@ func etagMatch(header, etag string) bool {
 // idempotent per gateway id and sequence number.
 func (s *Server) handleUsageCreate(w http.ResponseWriter, r *http.Request) {
 	if s.Usage == nil {
-		s.writeError(w, r, sunset.Errorf(codeUnavailable, "This server does not record gateway usage."))
+		s.writeError(w, r, sunset.Errorf(client.CodeUnavailable, "This server does not record gateway usage."))
 		return
 	}
 	var b gateway.Batch
@@ -168,7 +163,7 @@ func (s *Server) handleUsageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, UsageResult{Applied: applied})
+	writeJSON(w, http.StatusOK, client.UsageResult{Applied: applied})
 }
 
 // checkBatch refuses a flush that cannot be stored as it is.

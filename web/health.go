@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // readyTimeout bounds how long /readyz waits for Ready.
@@ -34,7 +35,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.Ready(ctx); err != nil {
 			detail := "The server is not ready to serve yet."
-			code := codeUnavailable
+			code := client.CodeUnavailable
 			var se *sunset.Error
 			if errors.As(err, &se) {
 				detail = se.Message
@@ -45,7 +46,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 				code = sunset.ErrorCode(err)
 				s.logger().LogAttrs(r.Context(), slog.LevelWarn, "not ready: the database cannot be written", slog.Any("err", err))
 			}
-			p := newProblem(code, detail, nil)
+			p := client.NewProblem(code, detail, nil)
 			p.Status = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", "5")
 			writeProblem(w, p)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // Public intake (the feedback form, the survey and the feedback API) feeds the guardrails that
@@ -230,7 +231,7 @@ func (s *Server) perSunsetLimit() int {
 // tooManyForSunset is the problem of a post over the per-sunset limit.
 func tooManyForSunset(w http.ResponseWriter) error {
 	w.Header().Set("Retry-After", "60")
-	return &sunset.Error{Code: codeTooMany, Message: "Too many messages are arriving for this service right now; try again in a minute."}
+	return &sunset.Error{Code: client.CodeTooMany, Message: "Too many messages are arriving for this service right now; try again in a minute."}
 }
 
 // checkAPIIntake refuses a feedback API request that a cross-site page could have sent: a body
@@ -238,10 +239,10 @@ func tooManyForSunset(w http.ResponseWriter) error {
 func (s *Server) checkAPIIntake(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return sunset.Errorf(codeUnsupportedMedia, "Feedback is sent as application/json; this request's body is %q.", r.Header.Get("Content-Type"))
+		return sunset.Errorf(client.CodeUnsupportedMedia, "Feedback is sent as application/json; this request's body is %q.", r.Header.Get("Content-Type"))
 	}
 	if s.crossSite(r) {
-		return sunset.Errorf(codeForbidden, "Feedback is not taken from another website's pages; post it from the feedback form or from a server.")
+		return sunset.Errorf(client.CodeForbidden, "Feedback is not taken from another website's pages; post it from the feedback form or from a server.")
 	}
 	return nil
 }

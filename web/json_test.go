@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -32,11 +33,11 @@ func TestDecodeJSON(t *testing.T) {
 		{"strings are refused", `"x"`, "", sunset.EINVALID, "must be a JSON object"},
 		{"syntax errors say where", `{"reason" "x"}`, "", sunset.EINVALID, "at byte"},
 		{"truncated JSON is refused", `{"reason":"x"`, "", sunset.EINVALID, "ends in the middle"},
-		{"bodies over the limit are too large", `{"reason":"` + strings.Repeat("x", maxJSONBody) + `"}`, "", codeTooLarge, "larger than 65536 bytes"},
+		{"bodies over the limit are too large", `{"reason":"` + strings.Repeat("x", maxJSONBody) + `"}`, "", client.CodeTooLarge, "larger than 65536 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var req TransitionRequest
+			var req client.TransitionRequest
 			err := decodeJSON(http.MaxBytesReader(nil, io.NopCloser(strings.NewReader(tt.body)), maxJSONBody), &req)
 			if got := sunset.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("code %q, want %q (%v)", got, tt.wantCode, err)
@@ -63,11 +64,11 @@ func FuzzDecodeReason(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var req TransitionRequest
+		var req client.TransitionRequest
 		err := decodeJSON(http.MaxBytesReader(nil, io.NopCloser(bytes.NewReader(data)), 1024), &req)
 		if err != nil {
 			code := sunset.ErrorCode(err)
-			if code != sunset.EINVALID && code != codeTooLarge {
+			if code != sunset.EINVALID && code != client.CodeTooLarge {
 				t.Fatalf("code %s for %q: %v", code, data, err)
 			}
 			if sunset.ErrorMessage(err) == "" {

@@ -52,12 +52,3 @@ func (s *Server) handleNoticeLedger(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, l)
 }
-
-// Notices fetches the ledger of who was told about the sunset.
-func (c *Client) Notices(ctx context.Context, name string) (*notify.Ledger, error) {
-	var res notify.Ledger
-	if err := c.do(ctx, http.MethodGet, sunsetPath(name, "/notices"), nil, "", nil, &res); err != nil {
-		return nil, err
-	}
-	return &res, nil
-}

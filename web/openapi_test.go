@@ -15,6 +15,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/notify"
 )
 
@@ -318,7 +319,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", "/api/v1/plans", "/api/v1/plans", strings.Repeat("#", maxPlanBody+1), 413)
 	call("POST", "/api/v1/plans?file=billing.yaml", "/api/v1/plans", testPlan, 201)
 	call("POST", "/api/v1/plans", "/api/v1/plans", testPlan, 200)
-	call("POST", "/api/v1/plans", "/api/v1/plans", testPlanMoved, 200, ActorHeader, "li.wei")
+	call("POST", "/api/v1/plans", "/api/v1/plans", testPlanMoved, 200, client.ActorHeader, "li.wei")
 	call("POST", "/api/v1/plans", "/api/v1/plans", testPlanNoSignoff, 201)
 
 	// Let an action run so that done_at appears in actions and timelines.
@@ -445,7 +446,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", q+"/runbook", runbookPath, "", 404)
 	call("GET", billingPath+"/runbook", runbookPath, "", 200)
 	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"nope"}`, 400)
-	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"sign-off","role":"approver"}`, 201, ActorHeader, "zhang.min")
+	call("POST", billingPath+"/runbook/approvals", approvePath, `{"step":"sign-off","role":"approver"}`, 201, client.ActorHeader, "zhang.min")
 	const (
 		runsPath    = sunsetPath + "/runbook/runs"
 		rbResume    = sunsetPath + "/runbook/resume"
@@ -453,18 +454,18 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		backupsPath = sunsetPath + "/backups"
 	)
 	call("POST", billingPath+"/runbook/runs", runsPath, `{"dry_run":true}`, 200)
-	call("POST", billingPath+"/runbook/runs", runsPath, "", 201, ActorHeader, "li.wei")
+	call("POST", billingPath+"/runbook/runs", runsPath, "", 201, client.ActorHeader, "li.wei")
 	call("POST", billingPath+"/runbook/runs", runsPath, `{"dry":true}`, 400)
 	call("POST", q+"/runbook/runs", runsPath, "", 404)
-	call("POST", billingPath+"/runbook/resume", rbResume, `{"retry":true}`, 200, ActorHeader, "li.wei")
+	call("POST", billingPath+"/runbook/resume", rbResume, `{"retry":true}`, 200, client.ActorHeader, "li.wei")
 	call("POST", billingPath+"/runbook/resume", rbResume, `{"retry":true,"mark_done":true}`, 400)
 	call("POST", q+"/runbook/resume", rbResume, "", 404)
-	call("POST", billingPath+"/runbook/abort", rbAbort, `{"reason":"postponed"}`, 200, ActorHeader, "li.wei")
+	call("POST", billingPath+"/runbook/abort", rbAbort, `{"reason":"postponed"}`, 200, client.ActorHeader, "li.wei")
 	call("POST", billingPath+"/runbook/abort", rbAbort, `{}`, 400)
 	call("POST", q+"/runbook/abort", rbAbort, `{"reason":"x"}`, 404)
 	call("GET", billingPath+"/backups", backupsPath, "", 200)
 	call("GET", q+"/backups", backupsPath, "", 404)
-	call("POST", billingPath+"/backups", backupsPath, `{"backup":"main-db","verify":true}`, 202, ActorHeader, "li.wei")
+	call("POST", billingPath+"/backups", backupsPath, `{"backup":"main-db","verify":true}`, 202, client.ActorHeader, "li.wei")
 	call("POST", billingPath+"/backups", backupsPath, `{"backup":"nope"}`, 400)
 	call("POST", q+"/backups", backupsPath, "", 404)
 	call("GET", q+"/exports", exportsPath, "", 404)
@@ -481,8 +482,8 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", billingPath+"/exports/links/u1", exportLink, "", 200)
 	call("POST", billingPath+"/data/delete", deletePath, "", 409)
 	call("POST", q+"/data/delete-approvals", deleteApprove, "", 404)
-	call("POST", billingPath+"/data/delete-approvals", deleteApprove, `{}`, 201, ActorHeader, "li.wei")
-	call("POST", billingPath+"/data/delete-approvals", deleteApprove, "", 409, ActorHeader, "li.wei")
+	call("POST", billingPath+"/data/delete-approvals", deleteApprove, `{}`, 201, client.ActorHeader, "li.wei")
+	call("POST", billingPath+"/data/delete-approvals", deleteApprove, "", 409, client.ActorHeader, "li.wei")
 	call("POST", q+"/data/delete", deletePath, "", 404)
 	call("POST", billingPath+"/data/delete", deletePath, `{"now":true}`, 400)
 	call("POST", billingPath+"/data/delete", deletePath, "", 200)
@@ -529,12 +530,12 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	rp := "/api/v1/sunsets/reports-v2"
 	call("GET", q+"/report", reportPath, "", 404)
 	call("PUT", q+"/lessons", lessonsPath, `{"text":"x"}`, 404)
-	call("PUT", rp+"/lessons", lessonsPath, `{"text":"Tell partners earlier."}`, 200, ActorHeader, "li.wei")
+	call("PUT", rp+"/lessons", lessonsPath, `{"text":"Tell partners earlier."}`, 200, client.ActorHeader, "li.wei")
 	call("PUT", rp+"/lessons", lessonsPath, `{"txt":"typo"}`, 400)
 	call("GET", rp+"/contacts", sunsetPath+"/contacts", "", 200)
 	call("GET", rp+"/contacts?rows=1", sunsetPath+"/contacts", "", 200)
 	call("GET", q+"/contacts", sunsetPath+"/contacts", "", 404)
-	call("DELETE", rp+"/contacts/acme", sunsetPath+"/contacts/{id}", "", 200, ActorHeader, "li.wei")
+	call("DELETE", rp+"/contacts/acme", sunsetPath+"/contacts/{id}", "", 200, client.ActorHeader, "li.wei")
 	call("DELETE", q+"/contacts/acme", sunsetPath+"/contacts/{id}", "", 404)
 	call("GET", rp+"/report", reportPath, "", 200)
 	call("GET", rp+"/next-plan?announce=2027-06-01", sunsetPath+"/next-plan", "", 200)
@@ -587,7 +588,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 		{"GET", "/api/v1/nothing", 404},
 	} {
 		r := b.do(t, c.method, c.path, "")
-		if r.status != c.status || r.mediaType() != problemContentType {
+		if r.status != c.status || r.mediaType() != client.ProblemContentType {
 			t.Fatalf("%s %s: %d %s", c.method, c.path, r.status, r.mediaType())
 		}
 		v, _ := jsonschema.UnmarshalJSON(bytes.NewReader(r.body))

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sunsetops/sunset/client"
 )
 
 // TestProblemTypesDocumented: every problem's type URI leads to a section of docs/problems.md,
@@ -17,7 +19,7 @@ func TestProblemTypesDocumented(t *testing.T) {
 	doc := string(b)
 	for code, k := range problemKinds {
 		if !strings.Contains(doc, "\n## "+code+"\n") {
-			t.Errorf("docs/problems.md has no section %q for %s", "## "+code, problemTypeBase+code)
+			t.Errorf("docs/problems.md has no section %q for %s", "## "+code, client.ProblemTypeBase+code)
 		}
 		row := "| [`" + code + "`](#" + code + ") | "
 		i := strings.Index(doc, row)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
@@ -336,35 +337,6 @@ func (s *Server) handleBannerScript(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(bannerScript)
 }
 
-// PublicAnnouncements is the answer of GET /p/{name}/announcements.json: the service and its
-// published notices, newest first, in English and Chinese.
-type PublicAnnouncements struct {
-	Sunset   string    `json:"sunset"`
-	Title    plan.Text `json:"title"`
-	State    string    `json:"state"`
-	Shutdown time.Time `json:"shutdown,omitzero"`
-	// StatusURL, FeedbackURL and FeedURL are absolute links to the public pages.
-	StatusURL     string               `json:"status_url"`
-	FeedbackURL   string               `json:"feedback_url"`
-	FeedURL       string               `json:"feed_url"`
-	Announcements []PublicAnnouncement `json:"announcements"`
-}
-
-// PublicAnnouncement is one published notice in both languages.
-type PublicAnnouncement struct {
-	ID       string   `json:"id"`
-	Notice   string   `json:"notice"`
-	Template string   `json:"template"`
-	Channels []string `json:"channels"`
-	// Banner is true when the notice asked for the website banner.
-	Banner    bool      `json:"banner"`
-	Mandatory bool      `json:"mandatory"`
-	At        time.Time `json:"at"`
-	Title     plan.Text `json:"title"`
-	Text      plan.Text `json:"text"`
-	URL       string    `json:"url"`
-}
-
 // handlePublicAnnouncements serves GET /p/{name}/announcements.json, readable from any origin.
 func (s *Server) handlePublicAnnouncements(w http.ResponseWriter, r *http.Request) {
 	p, st, en, err := s.publicService(r, "en")
@@ -379,9 +351,9 @@ func (s *Server) handlePublicAnnouncements(w http.ResponseWriter, r *http.Reques
 	}
 	base := s.publicURL(r)
 	esc := url.PathEscape(p.Service.Name)
-	out := PublicAnnouncements{Sunset: p.Service.Name, Title: p.Service.Title, State: string(st.State),
+	out := client.PublicAnnouncements{Sunset: p.Service.Name, Title: p.Service.Title, State: string(st.State),
 		StatusURL: base + "/p/" + esc, FeedbackURL: base + "/feedback/" + esc, FeedURL: base + "/p/" + esc + "/feed.atom",
-		Announcements: make([]PublicAnnouncement, 0, len(en))}
+		Announcements: make([]client.PublicAnnouncement, 0, len(en))}
 	if out.Title.EN == "" && out.Title.ZH == "" {
 		out.Title.EN = p.Service.Name
 	}
@@ -390,7 +362,7 @@ func (s *Server) handlePublicAnnouncements(w http.ResponseWriter, r *http.Reques
 	}
 	for i, a := range en {
 		n := a.Notice
-		out.Announcements = append(out.Announcements, PublicAnnouncement{ID: a.ID, Notice: n.Notice, Template: n.Template,
+		out.Announcements = append(out.Announcements, client.PublicAnnouncement{ID: a.ID, Notice: n.Notice, Template: n.Template,
 			Channels: n.Channels, Banner: slices.Contains(n.Channels, "banner"), Mandatory: n.Mandatory, At: n.At.UTC(),
 			Title: plan.Text{EN: a.Title, ZH: zh[i].Title}, Text: plan.Text{EN: a.Text, ZH: zh[i].Text},
 			URL: out.StatusURL + "#" + a.ID})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // Nothing about a sunset is public before its announcement. Handler wraps every public route
@@ -81,5 +82,5 @@ func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Language", lang)
 	h.Set("Vary", "Accept, Accept-Language")
-	writeProblem(w, newProblem(sunset.ENOTFOUND, detail, nil))
+	writeProblem(w, client.NewProblem(sunset.ENOTFOUND, detail, nil))
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/internal/testenv"
@@ -285,7 +286,7 @@ func TestAnnouncementsJSONAndBannerScriptAreEmbeddableFromAnyOrigin(t *testing.T
 	if r.status != 200 || r.mediaType() != "application/json" || r.header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("%d %s CORS %q", r.status, r.mediaType(), r.header.Get("Access-Control-Allow-Origin"))
 	}
-	var a PublicAnnouncements
+	var a client.PublicAnnouncements
 	r.decode(t, &a)
 	if len(a.Announcements) != 1 || !a.Announcements[0].Banner || a.Announcements[0].Title.ZH == "" || a.Announcements[0].Title.EN == "" ||
 		a.Announcements[0].URL != "https://sunset.example.com/p/pay-v1#notice-0" || a.Title.ZH != "支付 API v1" {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/store"
@@ -60,12 +61,12 @@ func TestReportOfAShutDownSunsetEvaluatesIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "reports-v2"
-	if r := b.do(t, "PUT", "/api/v1/sunsets/"+name+"/lessons", `{"text":"Call partners a month earlier."}`, ActorHeader, "li.wei"); r.status != 200 {
+	if r := b.do(t, "PUT", "/api/v1/sunsets/"+name+"/lessons", `{"text":"Call partners a month earlier."}`, client.ActorHeader, "li.wei"); r.status != 200 {
 		t.Fatalf("lessons: %d %s", r.status, r.body)
 	}
 	get := func(query string) report.Report {
 		t.Helper()
-		r := b.do(t, "GET", "/api/v1/sunsets/"+name+"/report"+query, "", ActorHeader, "zhang.min")
+		r := b.do(t, "GET", "/api/v1/sunsets/"+name+"/report"+query, "", client.ActorHeader, "zhang.min")
 		if r.status != 200 {
 			t.Fatalf("report: %d %s", r.status, r.body)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/runbook/runs"
 )
 
@@ -80,16 +81,10 @@ func (s *Server) handleRunbookGet(w http.ResponseWriter, r *http.Request) {
 	answer(s, w, r, http.StatusOK, run, err)
 }
 
-// RunStartRequest is the body of POST /api/v1/sunsets/{name}/runbook/runs.
-type RunStartRequest struct {
-	// DryRun describes the steps and the point of no return; nothing is started.
-	DryRun bool `json:"dry_run,omitempty"`
-}
-
 // handleRunbookStart serves POST /api/v1/sunsets/{name}/runbook/runs: start a run (201, the
 // run) or, with dry_run, describe it (200).
 func (s *Server) handleRunbookStart(w http.ResponseWriter, r *http.Request) {
-	var req RunStartRequest
+	var req client.RunStartRequest
 	actor, ok := s.runbookAction(w, r, &req)
 	if !ok {
 		return
@@ -104,16 +99,10 @@ func (s *Server) handleRunbookStart(w http.ResponseWriter, r *http.Request) {
 	answer(s, w, r, http.StatusCreated, run, err)
 }
 
-// ApprovalRequest is the body of POST /api/v1/sunsets/{name}/runbook/approvals.
-type ApprovalRequest struct {
-	Step string `json:"step"`
-	Role string `json:"role,omitempty"`
-}
-
 // handleRunbookApprove serves POST /api/v1/sunsets/{name}/runbook/approvals: the caller (the
 // actor) approves an approval step of the latest run.
 func (s *Server) handleRunbookApprove(w http.ResponseWriter, r *http.Request) {
-	var req ApprovalRequest
+	var req client.ApprovalRequest
 	actor, ok := s.runbookAction(w, r, &req)
 	if !ok {
 		return
@@ -143,7 +132,7 @@ func (s *Server) handleRunbookResume(w http.ResponseWriter, r *http.Request) {
 
 // handleRunbookAbort serves POST /api/v1/sunsets/{name}/runbook/abort.
 func (s *Server) handleRunbookAbort(w http.ResponseWriter, r *http.Request) {
-	var req TransitionRequest
+	var req client.TransitionRequest
 	actor, ok := s.runbookAction(w, r, &req)
 	if !ok {
 		return

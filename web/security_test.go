@@ -19,6 +19,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
@@ -110,13 +111,13 @@ type linkExports struct {
 	downloads int
 }
 
-func (e *linkExports) ExportStatus(_ context.Context, name string) (*ExportStatus, error) {
-	return &ExportStatus{Status: export.Status{Counts: export.Counts{Downloaded: int64(e.downloads)}}}, nil
+func (e *linkExports) ExportStatus(_ context.Context, name string) (*client.ExportStatus, error) {
+	return &client.ExportStatus{Status: export.Status{Counts: export.Counts{Downloaded: int64(e.downloads)}}}, nil
 }
 
 // RunExport pretends to start the export job.
-func (e *linkExports) RunExport(_ context.Context, name string, req ExportRunRequest) (*ExportStatus, error) {
-	return &ExportStatus{Running: true}, nil
+func (e *linkExports) RunExport(_ context.Context, name string, req client.ExportRunRequest) (*client.ExportStatus, error) {
+	return &client.ExportStatus{Running: true}, nil
 }
 
 // ExportCheck passes.
@@ -125,13 +126,13 @@ func (e *linkExports) ExportCheck(context.Context, string) (*export.CheckReport,
 }
 
 // KeepExports has nothing to keep.
-func (e *linkExports) KeepExports(context.Context, string) (*ExportKept, error) {
-	return &ExportKept{}, nil
+func (e *linkExports) KeepExports(context.Context, string) (*client.ExportKept, error) {
+	return &client.ExportKept{}, nil
 }
 
 // ExportLink signs a real link.
-func (e *linkExports) ExportLink(_ context.Context, name, user string) (*ExportLink, error) {
-	return &ExportLink{User: user, URL: e.links.URL(name, user)}, nil
+func (e *linkExports) ExportLink(_ context.Context, name, user string) (*client.ExportLink, error) {
+	return &client.ExportLink{User: user, URL: e.links.URL(name, user)}, nil
 }
 
 func (e *linkExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {
@@ -339,7 +340,7 @@ func TestTokensGrantTheirRoleAndNameTheActor(t *testing.T) {
 	if r := b.call(t, http.MethodGet, "/api/v1/sunsets/"+secureName, "", bearer(b.tokens[RoleViewer])...); r.status != http.StatusOK {
 		t.Fatalf("viewer GET: %d %s", r.status, r.body)
 	}
-	h := append(bearer(b.tokens[RoleOperator]), ActorHeader, "mallory")
+	h := append(bearer(b.tokens[RoleOperator]), client.ActorHeader, "mallory")
 	if r := b.call(t, http.MethodPost, "/api/v1/sunsets/"+secureName+"/pause", `{"reason":"freeze"}`, h...); r.status != http.StatusOK {
 		t.Fatalf("operator pause: %d %s", r.status, r.body)
 	}
@@ -351,7 +352,7 @@ func TestTokensGrantTheirRoleAndNameTheActor(t *testing.T) {
 		t.Errorf("pause recorded by %q, want the token's name operator-tester", last.Actor)
 	}
 	// Approvals go to the authenticated person, not to a header: one token cannot approve as two.
-	h = append(bearer(b.tokens[RoleApprover]), ActorHeader, "somebody-else")
+	h = append(bearer(b.tokens[RoleApprover]), client.ActorHeader, "somebody-else")
 	if r := b.call(t, http.MethodPost, "/api/v1/sunsets/"+secureName+"/runbook/approvals", `{"step":"sign-off"}`, h...); r.status != http.StatusCreated {
 		t.Fatalf("approve: %d %s", r.status, r.body)
 	}
@@ -768,7 +769,7 @@ func TestEveryMutatingCallIsAnEvent(t *testing.T) {
 		if err != nil && c.sunset == "" {
 			t.Fatal(err)
 		}
-		h := append(bearer(b.tokens[c.role]), ActorHeader, "someone-else")
+		h := append(bearer(b.tokens[c.role]), client.ActorHeader, "someone-else")
 		if c.contentType != "" {
 			h = append(h, "Content-Type", c.contentType)
 		}

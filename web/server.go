@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
@@ -175,10 +176,6 @@ type Server struct {
 	public windowLimiter
 }
 
-// ActorHeader is the request header that names the actor of a mutating call until
-// authentication exists.
-const ActorHeader = "X-Sunset-Actor"
-
 // DefaultActor is the actor recorded when a request names none.
 const DefaultActor = "api"
 
@@ -189,16 +186,16 @@ const maxActorLen = 100
 // characters. A request without it (or with only spaces) is DefaultActor; a malformed one is
 // refused with EINVALID rather than recorded under another name.
 func HeaderActor(r *http.Request) (string, error) {
-	v := strings.TrimSpace(r.Header.Get(ActorHeader))
+	v := strings.TrimSpace(r.Header.Get(client.ActorHeader))
 	if v == "" {
 		return DefaultActor, nil
 	}
 	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxActorLen {
-		return "", sunset.Errorf(sunset.EINVALID, "the %s header must be valid UTF-8 of at most %d characters", ActorHeader, maxActorLen)
+		return "", sunset.Errorf(sunset.EINVALID, "the %s header must be valid UTF-8 of at most %d characters", client.ActorHeader, maxActorLen)
 	}
 	for _, c := range v {
 		if !unicode.IsPrint(c) {
-			return "", sunset.Errorf(sunset.EINVALID, "the %s header must hold printable characters only", ActorHeader)
+			return "", sunset.Errorf(sunset.EINVALID, "the %s header must hold printable characters only", client.ActorHeader)
 		}
 	}
 	return v, nil
@@ -354,14 +351,14 @@ func (s *Server) methodNotAllowed(methods []string) http.Handler {
 	allow := strings.Join(methods, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		writeProblem(w, newProblem(codeMethodNotAllowed,
+		writeProblem(w, client.NewProblem(client.CodeMethodNotAllowed,
 			fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, allow), nil))
 	})
 }
 
 // handleNotFound answers every path no route matches.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, newProblem(sunset.ENOTFOUND,
+	writeProblem(w, client.NewProblem(sunset.ENOTFOUND,
 		fmt.Sprintf("No such route: %s %s. The API is described at /api/v1/openapi.json.", r.Method, r.URL.Path), nil))
 }
 
@@ -384,7 +381,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				slog.Any("panic", v),
 				slog.String("stack", string(debug.Stack())))
 			if !rw.wroteHeader {
-				writeProblem(rw, newProblem(sunset.EINTERNAL, internalDetail, nil))
+				writeProblem(rw, client.NewProblem(sunset.EINTERNAL, internalDetail, nil))
 			}
 		}()
 		next.ServeHTTP(rw, r)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
@@ -93,7 +94,7 @@ type testBundle struct {
 	eng    *engine.Engine
 	srv    *Server
 	ts     *httptest.Server
-	client *Client
+	client *client.Client
 	logs   *syncBuffer
 }
 
@@ -140,7 +141,7 @@ func setupOn(t *testing.T, clock *sunset.FixedClock, st engine.Store, wrap func(
 		eng:    eng,
 		srv:    srv,
 		ts:     ts,
-		client: &Client{BaseURL: ts.URL, HTTP: ts.Client(), Actor: "tester"},
+		client: &client.Client{BaseURL: ts.URL, HTTP: ts.Client(), Actor: "tester"},
 		logs:   logs,
 	}
 }
@@ -167,12 +168,12 @@ func (r *response) mediaType() string {
 }
 
 // problem decodes the answer as a problem, failing the test if it is not one.
-func (r *response) problem(t *testing.T) *Problem {
+func (r *response) problem(t *testing.T) *client.Problem {
 	t.Helper()
-	if r.mediaType() != problemContentType {
-		t.Fatalf("Content-Type = %q, want %s; body %s", r.header.Get("Content-Type"), problemContentType, r.body)
+	if r.mediaType() != client.ProblemContentType {
+		t.Fatalf("Content-Type = %q, want %s; body %s", r.header.Get("Content-Type"), client.ProblemContentType, r.body)
 	}
-	var p Problem
+	var p client.Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("problem body: %v\n%s", err, r.body)
 	}
@@ -356,7 +357,7 @@ func TestReady(t *testing.T) {
 				return
 			}
 			p := r.problem(t)
-			if p.Detail != tt.wantDetail || p.Code != codeUnavailable || r.header.Get("Retry-After") == "" {
+			if p.Detail != tt.wantDetail || p.Code != client.CodeUnavailable || r.header.Get("Retry-After") == "" {
 				t.Fatalf("problem %+v, Retry-After %q", p, r.header.Get("Retry-After"))
 			}
 			if strings.Contains(string(r.body), "secret host") {
@@ -392,7 +393,7 @@ func TestRoutingProblems(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.wantStatus, r.body)
 			}
 			p := r.problem(t)
-			if p.Detail == "" || p.Title == "" || !strings.HasPrefix(p.Type, problemTypeBase) {
+			if p.Detail == "" || p.Title == "" || !strings.HasPrefix(p.Type, client.ProblemTypeBase) {
 				t.Fatalf("incomplete problem %+v", p)
 			}
 			if got := r.header.Get("Allow"); got != tt.wantAllow {
@@ -450,12 +451,12 @@ func TestActorHeader(t *testing.T) {
 		wantErr   bool
 	}{
 		{"no header records api", nil, DefaultActor, false},
-		{"blank header records api", []string{ActorHeader, "   "}, DefaultActor, false},
-		{"header is trimmed", []string{ActorHeader, "  li.wei@example.com "}, "li.wei@example.com", false},
-		{"Chinese names are printable", []string{ActorHeader, "李伟"}, "李伟", false},
-		{"100 characters are accepted", []string{ActorHeader, strings.Repeat("界", 100)}, strings.Repeat("界", 100), false},
-		{"101 characters are refused", []string{ActorHeader, strings.Repeat("a", 101)}, "", true},
-		{"control characters are refused", []string{ActorHeader, "eve\x7f"}, "", true},
+		{"blank header records api", []string{client.ActorHeader, "   "}, DefaultActor, false},
+		{"header is trimmed", []string{client.ActorHeader, "  li.wei@example.com "}, "li.wei@example.com", false},
+		{"Chinese names are printable", []string{client.ActorHeader, "李伟"}, "李伟", false},
+		{"100 characters are accepted", []string{client.ActorHeader, strings.Repeat("界", 100)}, strings.Repeat("界", 100), false},
+		{"101 characters are refused", []string{client.ActorHeader, strings.Repeat("a", 101)}, "", true},
+		{"control characters are refused", []string{client.ActorHeader, "eve\x7f"}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -480,7 +481,7 @@ func TestActorHeader(t *testing.T) {
 func TestActorIsRecordedInEvents(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
-	r := b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/pause", `{"reason":"holiday freeze"}`, ActorHeader, "li.wei")
+	r := b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/pause", `{"reason":"holiday freeze"}`, client.ActorHeader, "li.wei")
 	if r.status != http.StatusOK {
 		t.Fatalf("pause: %d %s", r.status, r.body)
 	}
@@ -492,7 +493,7 @@ func TestActorIsRecordedInEvents(t *testing.T) {
 	if first.Actor != DefaultActor || last.Actor != "li.wei" || last.Type != "sunset.paused" {
 		t.Fatalf("first event by %q, last %s by %q", first.Actor, last.Type, last.Actor)
 	}
-	r = b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/cancel", "", ActorHeader, strings.Repeat("x", 101))
+	r = b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/cancel", "", client.ActorHeader, strings.Repeat("x", 101))
 	if r.status != http.StatusBadRequest {
 		t.Fatalf("long actor: %d %s", r.status, r.body)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // The operator UI's login: GET /login shows a form (English and Simplified Chinese) taking an API
@@ -160,12 +161,12 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCookie)
 	got := r.PostFormValue(CSRFField)
 	if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) != 1 {
-		s.writeError(w, r, sunset.Errorf(codeForbidden, "The login form's anti-forgery token is missing or wrong; reload the page and try again."))
+		s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The login form's anti-forgery token is missing or wrong; reload the page and try again."))
 		return
 	}
 	if !s.loginLimiter().allow(clientAddress(r), s.now()) {
 		w.Header().Set("Retry-After", "60")
-		s.writeError(w, r, &sunset.Error{Code: codeTooMany, Message: "Too many login attempts from your address; try again in a minute."})
+		s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many login attempts from your address; try again in a minute."})
 		return
 	}
 	ctx, now := r.Context(), s.now()

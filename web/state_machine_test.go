@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 )
 
@@ -219,11 +220,11 @@ func (b *machineBundle) run(t *testing.T, name, command string, st machineStart)
 		t.Fatalf("unknown command %s", command)
 	}
 	if status >= 400 {
-		var p Problem
+		var p client.Problem
 		if err := json.Unmarshal(body, &p); err != nil {
 			t.Fatalf("%s %s: %d and not a problem: %s", name, command, status, body)
 		}
-		if p.Type != problemTypeBase+p.Code || p.Status != status || problemKinds[p.Code].status != status || p.Detail == "" {
+		if p.Type != client.ProblemTypeBase+p.Code || p.Status != status || client.NewProblem(p.Code, "", nil).Status != status || p.Detail == "" {
 			t.Errorf("%s %s: problem %+v does not match its status %d", name, command, p, status)
 		}
 		return "problem:" + p.Code

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/sqlite"
 )
@@ -64,7 +65,7 @@ func (b *storageBundle) fillDisk(t *testing.T) {
 var bigPlan = testPlanNoSignoff + strings.Repeat("# "+strings.Repeat("notes on the retirement ", 20)+"\n", 400)
 
 // ready asks /readyz and checks its status and, when it fails, its problem's code.
-func (b *storageBundle) ready(t *testing.T, status int, code string) *Problem {
+func (b *storageBundle) ready(t *testing.T, status int, code string) *client.Problem {
 	t.Helper()
 	r := b.do(t, http.MethodGet, "/readyz", "")
 	if r.status != status {
@@ -74,7 +75,7 @@ func (b *storageBundle) ready(t *testing.T, status int, code string) *Problem {
 		return nil
 	}
 	p := r.problem(t)
-	if p.Code != code || p.Type != problemTypeBase+code {
+	if p.Code != code || p.Type != client.ProblemTypeBase+code {
 		t.Errorf("/readyz problem code %q type %q, want %q", p.Code, p.Type, code)
 	}
 	if h := b.do(t, http.MethodGet, "/healthz", ""); h.status != http.StatusOK {
@@ -100,7 +101,7 @@ func TestStorageFull(t *testing.T) {
 		t.Fatalf("apply on a full disk: %d %s, want 507", r.status, r.body)
 	}
 	p := r.problem(t)
-	if p.Code != sunset.EFULL || p.Type != problemTypeBase+"storage_full" {
+	if p.Code != sunset.EFULL || p.Type != client.ProblemTypeBase+"storage_full" {
 		t.Errorf("problem %+v, want code storage_full", p)
 	}
 	for _, want := range []string{"cannot be written", "disk is full", "SQLITE_FULL", b.path, "Nothing you sent was stored", "no earlier data was lost"} {

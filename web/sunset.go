@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 )
 
@@ -14,28 +15,6 @@ const maxReasonLen = 2000
 
 // maxStakeholderLen is the longest stakeholder name accepted, in characters.
 const maxStakeholderLen = 100
-
-// TransitionRequest is the body of POST /api/v1/sunsets/{name}/pause, /resume and /cancel.
-type TransitionRequest struct {
-	// Reason says why; required to pause and to resume, optional to cancel. It is recorded in
-	// the event.
-	Reason string `json:"reason,omitempty"`
-}
-
-// SignoffRequest is the body of POST /api/v1/sunsets/{name}/signoffs.
-type SignoffRequest struct {
-	// Stakeholder is the name of a stakeholder of the plan.
-	Stakeholder string `json:"stakeholder"`
-}
-
-// SkipRequest is the body of POST /api/v1/sunsets/{name}/skip.
-type SkipRequest struct {
-	// Action is the key of the action to skip, as `sunset status` and the timeline name it
-	// ("notice/0", "runbook/start").
-	Action string `json:"action"`
-	// Reason says why it shall not run; required, recorded in the event.
-	Reason string `json:"reason"`
-}
 
 // handleSunsetList serves GET /api/v1/sunsets: a JSON array of every sunset's status.
 func (s *Server) handleSunsetList(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +72,7 @@ func (s *Server) handleSunsetSkip(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req SkipRequest
+	var req client.SkipRequest
 	if err := readJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -143,7 +122,7 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	var req TransitionRequest
+	var req client.TransitionRequest
 	if err := readJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -168,7 +147,7 @@ func (s *Server) handleSignoffCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req SignoffRequest
+	var req client.SignoffRequest
 	if err := readJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return

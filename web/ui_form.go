@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 )
 
 // The operator UI's forms post here and run the same logic as the API: approving a runbook
@@ -58,7 +59,7 @@ func (s *Server) formActor(r *http.Request) (string, error) {
 	if typed == "" {
 		return actor, nil
 	}
-	return HeaderActor(&http.Request{Header: http.Header{ActorHeader: {typed}}})
+	return HeaderActor(&http.Request{Header: http.Header{client.ActorHeader: {typed}}})
 }
 
 // formProblem answers a refused form: the sunset's page with the problem's sentence in it, under

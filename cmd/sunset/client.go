@@ -16,9 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
-	"github.com/sunsetops/sunset/web"
 )
 
 // clientFlags are the flags every command that talks to a server shares.
@@ -36,7 +36,7 @@ func (c *clientFlags) add(cmd *cobra.Command, formats bool) {
 	}
 }
 
-func (m *Main) client(c *clientFlags) (*web.Client, error) {
+func (m *Main) client(c *clientFlags) (*client.Client, error) {
 	if c.format != "" && c.format != "text" && c.format != "json" {
 		return nil, &exitError{code: 2, msg: fmt.Sprintf("--format %q: use text or json", c.format)}
 	}
@@ -51,12 +51,12 @@ func (m *Main) client(c *clientFlags) (*web.Client, error) {
 	if token == "" {
 		token = m.Getenv("SUNSET_TOKEN")
 	}
-	return &web.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: actorName(m.Getenv), Token: token}, nil
+	return &client.Client{BaseURL: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: actorName(m.Getenv), Token: token}, nil
 }
 
 // actingClient is the client of c acting as as, when given (--as of the runbook, backup and
 // export commands); otherwise as actorName.
-func (m *Main) actingClient(c *clientFlags, as string) (*web.Client, error) {
+func (m *Main) actingClient(c *clientFlags, as string) (*client.Client, error) {
 	cl, err := m.client(c)
 	if err != nil {
 		return nil, err
@@ -326,7 +326,7 @@ func shortHash(h string) string {
 
 // reasonCommand builds pause, resume and cancel, which share their shape.
 func (m *Main) reasonCommand(use, short, long, example string, reasonRequired bool,
-	call func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error)) *cobra.Command {
+	call func(cl *client.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error)) *cobra.Command {
 	var c clientFlags
 	var reason string
 	cmd := &cobra.Command{
@@ -366,7 +366,7 @@ func (m *Main) pauseCommand() *cobra.Command {
 operator resumes it. A reason is required; the pause and its reason are recorded as an event.
 Stakeholders may still sign off a paused draft: their sign-offs count when it resumes.`,
 		`  sunset pause orders-api-v1 --reason "Acme asked for two more weeks"`, true,
-		func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
+		func(cl *client.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
 			return cl.Pause(cmd.Context(), name, reason)
 		})
 }
@@ -379,7 +379,7 @@ in order; to move dates instead, shift them first (sunset replan NAME --shift 14
 An action that kept failing and paused the sunset is tried again with fresh attempts (fix its
 cause first; or skip it: sunset skip). A reason is required.`,
 		`  sunset resume orders-api-v1 --reason "Acme migrated"`, true,
-		func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
+		func(cl *client.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
 			return cl.Resume(cmd.Context(), name, reason)
 		})
 }
@@ -435,7 +435,7 @@ func (m *Main) cancelCommand() *cobra.Command {
 		`Cancel ends a sunset: nothing further happens and the service stays as it is.
 It cannot be undone; to retire the service later, apply a plan under a new name.`,
 		`  sunset cancel orders-api-v1 --reason "v1 stays for the China region"`, false,
-		func(cl *web.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
+		func(cl *client.Client, cmd *cobra.Command, name, reason string) (*engine.Sunset, error) {
 			return cl.Cancel(cmd.Context(), name, reason)
 		})
 }
@@ -593,7 +593,7 @@ func (m *Main) completeSunsets(c *clientFlags) func(*cobra.Command, []string, st
 // applyBundle sends the plan in data (read from path) with the files it references, read
 // relative to path's folder. A referenced file that is missing is refused here, with the place
 // the plan names it, before anything is sent.
-func applyBundle(ctx context.Context, cl *web.Client, path string, data []byte) (*engine.ApplyResult, error) {
+func applyBundle(ctx context.Context, cl *client.Client, path string, data []byte) (*engine.ApplyResult, error) {
 	p, _ := plan.Parse(path, data)
 	refs := p.References()
 	if len(refs) == 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset/backup/export"
-	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/client"
 )
 
 // exportFlags are the flags every export subcommand shares.
@@ -80,7 +80,7 @@ the server's run goes on; run it again to follow it.`,
 			if err != nil {
 				return err
 			}
-			return exportRunRemote(cmd, cl, args[0], web.ExportRunRequest{Batch: batch, Workers: workers, RetryFailed: retry})
+			return exportRunRemote(cmd, cl, args[0], client.ExportRunRequest{Batch: batch, Workers: workers, RetryFailed: retry})
 		},
 	}
 	cmd.Flags().IntVar(&batch, "batch", 200, "users handled between two saves of the job")

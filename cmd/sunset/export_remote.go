@@ -5,8 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/client"
 )
 
 // exportPollEvery is how often `sunset export run --server` asks how the server's run goes.
@@ -15,7 +14,7 @@ const exportPollEvery = 500 * time.Millisecond
 // exportRunRemote asks the server of cl to run the export job of the sunset called name, then
 // follows it: a progress line on stderr whenever the job moves, a summary on stdout at the end.
 // It fails when the server's run stopped early (it resumes when run again).
-func exportRunRemote(cmd *cobra.Command, cl *web.Client, name string, req web.ExportRunRequest) error {
+func exportRunRemote(cmd *cobra.Command, cl *client.Client, name string, req client.ExportRunRequest) error {
 	ctx := cmd.Context()
 	start := time.Now()
 	p, err := cl.RunExport(ctx, name, req)
@@ -52,7 +51,7 @@ func exportRunRemote(cmd *cobra.Command, cl *web.Client, name string, req web.Ex
 }
 
 // progressLine says where the job stands.
-func progressLine(p *web.ExportStatus) string {
+func progressLine(p *client.ExportStatus) string {
 	if p.Job == nil {
 		return "starting"
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/rehearse"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
-	"github.com/sunsetops/sunset/web"
 )
 
 // rehearseOptions are the flags of `sunset rehearse`.
@@ -346,11 +346,11 @@ func (r *rehearsal) applyAndSignOff(ctx context.Context, file string, yaml []byt
 func (r *rehearsal) writeReport(ctx context.Context, played playStats, o rehearseOptions) error {
 	repCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
-	cl := &web.Client{BaseURL: r.public, HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: "sunset rehearse"}
+	cl := &client.Client{BaseURL: r.public, HTTP: &http.Client{Timeout: 60 * time.Second}, Actor: "sunset rehearse"}
 	if _, err := cl.PutLessons(repCtx, r.name, r.lessons(played)); err != nil {
 		return fail("write the rehearsal's findings: %v", err)
 	}
-	doc, err := cl.Report(repCtx, r.name, web.ReportRequest{Format: o.format, Lang: o.lang})
+	doc, err := cl.Report(repCtx, r.name, client.ReportRequest{Format: o.format, Lang: o.lang})
 	if err != nil {
 		return fail("write the report: %v", err)
 	}

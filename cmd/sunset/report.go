@@ -7,8 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/client"
 )
 
 // reportOptions are the flags of `sunset report`.
@@ -75,7 +74,7 @@ func (m *Main) report(cmd *cobra.Command, name string, o reportOptions) error {
 	if o.lang != "en" && o.lang != "zh" {
 		return &exitError{code: 2, msg: fmt.Sprintf("--lang %q: use en or zh", o.lang)}
 	}
-	req := web.ReportRequest{Format: o.format, Lang: o.lang, Assessment: o.assessment}
+	req := client.ReportRequest{Format: o.format, Lang: o.lang, Assessment: o.assessment}
 	if o.accounts != "" {
 		b, err := os.ReadFile(o.accounts)
 		if err != nil {

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/runbook"
-	"github.com/sunsetops/sunset/web"
 )
 
 // runbookPollEvery is how often a runbook or backup command asks the server how the work goes.
@@ -150,7 +150,7 @@ func orNone(s []string) string {
 // followRun prints the run's log lines after seq seen as the server writes them until the run
 // ends or waits for a person, then where it stands (runOutcome). With --detach it prints where
 // the run stands now and returns; with --format json it prints the run.
-func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *runbookFlags, v *runbook.RunView, seen int64, waitingOK bool) error {
+func (m *Main) followRun(ctx context.Context, w io.Writer, cl *client.Client, o *runbookFlags, v *runbook.RunView, seen int64, waitingOK bool) error {
 	if o.client.format == "json" {
 		return writeJSON(w, v)
 	}
@@ -191,7 +191,7 @@ func (m *Main) followRun(ctx context.Context, w io.Writer, cl *web.Client, o *ru
 // lastLogSeq is the sequence number of the latest log line of the sunset's latest run, so that
 // following the run after an approval or a decision prints only what comes next. A sunset
 // without a run is 0: the action itself then says what is wrong.
-func lastLogSeq(ctx context.Context, cl *web.Client, name string) (int64, error) {
+func lastLogSeq(ctx context.Context, cl *client.Client, name string) (int64, error) {
 	v, err := cl.RunbookStatus(ctx, name)
 	if sunset.ErrorCode(err) == sunset.ENOTFOUND {
 		return 0, nil

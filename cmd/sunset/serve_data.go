@@ -8,6 +8,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
 	"github.com/sunsetops/sunset/backup/export"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
@@ -176,10 +177,10 @@ var (
 	_ web.ExportRunner = exportAPI{}
 )
 
-func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportStatus, error) {
+func (a exportAPI) ExportStatus(ctx context.Context, name string) (*client.ExportStatus, error) {
 	// Whether a run goes on is read before the job: a run that ends in between then shows its
 	// job, never "not running" with the job it had not saved yet.
-	v := &web.ExportStatus{}
+	v := &client.ExportStatus{}
 	if a.runs != nil {
 		v.Running, v.RunError = a.runs.State(name)
 	}
@@ -198,7 +199,7 @@ func (a exportAPI) ExportStatus(ctx context.Context, name string) (*web.ExportSt
 
 // RunExport starts the sunset's export job in the background (unless it runs already) and
 // answers the status.
-func (a exportAPI) RunExport(ctx context.Context, name string, req web.ExportRunRequest) (*web.ExportStatus, error) {
+func (a exportAPI) RunExport(ctx context.Context, name string, req client.ExportRunRequest) (*client.ExportStatus, error) {
 	if err := a.runs.Start(ctx, name, export.RunOptions{Batch: req.Batch, Workers: req.Workers, RetryFailed: req.RetryFailed}); err != nil {
 		return nil, err
 	}
@@ -212,7 +213,7 @@ func (a exportAPI) ExportCheck(ctx context.Context, name string) (*export.CheckR
 	return a.svc.Check(ctx, name)
 }
 
-func (a exportAPI) KeepExports(ctx context.Context, name string) (*web.ExportKept, error) {
+func (a exportAPI) KeepExports(ctx context.Context, name string) (*client.ExportKept, error) {
 	if _, err := a.svc.Plan(ctx, name); err != nil {
 		return nil, err
 	}
@@ -224,15 +225,15 @@ func (a exportAPI) KeepExports(ctx context.Context, name string) (*web.ExportKep
 	if err != nil {
 		return nil, err
 	}
-	return &web.ExportKept{Archive: id, Kept: n}, nil
+	return &client.ExportKept{Archive: id, Kept: n}, nil
 }
 
-func (a exportAPI) ExportLink(ctx context.Context, name, user string) (*web.ExportLink, error) {
+func (a exportAPI) ExportLink(ctx context.Context, name, user string) (*client.ExportLink, error) {
 	l, err := a.svc.Links(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return &web.ExportLink{User: user, URL: l.URL(name, user)}, nil
+	return &client.ExportLink{User: user, URL: l.URL(name, user)}, nil
 }
 
 func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*web.ExportDownload, error) {
@@ -257,12 +258,12 @@ type retentionAPI struct{ r *runbook.Retention }
 // Interface guard.
 var _ web.Retention = retentionAPI{}
 
-func (a retentionAPI) ApproveDelete(ctx context.Context, name, person string) (*web.DeleteApprovals, error) {
+func (a retentionAPI) ApproveDelete(ctx context.Context, name, person string) (*client.DeleteApprovals, error) {
 	approvers, need, err := a.r.Approve(ctx, name, person)
 	if err != nil {
 		return nil, err
 	}
-	return &web.DeleteApprovals{ApprovedBy: approvers, Needed: need}, nil
+	return &client.DeleteApprovals{ApprovedBy: approvers, Needed: need}, nil
 }
 
 func (a retentionAPI) DeleteData(ctx context.Context, name, actor string) (*runbook.Deletion, error) {

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/usage"
-	"github.com/sunsetops/sunset/web"
 )
 
 // usageBatchCounts bounds the counts per batch: about 100 bytes of JSON each, so a batch stays
@@ -51,12 +51,12 @@ func usageBatches(res *usage.Result) []gateway.Batch {
 
 // sendUsage posts the analysis to the control plane for the named sunset and says on w what
 // was recorded. A batch the server already had is reported, not an error.
-func sendUsage(ctx context.Context, cl *web.Client, name string, res *usage.Result, w io.Writer) error {
+func sendUsage(ctx context.Context, cl *client.Client, name string, res *usage.Result, w io.Writer) error {
 	batches := usageBatches(res)
 	applied, counts := 0, 0
 	for _, b := range batches {
 		ok, err := cl.RecordUsage(ctx, name, b)
-		var down *web.UnreachableError
+		var down *client.UnreachableError
 		if errors.As(err, &down) {
 			return clientError(err)
 		}

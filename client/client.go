@@ -1,4 +1,4 @@
-package web
+package client
 
 import (
 	"bytes"
@@ -330,7 +330,7 @@ func (c *Client) send(req *http.Request) ([]byte, error) {
 // it sent them, otherwise one built from the status and the start of the body.
 func responseProblem(resp *http.Response, data []byte) *Problem {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt == problemContentType || mt == "application/json" {
+	if mt == ProblemContentType || mt == "application/json" {
 		var p Problem
 		if json.Unmarshal(data, &p) == nil && (p.Title != "" || p.Detail != "") {
 			if p.Status == 0 {

@@ -1,8 +1,10 @@
-package web
+package client_test
 
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,12 +14,14 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web"
 )
 
 func TestClientAgainstARealServer(t *testing.T) {
-	b := setup(t)
-	c := b.client
+	c := setup(t)
 	ctx := t.Context()
 
 	res, err := c.Apply(ctx, "billing.yaml", []byte(testPlan))
@@ -71,10 +75,11 @@ func TestClientAgainstARealServer(t *testing.T) {
 }
 
 func TestClientErrors(t *testing.T) {
-	b := setup(t)
-	c := b.client
+	c := setup(t)
 	ctx := t.Context()
-	b.apply(t, testPlan)
+	if _, err := c.Apply(ctx, "billing.yaml", []byte(testPlan)); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name     string
@@ -113,9 +118,9 @@ func TestClientErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var p *Problem
+			var p *client.Problem
 			if !errors.As(err, &p) {
-				t.Fatalf("%T is not a *Problem: %v", err, err)
+				t.Fatalf("%T is not a *client.Problem: %v", err, err)
 			}
 			if got := sunset.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("code %s, want %s (%v)", got, tt.wantCode, err)
@@ -145,7 +150,7 @@ func TestClientCannotReachServer(t *testing.T) {
 	url := "http://" + l.Addr().String()
 	l.Close() // nothing listens there any more
 
-	c := &Client{BaseURL: url + "/"}
+	c := &client.Client{BaseURL: url + "/"}
 	_, err = c.List(t.Context())
 	want := "cannot reach the Sunset server at " + url + ": is `sunset serve` running? (use --server to point elsewhere)"
 	if err == nil || err.Error() != want {
@@ -164,7 +169,7 @@ func TestClientReadsNonProblemErrors(t *testing.T) {
 		http.Error(w, "upstream connect error", http.StatusBadGateway)
 	}))
 	defer ts.Close()
-	c := &Client{BaseURL: ts.URL}
+	c := &client.Client{BaseURL: ts.URL}
 	_, err := c.Get(t.Context(), "x")
 	if err == nil || !strings.Contains(err.Error(), "502") || !strings.Contains(err.Error(), "upstream connect error") {
 		t.Fatalf("got %v", err)
@@ -181,8 +186,65 @@ func TestClientHonoursTheContext(t *testing.T) {
 	defer ts.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
-	_, err := (&Client{BaseURL: ts.URL}).List(ctx)
+	_, err := (&client.Client{BaseURL: ts.URL}).List(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// testPlan is a small valid plan with one stakeholder, so it starts in draft.
+const testPlan = `
+service:
+  name: billing-v1
+  title: {en: Billing API v1, zh: 账单 API v1}
+  timezone: Europe/Berlin
+stakeholders:
+  - {name: legal, role: legal}
+milestones:
+  announce: 2027-01-04T10:00
+  deprecate: announce+1d
+  read_only: 2027-02-15T10:00
+  shutdown: 2027-03-01T10:00
+notices:
+  - {at: announce, to: all, channels: [email], template: announce}
+  - {at: shutdown-7d, to: active_consumers, channels: [email], template: final_reminder}
+channels:
+  email: {smtp: "127.0.0.1:2525", from: noreply@example.com}
+`
+
+// testPlanMoved is testPlan with its shutdown a week later.
+var testPlanMoved = strings.Replace(testPlan, "shutdown: 2027-03-01T10:00", "shutdown: 2027-03-08T10:00", 1)
+
+// invalidPlan has several problems in one file.
+const invalidPlan = `
+service:
+  name: broken
+  timezone: Mars/Olympus
+  colour: red
+milestones:
+  announce: 2027-03-01T10:00
+  shutdown: 2027-01-01T10:00
+`
+
+// startServer starts a real server on a real engine and a fresh SQLite store, and returns its
+// URL and HTTP client.
+func startServer(t testing.TB) (string, *http.Client) {
+	t.Helper()
+	st := storetest.OpenSQLite(t)
+	eng, err := engine.New(engine.Config{Store: st, Clock: sunset.NewFixedClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Stop)
+	srv := &web.Server{Engine: eng, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL, ts.Client()
+}
+
+// setup returns a client of a real server that names its actor "tester".
+func setup(t *testing.T) *client.Client {
+	t.Helper()
+	url, hc := startServer(t)
+	return &client.Client{BaseURL: url, HTTP: hc, Actor: "tester"}
 }
