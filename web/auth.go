@@ -16,6 +16,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Authentication. With Server.Auth set (and Auth.Enabled, when given, answering true), every
@@ -76,7 +77,7 @@ type Auth struct {
 	state   atomic.Pointer[authState]
 	stateMu sync.Mutex
 	// login bounds login attempts per client address.
-	login     windowLimiter
+	login     httpx.Limiter
 	loginOnce sync.Once
 }
 
@@ -240,7 +241,7 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 				limit = s.maxBundle() // a plan bundle carries its contacts
 			}
 			if r.ContentLength > limit {
-				s.writeError(w, r, tooLarge("The request body", limit))
+				s.writeError(w, r, httpx.TooLarge("The request body", limit))
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {

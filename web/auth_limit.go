@@ -1,11 +1,11 @@
 package web
 
 import (
-	"net"
 	"net/http"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Limits of the public routes, the ones anybody on the internet can call: each client address
@@ -26,34 +26,25 @@ var unlimitedPublic = map[string]bool{
 	"GET /api/v1/openapi.json": true,
 }
 
-// clientAddress is the address a request came from, without its port.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // publicLimits wraps the handler of the public route pattern with the rate and size limits.
 func (s *Server) publicLimits(pattern string, next http.Handler) http.Handler {
 	if unlimitedPublic[pattern] {
 		return next
 	}
-	if s.public.n == 0 {
-		s.public.n = s.PublicPerMinute
-		if s.public.n <= 0 {
-			s.public.n = defaultPublicPerMinute
+	if s.public.N == 0 {
+		s.public.N = s.PublicPerMinute
+		if s.public.N <= 0 {
+			s.public.N = defaultPublicPerMinute
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.public.allow(clientAddress(r), s.now()) {
+		if !s.public.Allow(httpx.ClientAddress(r), s.now()) {
 			w.Header().Set("Retry-After", "60")
 			s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many requests from your address; try again in a minute."})
 			return
 		}
 		if r.ContentLength > maxPublicBody {
-			s.writeError(w, r, tooLarge("The request body", maxPublicBody))
+			s.writeError(w, r, httpx.TooLarge("The request body", maxPublicBody))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {

@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // testProvider is a small OpenID Connect provider on 127.0.0.1: discovery, JWKS, an authorize
@@ -43,14 +44,14 @@ func newTestProvider(t *testing.T, now func() time.Time) *testProvider {
 	p := &testProvider{key: key, now: now, codes: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{
 			"issuer": p.ts.URL, "authorization_endpoint": p.ts.URL + "/authorize", "token_endpoint": p.ts.URL + "/token",
 			"jwks_uri": p.ts.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+		httpx.WriteJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
 	})
 	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -74,7 +75,7 @@ func newTestProvider(t *testing.T, now func() time.Time) *testProvider {
 		delete(p.codes, r.PostFormValue("code"))
 		p.mu.Unlock()
 		if id != "sunset" || secret != "client-secret" || !known || r.PostFormValue("code_verifier") == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+			httpx.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 			return
 		}
 		if p.nonce != "" {
@@ -85,7 +86,7 @@ func newTestProvider(t *testing.T, now func() time.Time) *testProvider {
 		for k, v := range p.claims {
 			claims[k] = v
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": p.sign(t, claims)})
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": p.sign(t, claims)})
 	})
 	p.ts = httptest.NewServer(mux)
 	t.Cleanup(p.ts.Close)

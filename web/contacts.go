@@ -8,6 +8,7 @@ import (
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // handleContactsGet serves GET /api/v1/sunsets/{name}/contacts: how many contacts the current
@@ -48,7 +49,7 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, ans)
+	httpx.WriteJSON(w, http.StatusOK, ans)
 }
 
 // handleContactErase serves DELETE /api/v1/sunsets/{name}/contacts/{id}: the contact is removed
@@ -68,5 +69,5 @@ func (s *Server) handleContactErase(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, client.Erased{Removed: n})
+	httpx.WriteJSON(w, http.StatusOK, client.Erased{Removed: n})
 }

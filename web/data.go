@@ -7,6 +7,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/runbook/runs"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Retention is what the server needs of the deletion of a sunset's data after its delete_data
@@ -49,7 +50,7 @@ func (s *Server) handleDataDelete(w http.ResponseWriter, r *http.Request) {
 // on, the caller named; then do for the sunset, answered with status.
 func retentionAction[T any](s *Server, w http.ResponseWriter, r *http.Request, status int, do func(ctx context.Context, name, actor string) (T, error)) {
 	var req struct{}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := httpx.ReadJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -66,5 +67,5 @@ func retentionAction[T any](s *Server, w http.ResponseWriter, r *http.Request, s
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, status, res)
+	httpx.WriteJSON(w, status, res)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // handleEventList serves GET /api/v1/sunsets/{name}/events: the audit events, oldest first.
@@ -16,7 +17,7 @@ func (s *Server) handleEventList(w http.ResponseWriter, r *http.Request) {
 	if events == nil {
 		events = []engine.Event{}
 	}
-	writeJSON(w, http.StatusOK, events)
+	httpx.WriteJSON(w, http.StatusOK, events)
 }
 
 // handleEventVerify serves GET /api/v1/sunsets/{name}/events/verify: the hash chain check. A
@@ -27,5 +28,5 @@ func (s *Server) handleEventVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpx.WriteJSON(w, http.StatusOK, v)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/sunsetops/sunset/backup/export/progress"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Exports is what the server needs of the per-user exports. Errors are *sunset.Error values,
@@ -82,7 +83,7 @@ func (s *Server) handleExportStatus(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
 // handleExportCheck serves GET /api/v1/sunsets/{name}/exports/check: whether every export was
@@ -96,14 +97,14 @@ func (s *Server) handleExportCheck(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	httpx.WriteJSON(w, http.StatusOK, rep)
 }
 
 // handleExportKeep serves POST /api/v1/sunsets/{name}/exports/keep: the exports no one
 // downloaded go into a verified backup archive, recorded as export.kept.
 func (s *Server) handleExportKeep(w http.ResponseWriter, r *http.Request) {
 	var req struct{}
-	if err := readJSON(w, r, &req); err != nil {
+	if err := httpx.ReadJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -125,7 +126,7 @@ func (s *Server) handleExportKeep(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, kept)
+	httpx.WriteJSON(w, http.StatusOK, kept)
 }
 
 // handleExportLink serves GET /api/v1/sunsets/{name}/exports/links/{user}: the signed download
@@ -135,7 +136,7 @@ func (s *Server) handleExportLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.PathValue("user")
-	if err := checkText("user", user, maxActorLen); err != nil {
+	if err := httpx.CheckText("user", user, maxActorLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -144,13 +145,13 @@ func (s *Server) handleExportLink(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.WriteJSON(w, http.StatusOK, l)
 }
 
 // openExport opens the export a link names, or answers the page that says why not: 403 for a
 // link that is not genuine, 410 for an expired one.
 func (s *Server) openExport(w http.ResponseWriter, r *http.Request) (*ExportDownload, string, bool) {
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	d, err := s.Exports.OpenExport(r.Context(), r.PathValue("name"), r.PathValue("token"))
 	switch {
 	case errors.Is(err, ErrLinkInvalid):

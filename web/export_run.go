@@ -6,6 +6,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Limits of an ExportRunRequest.
@@ -26,7 +27,7 @@ type ExportRunner interface {
 // the server and answers 202 with the export status; GET …/exports follows it.
 func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
 	var req client.ExportRunRequest
-	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4096), &req); err != nil {
+	if err := httpx.DecodeJSON(http.MaxBytesReader(w, r.Body, 4096), &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -56,7 +57,7 @@ func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, st)
+	httpx.WriteJSON(w, http.StatusAccepted, st)
 }
 
 // checkExportRun refuses out-of-range settings.

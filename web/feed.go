@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // AtomNS is the namespace of Atom (RFC 4287).
@@ -56,7 +58,7 @@ type atomLink struct {
 // Accept-Language). The feed's id is its status page's URL; an entry's id is the URL of the
 // announcement on that page, so ids stay the same across languages and restarts.
 func (s *Server) handlePublicFeed(w http.ResponseWriter, r *http.Request) {
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	p, st, anns, err := s.publicService(r, lang)
 	if err != nil {
 		s.writeError(w, r, err)

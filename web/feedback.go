@@ -8,13 +8,12 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // FeedbackStore keeps users' feedback (store.Feedback implements it).
@@ -30,7 +29,6 @@ type FeedbackStore interface {
 const (
 	maxFeedbackForm  = 16 << 10 // bytes of a form post
 	maxFeedbackCSV   = 10 << 20 // bytes of a CSV import
-	feedbackPerMin   = 10       // posts per client address per minute
 	honeypotField    = "website"
 	feedbackFormPath = "/feedback/"
 )
@@ -66,7 +64,7 @@ func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("name")
 	var in feedback.Input
-	if err := readJSON(w, r, &in); err != nil {
+	if err := httpx.ReadJSON(w, r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -85,7 +83,7 @@ func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, items[0])
+	httpx.WriteJSON(w, http.StatusCreated, items[0])
 }
 
 // handleFeedbackImport serves POST /api/v1/sunsets/{name}/feedback/import: a CSV export from a
@@ -113,7 +111,7 @@ func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.writeError(w, r, tooLarge("the CSV file", maxFeedbackCSV))
+			s.writeError(w, r, httpx.TooLarge("the CSV file", maxFeedbackCSV))
 			return
 		}
 		s.writeError(w, r, err)
@@ -135,7 +133,7 @@ func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
 	if problems == nil {
 		problems = []feedback.ImportProblem{}
 	}
-	writeJSON(w, http.StatusOK, client.ImportResult{Imported: len(items), Problems: problems})
+	httpx.WriteJSON(w, http.StatusOK, client.ImportResult{Imported: len(items), Problems: problems})
 }
 
 // handleFeedbackSummary serves GET /api/v1/sunsets/{name}/feedback/summary.
@@ -148,7 +146,7 @@ func (s *Server) handleFeedbackSummary(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sum)
+	httpx.WriteJSON(w, http.StatusOK, sum)
 }
 
 func (s *Server) feedbackSummary(ctx context.Context, name string) (*feedback.Summary, error) {
@@ -166,11 +164,6 @@ func (s *Server) feedbackSummary(ctx context.Context, name string) (*feedback.Su
 	}
 	sum := feedback.Summarize(name, items, loc, s.Themer)
 	return &sum, nil
-}
-
-// tooLarge is the problem for a body over its limit.
-func tooLarge(what string, limit int64) error {
-	return &sunset.Error{Code: client.CodeTooLarge, Message: what + " is larger than " + strconv.FormatInt(limit>>10, 10) + " KiB."}
 }
 
 // --- The public form ---
@@ -240,7 +233,7 @@ func (s *Server) handleFeedbackForm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	s.renderForm(w, r, http.StatusOK, formData{Lang: lang, Title: st.Title.In(lang), In: feedback.Input{Consumer: r.URL.Query().Get("consumer")}})
 }
 
@@ -252,7 +245,7 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 	if !s.feedbackEnabled(w, r) {
 		return
 	}
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	name := r.PathValue("name")
 	st, err := s.Engine.Status(r.Context(), name)
 	if err != nil {
@@ -308,7 +301,7 @@ func (s *Server) readPublicForm(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.writeError(w, r, tooLarge("the form", maxFeedbackForm))
+			s.writeError(w, r, httpx.TooLarge("the form", maxFeedbackForm))
 			return false
 		}
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "The form could not be read."))
@@ -349,52 +342,10 @@ func (s *Server) writePublicPage(w http.ResponseWriter, r *http.Request, status 
 // allowFeedback applies the per-client rate limit to feedback API posts, answering 429 when
 // over. The forms apply it in screenPublicForm.
 func (s *Server) allowFeedback(w http.ResponseWriter, r *http.Request) bool {
-	if s.limiter.allow(clientAddress(r), s.now()) {
+	if s.limiter.Allow(httpx.ClientAddress(r), s.now()) {
 		return true
 	}
 	w.Header().Set("Retry-After", "60")
 	s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many messages from your address; try again in a minute."})
 	return false
-}
-
-// windowLimiter allows n events per client per minute (a fixed window). It forgets idle
-// clients so that a flood of addresses cannot grow it without bound.
-type windowLimiter struct {
-	mu      sync.Mutex
-	n       int
-	clients map[string]*window
-}
-
-type window struct {
-	start time.Time
-	count int
-}
-
-func (l *windowLimiter) allow(client string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.clients == nil {
-		l.clients = map[string]*window{}
-	}
-	if len(l.clients) > 10000 {
-		for k, w := range l.clients {
-			if now.Sub(w.start) >= time.Minute {
-				delete(l.clients, k)
-			}
-		}
-	}
-	w := l.clients[client]
-	if w == nil || now.Sub(w.start) >= time.Minute || now.Before(w.start) {
-		w = &window{start: now}
-		l.clients[client] = w
-	}
-	limit := l.n
-	if limit == 0 {
-		limit = feedbackPerMin
-	}
-	if w.count >= limit {
-		return false
-	}
-	w.count++
-	return true
 }

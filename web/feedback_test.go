@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/feedback"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // postForm posts v to the public form at path as a browser would after opening it: with the
@@ -98,7 +99,7 @@ func TestFeedbackFloodIsLimited(t *testing.T) {
 	b.apply(t, testPlan)
 	b.announce(t, "billing-v1")
 	v := url.Values{"mood": {"negative"}, "text": {"again"}}
-	for i := range feedbackPerMin {
+	for i := range httpx.DefaultPerMinute {
 		if r := postForm(t, b, "/feedback/billing-v1", v); r.status != 200 {
 			t.Fatalf("post %d: %d", i, r.status)
 		}
@@ -119,8 +120,8 @@ func TestFeedbackFloodIsLimited(t *testing.T) {
 		t.Errorf("after a minute: %d", r.status)
 	}
 	items, _ := b.srv.Feedback.List(t.Context(), "billing-v1", b.clock.Now().AddDate(-1, 0, 0))
-	if len(items) != feedbackPerMin+1 {
-		t.Errorf("stored %d, want %d", len(items), feedbackPerMin+1)
+	if len(items) != httpx.DefaultPerMinute+1 {
+		t.Errorf("stored %d, want %d", len(items), httpx.DefaultPerMinute+1)
 	}
 }
 

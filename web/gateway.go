@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // UsageRecorder stores what gateways report; store.Usage implements it. Errors are
@@ -150,7 +151,7 @@ func (s *Server) handleUsageCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b gateway.Batch
-	if err := decodeJSON(http.MaxBytesReader(w, r.Body, maxUsageBody), &b); err != nil {
+	if err := httpx.DecodeJSON(http.MaxBytesReader(w, r.Body, maxUsageBody), &b); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -163,12 +164,12 @@ func (s *Server) handleUsageCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, client.UsageResult{Applied: applied})
+	httpx.WriteJSON(w, http.StatusOK, client.UsageResult{Applied: applied})
 }
 
 // checkBatch refuses a flush that cannot be stored as it is.
 func checkBatch(b gateway.Batch) error {
-	if err := checkText("gateway", b.Gateway, 200); err != nil {
+	if err := httpx.CheckText("gateway", b.Gateway, 200); err != nil {
 		return err
 	}
 	if strings.TrimSpace(b.Gateway) == "" {

@@ -7,6 +7,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // maxShiftLen bounds the shift text; real ones are a few characters.
@@ -20,7 +21,7 @@ func (s *Server) handleSunsetReplan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req client.ReplanRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := httpx.ReadJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -29,11 +30,11 @@ func (s *Server) handleSunsetReplan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "shift is required, e.g. {\"shift\": \"14d\", \"reason\": \"...\"}."))
 		return
 	}
-	if err := checkText("shift", req.Shift, maxShiftLen); err != nil {
+	if err := httpx.CheckText("shift", req.Shift, maxShiftLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkText("reason", req.Reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", req.Reason, maxReasonLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -42,7 +43,7 @@ func (s *Server) handleSunsetReplan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.WriteJSON(w, http.StatusOK, res)
 }
 
 // handleGuardrailList serves GET /api/v1/sunsets/{name}/guardrails: each guardrail's current
@@ -56,5 +57,5 @@ func (s *Server) handleGuardrailList(w http.ResponseWriter, r *http.Request) {
 	if res == nil {
 		res = []engine.GuardrailResult{}
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.WriteJSON(w, http.StatusOK, res)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // readyTimeout bounds how long /readyz waits for Ready.
@@ -21,7 +22,7 @@ type healthBody struct {
 
 // handleHealth serves GET /healthz: the process is up. It always answers 200.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+	httpx.WriteJSON(w, http.StatusOK, healthBody{Status: "ok"})
 }
 
 // handleReady serves GET /readyz: 200 while Ready passes, a 503 problem otherwise. The detail is
@@ -49,9 +50,9 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			p := client.NewProblem(code, detail, nil)
 			p.Status = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", "5")
-			writeProblem(w, p)
+			httpx.WriteProblem(w, p)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+	httpx.WriteJSON(w, http.StatusOK, healthBody{Status: "ok"})
 }

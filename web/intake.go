@@ -18,6 +18,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Public intake (the feedback form, the survey and the feedback API) feeds the guardrails that
@@ -144,7 +145,7 @@ func (s *Server) intakeKey() []byte {
 // newIntakeToken issues a token for page of sunset name to r's client, now.
 func (s *Server) newIntakeToken(r *http.Request, page, name string) string {
 	issued := s.now().Unix()
-	return formatIntakeToken(issued, intakeMAC(s.intakeKey(), page, name, addressScope(clientAddress(r)), issued))
+	return formatIntakeToken(issued, intakeMAC(s.intakeKey(), page, name, addressScope(httpx.ClientAddress(r)), issued))
 }
 
 // formatIntakeToken writes a token as parseIntakeToken reads it.
@@ -163,7 +164,7 @@ func (s *Server) checkIntakeToken(r *http.Request, page, name string) string {
 	if err != nil {
 		return refusedTokenInvalid
 	}
-	want := intakeMAC(s.intakeKey(), page, name, addressScope(clientAddress(r)), tok.issued)
+	want := intakeMAC(s.intakeKey(), page, name, addressScope(httpx.ClientAddress(r)), tok.issued)
 	if subtle.ConstantTimeCompare(tok.mac, want) != 1 {
 		return refusedTokenInvalid
 	}
@@ -217,7 +218,7 @@ func (s *Server) requestOrigin(r *http.Request) string {
 // allowSunsetIntake applies the per-sunset limit to a post about sunset name: every client
 // together may post FeedbackPerSunset times a minute.
 func (s *Server) allowSunsetIntake(name string) bool {
-	return s.perSunset.allow(name, s.now())
+	return s.perSunset.Allow(name, s.now())
 }
 
 // perSunsetLimit is the per-sunset budget of posts a minute.
@@ -303,7 +304,7 @@ func (s *Server) screenPublicForm(w http.ResponseWriter, r *http.Request, page, 
 		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "public form: honeypot filled, dropped", slog.String("path", r.URL.Path))
 		return "", 0, true
 	}
-	if !s.limiter.allow(clientAddress(r), s.now()) {
+	if !s.limiter.Allow(httpx.ClientAddress(r), s.now()) {
 		w.Header().Set("Retry-After", "60")
 		return refusedTooMany, http.StatusTooManyRequests, false
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Notices is what the server needs of notify's outbox: the ledger of who was told, the notices
@@ -50,5 +51,5 @@ func (s *Server) handleNoticeLedger(w http.ResponseWriter, r *http.Request) {
 	if s.Breakers != nil {
 		l.Breakers = s.Breakers()
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.WriteJSON(w, http.StatusOK, l)
 }

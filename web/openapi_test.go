@@ -17,6 +17,7 @@ import (
 
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // docURL is where the tests file the OpenAPI document for the schema compiler; schema $refs
@@ -348,7 +349,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", p+"/pause", pausePath, `{"reason":"again"}`, 409)
 	call("POST", p+"/resume", resumePath, `{}`, 400)
 	call("POST", p+"/resume", resumePath, `{"reason":"x","extra":1}`, 400)
-	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", maxJSONBody)+`"}`, 413)
+	call("POST", p+"/resume", resumePath, `{"reason":"`+strings.Repeat("x", httpx.MaxJSONBody)+`"}`, 413)
 	call("POST", p+"/resume", resumePath, `{"reason":"freeze over"}`, 200)
 	call("POST", p+"/skip", skipPath, `{"reason":"x"}`, 400)
 	call("POST", p+"/skip", skipPath, `{"action":"notice/1"}`, 400)

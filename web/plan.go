@@ -18,6 +18,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // maxPlanBody is the largest plan accepted, the same limit the plan decoder enforces on files.
@@ -190,7 +191,7 @@ func (s *Server) writeApplied(w http.ResponseWriter, r *http.Request, res *engin
 			w.Header().Set("Location", "/api/v1/sunsets/"+url.PathEscape(res.Sunset.Name))
 		}
 	}
-	writeJSON(w, status, res)
+	httpx.WriteJSON(w, status, res)
 }
 
 // planFileName returns the ?file= query parameter, the name used in plan problems, or

@@ -19,6 +19,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // The public pages of a service: its status and announcement page (/p/{name}), the Atom feed,
@@ -232,7 +233,7 @@ func milestones(p *plan.Plan, t publicText, locale string, now time.Time) []publ
 
 // handlePublicPage serves GET /p/{name}: the service's public status and announcement page.
 func (s *Server) handlePublicPage(w http.ResponseWriter, r *http.Request) {
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	p, st, anns, err := s.publicService(r, lang)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Nothing about a sunset is public before its announcement. Handler wraps every public route
@@ -62,7 +63,7 @@ var (
 // language (?lang= or Accept-Language): a small HTML page for a browser asking for a page, a 404
 // problem otherwise.
 func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	detail := fmt.Sprintf(publicNotFoundDetail[lang], r.PathValue("name"))
 	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
 		n := nonce()
@@ -82,5 +83,5 @@ func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Language", lang)
 	h.Set("Vary", "Accept, Accept-Language")
-	writeProblem(w, client.NewProblem(sunset.ENOTFOUND, detail, nil))
+	httpx.WriteProblem(w, client.NewProblem(sunset.ENOTFOUND, detail, nil))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/report"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Reports keeps what a sunset's report needs beyond the engine's answers; *store.DB implements
@@ -84,7 +85,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				err = tooLarge("the accounts CSV", maxAccountsCSV)
+				err = httpx.TooLarge("the accounts CSV", maxAccountsCSV)
 			}
 			s.writeError(w, r, err)
 			return
@@ -244,7 +245,7 @@ func (s *Server) handleLessonsPut(w http.ResponseWriter, r *http.Request) {
 	}
 	var req lessonsRequest
 	// Up to 4 bytes a character in UTF-8, plus the JSON around the text.
-	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4*maxLessons+1024), &req); err != nil {
+	if err := httpx.DecodeJSON(http.MaxBytesReader(w, r.Body, 4*maxLessons+1024), &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -264,5 +265,5 @@ func (s *Server) handleLessonsPut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.WriteJSON(w, http.StatusOK, l)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/runbook/runs"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Runbooks is what the server needs of the runbook: a sunset's latest run, starting one,
@@ -55,7 +56,7 @@ func (s *Server) runbookAction(w http.ResponseWriter, r *http.Request, body any)
 		return "", false
 	}
 	if body != nil {
-		if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4096), body); err != nil {
+		if err := httpx.DecodeJSON(http.MaxBytesReader(w, r.Body, 4096), body); err != nil {
 			s.writeError(w, r, err)
 			return "", false
 		}
@@ -69,7 +70,7 @@ func answer[T any](s *Server, w http.ResponseWriter, r *http.Request, status int
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, status, v)
+	httpx.WriteJSON(w, status, v)
 }
 
 // handleRunbookGet serves GET /api/v1/sunsets/{name}/runbook.

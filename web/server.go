@@ -21,6 +21,7 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Engine is what the server needs of the engine; *engine.Engine implements it. Errors are
@@ -107,7 +108,7 @@ type Server struct {
 	// nil means time.Now.
 	Now func() time.Time
 	// limiter bounds feedback posts per client address.
-	limiter windowLimiter
+	limiter httpx.Limiter
 	// IntakeKey signs the per-page tokens of the public feedback and survey forms (intake.go);
 	// every replica sharing a database should get the same key (store.DB.SigningKey "intake").
 	// Nil means a random key made by Handler: forms served before a restart must be sent again.
@@ -118,7 +119,7 @@ type Server struct {
 	// ephemeralIntakeKey is the key Handler made when IntakeKey is nil.
 	ephemeralIntakeKey []byte
 	// perSunset bounds feedback posts per sunset.
-	perSunset windowLimiter
+	perSunset httpx.Limiter
 	// Usage records the usage flushes of gateways; nil answers them 503.
 	Usage UsageRecorder
 	// Phases tells the phase a runbook switched a sunset to ahead of its timeline, applied to
@@ -173,7 +174,7 @@ type Server struct {
 	// tiers, the consumers table); nil means none are known.
 	Contacts ContactStore
 	// public bounds the requests to the public routes per client address.
-	public windowLimiter
+	public httpx.Limiter
 }
 
 // DefaultActor is the actor recorded when a request names none.
@@ -318,7 +319,7 @@ func splitPattern(pattern string) (method, path string) {
 // own metrics registry.
 func (s *Server) Handler() http.Handler {
 	m := newMetrics(s)
-	s.perSunset.n = s.perSunsetLimit()
+	s.perSunset.N = s.perSunsetLimit()
 	if len(s.IntakeKey) == 0 && s.ephemeralIntakeKey == nil {
 		s.ephemeralIntakeKey = randomIntakeKey()
 	}
@@ -351,14 +352,14 @@ func (s *Server) methodNotAllowed(methods []string) http.Handler {
 	allow := strings.Join(methods, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		writeProblem(w, client.NewProblem(client.CodeMethodNotAllowed,
+		httpx.WriteProblem(w, client.NewProblem(client.CodeMethodNotAllowed,
 			fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, allow), nil))
 	})
 }
 
 // handleNotFound answers every path no route matches.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, client.NewProblem(sunset.ENOTFOUND,
+	httpx.WriteProblem(w, client.NewProblem(sunset.ENOTFOUND,
 		fmt.Sprintf("No such route: %s %s. The API is described at /api/v1/openapi.json.", r.Method, r.URL.Path), nil))
 }
 
@@ -381,7 +382,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				slog.Any("panic", v),
 				slog.String("stack", string(debug.Stack())))
 			if !rw.wroteHeader {
-				writeProblem(rw, client.NewProblem(sunset.EINTERNAL, internalDetail, nil))
+				httpx.WriteProblem(rw, client.NewProblem(sunset.EINTERNAL, httpx.InternalDetail, nil))
 			}
 		}()
 		next.ServeHTTP(rw, r)

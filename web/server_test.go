@@ -20,6 +20,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // testPlan is a small valid plan with one stakeholder, so it starts in draft.
@@ -412,7 +413,7 @@ func TestInternalErrorsAreLoggedAndHidden(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	p := r.problem(t)
-	if p.Detail != internalDetail || p.Code != sunset.EINTERNAL {
+	if p.Detail != httpx.InternalDetail || p.Code != sunset.EINTERNAL {
 		t.Fatalf("problem %+v", p)
 	}
 	if strings.Contains(string(r.body), "secret") {
@@ -430,7 +431,7 @@ func TestPanicsBecomeA500Problem(t *testing.T) {
 		if r.status != http.StatusInternalServerError {
 			t.Fatalf("%s: status %d: %s", path, r.status, r.body)
 		}
-		if p := r.problem(t); p.Detail != internalDetail {
+		if p := r.problem(t); p.Detail != httpx.InternalDetail {
 			t.Fatalf("%s: problem %+v", path, p)
 		}
 	}

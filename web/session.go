@@ -12,6 +12,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // The operator UI's login: GET /login shows a form (English and Simplified Chinese) taking an API
@@ -86,7 +87,7 @@ func localNext(next string) string {
 // renderLogin writes the login page with status; message, when set, says why the last attempt
 // failed.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, next, message string) {
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	if v := r.PostFormValue("lang"); v == "zh-Hans" || v == "en" {
 		lang = v
 	}
@@ -164,7 +165,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The login form's anti-forgery token is missing or wrong; reload the page and try again."))
 		return
 	}
-	if !s.loginLimiter().allow(clientAddress(r), s.now()) {
+	if !s.loginLimiter().Allow(httpx.ClientAddress(r), s.now()) {
 		w.Header().Set("Retry-After", "60")
 		s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many login attempts from your address; try again in a minute."})
 		return
@@ -186,7 +187,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		s.logger().Info("login refused", "client", clientAddress(r))
+		s.logger().Info("login refused", "client", httpx.ClientAddress(r))
 		lang := r.PostFormValue("lang")
 		if _, ok := loginTexts[lang]; !ok {
 			lang = "en"
@@ -235,15 +236,15 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginLimiter returns the limiter of login attempts per client address.
-func (s *Server) loginLimiter() *windowLimiter {
-	s.Auth.loginOnce.Do(func() { s.Auth.login.n = loginPerMinute })
+func (s *Server) loginLimiter() *httpx.Limiter {
+	s.Auth.loginOnce.Do(func() { s.Auth.login.N = loginPerMinute })
 	return &s.Auth.login
 }
 
 // formError turns a failure to read a form into a problem: too large, or invalid.
 func formError(err error) error {
 	if strings.Contains(err.Error(), "too large") {
-		return tooLarge("The form", maxPublicBody)
+		return httpx.TooLarge("The form", maxPublicBody)
 	}
 	return sunset.Errorf(sunset.EINVALID, "Cannot read the form: %v.", err)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // maxReasonLen is the longest reason accepted for pause, resume and cancel, in characters.
@@ -29,7 +30,7 @@ func (s *Server) handleSunsetList(w http.ResponseWriter, r *http.Request) {
 	for _, st := range list {
 		s.withGatewayPhase(r.Context(), st)
 	}
-	writeJSON(w, http.StatusOK, list)
+	httpx.WriteJSON(w, http.StatusOK, list)
 }
 
 // handleSunsetGet serves GET /api/v1/sunsets/{name}.
@@ -40,7 +41,7 @@ func (s *Server) handleSunsetGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.withGatewayPhase(r.Context(), st)
-	writeJSON(w, http.StatusOK, st)
+	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
 // withGatewayPhase fills st's GatewayPhase from the policy snapshot gateways are served now
@@ -73,7 +74,7 @@ func (s *Server) handleSunsetSkip(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req client.SkipRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := httpx.ReadJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -82,11 +83,11 @@ func (s *Server) handleSunsetSkip(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "action is required, e.g. {\"action\": \"notice/0\", \"reason\": \"...\"}; sunset status NAME lists the failing ones."))
 		return
 	}
-	if err := checkText("action", req.Action, 200); err != nil {
+	if err := httpx.CheckText("action", req.Action, 200); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkText("reason", req.Reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", req.Reason, maxReasonLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -95,7 +96,7 @@ func (s *Server) handleSunsetSkip(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sun)
+	httpx.WriteJSON(w, http.StatusOK, sun)
 }
 
 // handleSunsetPause serves POST /api/v1/sunsets/{name}/pause.
@@ -123,12 +124,12 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	var req client.TransitionRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := httpx.ReadJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
-	if err := checkText("reason", req.Reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", req.Reason, maxReasonLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -137,7 +138,7 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sun)
+	httpx.WriteJSON(w, http.StatusOK, sun)
 }
 
 // handleSignoffCreate serves POST /api/v1/sunsets/{name}/signoffs: a stakeholder signs off.
@@ -148,7 +149,7 @@ func (s *Server) handleSignoffCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req client.SignoffRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := httpx.ReadJSON(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -157,7 +158,7 @@ func (s *Server) handleSignoffCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "stakeholder is required, e.g. {\"stakeholder\": \"legal\"}."))
 		return
 	}
-	if err := checkText("stakeholder", req.Stakeholder, maxStakeholderLen); err != nil {
+	if err := httpx.CheckText("stakeholder", req.Stakeholder, maxStakeholderLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -166,5 +167,5 @@ func (s *Server) handleSignoffCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sun)
+	httpx.WriteJSON(w, http.StatusOK, sun)
 }

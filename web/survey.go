@@ -8,6 +8,7 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 var surveyTemplate = template.Must(template.ParseFS(feedbackFS, "templates/survey.html", "templates/form_parts.html"))
@@ -93,7 +94,7 @@ func (s *Server) handleSurveyForm(w http.ResponseWriter, r *http.Request) {
 	if !s.feedbackEnabled(w, r) {
 		return
 	}
-	_, d, err := s.surveyOf(r, pageLanguage(r))
+	_, d, err := s.surveyOf(r, httpx.PageLanguage(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -108,7 +109,7 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 	if !s.feedbackEnabled(w, r) {
 		return
 	}
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	sv, d, err := s.surveyOf(r, lang)
 	if err != nil {
 		s.writeError(w, r, err)

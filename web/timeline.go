@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // handleTimelineGet serves GET /api/v1/sunsets/{name}/timeline.
@@ -49,5 +50,5 @@ func (s *Server) handleTimelineGet(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Actions = append(out.Actions, ta)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // The operator UI: server-rendered pages (ui_overview.go, ui_sunset.go), forms that post to the
@@ -54,7 +54,7 @@ type uiPage struct {
 
 // newUIPage starts a page in r's language.
 func (s *Server) newUIPage(r *http.Request, title string) uiPage {
-	lang := pageLanguage(r)
+	lang := httpx.PageLanguage(r)
 	short := "en"
 	if lang == "zh-Hans" {
 		short = "zh"
@@ -106,39 +106,4 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "public, max-age=3600")
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, name, staticStarted, bytes.NewReader(b))
-}
-
-// pageLanguages are the pages' languages, the first being the fallback.
-var pageLanguages = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
-
-// pageLanguage picks a page's language tag ("en" or "zh-Hans"): ?lang= first, then
-// Accept-Language, then English.
-func pageLanguage(r *http.Request) string {
-	prefs := []string{r.URL.Query().Get("lang"), r.Header.Get("Accept-Language")}
-	for _, p := range prefs {
-		if p == "" {
-			continue
-		}
-		tags, _, err := language.ParseAcceptLanguage(p)
-		if err != nil || len(tags) == 0 {
-			continue
-		}
-		_, i, conf := pageLanguages.Match(tags...)
-		if conf == language.No {
-			continue
-		}
-		if i == 1 {
-			return "zh-Hans"
-		}
-		return "en"
-	}
-	return "en"
-}
-
-// shortLang is the ?lang= value of a language tag: "zh" for Chinese, else "en".
-func shortLang(lang string) string {
-	if lang == "zh-Hans" {
-		return "zh"
-	}
-	return "en"
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // handleUIPause serves POST /s/{name}/pause: the pause form of a sunset's page. It does what
@@ -30,12 +31,12 @@ func (s *Server) uiSteer(w http.ResponseWriter, r *http.Request, done string,
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if err := checkText("reason", reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", reason, maxReasonLen); err != nil {
 		s.formProblem(w, r, err)
 		return
 	}
 	if reason == "" {
-		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "%s", uiTexts[pageLanguage(r)]["NeedReason"]))
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "%s", uiTexts[httpx.PageLanguage(r)]["NeedReason"]))
 		return
 	}
 	if _, err := do(r.Context(), r.PathValue("name"), actor, reason); err != nil {
@@ -57,7 +58,7 @@ func (s *Server) handleUISignoff(w http.ResponseWriter, r *http.Request) {
 		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "Name the stakeholder who signs off."))
 		return
 	}
-	if err := checkText("stakeholder", who, maxStakeholderLen); err != nil {
+	if err := httpx.CheckText("stakeholder", who, maxStakeholderLen); err != nil {
 		s.formProblem(w, r, err)
 		return
 	}

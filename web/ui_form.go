@@ -11,6 +11,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // The operator UI's forms post here and run the same logic as the API: approving a runbook
@@ -67,9 +68,9 @@ func (s *Server) formActor(r *http.Request) (string, error) {
 func (s *Server) formProblem(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		err = tooLarge("the form", tooBig.Limit)
+		err = httpx.TooLarge("the form", tooBig.Limit)
 	}
-	p := problemFor(err)
+	p := httpx.ProblemFor(err)
 	if p.Status >= 500 {
 		s.logger().LogAttrs(r.Context(), slog.LevelError, "form failed", slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
@@ -80,14 +81,14 @@ func (s *Server) formProblem(w http.ResponseWriter, r *http.Request, err error) 
 	var u *sunset.UnwritableError
 	if errors.As(err, &u) {
 		// The page is read in its own language; the API's problem is English.
-		msg = u.Message(shortLang(pageLanguage(r)))
+		msg = u.Message(httpx.ShortLang(httpx.PageLanguage(r)))
 	}
 	s.renderSunset(w, r, p.Status, "", msg)
 }
 
 // redirectDone sends the browser back to the sunset's page, at anchor, saying what was done.
 func redirectDone(w http.ResponseWriter, r *http.Request, done, anchor string) {
-	q := url.Values{"lang": {shortLang(pageLanguage(r))}, "done": {done}}
+	q := url.Values{"lang": {httpx.ShortLang(httpx.PageLanguage(r))}, "done": {done}}
 	to := "/s/" + url.PathEscape(r.PathValue("name")) + "?" + q.Encode() + "#" + anchor
 	// net/http writes no body for a redirected POST; say where to go for clients that show it.
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -20,6 +20,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/runbook/runs"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // Limits of the sunset page's lists.
@@ -225,15 +226,15 @@ func (s *Server) handleSunsetPage(w http.ResponseWriter, r *http.Request) {
 	done := ""
 	switch r.URL.Query().Get("done") {
 	case "approved":
-		done = uiTexts[pageLanguage(r)]["DoneApproved"]
+		done = uiTexts[httpx.PageLanguage(r)]["DoneApproved"]
 	case "lessons":
-		done = uiTexts[pageLanguage(r)]["DoneLessons"]
+		done = uiTexts[httpx.PageLanguage(r)]["DoneLessons"]
 	case "paused":
-		done = uiTexts[pageLanguage(r)]["DonePaused"]
+		done = uiTexts[httpx.PageLanguage(r)]["DonePaused"]
 	case "resumed":
-		done = uiTexts[pageLanguage(r)]["DoneResumed"]
+		done = uiTexts[httpx.PageLanguage(r)]["DoneResumed"]
 	case "signed":
-		done = uiTexts[pageLanguage(r)]["DoneSigned"]
+		done = uiTexts[httpx.PageLanguage(r)]["DoneSigned"]
 	}
 	s.renderSunset(w, r, http.StatusOK, done, "")
 }
@@ -248,7 +249,7 @@ func (s *Server) renderSunset(w http.ResponseWriter, r *http.Request, status int
 		p := struct {
 			uiPage
 			Name string
-		}{s.newUIPage(r, uiTexts[pageLanguage(r)]["NotFoundTitle"]), name}
+		}{s.newUIPage(r, uiTexts[httpx.PageLanguage(r)]["NotFoundTitle"]), name}
 		s.renderUI(w, r, "ui_notfound.html", http.StatusNotFound, p.Lang, p)
 		return
 	}
@@ -290,7 +291,7 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 	if err != nil {
 		return nil, err
 	}
-	page := s.newUIPage(r, statusTitle(st, pageLanguage(r)))
+	page := s.newUIPage(r, statusTitle(st, httpx.PageLanguage(r)))
 	lang, t := page.Lang, page.T
 	loc := p.Location()
 	now := s.now()

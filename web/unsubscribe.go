@@ -7,6 +7,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // unsubscribeText holds the unsubscribe page's words in one language.
@@ -92,7 +93,7 @@ func (s *Server) handleUnsubscribePost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderUnsubscribe(w http.ResponseWriter, r *http.Request, status int, p unsubscribePage) {
-	p.Lang = pageLanguage(r)
+	p.Lang = httpx.PageLanguage(r)
 	p.T = unsubscribeTexts[p.Lang]
 	p.Nonce = nonce()
 	p.Action = r.URL.Path

@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"bytes"
@@ -33,12 +33,12 @@ func TestDecodeJSON(t *testing.T) {
 		{"strings are refused", `"x"`, "", sunset.EINVALID, "must be a JSON object"},
 		{"syntax errors say where", `{"reason" "x"}`, "", sunset.EINVALID, "at byte"},
 		{"truncated JSON is refused", `{"reason":"x"`, "", sunset.EINVALID, "ends in the middle"},
-		{"bodies over the limit are too large", `{"reason":"` + strings.Repeat("x", maxJSONBody) + `"}`, "", client.CodeTooLarge, "larger than 65536 bytes"},
+		{"bodies over the limit are too large", `{"reason":"` + strings.Repeat("x", MaxJSONBody) + `"}`, "", client.CodeTooLarge, "larger than 65536 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var req client.TransitionRequest
-			err := decodeJSON(http.MaxBytesReader(nil, io.NopCloser(strings.NewReader(tt.body)), maxJSONBody), &req)
+			err := DecodeJSON(http.MaxBytesReader(nil, io.NopCloser(strings.NewReader(tt.body)), MaxJSONBody), &req)
 			if got := sunset.ErrorCode(err); got != tt.wantCode {
 				t.Fatalf("code %q, want %q (%v)", got, tt.wantCode, err)
 			}
@@ -65,7 +65,7 @@ func FuzzDecodeReason(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var req client.TransitionRequest
-		err := decodeJSON(http.MaxBytesReader(nil, io.NopCloser(bytes.NewReader(data)), 1024), &req)
+		err := DecodeJSON(http.MaxBytesReader(nil, io.NopCloser(bytes.NewReader(data)), 1024), &req)
 		if err != nil {
 			code := sunset.ErrorCode(err)
 			if code != sunset.EINVALID && code != client.CodeTooLarge {
@@ -74,7 +74,7 @@ func FuzzDecodeReason(f *testing.F) {
 			if sunset.ErrorMessage(err) == "" {
 				t.Fatalf("empty message for %q", data)
 			}
-			p := problemFor(err)
+			p := ProblemFor(err)
 			if p.Status != http.StatusBadRequest && p.Status != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status %d for %q", p.Status, data)
 			}
@@ -90,6 +90,6 @@ func FuzzDecodeReason(f *testing.F) {
 		if !json.Valid(trimmed) || trimmed[0] != '{' {
 			t.Fatalf("accepted %q, which is not a JSON object", data)
 		}
-		_ = checkText("reason", req.Reason, maxReasonLen)
+		_ = CheckText("reason", req.Reason, 2000)
 	})
 }

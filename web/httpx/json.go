@@ -1,4 +1,4 @@
-package web
+package httpx
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 	"github.com/sunsetops/sunset/client"
 )
 
-// maxJSONBody is the largest JSON request body accepted.
-const maxJSONBody = 64 << 10
+// MaxJSONBody is the largest JSON request body accepted.
+const MaxJSONBody = 64 << 10
 
-// writeJSON answers v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -25,16 +25,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// readJSON decodes r's body into dst strictly (see decodeJSON), refusing bodies over 64 KiB.
-func readJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	return decodeJSON(http.MaxBytesReader(w, r.Body, maxJSONBody), dst)
+// ReadJSON decodes r's body into dst strictly (see DecodeJSON), refusing bodies over 64 KiB.
+func ReadJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	return DecodeJSON(http.MaxBytesReader(w, r.Body, MaxJSONBody), dst)
 }
 
-// decodeJSON reads one JSON object from body into dst, strictly: unknown fields, wrong types,
+// DecodeJSON reads one JSON object from body into dst, strictly: unknown fields, wrong types,
 // anything after the object and a value that is not an object are EINVALID errors that say what
 // was wrong. An empty body leaves dst unchanged (every field is optional at this level). A body
 // over the reader's http.MaxBytesReader limit is a too_large error.
-func decodeJSON(body io.Reader, dst any) error {
+func DecodeJSON(body io.Reader, dst any) error {
 	data, err := io.ReadAll(body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -84,9 +84,9 @@ func jsonError(err error) error {
 	}
 }
 
-// checkText refuses a text field longer than max characters, or one holding control characters
+// CheckText refuses a text field longer than max characters, or one holding control characters
 // other than newlines and tabs.
-func checkText(field, v string, max int) error {
+func CheckText(field, v string, max int) error {
 	if n := len([]rune(v)); n > max {
 		return sunset.Errorf(sunset.EINVALID, "%s is %d characters long; the limit is %d.", field, n, max)
 	}
