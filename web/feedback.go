@@ -334,7 +334,7 @@ func (s *Server) writePublicPage(w http.ResponseWriter, r *http.Request, status 
 		s.writeError(w, r, err)
 		return
 	}
-	writeHTML(w, status, lang, "no-store", buf.Bytes(), func(h http.Header) {
+	httpx.WriteHTML(w, status, lang, "no-store", buf.Bytes(), func(h http.Header) {
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	})
 }

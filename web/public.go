@@ -3,9 +3,7 @@ package web
 import (
 	"bytes"
 	"cmp"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"html/template"
 	"log/slog"
@@ -245,7 +243,7 @@ func (s *Server) handlePublicPage(w http.ResponseWriter, r *http.Request) {
 	esc := url.PathEscape(p.Service.Name)
 	nd := notify.NoticeData(p, notify.RenderRequest{Mandatory: true, PublicURL: base}, locale)
 	pg := publicPage{
-		Lang: lang, Nonce: nonce(), Name: p.Service.Name, Title: nd.Service.Title, Description: nd.Service.Description,
+		Lang: lang, Nonce: httpx.Nonce(), Name: p.Service.Name, Title: nd.Service.Title, Description: nd.Service.Description,
 		Docs: p.Service.Docs, State: t.States[st.State], StateKey: string(st.State), T: t,
 		Paused: st.State == engine.StatePaused, Cancelled: st.State == engine.StateCancelled,
 		Milestones: milestones(p, t, locale, s.now()), Alternatives: nd.Alternatives, Features: nd.Features,
@@ -280,38 +278,7 @@ func (s *Server) handlePublicPage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeHTML(w, http.StatusOK, lang, "public, max-age=60", buf.Bytes(), func(h http.Header) { setPageSecurity(h, pg.Nonce) })
-}
-
-// writeHTML writes a rendered page: HTML in lang, varying by Accept-Language, with the cache
-// policy cache and the security headers secure sets (its Content-Security-Policy above all).
-func writeHTML(w http.ResponseWriter, status int, lang, cache string, body []byte, secure func(http.Header)) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Language", lang)
-	h.Set("Vary", "Accept-Language")
-	h.Set("Cache-Control", cache)
-	h.Set("X-Content-Type-Options", "nosniff")
-	secure(h)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// setPageSecurity sets the headers of a public HTML page: a strict Content-Security-Policy that
-// allows only the page's own nonce-bearing style block and same-origin forms, nothing from
-// elsewhere, no script, no framing.
-func setPageSecurity(h http.Header, nonce string) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-}
-
-// nonce returns a fresh random CSP nonce.
-func nonce() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	httpx.WriteHTML(w, http.StatusOK, lang, "public, max-age=60", buf.Bytes(), func(h http.Header) { httpx.SetPageSecurity(h, pg.Nonce) })
 }
 
 // setPublicCORS lets any website read an answer meant to be embedded (the banner script and the

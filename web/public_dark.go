@@ -66,7 +66,7 @@ func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
 	lang := httpx.PageLanguage(r)
 	detail := fmt.Sprintf(publicNotFoundDetail[lang], r.PathValue("name"))
 	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html") {
-		n := nonce()
+		n := httpx.Nonce()
 		var buf bytes.Buffer
 		err := publicNotFoundTemplate.Execute(&buf, map[string]string{"Lang": lang, "Nonce": n, "Title": publicNotFoundTitle[lang],
 			"Language": publicNotFoundLanguage[lang], "Detail": detail})
@@ -74,8 +74,8 @@ func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		writeHTML(w, http.StatusNotFound, lang, "no-store", buf.Bytes(), func(h http.Header) {
-			setPageSecurity(h, n)
+		httpx.WriteHTML(w, http.StatusNotFound, lang, "no-store", buf.Bytes(), func(h http.Header) {
+			httpx.SetPageSecurity(h, n)
 			h.Set("Vary", "Accept, Accept-Language")
 		})
 		return

@@ -96,9 +96,9 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		Name: loginCookie, Value: csrf, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(r),
 	})
-	n := nonce()
+	n := httpx.Nonce()
 	h := w.Header()
-	setPageSecurity(h, n)
+	httpx.SetPageSecurity(h, n)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "Accept-Language")

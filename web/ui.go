@@ -75,7 +75,7 @@ func (s *Server) renderUI(w http.ResponseWriter, r *http.Request, name string, s
 		s.writeError(w, r, err)
 		return
 	}
-	writeHTML(w, status, lang, "no-store", buf.Bytes(), func(h http.Header) {
+	httpx.WriteHTML(w, status, lang, "no-store", buf.Bytes(), func(h http.Header) {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", uiCSP)
 	})

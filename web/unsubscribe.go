@@ -95,12 +95,12 @@ func (s *Server) handleUnsubscribePost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderUnsubscribe(w http.ResponseWriter, r *http.Request, status int, p unsubscribePage) {
 	p.Lang = httpx.PageLanguage(r)
 	p.T = unsubscribeTexts[p.Lang]
-	p.Nonce = nonce()
+	p.Nonce = httpx.Nonce()
 	p.Action = r.URL.Path
 	var buf bytes.Buffer
 	if err := unsubscribeTemplate.Execute(&buf, p); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeHTML(w, status, p.Lang, "no-store", buf.Bytes(), func(h http.Header) { setPageSecurity(h, p.Nonce) })
+	httpx.WriteHTML(w, status, p.Lang, "no-store", buf.Bytes(), func(h http.Header) { httpx.SetPageSecurity(h, p.Nonce) })
 }
