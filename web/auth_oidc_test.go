@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -59,7 +60,7 @@ func newTestProvider(t *testing.T, now func() time.Time) *testProvider {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		code := randomValue()
+		code := rand.Text()
 		p.mu.Lock()
 		p.codes[code] = q.Get("nonce")
 		p.mu.Unlock()
@@ -118,10 +119,10 @@ func (p *testProvider) sign(t *testing.T, claims map[string]any) string {
 func TestOIDCLoginMapsGroupsToRoles(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
 	idp := newTestProvider(t, b.clock.Now)
-	b.srv.Auth.OIDC = &OIDC{
+	b.srv.Auth.OIDC = &auth.OIDC{
 		Issuer: idp.ts.URL, ClientID: "sunset", ClientSecret: "client-secret",
 		RedirectURL: b.ts.URL + "/login/oidc/callback",
-		Roles:       map[string]Role{"sunset-viewers": RoleViewer, "sunset-approvers": RoleApprover},
+		Roles:       map[string]auth.Role{"sunset-viewers": auth.RoleViewer, "sunset-approvers": auth.RoleApprover},
 	}
 	// login runs the whole flow in a browser-like client and returns the last answer.
 	login := func(t *testing.T) (*http.Response, *cookiejar.Jar) {
@@ -149,11 +150,11 @@ func TestOIDCLoginMapsGroupsToRoles(t *testing.T) {
 		}
 		var session string
 		for _, c := range jar.Cookies(mustURL(t, b.ts.URL)) {
-			if c.Name == SessionCookie {
+			if c.Name == auth.SessionCookie {
 				session = c.Value
 			}
 		}
-		h := []string{"Cookie", SessionCookie + "=" + session, CSRFHeader, csrfFor(session)}
+		h := []string{"Cookie", auth.SessionCookie + "=" + session, auth.CSRFHeader, auth.CSRFFor(session)}
 		if r := b.call(t, http.MethodPost, "/api/v1/sunsets/"+secureName+"/runbook/approvals", `{"step":"sign-off"}`, h...); r.status != http.StatusCreated {
 			t.Fatalf("approve from the OIDC session: %d %s", r.status, r.body)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 		ans.Revisions = []engine.Revision{}
 	}
 	if r.URL.Query().Get("rows") == "1" {
-		if p := PrincipalFrom(r.Context()); s.Auth != nil && (p == nil || p.Role < RoleOperator) {
+		if p := auth.PrincipalFrom(r.Context()); s.Auth != nil && (p == nil || p.Role < auth.RoleOperator) {
 			s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The contacts themselves are personal data: this needs the operator role."))
 			return
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/sunsetops/sunset/backup/export/progress"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -136,7 +137,7 @@ func (s *Server) handleExportLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := r.PathValue("user")
-	if err := httpx.CheckText("user", user, maxActorLen); err != nil {
+	if err := httpx.CheckText("user", user, auth.MaxActorLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -187,7 +187,7 @@ func tableRoutes() []string {
 	s := &Server{}
 	var out []string
 	for _, rt := range s.routes(newMetrics(s)) {
-		out = append(out, rt.pattern)
+		out = append(out, rt.Pattern)
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/web/auth"
 )
 
 // publicAnnounced is how each public route of an announced sunset is called and what it answers:
@@ -127,20 +128,20 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 
 			walked := 0
 			for _, rt := range routeTable() {
-				if rt.role != RolePublic {
+				if rt.Role != auth.RolePublic {
 					continue
 				}
-				method, path := splitPattern(rt.pattern)
+				method, path := splitPattern(rt.Pattern)
 				if !namesSunset(path) {
-					if strings.Contains(path, "{") && !publicWithoutSunset[rt.pattern] {
-						t.Errorf("%s is public and has a path parameter but no {name}: is it about a sunset? Name it {name} so it is dark until announced, or list it in publicWithoutSunset", rt.pattern)
+					if strings.Contains(path, "{") && !publicWithoutSunset[rt.Pattern] {
+						t.Errorf("%s is public and has a path parameter but no {name}: is it about a sunset? Name it {name} so it is dark until announced, or list it in publicWithoutSunset", rt.Pattern)
 					}
 					continue
 				}
 				walked++
-				c, known := publicAnnounced[rt.pattern]
+				c, known := publicAnnounced[rt.Pattern]
 				if !known {
-					t.Errorf("%s: a public route of a sunset this test does not know how to call; add it to publicAnnounced", rt.pattern)
+					t.Errorf("%s: a public route of a sunset this test does not know how to call; add it to publicAnnounced", rt.Pattern)
 					continue
 				}
 				fill := func(name string) string {
@@ -151,11 +152,11 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 				for _, lang := range []string{"en", "zh-CN"} {
 					unknown := call(t, method, fill("nobody-v1"), c.body, c.contentType, lang)
 					if unknown.status != http.StatusNotFound {
-						t.Fatalf("%s for an unknown sunset (%s): %d, want 404: %s", rt.pattern, lang, unknown.status, unknown.body)
+						t.Fatalf("%s for an unknown sunset (%s): %d, want 404: %s", rt.Pattern, lang, unknown.status, unknown.body)
 					}
 					wantDetail := map[string]string{"en": "Nothing is published about", "zh-CN": "没有关于"}[lang]
 					if p := unknown.problem(t); !strings.Contains(p.Detail, wantDetail) {
-						t.Errorf("%s for an unknown sunset (%s): detail %q, want it in the reader's language", rt.pattern, lang, p.Detail)
+						t.Errorf("%s for an unknown sunset (%s): detail %q, want it in the reader's language", rt.Pattern, lang, p.Detail)
 					}
 					for _, name := range []string{"billing-v1", "later-v1", "frozen-v1", "withdrawn-v1"} {
 						r := call(t, method, fill(name), c.body, c.contentType, lang)
@@ -163,7 +164,7 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 						if r.status != http.StatusNotFound || string(r.body) != same || r.mediaType() != unknown.mediaType() ||
 							r.header.Get("Content-Language") != unknown.header.Get("Content-Language") {
 							t.Errorf("%s for %s sunset %s (%s): %d %s %s\nwant the unknown sunset's 404: %s",
-								rt.pattern, states[name], name, lang, r.status, r.mediaType(), r.body, same)
+								rt.Pattern, states[name], name, lang, r.status, r.mediaType(), r.body, same)
 						}
 					}
 				}
@@ -177,13 +178,13 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 					for lang, want := range map[string]string{"en": "Nothing is published about", "zh-CN": "没有关于"} {
 						unknown := page("nobody-v1", lang)
 						if unknown.status != http.StatusNotFound || unknown.mediaType() != "text/html" || !strings.Contains(string(unknown.body), want) {
-							t.Errorf("%s for an unknown sunset from a browser (%s): %d %s %.300s", rt.pattern, lang, unknown.status, unknown.mediaType(), unknown.body)
+							t.Errorf("%s for an unknown sunset from a browser (%s): %d %s %.300s", rt.Pattern, lang, unknown.status, unknown.mediaType(), unknown.body)
 						}
 						for _, name := range []string{"billing-v1", "later-v1", "withdrawn-v1"} {
 							r := page(name, lang)
 							same := withoutNonce(strings.ReplaceAll(string(unknown.body), "nobody-v1", name))
 							if r.status != http.StatusNotFound || withoutNonce(string(r.body)) != same {
-								t.Errorf("%s for %s sunset %s from a browser (%s): %d, want the unknown sunset's page:\n%s", rt.pattern, states[name], name, lang, r.status, r.body)
+								t.Errorf("%s for %s sunset %s from a browser (%s): %d, want the unknown sunset's page:\n%s", rt.Pattern, states[name], name, lang, r.status, r.body)
 							}
 						}
 					}
@@ -197,7 +198,7 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 					}
 					r := call(t, method, fill(name), body, c.contentType, "en")
 					if r.status != c.status {
-						t.Errorf("%s for %s sunset %s: %d, want %d: %.300s", rt.pattern, states[name], name, r.status, c.status, r.body)
+						t.Errorf("%s for %s sunset %s: %d, want %d: %.300s", rt.Pattern, states[name], name, r.status, c.status, r.body)
 					}
 				}
 			}

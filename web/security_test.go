@@ -25,6 +25,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/auth"
 )
 
 // The security suite: a real server with authentication on, on a real store (SQLite always,
@@ -32,7 +33,7 @@ import (
 // later is covered without anyone remembering to.
 
 // The store's credentials are what the server asks.
-var _ AuthStore = store.Credentials{}
+var _ auth.AuthStore = store.Credentials{}
 
 // secureBundle is a server with authentication on and a token for every role.
 type secureBundle struct {
@@ -42,7 +43,7 @@ type secureBundle struct {
 	srv    *Server
 	ts     *httptest.Server
 	logs   *syncBuffer
-	tokens map[Role]string
+	tokens map[auth.Role]string
 	// expired and revoked are tokens of the admin role that no longer work.
 	expired, revoked string
 	runbooks         *fakeRunbooks
@@ -73,8 +74,8 @@ func setupSecure(t *testing.T, open func(testing.TB) engine.Store) *secureBundle
 	if _, err := eng.Apply(ctx, "billing.yaml", []byte(securePlan), "setup"); err != nil {
 		t.Fatal(err)
 	}
-	b := &secureBundle{clock: clock, st: st, eng: eng, logs: &syncBuffer{}, tokens: map[Role]string{}, runbooks: &fakeRunbooks{}}
-	for r := RoleViewer; r <= RoleAdmin; r++ {
+	b := &secureBundle{clock: clock, st: st, eng: eng, logs: &syncBuffer{}, tokens: map[auth.Role]string{}, runbooks: &fakeRunbooks{}}
+	for r := auth.RoleViewer; r <= auth.RoleAdmin; r++ {
 		_, secret, err := st.CreateToken(ctx, r.String()+"-tester", r.String(), time.Time{}, t0)
 		if err != nil {
 			t.Fatal(err)
@@ -98,7 +99,7 @@ func setupSecure(t *testing.T, open func(testing.TB) engine.Store) *secureBundle
 		Feedback: st.Feedback(), Reports: st, Runbooks: b.runbooks, Usage: st.Usage(),
 		Exports:        &linkExports{links: b.links},
 		UnsubscribeKey: []byte("unsubscribe-key-0123456789abcdef"),
-		Auth:           &Auth{Store: st.Credentials()},
+		Auth:           &auth.Auth{Store: st.Credentials()},
 	}
 	b.ts = httptest.NewServer(b.srv.Handler())
 	t.Cleanup(b.ts.Close)
@@ -217,16 +218,16 @@ func TestEveryProtectedRouteRefusesWhoMayNotCallIt(t *testing.T) {
 	for dbName, open := range stores {
 		t.Run(dbName, func(t *testing.T) {
 			b := setupSecure(t, open)
-			session := b.login(t, b.tokens[RoleAdmin])
-			expiredSession := b.login(t, b.tokens[RoleAdmin])
+			session := b.login(t, b.tokens[auth.RoleAdmin])
+			expiredSession := b.login(t, b.tokens[auth.RoleAdmin])
 			before := b.state(t)
 			protected := 0
 			for _, rt := range routeTable() {
-				if rt.role == RolePublic {
+				if rt.Role == auth.RolePublic {
 					continue
 				}
 				protected++
-				method, path := splitPattern(rt.pattern)
+				method, path := splitPattern(rt.Pattern)
 				path = concretePath(path)
 				type attempt struct {
 					name   string
@@ -240,37 +241,37 @@ func TestEveryProtectedRouteRefusesWhoMayNotCallIt(t *testing.T) {
 					{"with another scheme", []string{"Authorization", "Basic YWRtaW46YWRtaW4="}, http.StatusUnauthorized},
 					{"with an expired token", bearer(b.expired), http.StatusUnauthorized},
 					{"with a revoked token", bearer(b.revoked), http.StatusUnauthorized},
-					{"with a forged session", []string{"Cookie", SessionCookie + "=sss_forged"}, http.StatusUnauthorized},
+					{"with a forged session", []string{"Cookie", auth.SessionCookie + "=sss_forged"}, http.StatusUnauthorized},
 				}
-				if rt.role > RoleViewer {
-					attempts = append(attempts, attempt{"with the role below " + rt.role.String(), bearer(b.tokens[rt.role-1]), http.StatusForbidden})
+				if rt.Role > auth.RoleViewer {
+					attempts = append(attempts, attempt{"with the role below " + rt.Role.String(), bearer(b.tokens[rt.Role-1]), http.StatusForbidden})
 				}
 				if !safeMethod(method) {
-					cookie := SessionCookie + "=" + session
+					cookie := auth.SessionCookie + "=" + session
 					attempts = append(attempts,
 						attempt{"from a session without the CSRF token", []string{"Cookie", cookie}, http.StatusForbidden},
-						attempt{"from a session with a wrong CSRF token", []string{"Cookie", cookie, CSRFHeader, csrfFor("sss_other")}, http.StatusForbidden},
-						attempt{"from a session with another session's CSRF token", []string{"Cookie", cookie, CSRFHeader, csrfFor(expiredSession)}, http.StatusForbidden},
+						attempt{"from a session with a wrong CSRF token", []string{"Cookie", cookie, auth.CSRFHeader, auth.CSRFFor("sss_other")}, http.StatusForbidden},
+						attempt{"from a session with another session's CSRF token", []string{"Cookie", cookie, auth.CSRFHeader, auth.CSRFFor(expiredSession)}, http.StatusForbidden},
 					)
 				}
 				for _, a := range attempts {
 					r := b.call(t, method, path, `{"reason":"test"}`, a.header...)
 					if r.status != a.want {
-						t.Errorf("%s %s: status %d, want %d: %.300s", rt.pattern, a.name, r.status, a.want, r.body)
+						t.Errorf("%s %s: status %d, want %d: %.300s", rt.Pattern, a.name, r.status, a.want, r.body)
 						continue
 					}
 					p := r.problem(t)
 					if a.want == http.StatusUnauthorized && r.header.Get("WWW-Authenticate") == "" {
-						t.Errorf("%s %s: 401 without a WWW-Authenticate challenge", rt.pattern, a.name)
+						t.Errorf("%s %s: 401 without a WWW-Authenticate challenge", rt.Pattern, a.name)
 					}
 					if strings.Contains(string(r.body), "sst_") || strings.Contains(p.Detail, "hunter2") {
-						t.Errorf("%s %s: the answer repeats the credentials: %s", rt.pattern, a.name, r.body)
+						t.Errorf("%s %s: the answer repeats the credentials: %s", rt.Pattern, a.name, r.body)
 					}
 				}
 			}
 			// A session past its life is refused like no session at all.
-			b.clock.Advance(defaultSessionTTL + time.Minute)
-			r := b.call(t, http.MethodGet, "/api/v1/sunsets", "", "Cookie", SessionCookie+"="+expiredSession)
+			b.clock.Advance(auth.DefaultSessionTTL + time.Minute)
+			r := b.call(t, http.MethodGet, "/api/v1/sunsets", "", "Cookie", auth.SessionCookie+"="+expiredSession)
 			if r.status != http.StatusUnauthorized {
 				t.Errorf("expired session: status %d, want 401", r.status)
 			}
@@ -281,7 +282,7 @@ func TestEveryProtectedRouteRefusesWhoMayNotCallIt(t *testing.T) {
 				t.Errorf("only %d protected routes walked; the route table lost its roles?", protected)
 			}
 			// No credential reaches the log, whatever was refused.
-			for _, secret := range []string{b.tokens[RoleAdmin], b.tokens[RoleViewer], b.expired, b.revoked, session, expiredSession} {
+			for _, secret := range []string{b.tokens[auth.RoleAdmin], b.tokens[auth.RoleViewer], b.expired, b.revoked, session, expiredSession} {
 				if strings.Contains(b.logs.String(), secret) {
 					t.Errorf("the log holds a credential: %.20s…", secret)
 				}
@@ -297,16 +298,16 @@ func (b *secureBundle) login(t *testing.T, token string) string {
 	if form.status != http.StatusOK {
 		t.Fatalf("GET /login: %d %s", form.status, form.body)
 	}
-	csrf := cookieValue(form.header, loginCookie)
+	csrf := cookieValue(form.header, auth.LoginCookie)
 	if csrf == "" || !strings.Contains(string(form.body), `value="`+csrf+`"`) {
 		t.Fatalf("the login form carries no anti-forgery value matching its cookie")
 	}
-	v := url.Values{CSRFField: {csrf}, "token": {token}, "next": {"/api/v1/sunsets"}}
-	r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", loginCookie+"="+csrf)
+	v := url.Values{auth.CSRFField: {csrf}, "token": {token}, "next": {"/api/v1/sunsets"}}
+	r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", auth.LoginCookie+"="+csrf)
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/api/v1/sunsets" {
 		t.Fatalf("POST /login: %d %v %s", r.status, r.header, r.body)
 	}
-	c := findCookie(r.header, SessionCookie)
+	c := findCookie(r.header, auth.SessionCookie)
 	if c == nil || c.Value == "" {
 		t.Fatal("no session cookie after logging in")
 	}
@@ -337,10 +338,10 @@ func cookieValue(header http.Header, name string) string {
 func TestTokensGrantTheirRoleAndNameTheActor(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
 	// A viewer reads; an operator pauses, recorded under the token's name whatever the header says.
-	if r := b.call(t, http.MethodGet, "/api/v1/sunsets/"+secureName, "", bearer(b.tokens[RoleViewer])...); r.status != http.StatusOK {
+	if r := b.call(t, http.MethodGet, "/api/v1/sunsets/"+secureName, "", bearer(b.tokens[auth.RoleViewer])...); r.status != http.StatusOK {
 		t.Fatalf("viewer GET: %d %s", r.status, r.body)
 	}
-	h := append(bearer(b.tokens[RoleOperator]), client.ActorHeader, "mallory")
+	h := append(bearer(b.tokens[auth.RoleOperator]), client.ActorHeader, "mallory")
 	if r := b.call(t, http.MethodPost, "/api/v1/sunsets/"+secureName+"/pause", `{"reason":"freeze"}`, h...); r.status != http.StatusOK {
 		t.Fatalf("operator pause: %d %s", r.status, r.body)
 	}
@@ -352,7 +353,7 @@ func TestTokensGrantTheirRoleAndNameTheActor(t *testing.T) {
 		t.Errorf("pause recorded by %q, want the token's name operator-tester", last.Actor)
 	}
 	// Approvals go to the authenticated person, not to a header: one token cannot approve as two.
-	h = append(bearer(b.tokens[RoleApprover]), client.ActorHeader, "somebody-else")
+	h = append(bearer(b.tokens[auth.RoleApprover]), client.ActorHeader, "somebody-else")
 	if r := b.call(t, http.MethodPost, "/api/v1/sunsets/"+secureName+"/runbook/approvals", `{"step":"sign-off"}`, h...); r.status != http.StatusCreated {
 		t.Fatalf("approve: %d %s", r.status, r.body)
 	}
@@ -378,16 +379,16 @@ func TestTokensGrantTheirRoleAndNameTheActor(t *testing.T) {
 
 func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
-	session := b.login(t, b.tokens[RoleOperator])
-	cookie := SessionCookie + "=" + session
+	session := b.login(t, b.tokens[auth.RoleOperator])
+	cookie := auth.SessionCookie + "=" + session
 	if r := b.call(t, http.MethodGet, "/api/v1/sunsets", "", "Cookie", cookie); r.status != http.StatusOK {
 		t.Fatalf("GET with the session: %d %s", r.status, r.body)
 	}
 	// The UI's forms embed the session's token.
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: session})
-	token := b.srv.csrfToken(req)
-	if token == "" || token == csrfFor("sss_other") {
+	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: session})
+	token := b.srv.guard().CSRFToken(req)
+	if token == "" || token == auth.CSRFFor("sss_other") {
 		t.Fatalf("csrfToken = %q", token)
 	}
 	before := b.state(t)
@@ -398,12 +399,12 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 		t.Fatal("a refused POST changed the state")
 	}
 	// As a form field, the way the operator UI's forms send it.
-	form := url.Values{CSRFField: {token}, "reason": {"x"}}.Encode()
+	form := url.Values{auth.CSRFField: {token}, "reason": {"x"}}.Encode()
 	r := b.call(t, http.MethodPost, "/logout", form, "Cookie", cookie, "Content-Type", "application/x-www-form-urlencoded")
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/login" {
 		t.Fatalf("logout: %d %s", r.status, r.body)
 	}
-	if c := findCookie(r.header, SessionCookie); c == nil || c.MaxAge >= 0 {
+	if c := findCookie(r.header, auth.SessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Errorf("logout does not clear the cookie: %+v", c)
 	}
 	if r := b.call(t, http.MethodGet, "/api/v1/sunsets", "", "Cookie", cookie); r.status != http.StatusUnauthorized {
@@ -411,16 +412,16 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 	}
 
 	t.Run("the login form needs its anti-forgery value", func(t *testing.T) {
-		v := url.Values{CSRFField: {"guess"}, "token": {b.tokens[RoleAdmin]}}
-		r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", loginCookie+"=other")
-		if r.status != http.StatusForbidden || findCookie(r.header, SessionCookie) != nil {
+		v := url.Values{auth.CSRFField: {"guess"}, "token": {b.tokens[auth.RoleAdmin]}}
+		r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", auth.LoginCookie+"=other")
+		if r.status != http.StatusForbidden || findCookie(r.header, auth.SessionCookie) != nil {
 			t.Errorf("login with a wrong anti-forgery value: %d", r.status)
 		}
 	})
 	t.Run("wrong credentials show the form again", func(t *testing.T) {
-		v := url.Values{CSRFField: {"same"}, "username": {"li.wei"}, "password": {"wrong password!"}, "lang": {"zh-Hans"}}
-		r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", loginCookie+"=same")
-		if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "凭据无效") || findCookie(r.header, SessionCookie) != nil {
+		v := url.Values{auth.CSRFField: {"same"}, "username": {"li.wei"}, "password": {"wrong password!"}, "lang": {"zh-Hans"}}
+		r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", auth.LoginCookie+"=same")
+		if r.status != http.StatusUnauthorized || !strings.Contains(string(r.body), "凭据无效") || findCookie(r.header, auth.SessionCookie) != nil {
 			t.Errorf("wrong password: %d %.300s", r.status, r.body)
 		}
 	})
@@ -428,13 +429,13 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 		if err := b.st.PutUser(t.Context(), "li.wei", "approver", "correct horse battery staple", t0); err != nil {
 			t.Fatal(err)
 		}
-		v := url.Values{CSRFField: {"same"}, "username": {"li.wei"}, "password": {"correct horse battery staple"}, "next": {"//evil.example/"}}
-		r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", loginCookie+"=same")
+		v := url.Values{auth.CSRFField: {"same"}, "username": {"li.wei"}, "password": {"correct horse battery staple"}, "next": {"//evil.example/"}}
+		r := b.call(t, http.MethodPost, "/login", v.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Cookie", auth.LoginCookie+"=same")
 		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
 			t.Fatalf("password login: %d %v (an off-site next must become /)", r.status, r.header.Get("Location"))
 		}
-		c := findCookie(r.header, SessionCookie)
-		h := []string{"Cookie", SessionCookie + "=" + c.Value, CSRFHeader, csrfFor(c.Value)}
+		c := findCookie(r.header, auth.SessionCookie)
+		h := []string{"Cookie", auth.SessionCookie + "=" + c.Value, auth.CSRFHeader, auth.CSRFFor(c.Value)}
 		if r := b.call(t, http.MethodPost, "/api/v1/sunsets/"+secureName+"/runbook/approvals", `{"step":"sign-off"}`, h...); r.status != http.StatusCreated {
 			t.Fatalf("approve from the session: %d %s", r.status, r.body)
 		}
@@ -443,7 +444,7 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 		}
 	})
 	t.Run("cookies are Secure when the public URL is https", func(t *testing.T) {
-		s := &Server{Engine: b.eng, Now: b.clock.Now, PublicURL: "https://sunset.example.com", Auth: &Auth{Store: b.st.Credentials()}}
+		s := &Server{Engine: b.eng, Now: b.clock.Now, PublicURL: "https://sunset.example.com", Auth: &auth.Auth{Store: b.st.Credentials()}}
 		ts := httptest.NewServer(s.Handler())
 		defer ts.Close()
 		resp, err := ts.Client().Get(ts.URL + "/login")
@@ -451,7 +452,7 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if c := findCookie(resp.Header, loginCookie); c == nil || !c.Secure {
+		if c := findCookie(resp.Header, auth.LoginCookie); c == nil || !c.Secure {
 			t.Errorf("login cookie %+v is not Secure", c)
 		}
 	})
@@ -461,7 +462,7 @@ func TestSessionsLoginCSRFAndLogout(t *testing.T) {
 func publicLimited() []route {
 	var out []route
 	for _, rt := range routeTable() {
-		if rt.role == RolePublic && !unlimitedPublic[rt.pattern] {
+		if rt.Role == auth.RolePublic && !auth.Unlimited(rt.Pattern) {
 			out = append(out, rt)
 		}
 	}
@@ -471,10 +472,10 @@ func publicLimited() []route {
 func TestPublicRoutesAreRateAndSizeLimited(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
 	for _, rt := range publicLimited() {
-		method, path := splitPattern(rt.pattern)
+		method, path := splitPattern(rt.Pattern)
 		path = concretePath(path)
-		t.Run(rt.pattern, func(t *testing.T) {
-			s := &Server{Engine: b.eng, Now: b.clock.Now, Feedback: b.st.Feedback(), PublicPerMinute: 2, Auth: &Auth{Store: b.st.Credentials()}}
+		t.Run(rt.Pattern, func(t *testing.T) {
+			s := &Server{Engine: b.eng, Now: b.clock.Now, Feedback: b.st.Feedback(), PublicPerMinute: 2, Auth: &auth.Auth{Store: b.st.Credentials()}}
 			ts := httptest.NewServer(s.Handler())
 			defer ts.Close()
 			do := func(body string) *http.Response {
@@ -489,7 +490,7 @@ func TestPublicRoutesAreRateAndSizeLimited(t *testing.T) {
 				return resp
 			}
 			if !safeMethod(method) {
-				if resp := do(strings.Repeat("a", maxPublicBody+1)); resp.StatusCode != http.StatusRequestEntityTooLarge {
+				if resp := do(strings.Repeat("a", auth.MaxPublicBody+1)); resp.StatusCode != http.StatusRequestEntityTooLarge {
 					t.Errorf("oversized body: %d, want 413", resp.StatusCode)
 				}
 			} else {
@@ -514,21 +515,21 @@ func TestMutatingRoutesRefuseOversizedAndMalformedBodies(t *testing.T) {
 		t.Run(dbName, func(t *testing.T) {
 			b := setupSecure(t, open)
 			before := b.state(t)
-			admin := bearer(b.tokens[RoleAdmin])
+			admin := bearer(b.tokens[auth.RoleAdmin])
 			for _, rt := range routeTable() {
-				method, path := splitPattern(rt.pattern)
-				if safeMethod(method) || rt.role == RolePublic || rt.pattern == "POST /logout" {
+				method, path := splitPattern(rt.Pattern)
+				if safeMethod(method) || rt.Role == auth.RolePublic || rt.Pattern == "POST /logout" {
 					continue
 				}
 				path = concretePath(path)
 				huge := `{"reason":"` + strings.Repeat("x", 11<<20) + `"}`
 				if r := b.call(t, method, path, huge, append(admin, "Content-Type", "application/json")...); r.status != http.StatusRequestEntityTooLarge {
-					t.Errorf("%s with an 11 MiB body: %d, want 413: %.200s", rt.pattern, r.status, r.body)
+					t.Errorf("%s with an 11 MiB body: %d, want 413: %.200s", rt.Pattern, r.status, r.body)
 				}
 				for _, body := range []string{`{"reason":`, "\x00\xff\xfe", `["not", "an object"]`} {
 					r := b.call(t, method, path, body, append(admin, "Content-Type", "application/json")...)
 					if r.status != http.StatusBadRequest && r.status != http.StatusUnsupportedMediaType {
-						t.Errorf("%s with the malformed body %q: %d, want 400: %.200s", rt.pattern, body, r.status, r.body)
+						t.Errorf("%s with the malformed body %q: %d, want 400: %.200s", rt.Pattern, body, r.status, r.body)
 					}
 				}
 			}
@@ -596,7 +597,7 @@ func TestSecretsNeverAppearInAnswersEventsOrLogs(t *testing.T) {
 	withSecret := strings.Replace(testPlanNoSignoff, "milestones:", `channels:
   email: {smtp: "127.0.0.1:2525", from: "sunset@example.com", username: sunset, password: env:SUNSET_TEST_SMTP_PASSWORD}
 milestones:`, 1)
-	admin := bearer(b.tokens[RoleAdmin])
+	admin := bearer(b.tokens[auth.RoleAdmin])
 	if r := b.call(t, http.MethodPost, "/api/v1/plans", withSecret, admin...); r.status >= 300 {
 		t.Fatalf("apply: %d %s", r.status, r.body)
 	}
@@ -609,13 +610,13 @@ milestones:`, 1)
 	var bodies []string
 	bodies = append(bodies, string(r.body))
 	for _, rt := range routeTable() {
-		method, path := splitPattern(rt.pattern)
+		method, path := splitPattern(rt.Pattern)
 		if method != http.MethodGet {
 			continue
 		}
 		path = strings.ReplaceAll(concretePath(path), secureName, "reports-v2")
 		r := b.call(t, method, path, "", admin...)
-		bodies = append(bodies, fmt.Sprintf("%s: %s %v", rt.pattern, r.body, r.header))
+		bodies = append(bodies, fmt.Sprintf("%s: %s %v", rt.Pattern, r.body, r.header))
 	}
 	events, err := b.eng.Events(t.Context(), "reports-v2")
 	if err != nil {
@@ -639,12 +640,12 @@ func checkAuthRoutes(t *testing.T, o *openAPI, covered map[string]bool) {
 	r := b.call(t, http.MethodGet, "/login?lang=zh", "")
 	o.check(t, "GET", "/login", r)
 	covered["GET /login"] = r.status == http.StatusOK
-	session := b.login(t, b.tokens[RoleViewer])
+	session := b.login(t, b.tokens[auth.RoleViewer])
 	declared := func(method, path string, status int) bool {
 		return obj(obj(o.operation(method, path), "responses"), strconv.Itoa(status)) != nil
 	}
 	covered["POST /login"] = declared("POST", "/login", http.StatusSeeOther)
-	r = b.call(t, http.MethodPost, "/logout", "", "Cookie", SessionCookie+"="+session, CSRFHeader, csrfFor(session))
+	r = b.call(t, http.MethodPost, "/logout", "", "Cookie", auth.SessionCookie+"="+session, auth.CSRFHeader, auth.CSRFFor(session))
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("POST /logout: %d %s", r.status, r.body)
 	}
@@ -664,8 +665,8 @@ func routeTableMarkdown() string {
 	var b strings.Builder
 	b.WriteString("| Method 方法 | Path 路径 | Least role 最低角色 |\n| --- | --- | --- |\n")
 	for _, rt := range routeTable() {
-		method, path := splitPattern(rt.pattern)
-		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", method, strings.TrimSuffix(path, "{$}"), rt.role)
+		method, path := splitPattern(rt.Pattern)
+		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", method, strings.TrimSuffix(path, "{$}"), rt.Role)
 	}
 	return b.String()
 }
@@ -699,7 +700,7 @@ func TestSecurityDocListsEveryRouteWithItsRole(t *testing.T) {
 
 // auditCase is a successful call of a mutating route and the event it must leave.
 type auditCase struct {
-	role        Role
+	role        auth.Role
 	path, body  string
 	contentType string
 	sunset      string
@@ -709,25 +710,25 @@ type auditCase struct {
 
 // auditCases are, in order, successful calls of every mutating route that is not public.
 var auditCases = map[string]auditCase{
-	"POST /api/v1/plans":                                {role: RoleOperator, path: "/api/v1/plans", body: testPlanNoSignoff, contentType: "application/yaml", sunset: "reports-v2", event: "sunset.created"},
-	"POST /api/v1/sunsets/{name}/signoffs":              {role: RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
-	"POST /api/v1/sunsets/{name}/pause":                 {role: RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
-	"POST /api/v1/sunsets/{name}/resume":                {role: RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
-	"POST /api/v1/sunsets/{name}/skip":                  {role: RoleOperator, body: `{"action":"notice/1","reason":"told by phone"}`, event: "action.skipped"},
-	"POST /api/v1/sunsets/{name}/replan":                {role: RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
-	"POST /api/v1/sunsets/{name}/feedback/import":       {role: RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
-	"PUT /api/v1/sunsets/{name}/lessons":                {role: RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
-	"POST /s/{name}/lessons":                            {role: RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
-	"POST /s/{name}/pause":                              {role: RoleOperator, body: "reason=Acme+needs+time", contentType: "application/x-www-form-urlencoded", event: "sunset.paused"},
-	"POST /s/{name}/resume":                             {role: RoleOperator, body: "reason=Acme+migrated", contentType: "application/x-www-form-urlencoded", event: "sunset.resumed"},
-	"POST /s/{name}/signoffs":                           {role: RoleApprover, body: "stakeholder=support", contentType: "application/x-www-form-urlencoded", event: "stakeholder.signed_off"},
-	"POST /api/v1/sunsets/{name}/cancel":                {role: RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
+	"POST /api/v1/plans":                                {role: auth.RoleOperator, path: "/api/v1/plans", body: testPlanNoSignoff, contentType: "application/yaml", sunset: "reports-v2", event: "sunset.created"},
+	"POST /api/v1/sunsets/{name}/signoffs":              {role: auth.RoleApprover, body: `{"stakeholder":"legal"}`, event: "stakeholder.signed_off"},
+	"POST /api/v1/sunsets/{name}/pause":                 {role: auth.RoleOperator, body: `{"reason":"freeze"}`, event: "sunset.paused"},
+	"POST /api/v1/sunsets/{name}/resume":                {role: auth.RoleOperator, body: `{"reason":"thawed"}`, event: "sunset.resumed"},
+	"POST /api/v1/sunsets/{name}/skip":                  {role: auth.RoleOperator, body: `{"action":"notice/1","reason":"told by phone"}`, event: "action.skipped"},
+	"POST /api/v1/sunsets/{name}/replan":                {role: auth.RoleOperator, body: `{"shift":"7d","reason":"Acme needs time"}`, event: "sunset.shifted"},
+	"POST /api/v1/sunsets/{name}/feedback/import":       {role: auth.RoleOperator, body: "received_at,text,rating\n2026-12-01T08:00:00Z,We still need the export,2\n", contentType: "text/csv", event: "feedback.imported"},
+	"PUT /api/v1/sunsets/{name}/lessons":                {role: auth.RoleOperator, body: `{"text":"Call partners earlier."}`, event: "lessons.updated"},
+	"POST /s/{name}/lessons":                            {role: auth.RoleOperator, body: "text=Call+partners+earlier.", contentType: "application/x-www-form-urlencoded", event: "lessons.updated"},
+	"POST /s/{name}/pause":                              {role: auth.RoleOperator, body: "reason=Acme+needs+time", contentType: "application/x-www-form-urlencoded", event: "sunset.paused"},
+	"POST /s/{name}/resume":                             {role: auth.RoleOperator, body: "reason=Acme+migrated", contentType: "application/x-www-form-urlencoded", event: "sunset.resumed"},
+	"POST /s/{name}/signoffs":                           {role: auth.RoleApprover, body: "stakeholder=support", contentType: "application/x-www-form-urlencoded", event: "stakeholder.signed_off"},
+	"POST /api/v1/sunsets/{name}/cancel":                {role: auth.RoleOperator, body: `{"reason":"kept after all"}`, event: "sunset.cancelled"},
 	"POST /api/v1/sunsets/{name}/usage":                 {noEvent: "gateways' usage counters are data, not a change of the sunset"},
 	"POST /api/v1/sunsets/{name}/runbook/approvals":     {noEvent: "the runbook records runbook.approved (runbook/runner.go); the suite's runbook is a stand-in"},
 	"POST /s/{name}/approvals":                          {noEvent: "the runbook records runbook.approved; the suite's runbook is a stand-in"},
 	"POST /api/v1/sunsets/{name}/report":                {noEvent: "a report changes nothing unless the sunset is shut down, then the engine records sunset.evaluated"},
-	"POST /api/v1/sunsets/{name}/exports/run":           {role: RoleOperator, body: `{"batch":10}`, event: "export.run_started"},
-	"POST /api/v1/sunsets/{name}/exports/keep":          {role: RoleOperator, body: `{}`, event: "export.kept"},
+	"POST /api/v1/sunsets/{name}/exports/run":           {role: auth.RoleOperator, body: `{"batch":10}`, event: "export.run_started"},
+	"POST /api/v1/sunsets/{name}/exports/keep":          {role: auth.RoleOperator, body: `{}`, event: "export.kept"},
 	"POST /api/v1/sunsets/{name}/data/delete-approvals": {noEvent: "the retention records data.delete_approved (runbook/deletion.go); the suite serves no data deletion"},
 	"POST /api/v1/sunsets/{name}/data/delete":           {noEvent: "the retention records data.deleted (runbook/deletion.go); the suite serves no data deletion"},
 	"POST /logout":                                      {noEvent: "ends a session; no sunset changes"},
@@ -735,24 +736,24 @@ var auditCases = map[string]auditCase{
 	"POST /api/v1/sunsets/{name}/runbook/resume":        {noEvent: "the runbook records runbook.step_resolved and overrides (runbook/runner.go); the suite's runbook is a stand-in"},
 	"POST /api/v1/sunsets/{name}/runbook/abort":         {noEvent: "the runbook records runbook.aborted (runbook/runner.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
 	"POST /api/v1/sunsets/{name}/backups":               {noEvent: "the runbook's control records backup.created (runbook/backup_jobs.go, cmd/sunset/runbook_client_test.go); the suite's runbook is a stand-in"},
-	"DELETE /api/v1/sunsets/{name}/contacts/{id}":       {role: RoleOperator, event: "contacts.erased"},
+	"DELETE /api/v1/sunsets/{name}/contacts/{id}":       {role: auth.RoleOperator, event: "contacts.erased"},
 }
 
 func TestEveryMutatingCallIsAnEvent(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
 	var order []string
 	for _, rt := range routeTable() {
-		method, _ := splitPattern(rt.pattern)
-		if rt.role == RolePublic || safeMethod(method) {
+		method, _ := splitPattern(rt.Pattern)
+		if rt.Role == auth.RolePublic || safeMethod(method) {
 			continue
 		}
-		c, ok := auditCases[rt.pattern]
+		c, ok := auditCases[rt.Pattern]
 		if !ok {
-			t.Errorf("mutating route %s has no case in auditCases: add the call and the event it records", rt.pattern)
+			t.Errorf("mutating route %s has no case in auditCases: add the call and the event it records", rt.Pattern)
 			continue
 		}
 		if c.noEvent == "" {
-			order = append(order, rt.pattern)
+			order = append(order, rt.Pattern)
 		}
 	}
 	// The cancel goes last: nothing changes a cancelled sunset.
@@ -831,17 +832,17 @@ func cmpOr(a, b string) string {
 
 func TestTheOperatorUIFormsCarryTheSessionsCSRFToken(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
-	session := b.login(t, b.tokens[RoleOperator])
-	cookie := SessionCookie + "=" + session
+	session := b.login(t, b.tokens[auth.RoleOperator])
+	cookie := auth.SessionCookie + "=" + session
 	page := b.call(t, http.MethodGet, "/s/"+secureName, "", "Cookie", cookie, "Accept", "text/html")
 	if page.status != http.StatusOK {
 		t.Fatalf("GET /s/%s: %d %.300s", secureName, page.status, page.body)
 	}
 	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page.body)
-	if m == nil || string(m[1]) != csrfFor(session) {
+	if m == nil || string(m[1]) != auth.CSRFFor(session) {
 		t.Fatalf("the page's forms carry no token of this session (found %q)", m)
 	}
-	form := url.Values{CSRFField: {string(m[1])}, "text": {"Call partners earlier."}}.Encode()
+	form := url.Values{auth.CSRFField: {string(m[1])}, "text": {"Call partners earlier."}}.Encode()
 	r := b.call(t, http.MethodPost, "/s/"+secureName+"/lessons", form, "Cookie", cookie, "Content-Type", "application/x-www-form-urlencoded")
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("POST the lessons form: %d %.300s", r.status, r.body)
@@ -867,11 +868,11 @@ func TestTheOperatorUIFormsCarryTheSessionsCSRFToken(t *testing.T) {
 func TestUIApprovalsGoToTheAuthenticatedPerson(t *testing.T) {
 	b := setupSecure(t, storetest.OpenSQLite)
 	// Even a holder named like the default actor cannot type another name into the form.
-	_, secret, err := b.st.CreateToken(t.Context(), DefaultActor, "approver", time.Time{}, t0)
+	_, secret, err := b.st.CreateToken(t.Context(), auth.DefaultActor, "approver", time.Time{}, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, token := range []string{b.tokens[RoleApprover], secret} {
+	for _, token := range []string{b.tokens[auth.RoleApprover], secret} {
 		form := url.Values{"step": {"sign-off"}, "role": {"approver"}, "actor": {"zhang.min"}}.Encode()
 		h := append(bearer(token), "Content-Type", "application/x-www-form-urlencoded")
 		if r := b.call(t, http.MethodPost, "/s/"+secureName+"/approvals", form, h...); r.status >= 400 {
@@ -881,4 +882,9 @@ func TestUIApprovalsGoToTheAuthenticatedPerson(t *testing.T) {
 	if got := strings.Join(b.runbooks.approvals, ","); got != "approver-tester/approver,api/approver" {
 		t.Errorf("approvals = %q, want them under the tokens' names", got)
 	}
+}
+
+// safeMethod reports whether method only reads (RFC 9110 section 9.2.1).
+func safeMethod(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }

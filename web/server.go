@@ -8,9 +8,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -157,7 +157,7 @@ type Server struct {
 	MoreMetrics prometheus.Gatherer
 	// Auth, when set, demands credentials on every route that is not public (auth.go); nil
 	// keeps the loopback-only default where X-Sunset-Actor names the actor.
-	Auth *Auth
+	Auth *auth.Auth
 	// PublicPerMinute is how many requests a client address may make to the public routes each
 	// minute; zero means 600.
 	PublicPerMinute int
@@ -173,44 +173,14 @@ type Server struct {
 	// Contacts reads the contacts stored with each sunset's plan bundle (the report's names and
 	// tiers, the consumers table); nil means none are known.
 	Contacts ContactStore
-	// public bounds the requests to the public routes per client address.
-	public httpx.Limiter
+	// guardSrv authenticates and limits the requests (guard).
+	guardSrv  *auth.Server
+	guardOnce sync.Once
 }
 
-// DefaultActor is the actor recorded when a request names none.
-const DefaultActor = "api"
-
-// maxActorLen is the longest actor name accepted, in characters.
-const maxActorLen = 100
-
-// HeaderActor reads the actor from the X-Sunset-Actor header: trimmed, at most 100 printable
-// characters. A request without it (or with only spaces) is DefaultActor; a malformed one is
-// refused with EINVALID rather than recorded under another name.
-func HeaderActor(r *http.Request) (string, error) {
-	v := strings.TrimSpace(r.Header.Get(client.ActorHeader))
-	if v == "" {
-		return DefaultActor, nil
-	}
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxActorLen {
-		return "", sunset.Errorf(sunset.EINVALID, "the %s header must be valid UTF-8 of at most %d characters", client.ActorHeader, maxActorLen)
-	}
-	for _, c := range v {
-		if !unicode.IsPrint(c) {
-			return "", sunset.Errorf(sunset.EINVALID, "the %s header must hold printable characters only", client.ActorHeader)
-		}
-	}
-	return v, nil
-}
-
-// actor names the caller of r through Identify.
+// actor names the caller of r: the authenticated caller, else through Identify.
 func (s *Server) actor(r *http.Request) (string, error) {
-	if name, ok := authActor(r); ok {
-		return name, nil
-	}
-	if s.Identify != nil {
-		return s.Identify(r)
-	}
-	return HeaderActor(r)
+	return auth.Actor(r, s.Identify)
 }
 
 // logger returns the server's logger.
@@ -221,89 +191,87 @@ func (s *Server) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// route is one entry of the route table: a Go 1.22 ServeMux pattern and its handler.
-type route struct {
-	pattern string
-	// role is the least role a caller needs; RolePublic routes need no credentials.
-	role    Role
-	handler http.Handler
-}
+// route is one entry of the route table (auth.Route).
+type route = auth.Route
 
 // routes is the route table. Every route the server answers is here, so that the OpenAPI test
 // can walk it; Handler adds only the 404 and 405 fallbacks.
 func (s *Server) routes(m *metrics) []route {
 	hf := func(f http.HandlerFunc) http.Handler { return f }
-	return []route{
-		{"GET /{$}", RoleViewer, hf(s.handleOverview)},
-		{"GET /s/{name}", RoleViewer, hf(s.handleSunsetPage)},
-		{"POST /s/{name}/approvals", RoleApprover, hf(s.handleUIApprove)},
-		{"POST /s/{name}/lessons", RoleOperator, hf(s.handleUILessons)},
-		{"POST /s/{name}/pause", RoleOperator, hf(s.handleUIPause)},
-		{"POST /s/{name}/resume", RoleOperator, hf(s.handleUIResume)},
-		{"POST /s/{name}/signoffs", RoleApprover, hf(s.handleUISignoff)},
-		{"GET /static/{file}", RolePublic, hf(s.handleStatic)},
-		{"GET /healthz", RolePublic, hf(s.handleHealth)},
-		{"GET /readyz", RolePublic, hf(s.handleReady)},
-		{"GET /metrics", RoleViewer, m.handler()},
-		{"GET /api/v1/openapi.json", RolePublic, hf(s.handleOpenAPI)},
-		{bundleRoute, RoleOperator, hf(s.handlePlanApply)},
-		{"GET /api/v1/sunsets", RoleViewer, hf(s.handleSunsetList)},
-		{"GET /api/v1/sunsets/{name}", RoleViewer, hf(s.handleSunsetGet)},
-		{"GET /api/v1/sunsets/{name}/timeline", RoleViewer, hf(s.handleTimelineGet)},
-		{"GET /api/v1/sunsets/{name}/plan", RoleViewer, hf(s.handleSunsetPlanGet)},
-		{"GET /api/v1/sunsets/{name}/next-plan", RoleViewer, hf(s.handleNextPlan)},
-		{"GET /api/v1/sunsets/{name}/events", RoleViewer, hf(s.handleEventList)},
-		{"GET /api/v1/sunsets/{name}/events/verify", RoleViewer, hf(s.handleEventVerify)},
-		{"POST /api/v1/sunsets/{name}/pause", RoleOperator, hf(s.handleSunsetPause)},
-		{"POST /api/v1/sunsets/{name}/resume", RoleOperator, hf(s.handleSunsetResume)},
-		{"POST /api/v1/sunsets/{name}/skip", RoleOperator, hf(s.handleSunsetSkip)},
-		{"POST /api/v1/sunsets/{name}/cancel", RoleOperator, hf(s.handleSunsetCancel)},
-		{"POST /api/v1/sunsets/{name}/signoffs", RoleApprover, hf(s.handleSignoffCreate)},
-		{"GET /api/v1/sunsets/{name}/policy", RoleViewer, hf(s.handlePolicyGet)},
-		{"POST /api/v1/sunsets/{name}/usage", RoleOperator, hf(s.handleUsageCreate)},
-		{"POST /api/v1/sunsets/{name}/replan", RoleOperator, hf(s.handleSunsetReplan)},
-		{"GET /api/v1/sunsets/{name}/guardrails", RoleViewer, hf(s.handleGuardrailList)},
-		{"POST /api/v1/sunsets/{name}/feedback", RolePublic, hf(s.handleFeedbackCreate)},
-		{"POST /api/v1/sunsets/{name}/feedback/import", RoleOperator, hf(s.handleFeedbackImport)},
-		{"GET /api/v1/sunsets/{name}/feedback/summary", RoleViewer, hf(s.handleFeedbackSummary)},
-		{"GET /api/v1/sunsets/{name}/runbook", RoleViewer, hf(s.handleRunbookGet)},
-		{"POST /api/v1/sunsets/{name}/runbook/runs", RoleOperator, hf(s.handleRunbookStart)},
-		{"POST /api/v1/sunsets/{name}/runbook/approvals", RoleApprover, hf(s.handleRunbookApprove)},
-		{"POST /api/v1/sunsets/{name}/runbook/resume", RoleOperator, hf(s.handleRunbookResume)},
-		{"POST /api/v1/sunsets/{name}/runbook/abort", RoleOperator, hf(s.handleRunbookAbort)},
-		{"GET /api/v1/sunsets/{name}/backups", RoleViewer, hf(s.handleBackupList)},
-		{"POST /api/v1/sunsets/{name}/backups", RoleOperator, hf(s.handleBackupCreate)},
-		{"GET /api/v1/sunsets/{name}/exports", RoleViewer, hf(s.handleExportStatus)},
-		{"POST /api/v1/sunsets/{name}/exports/run", RoleOperator, hf(s.handleExportRun)},
-		{"GET /api/v1/sunsets/{name}/exports/check", RoleViewer, hf(s.handleExportCheck)},
-		{"POST /api/v1/sunsets/{name}/exports/keep", RoleOperator, hf(s.handleExportKeep)},
-		{"GET /api/v1/sunsets/{name}/exports/links/{user}", RoleOperator, hf(s.handleExportLink)},
-		{"POST /api/v1/sunsets/{name}/data/delete-approvals", RoleApprover, hf(s.handleDeleteApprove)},
-		{"POST /api/v1/sunsets/{name}/data/delete", RoleOperator, hf(s.handleDataDelete)},
-		{"GET /api/v1/sunsets/{name}/report", RoleViewer, hf(s.handleReport)},
-		{"POST /api/v1/sunsets/{name}/report", RoleOperator, hf(s.handleReport)},
-		{"PUT /api/v1/sunsets/{name}/lessons", RoleOperator, hf(s.handleLessonsPut)},
-		{"GET /api/v1/sunsets/{name}/contacts", RoleViewer, hf(s.handleContactsGet)},
-		{"DELETE /api/v1/sunsets/{name}/contacts/{id}", RoleOperator, hf(s.handleContactErase)},
-		{"GET /exports/{name}/{token}", RolePublic, hf(s.handleExportPage)},
-		{"GET /exports/{name}/{token}/download", RolePublic, hf(s.handleExportDownload)},
-		{"GET /feedback/{name}", RolePublic, hf(s.handleFeedbackForm)},
-		{"POST /feedback/{name}", RolePublic, hf(s.handleFeedbackPost)},
-		{"GET /survey/{name}", RolePublic, hf(s.handleSurveyForm)},
-		{"POST /survey/{name}", RolePublic, hf(s.handleSurveyPost)},
-		{"GET /api/v1/sunsets/{name}/notices", RoleViewer, hf(s.handleNoticeLedger)},
-		{"GET /p/{name}", RolePublic, hf(s.handlePublicPage)},
-		{"GET /p/{name}/feed.atom", RolePublic, hf(s.handlePublicFeed)},
-		{"GET /p/{name}/announcements.json", RolePublic, hf(s.handlePublicAnnouncements)},
-		{"GET /p/{name}/banner.js", RolePublic, hf(s.handleBannerScript)},
-		{"GET /unsubscribe/{token}", RolePublic, hf(s.handleUnsubscribeForm)},
-		{"POST /unsubscribe/{token}", RolePublic, hf(s.handleUnsubscribePost)},
-		{"GET /login", RolePublic, hf(s.handleLoginForm)},
-		{"POST /login", RolePublic, hf(s.handleLoginPost)},
-		{"POST /logout", RoleViewer, hf(s.handleLogout)},
-		{"GET /login/oidc", RolePublic, hf(s.handleOIDCLogin)},
-		{"GET /login/oidc/callback", RolePublic, hf(s.handleOIDCCallback)},
-	}
+	return append([]route{
+		{Pattern: "GET /{$}", Role: auth.RoleViewer, Handler: hf(s.handleOverview)},
+		{Pattern: "GET /s/{name}", Role: auth.RoleViewer, Handler: hf(s.handleSunsetPage)},
+		{Pattern: "POST /s/{name}/approvals", Role: auth.RoleApprover, Handler: hf(s.handleUIApprove)},
+		{Pattern: "POST /s/{name}/lessons", Role: auth.RoleOperator, Handler: hf(s.handleUILessons)},
+		{Pattern: "POST /s/{name}/pause", Role: auth.RoleOperator, Handler: hf(s.handleUIPause)},
+		{Pattern: "POST /s/{name}/resume", Role: auth.RoleOperator, Handler: hf(s.handleUIResume)},
+		{Pattern: "POST /s/{name}/signoffs", Role: auth.RoleApprover, Handler: hf(s.handleUISignoff)},
+		{Pattern: "GET /static/{file}", Role: auth.RolePublic, Handler: hf(s.handleStatic)},
+		{Pattern: "GET /healthz", Role: auth.RolePublic, Handler: hf(s.handleHealth)},
+		{Pattern: "GET /readyz", Role: auth.RolePublic, Handler: hf(s.handleReady)},
+		{Pattern: "GET /metrics", Role: auth.RoleViewer, Handler: m.handler()},
+		{Pattern: "GET /api/v1/openapi.json", Role: auth.RolePublic, Handler: hf(s.handleOpenAPI)},
+		{Pattern: bundleRoute, Role: auth.RoleOperator, Handler: hf(s.handlePlanApply), MaxBody: s.maxBundle()},
+		{Pattern: "GET /api/v1/sunsets", Role: auth.RoleViewer, Handler: hf(s.handleSunsetList)},
+		{Pattern: "GET /api/v1/sunsets/{name}", Role: auth.RoleViewer, Handler: hf(s.handleSunsetGet)},
+		{Pattern: "GET /api/v1/sunsets/{name}/timeline", Role: auth.RoleViewer, Handler: hf(s.handleTimelineGet)},
+		{Pattern: "GET /api/v1/sunsets/{name}/plan", Role: auth.RoleViewer, Handler: hf(s.handleSunsetPlanGet)},
+		{Pattern: "GET /api/v1/sunsets/{name}/next-plan", Role: auth.RoleViewer, Handler: hf(s.handleNextPlan)},
+		{Pattern: "GET /api/v1/sunsets/{name}/events", Role: auth.RoleViewer, Handler: hf(s.handleEventList)},
+		{Pattern: "GET /api/v1/sunsets/{name}/events/verify", Role: auth.RoleViewer, Handler: hf(s.handleEventVerify)},
+		{Pattern: "POST /api/v1/sunsets/{name}/pause", Role: auth.RoleOperator, Handler: hf(s.handleSunsetPause)},
+		{Pattern: "POST /api/v1/sunsets/{name}/resume", Role: auth.RoleOperator, Handler: hf(s.handleSunsetResume)},
+		{Pattern: "POST /api/v1/sunsets/{name}/skip", Role: auth.RoleOperator, Handler: hf(s.handleSunsetSkip)},
+		{Pattern: "POST /api/v1/sunsets/{name}/cancel", Role: auth.RoleOperator, Handler: hf(s.handleSunsetCancel)},
+		{Pattern: "POST /api/v1/sunsets/{name}/signoffs", Role: auth.RoleApprover, Handler: hf(s.handleSignoffCreate)},
+		{Pattern: "GET /api/v1/sunsets/{name}/policy", Role: auth.RoleViewer, Handler: hf(s.handlePolicyGet)},
+		{Pattern: "POST /api/v1/sunsets/{name}/usage", Role: auth.RoleOperator, Handler: hf(s.handleUsageCreate)},
+		{Pattern: "POST /api/v1/sunsets/{name}/replan", Role: auth.RoleOperator, Handler: hf(s.handleSunsetReplan)},
+		{Pattern: "GET /api/v1/sunsets/{name}/guardrails", Role: auth.RoleViewer, Handler: hf(s.handleGuardrailList)},
+		{Pattern: "POST /api/v1/sunsets/{name}/feedback", Role: auth.RolePublic, Handler: hf(s.handleFeedbackCreate)},
+		{Pattern: "POST /api/v1/sunsets/{name}/feedback/import", Role: auth.RoleOperator, Handler: hf(s.handleFeedbackImport)},
+		{Pattern: "GET /api/v1/sunsets/{name}/feedback/summary", Role: auth.RoleViewer, Handler: hf(s.handleFeedbackSummary)},
+		{Pattern: "GET /api/v1/sunsets/{name}/runbook", Role: auth.RoleViewer, Handler: hf(s.handleRunbookGet)},
+		{Pattern: "POST /api/v1/sunsets/{name}/runbook/runs", Role: auth.RoleOperator, Handler: hf(s.handleRunbookStart)},
+		{Pattern: "POST /api/v1/sunsets/{name}/runbook/approvals", Role: auth.RoleApprover, Handler: hf(s.handleRunbookApprove)},
+		{Pattern: "POST /api/v1/sunsets/{name}/runbook/resume", Role: auth.RoleOperator, Handler: hf(s.handleRunbookResume)},
+		{Pattern: "POST /api/v1/sunsets/{name}/runbook/abort", Role: auth.RoleOperator, Handler: hf(s.handleRunbookAbort)},
+		{Pattern: "GET /api/v1/sunsets/{name}/backups", Role: auth.RoleViewer, Handler: hf(s.handleBackupList)},
+		{Pattern: "POST /api/v1/sunsets/{name}/backups", Role: auth.RoleOperator, Handler: hf(s.handleBackupCreate)},
+		{Pattern: "GET /api/v1/sunsets/{name}/exports", Role: auth.RoleViewer, Handler: hf(s.handleExportStatus)},
+		{Pattern: "POST /api/v1/sunsets/{name}/exports/run", Role: auth.RoleOperator, Handler: hf(s.handleExportRun)},
+		{Pattern: "GET /api/v1/sunsets/{name}/exports/check", Role: auth.RoleViewer, Handler: hf(s.handleExportCheck)},
+		{Pattern: "POST /api/v1/sunsets/{name}/exports/keep", Role: auth.RoleOperator, Handler: hf(s.handleExportKeep)},
+		{Pattern: "GET /api/v1/sunsets/{name}/exports/links/{user}", Role: auth.RoleOperator, Handler: hf(s.handleExportLink)},
+		{Pattern: "POST /api/v1/sunsets/{name}/data/delete-approvals", Role: auth.RoleApprover, Handler: hf(s.handleDeleteApprove)},
+		{Pattern: "POST /api/v1/sunsets/{name}/data/delete", Role: auth.RoleOperator, Handler: hf(s.handleDataDelete)},
+		{Pattern: "GET /api/v1/sunsets/{name}/report", Role: auth.RoleViewer, Handler: hf(s.handleReport)},
+		{Pattern: "POST /api/v1/sunsets/{name}/report", Role: auth.RoleOperator, Handler: hf(s.handleReport)},
+		{Pattern: "PUT /api/v1/sunsets/{name}/lessons", Role: auth.RoleOperator, Handler: hf(s.handleLessonsPut)},
+		{Pattern: "GET /api/v1/sunsets/{name}/contacts", Role: auth.RoleViewer, Handler: hf(s.handleContactsGet)},
+		{Pattern: "DELETE /api/v1/sunsets/{name}/contacts/{id}", Role: auth.RoleOperator, Handler: hf(s.handleContactErase)},
+		{Pattern: "GET /exports/{name}/{token}", Role: auth.RolePublic, Handler: hf(s.handleExportPage)},
+		{Pattern: "GET /exports/{name}/{token}/download", Role: auth.RolePublic, Handler: hf(s.handleExportDownload)},
+		{Pattern: "GET /feedback/{name}", Role: auth.RolePublic, Handler: hf(s.handleFeedbackForm)},
+		{Pattern: "POST /feedback/{name}", Role: auth.RolePublic, Handler: hf(s.handleFeedbackPost)},
+		{Pattern: "GET /survey/{name}", Role: auth.RolePublic, Handler: hf(s.handleSurveyForm)},
+		{Pattern: "POST /survey/{name}", Role: auth.RolePublic, Handler: hf(s.handleSurveyPost)},
+		{Pattern: "GET /api/v1/sunsets/{name}/notices", Role: auth.RoleViewer, Handler: hf(s.handleNoticeLedger)},
+		{Pattern: "GET /p/{name}", Role: auth.RolePublic, Handler: hf(s.handlePublicPage)},
+		{Pattern: "GET /p/{name}/feed.atom", Role: auth.RolePublic, Handler: hf(s.handlePublicFeed)},
+		{Pattern: "GET /p/{name}/announcements.json", Role: auth.RolePublic, Handler: hf(s.handlePublicAnnouncements)},
+		{Pattern: "GET /p/{name}/banner.js", Role: auth.RolePublic, Handler: hf(s.handleBannerScript)},
+		{Pattern: "GET /unsubscribe/{token}", Role: auth.RolePublic, Handler: hf(s.handleUnsubscribeForm)},
+		{Pattern: "POST /unsubscribe/{token}", Role: auth.RolePublic, Handler: hf(s.handleUnsubscribePost)},
+	}, s.guard().Routes()...)
+}
+
+// guard returns the server's auth.Server, made once from the server's fields.
+func (s *Server) guard() *auth.Server {
+	s.guardOnce.Do(func() {
+		s.guardSrv = &auth.Server{Auth: s.Auth, Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute}
+	})
+	return s.guardSrv
 }
 
 // splitPattern splits "GET /path" into its method and path.
@@ -326,12 +294,11 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	allow := map[string][]string{}
 	for _, rt := range s.routes(m) {
-		method, path := splitPattern(rt.pattern)
-		h := rt.handler
-		if rt.role == RolePublic && namesSunset(path) {
-			h = s.darkUntilAnnounced(h)
+		method, path := splitPattern(rt.Pattern)
+		if rt.Role == auth.RolePublic && namesSunset(path) {
+			rt.Handler = s.darkUntilAnnounced(rt.Handler)
 		}
-		mux.Handle(rt.pattern, m.instrument(rt.pattern, s.recoverer(s.guard(rt.role, rt.pattern, h))))
+		mux.Handle(rt.Pattern, m.instrument(rt.Pattern, s.recoverer(s.guard().Guard(rt))))
 		allow[path] = append(allow[path], method)
 		if method == http.MethodGet {
 			allow[path] = append(allow[path], http.MethodHead)

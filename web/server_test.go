@@ -20,6 +20,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -451,8 +452,8 @@ func TestActorHeader(t *testing.T) {
 		wantActor string
 		wantErr   bool
 	}{
-		{"no header records api", nil, DefaultActor, false},
-		{"blank header records api", []string{client.ActorHeader, "   "}, DefaultActor, false},
+		{"no header records api", nil, auth.DefaultActor, false},
+		{"blank header records api", []string{client.ActorHeader, "   "}, auth.DefaultActor, false},
 		{"header is trimmed", []string{client.ActorHeader, "  li.wei@example.com "}, "li.wei@example.com", false},
 		{"Chinese names are printable", []string{client.ActorHeader, "李伟"}, "李伟", false},
 		{"100 characters are accepted", []string{client.ActorHeader, strings.Repeat("界", 100)}, strings.Repeat("界", 100), false},
@@ -465,7 +466,7 @@ func TestActorHeader(t *testing.T) {
 			for i := 0; i+1 < len(tt.header); i += 2 {
 				req.Header[tt.header[i]] = []string{tt.header[i+1]}
 			}
-			got, err := HeaderActor(req)
+			got, err := auth.HeaderActor(req)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
@@ -491,7 +492,7 @@ func TestActorIsRecordedInEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, last := events[0], events[len(events)-1]
-	if first.Actor != DefaultActor || last.Actor != "li.wei" || last.Type != "sunset.paused" {
+	if first.Actor != auth.DefaultActor || last.Actor != "li.wei" || last.Type != "sunset.paused" {
 		t.Fatalf("first event by %q, last %s by %q", first.Actor, last.Type, last.Actor)
 	}
 	r = b.do(t, http.MethodPost, "/api/v1/sunsets/billing-v1/cancel", "", client.ActorHeader, strings.Repeat("x", 101))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -61,9 +62,9 @@ func (s *Server) newUIPage(r *http.Request, title string) uiPage {
 	}
 	// Without authentication nobody is named: the forms ask (formActor).
 	actor, err := s.actor(r)
-	askName := err == nil && actor == DefaultActor && s.Identify == nil
+	askName := err == nil && actor == auth.DefaultActor && s.Identify == nil
 	return uiPage{Lang: lang, Short: short, T: uiTexts[lang], Title: title, Version: s.Version, Path: r.URL.Path,
-		CSRF: s.csrfToken(r), AskName: askName}
+		CSRF: s.guard().CSRFToken(r), AskName: askName}
 }
 
 // renderUI executes the named template with data and writes it with the UI's headers. A template

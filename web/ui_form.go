@@ -11,6 +11,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -49,18 +50,18 @@ func readUIForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 // without it, the name typed in the form (checked like the X-Sunset-Actor header), else the
 // header, else DefaultActor.
 func (s *Server) formActor(r *http.Request) (string, error) {
-	if name, ok := authActor(r); ok {
-		return name, nil // an authenticated caller never names someone else
+	if p := auth.PrincipalFrom(r.Context()); p != nil {
+		return p.Name, nil // an authenticated caller never names someone else
 	}
 	actor, err := s.actor(r)
-	if err != nil || s.Identify != nil || actor != DefaultActor {
+	if err != nil || s.Identify != nil || actor != auth.DefaultActor {
 		return actor, err
 	}
 	typed := strings.TrimSpace(r.PostFormValue("actor"))
 	if typed == "" {
 		return actor, nil
 	}
-	return HeaderActor(&http.Request{Header: http.Header{client.ActorHeader: {typed}}})
+	return auth.HeaderActor(&http.Request{Header: http.Header{client.ActorHeader: {typed}}})
 }
 
 // formProblem answers a refused form: the sunset's page with the problem's sentence in it, under

@@ -14,7 +14,7 @@ import (
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
-	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/web/auth"
 )
 
 // oidcOptions are serve's flags for single sign-on with an OpenID Connect provider.
@@ -33,7 +33,7 @@ func (o *oidcOptions) add(f *pflag.FlagSet) {
 }
 
 // config builds the web server's OIDC settings; nil when --oidc-issuer is not given.
-func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*web.OIDC, error) {
+func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*auth.OIDC, error) {
 	if o.issuer == "" {
 		return nil, nil
 	}
@@ -47,10 +47,10 @@ func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*web
 	if err != nil {
 		return nil, fail("--oidc-client-secret: %v", err)
 	}
-	roles := map[string]web.Role{}
+	roles := map[string]auth.Role{}
 	for _, pair := range strings.Split(o.roles, ",") {
 		value, role, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		r, err := web.ParseRole(role)
+		r, err := auth.ParseRole(role)
 		if !ok || value == "" || err != nil {
 			return nil, &exitError{code: 2, msg: fmt.Sprintf("--oidc-roles %q: use VALUE=ROLE pairs with roles viewer, operator, approver or admin", pair)}
 		}
@@ -60,7 +60,7 @@ func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*web
 	if redirect == "" {
 		redirect = strings.TrimRight(publicURL, "/") + "/login/oidc/callback"
 	}
-	return &web.OIDC{
+	return &auth.OIDC{
 		Issuer: o.issuer, ClientID: o.clientID, ClientSecret: secret, RoleClaim: o.roleClaim, Roles: roles,
 		RedirectURL: redirect,
 	}, nil
@@ -70,10 +70,10 @@ func (o *oidcOptions) config(publicURL string, getenv func(string) string) (*web
 // for good with --auth, with OIDC, or on an address beyond loopback (unless
 // --insecure-listen-anywhere; checkListenAddr refuses that address while authentication is off
 // at start); otherwise it follows the database while the server runs: on
-// whenever a live token or user exists, read again at most every web.AuthRecheck, so that
+// whenever a live token or user exists, read again at most every auth.AuthRecheck, so that
 // `sunset token create --db` protects a running server without a restart. A server started open
 // stays on its loopback address when that turns authentication on.
-func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time, publicURL string, getenv func(string) string, logger *slog.Logger) (*web.Auth, bool, error) {
+func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time, publicURL string, getenv func(string) string, logger *slog.Logger) (*auth.Auth, bool, error) {
 	oidc, err := o.oidc.config(publicURL, getenv)
 	if err != nil {
 		return nil, false, err
@@ -82,7 +82,7 @@ func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time,
 	if err != nil {
 		return nil, false, err
 	}
-	a := &web.Auth{Store: st.Credentials(), SecureCookie: strings.HasPrefix(publicURL, "https://"), OIDC: oidc}
+	a := &auth.Auth{Store: st.Credentials(), SecureCookie: strings.HasPrefix(publicURL, "https://"), OIDC: oidc}
 	if oidc != nil && strings.HasPrefix(oidc.RedirectURL, "https://") {
 		a.SecureCookie = true
 	}
@@ -100,7 +100,7 @@ func serveAuth(ctx context.Context, o serveOptions, st *store.DB, now time.Time,
 		logger.Info("authentication is on: every route that is not public needs a token or a session")
 		return a, true, nil
 	}
-	logger.Info("authentication is off until a token or user exists in the database: `sunset token create` turns it on without a restart", "within", web.AuthRecheck)
+	logger.Info("authentication is off until a token or user exists in the database: `sunset token create` turns it on without a restart", "within", auth.AuthRecheck)
 	return a, false, nil
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sunsetops/sunset/store"
-	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/web/auth"
 )
 
 // authFlags are the flags of the commands that manage credentials straight in the database.
@@ -74,7 +74,7 @@ func (m *Main) tokenCreateCommand(o *authFlags) *cobra.Command {
   export SUNSET_TOKEN=$(sunset token create --role viewer --name grafana --quiet)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := web.ParseRole(role)
+			r, err := auth.ParseRole(role)
 			if err != nil {
 				return &exitError{code: 2, msg: "--role: " + err.Error()}
 			}
@@ -130,16 +130,16 @@ func (m *Main) tokenCreateCommand(o *authFlags) *cobra.Command {
 
 // recheckSeconds is how long, in whole seconds, a running server takes to notice that
 // authentication turned on or off in its database.
-func recheckSeconds() int { return int(web.AuthRecheck / time.Second) }
+func recheckSeconds() int { return int(auth.AuthRecheck / time.Second) }
 
 // authTurnedOn is what token create and user set say when they made the database's first
 // credential, a token (user false) or a user with role r: every running server on the database
 // starts to demand credentials.
-func authTurnedOn(r web.Role, user bool) string {
+func authTurnedOn(r auth.Role, user bool) string {
 	s := recheckSeconds()
 	msg := fmt.Sprintf("\nAuthentication is now on for every server using this database: requests without a token are refused within %d s, no restart needed.\n"+
 		"认证现已开启：使用此数据库的所有服务器将在 %d 秒内拒绝不带令牌的请求，无需重启。\n", s, s)
-	if r != web.RoleAdmin {
+	if r != auth.RoleAdmin {
 		en, zh := "token is not an admin token", "令牌不是管理员令牌"
 		if user {
 			en, zh = "user is not an admin", "用户不是管理员"
@@ -236,7 +236,7 @@ ways to log in.`,
 		Example: `  printf '%s\n' "$PASSWORD" | sunset user set li.wei --role approver --db postgres://sunset@127.0.0.1/sunset`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := web.ParseRole(role)
+			r, err := auth.ParseRole(role)
 			if err != nil {
 				return &exitError{code: 2, msg: "--role: " + err.Error()}
 			}

@@ -1,4 +1,4 @@
-package web
+package auth
 
 import (
 	"context"
@@ -41,9 +41,9 @@ func ageAuthState(a *Auth) {
 func TestAuthFollowsTheDatabaseWithoutAQueryPerRequest(t *testing.T) {
 	c := &enabledCounter{}
 	s := &Server{Auth: &Auth{Store: oneToken{}, Enabled: c.enabled}, Logger: slog.New(slog.DiscardHandler)}
-	h := s.guard(RoleViewer, "GET /x", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h := s.Guard(Route{Pattern: "GET /x", Role: RoleViewer, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
-	}))
+	})})
 	call := func(token string) int {
 		r := httptest.NewRequest("GET", "/x", nil)
 		if token != "" {
@@ -113,7 +113,7 @@ func TestAuthFollowsTheDatabaseWithoutAQueryPerRequest(t *testing.T) {
 // address) never asks and always demands credentials.
 func TestAuthWithoutEnabledIsAlwaysOn(t *testing.T) {
 	s := &Server{Auth: &Auth{Store: oneToken{}}}
-	h := s.guard(RoleViewer, "GET /x", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	h := s.Guard(Route{Pattern: "GET /x", Role: RoleViewer, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})})
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
 	if w.Code != http.StatusUnauthorized {

@@ -1,4 +1,4 @@
-package web
+package auth
 
 // Role is what a caller may do. Each role includes the ones before it: an operator may do what a
 // viewer may, an approver what an operator may, an admin everything.

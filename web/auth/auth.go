@@ -1,4 +1,4 @@
-package web
+package auth
 
 import (
 	"context"
@@ -149,8 +149,8 @@ const (
 	CSRFField = "csrf_token"
 )
 
-// defaultSessionTTL is a UI session's life when Auth.SessionTTL is zero.
-const defaultSessionTTL = 12 * time.Hour
+// DefaultSessionTTL is a UI session's life when Auth.SessionTTL is zero.
+const DefaultSessionTTL = 12 * time.Hour
 
 // ParseRole reads a role as the CLI and the API spell it: viewer, operator, approver or admin.
 func ParseRole(s string) (Role, error) {
@@ -209,12 +209,13 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	return nil, sunset.Errorf(sunset.EUNAUTHORIZED, "This needs credentials: send \"Authorization: Bearer TOKEN\" (sunset token create) or log in at /login.")
 }
 
-// guard wraps the handler of a route whose least role is role: public routes get the public
+// Guard wraps the handler of the route rt according to its least role: public routes get the public
 // limits; any other demands credentials when authentication is on, a high enough role, and the
 // anti-forgery token on a session's unsafe requests.
-func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handler {
+func (s *Server) Guard(rt Route) http.Handler {
+	role, next := rt.Role, rt.Handler
 	if role == RolePublic {
-		return s.publicLimits(pattern, next)
+		return s.publicLimits(rt.Pattern, next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		on, err := s.authOn(r.Context())
@@ -237,8 +238,8 @@ func (s *Server) guard(role Role, pattern string, next http.Handler) http.Handle
 		}
 		if !safeMethod(r.Method) {
 			limit := int64(maxBody)
-			if pattern == bundleRoute {
-				limit = s.maxBundle() // a plan bundle carries its contacts
+			if rt.MaxBody > limit {
+				limit = rt.MaxBody // a plan bundle carries its contacts
 			}
 			if r.ContentLength > limit {
 				s.writeError(w, r, httpx.TooLarge("The request body", limit))
@@ -307,10 +308,10 @@ func safeMethod(method string) bool {
 	return false
 }
 
-// csrfFor derives the anti-forgery token of the session whose secret is session: an HMAC of a
+// CSRFFor derives the anti-forgery token of the session whose secret is session: an HMAC of a
 // fixed label under the secret, so it is bound to the session, needs no storage, and tells
 // nothing of the secret.
-func csrfFor(session string) string {
+func CSRFFor(session string) string {
 	m := hmac.New(sha256.New, []byte(session))
 	m.Write([]byte("sunset csrf v1"))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -323,16 +324,16 @@ func (s *Server) validCSRF(r *http.Request, session string) bool {
 	if got == "" {
 		got = r.PostFormValue(CSRFField)
 	}
-	want := csrfFor(session)
+	want := CSRFFor(session)
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// csrfToken returns the anti-forgery token of r's session, which the operator UI's forms embed
+// CSRFToken returns the anti-forgery token of r's session, which the operator UI's forms embed
 // in their CSRFField. It is empty when r has no live session (and always without
 // authentication, the loopback-only default).
-func (s *Server) csrfToken(r *http.Request) string {
+func (s *Server) CSRFToken(r *http.Request) string {
 	if p := PrincipalFrom(r.Context()); p != nil && p.session != "" {
-		return csrfFor(p.session)
+		return CSRFFor(p.session)
 	}
 	if on, err := s.authOn(r.Context()); err != nil || !on {
 		return ""
@@ -344,13 +345,5 @@ func (s *Server) csrfToken(r *http.Request) string {
 	if _, _, err := s.Auth.Store.Session(r.Context(), c.Value, s.now()); err != nil {
 		return ""
 	}
-	return csrfFor(c.Value)
-}
-
-// authActor returns the authenticated caller's name, and whether there is one.
-func authActor(r *http.Request) (string, bool) {
-	if p := PrincipalFrom(r.Context()); p != nil {
-		return p.Name, true
-	}
-	return "", false
+	return CSRFFor(c.Value)
 }

@@ -1,4 +1,4 @@
-package web
+package auth
 
 import (
 	"crypto/rand"
@@ -20,8 +20,8 @@ import (
 // it. The login form is protected against forgery by a double-submit cookie, since there is no
 // session yet to bind a token to.
 
-// loginCookie carries the login form's anti-forgery value until the session starts.
-const loginCookie = "sunset_login"
+// LoginCookie carries the login form's anti-forgery value until the session starts.
+const LoginCookie = "sunset_login"
 
 // loginPerMinute bounds the login attempts of one client address, on top of the public limit:
 // passwords can be guessed, tokens cannot.
@@ -93,7 +93,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	}
 	csrf := randomValue()
 	http.SetCookie(w, &http.Cookie{
-		Name: loginCookie, Value: csrf, Path: "/login", MaxAge: 3600,
+		Name: LoginCookie, Value: csrf, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secureCookie(r),
 	})
 	n := httpx.Nonce()
@@ -159,7 +159,7 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, formError(err))
 		return
 	}
-	c, err := r.Cookie(loginCookie)
+	c, err := r.Cookie(LoginCookie)
 	got := r.PostFormValue(CSRFField)
 	if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) != 1 {
 		s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The login form's anti-forgery token is missing or wrong; reload the page and try again."))
@@ -204,7 +204,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, name strin
 	now := s.now()
 	ttl := s.Auth.SessionTTL
 	if ttl <= 0 {
-		ttl = defaultSessionTTL
+		ttl = DefaultSessionTTL
 	}
 	secret, err := s.Auth.Store.CreateSession(r.Context(), name, role.String(), now, now.Add(ttl))
 	if err != nil {
@@ -215,7 +215,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, name strin
 		Name: SessionCookie, Value: secret, Path: "/", MaxAge: int(ttl / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookie(r),
 	})
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1, HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: LoginCookie, Path: "/login", MaxAge: -1, HttpOnly: true})
 	s.logger().Info("session started", "actor", name, "role", role.String())
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -244,7 +244,7 @@ func (s *Server) loginLimiter() *httpx.Limiter {
 // formError turns a failure to read a form into a problem: too large, or invalid.
 func formError(err error) error {
 	if strings.Contains(err.Error(), "too large") {
-		return httpx.TooLarge("The form", maxPublicBody)
+		return httpx.TooLarge("The form", MaxPublicBody)
 	}
 	return sunset.Errorf(sunset.EINVALID, "Cannot read the form: %v.", err)
 }

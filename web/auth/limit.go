@@ -1,4 +1,4 @@
-package web
+package auth
 
 import (
 	"net/http"
@@ -10,14 +10,14 @@ import (
 
 // Limits of the public routes, the ones anybody on the internet can call: each client address
 // may make PublicPerMinute requests a minute (then 429 with Retry-After), and a request body may
-// hold maxPublicBody bytes (then 413). The probes and the API description are exempt, so that a
+// hold MaxPublicBody bytes (then 413). The probes and the API description are exempt, so that a
 // load balancer is never rate-limited.
 
 // defaultPublicPerMinute is the per-address budget when Server.PublicPerMinute is zero.
 const defaultPublicPerMinute = 600
 
-// maxPublicBody bounds the body of a request to a public route.
-const maxPublicBody = 64 << 10
+// MaxPublicBody bounds the body of a request to a public route.
+const MaxPublicBody = 64 << 10
 
 // unlimitedPublic are the public routes the limits leave alone.
 var unlimitedPublic = map[string]bool{
@@ -43,13 +43,17 @@ func (s *Server) publicLimits(pattern string, next http.Handler) http.Handler {
 			s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many requests from your address; try again in a minute."})
 			return
 		}
-		if r.ContentLength > maxPublicBody {
-			s.writeError(w, r, httpx.TooLarge("The request body", maxPublicBody))
+		if r.ContentLength > MaxPublicBody {
+			s.writeError(w, r, httpx.TooLarge("The request body", MaxPublicBody))
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, maxPublicBody)
+			r.Body = http.MaxBytesReader(w, r.Body, MaxPublicBody)
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Unlimited reports whether the public route pattern is left alone by the rate and size limits
+// (the probes and the API description).
+func Unlimited(pattern string) bool { return unlimitedPublic[pattern] }

@@ -1,4 +1,4 @@
-package web
+package auth
 
 import (
 	"context"
@@ -40,9 +40,9 @@ func FuzzAuthorizationHeader(f *testing.F) {
 	}
 	f.Add("", SessionCookie+"=sss_forged")
 	s := &Server{Auth: &Auth{Store: oneToken{}}}
-	h := s.guard(RoleOperator, "POST /x", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := s.Guard(Route{Pattern: "POST /x", Role: RoleOperator, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
-	}))
+	})})
 	f.Fuzz(func(t *testing.T, authorization, cookie string) {
 		req := httptest.NewRequest(http.MethodPost, "/x", nil)
 		req.Header["Authorization"] = []string{authorization}

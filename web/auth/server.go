@@ -1,0 +1,78 @@
+package auth
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sunsetops/sunset/web/httpx"
+)
+
+// Route is one entry of a route table: a Go 1.22 ServeMux pattern, the least role a caller
+// needs, and its handler. Every web package hands its routes to the assembler as Routes, so
+// that the guard, the security test and the OpenAPI test see one table.
+type Route struct {
+	Pattern string
+	// Role is the least role a caller needs; RolePublic routes need no credentials.
+	Role    Role
+	Handler http.Handler
+	// MaxBody, when set, is the largest body the route takes from an authenticated caller,
+	// above the default of about 10 MiB (a plan bundle carries its contacts).
+	MaxBody int64
+}
+
+// Server guards the routes of a web server and serves the login pages. Set its fields, then
+// call Guard for each route and mount Routes; the fields must not change afterwards.
+type Server struct {
+	// Auth turns authentication on; nil keeps the loopback-only default where every route
+	// answers without credentials and X-Sunset-Actor names the actor.
+	Auth *Auth
+	// Logger receives refusals and failures; nil means slog.Default().
+	Logger *slog.Logger
+	// Now tells the time for tokens and sessions (the engine's clock); nil means time.Now.
+	Now func() time.Time
+	// PublicURL is where the server is reached; an https URL makes the cookies Secure.
+	PublicURL string
+	// PublicPerMinute is how many requests a client address may make to the public routes each
+	// minute; zero means 600.
+	PublicPerMinute int
+	// public bounds the requests to the public routes per client address.
+	public httpx.Limiter
+}
+
+// Routes are the login routes: the form, the post, the logout and the OpenID Connect login.
+func (s *Server) Routes() []Route {
+	hf := func(f http.HandlerFunc) http.Handler { return f }
+	return []Route{
+		{Pattern: "GET /login", Role: RolePublic, Handler: hf(s.handleLoginForm)},
+		{Pattern: "POST /login", Role: RolePublic, Handler: hf(s.handleLoginPost)},
+		{Pattern: "POST /logout", Role: RoleViewer, Handler: hf(s.handleLogout)},
+		{Pattern: "GET /login/oidc", Role: RolePublic, Handler: hf(s.handleOIDCLogin)},
+		{Pattern: "GET /login/oidc/callback", Role: RolePublic, Handler: hf(s.handleOIDCCallback)},
+	}
+}
+
+// On reports whether the server has authentication configured (Auth is set), whether or not
+// Auth.Enabled answers true right now.
+func (s *Server) On() bool { return s.Auth != nil }
+
+// logger returns the server's logger.
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// now tells the time.
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// writeError answers err as a problem.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteError(s.logger(), w, r, err)
+}
