@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/web/httpx"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // FeedbackStore keeps users' feedback (store.Feedback implements it).
@@ -50,12 +51,12 @@ func (s *Server) now() time.Time {
 }
 
 // handleFeedbackCreate serves POST /api/v1/sunsets/{name}/feedback.
-// It takes application/json only and refuses a browser's post from another site (intake.go).
+// It takes application/json only and refuses a browser's post from another site (package web/intake).
 func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.feedbackEnabled(w, r) {
 		return
 	}
-	if err := s.checkAPIIntake(r); err != nil {
+	if err := s.intakes().CheckAPI(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -68,8 +69,8 @@ func (s *Server) handleFeedbackCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if !s.allowSunsetIntake(name) {
-		s.writeError(w, r, tooManyForSunset(w))
+	if !s.intakes().AllowSunset(name) {
+		s.writeError(w, r, intake.TooManyForSunset(w))
 		return
 	}
 	f, err := feedback.New(name, in, s.now(), "api")
@@ -218,7 +219,7 @@ type formData struct {
 	Sent                bool
 	Errors              []string
 	In                  feedback.Input
-	// Token is the page's intake token; Refused says why a post was not sent (intake.go).
+	// Token is the page's intake token; Refused says why a post was not sent (package web/intake).
 	Token, Refused string
 }
 
@@ -260,7 +261,7 @@ func (s *Server) handleFeedbackPost(w http.ResponseWriter, r *http.Request) {
 		Mood: r.PostForm.Get("mood"), Category: r.PostForm.Get("category"), Text: r.PostForm.Get("text"),
 		Contact: r.PostForm.Get("contact"), Consumer: r.PostForm.Get("consumer"), Locale: lang,
 	}
-	refusal, status, spam := s.screenPublicForm(w, r, intakePageFeedback, name)
+	refusal, status, spam := s.screenPublicForm(w, r, intake.PageFeedback, name)
 	switch {
 	case refusal != "":
 		data.Refused = intakeRefusals[lang][refusal]
@@ -290,7 +291,7 @@ func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, 
 	data.T = formTexts[data.Lang]
 	data.Categories = feedback.Categories
 	data.Action = feedbackFormPath + r.PathValue("name") + "?lang=" + langParam(data.Lang)
-	data.Token = s.newIntakeToken(r, intakePageFeedback, r.PathValue("name"))
+	data.Token = s.intakes().NewToken(r, intake.PageFeedback, r.PathValue("name"))
 	s.writePublicPage(w, r, status, data.Lang, feedbackTemplate, data)
 }
 
@@ -342,7 +343,7 @@ func (s *Server) writePublicPage(w http.ResponseWriter, r *http.Request, status 
 // allowFeedback applies the per-client rate limit to feedback API posts, answering 429 when
 // over. The forms apply it in screenPublicForm.
 func (s *Server) allowFeedback(w http.ResponseWriter, r *http.Request) bool {
-	if s.limiter.Allow(httpx.ClientAddress(r), s.now()) {
+	if s.intakes().AllowAddress(r) {
 		return true
 	}
 	w.Header().Set("Retry-After", "60")

@@ -10,15 +10,16 @@ import (
 
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/web/httpx"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // postForm posts v to the public form at path as a browser would after opening it: with the
 // page's intake token, unless v sets intake_token itself.
 func postForm(t *testing.T, b *testBundle, path string, v url.Values, header ...string) *response {
 	t.Helper()
-	if _, ok := v[intakeTokenField]; !ok {
+	if _, ok := v[intake.TokenField]; !ok {
 		v = maps.Clone(v)
-		v.Set(intakeTokenField, formToken(t, b, path))
+		v.Set(intake.TokenField, formToken(t, b, path))
 	}
 	return b.do(t, "POST", path, v.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)...)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // storedFeedback counts the feedback kept for billing-v1.
@@ -97,11 +98,11 @@ func TestFeedbackFormTokenMustBeValidAndLosesNothing(t *testing.T) {
 	b := intakeBundle(t)
 	typed := url.Values{"mood": {"negative"}, "category": {"need_more_time"}, "text": {"迁移需要更多时间"}, "contact": {"li@example.com"}}
 	fresh := formToken(t, b, "/feedback/billing-v1")
-	tok, err := parseIntakeToken(fresh)
+	tok, err := intake.ParseToken(fresh)
 	if err != nil {
 		t.Fatalf("the form's token %q does not parse: %v", fresh, err)
 	}
-	forged := bytes.Clone(tok.mac)
+	forged := bytes.Clone(tok.MAC)
 	forged[0] ^= 1
 	survey := formToken(t, b, "/survey/billing-v1")
 	other := &Server{IntakeKey: []byte("another server's key")}
@@ -111,24 +112,24 @@ func TestFeedbackFormTokenMustBeValidAndLosesNothing(t *testing.T) {
 	}{
 		{"missing", "", "could not be checked, so", nil},
 		{"malformed", "v1.not-a-token", "may come from another page", nil},
-		{"forged MAC", formatIntakeToken(tok.issued, forged), "may come from another page", nil},
-		{"another key", other.tokenAt("feedback", "billing-v1", "127.0.0.1", tok.issued), "may come from another page", nil},
+		{"forged MAC", intake.FormatToken(tok.Issued, forged), "may come from another page", nil},
+		{"another key", other.tokenAt("feedback", "billing-v1", "127.0.0.1", tok.Issued), "may come from another page", nil},
 		{"the survey's token", survey, "may come from another page", nil},
-		{"another address", b.srv.tokenAt(intakePageFeedback, "billing-v1", "10.1.2.3", tok.issued), "may come from another page", nil},
-		{"a later instant than its MAC says", formatIntakeToken(tok.issued+3600, tok.mac), "may come from another page", nil},
-		{"expired", fresh, "open for a long time", func() { b.clock.Advance(intakeTokenTTL + time.Minute) }},
+		{"another address", b.srv.intakes().TokenAt(intake.PageFeedback, "billing-v1", "10.1.2.3", tok.Issued), "may come from another page", nil},
+		{"a later instant than its MAC says", intake.FormatToken(tok.Issued+3600, tok.MAC), "may come from another page", nil},
+		{"expired", fresh, "open for a long time", func() { b.clock.Advance(intake.TokenTTL + time.Minute) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.before != nil {
 				tc.before()
 			}
-			v := url.Values{intakeTokenField: {tc.token}}
+			v := url.Values{intake.TokenField: {tc.token}}
 			for k, x := range typed {
 				v[k] = x
 			}
 			if tc.token == "" {
-				delete(v, intakeTokenField)
-				v.Set(intakeTokenField, "")
+				delete(v, intake.TokenField)
+				v.Set(intake.TokenField, "")
 			}
 			r := postForm(t, b, "/feedback/billing-v1", v)
 			body := string(r.body)
@@ -145,7 +146,7 @@ func TestFeedbackFormTokenMustBeValidAndLosesNothing(t *testing.T) {
 			if m == nil {
 				t.Fatalf("no fresh token on the refusal page")
 			}
-			v.Set(intakeTokenField, m[1])
+			v.Set(intake.TokenField, m[1])
 			if r := postForm(t, b, "/feedback/billing-v1", v); r.status != http.StatusOK {
 				t.Fatalf("sent again from the refusal page: %d\n%s", r.status, r.body)
 			}
@@ -156,7 +157,7 @@ func TestFeedbackFormTokenMustBeValidAndLosesNothing(t *testing.T) {
 		t.Errorf("stored %d, want the 8 retries", n)
 	}
 	// The Chinese page says it in Chinese.
-	r := postForm(t, b, "/feedback/billing-v1?lang=zh", url.Values{"mood": {"neutral"}, "text": {"好"}, intakeTokenField: {""}})
+	r := postForm(t, b, "/feedback/billing-v1?lang=zh", url.Values{"mood": {"neutral"}, "text": {"好"}, intake.TokenField: {""}})
 	if r.status != http.StatusForbidden || !strings.Contains(string(r.body), "您的留言尚未发送") || r.header.Get("Content-Language") != "zh-Hans" {
 		t.Errorf("zh refusal: %d %q\n%s", r.status, r.header.Get("Content-Language"), r.body)
 	}
@@ -286,7 +287,7 @@ func formFrom(t *testing.T, b *testBundle, ip, path string, v url.Values) *respo
 	if m == nil {
 		t.Fatalf("GET %s from %s: %d, no token", path, ip, page.status)
 	}
-	v.Set(intakeTokenField, string(m[1]))
+	v.Set(intake.TokenField, string(m[1]))
 	return doFrom(t, b, ip, "POST", path, v.Encode(), "Content-Type", "application/x-www-form-urlencoded")
 }
 
@@ -338,7 +339,7 @@ func TestFeedbackPerSunsetLimitHoldsAgainstManyAddresses(t *testing.T) {
 
 // tokenAt is the token s would issue for page of sunset name to a client at addr at issued.
 func (s *Server) tokenAt(page, name, addr string, issued int64) string {
-	return formatIntakeToken(issued, intakeMAC(s.intakeKey(), page, name, addressScope(addr), issued))
+	return s.intakes().TokenAt(page, name, addr, issued)
 }
 
 func TestIntakeKeyIsSharedByServersOfOneDatabase(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web/auth"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // publicAnnounced is how each public route of an announced sunset is called and what it answers:
@@ -194,7 +195,7 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 					body := c.body
 					if method == http.MethodPost && c.contentType == "application/x-www-form-urlencoded" {
 						// A form is posted as a browser posts it: with the token of the page it came from.
-						body += "&" + intakeTokenField + "=" + url.QueryEscape(formToken(t, &testBundle{ts: ts}, fill(name)))
+						body += "&" + intake.TokenField + "=" + url.QueryEscape(formToken(t, &testBundle{ts: ts}, fill(name)))
 					}
 					r := call(t, method, fill(name), body, c.contentType, "en")
 					if r.status != c.status {

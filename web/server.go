@@ -22,6 +22,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // Engine is what the server needs of the engine; *engine.Engine implements it. Errors are
@@ -107,19 +108,13 @@ type Server struct {
 	// Now tells the time for received feedback (the engine's clock, so rehearsals agree);
 	// nil means time.Now.
 	Now func() time.Time
-	// limiter bounds feedback posts per client address.
-	limiter httpx.Limiter
-	// IntakeKey signs the per-page tokens of the public feedback and survey forms (intake.go);
+	// IntakeKey signs the per-page tokens of the public feedback and survey forms (package web/intake);
 	// every replica sharing a database should get the same key (store.DB.SigningKey "intake").
 	// Nil means a random key made by Handler: forms served before a restart must be sent again.
 	IntakeKey []byte
 	// FeedbackPerSunset is how many feedback and survey posts one sunset takes a minute from
 	// all clients together (then 429); zero means 60.
 	FeedbackPerSunset int
-	// ephemeralIntakeKey is the key Handler made when IntakeKey is nil.
-	ephemeralIntakeKey []byte
-	// perSunset bounds feedback posts per sunset.
-	perSunset httpx.Limiter
 	// Usage records the usage flushes of gateways; nil answers them 503.
 	Usage UsageRecorder
 	// Phases tells the phase a runbook switched a sunset to ahead of its timeline, applied to
@@ -176,6 +171,9 @@ type Server struct {
 	// guardSrv authenticates and limits the requests (guard).
 	guardSrv  *auth.Server
 	guardOnce sync.Once
+	// intakeSrv screens the public intake (intakes).
+	intakeSrv  *intake.Intake
+	intakeOnce sync.Once
 }
 
 // actor names the caller of r: the authenticated caller, else through Identify.
@@ -266,6 +264,14 @@ func (s *Server) routes(m *metrics) []route {
 	}, s.guard().Routes()...)
 }
 
+// intakes returns the server's intake.Intake, made once from the server's fields.
+func (s *Server) intakes() *intake.Intake {
+	s.intakeOnce.Do(func() {
+		s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Now: s.Now}
+	})
+	return s.intakeSrv
+}
+
 // guard returns the server's auth.Server, made once from the server's fields.
 func (s *Server) guard() *auth.Server {
 	s.guardOnce.Do(func() {
@@ -287,10 +293,6 @@ func splitPattern(pattern string) (method, path string) {
 // own metrics registry.
 func (s *Server) Handler() http.Handler {
 	m := newMetrics(s)
-	s.perSunset.N = s.perSunsetLimit()
-	if len(s.IntakeKey) == 0 && s.ephemeralIntakeKey == nil {
-		s.ephemeralIntakeKey = randomIntakeKey()
-	}
 	mux := http.NewServeMux()
 	allow := map[string][]string{}
 	for _, rt := range s.routes(m) {

@@ -9,6 +9,7 @@ import (
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/web/httpx"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 var surveyTemplate = template.Must(template.ParseFS(feedbackFS, "templates/survey.html", "templates/form_parts.html"))
@@ -49,7 +50,7 @@ type surveyData struct {
 	Sent                                bool
 	Errors                              []string
 	Contact                             string
-	// Token is the page's intake token; Refused says why a post was not sent (intake.go).
+	// Token is the page's intake token; Refused says why a post was not sent (package web/intake).
 	Token, Refused string
 }
 
@@ -126,7 +127,7 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Contact = r.PostForm.Get("contact")
-	refusal, status, spam := s.screenPublicForm(w, r, intakePageSurvey, r.PathValue("name"))
+	refusal, status, spam := s.screenPublicForm(w, r, intake.PageSurvey, r.PathValue("name"))
 	switch {
 	case refusal != "":
 		d.Refused = intakeRefusals[lang][refusal]
@@ -155,6 +156,6 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderSurvey(w http.ResponseWriter, r *http.Request, status int, d surveyData) {
 	d.T = surveyTexts[d.Lang]
 	d.Action = "/survey/" + r.PathValue("name") + "?lang=" + langParam(d.Lang)
-	d.Token = s.newIntakeToken(r, intakePageSurvey, r.PathValue("name"))
+	d.Token = s.intakes().NewToken(r, intake.PageSurvey, r.PathValue("name"))
 	s.writePublicPage(w, r, status, d.Lang, surveyTemplate, d)
 }

@@ -1,4 +1,4 @@
-package web
+package intake
 
 import (
 	"strings"
@@ -6,8 +6,8 @@ import (
 )
 
 func TestParseIntakeTokenRefusesMalformed(t *testing.T) {
-	good := formatIntakeToken(1799067660, make([]byte, intakeMACLen))
-	if tok, err := parseIntakeToken(good); err != nil || tok.issued != 1799067660 || len(tok.mac) != intakeMACLen {
+	good := FormatToken(1799067660, make([]byte, MACLen))
+	if tok, err := ParseToken(good); err != nil || tok.Issued != 1799067660 || len(tok.MAC) != MACLen {
 		t.Fatalf("%q: %+v %v", good, tok, err)
 	}
 	mac := good[strings.LastIndex(good, ".")+1:]
@@ -31,10 +31,10 @@ func TestParseIntakeTokenRefusesMalformed(t *testing.T) {
 		{"standard base64 MAC", "v1.1799067660." + strings.Repeat("+", 22)},
 		{"non-canonical last character", "v1.1799067660." + mac[:21] + "B"},
 		{"extra part", good + ".x"},
-		{"too long", good + strings.Repeat("A", maxIntakeToken)},
+		{"too long", good + strings.Repeat("A", maxToken)},
 		{"not UTF-8", "v1.1799067660.\xff\xfe"},
 	} {
-		if tok, err := parseIntakeToken(tc.token); err == nil {
+		if tok, err := ParseToken(tc.token); err == nil {
 			t.Errorf("%s: %q parsed as %+v", tc.name, tc.token, tok)
 		}
 	}
@@ -43,17 +43,17 @@ func TestParseIntakeTokenRefusesMalformed(t *testing.T) {
 // FuzzParseIntakeToken: no input panics, and whatever parses writes back to the same text, so
 // that one token has one spelling.
 func FuzzParseIntakeToken(f *testing.F) {
-	f.Add(formatIntakeToken(1799067660, make([]byte, intakeMACLen)))
+	f.Add(FormatToken(1799067660, make([]byte, MACLen)))
 	f.Add("v1.0.AAAAAAAAAAAAAAAAAAAAAA")
 	f.Add("v1..")
 	f.Add("v1.99999999999.AAAAAAAAAAAAAAAAAAAAAA==")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
-		tok, err := parseIntakeToken(s)
+		tok, err := ParseToken(s)
 		if err != nil {
 			return
 		}
-		if back := formatIntakeToken(tok.issued, tok.mac); back != s {
+		if back := FormatToken(tok.Issued, tok.MAC); back != s {
 			t.Fatalf("%q parsed as %+v, which writes as %q", s, tok, back)
 		}
 	})
