@@ -15,6 +15,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/runbook/runs"
+	"github.com/sunsetops/sunset/web/public"
 )
 
 // fakeRunbooks answers like the runbook service of serve, from memory.
@@ -198,16 +199,16 @@ func (f *fakeRetention) DeleteData(_ context.Context, name, _ string) (*runbook.
 		Backups: []runbook.BackupRef{{Name: "main-db", Archive: "main-db-20270301", Location: "file:///backups/main-db-20270301", Created: time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC)}}}, nil
 }
 
-func (f *fakeExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {
+func (f *fakeExports) OpenExport(_ context.Context, name, token string) (*public.ExportDownload, error) {
 	switch {
 	case name != f.name():
-		return nil, ErrLinkInvalid
+		return nil, public.ErrLinkInvalid
 	case token == "old":
-		return nil, ErrLinkExpired
+		return nil, public.ErrLinkExpired
 	case token != "good":
-		return nil, ErrLinkInvalid
+		return nil, public.ErrLinkInvalid
 	}
-	return &ExportDownload{Service: plan.Text{EN: "Billing", ZH: "账单"}, UserID: "u1", Ready: true, Bytes: 2048,
+	return &public.ExportDownload{Service: plan.Text{EN: "Billing", ZH: "账单"}, UserID: "u1", Ready: true, Bytes: 2048,
 		Expires: time.Date(2027, 9, 1, 0, 0, 0, 0, time.UTC),
 		Open:    func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("PK zip")), nil },
 		Record:  func(context.Context) error { f.downloads++; return nil }}, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/web/httpx"
 	"github.com/sunsetops/sunset/web/intake"
+	"github.com/sunsetops/sunset/web/public"
 )
 
 // postForm posts v to the public form at path as a browser would after opening it: with the
@@ -86,7 +87,7 @@ func TestFeedbackHoneypotIsDropped(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlan)
 	b.announce(t, "billing-v1")
-	r := postForm(t, b, "/feedback/billing-v1", url.Values{"mood": {"negative"}, "text": {"buy pills"}, honeypotField: {"http://spam.example"}})
+	r := postForm(t, b, "/feedback/billing-v1", url.Values{"mood": {"negative"}, "text": {"buy pills"}, public.HoneypotField: {"http://spam.example"}})
 	if r.status != 200 || !strings.Contains(string(r.body), "Thank you") {
 		t.Fatalf("honeypot post: %d", r.status)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/intake"
+	"github.com/sunsetops/sunset/web/public"
 )
 
 // publicAnnounced is how each public route of an announced sunset is called and what it answers:
@@ -133,7 +134,7 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 					continue
 				}
 				method, path := splitPattern(rt.Pattern)
-				if !namesSunset(path) {
+				if !public.NamesSunset(path) {
 					if strings.Contains(path, "{") && !publicWithoutSunset[rt.Pattern] {
 						t.Errorf("%s is public and has a path parameter but no {name}: is it about a sunset? Name it {name} so it is dark until announced, or list it in publicWithoutSunset", rt.Pattern)
 					}

@@ -26,6 +26,7 @@ import (
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
 	"github.com/sunsetops/sunset/web/auth"
+	"github.com/sunsetops/sunset/web/public"
 )
 
 // The security suite: a real server with authentication on, on a real store (SQLite always,
@@ -136,15 +137,15 @@ func (e *linkExports) ExportLink(_ context.Context, name, user string) (*client.
 	return &client.ExportLink{User: user, URL: e.links.URL(name, user)}, nil
 }
 
-func (e *linkExports) OpenExport(_ context.Context, name, token string) (*ExportDownload, error) {
+func (e *linkExports) OpenExport(_ context.Context, name, token string) (*public.ExportDownload, error) {
 	user, err := e.links.Open(name, token, t0)
 	switch {
 	case errors.Is(err, export.ErrExpired):
-		return nil, ErrLinkExpired
+		return nil, public.ErrLinkExpired
 	case err != nil:
-		return nil, ErrLinkInvalid
+		return nil, public.ErrLinkInvalid
 	}
-	return &ExportDownload{Service: plan.Text{EN: "Billing"}, UserID: user, Ready: true, Bytes: 2,
+	return &public.ExportDownload{Service: plan.Text{EN: "Billing"}, UserID: user, Ready: true, Bytes: 2,
 		Open:   func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("PK")), nil },
 		Record: func(context.Context) error { e.downloads++; return nil }}, nil
 }

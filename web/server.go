@@ -23,6 +23,7 @@ import (
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 	"github.com/sunsetops/sunset/web/intake"
+	"github.com/sunsetops/sunset/web/public"
 )
 
 // Engine is what the server needs of the engine; *engine.Engine implements it. Errors are
@@ -174,6 +175,9 @@ type Server struct {
 	// intakeSrv screens the public intake (intakes).
 	intakeSrv  *intake.Intake
 	intakeOnce sync.Once
+	// publicSrv serves the public pages (public).
+	publicSrv  *public.Server
+	publicOnce sync.Once
 }
 
 // actor names the caller of r: the authenticated caller, else through Identify.
@@ -248,20 +252,8 @@ func (s *Server) routes(m *metrics) []route {
 		{Pattern: "PUT /api/v1/sunsets/{name}/lessons", Role: auth.RoleOperator, Handler: hf(s.handleLessonsPut)},
 		{Pattern: "GET /api/v1/sunsets/{name}/contacts", Role: auth.RoleViewer, Handler: hf(s.handleContactsGet)},
 		{Pattern: "DELETE /api/v1/sunsets/{name}/contacts/{id}", Role: auth.RoleOperator, Handler: hf(s.handleContactErase)},
-		{Pattern: "GET /exports/{name}/{token}", Role: auth.RolePublic, Handler: hf(s.handleExportPage)},
-		{Pattern: "GET /exports/{name}/{token}/download", Role: auth.RolePublic, Handler: hf(s.handleExportDownload)},
-		{Pattern: "GET /feedback/{name}", Role: auth.RolePublic, Handler: hf(s.handleFeedbackForm)},
-		{Pattern: "POST /feedback/{name}", Role: auth.RolePublic, Handler: hf(s.handleFeedbackPost)},
-		{Pattern: "GET /survey/{name}", Role: auth.RolePublic, Handler: hf(s.handleSurveyForm)},
-		{Pattern: "POST /survey/{name}", Role: auth.RolePublic, Handler: hf(s.handleSurveyPost)},
 		{Pattern: "GET /api/v1/sunsets/{name}/notices", Role: auth.RoleViewer, Handler: hf(s.handleNoticeLedger)},
-		{Pattern: "GET /p/{name}", Role: auth.RolePublic, Handler: hf(s.handlePublicPage)},
-		{Pattern: "GET /p/{name}/feed.atom", Role: auth.RolePublic, Handler: hf(s.handlePublicFeed)},
-		{Pattern: "GET /p/{name}/announcements.json", Role: auth.RolePublic, Handler: hf(s.handlePublicAnnouncements)},
-		{Pattern: "GET /p/{name}/banner.js", Role: auth.RolePublic, Handler: hf(s.handleBannerScript)},
-		{Pattern: "GET /unsubscribe/{token}", Role: auth.RolePublic, Handler: hf(s.handleUnsubscribeForm)},
-		{Pattern: "POST /unsubscribe/{token}", Role: auth.RolePublic, Handler: hf(s.handleUnsubscribePost)},
-	}, s.guard().Routes()...)
+	}, append(s.public().Routes(), s.guard().Routes()...)...)
 }
 
 // intakes returns the server's intake.Intake, made once from the server's fields.
@@ -270,6 +262,21 @@ func (s *Server) intakes() *intake.Intake {
 		s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Now: s.Now}
 	})
 	return s.intakeSrv
+}
+
+// public returns the server's public.Server, made once from the server's fields.
+func (s *Server) public() *public.Server {
+	s.publicOnce.Do(func() {
+		s.publicSrv = &public.Server{Engine: s.Engine, Feedback: s.Feedback, Intake: s.intakes(), UnsubscribeKey: s.UnsubscribeKey,
+			PublicURL: s.PublicURL, Logger: s.Logger, Now: s.Now}
+		if s.Notices != nil {
+			s.publicSrv.Notices = s.Notices
+		}
+		if s.Exports != nil {
+			s.publicSrv.Exports = s.Exports
+		}
+	})
+	return s.publicSrv
 }
 
 // guard returns the server's auth.Server, made once from the server's fields.
@@ -297,8 +304,8 @@ func (s *Server) Handler() http.Handler {
 	allow := map[string][]string{}
 	for _, rt := range s.routes(m) {
 		method, path := splitPattern(rt.Pattern)
-		if rt.Role == auth.RolePublic && namesSunset(path) {
-			rt.Handler = s.darkUntilAnnounced(rt.Handler)
+		if rt.Role == auth.RolePublic && public.NamesSunset(path) {
+			rt.Handler = s.public().DarkUntilAnnounced(rt.Handler)
 		}
 		mux.Handle(rt.Pattern, m.instrument(rt.Pattern, s.recoverer(s.guard().Guard(rt))))
 		allow[path] = append(allow[path], method)

@@ -21,6 +21,7 @@ import (
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/runbook/runs"
 	"github.com/sunsetops/sunset/web/httpx"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // Limits of the sunset page's lists.
@@ -56,7 +57,7 @@ type sunsetData struct {
 	// PhasesDiverge shows EnginePhase and GatewayPhase (in words) side by side: they differ.
 	PhasesDiverge             bool
 	EnginePhase, GatewayPhase string
-	// SuspectPause says that a suspect guardrail trip paused the sunset (intake_suspect.go).
+	// SuspectPause says that a suspect guardrail trip paused the sunset (intake.SuspectPause).
 	SuspectPause string
 	// Links to the report, the assessment, the public page and the API.
 	ReportHTML, Assessment, Public, API string
@@ -374,7 +375,7 @@ func (s *Server) sunsetPage(ctx context.Context, r *http.Request, name string) (
 		}
 	}
 	if st.State == engine.StatePaused {
-		if sp, err := s.suspectPause(ctx, name); err != nil {
+		if sp, err := intake.SuspectPause(ctx, s.Engine, name); err != nil {
 			log("suspect trip", err)
 		} else if sp != nil {
 			d.SuspectPause = fmt.Sprintf(t["SuspectPause"], sp.New, sp.Driving, localTime(sp.Since, loc))

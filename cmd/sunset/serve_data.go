@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/web/public"
 )
 
 // engineActor is the actor of runs the timeline starts.
@@ -236,19 +237,19 @@ func (a exportAPI) ExportLink(ctx context.Context, name, user string) (*client.E
 	return &client.ExportLink{User: user, URL: l.URL(name, user)}, nil
 }
 
-func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*web.ExportDownload, error) {
+func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*public.ExportDownload, error) {
 	d, err := a.svc.Open(ctx, name, token)
 	switch {
 	case errors.Is(err, export.ErrTampered):
-		return nil, web.ErrLinkInvalid
+		return nil, public.ErrLinkInvalid
 	case errors.Is(err, export.ErrExpired):
-		return nil, web.ErrLinkExpired
+		return nil, public.ErrLinkExpired
 	case errors.Is(err, export.ErrNoExport):
 		return nil, sunset.Errorf(sunset.ENOTFOUND, "Sunset %s offers no data export.", name)
 	case err != nil:
 		return nil, err
 	}
-	return &web.ExportDownload{Service: d.Service, UserID: d.User.ID, Ready: d.Ready(), Bytes: d.User.Bytes, Expires: d.Expires,
+	return &public.ExportDownload{Service: d.Service, UserID: d.User.ID, Ready: d.Ready(), Bytes: d.User.Bytes, Expires: d.Expires,
 		Open: d.Open, Record: func(ctx context.Context) error { return a.svc.RecordDownload(ctx, d) }}, nil
 }
 

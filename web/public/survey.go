@@ -1,4 +1,4 @@
-package web
+package public
 
 import (
 	"fmt"
@@ -144,7 +144,7 @@ func (s *Server) handleSurveyPost(w http.ResponseWriter, r *http.Request) {
 		s.renderSurvey(w, r, http.StatusBadRequest, d)
 		return
 	}
-	f.Sender = s.senderOf(r)
+	f.Sender = s.intakes().SenderOf(r)
 	if err := s.Feedback.Add(r.Context(), []feedback.Feedback{f}); err != nil {
 		s.writeError(w, r, err)
 		return

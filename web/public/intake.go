@@ -1,4 +1,4 @@
-package web
+package public
 
 import (
 	"log/slog"
@@ -46,7 +46,7 @@ func (s *Server) screenPublicForm(w http.ResponseWriter, r *http.Request, page, 
 		log(reason)
 		return reason, http.StatusForbidden, false
 	}
-	if r.PostForm.Get(honeypotField) != "" {
+	if r.PostForm.Get(HoneypotField) != "" {
 		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "public form: honeypot filled, dropped", slog.String("path", r.URL.Path))
 		return "", 0, true
 	}

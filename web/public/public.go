@@ -1,4 +1,4 @@
-package web
+package public
 
 import (
 	"bytes"
@@ -18,19 +18,20 @@ import (
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/web/httpx"
+	"github.com/sunsetops/sunset/web/intake"
 )
 
 // The public pages of a service: its status and announcement page (/p/{name}), the Atom feed,
 // the announcements as JSON and the embeddable banner script. They need no login, speak English
 // and Simplified Chinese, and load nothing from elsewhere.
 
-//go:embed templates/public.html templates/unsubscribe.html public/banner.js
+//go:embed templates/public.html templates/unsubscribe.html assets/banner.js
 var publicFS embed.FS
 
 var (
 	publicTemplate      = template.Must(template.ParseFS(publicFS, "templates/public.html"))
 	unsubscribeTemplate = template.Must(template.ParseFS(publicFS, "templates/unsubscribe.html"))
-	bannerScript        = mustRead(publicFS, "public/banner.js")
+	bannerScript        = mustRead(publicFS, "assets/banner.js")
 )
 
 func mustRead(fsys embed.FS, name string) []byte {
@@ -125,7 +126,7 @@ type publicPage struct {
 	Features                                                              []plan.FeatureData
 	Announcements                                                         []publicAnnouncement
 	FeedbackURL, SurveyURL, FeedURL, Self                                 string
-	// Suspect says that the pause followed a suspect burst of feedback (intake_suspect.go).
+	// Suspect says that the pause followed a suspect burst of feedback (intake.SuspectPause).
 	Suspect string
 }
 
@@ -251,7 +252,7 @@ func (s *Server) handlePublicPage(w http.ResponseWriter, r *http.Request) {
 		FeedURL: "/p/" + esc + "/feed.atom", Self: "/p/" + esc,
 	}
 	if pg.Paused {
-		if sp, err := s.suspectPause(r.Context(), p.Service.Name); err != nil {
+		if sp, err := intake.SuspectPause(r.Context(), s.Engine, p.Service.Name); err != nil {
 			s.logger().LogAttrs(r.Context(), slog.LevelWarn, "public page: suspect mark left out", slog.String("sunset", p.Service.Name), slog.Any("err", err))
 		} else if sp != nil {
 			pg.Suspect = suspectTexts[lang]
@@ -346,4 +347,10 @@ func (s *Server) handlePublicAnnouncements(w http.ResponseWriter, r *http.Reques
 	setPublicCORS(h)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// suspectTexts say, on the public page, that the pause followed a suspect burst.
+var suspectTexts = map[string]string{
+	"en":      "The pause followed a burst of messages from addresses we had not seen before; the team is checking whether they are genuine.",
+	"zh-Hans": "此次暂停源于一批来自此前从未出现过的地址的留言；团队正在核实这些留言是否真实。",
 }

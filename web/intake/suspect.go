@@ -1,4 +1,4 @@
-package web
+package intake
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // A guardrail trip driven by a burst of feedback from senders never seen before is marked
@@ -16,24 +17,23 @@ import (
 // it as a keyed hash of the client's address: the same address gives the same hash under one
 // database's intake key, and the hash cannot be turned back into the address.
 
-// senderOf is the keyed hash of r's client address (its addressScope) that feedback keeps.
-func (s *Server) senderOf(r *http.Request) string {
-	m := hmac.New(sha256.New, s.intakeKey())
-	m.Write([]byte("sunset sender v1\x00" + addressScope(clientAddress(r))))
+// SenderOf is the keyed hash of r's client address (its addressScope) that feedback keeps.
+func (s *Intake) SenderOf(r *http.Request) string {
+	m := hmac.New(sha256.New, s.key())
+	m.Write([]byte("sunset sender v1\x00" + addressScope(httpx.ClientAddress(r))))
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// suspectTexts say, on the public page, that the pause followed a suspect burst.
-var suspectTexts = map[string]string{
-	"en":      "The pause followed a burst of messages from addresses we had not seen before; the team is checking whether they are genuine.",
-	"zh-Hans": "此次暂停源于一批来自此前从未出现过的地址的留言；团队正在核实这些留言是否真实。",
+// Events lists a sunset's audit events, oldest first; *engine.Engine implements it.
+type Events interface {
+	Events(ctx context.Context, name string) ([]engine.Event, error)
 }
 
-// suspectPause returns the mark of the guardrail trip that paused the sunset named name when
+// SuspectPause returns the mark of the guardrail trip that paused the sunset named name when
 // that trip was suspect (every guardrail that tripped was), summed over its guardrails; nil when
 // the sunset is not paused by a suspect trip (a later resume or a manual pause clears it).
-func (s *Server) suspectPause(ctx context.Context, name string) (*engine.SuspectTrip, error) {
-	evs, err := s.Engine.Events(ctx, name)
+func SuspectPause(ctx context.Context, eng Events, name string) (*engine.SuspectTrip, error) {
+	evs, err := eng.Events(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package web
+package public
 
 import (
 	"bytes"
@@ -14,19 +14,19 @@ import (
 )
 
 // Nothing about a sunset is public before its announcement. Handler wraps every public route
-// whose path names a sunset ({name}) in darkUntilAnnounced, so that a public route added later
+// whose path names a sunset ({name}) in DarkUntilAnnounced, so that a public route added later
 // is dark too without anyone remembering to; the rule itself is engine.Sunset.Announced.
 
-// namesSunset reports whether a route's path names a sunset, so that its public answer depends
+// NamesSunset reports whether a route's path names a sunset, so that its public answer depends
 // on the sunset's announcement.
-func namesSunset(path string) bool {
+func NamesSunset(path string) bool {
 	return strings.Contains(path, "{name}")
 }
 
-// darkUntilAnnounced serves next only for a sunset that has been announced. Any other (draft,
+// DarkUntilAnnounced serves next only for a sunset that has been announced. Any other (draft,
 // scheduled, cancelled, or unknown) gets the same 404 in the reader's language, so the answer
 // does not even tell whether the sunset exists.
-func (s *Server) darkUntilAnnounced(next http.Handler) http.Handler {
+func (s *Server) DarkUntilAnnounced(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ss, err := s.Engine.Get(r.Context(), r.PathValue("name"))
 		switch {
