@@ -218,6 +218,7 @@ func TestExportLinksAreCheckedAndDownloadsRecorded(t *testing.T) {
 	b := setup(t)
 	fx := &fakeExports{}
 	b.srv.Exports = fx
+	b.rehandle()
 	b.apply(t, testPlan)
 	b.announce(t, "billing-v1")
 	for _, tc := range []struct {

@@ -132,6 +132,7 @@ func TestFeedbackSummaryThroughTheClient(t *testing.T) {
 	b.apply(t, testPlan)
 	b.announce(t, "billing-v1")
 	b.srv.Themer = feedback.NewThemer()
+	b.rehandle()
 	for _, in := range []feedback.Input{
 		{Mood: "negative", Category: "need_more_time", Text: "迁移文档不清楚，希望延期两周"},
 		{Mood: "negative", Category: "need_more_time", Text: "迁移文档缺少签名说明，需要延期"},

@@ -74,6 +74,7 @@ func TestPolicyNamesTheLaggardsTheUsageStoreFinds(t *testing.T) {
 	b.apply(t, testPlanNoSignoff)
 	usage := &memUsage{}
 	b.srv.Usage = usage
+	b.rehandle()
 	get := func(etag string) (*response, *policy.Snapshot) {
 		t.Helper()
 		r := b.do(t, "GET", "/api/v1/sunsets/reports-v2/policy", "", "If-None-Match", etag)

@@ -295,6 +295,7 @@ func TestFeedbackPerSunsetLimitHoldsAgainstManyAddresses(t *testing.T) {
 	b := intakeBundle(t)
 	// A sunset that takes 4 posts a minute, from everybody together.
 	b.srv.FeedbackPerSunset = 4
+	b.rehandle()
 	ts := httptest.NewServer(b.srv.Handler())
 	t.Cleanup(ts.Close)
 	b.ts = ts

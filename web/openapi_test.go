@@ -393,6 +393,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 
 	// Gateways: the policy with its ETag, idempotent usage flushes.
 	b.srv.Usage = &memUsage{}
+	b.rehandle()
 	pol := call("GET", "/api/v1/sunsets/reports-v2/policy", policyPath, "", 200)
 	if r := b.do(t, "GET", "/api/v1/sunsets/reports-v2/policy", "", "If-None-Match", pol.header.Get("ETag")); r.status != 304 || len(r.body) != 0 {
 		t.Fatalf("If-None-Match with the current ETag: %d %q", r.status, r.body)
@@ -429,6 +430,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 
 	// Runbook and exports (in-memory services).
 	b.srv.Runbooks, b.srv.Exports, b.srv.Retention = &fakeRunbooks{}, &fakeExports{}, &fakeRetention{}
+	b.rehandle()
 	const (
 		runbookPath   = sunsetPath + "/runbook"
 		approvePath   = sunsetPath + "/runbook/approvals"
@@ -492,6 +494,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", billingLinks+"good", exportPage, "", 404)
 	call("GET", billingLinks+"good/download", exportZip, "", 404)
 	b.srv.Exports = &fakeExports{sunset: "reports-v2"}
+	b.rehandle()
 	reportsLinks := "/exports/reports-v2/"
 	call("GET", reportsLinks+"good", exportPage, "", 200)
 	call("GET", reportsLinks+"forged", exportPage, "", 403)
@@ -499,6 +502,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("GET", reportsLinks+"good/download", exportZip, "", 200)
 	call("GET", reportsLinks+"old/download", exportZip, "", 410)
 	b.srv.Exports = &fakeExports{}
+	b.rehandle()
 
 	// The operator UI's sunset page and forms (the runbook's fake run waits for an approval).
 	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -513,6 +517,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 
 	// Reports: the report and the assessment in every format, with and without accounts.
 	b.srv.Reports = &memReports{}
+	b.rehandle()
 	call("POST", "/s/reports-v2/lessons", "/s/{name}/lessons", "text=Tell+partners+earlier.", 303, "Content-Type", uiForm)
 	b.apply(t, strings.Replace(testPlan, "name: billing-v1", "name: signoff-v1", 1)) // a draft awaiting legal
 	call("POST", "/s/signoff-v1/signoffs", "/s/{name}/signoffs", "stakeholder=nobody", 400, "Content-Type", uiForm)
@@ -554,6 +559,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 
 	// Notices: the ledger and the public pages (in-memory notices), unsubscribe links.
 	b.srv.Notices, b.srv.UnsubscribeKey = &memNotices{}, []byte(testUnsubscribeKey)
+	b.rehandle()
 	const (
 		ledgerPath = sunsetPath + "/notices"
 		pagePath   = "/p/{name}"

@@ -116,7 +116,8 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 			srv := &Server{Engine: eng, Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil)), Now: clock.Now,
 				Feedback: st.Feedback(), Notices: &memNotices{}, UnsubscribeKey: []byte(testUnsubscribeKey),
 				PublicPerMinute: 100000}
-			ts := httptest.NewServer(srv.Handler())
+			live := newLiveHandler(srv)
+			ts := httptest.NewServer(live)
 			t.Cleanup(ts.Close)
 			call := func(t *testing.T, method, path, body, contentType, lang string) *response {
 				t.Helper()
@@ -151,6 +152,7 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 					return strings.ReplaceAll(p, "{token}", "good")
 				}
 				srv.Exports = &fakeExports{}
+				live.reload(srv)
 				for _, lang := range []string{"en", "zh-CN"} {
 					unknown := call(t, method, fill("nobody-v1"), c.body, c.contentType, lang)
 					if unknown.status != http.StatusNotFound {
@@ -193,6 +195,7 @@ func TestPublicRoutesAreDarkUntilAnnounced(t *testing.T) {
 				}
 				for _, name := range []string{"live-v1", "held-v1"} {
 					srv.Exports = &fakeExports{sunset: name}
+					live.reload(srv)
 					body := c.body
 					if method == http.MethodPost && c.contentType == "application/x-www-form-urlencoded" {
 						// A form is posted as a browser posts it: with the token of the page it came from.
@@ -259,6 +262,7 @@ func withoutNonce(page string) string { return nonceRE.ReplaceAllString(page, `n
 func TestApplyWarnsOfLoopbackLinksWhenThePlanSendsNotices(t *testing.T) {
 	b := setup(t)
 	b.srv.NoticeLinksWarning = "WARN: notices link to http://127.0.0.1:8080"
+	b.rehandle()
 	res := b.apply(t, testPlan) // an announce over email
 	if !slices.Contains(res.Warnings, b.srv.NoticeLinksWarning) {
 		t.Errorf("warnings %q lack the loopback warning", res.Warnings)

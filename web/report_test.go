@@ -57,6 +57,7 @@ func TestReportOfAShutDownSunsetEvaluatesIt(t *testing.T) {
 	db := st.(*store.DB)
 	b := setup(t)
 	b.srv.Engine, b.srv.Reports, b.srv.Feedback = eng, db, db.Feedback()
+	b.rehandle()
 	if _, err := eng.Apply(ctx, "billing.yaml", []byte(testPlanNoSignoff), "tester"); err != nil {
 		t.Fatal(err)
 	}

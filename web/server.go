@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -169,15 +168,10 @@ type Server struct {
 	// Contacts reads the contacts stored with each sunset's plan bundle (the report's names and
 	// tiers, the consumers table); nil means none are known.
 	Contacts ContactStore
-	// guardSrv authenticates and limits the requests (guard).
+	// guardSrv, intakeSrv and publicSrv are the parts of the last Handler (parts).
 	guardSrv  *auth.Server
-	guardOnce sync.Once
-	// intakeSrv screens the public intake (intakes).
-	intakeSrv  *intake.Intake
-	intakeOnce sync.Once
-	// publicSrv serves the public pages (public).
-	publicSrv  *public.Server
-	publicOnce sync.Once
+	intakeSrv *intake.Intake
+	publicSrv *public.Server
 }
 
 // actor names the caller of r: the authenticated caller, else through Identify.
@@ -256,34 +250,42 @@ func (s *Server) routes(m *metrics) []route {
 	}, append(s.public().Routes(), s.guard().Routes()...)...)
 }
 
-// intakes returns the server's intake.Intake, made once from the server's fields.
+// parts builds the servers of each audience from the server's fields; Handler calls it, so a
+// new Handler sees fields changed since the last one.
+func (s *Server) parts() {
+	s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Now: s.Now}
+	s.publicSrv = &public.Server{Engine: s.Engine, Feedback: s.Feedback, Intake: s.intakeSrv, UnsubscribeKey: s.UnsubscribeKey,
+		PublicURL: s.PublicURL, Logger: s.Logger, Now: s.Now}
+	if s.Notices != nil {
+		s.publicSrv.Notices = s.Notices
+	}
+	if s.Exports != nil {
+		s.publicSrv.Exports = s.Exports
+	}
+	s.guardSrv = &auth.Server{Auth: s.Auth, Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute}
+}
+
+// intakes returns the intake screen of the last Handler (made by parts).
 func (s *Server) intakes() *intake.Intake {
-	s.intakeOnce.Do(func() {
-		s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Now: s.Now}
-	})
+	if s.intakeSrv == nil {
+		s.parts()
+	}
 	return s.intakeSrv
 }
 
-// public returns the server's public.Server, made once from the server's fields.
+// public returns the public pages of the last Handler (made by parts).
 func (s *Server) public() *public.Server {
-	s.publicOnce.Do(func() {
-		s.publicSrv = &public.Server{Engine: s.Engine, Feedback: s.Feedback, Intake: s.intakes(), UnsubscribeKey: s.UnsubscribeKey,
-			PublicURL: s.PublicURL, Logger: s.Logger, Now: s.Now}
-		if s.Notices != nil {
-			s.publicSrv.Notices = s.Notices
-		}
-		if s.Exports != nil {
-			s.publicSrv.Exports = s.Exports
-		}
-	})
+	if s.publicSrv == nil {
+		s.parts()
+	}
 	return s.publicSrv
 }
 
-// guard returns the server's auth.Server, made once from the server's fields.
+// guard returns the guard of the last Handler (made by parts).
 func (s *Server) guard() *auth.Server {
-	s.guardOnce.Do(func() {
-		s.guardSrv = &auth.Server{Auth: s.Auth, Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute}
-	})
+	if s.guardSrv == nil {
+		s.parts()
+	}
 	return s.guardSrv
 }
 
@@ -299,6 +301,7 @@ func splitPattern(pattern string) (method, path string) {
 // Handler returns the HTTP handler serving every route. Each call builds a fresh handler with its
 // own metrics registry.
 func (s *Server) Handler() http.Handler {
+	s.parts()
 	m := newMetrics(s)
 	mux := http.NewServeMux()
 	allow := map[string][]string{}

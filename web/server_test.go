@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,6 +93,8 @@ func (b *syncBuffer) String() string {
 
 // testBundle is a real server on a real engine and SQLite store.
 type testBundle struct {
+	// live serves srv's handler; rehandle makes a new one after a test changes srv's fields.
+	live   *liveHandler
 	clock  *sunset.FixedClock
 	eng    *engine.Engine
 	srv    *Server
@@ -136,9 +139,11 @@ func setupOn(t *testing.T, clock *sunset.FixedClock, st engine.Store, wrap func(
 		Contacts: st.(*store.DB),
 		Now:      clock.Now,
 	}
-	ts := httptest.NewServer(srv.Handler())
+	live := newLiveHandler(srv)
+	ts := httptest.NewServer(live)
 	t.Cleanup(ts.Close)
 	return &testBundle{
+		live:   live,
 		clock:  clock,
 		eng:    eng,
 		srv:    srv,
@@ -350,6 +355,7 @@ func TestReady(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := setup(t)
 			b.srv.Ready = tt.ready
+			b.rehandle()
 			b.ts.Config.Handler = b.srv.Handler()
 			r := b.do(t, http.MethodGet, "/readyz", "")
 			if r.status != tt.wantStatus {
@@ -521,3 +527,28 @@ func TestIdentifyIsTheAuthenticationSeam(t *testing.T) {
 
 // errTest is an internal error whose text must never reach a client.
 var errTest = errors.New("connection to the store lost (test)")
+
+// liveHandler serves the latest handler made of a Server, so that a test may change the
+// server's fields (a contract Handler's callers keep) and then serve a handler made anew.
+type liveHandler struct{ h atomic.Pointer[http.Handler] }
+
+// newLiveHandler serves srv.Handler().
+func newLiveHandler(srv *Server) *liveHandler {
+	l := &liveHandler{}
+	l.reload(srv)
+	return l
+}
+
+// reload serves a new handler of srv from now on.
+func (l *liveHandler) reload(srv *Server) {
+	h := srv.Handler()
+	l.h.Store(&h)
+}
+
+// ServeHTTP serves r with the latest handler.
+func (l *liveHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*l.h.Load()).ServeHTTP(w, r)
+}
+
+// rehandle serves a handler made anew of b.srv, after the test changed its fields.
+func (b *testBundle) rehandle() { b.live.reload(b.srv) }

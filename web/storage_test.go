@@ -36,6 +36,7 @@ func setupStorage(t *testing.T) *storageBundle {
 	t.Cleanup(func() { st.Close() })
 	b := setupOn(t, clock, st, nil)
 	b.srv.Ready, b.srv.Reports = st.Ready, st
+	b.rehandle()
 	return &storageBundle{testBundle: b, st: st, path: path}
 }
 

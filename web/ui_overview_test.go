@@ -86,6 +86,7 @@ func TestOverviewPageHidesEngineErrors(t *testing.T) {
 func TestOverviewComparesPastSunsetsInTheHistory(t *testing.T) {
 	b := setup(t)
 	b.srv.Reports = &memReports{}
+	b.rehandle()
 	b.apply(t, testPlan)
 	b.apply(t, testPlanNoSignoff)
 	b.start(t)

@@ -15,6 +15,7 @@ import (
 func TestSunsetPageShowsEveryPanel(t *testing.T) {
 	b := setup(t)
 	b.srv.Reports, b.srv.Runbooks = &memReports{}, &fakeRunbooks{}
+	b.rehandle()
 	b.apply(t, testPlan)
 	for _, lang := range []string{"en", "zh"} {
 		r := b.do(t, http.MethodGet, "/s/billing-v1?lang="+lang, "")
@@ -67,6 +68,7 @@ func TestApproveButtonRecordsTheApprovalOrShowsTheProblem(t *testing.T) {
 	b := setup(t)
 	rb := &fakeRunbooks{}
 	b.srv.Runbooks = rb
+	b.rehandle()
 	b.apply(t, testPlan)
 	// Browsers do not follow the 303 in b.do: the client follows redirects, so stop it.
 	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -109,6 +111,7 @@ func TestLessonsFormSavesTheLessons(t *testing.T) {
 	b := setup(t)
 	reports := &memReports{}
 	b.srv.Reports = reports
+	b.rehandle()
 	b.apply(t, testPlan)
 	b.ts.Client().CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	text := "Tell partners earlier.\r\n提前通知合作伙伴。"
