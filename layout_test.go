@@ -13,13 +13,30 @@ func TestLayout(t *testing.T) {
 		t.Skip("needs the go command")
 	}
 	const mod = "github.com/sunsetops/sunset"
+	// drivers are the storage drivers; only store and cmd/sunset may pull them in.
+	drivers := []string{"modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5"}
+	// webRoot is the package that assembles the router: no web package below it imports it.
+	// A trailing "$" matches the package alone, not the packages under it.
+	webRoot := mod + "/web$"
 	rules := []struct {
 		pkg       string
 		forbidden []string
 	}{
 		{"plan", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql", "github.com/riverqueue", "modernc.org/sqlite", "github.com/jackc/pgx"}},
 		{"engine", []string{mod + "/store", mod + "/web", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5", "net/http/httptest"}},
-		{"web", []string{mod + "/store", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5"}},
+		{"web", append([]string{mod + "/store"}, drivers...)},
+		// The Go client users import: no server package, no storage.
+		{"client", append([]string{mod + "/web", mod + "/store"}, drivers...)},
+		// The shared helpers of the web packages know none of them.
+		{"web/httpx", append([]string{webRoot, mod + "/web/auth", mod + "/web/intake", mod + "/web/public", mod + "/web/ui", mod + "/web/api", mod + "/client$", mod + "/engine", mod + "/store", "database/sql"}, drivers...)},
+		// The API's error document: the server and the client share it, so it knows neither.
+		{"client/problem", []string{mod + "/web", mod + "/client$", mod + "/engine", mod + "/store", "database/sql", "net/http/httptest"}},
+		// Authentication knows routes and roles, not what the routes serve.
+		{"web/auth", append([]string{webRoot, mod + "/web/intake", mod + "/web/public", mod + "/web/ui", mod + "/web/api", mod + "/store"}, drivers...)},
+		{"web/intake", append([]string{webRoot, mod + "/web/auth", mod + "/web/public", mod + "/web/ui", mod + "/web/api", mod + "/store"}, drivers...)},
+		// The public pages: never the operator UI or the API, which hold what the public must
+		// not see.
+		{"web/public", append([]string{webRoot, mod + "/web/ui", mod + "/web/api", mod + "/store"}, drivers...)},
 		{"store", []string{mod + "/web"}},
 		{"runbook/runs", []string{mod + "/store", mod + "/web", mod + "/backup", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx"}},
 		{"policy", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", "database/sql"}},
@@ -35,6 +52,12 @@ func TestLayout(t *testing.T) {
 		deps := strings.Fields(string(out))
 		for _, d := range deps {
 			for _, f := range r.forbidden {
+				if exact, ok := strings.CutSuffix(f, "$"); ok {
+					if d == exact {
+						t.Errorf("%s imports %s (directly or not); STYLE.md forbids it", r.pkg, d)
+					}
+					continue
+				}
 				if d == f || strings.HasPrefix(d, f+"/") {
 					t.Errorf("%s imports %s (directly or not); STYLE.md forbids it", r.pkg, d)
 				}

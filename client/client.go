@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/plan"
@@ -330,7 +331,7 @@ func (c *Client) send(req *http.Request) ([]byte, error) {
 // it sent them, otherwise one built from the status and the start of the body.
 func responseProblem(resp *http.Response, data []byte) *Problem {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt == ProblemContentType || mt == "application/json" {
+	if mt == problem.ContentType || mt == "application/json" {
 		var p Problem
 		if json.Unmarshal(data, &p) == nil && (p.Title != "" || p.Detail != "") {
 			if p.Status == 0 {

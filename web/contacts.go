@@ -6,6 +6,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/web/auth"
@@ -37,7 +38,7 @@ func (s *Server) handleContactsGet(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Query().Get("rows") == "1" {
 		if p := auth.PrincipalFrom(r.Context()); s.Auth != nil && (p == nil || p.Role < auth.RoleOperator) {
-			s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The contacts themselves are personal data: this needs the operator role."))
+			s.writeError(w, r, sunset.Errorf(problem.CodeForbidden, "The contacts themselves are personal data: this needs the operator role."))
 			return
 		}
 		ans.Rows = []contacts.Contact{}

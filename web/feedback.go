@@ -10,6 +10,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/web/httpx"
 	"github.com/sunsetops/sunset/web/intake"
@@ -169,6 +170,6 @@ func (s *Server) allowFeedback(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("Retry-After", "60")
-	s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many messages from your address; try again in a minute."})
+	s.writeError(w, r, &sunset.Error{Code: problem.CodeTooMany, Message: "Too many messages from your address; try again in a minute."})
 	return false
 }

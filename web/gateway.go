@@ -11,6 +11,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
@@ -147,7 +148,7 @@ func etagMatch(header, etag string) bool {
 // idempotent per gateway id and sequence number.
 func (s *Server) handleUsageCreate(w http.ResponseWriter, r *http.Request) {
 	if s.Usage == nil {
-		s.writeError(w, r, sunset.Errorf(client.CodeUnavailable, "This server does not record gateway usage."))
+		s.writeError(w, r, sunset.Errorf(problem.CodeUnavailable, "This server does not record gateway usage."))
 		return
 	}
 	var b gateway.Batch

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -36,7 +36,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.Ready(ctx); err != nil {
 			detail := "The server is not ready to serve yet."
-			code := client.CodeUnavailable
+			code := problem.CodeUnavailable
 			var se *sunset.Error
 			if errors.As(err, &se) {
 				detail = se.Message
@@ -47,7 +47,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 				code = sunset.ErrorCode(err)
 				s.logger().LogAttrs(r.Context(), slog.LevelWarn, "not ready: the database cannot be written", slog.Any("err", err))
 			}
-			p := client.NewProblem(code, detail, nil)
+			p := problem.NewProblem(code, detail, nil)
 			p.Status = http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", "5")
 			httpx.WriteProblem(w, p)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/intake"
 )
 
@@ -214,7 +214,7 @@ func TestFeedbackAPITakesJSONFromNoOtherSite(t *testing.T) {
 		{"JSON marked cross-site", 403, []string{"Content-Type", "application/json", "Sec-Fetch-Site", "cross-site"}},
 	} {
 		r := b.do(t, "POST", path, body, tc.header...)
-		if r.status != tc.status || r.mediaType() != client.ProblemContentType {
+		if r.status != tc.status || r.mediaType() != problem.ContentType {
 			t.Errorf("%s: %d %s, want %d problem: %s", tc.name, r.status, r.mediaType(), tc.status, r.body)
 		}
 		noCORS(t, tc.name, r)
@@ -313,7 +313,7 @@ func TestFeedbackPerSunsetLimitHoldsAgainstManyAddresses(t *testing.T) {
 	}
 	// A fifth address, well under its own limit, finds the sunset's budget spent.
 	api := doFrom(t, b, "127.0.7.9", "POST", "/api/v1/sunsets/billing-v1/feedback", `{"mood":"negative"}`, "Content-Type", "application/json")
-	if api.status != http.StatusTooManyRequests || api.header.Get("Retry-After") == "" || api.mediaType() != client.ProblemContentType ||
+	if api.status != http.StatusTooManyRequests || api.header.Get("Retry-After") == "" || api.mediaType() != problem.ContentType ||
 		!strings.Contains(api.problem(t).Detail, "for this service") {
 		t.Fatalf("API over the sunset's limit: %d %s %q %s", api.status, api.mediaType(), api.header.Get("Retry-After"), api.body)
 	}

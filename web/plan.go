@@ -14,7 +14,7 @@ import (
 	"unicode"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
@@ -64,7 +64,7 @@ func (s *Server) handlePlanApply(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			s.writeError(w, r, sunset.Errorf(client.CodeTooLarge, "The plan is larger than %d bytes (1 MB).", tooLarge.Limit))
+			s.writeError(w, r, sunset.Errorf(problem.CodeTooLarge, "The plan is larger than %d bytes (1 MB).", tooLarge.Limit))
 			return
 		}
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "Cannot read the plan: %v.", err))
@@ -110,7 +110,7 @@ func (s *Server) applyBundle(w http.ResponseWriter, r *http.Request, file, bound
 		return
 	}
 	if len(data) > maxPlanBody {
-		s.writeError(w, r, sunset.Errorf(client.CodeTooLarge, "The plan is larger than %d bytes (1 MB).", maxPlanBody))
+		s.writeError(w, r, sunset.Errorf(problem.CodeTooLarge, "The plan is larger than %d bytes (1 MB).", maxPlanBody))
 		return
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -142,7 +142,7 @@ func (s *Server) applyBundle(w http.ResponseWriter, r *http.Request, file, bound
 func bundleReadError(err error, what string) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return sunset.Errorf(client.CodeTooLarge, "The plan bundle is larger than %d bytes; nothing was stored.", tooLarge.Limit)
+		return sunset.Errorf(problem.CodeTooLarge, "The plan bundle is larger than %d bytes; nothing was stored.", tooLarge.Limit)
 	}
 	return sunset.Errorf(sunset.EINVALID, "Cannot read %s of the plan bundle: %v; nothing was stored.", what, err)
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 )
 
 // DefaultMaxPlanParses is how many plans the server parses at once unless Server.MaxPlanParses
@@ -58,7 +58,7 @@ func (s *Server) acquirePlanSlot(ctx context.Context) (func(), error) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	return nil, sunset.Errorf(client.CodeUnavailable, "The server is busy parsing other plans; nothing was stored. Try again in %d seconds.", planRetryAfter)
+	return nil, sunset.Errorf(problem.CodeUnavailable, "The server is busy parsing other plans; nothing was stored. Try again in %d seconds.", planRetryAfter)
 }
 
 // withPlanSlot runs apply while holding a plan-parsing slot, or answers 503 with Retry-After.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/plan"
 )
 
@@ -65,7 +65,7 @@ func TestPlanBombsPostedAtOnceAreAnswered(t *testing.T) {
 			t.Errorf("%s: no answer: %v", bomb.name, a.err)
 			continue
 		}
-		if a.status != bomb.wantStatus || a.ctype != client.ProblemContentType || !strings.Contains(a.body, bomb.wantText) {
+		if a.status != bomb.wantStatus || a.ctype != problem.ContentType || !strings.Contains(a.body, bomb.wantText) {
 			t.Errorf("%s: %d %s %.300s\nwant %d problem saying %q", bomb.name, a.status, a.ctype, a.body, bomb.wantStatus, bomb.wantText)
 		}
 	}
@@ -86,7 +86,7 @@ func TestPlanParsesAreBounded(t *testing.T) {
 	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "5" {
 		t.Fatalf("with every slot taken: %d Retry-After %q %s", r.status, r.header.Get("Retry-After"), r.body)
 	}
-	if p := r.problem(t); p.Code != client.CodeUnavailable || !strings.Contains(p.Detail, "busy parsing other plans") {
+	if p := r.problem(t); p.Code != problem.CodeUnavailable || !strings.Contains(p.Detail, "busy parsing other plans") {
 		t.Errorf("problem %+v", p)
 	}
 	if _, err := b.eng.Get(t.Context(), "billing-v1"); sunset.ErrorCode(err) != sunset.ENOTFOUND {

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
@@ -331,14 +331,14 @@ func (s *Server) methodNotAllowed(methods []string) http.Handler {
 	allow := strings.Join(methods, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		httpx.WriteProblem(w, client.NewProblem(client.CodeMethodNotAllowed,
+		httpx.WriteProblem(w, problem.NewProblem(problem.CodeMethodNotAllowed,
 			fmt.Sprintf("%s is not allowed on %s; use %s.", r.Method, r.URL.Path, allow), nil))
 	})
 }
 
 // handleNotFound answers every path no route matches.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteProblem(w, client.NewProblem(sunset.ENOTFOUND,
+	httpx.WriteProblem(w, problem.NewProblem(sunset.ENOTFOUND,
 		fmt.Sprintf("No such route: %s %s. The API is described at /api/v1/openapi.json.", r.Method, r.URL.Path), nil))
 }
 
@@ -361,7 +361,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				slog.Any("panic", v),
 				slog.String("stack", string(debug.Stack())))
 			if !rw.wroteHeader {
-				httpx.WriteProblem(rw, client.NewProblem(sunset.EINTERNAL, httpx.InternalDetail, nil))
+				httpx.WriteProblem(rw, problem.NewProblem(sunset.EINTERNAL, httpx.InternalDetail, nil))
 			}
 		}()
 		next.ServeHTTP(rw, r)

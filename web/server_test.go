@@ -17,6 +17,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
@@ -175,12 +176,12 @@ func (r *response) mediaType() string {
 }
 
 // problem decodes the answer as a problem, failing the test if it is not one.
-func (r *response) problem(t *testing.T) *client.Problem {
+func (r *response) problem(t *testing.T) *problem.Problem {
 	t.Helper()
-	if r.mediaType() != client.ProblemContentType {
-		t.Fatalf("Content-Type = %q, want %s; body %s", r.header.Get("Content-Type"), client.ProblemContentType, r.body)
+	if r.mediaType() != problem.ContentType {
+		t.Fatalf("Content-Type = %q, want %s; body %s", r.header.Get("Content-Type"), problem.ContentType, r.body)
 	}
-	var p client.Problem
+	var p problem.Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("problem body: %v\n%s", err, r.body)
 	}
@@ -365,7 +366,7 @@ func TestReady(t *testing.T) {
 				return
 			}
 			p := r.problem(t)
-			if p.Detail != tt.wantDetail || p.Code != client.CodeUnavailable || r.header.Get("Retry-After") == "" {
+			if p.Detail != tt.wantDetail || p.Code != problem.CodeUnavailable || r.header.Get("Retry-After") == "" {
 				t.Fatalf("problem %+v, Retry-After %q", p, r.header.Get("Retry-After"))
 			}
 			if strings.Contains(string(r.body), "secret host") {
@@ -401,7 +402,7 @@ func TestRoutingProblems(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.wantStatus, r.body)
 			}
 			p := r.problem(t)
-			if p.Detail == "" || p.Title == "" || !strings.HasPrefix(p.Type, client.ProblemTypeBase) {
+			if p.Detail == "" || p.Title == "" || !strings.HasPrefix(p.Type, problem.ProblemTypeBase) {
 				t.Fatalf("incomplete problem %+v", p)
 			}
 			if got := r.header.Get("Allow"); got != tt.wantAllow {

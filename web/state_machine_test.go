@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/engine"
 )
 
@@ -220,11 +220,11 @@ func (b *machineBundle) run(t *testing.T, name, command string, st machineStart)
 		t.Fatalf("unknown command %s", command)
 	}
 	if status >= 400 {
-		var p client.Problem
+		var p problem.Problem
 		if err := json.Unmarshal(body, &p); err != nil {
 			t.Fatalf("%s %s: %d and not a problem: %s", name, command, status, body)
 		}
-		if p.Type != client.ProblemTypeBase+p.Code || p.Status != status || client.NewProblem(p.Code, "", nil).Status != status || p.Detail == "" {
+		if p.Type != problem.ProblemTypeBase+p.Code || p.Status != status || problem.NewProblem(p.Code, "", nil).Status != status || p.Detail == "" {
 			t.Errorf("%s %s: problem %+v does not match its status %d", name, command, p, status)
 		}
 		return "problem:" + p.Code

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/sqlite"
 )
@@ -66,7 +66,7 @@ func (b *storageBundle) fillDisk(t *testing.T) {
 var bigPlan = testPlanNoSignoff + strings.Repeat("# "+strings.Repeat("notes on the retirement ", 20)+"\n", 400)
 
 // ready asks /readyz and checks its status and, when it fails, its problem's code.
-func (b *storageBundle) ready(t *testing.T, status int, code string) *client.Problem {
+func (b *storageBundle) ready(t *testing.T, status int, code string) *problem.Problem {
 	t.Helper()
 	r := b.do(t, http.MethodGet, "/readyz", "")
 	if r.status != status {
@@ -76,7 +76,7 @@ func (b *storageBundle) ready(t *testing.T, status int, code string) *client.Pro
 		return nil
 	}
 	p := r.problem(t)
-	if p.Code != code || p.Type != client.ProblemTypeBase+code {
+	if p.Code != code || p.Type != problem.ProblemTypeBase+code {
 		t.Errorf("/readyz problem code %q type %q, want %q", p.Code, p.Type, code)
 	}
 	if h := b.do(t, http.MethodGet, "/healthz", ""); h.status != http.StatusOK {
@@ -102,7 +102,7 @@ func TestStorageFull(t *testing.T) {
 		t.Fatalf("apply on a full disk: %d %s, want 507", r.status, r.body)
 	}
 	p := r.problem(t)
-	if p.Code != sunset.EFULL || p.Type != client.ProblemTypeBase+"storage_full" {
+	if p.Code != sunset.EFULL || p.Type != problem.ProblemTypeBase+"storage_full" {
 		t.Errorf("problem %+v, want code storage_full", p)
 	}
 	for _, want := range []string{"cannot be written", "disk is full", "SQLITE_FULL", b.path, "Nothing you sent was stored", "no earlier data was lost"} {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -233,7 +233,7 @@ func (s *Server) Guard(rt Route) http.Handler {
 			return
 		}
 		if p.Role < role {
-			s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "This needs the %s role; %s has %s.", role, p.Name, p.Role))
+			s.writeError(w, r, sunset.Errorf(problem.CodeForbidden, "This needs the %s role; %s has %s.", role, p.Name, p.Role))
 			return
 		}
 		if !safeMethod(r.Method) {
@@ -249,7 +249,7 @@ func (s *Server) Guard(rt Route) http.Handler {
 				r.Body = http.MaxBytesReader(w, r.Body, limit)
 			}
 			if p.session != "" && !s.validCSRF(r, p.session) {
-				s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
+				s.writeError(w, r, sunset.Errorf(problem.CodeForbidden, "The form's anti-forgery token is missing or wrong; reload the page and try again."))
 				return
 			}
 			if err := checkForm(r); err != nil {
@@ -294,7 +294,7 @@ func checkForm(r *http.Request) error {
 			return formError(err)
 		}
 	default:
-		return sunset.Errorf(client.CodeUnsupportedMedia, "The operator UI takes forms (application/x-www-form-urlencoded or multipart/form-data), not %q.", mt)
+		return sunset.Errorf(problem.CodeUnsupportedMedia, "The operator UI takes forms (application/x-www-form-urlencoded or multipart/form-data), not %q.", mt)
 	}
 	return nil
 }

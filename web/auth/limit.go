@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -40,7 +40,7 @@ func (s *Server) publicLimits(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.public.Allow(httpx.ClientAddress(r), s.now()) {
 			w.Header().Set("Retry-After", "60")
-			s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many requests from your address; try again in a minute."})
+			s.writeError(w, r, &sunset.Error{Code: problem.CodeTooMany, Message: "Too many requests from your address; try again in a minute."})
 			return
 		}
 		if r.ContentLength > MaxPublicBody {

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 )
 
 // OIDC login: GET /login/oidc sends the browser to the provider (authorization code flow with
@@ -132,7 +132,7 @@ func (s *Server) handleOIDCLogin(w http.ResponseWriter, r *http.Request) {
 	_, cfg, err := s.Auth.OIDC.setup(r.Context())
 	if err != nil {
 		s.logger().Error("single sign-on", "error", err.Error())
-		s.writeError(w, r, &sunset.Error{Code: client.CodeUnavailable, Message: "The single sign-on provider cannot be reached; try again later or log in with a token."})
+		s.writeError(w, r, &sunset.Error{Code: problem.CodeUnavailable, Message: "The single sign-on provider cannot be reached; try again later or log in with a token."})
 		return
 	}
 	state, nonce, verifier := randomValue(), randomValue(), oauth2.GenerateVerifier()
@@ -166,7 +166,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	if len(parts) != 4 || q.Get("state") == "" || subtle.ConstantTimeCompare([]byte(parts[0]), []byte(q.Get("state"))) != 1 {
-		s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The sign-on answer does not belong to a login started here; start again at /login."))
+		s.writeError(w, r, sunset.Errorf(problem.CodeForbidden, "The sign-on answer does not belong to a login started here; start again at /login."))
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Path: "/login/oidc", MaxAge: -1, HttpOnly: true})
@@ -177,7 +177,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	provider, cfg, err := s.Auth.OIDC.setup(r.Context())
 	if err != nil {
 		s.logger().Error("single sign-on", "error", err.Error())
-		s.writeError(w, r, &sunset.Error{Code: client.CodeUnavailable, Message: "The single sign-on provider cannot be reached; try again later or log in with a token."})
+		s.writeError(w, r, &sunset.Error{Code: problem.CodeUnavailable, Message: "The single sign-on provider cannot be reached; try again later or log in with a token."})
 		return
 	}
 	ctx := oidc.ClientContext(r.Context(), s.Auth.OIDC.client())
@@ -206,7 +206,7 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	name, role := s.Auth.OIDC.name(claims), s.Auth.OIDC.role(claims)
 	if name == "" || role == RolePublic {
 		s.logger().Info("single sign-on: no role", "actor", name)
-		s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "Your account has no Sunset role; ask an administrator to add you to a mapped group."))
+		s.writeError(w, r, sunset.Errorf(problem.CodeForbidden, "Your account has no Sunset role; ask an administrator to add you to a mapped group."))
 		return
 	}
 	s.startSession(w, r, name, role, localNext(fromURLSafe(parts[3])))

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -162,12 +162,12 @@ func (s *Server) handleLoginPost(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(LoginCookie)
 	got := r.PostFormValue(CSRFField)
 	if err != nil || got == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(got)) != 1 {
-		s.writeError(w, r, sunset.Errorf(client.CodeForbidden, "The login form's anti-forgery token is missing or wrong; reload the page and try again."))
+		s.writeError(w, r, sunset.Errorf(problem.CodeForbidden, "The login form's anti-forgery token is missing or wrong; reload the page and try again."))
 		return
 	}
 	if !s.loginLimiter().Allow(httpx.ClientAddress(r), s.now()) {
 		w.Header().Set("Retry-After", "60")
-		s.writeError(w, r, &sunset.Error{Code: client.CodeTooMany, Message: "Too many login attempts from your address; try again in a minute."})
+		s.writeError(w, r, &sunset.Error{Code: problem.CodeTooMany, Message: "Too many login attempts from your address; try again in a minute."})
 		return
 	}
 	ctx, now := r.Context(), s.now()

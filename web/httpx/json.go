@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 )
 
 // MaxJSONBody is the largest JSON request body accepted.
@@ -39,7 +39,7 @@ func DecodeJSON(body io.Reader, dst any) error {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return sunset.Errorf(client.CodeTooLarge, "The request body is larger than %d bytes.", tooLarge.Limit)
+			return sunset.Errorf(problem.CodeTooLarge, "The request body is larger than %d bytes.", tooLarge.Limit)
 		}
 		return sunset.Errorf(sunset.EINVALID, "Cannot read the request body: %v.", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -33,7 +34,7 @@ func TestDecodeJSON(t *testing.T) {
 		{"strings are refused", `"x"`, "", sunset.EINVALID, "must be a JSON object"},
 		{"syntax errors say where", `{"reason" "x"}`, "", sunset.EINVALID, "at byte"},
 		{"truncated JSON is refused", `{"reason":"x"`, "", sunset.EINVALID, "ends in the middle"},
-		{"bodies over the limit are too large", `{"reason":"` + strings.Repeat("x", MaxJSONBody) + `"}`, "", client.CodeTooLarge, "larger than 65536 bytes"},
+		{"bodies over the limit are too large", `{"reason":"` + strings.Repeat("x", MaxJSONBody) + `"}`, "", problem.CodeTooLarge, "larger than 65536 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +69,7 @@ func FuzzDecodeReason(f *testing.F) {
 		err := DecodeJSON(http.MaxBytesReader(nil, io.NopCloser(bytes.NewReader(data)), 1024), &req)
 		if err != nil {
 			code := sunset.ErrorCode(err)
-			if code != sunset.EINVALID && code != client.CodeTooLarge {
+			if code != sunset.EINVALID && code != problem.CodeTooLarge {
 				t.Fatalf("code %s for %q: %v", code, data, err)
 			}
 			if sunset.ErrorMessage(err) == "" {

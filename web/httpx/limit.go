@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 )
 
 // DefaultPerMinute is a Limiter's budget when its N is zero: the feedback intake's posts per
@@ -17,7 +17,7 @@ const DefaultPerMinute = 10
 
 // TooLarge is the problem for a body over its limit.
 func TooLarge(what string, limit int64) error {
-	return &sunset.Error{Code: client.CodeTooLarge, Message: what + " is larger than " + strconv.FormatInt(limit>>10, 10) + " KiB."}
+	return &sunset.Error{Code: problem.CodeTooLarge, Message: what + " is larger than " + strconv.FormatInt(limit>>10, 10) + " KiB."}
 }
 
 // Limiter allows N events per client per minute (a fixed window). It forgets idle clients so

@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 )
 
 // storageRetryAfter is the Retry-After of a storage failure's answer, in seconds: about the
@@ -19,22 +19,22 @@ const InternalDetail = "The server hit an internal error; it has been logged. Tr
 
 // ProblemFor translates err into a problem. A *sunset.Error of a known code keeps its code,
 // message and details; anything else is internal and shown as a generic sentence.
-func ProblemFor(err error) *client.Problem {
+func ProblemFor(err error) *problem.Problem {
 	var se *sunset.Error
 	if !errors.As(err, &se) {
-		return client.NewProblem(sunset.EINTERNAL, InternalDetail, nil)
+		return problem.NewProblem(sunset.EINTERNAL, InternalDetail, nil)
 	}
-	if !client.KnownCode(se.Code) || se.Code == sunset.EINTERNAL {
-		return client.NewProblem(sunset.EINTERNAL, InternalDetail, nil)
+	if !problem.KnownCode(se.Code) || se.Code == sunset.EINTERNAL {
+		return problem.NewProblem(sunset.EINTERNAL, InternalDetail, nil)
 	}
-	return client.NewProblem(se.Code, se.Message, se.Details)
+	return problem.NewProblem(se.Code, se.Message, se.Details)
 }
 
 // WriteProblem writes p as application/problem+json. A storage failure's answer says when to
 // try again (Retry-After).
-func WriteProblem(w http.ResponseWriter, p *client.Problem) {
+func WriteProblem(w http.ResponseWriter, p *problem.Problem) {
 	h := w.Header()
-	h.Set("Content-Type", client.ProblemContentType)
+	h.Set("Content-Type", problem.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	if p.Code == sunset.EFULL || p.Code == sunset.EUNWRITABLE {

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -274,7 +274,7 @@ func (s *Intake) AllowAddress(r *http.Request) bool {
 // TooManyForSunset is the problem of a post over the per-sunset limit.
 func TooManyForSunset(w http.ResponseWriter) error {
 	w.Header().Set("Retry-After", "60")
-	return &sunset.Error{Code: client.CodeTooMany, Message: "Too many messages are arriving for this service right now; try again in a minute."}
+	return &sunset.Error{Code: problem.CodeTooMany, Message: "Too many messages are arriving for this service right now; try again in a minute."}
 }
 
 // CheckAPI refuses a feedback API request that a cross-site page could have sent: a body
@@ -282,10 +282,10 @@ func TooManyForSunset(w http.ResponseWriter) error {
 func (s *Intake) CheckAPI(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return sunset.Errorf(client.CodeUnsupportedMedia, "Feedback is sent as application/json; this request's body is %q.", r.Header.Get("Content-Type"))
+		return sunset.Errorf(problem.CodeUnsupportedMedia, "Feedback is sent as application/json; this request's body is %q.", r.Header.Get("Content-Type"))
 	}
 	if s.CrossSite(r) {
-		return sunset.Errorf(client.CodeForbidden, "Feedback is not taken from another website's pages; post it from the feedback form or from a server.")
+		return sunset.Errorf(problem.CodeForbidden, "Feedback is not taken from another website's pages; post it from the feedback form or from a server.")
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/client"
+	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -83,5 +83,5 @@ func (s *Server) publicNotFound(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Language", lang)
 	h.Set("Vary", "Accept, Accept-Language")
-	httpx.WriteProblem(w, client.NewProblem(sunset.ENOTFOUND, detail, nil))
+	httpx.WriteProblem(w, problem.NewProblem(sunset.ENOTFOUND, detail, nil))
 }
