@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // storagePageText is the storage failure page's words in one language.
@@ -34,13 +35,13 @@ func (s *Server) writeStoragePage(w http.ResponseWriter, r *http.Request, err er
 	if !errors.As(err, &u) || !wantsPage(r) {
 		return false
 	}
-	p := problemFor(err)
+	p := httpx.ProblemFor(err)
 	s.logger().LogAttrs(r.Context(), slog.LevelError, "request failed",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	page := s.newUIPage(r, "")
 	t := storagePageTexts[page.Lang]
 	page.Title = t.Heading
-	w.Header().Set("Retry-After", storageRetryAfter)
+	w.Header().Set("Retry-After", httpx.StorageRetryAfter)
 	s.renderUI(w, r, "ui_storage.html", p.Status, page.Lang, struct {
 		uiPage
 		storagePageText

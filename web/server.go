@@ -255,14 +255,14 @@ func (s *Server) routes(m *metrics) []route {
 func (s *Server) parts() {
 	s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Now: s.Now}
 	s.publicSrv = &public.Server{Engine: s.Engine, Feedback: s.Feedback, Intake: s.intakeSrv, UnsubscribeKey: s.UnsubscribeKey,
-		PublicURL: s.PublicURL, Logger: s.Logger, Now: s.Now}
+		PublicURL: s.PublicURL, Logger: s.Logger, Now: s.Now, StoragePage: s.writeStoragePage}
 	if s.Notices != nil {
 		s.publicSrv.Notices = s.Notices
 	}
 	if s.Exports != nil {
 		s.publicSrv.Exports = s.Exports
 	}
-	s.guardSrv = &auth.Server{Auth: s.Auth, Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute}
+	s.guardSrv = &auth.Server{Auth: s.Auth, Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute, StoragePage: s.writeStoragePage}
 }
 
 // intakes returns the intake screen of the last Handler (made by parts).

@@ -36,6 +36,10 @@ type Server struct {
 	// PublicPerMinute is how many requests a client address may make to the public routes each
 	// minute; zero means 600.
 	PublicPerMinute int
+	// StoragePage, when set, answers a storage failure met by a person's browser with a page in
+	// their language and reports true; it reports false for any other error or request, which
+	// is then answered with a problem. Nil answers problems only.
+	StoragePage func(w http.ResponseWriter, r *http.Request, err error) bool
 	// public bounds the requests to the public routes per client address.
 	public httpx.Limiter
 }
@@ -74,5 +78,8 @@ func (s *Server) now() time.Time {
 
 // writeError answers err as a problem.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.StoragePage != nil && s.StoragePage(w, r, err) {
+		return
+	}
 	httpx.WriteError(s.logger(), w, r, err)
 }

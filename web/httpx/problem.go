@@ -10,9 +10,9 @@ import (
 	"github.com/sunsetops/sunset/client/problem"
 )
 
-// storageRetryAfter is the Retry-After of a storage failure's answer, in seconds: about the
+// StorageRetryAfter is the Retry-After of a storage failure's answer, in seconds: about the
 // readiness probe's interval, after which the server knows whether writes work again.
-const storageRetryAfter = "10"
+const StorageRetryAfter = "10"
 
 // InternalDetail is what a client sees of an internal error; the error itself is logged.
 const InternalDetail = "The server hit an internal error; it has been logged. Try again, and report it if it persists."
@@ -38,7 +38,7 @@ func WriteProblem(w http.ResponseWriter, p *problem.Problem) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	if p.Code == sunset.EFULL || p.Code == sunset.EUNWRITABLE {
-		h.Set("Retry-After", storageRetryAfter)
+		h.Set("Retry-After", StorageRetryAfter)
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)

@@ -75,6 +75,10 @@ type Server struct {
 	Logger *slog.Logger
 	// Now tells the time (the engine's clock); nil means time.Now.
 	Now func() time.Time
+	// StoragePage, when set, answers a storage failure met by a person's browser with a page in
+	// their language and reports true; it reports false for any other error or request, which
+	// is then answered with a problem. Nil answers problems only.
+	StoragePage func(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
 // Routes are the public routes. Every one that names a sunset is served only once the sunset
@@ -124,6 +128,9 @@ func (s *Server) now() time.Time {
 
 // writeError answers err as a problem.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.StoragePage != nil && s.StoragePage(w, r, err) {
+		return
+	}
 	httpx.WriteError(s.logger(), w, r, err)
 }
 

@@ -1,25 +1,23 @@
-package web
+package problem
 
 import (
 	"os"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/sunsetops/sunset/client"
 )
 
 // TestProblemTypesDocumented: every problem's type URI leads to a section of docs/problems.md,
 // and the page's table gives the status the server answers.
 func TestProblemTypesDocumented(t *testing.T) {
-	b, err := os.ReadFile("../docs/problems.md")
+	b, err := os.ReadFile("../../docs/problems.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(b)
 	for code, k := range problemKinds {
 		if !strings.Contains(doc, "\n## "+code+"\n") {
-			t.Errorf("docs/problems.md has no section %q for %s", "## "+code, client.ProblemTypeBase+code)
+			t.Errorf("docs/problems.md has no section %q for %s", "## "+code, ProblemTypeBase+code)
 		}
 		row := "| [`" + code + "`](#" + code + ") | "
 		i := strings.Index(doc, row)
