@@ -133,70 +133,15 @@ func appendCanonical(out []byte, p string, o pathOptions, rfc bool) (res []byte,
 				break
 			}
 		}
-		// Cut ";parameters"; a raw ";" is always a parameter separator here. What is cut must
-		// not read otherwise either: "..;x%2Fphotos" is "../photos" to a service that decodes
-		// before it cuts parameters.
-		for i := 0; i < len(seg); i++ {
-			if seg[i] == ';' {
-				if v := paramsVerdict(seg[i:], o); v != pathOK {
-					return nil, false, v
-				}
-				if dotsOrEmpty(seg[:i]) {
-					// ";x", ".;x" and "..;x" are an empty or dot segment to a service that cuts
-					// parameters (Tomcat's "..;" bypass) and a named one to any other.
-					if !allowAmbiguous {
-						return nil, false, pathAmbiguous
-					}
-					break // kept whole, as RFC 3986 reads it
-				}
-				seg = seg[:i]
-				break
-			}
+		seg, v = cutParams(seg, o)
+		if v != pathOK {
+			return nil, false, v
 		}
 		start := len(out)
-		escaped, high := false, false
-		for i := 0; i < len(seg); i++ {
-			c := seg[i]
-			switch {
-			case c == '%':
-				if i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2]) {
-					return nil, false, pathMalformed
-				}
-				b := unhex(seg[i+1])<<4 | unhex(seg[i+2])
-				i += 2
-				escaped = true
-				switch {
-				case b < 0x20 || b == 0x7f:
-					return nil, false, pathMalformed
-				case unreserved(b):
-					out = append(out, b)
-					continue
-				case b == '/' || b == '\\' || b == ';':
-					if !allowAmbiguous {
-						return nil, false, pathAmbiguous
-					}
-				case b == '%':
-					// "%252f" is "%2f" to a service that decodes twice, and so is
-					// "%25%32f": any escaped "%" may start an escape once decoded.
-					if !allowAmbiguous {
-						return nil, false, pathAmbiguous
-					}
-				}
-				high = high || b >= 0x80
-				out = append(out, '%', upperHex[b>>4], upperHex[b&15])
-			case c < 0x20 || c == 0x7f:
-				return nil, false, pathMalformed
-			case c == '\\':
-				if !allowAmbiguous {
-					return nil, false, pathAmbiguous
-				}
-				out = append(out, "%5C"...)
-			default:
-				out = append(out, c)
-			}
-		}
-		if high && o.fold && !allowAmbiguous && foldsOntoASCII(out[start:]) {
-			return nil, false, pathAmbiguous
+		var escaped bool
+		out, escaped, v = appendSegment(out, seg, o)
+		if v != pathOK {
+			return nil, false, v
 		}
 		switch string(out[start:]) {
 		case "", ".", "..":
@@ -244,6 +189,81 @@ func appendCanonical(out []byte, p string, o pathOptions, rfc bool) (res []byte,
 		}
 		p = rest
 	}
+}
+
+// cutParams cuts ";parameters" from seg; a raw ";" is always a parameter separator here. What is
+// cut must not read otherwise either: "..;x%2Fphotos" is "../photos" to a service that decodes
+// before it cuts parameters.
+func cutParams(seg string, o pathOptions) (string, pathVerdict) {
+	for i := 0; i < len(seg); i++ {
+		if seg[i] == ';' {
+			if v := paramsVerdict(seg[i:], o); v != pathOK {
+				return "", v
+			}
+			if dotsOrEmpty(seg[:i]) {
+				// ";x", ".;x" and "..;x" are an empty or dot segment to a service that cuts
+				// parameters (Tomcat's "..;" bypass) and a named one to any other.
+				if !o.allowAmbiguous {
+					return "", pathAmbiguous
+				}
+				return seg, pathOK // kept whole, as RFC 3986 reads it
+			}
+			return seg[:i], pathOK
+		}
+	}
+	return seg, pathOK
+}
+
+// appendSegment appends the segment seg (parameters cut) to out with escapes of unreserved
+// characters decoded and other escapes in upper-case hex; escaped reports that seg held an
+// escape.
+func appendSegment(out []byte, seg string, o pathOptions) (res []byte, escaped bool, v pathVerdict) {
+	start := len(out)
+	high := false
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(seg) || !isHex(seg[i+1]) || !isHex(seg[i+2]) {
+				return nil, false, pathMalformed
+			}
+			b := unhex(seg[i+1])<<4 | unhex(seg[i+2])
+			i += 2
+			escaped = true
+			switch {
+			case b < 0x20 || b == 0x7f:
+				return nil, false, pathMalformed
+			case unreserved(b):
+				out = append(out, b)
+				continue
+			case b == '/' || b == '\\' || b == ';':
+				if !o.allowAmbiguous {
+					return nil, false, pathAmbiguous
+				}
+			case b == '%':
+				// "%252f" is "%2f" to a service that decodes twice, and so is
+				// "%25%32f": any escaped "%" may start an escape once decoded.
+				if !o.allowAmbiguous {
+					return nil, false, pathAmbiguous
+				}
+			}
+			high = high || b >= 0x80
+			out = append(out, '%', upperHex[b>>4], upperHex[b&15])
+		case c < 0x20 || c == 0x7f:
+			return nil, false, pathMalformed
+		case c == '\\':
+			if !o.allowAmbiguous {
+				return nil, false, pathAmbiguous
+			}
+			out = append(out, "%5C"...)
+		default:
+			out = append(out, c)
+		}
+	}
+	if high && o.fold && !o.allowAmbiguous && foldsOntoASCII(out[start:]) {
+		return nil, false, pathAmbiguous
+	}
+	return out, escaped, pathOK
 }
 
 // dotsOrEmpty reports whether name is "", "." or "..", with dots raw or escaped.

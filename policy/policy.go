@@ -78,75 +78,9 @@ func FromSnapshot(s *Snapshot) (*Policy, error) {
 		}
 		p.loc = loc
 	}
-	guide := ""
-	successor := ""
-	if len(s.Alternatives) > 0 {
-		guide, successor = s.Alternatives[0].Guide, s.Alternatives[0].URL
-	}
-	build := func(index int, name string, title plan.Text, t plan.PhaseTimes, redirect string) Feature {
-		f := Feature{Index: index, Name: name, Title: title, Times: t, Redirect: redirect}
-		dep := t.Deprecated
-		if dep.IsZero() {
-			dep = t.Gone
-		}
-		if !dep.IsZero() {
-			v, err := FormatDeprecation(dep)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: deprecation: %v", name, err))
-			}
-			f.Deprecation = v
-		}
-		if !t.Gone.IsZero() {
-			v, err := FormatSunset(t.Gone)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: sunset: %v", name, err))
-			}
-			f.Sunset = v
-		}
-		deprecationDoc := guide
-		if deprecationDoc == "" {
-			deprecationDoc = s.Service.Docs
-		}
-		succ := successor
-		if redirect != "" {
-			succ = redirect
-		}
-		f.Link = FormatLinks([]Link{
-			{URI: deprecationDoc, Rel: "deprecation", Type: "text/html"},
-			{URI: s.Service.Docs, Rel: "sunset", Type: "text/html"},
-			{URI: succ, Rel: "successor-version"},
-		})
-		return f
-	}
 	service := s.Phases.phaseTimes()
-	p.service = build(-1, s.Service.Name, s.Service.Title, service, "")
-	mux := http.NewServeMux()
-	foldMux := http.NewServeMux() // routes as matched regardless of case
-	index := map[string]int{}
-	for i, fs := range s.Features {
-		t := fs.Times.phaseTimes()
-		if !service.Gone.IsZero() && (t.Gone.IsZero() || service.Gone.Before(t.Gone)) {
-			// Nothing outlives the service.
-			t.Gone = service.Gone
-		}
-		p.features = append(p.features, build(i, fs.Name, fs.Title, t, fs.Redirect))
-		index[fs.Name] = i
-		for _, r := range fs.Routes {
-			if err := checkPattern(mux, r); err != nil {
-				errs = append(errs, fmt.Errorf("features[%d] %s: route %q: %v", i, fs.Name, r, err))
-				continue
-			}
-			if p.matcher.fold {
-				if err := checkPattern(foldMux, plan.FoldRoute(r)); err != nil {
-					errs = append(errs, fmt.Errorf("features[%d] %s: route %q, ignoring case: %v", i, fs.Name, r, err))
-					continue
-				}
-			}
-			if err := p.matcher.add(r, i); err != nil {
-				errs = append(errs, fmt.Errorf("features[%d] %s: %v", i, fs.Name, err))
-			}
-		}
-	}
+	p.service = newFeature(s, -1, s.Service.Name, s.Service.Title, service, "", &errs)
+	index := p.addFeatures(s, service, &errs)
 	for i, bs := range s.Brownouts {
 		b, err := newBrownout(bs, index, len(s.Features))
 		if err != nil {
@@ -161,6 +95,79 @@ func FromSnapshot(s *Snapshot) (*Policy, error) {
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// newFeature builds the feature's answer headers (Deprecation, Sunset, Link) from its phase times
+// and the snapshot's documents and alternatives; errors are appended to errs.
+func newFeature(s *Snapshot, index int, name string, title plan.Text, t plan.PhaseTimes, redirect string, errs *[]error) Feature {
+	f := Feature{Index: index, Name: name, Title: title, Times: t, Redirect: redirect}
+	dep := t.Deprecated
+	if dep.IsZero() {
+		dep = t.Gone
+	}
+	if !dep.IsZero() {
+		v, err := FormatDeprecation(dep)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: deprecation: %v", name, err))
+		}
+		f.Deprecation = v
+	}
+	if !t.Gone.IsZero() {
+		v, err := FormatSunset(t.Gone)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: sunset: %v", name, err))
+		}
+		f.Sunset = v
+	}
+	deprecationDoc, successor := s.Service.Docs, ""
+	if len(s.Alternatives) > 0 {
+		if s.Alternatives[0].Guide != "" {
+			deprecationDoc = s.Alternatives[0].Guide
+		}
+		successor = s.Alternatives[0].URL
+	}
+	if redirect != "" {
+		successor = redirect
+	}
+	f.Link = FormatLinks([]Link{
+		{URI: deprecationDoc, Rel: "deprecation", Type: "text/html"},
+		{URI: s.Service.Docs, Rel: "sunset", Type: "text/html"},
+		{URI: successor, Rel: "successor-version"},
+	})
+	return f
+}
+
+// addFeatures adds the snapshot's features and registers their routes, checked as ServeMux
+// checks them (and again folded when routes match regardless of case); nothing outlives the
+// service. It returns each feature's index by name; errors are appended to errs.
+func (p *Policy) addFeatures(s *Snapshot, service plan.PhaseTimes, errs *[]error) map[string]int {
+	mux := http.NewServeMux()
+	foldMux := http.NewServeMux() // routes as matched regardless of case
+	index := map[string]int{}
+	for i, fs := range s.Features {
+		t := fs.Times.phaseTimes()
+		if !service.Gone.IsZero() && (t.Gone.IsZero() || service.Gone.Before(t.Gone)) {
+			t.Gone = service.Gone
+		}
+		p.features = append(p.features, newFeature(s, i, fs.Name, fs.Title, t, fs.Redirect, errs))
+		index[fs.Name] = i
+		for _, r := range fs.Routes {
+			if err := checkPattern(mux, r); err != nil {
+				*errs = append(*errs, fmt.Errorf("features[%d] %s: route %q: %v", i, fs.Name, r, err))
+				continue
+			}
+			if p.matcher.fold {
+				if err := checkPattern(foldMux, plan.FoldRoute(r)); err != nil {
+					*errs = append(*errs, fmt.Errorf("features[%d] %s: route %q, ignoring case: %v", i, fs.Name, r, err))
+					continue
+				}
+			}
+			if err := p.matcher.add(r, i); err != nil {
+				*errs = append(*errs, fmt.Errorf("features[%d] %s: %v", i, fs.Name, err))
+			}
+		}
+	}
+	return index
 }
 
 func set(ids []string) map[string]struct{} {
