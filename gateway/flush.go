@@ -16,17 +16,13 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/startstop"
+	"github.com/sunsetops/sunset/usage"
 )
 
-// Batch is one flush of usage: the counts and first warnings since the previous flush. Gateway
-// and Seq make it idempotent: the control plane applies a (Gateway, Seq) pair once, so a flush
-// retried after a lost answer is not counted twice.
-type Batch struct {
-	Gateway string      `json:"gateway"`
-	Seq     int64       `json:"seq"`
-	Counts  []Count     `json:"counts"`
-	Aware   []Awareness `json:"aware,omitempty"`
-}
+// Batch is one flush of usage: the counts and first warnings since the previous flush, with the
+// gateway's id and sequence number that make it idempotent. The type lives in the usage domain,
+// so that the control plane's store reads it without importing the gateway.
+type Batch = usage.Batch
 
 // Sink receives usage batches.
 type Sink interface {

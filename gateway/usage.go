@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/sunsetops/sunset/usage"
 )
 
 // usageShards is the number of independent counter maps. A request picks one at random, so
@@ -20,8 +22,9 @@ const maxUsageKeys = 50_000
 // maxAware bounds the consumers whose first warning is remembered.
 const maxAware = 1_000_000
 
-// OtherConsumer stands for the consumers counted past the memory bound.
-const OtherConsumer = "(other)"
+// OtherConsumer stands for the consumers counted past the memory bound; it is
+// usage.OtherConsumer.
+const OtherConsumer = usage.OtherConsumer
 
 // Usage counts requests per feature, consumer and hour, and remembers when each consumer was
 // first served a Deprecation header. It is safe for concurrent use; Drain hands the counts over.
@@ -61,29 +64,13 @@ type awareShard struct {
 	pending []Awareness
 }
 
-// Count is one counter of a Batch.
-type Count struct {
-	// Feature is the feature's name; "" for requests that match no feature's route.
-	Feature  string    `json:"feature"`
-	Consumer string    `json:"consumer"`
-	Hour     time.Time `json:"hour"`
-	Count    uint64    `json:"count"`
-	// Errors is how many of those requests were answered with a server error (status 500 and
-	// above) by the service, or by the gateway failing to reach it. The gateway's own answers
-	// that carry out the plan (a brownout, gone, read-only) are not errors.
-	Errors uint64 `json:"errors,omitempty"`
-	// LastAt is the instant of the latest request counted, within Hour's hour, so that "last
-	// seen" is a request's time and not the start of its hour; zero from a gateway that does not
-	// send it.
-	LastAt time.Time `json:"last_at,omitzero"`
-}
+// Count is one counter of a Batch; the type lives in the usage domain, which the control plane
+// stores without importing the gateway.
+type Count = usage.Count
 
-// Awareness records the first time a consumer was served a Deprecation header: the in-band proof
-// that it was told.
-type Awareness struct {
-	Consumer  string    `json:"consumer"`
-	FirstSeen time.Time `json:"first_seen"`
-}
+// Awareness records the first time a consumer was served a Deprecation header; the type lives in
+// the usage domain.
+type Awareness = usage.Awareness
 
 // NewUsage returns empty counters.
 func NewUsage() *Usage {

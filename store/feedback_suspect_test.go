@@ -8,10 +8,10 @@ import (
 
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // TestFeedbackSignalsJudgeSuspectTrips: a trip is suspect when its driving messages came from
@@ -28,7 +28,7 @@ func TestFeedbackSignalsJudgeSuspectTrips(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The gateway served acme-prod three days ago.
-			if _, err := st.Usage().RecordUsage(ctx, s.Name, gateway.Batch{Gateway: "gw-1", Seq: 1, Counts: []gateway.Count{
+			if _, err := st.Usage().RecordUsage(ctx, s.Name, usage.Batch{Gateway: "gw-1", Seq: 1, Counts: []usage.Count{
 				{Feature: "orders", Consumer: "acme-prod", Hour: now.Add(-72 * time.Hour).Truncate(time.Hour), Count: 5}}}); err != nil {
 				t.Fatal(err)
 			}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // Outbox is notify's outbox on the store's database.
@@ -486,7 +486,7 @@ func (o *Outbox) consumerAwareness(ctx context.Context, id int64, l *notify.Ledg
 		return err
 	}
 	rows, err = o.db.sql.QueryContext(ctx, rebind(o.db.dialect, `SELECT consumer, first_seen FROM consumer_awareness
-	WHERE sunset_id = ? AND consumer <> ?`), id, gateway.OtherConsumer)
+	WHERE sunset_id = ? AND consumer <> ?`), id, usage.OtherConsumer)
 	if err != nil {
 		return o.db.translate(err, "read in-band awareness")
 	}

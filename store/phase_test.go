@@ -5,10 +5,10 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/policy"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // bothStores runs fn on a fresh SQLite store and, when SUNSET_TEST_POSTGRES_URL is set, on a
@@ -58,7 +58,7 @@ func TestUsageTotalCountsEveryRequest(t *testing.T) {
 		if n, err := db.Usage().Total(ctx, "orders"); err != nil || n != 0 {
 			t.Fatalf("total before any flush = %d, %v", n, err)
 		}
-		b := gateway.Batch{Gateway: "g1", Seq: 1, Counts: []gateway.Count{
+		b := usage.Batch{Gateway: "g1", Seq: 1, Counts: []usage.Count{
 			{Feature: "a", Consumer: "c", Hour: now, Count: 3}, {Feature: "b", Consumer: "d", Hour: now.Add(time.Hour), Count: 4}}}
 		if _, err := db.Usage().RecordUsage(ctx, "orders", b); err != nil {
 			t.Fatal(err)

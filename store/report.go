@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/runbook"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // ReportData fills in the stored figures of the report of the sunset named name: the gateways'
@@ -23,7 +23,7 @@ func (db *DB) ReportData(ctx context.Context, name string, in *report.Input) err
 	if err != nil {
 		return err
 	}
-	in.UnknownConsumer = gateway.OtherConsumer
+	in.UnknownConsumer = usage.OtherConsumer
 	in.Usage = make([]report.Count, 0, len(counts))
 	for _, c := range counts {
 		in.Usage = append(in.Usage, report.Count{Feature: c.Feature, Consumer: c.Consumer, Hour: c.Hour, Count: c.Count, LastAt: c.LastAt})
@@ -106,7 +106,7 @@ func (db *DB) reportAwareness(ctx context.Context, name string) (report.Awarenes
 		return a, err
 	}
 	for _, t := range told {
-		if t.Consumer != gateway.OtherConsumer {
+		if t.Consumer != usage.OtherConsumer {
 			reached[t.Consumer] = true
 			a.InBand++
 		}

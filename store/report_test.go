@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/usage"
 )
 
 func TestReportDataGathersUsageAwarenessAndLessons(t *testing.T) {
@@ -23,9 +23,9 @@ func TestReportDataGathersUsageAwarenessAndLessons(t *testing.T) {
 				t.Fatal(err)
 			}
 			hour := now.Truncate(time.Hour)
-			_, err := st.Usage().RecordUsage(ctx, s.Name, gateway.Batch{Gateway: "g1", Seq: 1,
-				Counts: []gateway.Count{{Feature: "orders", Consumer: "acme", Hour: hour, Count: 3}, {Feature: "orders", Consumer: gateway.OtherConsumer, Hour: hour, Count: 1}},
-				Aware:  []gateway.Awareness{{Consumer: "acme", FirstSeen: hour}, {Consumer: gateway.OtherConsumer, FirstSeen: hour}}})
+			_, err := st.Usage().RecordUsage(ctx, s.Name, usage.Batch{Gateway: "g1", Seq: 1,
+				Counts: []usage.Count{{Feature: "orders", Consumer: "acme", Hour: hour, Count: 3}, {Feature: "orders", Consumer: usage.OtherConsumer, Hour: hour, Count: 1}},
+				Aware:  []usage.Awareness{{Consumer: "acme", FirstSeen: hour}, {Consumer: usage.OtherConsumer, FirstSeen: hour}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,7 +36,7 @@ func TestReportDataGathersUsageAwarenessAndLessons(t *testing.T) {
 			if err := st.ReportData(ctx, s.Name, &in); err != nil {
 				t.Fatal(err)
 			}
-			if len(in.Usage) != 2 || in.UnknownConsumer != gateway.OtherConsumer || in.Lessons.Text != "x" || in.Runbook != nil {
+			if len(in.Usage) != 2 || in.UnknownConsumer != usage.OtherConsumer || in.Lessons.Text != "x" || in.Runbook != nil {
 				t.Errorf("input: %+v", in)
 			}
 			if in.Awareness != (report.Awareness{Known: 1, Aware: 1, InBand: 1}) {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/policy"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // Tiers tells the tier of each consumer of a sunset (by consumer id), as its contacts say. It
@@ -157,7 +157,7 @@ func (db *DB) laggardSignal(ctx context.Context, tx engine.Tx, s *engine.Sunset,
 		if err := rows.Scan(&consumer); err != nil {
 			return 0, false, db.translate(err, "measure "+c.Signal)
 		}
-		if consumer == gateway.OtherConsumer || keep != nil && !keep(consumer) {
+		if consumer == usage.OtherConsumer || keep != nil && !keep(consumer) {
 			continue
 		}
 		n++

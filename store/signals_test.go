@@ -9,10 +9,10 @@ import (
 	"github.com/sunsetops/sunset/notify"
 
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/usage"
 )
 
 func TestConsumerSignalsFromGatewayUsage(t *testing.T) {
@@ -26,13 +26,13 @@ func TestConsumerSignalsFromGatewayUsage(t *testing.T) {
 				t.Fatal(err)
 			}
 			hour := now.Truncate(time.Hour)
-			_, err := st.Usage().RecordUsage(ctx, s.Name, gateway.Batch{Gateway: "gw-1", Seq: 1,
-				Counts: []gateway.Count{
+			_, err := st.Usage().RecordUsage(ctx, s.Name, usage.Batch{Gateway: "gw-1", Seq: 1,
+				Counts: []usage.Count{
 					{Feature: "orders", Consumer: "acme-prod", Hour: hour, Count: 40},
 					{Feature: "reports", Consumer: "globex", Hour: hour.Add(-2 * time.Hour), Count: 3},
 					{Feature: "orders", Consumer: "hooli", Hour: hour.Add(-10 * 24 * time.Hour), Count: 9}, // outside 7d
 				},
-				Aware: []gateway.Awareness{{Consumer: "acme-prod", FirstSeen: hour}},
+				Aware: []usage.Awareness{{Consumer: "acme-prod", FirstSeen: hour}},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -114,14 +114,14 @@ func TestLaggardAndGatewaySignals(t *testing.T) {
 			hour := now.Truncate(time.Hour)
 			// acme was told in-band two days ago and still calls; globex got an email two days
 			// ago and still calls; hooli was told and stopped calling; initech was never told.
-			if _, err := st.Usage().RecordUsage(ctx, s.Name, gateway.Batch{Gateway: "gw-1", Seq: 1,
-				Counts: []gateway.Count{
+			if _, err := st.Usage().RecordUsage(ctx, s.Name, usage.Batch{Gateway: "gw-1", Seq: 1,
+				Counts: []usage.Count{
 					{Feature: "orders", Consumer: "acme", Hour: hour, Count: 60, Errors: 3},
 					{Feature: "orders", Consumer: "globex", Hour: hour, Count: 30, Errors: 0},
 					{Feature: "reports", Consumer: "initech", Hour: hour, Count: 10, Errors: 7},
 					{Feature: "orders", Consumer: "hooli", Hour: hour.Add(-120 * time.Hour), Count: 5}, // before it was told
 				},
-				Aware: []gateway.Awareness{{Consumer: "acme", FirstSeen: now.Add(-48 * time.Hour)}, {Consumer: "hooli", FirstSeen: now.Add(-96 * time.Hour)}},
+				Aware: []usage.Awareness{{Consumer: "acme", FirstSeen: now.Add(-48 * time.Hour)}, {Consumer: "hooli", FirstSeen: now.Add(-96 * time.Hour)}},
 			}); err != nil {
 				t.Fatal(err)
 			}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/gateway"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // Usage keeps what gateways report: request counts per feature, consumer and hour, and when each
@@ -46,7 +46,7 @@ const (
 // flushCall is one RecordUsage call waiting for its group.
 type flushCall struct {
 	name    string
-	b       gateway.Batch
+	b       usage.Batch
 	applied bool
 	err     error
 	done    chan struct{} // closed when the call's group committed or failed
@@ -61,7 +61,7 @@ type flushCall struct {
 // A caller that finds fewer than flushWriters groups being written writes one (its own flush and
 // any that queued meanwhile); when it is done it hands the writing over to the first caller that
 // queued during its transaction, so that no caller writes more than one group.
-func (u *Usage) RecordUsage(ctx context.Context, name string, b gateway.Batch) (applied bool, err error) {
+func (u *Usage) RecordUsage(ctx context.Context, name string, b usage.Batch) (applied bool, err error) {
 	c := &flushCall{name: name, b: b, done: make(chan struct{}), lead: make(chan struct{})}
 	u.mu.Lock()
 	u.pending = append(u.pending, c)
@@ -433,7 +433,7 @@ func (u *Usage) upsertAwareness(ctx context.Context, tx *sql.Tx, aware map[aware
 }
 
 // Counts returns the sunset's usage counts ordered by hour, feature and consumer.
-func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error) {
+func (u *Usage) Counts(ctx context.Context, name string) ([]usage.Count, error) {
 	db := u.db
 	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT c.feature, c.consumer, c.hour, c.count, c.errors, c.last_at
 	FROM usage_counts c JOIN sunsets s ON s.id = c.sunset_id WHERE s.name = ? ORDER BY c.hour, c.feature, c.consumer`), name)
@@ -441,9 +441,9 @@ func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error
 		return nil, db.translate(err, "list usage counts")
 	}
 	defer rows.Close()
-	var out []gateway.Count
+	var out []usage.Count
 	for rows.Next() {
-		var c gateway.Count
+		var c usage.Count
 		var hour, last any
 		var n, e int64
 		if err := rows.Scan(&c.Feature, &c.Consumer, &hour, &n, &e, &last); err != nil {
@@ -456,7 +456,7 @@ func (u *Usage) Counts(ctx context.Context, name string) ([]gateway.Count, error
 }
 
 // Awareness returns when each consumer of the sunset was first told in-band, by consumer.
-func (u *Usage) Awareness(ctx context.Context, name string) ([]gateway.Awareness, error) {
+func (u *Usage) Awareness(ctx context.Context, name string) ([]usage.Awareness, error) {
 	db := u.db
 	rows, err := db.sql.QueryContext(ctx, rebind(db.dialect, `SELECT a.consumer, a.first_seen
 	FROM consumer_awareness a JOIN sunsets s ON s.id = a.sunset_id WHERE s.name = ? ORDER BY a.consumer`), name)
@@ -464,9 +464,9 @@ func (u *Usage) Awareness(ctx context.Context, name string) ([]gateway.Awareness
 		return nil, db.translate(err, "list awareness")
 	}
 	defer rows.Close()
-	var out []gateway.Awareness
+	var out []usage.Awareness
 	for rows.Next() {
-		var a gateway.Awareness
+		var a usage.Awareness
 		var at any
 		if err := rows.Scan(&a.Consumer, &at); err != nil {
 			return nil, err
@@ -507,7 +507,7 @@ func (u *Usage) Laggards(ctx context.Context, name string, now time.Time) ([]str
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		if id != gateway.OtherConsumer {
+		if id != usage.OtherConsumer {
 			out = append(out, id)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/store"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // TestConcurrentFlushesOfManyGatewaysAreEachCountedOnce sends, at once, the flushes of a fleet of
@@ -34,10 +34,10 @@ func TestConcurrentFlushesOfManyGatewaysAreEachCountedOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for g := range gateways {
 			for seq := int64(1); seq <= flushes; seq++ {
-				b := gateway.Batch{Gateway: fmt.Sprintf("gw-%d", g), Seq: seq, Counts: []gateway.Count{
+				b := usage.Batch{Gateway: fmt.Sprintf("gw-%d", g), Seq: seq, Counts: []usage.Count{
 					{Feature: "reports", Consumer: "acme", Hour: now, Count: 1},
 					{Feature: "orders", Consumer: fmt.Sprintf("c-%d", seq%3), Hour: now.Add(time.Hour), Count: 2},
-				}, Aware: []gateway.Awareness{{Consumer: "acme", FirstSeen: now.Add(time.Duration(g*100+int(seq)) * time.Second)}}}
+				}, Aware: []usage.Awareness{{Consumer: "acme", FirstSeen: now.Add(time.Duration(g*100+int(seq)) * time.Second)}}}
 				for try := range 2 {
 					wg.Go(func() {
 						ok, err := replicas[(g+try)%2].RecordUsage(ctx, "orders", b)
@@ -53,7 +53,7 @@ func TestConcurrentFlushesOfManyGatewaysAreEachCountedOnce(t *testing.T) {
 				}
 			}
 			wg.Go(func() {
-				_, err := replicas[g%2].RecordUsage(ctx, "no-such-sunset", gateway.Batch{Gateway: "gw", Seq: 1})
+				_, err := replicas[g%2].RecordUsage(ctx, "no-such-sunset", usage.Batch{Gateway: "gw", Seq: 1})
 				if sunset.ErrorCode(err) != sunset.ENOTFOUND {
 					t.Errorf("a flush to an unknown sunset: %v, want ENOTFOUND", err)
 				}

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/usage"
 )
 
 // TestUsageKeepsTheLatestRequestOfEachHour: flushes carry the instant of each hour's latest
@@ -27,23 +27,23 @@ func TestUsageKeepsTheLatestRequestOfEachHour(t *testing.T) {
 				t.Fatal(err)
 			}
 			u := db.Usage()
-			flush := func(gw string, seq int64, counts ...gateway.Count) {
+			flush := func(gw string, seq int64, counts ...usage.Count) {
 				t.Helper()
-				if _, err := u.RecordUsage(ctx, "orders", gateway.Batch{Gateway: gw, Seq: seq, Counts: counts}); err != nil {
+				if _, err := u.RecordUsage(ctx, "orders", usage.Batch{Gateway: gw, Seq: seq, Counts: counts}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			later := hour.Add(47*time.Minute + 13*time.Second + 250*time.Millisecond)
-			flush("g1", 1, gateway.Count{Consumer: "acme", Hour: hour, Count: 2, LastAt: hour.Add(5 * time.Minute)})
-			flush("g2", 1, gateway.Count{Consumer: "acme", Hour: hour, Count: 1, LastAt: later})
-			flush("g1", 2, gateway.Count{Consumer: "acme", Hour: hour, Count: 1, LastAt: hour.Add(30 * time.Minute)})
-			flush("old", 1, gateway.Count{Consumer: "acme", Hour: hour, Count: 4},
-				gateway.Count{Consumer: "globex", Hour: hour, Count: 1})
+			flush("g1", 1, usage.Count{Consumer: "acme", Hour: hour, Count: 2, LastAt: hour.Add(5 * time.Minute)})
+			flush("g2", 1, usage.Count{Consumer: "acme", Hour: hour, Count: 1, LastAt: later})
+			flush("g1", 2, usage.Count{Consumer: "acme", Hour: hour, Count: 1, LastAt: hour.Add(30 * time.Minute)})
+			flush("old", 1, usage.Count{Consumer: "acme", Hour: hour, Count: 4},
+				usage.Count{Consumer: "globex", Hour: hour, Count: 1})
 			counts, err := u.Counts(ctx, "orders")
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]gateway.Count{}
+			got := map[string]usage.Count{}
 			for _, c := range counts {
 				got[c.Consumer] = c
 			}

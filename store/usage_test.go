@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/engine"
-	"github.com/sunsetops/sunset/gateway"
 	"github.com/sunsetops/sunset/store/sqlite"
+	"github.com/sunsetops/sunset/usage"
 )
 
 func TestRecordUsageAppliesEachFlushOnce(t *testing.T) {
@@ -26,16 +26,16 @@ func TestRecordUsageAppliesEachFlushOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := db.Usage()
-	b := gateway.Batch{Gateway: "g1", Seq: 1,
-		Counts: []gateway.Count{{Feature: "reports", Consumer: "c", Hour: now, Count: 3}},
-		Aware:  []gateway.Awareness{{Consumer: "c", FirstSeen: now.Add(time.Minute)}}}
+	b := usage.Batch{Gateway: "g1", Seq: 1,
+		Counts: []usage.Count{{Feature: "reports", Consumer: "c", Hour: now, Count: 3}},
+		Aware:  []usage.Awareness{{Consumer: "c", FirstSeen: now.Add(time.Minute)}}}
 	for i, want := range []bool{true, false} {
 		applied, err := u.RecordUsage(ctx, "orders", b)
 		if err != nil || applied != want {
 			t.Fatalf("flush %d: applied %v, %v; want %v", i, applied, err, want)
 		}
 	}
-	b.Seq, b.Aware = 2, []gateway.Awareness{{Consumer: "c", FirstSeen: now}}
+	b.Seq, b.Aware = 2, []usage.Awareness{{Consumer: "c", FirstSeen: now}}
 	if _, err := u.RecordUsage(ctx, "orders", b); err != nil {
 		t.Fatal(err)
 	}
@@ -68,19 +68,19 @@ func TestLaggardsAreConsumersToldAndStillCalling(t *testing.T) {
 	}
 	told := now.Add(-48*time.Hour + 10*time.Minute) // 2027-02-08T12:40
 	hour := func(d time.Duration) time.Time { return now.Truncate(time.Hour).Add(d) }
-	b := gateway.Batch{Gateway: "g1", Seq: 1,
-		Counts: []gateway.Count{
+	b := usage.Batch{Gateway: "g1", Seq: 1,
+		Counts: []usage.Count{
 			{Feature: "orders", Consumer: "laggard", Hour: hour(-2 * time.Hour), Count: 5},
-			{Feature: "orders", Consumer: "moved", Hour: told.Truncate(time.Hour), Count: 9},          // only the hour it was told
-			{Feature: "orders", Consumer: "long-gone", Hour: hour(-10 * 24 * time.Hour), Count: 3},    // after being told, but out of the window
-			{Feature: "orders", Consumer: "never-told", Hour: hour(-time.Hour), Count: 7},             // calling, but never warned
-			{Feature: "orders", Consumer: gateway.OtherConsumer, Hour: hour(-time.Hour), Count: 1000}, // the overflow bucket is nobody
+			{Feature: "orders", Consumer: "moved", Hour: told.Truncate(time.Hour), Count: 9},        // only the hour it was told
+			{Feature: "orders", Consumer: "long-gone", Hour: hour(-10 * 24 * time.Hour), Count: 3},  // after being told, but out of the window
+			{Feature: "orders", Consumer: "never-told", Hour: hour(-time.Hour), Count: 7},           // calling, but never warned
+			{Feature: "orders", Consumer: usage.OtherConsumer, Hour: hour(-time.Hour), Count: 1000}, // the overflow bucket is nobody
 		},
-		Aware: []gateway.Awareness{
+		Aware: []usage.Awareness{
 			{Consumer: "laggard", FirstSeen: told},
 			{Consumer: "moved", FirstSeen: told},
 			{Consumer: "long-gone", FirstSeen: now.Add(-20 * 24 * time.Hour)},
-			{Consumer: gateway.OtherConsumer, FirstSeen: told},
+			{Consumer: usage.OtherConsumer, FirstSeen: told},
 		}}
 	if _, err := db.Usage().RecordUsage(ctx, "orders", b); err != nil {
 		t.Fatal(err)

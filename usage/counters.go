@@ -14,9 +14,9 @@ import (
 const CounterFormat = "gateway"
 
 // counterBatch is one line of a gateway counter file (`sunset gateway --usage-file`): the
-// requests counted per feature, consumer and hour since the previous flush. Its field names
-// are the gateway's flush format; they are read here, not imported, so that the usage domain
-// does not depend on the proxy.
+// requests counted per feature, consumer and hour since the previous flush. It reads the fields
+// of Batch that the analysis needs, with a signed count, so that a hand-edited negative count
+// adds nothing instead of making its whole line malformed.
 type counterBatch struct {
 	Gateway string         `json:"gateway"`
 	Seq     int64          `json:"seq"`
