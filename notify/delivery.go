@@ -1,12 +1,13 @@
 package notify
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base32"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sunsetops/sunset/notify/channel"
 )
 
 // Status is where a delivery stands in the ledger of who was told.
@@ -29,12 +30,12 @@ const (
 	StatusHeld     Status = "held"
 )
 
-// Channel kinds as the plan names them in a notice's channels.
+// Channel kinds as the plan names them in a notice's channels (channel.Email…).
 const (
-	ChannelEmail    = "email"
-	ChannelWebhook  = "webhook"
-	ChannelChat     = "chat"
-	ChannelMastodon = "mastodon"
+	ChannelEmail    = channel.Email
+	ChannelWebhook  = channel.Webhook
+	ChannelChat     = channel.Chat
+	ChannelMastodon = channel.Mastodon
 )
 
 // Publications are channels that deliver nothing: the notice appears on Sunset's own pages
@@ -167,33 +168,13 @@ func DeliveryKey(sunset, notice, recipient, channel string) string {
 	return "msg_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
 }
 
-// Message is what a Channel sends: one rendered delivery.
-type Message struct {
-	// Key is the delivery's idempotency key (Delivery.Key).
-	Key      string
-	Sunset   string
-	Notice   string
-	Template string
-	// Channel is the endpoint name ("webhook:crm").
-	Channel   string
-	To        Recipient
-	Mandatory bool
-	Rendered
-	// Unsubscribe is the one-click unsubscribe URL; empty on mandatory notices.
-	Unsubscribe string
-	// StatusURL is the service's public status page.
-	StatusURL string
-}
+// Message is what a Channel sends: one rendered delivery, its Key being Delivery.Key. The type
+// lives in notify/channel, so that channel adapters need not import this package.
+type Message = channel.Message
 
-// Channel sends messages over one endpoint. Send reports whether a failure is worth retrying
-// (a timeout, a 5xx answer, an SMTP 4xx reply) or permanent (a rejected address, a 4xx answer);
-// the reason is err's message. Send must honour ctx and be safe for concurrent use.
-type Channel interface {
-	Send(ctx context.Context, m Message) (retryable bool, err error)
-}
+// Channel sends messages over one endpoint (channel.Channel): Send reports whether a failure is
+// worth retrying, and must honour ctx and be safe for concurrent use.
+type Channel = channel.Channel
 
 // ChannelFunc adapts a function to Channel.
-type ChannelFunc func(ctx context.Context, m Message) (bool, error)
-
-// Send calls f.
-func (f ChannelFunc) Send(ctx context.Context, m Message) (bool, error) { return f(ctx, m) }
+type ChannelFunc = channel.Func

@@ -15,5 +15,8 @@
 // Idempotency-Key), so that receivers recognise the repeat. Nothing is ever sent twice under
 // two keys, and nothing claimed is lost.
 //
-// Channel adapters live below: notify/smtp, notify/webhook, notify/chat and notify/mastodon.
+// Channel adapters live below: notify/smtp, notify/webhook and notify/chat (chat rooms and
+// Mastodon), built per endpoint by notify/channels. They import notify/channel, which holds the
+// Message, Channel and Recipient types (named here too: notify.Message is channel.Message), and
+// not this package, so that a channel needs neither the outbox nor the engine and River.
 package notify

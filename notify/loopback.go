@@ -1,9 +1,9 @@
 package notify
 
 import (
-	"net"
-	"net/url"
 	"strings"
+
+	"github.com/sunsetops/sunset/notify/channel"
 )
 
 // Links to a loopback address (http://127.0.0.1:8080, sunset serve's default without
@@ -12,29 +12,14 @@ import (
 // than send it to a recipient that is not on this machine, unless the operator allowed it.
 
 // LocalChannel is implemented by channels that can tell whether they deliver to this machine (a
-// webhook or chat endpoint on 127.0.0.1): loopback links are fine there. A channel that does not
-// implement it (email above all: a mailbox is never on the loopback address) is taken to reach
-// someone elsewhere.
-type LocalChannel interface {
-	// Local reports whether the channel's receiver is on a loopback address.
-	Local() bool
-}
+// webhook or chat endpoint on 127.0.0.1): loopback links are fine there (channel.Local). A
+// channel that does not implement it (email above all) is taken to reach someone elsewhere.
+type LocalChannel = channel.Local
 
 // LoopbackURL reports whether raw is a URL whose host is a loopback address (127.0.0.0/8, ::1,
-// localhost and *.localhost) or the unspecified address, which nobody elsewhere can open. An
-// unparsable URL is not loopback.
-func LoopbackURL(raw string) bool {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
-		return false
-	}
-	host := strings.ToLower(u.Hostname())
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
-}
+// localhost and *.localhost) or the unspecified address, which nobody elsewhere can open; it is
+// channel.LoopbackURL.
+func LoopbackURL(raw string) bool { return channel.LoopbackURL(raw) }
 
 // EffectivePublicURL is the base of the links in messages rendered with publicURL: publicURL
 // itself, or the default (sunset serve's own address) when it is empty.

@@ -5,19 +5,13 @@ import (
 	"database/sql"
 
 	"github.com/sunsetops/sunset/contacts"
+	"github.com/sunsetops/sunset/notify/channel"
 )
 
 // Recipient is someone a notice is for: a contact of the plan's consumers, an owner or a
-// stakeholder. ID is unique within its sunset; owners and stakeholders get "owner:EMAIL" and
-// "stakeholder:NAME" so they never collide with consumer ids.
-type Recipient struct {
-	ID       string `json:"id"`
-	Email    string `json:"email,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Locale   string `json:"locale,omitempty"`
-	Tier     string `json:"tier,omitempty"`
-	TimeZone string `json:"timezone,omitempty"`
-}
+// stakeholder (channel.Recipient). ID is unique within its sunset; owners and stakeholders get
+// "owner:EMAIL" and "stakeholder:NAME" so they never collide with consumer ids.
+type Recipient = channel.Recipient
 
 // FromContact is the recipient a contact of the plan's contacts file is.
 func FromContact(c contacts.Contact) Recipient {

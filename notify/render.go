@@ -12,20 +12,12 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/sunsetops/sunset/notify/channel"
 	"github.com/sunsetops/sunset/plan"
 )
 
-// Rendered is one message in one locale, ready for a channel.
-type Rendered struct {
-	// Locale is the locale the message was written in: "zh" or "en".
-	Locale  string
-	Subject string
-	// Text is the plain-text body; HTML the same body as simple HTML (paragraphs, links).
-	Text string
-	HTML string
-	// Links are the links the message carries (status page, unsubscribe…).
-	Links plan.LinksData
-}
+// Rendered is one message in one locale, ready for a channel (channel.Rendered).
+type Rendered = channel.Rendered
 
 // RenderRequest says which message to render for whom.
 type RenderRequest struct {

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
+	"github.com/sunsetops/sunset/notify/channel"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/startstop"
 )
 
 // ChannelFactory builds the Channel of endpoint ("email", "webhook:crm", "chat:ops",
-// "mastodon") as plan p configures it. The worker caches the result per plan revision.
-type ChannelFactory func(p *plan.Plan, endpoint string) (Channel, error)
+// "mastodon") as plan p configures it (channel.Factory; notify/channels builds one). The worker
+// caches the result per plan revision.
+type ChannelFactory = channel.Factory
 
 // Worker sends the outbox's due deliveries. Set its fields, then Start it (or call RunOnce).
 type Worker struct {

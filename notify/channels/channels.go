@@ -1,4 +1,4 @@
-// Package channels builds the notify.Channel of each endpoint a plan configures (email, its
+// Package channels builds the channel.Channel of each endpoint a plan configures (email, its
 // webhooks, its chat rooms, Mastodon), resolving the plan's env: and file: secrets. cmd/sunset
 // hands Factory to the notify worker.
 package channels
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channel"
 	"github.com/sunsetops/sunset/notify/chat"
 	"github.com/sunsetops/sunset/notify/smtp"
 	"github.com/sunsetops/sunset/notify/webhook"
@@ -30,18 +30,18 @@ type Options struct {
 	SMTPConns int
 }
 
-// Factory returns a notify.ChannelFactory for o.
-func Factory(o Options) notify.ChannelFactory {
+// Factory returns a channel.Factory for o.
+func Factory(o Options) channel.Factory {
 	if o.HTTP == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
 		o.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	}
-	return func(p *plan.Plan, endpoint string) (notify.Channel, error) {
+	return func(p *plan.Plan, endpoint string) (channel.Channel, error) {
 		kind, name, _ := strings.Cut(endpoint, ":")
-		secret := func(s plan.Secret) (string, error) { return notify.ResolveSecret(s, o.Getenv) }
+		secret := func(s plan.Secret) (string, error) { return channel.ResolveSecret(s, o.Getenv) }
 		switch kind {
-		case notify.ChannelEmail:
+		case channel.Email:
 			e := p.Channels.Email
 			if e == nil {
 				return nil, fmt.Errorf("the plan configures no email channel (channels.email)")
@@ -52,7 +52,7 @@ func Factory(o Options) notify.ChannelFactory {
 			}
 			return smtp.New(smtp.Config{Addr: e.SMTP, TLS: e.TLS, From: e.From, Username: e.Username, Password: pw,
 				TLSConfig: o.SMTPTLS, Conns: o.SMTPConns})
-		case notify.ChannelWebhook:
+		case channel.Webhook:
 			for _, w := range p.Channels.Webhooks {
 				if w.Name == name {
 					s, err := secret(w.Secret)
@@ -62,7 +62,7 @@ func Factory(o Options) notify.ChannelFactory {
 					return &webhook.Channel{URL: w.URL, Secret: s, Client: o.HTTP}, nil
 				}
 			}
-		case notify.ChannelChat:
+		case channel.Chat:
 			for _, c := range p.Channels.Chat {
 				if c.Name == name {
 					// The URL may be written in clear when it carries no token (validation
@@ -81,7 +81,7 @@ func Factory(o Options) notify.ChannelFactory {
 					return &chat.Channel{Kind: c.Kind, URL: u, Secret: s, Client: o.HTTP}, nil
 				}
 			}
-		case notify.ChannelMastodon:
+		case channel.Mastodon:
 			if m := p.Channels.Mastodon; m != nil {
 				tok, err := secret(m.Token)
 				if err != nil {

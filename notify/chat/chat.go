@@ -20,7 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channel"
 )
 
 // Chat kinds, as plan.ChatChannel.Kind names them.
@@ -45,20 +45,20 @@ type Channel struct {
 
 // Interface guards.
 var (
-	_ notify.Channel      = (*Channel)(nil)
-	_ notify.Channel      = (*Mastodon)(nil)
-	_ notify.LocalChannel = (*Channel)(nil)
-	_ notify.LocalChannel = (*Mastodon)(nil)
+	_ channel.Channel = (*Channel)(nil)
+	_ channel.Channel = (*Mastodon)(nil)
+	_ channel.Local   = (*Channel)(nil)
+	_ channel.Local   = (*Mastodon)(nil)
 )
 
 // Local reports whether the chat webhook is on a loopback address (a bot on this machine).
-func (c *Channel) Local() bool { return notify.LoopbackURL(c.URL) }
+func (c *Channel) Local() bool { return channel.LoopbackURL(c.URL) }
 
 // Local reports whether the Mastodon server is on a loopback address.
-func (c *Mastodon) Local() bool { return notify.LoopbackURL(c.Server) }
+func (c *Mastodon) Local() bool { return channel.LoopbackURL(c.Server) }
 
 // Send posts m in the bot format of c.Kind.
-func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
+func (c *Channel) Send(ctx context.Context, m channel.Message) (bool, error) {
 	now := c.Runtime.Now()
 	text := m.Subject + "\n\n" + m.Text
 	target := c.URL
@@ -155,7 +155,7 @@ type Mastodon struct {
 
 // Send posts m's subject and its status page link as a public status of at most
 // MastodonMaxChars characters (the subject is shortened, never the link).
-func (c *Mastodon) Send(ctx context.Context, m notify.Message) (bool, error) {
+func (c *Mastodon) Send(ctx context.Context, m channel.Message) (bool, error) {
 	status := m.Subject
 	room := MastodonMaxChars
 	if m.StatusURL != "" {

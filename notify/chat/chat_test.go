@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channel"
 	"github.com/sunsetops/sunset/notify/chat"
 )
 
@@ -25,10 +25,10 @@ import (
 var now = time.Date(2027, 1, 5, 2, 0, 0, 0, time.UTC)
 
 // message is a notice with the characters chat formats give a meaning (<, >, &) and Chinese.
-var message = notify.Message{
+var message = channel.Message{
 	Key: "msg_0123456789abcdefghijklmnop", Sunset: "orders-api-v1", Notice: "notice/0", Template: "announce",
 	Channel: "chat:ops", StatusURL: "https://sunset.example.com/p/orders-api-v1",
-	Rendered: notify.Rendered{Locale: "zh", Subject: "订单 API v1将于 2027年3月15日 停止服务",
+	Rendered: channel.Rendered{Locale: "zh", Subject: "订单 API v1将于 2027年3月15日 停止服务",
 		Text: "请迁移到 <Orders API v2> & 查看 https://example.com/migrate?a=1&b=2\n"},
 }
 
@@ -87,7 +87,7 @@ func hmacSHA256(key, data string) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-func send(t *testing.T, c notify.Channel, m notify.Message) (bool, error) {
+func send(t *testing.T, c channel.Channel, m channel.Message) (bool, error) {
 	t.Helper()
 	return c.Send(t.Context(), m)
 }

@@ -24,7 +24,7 @@ import (
 	gosmtp "github.com/wneessen/go-mail/smtp"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channel"
 )
 
 // TLS modes, as plan.EmailChannel.TLS names them.
@@ -85,7 +85,7 @@ type conn struct {
 }
 
 // Interface guard.
-var _ notify.Channel = (*Channel)(nil)
+var _ channel.Channel = (*Channel)(nil)
 
 // New checks cfg and returns a Channel; it connects on first use.
 func New(cfg Config) (*Channel, error) {
@@ -218,7 +218,7 @@ func (c *Channel) close(cn *conn) {
 }
 
 // Message builds the email of m.
-func (c *Channel) Message(m notify.Message) (*mail.Msg, error) {
+func (c *Channel) Message(m channel.Message) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8))
 	if err := msg.From(c.cfg.From); err != nil {
 		return nil, fmt.Errorf("smtp: sender %q: %w", c.cfg.From, err)
@@ -260,7 +260,7 @@ func (c *Channel) Message(m notify.Message) (*mail.Msg, error) {
 // session answered with 421) is not a delivery failure: when a reused session fails before the
 // server accepted the message's data, Send opens a new session and sends once more. Nothing can
 // arrive twice that way, since the server had not taken the message.
-func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
+func (c *Channel) Send(ctx context.Context, m channel.Message) (bool, error) {
 	if m.To.Email == "" {
 		return false, errors.New("smtp: the recipient has no email address")
 	}

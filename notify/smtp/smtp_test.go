@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channel"
 	"github.com/sunsetops/sunset/notify/notifytest"
 	"github.com/sunsetops/sunset/notify/smtp"
 )
@@ -34,11 +34,11 @@ func sink(t *testing.T, f notifytest.Faults, cfg smtp.Config) (*notifytest.SMTPS
 var seq atomic.Int64
 
 // message returns a notice to addr with a unique delivery key.
-func message(addr string) notify.Message {
+func message(addr string) channel.Message {
 	key := fmt.Sprintf("test/%d", seq.Add(1))
-	return notify.Message{Key: key, Sunset: "orders-api-v1", Notice: "announce",
-		To:       notify.Recipient{ID: "c1", Email: addr},
-		Rendered: notify.Rendered{Locale: "en", Subject: "Orders API v1 is closing", Text: "It closes on 15 March."}}
+	return channel.Message{Key: key, Sunset: "orders-api-v1", Notice: "announce",
+		To:       channel.Recipient{ID: "c1", Email: addr},
+		Rendered: channel.Rendered{Locale: "en", Subject: "Orders API v1 is closing", Text: "It closes on 15 March."}}
 }
 
 // send sends one message and fails the test on any error.

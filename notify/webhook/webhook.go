@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset"
-	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/notify/channel"
 )
 
 // Channel posts to one endpoint.
@@ -37,12 +37,12 @@ type Channel struct {
 
 // Interface guards.
 var (
-	_ notify.Channel      = (*Channel)(nil)
-	_ notify.LocalChannel = (*Channel)(nil)
+	_ channel.Channel = (*Channel)(nil)
+	_ channel.Local   = (*Channel)(nil)
 )
 
 // Local reports whether the endpoint is on a loopback address (a receiver on this machine).
-func (c *Channel) Local() bool { return notify.LoopbackURL(c.URL) }
+func (c *Channel) Local() bool { return channel.LoopbackURL(c.URL) }
 
 // Payload is the JSON body of a notice webhook.
 type Payload struct {
@@ -53,21 +53,21 @@ type Payload struct {
 
 // Data is the notice inside a Payload.
 type Data struct {
-	Sunset      string           `json:"sunset"`
-	Notice      string           `json:"notice"`
-	Template    string           `json:"template"`
-	Recipient   notify.Recipient `json:"recipient"`
-	Locale      string           `json:"locale"`
-	Subject     string           `json:"subject"`
-	Text        string           `json:"text"`
-	Mandatory   bool             `json:"mandatory,omitempty"`
-	StatusURL   string           `json:"status_url,omitempty"`
-	Unsubscribe string           `json:"unsubscribe_url,omitempty"`
+	Sunset      string            `json:"sunset"`
+	Notice      string            `json:"notice"`
+	Template    string            `json:"template"`
+	Recipient   channel.Recipient `json:"recipient"`
+	Locale      string            `json:"locale"`
+	Subject     string            `json:"subject"`
+	Text        string            `json:"text"`
+	Mandatory   bool              `json:"mandatory,omitempty"`
+	StatusURL   string            `json:"status_url,omitempty"`
+	Unsubscribe string            `json:"unsubscribe_url,omitempty"`
 }
 
 // Send posts m. 2xx is delivered; 408, 429 and 5xx answers and network errors are worth a
 // retry; other answers are permanent failures.
-func (c *Channel) Send(ctx context.Context, m notify.Message) (bool, error) {
+func (c *Channel) Send(ctx context.Context, m channel.Message) (bool, error) {
 	now := c.Runtime.Now()
 	body, err := json.Marshal(Payload{Type: "sunset.notice", Timestamp: now.UTC().Truncate(time.Second), Data: Data{
 		Sunset: m.Sunset, Notice: m.Notice, Template: m.Template, Recipient: m.To, Locale: m.Locale,
