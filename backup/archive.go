@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/sunsetops/sunset"
 )
 
 // frameSize is how much input goes into one zstd frame at most before the stream is cut at the
@@ -34,8 +36,8 @@ type Options struct {
 	Key    Key
 	// Tool is the version string recorded in the manifest ("sunset dev").
 	Tool string
-	// Now tells the creation instant; time.Now when nil.
-	Now func() time.Time
+	// Runtime tells the creation instant (the zero Runtime: the wall clock).
+	Runtime sunset.Runtime
 	// Progress, when set, receives progress lines (stderr).
 	Progress io.Writer
 	// TempDir holds the scratch copy of databases; os.TempDir() when empty.
@@ -59,10 +61,6 @@ func Create(ctx context.Context, o Options) (*Archive, error) {
 	if len(o.Key) == 0 {
 		return nil, errors.New("backup: no signing key")
 	}
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
 	scratch, err := os.MkdirTemp(o.TempDir, "sunset-backup-")
 	if err != nil {
 		return nil, err
@@ -72,7 +70,7 @@ func Create(ctx context.Context, o Options) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	created := now().UTC().Truncate(time.Second)
+	created := o.Runtime.Now().UTC().Truncate(time.Second)
 	name := o.Name
 	if name == "" {
 		name = safeName(meta.Kind + "-" + filepath.Base(meta.Location))

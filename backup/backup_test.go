@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/internal/testenv"
 )
 
@@ -38,7 +39,7 @@ func setup(t *testing.T) *testBundle {
 func (b *testBundle) create(t *testing.T, src Source) *Archive {
 	t.Helper()
 	a, err := Create(b.ctx, Options{Name: "t", Source: src, Dest: b.dest, Key: testKey, Tool: "sunset test",
-		Now: func() time.Time { return time.Date(2027, 3, 15, 2, 0, 0, 0, time.UTC) }})
+		Runtime: sunset.Runtime{Clock: sunset.NewFixedClock(time.Date(2027, 3, 15, 2, 0, 0, 0, time.UTC))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +347,7 @@ func TestAnInterruptedBackupLeavesNothingBehind(t *testing.T) {
 	ctx, cancel := context.WithCancel(b.ctx)
 	prog := &cancelAfter{n: 1 << 20, cancel: cancel}
 	_, err := Create(ctx, Options{Name: "t", Source: Dir{Path: src}, Dest: b.dest, Key: testKey, Tool: "sunset test", Progress: prog,
-		Now: func() time.Time { return time.Date(2027, 3, 15, 2, 0, 0, 0, time.UTC) }})
+		Runtime: sunset.Runtime{Clock: sunset.NewFixedClock(time.Date(2027, 3, 15, 2, 0, 0, 0, time.UTC))}})
 	if err == nil {
 		t.Skip("the backup finished before it could be interrupted")
 	}

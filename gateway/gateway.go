@@ -35,8 +35,9 @@ type Options struct {
 // Gateway enforces the current policy on requests. Its policy can be swapped at any time
 // (SetPolicy) while requests are served; each request is decided under one policy.
 type Gateway struct {
-	opts  Options
-	clock sunset.Clock
+	opts Options
+	// rt tells the instant: Options.Clock, or the wall clock.
+	rt    sunset.Runtime
 	state atomic.Pointer[state]
 }
 
@@ -54,10 +55,7 @@ type state struct {
 
 // New returns a Gateway enforcing pol; a nil pol passes every request untouched until SetPolicy.
 func New(pol *policy.Policy, opts Options) *Gateway {
-	g := &Gateway{opts: opts, clock: opts.Clock}
-	if g.clock == nil {
-		g.clock = sunset.SystemClock{}
-	}
+	g := &Gateway{opts: opts, rt: sunset.Runtime{Clock: opts.Clock}}
 	if pol != nil {
 		g.SetPolicy(pol)
 	}
@@ -128,7 +126,7 @@ func (g *Gateway) Wrap(next http.Handler) http.Handler {
 		if !g.opts.NoSimulate {
 			req.Simulate = simulated(r)
 		}
-		now := g.clock.Now()
+		now := g.rt.Now()
 		d := policy.Decide(s.pol, now, req)
 		if d.BadPath {
 			writeGatewayProblem(w, r, http.StatusBadRequest, "path")

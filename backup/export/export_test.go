@@ -99,7 +99,7 @@ data:
 			}
 			return ""
 		},
-		Now: func() time.Time { return b.now }}
+		Runtime: sunset.Runtime{Clock: sunset.NewFixedClock(b.now)}}
 	return b
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/backup"
 )
 
@@ -24,7 +25,8 @@ type Exporter struct {
 	Bucket *backup.Bucket
 	// Service names the service in READMEs.
 	Service string
-	Now     func() time.Time
+	// Runtime tells the time jobs and users are stamped with.
+	Runtime sunset.Runtime
 	// Batch is how many users are handled between two saves of the job (default 200); Workers
 	// how many of them at once (default 8); Attempts how often a user's fetch is tried (default 3).
 	Batch    int
@@ -36,12 +38,7 @@ type Exporter struct {
 	Progress io.Writer
 }
 
-func (x *Exporter) now() time.Time {
-	if x.Now != nil {
-		return x.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (x *Exporter) now() time.Time { return x.Runtime.Now().UTC() }
 
 // Run exports every user of users for sunset, from where the job stopped last time. source
 // names the stream (it is kept in the job; a job restarted on another stream starts over).

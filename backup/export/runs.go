@@ -26,11 +26,9 @@ type Runs struct {
 	lastErr map[string]string
 }
 
-// NewRuns returns the background runs of svc's export jobs; nil logger discards the logs.
-func NewRuns(svc *Service, logger *slog.Logger) *Runs {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// NewRuns returns the background runs of svc's export jobs; they log to svc's Runtime.
+func NewRuns(svc *Service) *Runs {
+	logger := svc.Runtime.Log()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runs{svc: svc, logger: logger, ctx: ctx, cancel: cancel, running: map[string]bool{}, lastErr: map[string]string{}}
 }

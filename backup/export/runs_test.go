@@ -18,7 +18,7 @@ import (
 func TestRunsRunAJobInTheBackgroundOnceAndRefuseWhatCannotRun(t *testing.T) {
 	srv, fetches := exportServer(t, nil)
 	b := setup(t, openSQLite(t), 30, `{http: "`+srv.URL+`/export/{id}"}`)
-	runs := export.NewRuns(b.svc, nil)
+	runs := export.NewRuns(b.svc)
 	defer runs.Stop()
 	ctx := context.Background()
 	if err := runs.Start(ctx, "orders-api-v1", export.RunOptions{Batch: 5, Workers: 2}); err != nil {
@@ -48,11 +48,11 @@ func TestRunsRunAJobInTheBackgroundOnceAndRefuseWhatCannotRun(t *testing.T) {
 	noExport := *b.plan
 	noExport.Data.Export = nil
 	bare := &export.Service{Store: b.store, Plan: func(context.Context, string) (*plan.Plan, error) { return &noExport, nil }}
-	if err := export.NewRuns(bare, nil).Start(ctx, "orders-api-v1", export.RunOptions{}); sunset.ErrorCode(err) != sunset.ENOTFOUND {
+	if err := export.NewRuns(bare).Start(ctx, "orders-api-v1", export.RunOptions{}); sunset.ErrorCode(err) != sunset.ENOTFOUND {
 		t.Errorf("no data.export: %v", err)
 	}
 	keyless := &export.Service{Store: b.store, Plan: b.svc.Plan, Getenv: func(string) string { return "" }}
-	if err := export.NewRuns(keyless, nil).Start(ctx, "orders-api-v1", export.RunOptions{}); sunset.ErrorCode(err) != sunset.EINVALID {
+	if err := export.NewRuns(keyless).Start(ctx, "orders-api-v1", export.RunOptions{}); sunset.ErrorCode(err) != sunset.EINVALID {
 		t.Errorf("no link key: %v", err)
 	}
 	runs.Stop()

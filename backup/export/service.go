@@ -33,17 +33,14 @@ type Service struct {
 	Store  Store
 	Plan   func(ctx context.Context, sunset string) (*plan.Plan, error)
 	Getenv func(string) string
-	Now    func() time.Time
+	// Runtime tells the time (links' expiry, jobs, downloads: the sunsets' clock) and receives
+	// the log lines of background runs (Runs).
+	Runtime sunset.Runtime
 	// HTTPClient fetches HTTP exports and posts migrations (default http.DefaultClient).
 	HTTPClient *http.Client
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return s.Runtime.Now().UTC() }
 
 func (s *Service) getenv(k string) string {
 	if s.Getenv != nil {
@@ -355,7 +352,7 @@ func (s *Service) Run(ctx context.Context, sunset string, o RunOptions) (*Job, e
 	}
 	defer release()
 	source, users := s.UsersOf(sunset, p)
-	x := &Exporter{Store: s.Store, Fetch: f, Bucket: dest.Bucket, Service: p.Service.Title.In("en"), Now: s.Now,
+	x := &Exporter{Store: s.Store, Fetch: f, Bucket: dest.Bucket, Service: p.Service.Title.In("en"), Runtime: s.Runtime,
 		Batch: o.Batch, Workers: o.Workers, Progress: o.Progress}
 	if x.Service == "" {
 		x.Service = p.Service.Name

@@ -44,7 +44,7 @@ type dataServices struct {
 // worker (started by the caller) and the web adapters. getenv reads the backup and export keys.
 func wireData(st *store.DB, eng *engine.Engine, rt sunset.Runtime, getenv func(string) string) *dataServices {
 	d := &dataServices{}
-	d.exports = &export.Service{Store: st, Getenv: getenv, Now: rt.Now,
+	d.exports = &export.Service{Store: st, Getenv: getenv, Runtime: rt.With("component", "export"),
 		Plan: func(ctx context.Context, name string) (*plan.Plan, error) {
 			p, _, err := eng.Plan(ctx, name)
 			return p, err
@@ -76,7 +76,7 @@ func wireData(st *store.DB, eng *engine.Engine, rt sunset.Runtime, getenv func(s
 	}))
 	d.control = &runbook.Control{Runner: d.runner, Log: st, Plan: d.exports.Plan, Wake: d.worker.Wake, Jobs: st}
 	d.web.runbooks = d.control
-	d.exportRuns = export.NewRuns(d.exports, rt.Log().With("component", "export"))
+	d.exportRuns = export.NewRuns(d.exports)
 	d.web.exports = exportAPI{svc: d.exports, runs: d.exportRuns, getenv: getenv}
 	d.web.retention = retentionAPI{&runbook.Retention{
 		Plan: d.exports.Plan,
