@@ -26,23 +26,26 @@ const (
 const deleteTimeout = 10 * time.Minute
 
 // Delete deletes the service's data when the retention rules allow it (DecideDelete with the
-// approvers and exportsErr, why exports block it) and a backup archive of every data.backups
-// source exists; it returns what it did either way. err is set only when deleting failed.
-func Delete(ctx context.Context, p *plan.Plan, approvers []string, exportsErr error) (*Deletion, error) {
+// approvers and exportsErr, why exports block it) and every data.backups source has a verified
+// archive that is still at its destination; it returns what it did either way. err is set only
+// when deleting failed.
+//
+// verified names, by backup, the archive the sunset's latest runbook run verified (Run.Verified):
+// an archive merely present at the destination is not enough, as it may be an older backup, or
+// the final backup may still be running or have failed to verify.
+func Delete(ctx context.Context, p *plan.Plan, approvers []string, exportsErr error, verified map[string]string) (*Deletion, error) {
 	d := &Deletion{ApprovedBy: approvers}
 	if dec := DecideDelete(p, approvers, exportsErr); !dec.Allowed {
 		d.Reason = dec.Reason
 		return d, nil
 	}
-	refs, err := LatestBackups(ctx, p)
+	refs, reason, err := VerifiedBackups(ctx, p, verified)
 	if err != nil {
 		return d, fmt.Errorf("find the backups before deleting: %w", err)
 	}
-	for _, r := range refs {
-		if r.Archive == "" {
-			d.Reason = "no archive of backup " + r.Name + " exists at its destination; back it up before deleting"
-			return d, nil
-		}
+	if reason != "" {
+		d.Reason = reason
+		return d, nil
 	}
 	what, out, err := DeleteData(ctx, p, deleteTimeout)
 	if err != nil {
@@ -73,6 +76,9 @@ type Retention struct {
 	// Exports returns why the sunset's exports block the deletion, or nil; nil Exports means
 	// the sunsets have no exports to wait for.
 	Exports func(ctx context.Context, name string) error
+	// Verified returns the archives the sunset's latest runbook run verified, by backup name
+	// (Run.Verified). Nil means none: a plan that declares backups is then never deleted.
+	Verified func(ctx context.Context, name string) (map[string]string, error)
 	// Events records the approval and the deletion.
 	Events Events
 }
@@ -135,7 +141,13 @@ func (r *Retention) DeleteNow(ctx context.Context, name, actor string) (*Deletio
 	if p.Data.Export != nil && r.Exports != nil {
 		exportsErr = r.Exports(ctx, name)
 	}
-	d, err := Delete(ctx, p, deleteApprovers(evs), exportsErr)
+	var verified map[string]string
+	if r.Verified != nil {
+		if verified, err = r.Verified(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	d, err := Delete(ctx, p, deleteApprovers(evs), exportsErr, verified)
 	if err != nil {
 		return nil, err
 	}

@@ -42,29 +42,36 @@ func DecideDelete(p *plan.Plan, approvers []string, exportsErr error) DeleteDeci
 	return DeleteDecision{Allowed: true}
 }
 
-// LatestBackups finds the newest archive of every data.backups entry at its destination.
-func LatestBackups(ctx context.Context, p *plan.Plan) ([]BackupRef, error) {
-	var out []BackupRef
+// VerifiedBackups finds, for every data.backups entry, the archive verified names for it (the
+// archives a runbook run verified, by backup name) at its destination. reason says, for the
+// first entry without one, why its data may not be deleted yet: no verified archive, or the
+// verified archive is gone from its destination or unreadable there. err is set when a
+// destination cannot be listed.
+func VerifiedBackups(ctx context.Context, p *plan.Plan, verified map[string]string) (refs []BackupRef, reason string, err error) {
 	for _, b := range p.Data.Backups {
+		id := verified[b.Name]
+		if id == "" {
+			return nil, "no verified archive of backup " + b.Name + " exists: the runbook's backup step (verify: true) takes and verifies it at shutdown; run the runbook before deleting", nil
+		}
 		dest, err := backup.OpenDest(ctx, b.To)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		list, err := dest.List(ctx)
 		dest.Close()
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		ref := BackupRef{Name: b.Name}
-		for _, s := range list {
-			if s.Name == b.Name && s.Problem == "" {
-				ref.Archive, ref.Location, ref.Created = s.ID, s.Location, s.Created
-				break
-			}
+		i := slices.IndexFunc(list, func(s backup.Summary) bool { return s.ID == id })
+		switch {
+		case i < 0:
+			return nil, "the verified archive " + id + " of backup " + b.Name + " is no longer at " + b.To + "; back it up and verify it again before deleting", nil
+		case list[i].Problem != "":
+			return nil, "the verified archive " + id + " of backup " + b.Name + " cannot be read at " + b.To + " (" + list[i].Problem + "); back it up and verify it again before deleting", nil
 		}
-		out = append(out, ref)
+		refs = append(refs, BackupRef{Name: b.Name, Archive: id, Location: list[i].Location, Created: list[i].Created})
 	}
-	return out, nil
+	return refs, "", nil
 }
 
 // DeleteData performs the plan's declared deletion (data.retention.delete): removes the

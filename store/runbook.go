@@ -130,6 +130,12 @@ func (db *DB) LatestRun(ctx context.Context, sunset string) (*runbook.Run, error
 	return db.scanRun(db.sql.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, data FROM runbook_runs WHERE sunset = ? ORDER BY id DESC LIMIT 1`), sunset))
 }
 
+// LatestRunTx is LatestRun inside tx: the data/delete action reads the run in the engine's
+// transaction.
+func (db *DB) LatestRunTx(ctx context.Context, tx *sql.Tx, sunset string) (*runbook.Run, error) {
+	return db.scanRun(tx.QueryRowContext(ctx, rebind(db.dialect, `SELECT id, data FROM runbook_runs WHERE sunset = ? ORDER BY id DESC LIMIT 1`), sunset))
+}
+
 // SaveRun writes r when the stored version is r.Version, then increments r.Version.
 func (db *DB) SaveRun(ctx context.Context, r *runbook.Run) error {
 	next := *r

@@ -105,6 +105,16 @@ func wireData(st *store.DB, eng *engine.Engine, rt sunset.Runtime, getenv func(s
 			return rep.Err()
 		},
 		Events: eventsAdapter{eng},
+		Verified: func(ctx context.Context, name string) (map[string]string, error) {
+			r, err := st.LatestRun(ctx, name)
+			if errors.Is(err, runbook.ErrNoRun) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return r.Verified, nil
+		},
 	}}
 	return d
 }
@@ -159,7 +169,16 @@ func deleteData(ctx context.Context, st *store.DB, run *engine.Run) error {
 		}
 		exportsErr = export.Blocking(run.Sunset.Name, export.JobState(state), c)
 	}
-	d, err := runbook.Delete(ctx, run.Plan, approvers, exportsErr)
+	// Only an archive the runbook verified counts; the action runs in the engine's transaction,
+	// so the run is read in it.
+	var verified map[string]string
+	switch r, err := st.LatestRunTx(ctx, run.Tx.SQL(), run.Sunset.Name); {
+	case err == nil:
+		verified = r.Verified
+	case !errors.Is(err, runbook.ErrNoRun):
+		return err
+	}
+	d, err := runbook.Delete(ctx, run.Plan, approvers, exportsErr, verified)
 	run.Data = d.EventData()
 	return err
 }
