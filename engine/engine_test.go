@@ -143,6 +143,7 @@ func verifyOK(t *testing.T, eng *engine.Engine, name string) {
 }
 
 func TestApplyCreatesScheduledSunset(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		b := setup(t, open(t))
 		res := apply(t, b.eng, testPlan)
@@ -174,6 +175,7 @@ func TestApplyCreatesScheduledSunset(t *testing.T) {
 }
 
 func TestApplyRefusesInvalidPlanAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		b := setup(t, open(t))
 		_, err := b.eng.Apply(context.Background(), "bad.yaml", []byte("service:\n  nmae: x\nmilestones:\n  shutdown: someday\n"), "tester")
@@ -197,6 +199,7 @@ func TestApplyRefusesInvalidPlanAndStoresNothing(t *testing.T) {
 }
 
 func TestDueActionsRunOnceAndMoveState(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		b := setup(t, open(t))
 		apply(t, b.eng, testPlan)
@@ -360,6 +363,7 @@ func mustEvents(t *testing.T, eng *engine.Engine, name string) []engine.Event {
 // TestFailedActionRollsBackAndRetries: a handler that fails leaves no trace; River retries it
 // and the action's event is recorded once.
 func TestFailedActionRollsBackAndRetries(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		b := setup(t, open(t))
 		var calls atomic.Int32
@@ -396,6 +400,7 @@ func TestFailedActionRollsBackAndRetries(t *testing.T) {
 }
 
 func TestPauseHoldsActionsUntilResume(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -446,6 +451,7 @@ func eventTypes(t *testing.T, eng *engine.Engine, name string) string {
 }
 
 func TestCancelStopsEverything(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -477,6 +483,7 @@ stakeholders:
 `
 
 func TestStakeholdersKeepDraftUntilAllSignOff(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -513,6 +520,7 @@ func TestStakeholdersKeepDraftUntilAllSignOff(t *testing.T) {
 }
 
 func TestReplanMovesFutureAndKeepsPast(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -576,6 +584,7 @@ func TestReplanMovesFutureAndKeepsPast(t *testing.T) {
 }
 
 func TestVerifyDetectsChangedAndRemovedEvents(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		tamper string // SQL run against the events table
@@ -615,6 +624,7 @@ func TestVerifyDetectsChangedAndRemovedEvents(t *testing.T) {
 // with several workers contending for the database (one connection on SQLite), and checks that
 // every action ran exactly once and every chain verifies.
 func TestManySunsetsEveryActionOnce(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -671,6 +681,7 @@ func (w tlogWriter) Write(p []byte) (int, error) {
 }
 
 func TestShiftMovesTheFutureAndRecordsWhy(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -716,6 +727,7 @@ func TestShiftMovesTheFutureAndRecordsWhy(t *testing.T) {
 // kept; resume then schedules the sunset, and the actions that fell due meanwhile run next, in
 // timeline order. With a sign-off still missing, resume returns to draft with everything held.
 func TestSignoffsDuringAPauseCountOnResume(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))

@@ -10,6 +10,7 @@ import (
 )
 
 func TestMarkEvaluatedEndsAShutDownSunsetOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := setup(t, storetest.OpenSQLite(t))
 	apply(t, b.eng, testPlan)

@@ -83,6 +83,7 @@ func keys(acts []engine.Action) []string {
 // with the action named (Event by "engine"), the owners are told once; a skip with a reason lets
 // the later actions run.
 func TestFailingActionIsVisibleThenPausesThenSkipLetsTheRestRun(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		clock := sunset.NewFixedClock(t0)
@@ -229,6 +230,7 @@ func TestFailingActionIsVisibleThenPausesThenSkipLetsTheRestRun(t *testing.T) {
 // TestResumeRetriesAFailedActionAfresh: an operator who fixed the cause resumes; the action gets
 // its attempts back and, now succeeding, runs once and clears its failure.
 func TestResumeRetriesAFailedActionAfresh(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		clock := sunset.NewFixedClock(t0)

@@ -47,6 +47,7 @@ func (r *ratio) signals() engine.Signals {
 }
 
 func TestTrippedGuardrailPausesBeforeTheStep(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -105,6 +106,7 @@ func TestTrippedGuardrailPausesBeforeTheStep(t *testing.T) {
 }
 
 func TestGuardrailThatNotifiesDoesNotPause(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -142,6 +144,7 @@ func TestGuardrailThatNotifiesDoesNotPause(t *testing.T) {
 }
 
 func TestWatchGuardrailsPausesASunsetUnderWay(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -174,6 +177,7 @@ func TestWatchGuardrailsPausesASunsetUnderWay(t *testing.T) {
 // TestWatcherWithANotifyGuardrailKeepsTheChain: the watcher between steps evaluates a tripped
 // notify-only guardrail without writing an event, so the next step's event still chains.
 func TestWatcherWithANotifyGuardrailKeepsTheChain(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -209,6 +213,7 @@ func TestWatcherWithANotifyGuardrailKeepsTheChain(t *testing.T) {
 // TestRatioBelowItsMinimumSampleDoesNotTrip: one unhappy message out of a few is no mood; the
 // guardrail reads not_enough_data until min_sample messages (default 20) have come.
 func TestRatioBelowItsMinimumSampleDoesNotTrip(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))

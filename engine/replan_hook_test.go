@@ -21,6 +21,7 @@ func (r *replanRecorder) Replanned(_ context.Context, rp *engine.Replan) error {
 }
 
 func TestReplanHookSeesMovesInsideTheReplan(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))
@@ -52,6 +53,7 @@ func TestReplanHookSeesMovesInsideTheReplan(t *testing.T) {
 }
 
 func TestReplanHookErrorStoresNothing(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		ctx := context.Background()
 		b := setup(t, open(t))

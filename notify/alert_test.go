@@ -42,6 +42,7 @@ func watch(t *testing.T, b *bundle) int {
 }
 
 func TestTheAccountableOwnerIsAlertedOnceWhenAChannelStaysDown(t *testing.T) {
+	t.Parallel()
 	b := setupPlan(t, storetest.OpenSQLite(t), ownedPlan)
 	b.hooks.Fail = func(string, int) bool { return true }
 	b.worker.Policy.BreakerThreshold = 2
@@ -83,6 +84,7 @@ func TestTheAccountableOwnerIsAlertedOnceWhenAChannelStaysDown(t *testing.T) {
 }
 
 func TestTheAccountableOwnerIsAlertedOnceWhenANoticeIsLate(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) { testLateNoticeAlert(t, st) })
 }
 

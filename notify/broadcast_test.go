@@ -44,6 +44,7 @@ channels:
 // engine, the outbox and the worker, with the secrets from the environment: each bot gets one
 // message in its format, signed where it is signed, and the status carries its idempotency key.
 func TestBroadcastsReachEveryBotOnce(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		var mu sync.Mutex
 		got := map[string][]*http.Request{}

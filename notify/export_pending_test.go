@@ -12,6 +12,7 @@ import (
 // TestExportPendingReachesOnlyUsersWhoseExportWaits sends a notice to export_pending: acme's
 // export waits, zhongshan downloaded theirs and hooli's is kept in a backup, so only acme is told.
 func TestExportPendingReachesOnlyUsersWhoseExportWaits(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		planText := strings.Replace(planYAML, "to: all, channels: [email, webhook, feed]", "to: export_pending, channels: [email]", 1) +
 			"data:\n  export:\n    per_user: {http: \"http://127.0.0.1:9000/export/{id}\"}\n    to: file:///var/exports\n"

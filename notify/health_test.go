@@ -56,6 +56,7 @@ func (o *outcomes) count(channel, result string) int {
 }
 
 func TestAnOutageIsAFewLogLinesAndItsBreakerIsInSight(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.OpenSQLite(t))
 	logs := &logBuffer{}
 	b.worker.Logger = slog.New(slog.NewTextHandler(logs, nil))
@@ -115,6 +116,7 @@ func TestAnOutageIsAFewLogLinesAndItsBreakerIsInSight(t *testing.T) {
 }
 
 func TestHealthLogLinesNameNoRecipient(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.OpenSQLite(t))
 	logs := &logBuffer{}
 	b.worker.Logger = slog.New(slog.NewTextHandler(logs, nil))

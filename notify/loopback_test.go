@@ -22,6 +22,7 @@ var loopbackPlan = strings.Replace(planYAML, `    - {name: crm, url: "%s", secre
 const serveDefault = "http://127.0.0.1:8080"
 
 func TestLoopbackLinksAreHeldForRecipientsElsewhereAndSentOnceTheURLIsPublic(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		ctx := t.Context()
 		b := setupPlan(t, st, loopbackPlan)
@@ -113,6 +114,7 @@ func TestLoopbackLinksAreHeldForRecipientsElsewhereAndSentOnceTheURLIsPublic(t *
 }
 
 func TestAllowLoopbackLinksSendsThemAnyway(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		b := setupPlan(t, st, planYAML)
 		b.worker.PublicURL, b.worker.AllowLoopbackLinks = serveDefault, true
@@ -129,6 +131,7 @@ func TestAllowLoopbackLinksSendsThemAnyway(t *testing.T) {
 }
 
 func TestLoopbackURL(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]bool{
 		"http://127.0.0.1:8080":           true,
 		"http://127.3.2.1/":               true,

@@ -162,6 +162,7 @@ func stores(t *testing.T, fn func(t *testing.T, st engine.Store)) {
 }
 
 func TestNoticeReachesEveryContactOnceInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		b := setup(t, st)
 		b.runNotice(t)

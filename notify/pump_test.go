@@ -17,6 +17,7 @@ import (
 // delivery per claim, so that claims, sends and records overlap: every message arrives once,
 // and the ledger records every delivery as delivered.
 func TestDrainStreamsEveryDeliveryOnce(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		b := setup(t, st)
 		b.runNotice(t)
@@ -35,6 +36,7 @@ func TestDrainStreamsEveryDeliveryOnce(t *testing.T) {
 // TestStartedWorkerDeliversAndStops runs the worker's loop until the notice is delivered, then
 // stops it.
 func TestStartedWorkerDeliversAndStops(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		b := setup(t, st)
 		b.runNotice(t)
@@ -90,6 +92,7 @@ func checkDelivered(t *testing.T, b *bundle, mails, hooks int) {
 // minutes), so the deliveries waiting behind it lose their claim and are claimed again; each
 // message still arrives once, and every delivery ends delivered.
 func TestExpiredClaimIsNotSentTwice(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		b := setup(t, st)
 		b.runNotice(t)

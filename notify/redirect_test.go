@@ -23,6 +23,7 @@ features:
 
 // A feature that redirects is not "gone" for its callers: the notices say where their calls go.
 func TestNoticesSayWhereARedirectedFeatureGoes(t *testing.T) {
+	t.Parallel()
 	p, problems := plan.Parse("orders.yaml", []byte(redirectPlan))
 	if err := problems.Err(); err != nil {
 		t.Fatal(err)

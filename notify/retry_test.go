@@ -10,6 +10,7 @@ import (
 )
 
 func TestTransientFailuresAreRetriedWithBackoffOnlyForTheFailedChannel(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.OpenSQLite(t))
 	// The webhook endpoint answers 500 to the first two attempts of every message.
 	b.hooks.Fail = func(_ string, n int) bool { return n <= 2 }
@@ -41,6 +42,7 @@ func TestTransientFailuresAreRetriedWithBackoffOnlyForTheFailedChannel(t *testin
 }
 
 func TestPermanentFailureIsRecordedWithItsReasonAndNotRetried(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.OpenSQLite(t))
 	b.smtp.Reject("ops@acme.example.com", 550)
 	b.runNotice(t)
@@ -64,6 +66,7 @@ func TestPermanentFailureIsRecordedWithItsReasonAndNotRetried(t *testing.T) {
 }
 
 func TestDeadEndpointOpensItsBreakerWithoutHoldingUpOthers(t *testing.T) {
+	t.Parallel()
 	b := setup(t, storetest.OpenSQLite(t))
 	b.hooks.Fail = func(string, int) bool { return true }
 	b.worker.Policy.BreakerThreshold = 2

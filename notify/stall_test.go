@@ -18,6 +18,7 @@ var stallPlan = strings.Replace(tripPlan, "guardrails:\n  - {when: feedback.nega
 // failing, the engine pauses the sunset and each owner gets one email naming the action, its
 // error and what to do, in their language, that cannot be unsubscribed from.
 func TestStalledActionTellsEveryOwnerOnceInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC)
 	b := setupOwners(t, at, 2)
 	b.eng.Register(plan.KindMilestone, engine.HandlerFunc(func(ctx context.Context, run *engine.Run) error {

@@ -115,6 +115,7 @@ func drainWorker(t *testing.T, w *notify.Worker) {
 // then lets everything go out: each owner has exactly one reminder per action they answer for,
 // in their language, none for the shutdown's old instant, and the informed owner none.
 func TestOwnersGetOneTaskReminderPerActionInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		_, w, clock, sink, apply := taskSetup(t, st)
 
@@ -184,6 +185,7 @@ func TestOwnersGetOneTaskReminderPerActionInTheirLanguage(t *testing.T) {
 
 // TestCancelWithdrawsTaskReminders cancels a sunset: the reminders still queued never go out.
 func TestCancelWithdrawsTaskReminders(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		eng, w, clock, sink, _ := taskSetup(t, st)
 		if _, err := eng.Cancel(t.Context(), "orders-api-v1", "test", "plans changed"); err != nil {
@@ -201,6 +203,7 @@ func TestCancelWithdrawsTaskReminders(t *testing.T) {
 // reminder goes out for what the pause holds; after a resume, the owners are reminded of what
 // is still ahead — once.
 func TestPauseWithdrawsTaskRemindersAndResumeQueuesThem(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		eng, w, clock, sink, _ := taskSetup(t, st)
 		if _, err := eng.Pause(t.Context(), "orders-api-v1", "test", "Acme needs time"); err != nil {
@@ -240,6 +243,7 @@ func TestPauseWithdrawsTaskRemindersAndResumeQueuesThem(t *testing.T) {
 
 // TestRemindersOff: a plan with reminders off queues none.
 func TestRemindersOff(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		_, w, clock, sink, apply := taskSetup(t, st)
 		_ = apply
@@ -279,6 +283,7 @@ func checkMails(t *testing.T, when string, got, want map[string][]string) {
 // (an older version) gets its reminders when a server starts (Reschedule), once however often it
 // runs.
 func TestRescheduleQueuesRemindersOfStoredSunsets(t *testing.T) {
+	t.Parallel()
 	stores(t, func(t *testing.T, st engine.Store) {
 		sink, err := notifytest.NewSMTPSink(true)
 		if err != nil {
@@ -316,6 +321,7 @@ func TestRescheduleQueuesRemindersOfStoredSunsets(t *testing.T) {
 }
 
 func TestAnOwnerGetsTaskRemindersOnEveryChannelTheyChose(t *testing.T) {
+	t.Parallel()
 	p, problems := plan.Parse("plan.yaml", []byte(`
 service:
   name: orders-api-v1

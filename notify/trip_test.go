@@ -153,6 +153,7 @@ func checkOwnerMails(t *testing.T, sink *notifytest.SMTPSink, want map[string][]
 }
 
 func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	b := setupTrip(t)
 	b.applyAndPause(t, tripPlan, time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC), 0, "the guardrail")
 	b.send(t)
@@ -164,6 +165,7 @@ func TestTrippedGuardrailEmailsEveryOwnerTheValuesInTheirLanguage(t *testing.T) 
 }
 
 func TestANotifyGuardrailWarnsTheOwnersOnceADayAndTheSunsetGoesOn(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	b := setupTrip(t)
 	sink, clock, eng := b.sink, b.clock, b.eng

@@ -3,6 +3,7 @@ package notify
 import "testing"
 
 func TestUnsubscribeTokenNamesItsAddressOnlyUnderItsKey(t *testing.T) {
+	t.Parallel()
 	key := []byte("0123456789abcdef0123456789abcdef")
 	tok := UnsubscribeToken(key, "ops@acme.example.com")
 	if got, err := OpenUnsubscribeToken(key, tok); err != nil || got != "ops@acme.example.com" {
@@ -26,6 +27,7 @@ func TestUnsubscribeTokenNamesItsAddressOnlyUnderItsKey(t *testing.T) {
 }
 
 func TestUnsubscribeLinkSuppressesTheEmailElseTheRecipientID(t *testing.T) {
+	t.Parallel()
 	if got := SuppressionAddress(Recipient{ID: "acme", Email: " Ops@Acme.Example.com"}); got != "ops@acme.example.com" {
 		t.Errorf("with email: %q", got)
 	}

@@ -97,6 +97,7 @@ func (b *trafficBundle) drain(t *testing.T, d plan.Drain) (*runbook.Run, string)
 }
 
 func TestDrainWaitsUntilTheGatewaysCountersFallBelowTheThreshold(t *testing.T) {
+	t.Parallel()
 	// 600, 300, 60, then 6 requests a minute: 10, 5, 1, 0.1 req/s.
 	b := setupTraffic(t, 600, 300, 60, 6)
 	run, out := b.drain(t, plan.Drain{MaxRPS: 0.5, Within: plan.Duration(time.Hour)})
@@ -114,6 +115,7 @@ func TestDrainWaitsUntilTheGatewaysCountersFallBelowTheThreshold(t *testing.T) {
 }
 
 func TestDrainFailsWhenTrafficStaysAboveTheThreshold(t *testing.T) {
+	t.Parallel()
 	b := setupTraffic(t, 120) // 2 req/s, for ever
 	run, out := b.drain(t, plan.Drain{MaxRPS: 0, Within: plan.Duration(5 * time.Minute)})
 	if run.State != runbook.StateFailed || !strings.Contains(run.Steps[0].Error, "traffic is still 2.00 req/s after 5m") {
@@ -122,6 +124,7 @@ func TestDrainFailsWhenTrafficStaysAboveTheThreshold(t *testing.T) {
 }
 
 func TestDrainPassesAtOnceWithoutTraffic(t *testing.T) {
+	t.Parallel()
 	b := setupTraffic(t, 0)
 	run, out := b.drain(t, plan.Drain{MaxRPS: 0, Within: plan.Duration(time.Minute)})
 	if run.State != runbook.StateDone || !strings.Contains(out, "traffic 0.00 req/s") {

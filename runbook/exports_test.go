@@ -46,6 +46,7 @@ func runExportsCheck(t *testing.T, st *store.DB, sunset string) *runbook.Run {
 }
 
 func TestExportsStepFailsWhileExportsAreNeitherDownloadedNorKept(t *testing.T) {
+	t.Parallel()
 	st := storetest.OpenSQLite(t).(*store.DB)
 	seedExports(t, st, "orders-api-v1", 3)
 	if err := st.RecordDownload(t.Context(), "orders-api-v1", "u0", time.Now()); err != nil {
@@ -65,6 +66,7 @@ func TestExportsStepFailsWhileExportsAreNeitherDownloadedNorKept(t *testing.T) {
 }
 
 func TestExportsStepFailsWhenNoExportJobHasRun(t *testing.T) {
+	t.Parallel()
 	st := storetest.OpenSQLite(t).(*store.DB)
 	run := runExportsCheck(t, st, "orders-api-v1")
 	if step := run.Steps[0]; step.Status != runbook.StepFailed || !strings.Contains(step.Error, "no export job has run") {
@@ -73,6 +75,7 @@ func TestExportsStepFailsWhenNoExportJobHasRun(t *testing.T) {
 }
 
 func TestExportsStepPassesWhenEveryExportIsDownloadedOrKept(t *testing.T) {
+	t.Parallel()
 	st := storetest.OpenSQLite(t).(*store.DB)
 	seedExports(t, st, "orders-api-v1", 3)
 	if err := st.RecordDownload(t.Context(), "orders-api-v1", "u0", time.Now()); err != nil {
@@ -92,6 +95,7 @@ func TestExportsStepPassesWhenEveryExportIsDownloadedOrKept(t *testing.T) {
 }
 
 func TestExportsStepFailsWithoutAnExportService(t *testing.T) {
+	t.Parallel()
 	st := storetest.OpenSQLite(t).(*store.DB)
 	p := &plan.Plan{Runbook: []plan.RunbookStep{{Name: "exports-complete", Exports: "check"}}}
 	r := &runbook.Runner{Store: st}
@@ -108,6 +112,7 @@ func TestExportsStepFailsWithoutAnExportService(t *testing.T) {
 }
 
 func TestDefaultRunbookChecksExportsAfterTheFinalBackupsWhenThePlanExports(t *testing.T) {
+	t.Parallel()
 	p := &plan.Plan{Data: plan.Data{Backups: []plan.Backup{{Name: "main-db"}}}}
 	names := func() []string {
 		var out []string

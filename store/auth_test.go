@@ -12,6 +12,7 @@ import (
 )
 
 func TestCredentialsAreKeptHashedAndExpire(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) engine.Store{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres} {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()

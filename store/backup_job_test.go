@@ -16,6 +16,7 @@ import (
 )
 
 func TestABackupJobIsTakenByOneReplicaAndAnAbandonedOneCanBeTakenOver(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2027, 3, 1, 2, 0, 0, 0, time.UTC)
@@ -67,6 +68,7 @@ func TestABackupJobIsTakenByOneReplicaAndAnAbandonedOneCanBeTakenOver(t *testing
 // TestBackupJobsAreSeenByEveryReplica: a backup one replica's control takes is seen by another
 // replica's (the same database), which refuses to start a second one while it runs.
 func TestBackupJobsAreSeenByEveryReplica(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		dir := t.TempDir()

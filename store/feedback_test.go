@@ -14,6 +14,7 @@ import (
 )
 
 func TestFeedbackRoundTripAndSignals(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) engine.Store{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -19,6 +19,7 @@ func bothStores(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 }
 
 func TestPhaseOverrideKeepsTheLatestSwitch(t *testing.T) {
+	t.Parallel()
 	bothStores(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		o, err := db.PhaseOverride(ctx, "orders")
@@ -46,6 +47,7 @@ func TestPhaseOverrideKeepsTheLatestSwitch(t *testing.T) {
 }
 
 func TestUsageTotalCountsEveryRequest(t *testing.T) {
+	t.Parallel()
 	bothStores(t, func(t *testing.T, db *store.DB) {
 		ctx := t.Context()
 		now := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC)

@@ -18,6 +18,7 @@ import (
 // the run waits for two approvals, the first leaves it waiting, the second lets it finish with
 // nobody calling resume. An operator's decision (abort) ends the next run.
 func TestARunGoesOnByItselfWhenItsLastApprovalArrives(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		mark := filepath.Join(t.TempDir(), "stopped.log")
@@ -143,6 +144,7 @@ func (s *lateApprovals) Approvals(ctx context.Context, runID int64, step string)
 // last one arrives before the run is parked (so the API found the run running and handed
 // nothing back); the runner looks once more after parking and goes on.
 func TestAnApprovalArrivingWhileTheStepChecksIsNotLost(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		mark := filepath.Join(t.TempDir(), "stopped.log")

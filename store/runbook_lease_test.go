@@ -40,6 +40,7 @@ func leasePlan(t *testing.T, file string) *plan.Plan {
 }
 
 func TestRunLeaseIsHeldByOneReplicaAtATime(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		p := leasePlan(t, filepath.Join(t.TempDir(), "steps.log"))
@@ -99,6 +100,7 @@ func TestRunLeaseIsHeldByOneReplicaAtATime(t *testing.T) {
 }
 
 func TestWorkersOfSeveralReplicasRunEachStepOnce(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		file := filepath.Join(t.TempDir(), "steps.log")
@@ -134,6 +136,7 @@ func TestWorkersOfSeveralReplicasRunEachStepOnce(t *testing.T) {
 }
 
 func TestAReplicaTakesOverAnAbandonedRunAndStopsForAHuman(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		file := filepath.Join(t.TempDir(), "steps.log")
@@ -172,6 +175,7 @@ func TestAReplicaTakesOverAnAbandonedRunAndStopsForAHuman(t *testing.T) {
 }
 
 func TestAReplicaThatLosesTheLeaseStopsItsStep(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		file := filepath.Join(t.TempDir(), "steps.log")

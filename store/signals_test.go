@@ -16,6 +16,7 @@ import (
 )
 
 func TestConsumerSignalsFromGatewayUsage(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) engine.Store{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
@@ -102,6 +103,7 @@ brownouts:
 `
 
 func TestLaggardAndGatewaySignals(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) engine.Store{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

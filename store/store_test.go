@@ -49,6 +49,7 @@ var shipped = map[string]string{
 }
 
 func TestShippedMigrationsAreNeverEdited(t *testing.T) {
+	t.Parallel()
 	for path, want := range shipped {
 		b, err := fs.ReadFile(migrations, "migrations/"+path)
 		if err != nil {
@@ -63,6 +64,7 @@ func TestShippedMigrationsAreNeverEdited(t *testing.T) {
 }
 
 func TestBothDialectsHaveTheSameMigrations(t *testing.T) {
+	t.Parallel()
 	names := map[string][]string{}
 	for _, d := range []string{SQLite, Postgres} {
 		fsys, err := Migrations(d)
@@ -84,6 +86,7 @@ func TestBothDialectsHaveTheSameMigrations(t *testing.T) {
 }
 
 func TestRebind(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ dialect, in, want string }{
 		{SQLite, "SELECT ? WHERE a = ? AND b = ?", "SELECT ? WHERE a = ? AND b = ?"},
 		{Postgres, "SELECT ? WHERE a = ? AND b = ?", "SELECT $1 WHERE a = $2 AND b = $3"},
@@ -104,6 +107,7 @@ func TestRebind(t *testing.T) {
 }
 
 func TestNewRefusesANilPool(t *testing.T) {
+	t.Parallel()
 	if _, err := New(nil, Config{Dialect: SQLite}); err == nil {
 		t.Error("New(nil) did not fail")
 	}

@@ -18,6 +18,7 @@ import (
 // flushes to a sunset that does not exist — through two Usage values (two replicas), and checks
 // that the store counted every flush exactly once and told each caller the truth.
 func TestConcurrentFlushesOfManyGatewaysAreEachCountedOnce(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Date(2027, 1, 6, 12, 0, 0, 0, time.UTC)

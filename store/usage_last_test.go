@@ -15,6 +15,7 @@ import (
 // request; the store keeps the latest of them, a flush without one (an older gateway) changes
 // nothing, and an hour never told has none. On both databases.
 func TestUsageKeepsTheLatestRequestOfEachHour(t *testing.T) {
+	t.Parallel()
 	for name, open := range map[string]func(testing.TB) engine.Store{"sqlite": storetest.OpenSQLite, "postgres": storetest.OpenPostgres} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

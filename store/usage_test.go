@@ -12,6 +12,7 @@ import (
 )
 
 func TestRecordUsageAppliesEachFlushOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
@@ -53,6 +54,7 @@ func TestRecordUsageAppliesEachFlushOnce(t *testing.T) {
 }
 
 func TestLaggardsAreConsumersToldAndStillCalling(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {

@@ -159,6 +159,7 @@ var notClients = map[string]string{
 // each says the one unreachable-server sentence, exits 1, and leaves no file behind (no
 // database is opened in its stead).
 func TestEveryClientCommandSaysWhenTheServerIsUnreachable(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -232,6 +233,7 @@ func TestEveryClientCommandSaysWhenTheServerIsUnreachable(t *testing.T) {
 // real server from an empty folder with $SUNSET_SERVER: they answer from the server's database
 // and leave the folder empty.
 func TestClientCommandsAnswerFromAnEmptyFolder(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	api := serveWithEnv(t, t.TempDir(), nil, "--now", "2027-01-06T12:00:00+08:00")
 	csv := filepath.Join(t.TempDir(), "feedback.csv")
 	if err := os.WriteFile(csv, []byte("received_at,text,rating\n2027-01-06T08:00:00Z,We still need the export,2\n2027-01-06T09:00:00Z,我们需要更多时间迁移,1\n"), 0o644); err != nil {

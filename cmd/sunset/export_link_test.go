@@ -16,6 +16,7 @@ import (
 // inside it) and in place of the sunset's folder of zips. Each download through a link answers a
 // 404 problem and never the linked file's bytes; a genuine download still works.
 func TestSymlinkedExportDownloadIs404(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"id":%q}`, strings.TrimPrefix(r.URL.Path, "/export/"))

@@ -18,6 +18,7 @@ import (
 // follows the job from the CLI: progress on stderr, the summary on stdout; a second run finds
 // the job done and fetches nobody again.
 func TestExportRunOnTheServerFromTheCommandLine(t *testing.T) {
+	t.Parallel()
 	var fetches atomic.Int64
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fetches.Add(1)

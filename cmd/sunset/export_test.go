@@ -16,6 +16,7 @@ import (
 // runs a runbook whose migrate step posts every export to the alternative, one of which refuses;
 // runbook status prints what failed and why. The folder stays empty.
 func TestExportRunCheckAndMigrateFromTheCommandLine(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"id":%q,"notes":[{"text":"hello"}]}`, strings.TrimPrefix(r.URL.Path, "/export/"))

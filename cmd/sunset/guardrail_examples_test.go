@@ -181,6 +181,7 @@ var shanghai = func() *time.Location {
 // threshold with real feedback and real gateway usage in a running system, and checks that it
 // pauses the sunset — and that the noise just below it does not.
 func TestEveryExampleGuardrailTripsThroughItsSignal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("api-v2 unhappy-users: 15 of 25 messages negative pause it, one negative message does not", func(t *testing.T) {
 		x := runExample(t, "api-v2.yaml", "support", "legal")

@@ -29,6 +29,7 @@ func run(t *testing.T, ctx context.Context, args ...string) (int, string, string
 }
 
 func TestPlanValidate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("valid examples exit 0 with a summary line each", func(t *testing.T) {
 		// As of a day before the examples begin: no action is in the past yet.
@@ -122,6 +123,7 @@ guardrails:
 }
 
 func TestPlanTimeline(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("json has exactly the documented shape", func(t *testing.T) {
 		code, out, errs := run(t, ctx, "plan", "timeline", "--format", "json", "../../examples/api-v2.yaml")
@@ -192,6 +194,7 @@ func keys(m map[string]json.RawMessage) []string {
 }
 
 func TestPlanSchemaMatchesCommittedCopy(t *testing.T) {
+	t.Parallel()
 	code, out, _ := run(t, context.Background(), "plan", "schema")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
@@ -208,6 +211,7 @@ func TestPlanSchemaMatchesCommittedCopy(t *testing.T) {
 // TestEveryCommandTeaches keeps --help useful: every command has a short description and a
 // real example.
 func TestEveryCommandTeaches(t *testing.T) {
+	t.Parallel()
 	m := NewMain()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -259,6 +263,7 @@ func server(t *testing.T, db string, extra ...string) (string, func()) {
 }
 
 func TestServeAndSteerFromTheCLI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "sunset.db")
 	url, stop := server(t, db)
@@ -335,6 +340,7 @@ func TestServeAndSteerFromTheCLI(t *testing.T) {
 }
 
 func TestCLIWithoutServerSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	code, _, errs := run(t, context.Background(), "status", "--server", "http://127.0.0.1:1")
 	if code != 1 || !strings.Contains(errs, "sunset serve") {
 		t.Errorf("exit %d: %s", code, errs)
@@ -343,6 +349,7 @@ func TestCLIWithoutServerSaysWhatToDo(t *testing.T) {
 
 // TestPauseAndResumeNeedAReason: both are refused before any call when --reason is missing.
 func TestPauseAndResumeNeedAReason(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"pause", "resume"} {
 		code, _, errs := run(t, context.Background(), cmd, "orders-api-v1", "--reason", " ", "--server", "http://127.0.0.1:1")
 		if code != 2 || !strings.Contains(errs, cmd+" needs --reason") {
@@ -352,6 +359,7 @@ func TestPauseAndResumeNeedAReason(t *testing.T) {
 }
 
 func TestServeRefusesNonLoopbackWithoutAuth(t *testing.T) {
+	t.Parallel()
 	code, _, errs := run(t, context.Background(), "serve", "--addr", "0.0.0.0:0", "--db", "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
 	if code != 1 || !strings.Contains(errs, "loopback") {
 		t.Errorf("exit %d: %s", code, errs)

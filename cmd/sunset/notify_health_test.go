@@ -13,6 +13,7 @@ import (
 // A recipient whose mail server defers (451) is in sight: notify status counts it as retrying
 // with its attempt, next attempt and the reason, and /metrics has the outcome and the depth.
 func TestNotifyStatusAndMetricsShowADeliveryThatIsRetrying(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMailFolder(t)
 	dir, planFile := f.dir, f.plan

@@ -7,6 +7,7 @@ import (
 )
 
 func TestNotifyTasks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const plan = "../../examples/api-v2.yaml"
 	code, out, errs := run(t, ctx, "--now", "2026-12-01", "notify", "tasks", plan, "--owner", "support@example.com")

@@ -37,6 +37,7 @@ func mustRefuseTODOs(t *testing.T, path string) {
 }
 
 func TestPlanNewStarter(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "sunset.yaml")
 	code, _, errs := run(t, context.Background(), "plan", "new", "--now", "2026-11-26T09:00:00Z", "-o", out)
 	if code != 0 {
@@ -66,6 +67,7 @@ func TestPlanNewStarter(t *testing.T) {
 // markers, and the past sunset's figures and lessons at the top. Without --announce the new
 // plan is announced a week after the server's today.
 func TestPlanNewFromPastSunset(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	example, err := filepath.Abs("../../examples/api-v2.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +160,7 @@ func TestPlanNewFromPastSunset(t *testing.T) {
 }
 
 func TestPlanNewRefusesUnknownSunset(t *testing.T) {
+	t.Parallel()
 	url := serveWithEnv(t, t.TempDir(), nil, "--example=false")
 	code, _, errs := run(t, context.Background(), "plan", "new", "--from", "nope", "--server", url)
 	if code != 1 || !strings.Contains(errs, "nope") {

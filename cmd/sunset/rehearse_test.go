@@ -17,6 +17,7 @@ import (
 // migrated, 410s after the shutdown, the runbook done with its approvals granted by rehearsal
 // approvers, and no real endpoint named in the plan left in place.
 func TestRehearseExamplePlan(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.json")
 	code, stdout, stderr := run(t, context.Background(), "rehearse", "../../examples/api-v2.yaml",
 		"--duration", "4s", "--format", "json", "--out", out)
@@ -95,6 +96,7 @@ func shutDownGone(stderr string) int {
 
 // TestRehearseRefusesABadPlan says what is wrong and plays nothing.
 func TestRehearseRefusesABadPlan(t *testing.T) {
+	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("service: {name: x}\nmilestones: {shutdown: not-a-date}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -109,6 +111,7 @@ func TestRehearseRefusesABadPlan(t *testing.T) {
 // it stopped, and still writes the report of what was played — here in Chinese, progress and
 // report alike.
 func TestRehearseStopsCleanlyOnInterrupt(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "report.md")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(1500*time.Millisecond, cancel)
@@ -127,6 +130,7 @@ func TestRehearseStopsCleanlyOnInterrupt(t *testing.T) {
 
 // TestRehearseUsageErrors: wrong flags are usage errors (exit 2) that say what to write.
 func TestRehearseUsageErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -149,6 +153,7 @@ func TestRehearseUsageErrors(t *testing.T) {
 // TestRehearseFailsWhenTheRunbookFails: a runbook that cannot finish (here an exports check
 // with no export run) is reported on the way and makes the rehearsal exit 1, report written.
 func TestRehearseFailsWhenTheRunbookFails(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	raw, err := os.ReadFile("../../examples/api-v2.yaml")
 	if err != nil {

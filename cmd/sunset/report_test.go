@@ -10,6 +10,7 @@ import (
 )
 
 func TestReportFromTheCLI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	url, stop := server(t, "sqlite:"+filepath.Join(dir, "sunset.db"))

@@ -66,6 +66,7 @@ runbook:
 // and its data are), the run goes on by itself after its last approval, and the folder stays
 // empty.
 func TestRunbookAndBackupCommandsAreClientsOfTheServer(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	serverDir := t.TempDir()
 	api := serveWithEnv(t, serverDir, map[string]string{"SUNSET_BACKUP_KEY": "0123456789abcdef-client-test"}, "--example=false")
 	planPath, mark := clientPlan(t)
@@ -184,6 +185,7 @@ func TestRunbookAndBackupCommandsAreClientsOfTheServer(t *testing.T) {
 // TestRunbookAndBackupCommandsAgainstADeadServer: each client command says the one
 // unreachable-server sentence and creates nothing.
 func TestRunbookAndBackupCommandsAgainstADeadServer(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	dead := "http://127.0.0.1:1"
 	cli := clientIn(t, t.TempDir(), dead)
 	for _, args := range [][]string{

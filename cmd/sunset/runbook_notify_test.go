@@ -42,6 +42,7 @@ runbook:
 `
 
 func TestRunbookNotifyStepSendsTheNoticeExactlyOnce(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	dir := t.TempDir()
 	contacts := filepath.Join(dir, "contacts.csv")

@@ -38,6 +38,7 @@ func statusOf(t *testing.T, method, url, token string) int {
 // token is refused; revoking the last one opens the server again. On PostgreSQL, two replicas
 // of one database both follow.
 func TestTokensTakeEffectOnARunningServer(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testTokensTakeEffect(t, "sqlite:"+filepath.Join(t.TempDir(), "sunset.db"), 1)
 	})
@@ -166,6 +167,7 @@ func testTokensTakeEffect(t *testing.T, db string, replicas int) {
 // news that authentication is now on goes to stderr, with the note that a first token that is
 // not an admin's leaves admin routes closed.
 func TestQuietTokenCreateWarnsOnStderr(t *testing.T) {
+	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "sunset.db")
 	code, out, errs := run(t, context.Background(), "token", "create", "--role", "operator", "--name", "deploy-bot", "--db", db, "--quiet")
 	if code != 0 || !regexp.MustCompile(`^sst_[A-Za-z0-9_-]{43}\n$`).MatchString(out) {
@@ -179,6 +181,7 @@ func TestQuietTokenCreateWarnsOnStderr(t *testing.T) {
 // TestFirstUserSaysAuthenticationIsOn: a user is a credential too; the first one says that
 // running servers now demand credentials, the next does not.
 func TestFirstUserSaysAuthenticationIsOn(t *testing.T) {
+	t.Parallel()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "sunset.db")
 	set := func(name, role string) (int, string, string) {
 		var out, errb bytes.Buffer

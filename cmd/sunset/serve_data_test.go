@@ -152,6 +152,7 @@ func (b *dataBundle) event(t *testing.T, name, typ, key string) map[string]any {
 }
 
 func TestTheTimelineStartsTheRunbookAndTheWorkerRunsIt(t *testing.T) {
+	t.Parallel()
 	b := setupData(t, "orders-api-v1", "")
 	b.travel(t, "orders-api-v1", time.Date(2027, 3, 1, 3, 0, 0, 0, time.UTC))
 	ev := b.event(t, "orders-api-v1", "action.runbook", "runbook/start")
@@ -180,6 +181,7 @@ func TestTheTimelineStartsTheRunbookAndTheWorkerRunsIt(t *testing.T) {
 }
 
 func TestDeleteDataNeedsApprovalNeverRunsUnderLegalHoldAndLeavesAnEvent(t *testing.T) {
+	// Serial: it runs the CLI from an empty folder (t.Chdir), which is the process's.
 	deleteAt := time.Date(2027, 9, 2, 0, 0, 0, 0, time.UTC)
 	t.Run("under a legal hold nothing is deleted, even when approved", func(t *testing.T) {
 		b := setupData(t, "held-v1", "legal_hold: true, delete: {dir: DIR/service-data}")

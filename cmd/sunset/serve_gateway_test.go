@@ -175,6 +175,7 @@ func storedUsage(t *testing.T, path, name string) (total uint64, aware []gateway
 }
 
 func TestServeWithUpstreamRunsTheGatewayInProcess(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sunset.db")
 	up := startUpstream(t)
 
@@ -261,6 +262,7 @@ func eventually(t *testing.T, what string, check func() bool, context ...*string
 }
 
 func TestGatewayFedByServeSurvivesItsOutage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sunset.db")
 	up := startUpstream(t)

@@ -20,6 +20,7 @@ import (
 // --public-url is where users reach the public pages: the feed's links name it, not the
 // listening address.
 func TestServePublicURLNamesThePublicPagesInLinks(t *testing.T) {
+	t.Parallel()
 	api, stop := server(t, "sqlite:"+filepath.Join(t.TempDir(), "sunset.db"), "--public-url", "https://sunset.example.com/", "--now", afterAnnounce)
 	defer stop()
 	// Unapproved, the example is not public yet: the same 404 as an unknown sunset.
@@ -45,6 +46,7 @@ func TestServePublicURLNamesThePublicPagesInLinks(t *testing.T) {
 }
 
 func TestServeRefusesABadPublicURL(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"sunset.example.com", "ftp://x", "https://", "https://x/?a=1"} {
 		code, _, errs := run(t, context.Background(), "serve", "--db", "sqlite:"+filepath.Join(t.TempDir(), "s.db"), "--public-url", bad)
 		if code != 2 || !strings.Contains(errs, "--public-url") {
@@ -156,6 +158,7 @@ func serveCapture(t *testing.T, args ...string) (string, func() (stdout, stderr 
 // (visible in notify status) while a webhook on this machine gets its message, and a restart
 // with --public-url sends the held mail once, with the public links.
 func TestServeHoldsLoopbackNoticesUntilItHasAPublicURL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newMailFolder(t)
 	dir, sink, hooks, planFile := f.dir, f.sink, f.hooks, f.plan

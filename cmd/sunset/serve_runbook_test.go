@@ -68,6 +68,7 @@ func readOnlyPlan(t *testing.T) string {
 }
 
 func TestRunbookGatewayStepSwitchesTheGatewaysToReadOnly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "sunset.db")
 	db := "sqlite:" + dbPath
@@ -145,6 +146,7 @@ func TestRunbookGatewayStepSwitchesTheGatewaysToReadOnly(t *testing.T) {
 }
 
 func TestPhaseSwitchIsStoredRecordedAndRefreshesTheGateway(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sunset.db"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 // TestSignoffsDuringAPauseFromTheCLI: the example plan waits for support and legal; paused in
 // draft, it takes both sign-offs, says they count on resume, and resume schedules it.
 func TestSignoffsDuringAPauseFromTheCLI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url, stop := server(t, "sqlite:"+filepath.Join(t.TempDir(), "sunset.db"))
 	defer stop()

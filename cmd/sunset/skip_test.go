@@ -35,6 +35,7 @@ runbook:
 // reason (Event action.skipped), and status counts the skipped action. (The engine's tests run
 // the timeline on after a skip, on both databases.)
 func TestSkipRecordsTheReasonAndTheTimelineGoesOn(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	api := serveWithEnv(t, dir, nil, "--now", "2027-01-01T00:00:00Z")
 	cli := clientOf(t, api)
@@ -70,6 +71,7 @@ func TestSkipRecordsTheReasonAndTheTimelineGoesOn(t *testing.T) {
 // for a sunset held back by a failing action, while it retries and once it waits for an
 // operator.
 func TestStatusNamesTheFailingActionTheBlockedOnesAndBothPhases(t *testing.T) {
+	t.Parallel()
 	at := func(s string) time.Time {
 		t.Helper()
 		v, err := time.Parse(time.RFC3339, s)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestTokensLetTheCLIThroughAndNameTheActor(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "sunset.db")
 	code, out, errs := run(t, ctx, "token", "create", "--role", "admin", "--name", "li.wei", "--db", db)
@@ -59,6 +60,7 @@ func TestTokensLetTheCLIThroughAndNameTheActor(t *testing.T) {
 }
 
 func TestNonLoopbackNeedsAuthentication(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		addr          string
 		auth, allow   bool
@@ -82,6 +84,7 @@ func TestNonLoopbackNeedsAuthentication(t *testing.T) {
 }
 
 func TestOIDCFlags(t *testing.T) {
+	t.Parallel()
 	env := func(k string) string {
 		if k == "OIDC_SECRET" {
 			return "s3cret"
@@ -117,6 +120,7 @@ func TestOIDCFlags(t *testing.T) {
 }
 
 func TestGatewayPresentsItsTokenToTheControlPlane(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "sunset.db")
 	mint := func(role, name string) string {

@@ -14,6 +14,7 @@ import (
 // A standalone gateway's counter file, written by the gateway's own flusher, is read by
 // `sunset usage analyze` without --format: features and consumers come out as counted.
 func TestUsageAnalyzeReadsAStandaloneGatewaysCounterFile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "sunset-usage.jsonl")
 	u := gateway.NewUsage()

@@ -46,6 +46,7 @@ func fakePrometheus(t *testing.T, got *map[string]string) *httptest.Server {
 }
 
 func TestUsageAnalyzeReadsPrometheusInsteadOfLogs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var got map[string]string
 	prom := fakePrometheus(t, &got)

@@ -44,6 +44,7 @@ func controlPlane(t *testing.T, planFile string) (string, *store.DB) {
 }
 
 func TestUsageAnalyzeSendsHourlyCountsToTheControlPlaneOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const planFile = "../../examples/api-v2.yaml"
 	url, st := controlPlane(t, planFile)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestUsageAnalyzeOnTheRealLog(t *testing.T) {
+	t.Parallel()
 	realLog := testenv.SharedData(t, "access/apache_combined_10k.log")
 	ctx := context.Background()
 	t.Run("text summary names the figures and a window", func(t *testing.T) {
@@ -107,6 +108,7 @@ func writeAPILog(t *testing.T, path string, keys []string, start time.Time, days
 }
 
 func TestUsageWithPlanAlternativeAndValidateWarnings(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	sh := time.FixedZone("CST", 8*3600)

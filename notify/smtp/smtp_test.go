@@ -60,6 +60,7 @@ func waitClosed(t *testing.T, s *notifytest.SMTPSink) {
 }
 
 func TestASessionTheServerDroppedForIdlenessIsReplacedWithoutAFailure(t *testing.T) {
+	t.Parallel()
 	s, ch := sink(t, notifytest.Faults{IdleTimeout: 150 * time.Millisecond}, smtp.Config{MaxIdle: time.Hour})
 	send(t, ch, "a@example.com")
 	waitClosed(t, s) // the server said "421 Idle timeout" to the pooled session and closed it
@@ -73,6 +74,7 @@ func TestASessionTheServerDroppedForIdlenessIsReplacedWithoutAFailure(t *testing
 }
 
 func TestAReusedSessionGetsAFreshDeadline(t *testing.T) {
+	t.Parallel()
 	// Before: the deadline set when a session was last used stayed on the pooled connection, so
 	// a session idle for longer than Timeout failed its connection check ("not connected to SMTP
 	// server") and the message counted as a failure. The wait is the scenario itself.
@@ -86,6 +88,7 @@ func TestAReusedSessionGetsAFreshDeadline(t *testing.T) {
 }
 
 func TestAServerLimitingMessagesPerSessionLosesNone(t *testing.T) {
+	t.Parallel()
 	s, ch := sink(t, notifytest.Faults{MaxPerSession: 5}, smtp.Config{Conns: 1})
 	for i := range 12 {
 		send(t, ch, fmt.Sprintf("user%d@example.com", i))
@@ -99,6 +102,7 @@ func TestAServerLimitingMessagesPerSessionLosesNone(t *testing.T) {
 }
 
 func TestSessionsIdleLongerThanMaxIdleAreNotReused(t *testing.T) {
+	t.Parallel()
 	clock := sunset.NewFixedClock(time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC))
 	s, ch := sink(t, notifytest.Faults{}, smtp.Config{MaxIdle: 10 * time.Second, Runtime: sunset.Runtime{Clock: clock}})
 	send(t, ch, "a@example.com")
@@ -116,6 +120,7 @@ func TestSessionsIdleLongerThanMaxIdleAreNotReused(t *testing.T) {
 }
 
 func TestABusyGreetingIsATemporaryFailure(t *testing.T) {
+	t.Parallel()
 	s, ch := sink(t, notifytest.Faults{BusyGreetings: 1}, smtp.Config{})
 	retry, err := ch.Send(context.Background(), message("a@example.com"))
 	if err == nil || !retry || !strings.Contains(err.Error(), "421") {
@@ -128,6 +133,7 @@ func TestABusyGreetingIsATemporaryFailure(t *testing.T) {
 }
 
 func TestRefusalsAreTemporaryOrPermanentByTheirCode(t *testing.T) {
+	t.Parallel()
 	s, ch := sink(t, notifytest.Faults{}, smtp.Config{})
 	s.Reject("full@example.com", 452)
 	s.Reject("gone@example.com", 550)
@@ -152,6 +158,7 @@ func TestRefusalsAreTemporaryOrPermanentByTheirCode(t *testing.T) {
 }
 
 func TestNoMoreThanConnsSessionsAreOpenAtOnce(t *testing.T) {
+	t.Parallel()
 	s, ch := sink(t, notifytest.Faults{}, smtp.Config{Conns: 3})
 	errs := make(chan error, 20)
 	for i := range 20 {
