@@ -87,6 +87,7 @@ func pseudoRandom(n int) []byte {
 }
 
 func TestDirectoryBackupVerifiesAndRestoresByteForByte(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	src := filepath.Join(b.dir, "src")
 	writeTree(t, src)
@@ -125,6 +126,7 @@ func TestDirectoryBackupVerifiesAndRestoresByteForByte(t *testing.T) {
 }
 
 func TestArchiveOpensWithStandardTools(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	src := filepath.Join(b.dir, "src")
 	writeTree(t, src)
@@ -166,6 +168,7 @@ func makeSQLite(t *testing.T, path string, rows int) {
 }
 
 func TestSQLiteBackupIsAConsistentOnlineCopyCheckedByRowCounts(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	dbPath := filepath.Join(b.dir, "orders.db")
 	makeSQLite(t, dbPath, 500)
@@ -202,6 +205,7 @@ func TestSQLiteBackupIsAConsistentOnlineCopyCheckedByRowCounts(t *testing.T) {
 // TestAFlippedByteAnywhereIsDetectedAndNamed flips one byte at several places of the archive and
 // of its manifest and expects Verify to fail each time, naming where.
 func TestAFlippedByteAnywhereIsDetectedAndNamed(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	src := filepath.Join(b.dir, "src")
 	writeTree(t, src)
@@ -259,6 +263,7 @@ func TestAFlippedByteAnywhereIsDetectedAndNamed(t *testing.T) {
 }
 
 func TestVerifyWithAnotherKeyFails(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	src := filepath.Join(b.dir, "src")
 	os.MkdirAll(src, 0o755)
@@ -271,6 +276,7 @@ func TestVerifyWithAnotherKeyFails(t *testing.T) {
 }
 
 func TestHTTPSourceKeepsTheAnswer(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"users":[1,2,3]}`)
@@ -287,6 +293,7 @@ func TestHTTPSourceKeepsTheAnswer(t *testing.T) {
 }
 
 func TestPostgresBackupRestoresIntoAScratchDatabase(t *testing.T) {
+	t.Parallel()
 	dsn := os.Getenv("SUNSET_TEST_POSTGRES_URL")
 	if dsn == "" {
 		testenv.Skip(t, "PostgreSQL", "SUNSET_TEST_POSTGRES_URL is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
@@ -341,6 +348,7 @@ func TestPostgresBackupRestoresIntoAScratchDatabase(t *testing.T) {
 // A backup that fails half way leaves neither a half archive under its final name nor a
 // temporary file in a local destination; the next one is listed alone.
 func TestAnInterruptedBackupLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	src := filepath.Join(b.dir, "src")
 	writeTree(t, src)

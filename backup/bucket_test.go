@@ -47,6 +47,7 @@ func keysOf(t *testing.T, b *Bucket) []string {
 // Every kind of destination keeps, lists, reads and deletes objects alike, reports a missing
 // one as fs.ErrNotExist, and keeps nothing of a write that was aborted.
 func TestEveryKindOfDestinationBehavesAlike(t *testing.T) {
+	// Serial: openKinds starts S3, which sets the AWS variables of the process's environment (t.Setenv).
 	ctx := context.Background()
 	for name, d := range openKinds(t) {
 		t.Run(name, func(t *testing.T) {
@@ -95,6 +96,7 @@ func TestEveryKindOfDestinationBehavesAlike(t *testing.T) {
 // A local destination is an os.Root: no key reads or writes outside its folder, through ".."
 // or a symbolic link.
 func TestALocalDestinationKeepsToItsFolder(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "secret"), []byte("secret"), 0o600)
@@ -123,6 +125,7 @@ func TestALocalDestinationKeepsToItsFolder(t *testing.T) {
 }
 
 func TestDestinationURLsThatCannotBeOpenedSayWhy(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct{ in, wantErr string }{
 		{"gs://bucket", `unknown kind of destination "gs://"`},

@@ -15,6 +15,7 @@ import (
 // its path is a symbolic link, wherever the link points (inside the folder or out of it), and
 // only when it is a regular file; keys that climb out or name nothing are ErrNoObject.
 func TestOpenRefusesSymbolicLinks(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "secret.txt")
 	must := func(err error) {

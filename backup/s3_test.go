@@ -33,6 +33,7 @@ func startS3(t *testing.T) string {
 }
 
 func TestS3DestinationKeepsArchivesThatVerifyAndRestore(t *testing.T) {
+	// Serial: startS3 sets the AWS variables of the process's environment (t.Setenv).
 	endpoint := startS3(t)
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -93,6 +94,7 @@ func TestS3DestinationKeepsArchivesThatVerifyAndRestore(t *testing.T) {
 }
 
 func TestS3URLsSayBucketFolderStoreAndChecksums(t *testing.T) {
+	t.Parallel()
 	env := func(k string) string { return map[string]string{"AWS_REGION": "eu-central-1"}[k] }
 	aws := s3Options{Host: "s3.amazonaws.com", Secure: true, SendChecksums: true, CheckChecksums: true}
 	tests := []struct {
@@ -126,6 +128,7 @@ func TestS3URLsSayBucketFolderStoreAndChecksums(t *testing.T) {
 }
 
 func TestMalformedS3URLsAreRefusedSayingWhy(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, wantErr string }{
 		{"s3:///p", "no bucket"},
 		{"s3://b?endpoint=127.0.0.1:9000", "base URL"},
@@ -178,6 +181,7 @@ func FuzzParseS3URL(f *testing.F) {
 }
 
 func TestResolveArchiveKeepsTheQueryWithTheDestination(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, dest, id string }{
 		{"s3://b/p/a-1.tar.zst?endpoint=http://h:9&region=r", "s3://b/p?endpoint=http://h:9&region=r", "a-1"},
 		{"s3://b/a-1.manifest.json?region=r", "s3://b?region=r", "a-1"},

@@ -15,6 +15,7 @@ import (
 // TestDownloadsCannotEscapeTheExportFolder: a key that climbs with "..", encoded or not, finds
 // nothing, and a symbolic link inside the folder that points outside it is refused as not found.
 func TestDownloadsCannotEscapeTheExportFolder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	outside := filepath.Join(t.TempDir(), "secret.txt")
 	if err := os.WriteFile(outside, []byte("outside secret"), 0o600); err != nil {

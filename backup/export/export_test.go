@@ -144,6 +144,7 @@ func readZip(t *testing.T, b []byte) map[string]string {
 }
 
 func TestHTTPExportPackagesEveryUserWithAReadmeInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	srv, _ := exportServer(t, nil)
 	b := setup(t, openSQLite(t), 30, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))
 	job, err := b.svc.Run(t.Context(), "orders-api-v1", export.RunOptions{Batch: 7})
@@ -185,6 +186,7 @@ func TestHTTPExportPackagesEveryUserWithAReadmeInTheirLanguage(t *testing.T) {
 }
 
 func TestAnInterruptedJobResumesWhereItStopped(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	var once sync.Once
 	// resumed counts the users the second run fetches, and refetched those of them the first
@@ -231,6 +233,7 @@ func TestAnInterruptedJobResumesWhereItStopped(t *testing.T) {
 }
 
 func TestFailuresAreRecordedWithTheirReason(t *testing.T) {
+	t.Parallel()
 	var tries atomic.Int64
 	srv, _ := exportServer(t, func(id string) int {
 		switch id {
@@ -278,6 +281,7 @@ func TestFailuresAreRecordedWithTheirReason(t *testing.T) {
 }
 
 func TestSQLExportRunsTheQueryAgainstTheBackedUpDatabase(t *testing.T) {
+	t.Parallel()
 	b := setup(t, openSQLite(t), 3, `{sql: "SELECT id, item, price FROM orders WHERE user_id = ? ORDER BY id"}`)
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.dir, "app.db"))
 	if err != nil {
@@ -310,6 +314,7 @@ func TestSQLExportRunsTheQueryAgainstTheBackedUpDatabase(t *testing.T) {
 }
 
 func TestLinksAreSignedSingleUserAndExpire(t *testing.T) {
+	t.Parallel()
 	l := &export.Links{Key: []byte(linkKey), Base: "https://s.example.com/", Expires: time.Date(2027, 9, 1, 0, 0, 0, 0, time.UTC)}
 	now := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 	tok := l.Token("orders-api-v1", "u1")
@@ -341,6 +346,7 @@ func TestLinksAreSignedSingleUserAndExpire(t *testing.T) {
 }
 
 func TestBlobKeysStayInTheSunsetsFolder(t *testing.T) {
+	t.Parallel()
 	for _, id := range []string{"../../etc/passwd", "/abs", "a/b", "..", "名字", strings.Repeat("x", 500)} {
 		k := export.BlobKey("orders-api-v1", id)
 		if !strings.HasPrefix(k, "exports/orders-api-v1/") || strings.Count(k, "/") != 2 || strings.Contains(k, "..") {
@@ -353,6 +359,7 @@ func TestBlobKeysStayInTheSunsetsFolder(t *testing.T) {
 }
 
 func TestCheckPassesWhenEveryExportIsDownloadedOrKept(t *testing.T) {
+	t.Parallel()
 	srv, _ := exportServer(t, nil)
 	b := setup(t, openSQLite(t), 6, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))
 	if _, err := b.svc.Run(t.Context(), "orders-api-v1", export.RunOptions{}); err != nil {
@@ -394,6 +401,7 @@ func mustLinks(t *testing.T, b *testBundle) *export.Links {
 }
 
 func TestMigrationRetriesAndReportsWhatFailed(t *testing.T) {
+	t.Parallel()
 	srv, _ := exportServer(t, nil)
 	b := setup(t, openSQLite(t), 5, fmt.Sprintf("{http: %q}", srv.URL+"/export/{id}"))
 	if _, err := b.svc.Run(t.Context(), "orders-api-v1", export.RunOptions{}); err != nil {
@@ -455,6 +463,7 @@ func TestMigrationRetriesAndReportsWhatFailed(t *testing.T) {
 }
 
 func TestExportStoreOnPostgres(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(storetest.PostgresURLEnv) == "" {
 		testenv.Skip(t, "PostgreSQL", storetest.PostgresURLEnv+" is not set; e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
@@ -477,6 +486,7 @@ func TestExportStoreOnPostgres(t *testing.T) {
 // resumed job takes to skip what it did, over SUNSET_EXPORT_BENCH_USERS users (skipped unless
 // set; bench figures, not a pass/fail test).
 func TestExportThroughput(t *testing.T) {
+	t.Parallel()
 	n, _ := strconv.Atoi(os.Getenv("SUNSET_EXPORT_BENCH_USERS"))
 	if n <= 0 {
 		t.Skip("set SUNSET_EXPORT_BENCH_USERS to measure export throughput")

@@ -16,6 +16,7 @@ import (
 // background and is not started twice while it goes on; a plan without data.export, a missing
 // link key and a stopped server are refused before anything runs.
 func TestRunsRunAJobInTheBackgroundOnceAndRefuseWhatCannotRun(t *testing.T) {
+	t.Parallel()
 	srv, fetches := exportServer(t, nil)
 	b := setup(t, openSQLite(t), 30, `{http: "`+srv.URL+`/export/{id}"}`)
 	runs := export.NewRuns(b.svc)
