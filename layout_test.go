@@ -2,6 +2,7 @@ package sunset_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,11 +19,27 @@ func TestLayout(t *testing.T) {
 	// webRoot is the package that assembles the router: no web package below it imports it.
 	// A trailing "$" matches the package alone, not the packages under it.
 	webRoot := mod + "/web$"
+	// storage is what keeps state in a database (the store, database/sql, River's queue on it)
+	// and httpAdapters what speaks HTTP for Sunset (the control plane's web packages, its Go
+	// client, the gateway, notify's outbox and channels). Domain packages know neither.
+	storage := slices.Concat([]string{mod + "/store", "database/sql", "github.com/riverqueue", mod + "/engine"}, drivers)
+	httpAdapters := []string{mod + "/web", mod + "/client", mod + "/gateway", mod + "/notify"}
+	domain := slices.Concat(storage, httpAdapters)
+	// channelAdapter is what notify's channel adapters (and the leaf package of the types they
+	// share) may not import: the outbox, the engine, River or storage.
+	channelAdapter := slices.Concat([]string{mod + "/notify$", mod + "/engine", "github.com/riverqueue", mod + "/store", mod + "/web", "database/sql"}, drivers)
 	rules := []struct {
 		pkg       string
 		forbidden []string
 	}{
-		{"plan", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql", "github.com/riverqueue", "modernc.org/sqlite", "github.com/jackc/pgx"}},
+		// Domain packages: no storage, no HTTP adapter.
+		{"plan", domain},
+		{"policy", domain},
+		{"usage", domain},
+		{"feedback", domain},
+		{"contacts", domain},
+		{"runbook/runs", slices.Concat(domain, []string{mod + "/backup"})},
+		{"report", domain},
 		{"engine", []string{mod + "/store", mod + "/web", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/riverqueue/river/riverdriver/riversqlite", "github.com/riverqueue/river/riverdriver/riverdatabasesql", "github.com/riverqueue/river/riverdriver/riverpgxv5", "net/http/httptest"}},
 		{"web", append([]string{mod + "/store"}, drivers...)},
 		// The Go client users import: no server package, no storage.
@@ -37,12 +54,18 @@ func TestLayout(t *testing.T) {
 		// The public pages: never the operator UI or the API, which hold what the public must
 		// not see.
 		{"web/public", append([]string{webRoot, mod + "/web/ui", mod + "/web/api", mod + "/store"}, drivers...)},
-		{"store", []string{mod + "/web"}},
-		{"runbook/runs", []string{mod + "/store", mod + "/web", mod + "/backup", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx"}},
-		{"policy", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", "database/sql"}},
+		// The store implements the domain's persistence; it takes the domain's types, never an
+		// HTTP adapter's (the gateway's usage batches are usage.Batch).
+		{"store", []string{mod + "/web", mod + "/gateway", mod + "/client"}},
+		// notify's channel adapters send a channel.Message; they need neither the outbox nor
+		// the engine and River.
+		{"notify/channel", channelAdapter},
+		{"notify/smtp", channelAdapter},
+		{"notify/webhook", channelAdapter},
+		{"notify/chat", channelAdapter},
+		{"notify/channels", channelAdapter},
 		{"gateway", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql"}},
 		{"rehearse", []string{mod + "/store", mod + "/web", mod + "/engine", "database/sql", "github.com/riverqueue"}},
-		{"report", []string{mod + "/store", mod + "/web", mod + "/engine", mod + "/gateway", mod + "/notify", "database/sql", "github.com/riverqueue"}},
 	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-deps", "./"+r.pkg).CombinedOutput()
