@@ -6,6 +6,7 @@ import (
 
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // Input is everything a report is built from. Adapters fill it from the engine and the store;
@@ -124,9 +125,10 @@ type Awareness struct {
 	InBand int
 }
 
-// RunbookRun is one run of the shutdown runbook.
+// RunbookRun is one run of the shutdown runbook. Its states are the runbook's own vocabulary
+// (runs.State, runs.StepStatus), the one the operator UI shows too.
 type RunbookRun struct {
-	State string
+	State runs.State
 	Steps []RunbookStep
 }
 
@@ -134,7 +136,7 @@ type RunbookRun struct {
 type RunbookStep struct {
 	Name     string
 	Kind     string
-	Status   string
+	Status   runs.StepStatus
 	Attempts int
 	Started  time.Time
 	Ended    time.Time

@@ -242,10 +242,10 @@ func runbookSection(r *Report, lang string, loc *time.Location) section {
 	if r.Runbook.State == "" {
 		rb.empty = t(lang, "none")
 	} else {
-		rb.facts = []fact{{t(lang, "state"), r.Runbook.State}, {t(lang, "duration"), seconds(r.Runbook.TotalSeconds)}}
+		rb.facts = []fact{{t(lang, "state"), string(r.Runbook.State)}, {t(lang, "duration"), seconds(r.Runbook.TotalSeconds)}}
 		st := table{head: []string{t(lang, "step"), t(lang, "kind"), t(lang, "status"), t(lang, "attempts"), t(lang, "from"), t(lang, "duration")}, right: []bool{3: true, 5: true}}
 		for _, x := range r.Runbook.Steps {
-			st.rows = append(st.rows, []string{x.Name, x.Kind, x.Status, itoa(x.Attempts), instant(x.Started, loc), seconds(x.DurationSeconds)})
+			st.rows = append(st.rows, []string{x.Name, x.Kind, string(x.Status), itoa(x.Attempts), instant(x.Started, loc), seconds(x.DurationSeconds)})
 		}
 		rb.tables = append(rb.tables, st)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/runbook/runs"
 )
 
 // Report is the evaluation after the shutdown. Its JSON field names are stable and documented
@@ -220,20 +221,20 @@ type Pause struct {
 // Runbook is the latest run of the shutdown runbook.
 type Runbook struct {
 	// State is the run's state; empty when no run exists.
-	State        string        `json:"state"`
+	State        runs.State    `json:"state"`
 	Steps        []RunbookStat `json:"steps"`
 	TotalSeconds int64         `json:"total_seconds"`
 }
 
 // RunbookStat is one step's outcome and duration (0 when it did not start and end).
 type RunbookStat struct {
-	Name            string    `json:"name"`
-	Kind            string    `json:"kind"`
-	Status          string    `json:"status"`
-	Attempts        int       `json:"attempts"`
-	Started         time.Time `json:"started,omitzero"`
-	Ended           time.Time `json:"ended,omitzero"`
-	DurationSeconds int64     `json:"duration_seconds"`
+	Name            string          `json:"name"`
+	Kind            string          `json:"kind"`
+	Status          runs.StepStatus `json:"status"`
+	Attempts        int             `json:"attempts"`
+	Started         time.Time       `json:"started,omitzero"`
+	Ended           time.Time       `json:"ended,omitzero"`
+	DurationSeconds int64           `json:"duration_seconds"`
 }
 
 // Stragglers is the traffic after the shutdown: who still knocks on the tombstone. It is

@@ -67,9 +67,9 @@ func (db *DB) ReportData(ctx context.Context, name string, in *report.Input) err
 	if err != nil {
 		return err
 	}
-	rr := &report.RunbookRun{State: string(run.State)}
+	rr := &report.RunbookRun{State: run.State}
 	for _, s := range run.Steps {
-		rr.Steps = append(rr.Steps, report.RunbookStep{Name: s.Name, Kind: s.Kind, Status: string(s.Status), Attempts: s.Attempts, Started: s.Started, Ended: s.Ended})
+		rr.Steps = append(rr.Steps, report.RunbookStep{Name: s.Name, Kind: s.Kind, Status: s.Status, Attempts: s.Attempts, Started: s.Started, Ended: s.Ended})
 	}
 	in.Runbook = rr
 	return nil
