@@ -37,12 +37,8 @@ func (s *Server) feedbackEnabled(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+// now tells the time of the server's clock: Now, else the wall clock (sunset.Runtime).
+func (s *Server) now() time.Time { return s.runtime().Now() }
 
 // handleFeedbackCreate serves POST /api/v1/sunsets/{name}/feedback.
 // It takes application/json only and refuses a browser's post from another site (package web/intake).

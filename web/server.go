@@ -179,6 +179,22 @@ func (s *Server) actor(r *http.Request) (string, error) {
 	return auth.Actor(r, s.Identify)
 }
 
+// runtime is the clock and logger the server hands its parts: Now as the clock (the wall
+// clock when nil), Logger (slog.Default() when nil).
+func (s *Server) runtime() sunset.Runtime {
+	rt := sunset.Runtime{Logger: s.logger()}
+	if s.Now != nil {
+		rt.Clock = clockFunc(s.Now)
+	}
+	return rt
+}
+
+// clockFunc is a sunset.Clock that asks a function.
+type clockFunc func() time.Time
+
+// Now calls f.
+func (f clockFunc) Now() time.Time { return f() }
+
 // logger returns the server's logger.
 func (s *Server) logger() *slog.Logger {
 	if s.Logger != nil {
@@ -253,16 +269,17 @@ func (s *Server) routes(m *metrics) []route {
 // parts builds the servers of each audience from the server's fields; Handler calls it, so a
 // new Handler sees fields changed since the last one.
 func (s *Server) parts() {
-	s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Now: s.Now}
+	rt := s.runtime()
+	s.intakeSrv = &intake.Intake{Key: s.IntakeKey, PerSunset: s.FeedbackPerSunset, PublicURL: s.PublicURL, Clock: rt.Clock}
 	s.publicSrv = &public.Server{Engine: s.Engine, Feedback: s.Feedback, Intake: s.intakeSrv, UnsubscribeKey: s.UnsubscribeKey,
-		PublicURL: s.PublicURL, Logger: s.Logger, Now: s.Now, StoragePage: s.writeStoragePage}
+		PublicURL: s.PublicURL, Runtime: rt, StoragePage: s.writeStoragePage}
 	if s.Notices != nil {
 		s.publicSrv.Notices = s.Notices
 	}
 	if s.Exports != nil {
 		s.publicSrv.Exports = s.Exports
 	}
-	s.guardSrv = &auth.Server{Auth: s.Auth, Logger: s.Logger, Now: s.Now, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute, StoragePage: s.writeStoragePage}
+	s.guardSrv = &auth.Server{Auth: s.Auth, Runtime: rt, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute, StoragePage: s.writeStoragePage}
 }
 
 // intakes returns the intake screen of the last Handler (made by parts).

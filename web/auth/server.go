@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -27,10 +28,9 @@ type Server struct {
 	// Auth turns authentication on; nil keeps the loopback-only default where every route
 	// answers without credentials and X-Sunset-Actor names the actor.
 	Auth *Auth
-	// Logger receives refusals and failures; nil means slog.Default().
-	Logger *slog.Logger
-	// Now tells the time for tokens and sessions (the engine's clock); nil means time.Now.
-	Now func() time.Time
+	// Runtime tells the time (the engine's clock, so that rehearsals agree) and takes the log
+	// lines.
+	Runtime sunset.Runtime
 	// PublicURL is where the server is reached; an https URL makes the cookies Secure.
 	PublicURL string
 	// PublicPerMinute is how many requests a client address may make to the public routes each
@@ -61,20 +61,10 @@ func (s *Server) Routes() []Route {
 func (s *Server) On() bool { return s.Auth != nil }
 
 // logger returns the server's logger.
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func (s *Server) logger() *slog.Logger { return s.Runtime.Log() }
 
 // now tells the time.
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Server) now() time.Time { return s.Runtime.Now() }
 
 // writeError answers err as a problem.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

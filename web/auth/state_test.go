@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -40,7 +39,7 @@ func ageAuthState(a *Auth) {
 // that old; a failure to ask refuses rather than opens.
 func TestAuthFollowsTheDatabaseWithoutAQueryPerRequest(t *testing.T) {
 	c := &enabledCounter{}
-	s := &Server{Auth: &Auth{Store: oneToken{}, Enabled: c.enabled}, Logger: slog.New(slog.DiscardHandler)}
+	s := &Server{Auth: &Auth{Store: oneToken{}, Enabled: c.enabled}}
 	h := s.Guard(Route{Pattern: "GET /x", Role: RoleViewer, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})})

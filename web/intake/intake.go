@@ -52,8 +52,8 @@ type Intake struct {
 	// PublicURL is where the public pages are reached; its origin is the server's own, beside
 	// the one a request came in on.
 	PublicURL string
-	// Now tells the time of tokens and limits; nil means time.Now.
-	Now func() time.Time
+	// Clock tells the time of tokens and limits; nil means the wall clock.
+	Clock sunset.Clock
 
 	once       sync.Once
 	ephemeral  []byte
@@ -168,12 +168,7 @@ func (s *Intake) key() []byte {
 }
 
 // now tells the time.
-func (s *Intake) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Intake) now() time.Time { return sunset.Runtime{Clock: s.Clock}.Now() }
 
 // TokenAt is the token for page of sunset name issued at issued to a client at addr.
 func (s *Intake) TokenAt(page, name, addr string, issued int64) string {

@@ -71,10 +71,9 @@ type Server struct {
 	// PublicURL is where the public pages are reached, for the absolute links of the feed and
 	// the announcements; empty means the request's own host.
 	PublicURL string
-	// Logger receives failures; nil means slog.Default().
-	Logger *slog.Logger
-	// Now tells the time (the engine's clock); nil means time.Now.
-	Now func() time.Time
+	// Runtime tells the time (the engine's clock, so that rehearsals agree) and takes the log
+	// lines.
+	Runtime sunset.Runtime
 	// StoragePage, when set, answers a storage failure met by a person's browser with a page in
 	// their language and reports true; it reports false for any other error or request, which
 	// is then answered with a problem. Nil answers problems only.
@@ -111,20 +110,10 @@ const (
 )
 
 // logger returns the server's logger.
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func (s *Server) logger() *slog.Logger { return s.Runtime.Log() }
 
 // now tells the time.
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s *Server) now() time.Time { return s.Runtime.Now() }
 
 // writeError answers err as a problem.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
