@@ -265,6 +265,8 @@ func TestDueActionsRunOnceAndMoveState(t *testing.T) {
 // TestExactlyOnceAcrossRestart stops the engine after scheduling jobs and before running them,
 // and again after running them; after each restart every due action has run exactly once.
 func TestExactlyOnceAcrossRestart(t *testing.T) {
+	// Serial: it stops and restarts an engine mid-work on wall-clock timing that other tests'
+	// load would shift.
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "sunset.db")
 		testRestart(t, func() engine.Store {

@@ -76,6 +76,8 @@ func allDelivered(t *testing.T, o notify.Outbox) bool {
 // that any message sent again (interrupted between the send and its record) carried the same
 // idempotency key, so that receivers see one message each.
 func TestExactlyOnceAcrossKills(t *testing.T) {
+	// Serial: it kills its child process at random wall-clock instants; other tests' load would
+	// shift where the kills land.
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}

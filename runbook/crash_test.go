@@ -115,6 +115,8 @@ func count(t *testing.T, path string) int {
 // step's effect exactly once and a final backup that verifies. SUNSET_CRASH_ROUNDS sets how
 // many runs (default 3; bench/crash.sh runs 30).
 func TestRunSurvivesSIGKILLAtRandomPoints(t *testing.T) {
+	// Serial (both SIGKILL tests): the kills land in a wall-clock window, which other tests'
+	// load would stretch into start-up only.
 	crashRounds(t, func(*testing.T) string { return "" })
 }
 
