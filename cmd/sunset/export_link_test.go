@@ -23,23 +23,7 @@ func TestSymlinkedExportDownloadIs404(t *testing.T) {
 	}))
 	defer src.Close()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte("id,email,locale\nalice,a@example.com,en\nbob,b@example.com,zh\ncarol,c@example.com,en\n"), 0o600)
-	planPath := filepath.Join(dir, "sunset.yaml")
-	os.WriteFile(planPath, []byte(fmt.Sprintf(`service:
-  name: notes-v1
-consumers:
-  contacts: %s/contacts.csv
-milestones:
-  announce: 2027-01-04T10:00
-  deprecate: 2027-01-04T10:00
-  shutdown: 2027-03-01T02:00
-  delete_data: 2027-09-01
-data:
-  export:
-    per_user: {http: "%s/export/{id}"}
-    to: file://%s/exports
-    public_url: https://sunset.example.com
-`, dir, src.URL, dir)), 0o600)
+	planPath := writeNotesPlan(t, dir, threeContacts, src.URL, "")
 	secret := filepath.Join(t.TempDir(), "secret.txt")
 	os.WriteFile(secret, []byte("outside secret"), 0o600)
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -32,23 +31,7 @@ func TestExportRunOnTheServerFromTheCommandLine(t *testing.T) {
 	for i := range 40 {
 		fmt.Fprintf(&contacts, "u%02d,u%02d@example.com,%s\n", i, i, map[bool]string{true: "zh", false: "en"}[i%2 == 0])
 	}
-	os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(contacts.String()), 0o600)
-	planPath := filepath.Join(dir, "sunset.yaml")
-	os.WriteFile(planPath, fmt.Appendf(nil, `service:
-  name: notes-v1
-consumers:
-  contacts: %s/contacts.csv
-milestones:
-  announce: 2027-01-04T10:00
-  deprecate: 2027-01-04T10:00
-  shutdown: 2027-03-01T02:00
-  delete_data: 2027-09-01
-data:
-  export:
-    per_user: {http: "%s/export/{id}"}
-    to: file://%s/exports
-    public_url: https://sunset.example.com
-`, dir, src.URL, dir), 0o600)
+	planPath := writeNotesPlan(t, dir, contacts.String(), src.URL, "")
 
 	// The server holds the key that signs download links; the CLI does not need it.
 	env := map[string]string{"SUNSET_EXPORT_KEY": "0123456789abcdef-server"}

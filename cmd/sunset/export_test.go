@@ -32,25 +32,9 @@ func TestExportRunCheckAndMigrateFromTheCommandLine(t *testing.T) {
 	}))
 	defer alt.Close()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte("id,email,locale\nalice,a@example.com,en\nbob,b@example.com,zh\ncarol,c@example.com,en\n"), 0o600)
-	planPath := filepath.Join(dir, "sunset.yaml")
-	os.WriteFile(planPath, []byte(fmt.Sprintf(`service:
-  name: notes-v1
-consumers:
-  contacts: %s/contacts.csv
-milestones:
-  announce: 2027-01-04T10:00
-  deprecate: 2027-01-04T10:00
-  shutdown: 2027-03-01T02:00
-  delete_data: 2027-09-01
-data:
-  export:
-    per_user: {http: "%s/export/{id}"}
-    to: file://%s/exports
-    public_url: https://sunset.example.com
-runbook:
+	planPath := writeNotesPlan(t, dir, threeContacts, src.URL, fmt.Sprintf(`runbook:
   - {name: move-users, migrate: {url: "%s/import/{id}", attempts: 2}, on_failure: continue}
-`, dir, src.URL, dir, alt.URL)), 0o600)
+`, alt.URL))
 	// The server holds the keys; the client commands hold none.
 	env := map[string]string{"SUNSET_EXPORT_KEY": "0123456789abcdef-cli", "SUNSET_BACKUP_KEY": "0123456789abcdef-backup"}
 	// A month after the announcement: the public download pages are served.
@@ -109,4 +93,38 @@ runbook:
 		t.Fatalf("export status: %d %s", code, out)
 	}
 	assertEmpty(t, folder)
+}
+
+// threeContacts is the contact list of the export tests' notes-v1: two English readers, one
+// Chinese.
+const threeContacts = "id,email,locale\nalice,a@example.com,en\nbob,b@example.com,zh\ncarol,c@example.com,en\n"
+
+// writeNotesPlan writes contacts.csv and the plan of notes-v1 into dir: each user's export fetched
+// from exportURL/export/{id} into dir/exports, and extra (more top-level sections) appended. It
+// returns the plan's path.
+func writeNotesPlan(t *testing.T, dir, contacts, exportURL, extra string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(contacts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	planPath := filepath.Join(dir, "sunset.yaml")
+	plan := fmt.Sprintf(`service:
+  name: notes-v1
+consumers:
+  contacts: %s/contacts.csv
+milestones:
+  announce: 2027-01-04T10:00
+  deprecate: 2027-01-04T10:00
+  shutdown: 2027-03-01T02:00
+  delete_data: 2027-09-01
+data:
+  export:
+    per_user: {http: "%s/export/{id}"}
+    to: file://%s/exports
+    public_url: https://sunset.example.com
+`, dir, exportURL, dir) + extra
+	if err := os.WriteFile(planPath, []byte(plan), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return planPath
 }
