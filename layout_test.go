@@ -54,6 +54,9 @@ func TestLayout(t *testing.T) {
 		// The public pages: never the operator UI or the API, which hold what the public must
 		// not see.
 		{"web/public", append([]string{webRoot, mod + "/web/ui", mod + "/web/api", mod + "/store"}, drivers...)},
+		// The operator pages: never the public pages or the API; the assembler hands them the
+		// API's helpers they need as functions.
+		{"web/ui", append([]string{webRoot, mod + "/web/public", mod + "/web/api", mod + "/store"}, drivers...)},
 		// The store implements the domain's persistence; it takes the domain's types, never an
 		// HTTP adapter's (the gateway's usage batches are usage.Batch).
 		{"store", []string{mod + "/web", mod + "/gateway", mod + "/client"}},

@@ -34,7 +34,7 @@ func (s *Server) handleSunsetReplan(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := httpx.CheckText("reason", req.Reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", req.Reason, httpx.MaxReasonLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -14,3 +14,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	httpx.WriteError(s.logger(), w, r, err)
 }
+
+// writeStoragePage answers a browser's storage failure with the operator UI's page
+// (ui.Server.StoragePage).
+func (s *Server) writeStoragePage(w http.ResponseWriter, r *http.Request, err error) bool {
+	return s.ui().StoragePage(w, r, err)
+}

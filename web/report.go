@@ -31,8 +31,6 @@ type Reports interface {
 const (
 	// maxAccountsCSV bounds the accounts CSV posted with a report request.
 	maxAccountsCSV = 8 << 20
-	// maxLessons bounds the lessons learned, in characters.
-	maxLessons = 64 << 10
 )
 
 // reportMediaTypes maps a report format to the media type it is served as.
@@ -245,12 +243,12 @@ func (s *Server) handleLessonsPut(w http.ResponseWriter, r *http.Request) {
 	}
 	var req lessonsRequest
 	// Up to 4 bytes a character in UTF-8, plus the JSON around the text.
-	if err := httpx.DecodeJSON(http.MaxBytesReader(w, r.Body, 4*maxLessons+1024), &req); err != nil {
+	if err := httpx.DecodeJSON(http.MaxBytesReader(w, r.Body, 4*httpx.MaxLessons+1024), &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if len([]rune(req.Text)) > maxLessons {
-		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "text: the lessons are longer than %d characters", maxLessons))
+	if len([]rune(req.Text)) > httpx.MaxLessons {
+		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "text: the lessons are longer than %d characters", httpx.MaxLessons))
 		return
 	}
 	l := report.Lessons{Text: strings.TrimSpace(req.Text) + "\n", UpdatedBy: actor, UpdatedAt: s.now().UTC()}

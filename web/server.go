@@ -19,10 +19,12 @@ import (
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
 	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 	"github.com/sunsetops/sunset/web/intake"
 	"github.com/sunsetops/sunset/web/public"
+	"github.com/sunsetops/sunset/web/ui"
 )
 
 // Engine is what the server needs of the engine; *engine.Engine implements it. Errors are
@@ -172,6 +174,7 @@ type Server struct {
 	guardSrv  *auth.Server
 	intakeSrv *intake.Intake
 	publicSrv *public.Server
+	uiSrv     *ui.Server
 }
 
 // actor names the caller of r: the authenticated caller, else through Identify.
@@ -210,15 +213,7 @@ type route = auth.Route
 // can walk it; Handler adds only the 404 and 405 fallbacks.
 func (s *Server) routes(m *metrics) []route {
 	hf := func(f http.HandlerFunc) http.Handler { return f }
-	return append([]route{
-		{Pattern: "GET /{$}", Role: auth.RoleViewer, Handler: hf(s.handleOverview)},
-		{Pattern: "GET /s/{name}", Role: auth.RoleViewer, Handler: hf(s.handleSunsetPage)},
-		{Pattern: "POST /s/{name}/approvals", Role: auth.RoleApprover, Handler: hf(s.handleUIApprove)},
-		{Pattern: "POST /s/{name}/lessons", Role: auth.RoleOperator, Handler: hf(s.handleUILessons)},
-		{Pattern: "POST /s/{name}/pause", Role: auth.RoleOperator, Handler: hf(s.handleUIPause)},
-		{Pattern: "POST /s/{name}/resume", Role: auth.RoleOperator, Handler: hf(s.handleUIResume)},
-		{Pattern: "POST /s/{name}/signoffs", Role: auth.RoleApprover, Handler: hf(s.handleUISignoff)},
-		{Pattern: "GET /static/{file}", Role: auth.RolePublic, Handler: hf(s.handleStatic)},
+	return append(append(s.ui().Routes(), []route{
 		{Pattern: "GET /healthz", Role: auth.RolePublic, Handler: hf(s.handleHealth)},
 		{Pattern: "GET /readyz", Role: auth.RolePublic, Handler: hf(s.handleReady)},
 		{Pattern: "GET /metrics", Role: auth.RoleViewer, Handler: m.handler()},
@@ -263,7 +258,7 @@ func (s *Server) routes(m *metrics) []route {
 		{Pattern: "GET /api/v1/sunsets/{name}/contacts", Role: auth.RoleViewer, Handler: hf(s.handleContactsGet)},
 		{Pattern: "DELETE /api/v1/sunsets/{name}/contacts/{id}", Role: auth.RoleOperator, Handler: hf(s.handleContactErase)},
 		{Pattern: "GET /api/v1/sunsets/{name}/notices", Role: auth.RoleViewer, Handler: hf(s.handleNoticeLedger)},
-	}, append(s.public().Routes(), s.guard().Routes()...)...)
+	}...), append(s.public().Routes(), s.guard().Routes()...)...)
 }
 
 // parts builds the servers of each audience from the server's fields; Handler calls it, so a
@@ -278,6 +273,30 @@ func (s *Server) parts() {
 	}
 	if s.Exports != nil {
 		s.publicSrv.Exports = s.Exports
+	}
+	s.uiSrv = &ui.Server{Engine: s.Engine, Breakers: s.Breakers, Version: s.Version, Identify: s.Identify, Runtime: rt,
+		ReportInput: func(ctx context.Context, name string, themes bool) (*report.Input, error) {
+			if themes {
+				return s.reportInput(ctx, name)
+			}
+			return s.reportInputWith(ctx, name, nil)
+		},
+		GatewayPhase: s.withGatewayPhase, Audit: s.audit, NotFound: http.HandlerFunc(s.handleNotFound),
+		CSRFToken: func(r *http.Request) string { return s.guardSrv.CSRFToken(r) }}
+	if s.Runbooks != nil {
+		s.uiSrv.Runbooks = s.Runbooks
+	}
+	if s.Exports != nil {
+		s.uiSrv.Exports = s.Exports
+	}
+	if s.Notices != nil {
+		s.uiSrv.Notices = s.Notices
+	}
+	if s.Feedback != nil {
+		s.uiSrv.Feedback = s.Feedback
+	}
+	if s.Reports != nil {
+		s.uiSrv.Reports = s.Reports
 	}
 	s.guardSrv = &auth.Server{Auth: s.Auth, Runtime: rt, PublicURL: s.PublicURL, PublicPerMinute: s.PublicPerMinute, StoragePage: s.writeStoragePage}
 }
@@ -296,6 +315,14 @@ func (s *Server) public() *public.Server {
 		s.parts()
 	}
 	return s.publicSrv
+}
+
+// ui returns the operator pages of the last Handler (made by parts).
+func (s *Server) ui() *ui.Server {
+	if s.uiSrv == nil {
+		s.parts()
+	}
+	return s.uiSrv
 }
 
 // guard returns the guard of the last Handler (made by parts).

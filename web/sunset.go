@@ -11,12 +11,6 @@ import (
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
-// maxReasonLen is the longest reason accepted for pause, resume and cancel, in characters.
-const maxReasonLen = 2000
-
-// maxStakeholderLen is the longest stakeholder name accepted, in characters.
-const maxStakeholderLen = 100
-
 // handleSunsetList serves GET /api/v1/sunsets: a JSON array of every sunset's status.
 func (s *Server) handleSunsetList(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Engine.Statuses(r.Context())
@@ -87,7 +81,7 @@ func (s *Server) handleSunsetSkip(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := httpx.CheckText("reason", req.Reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", req.Reason, httpx.MaxReasonLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -129,7 +123,7 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
-	if err := httpx.CheckText("reason", req.Reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", req.Reason, httpx.MaxReasonLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -158,7 +152,7 @@ func (s *Server) handleSignoffCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.EINVALID, "stakeholder is required, e.g. {\"stakeholder\": \"legal\"}."))
 		return
 	}
-	if err := httpx.CheckText("stakeholder", req.Stakeholder, maxStakeholderLen); err != nil {
+	if err := httpx.CheckText("stakeholder", req.Stakeholder, httpx.MaxStakeholderLen); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

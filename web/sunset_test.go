@@ -142,7 +142,7 @@ func TestSunsetTransitions(t *testing.T) {
 			{"broken JSON is refused", "pause", `{"reason":`, 400, "", sunset.EINVALID},
 			{"a control character in the reason is refused", "pause", `{"reason":"a\u0000b"}`, 400, "", sunset.EINVALID},
 			{"a body over 64 KiB is refused", "pause", `{"reason":"` + strings.Repeat("x", httpx.MaxJSONBody) + `"}`, 413, "", problem.CodeTooLarge},
-			{"a reason over 2000 characters is refused", "pause", `{"reason":"` + strings.Repeat("x", maxReasonLen+1) + `"}`, 400, "", sunset.EINVALID},
+			{"a reason over 2000 characters is refused", "pause", `{"reason":"` + strings.Repeat("x", httpx.MaxReasonLen+1) + `"}`, 400, "", sunset.EINVALID},
 			{"nothing was paused by the refused bodies", "resume", `{"reason":"x"}`, 409, "", sunset.ECONFLICT},
 		}},
 		{"an unknown sunset is not found", []step{

@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func (s *Server) uiSteer(w http.ResponseWriter, r *http.Request, done string,
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if err := httpx.CheckText("reason", reason, maxReasonLen); err != nil {
+	if err := httpx.CheckText("reason", reason, httpx.MaxReasonLen); err != nil {
 		s.formProblem(w, r, err)
 		return
 	}
@@ -58,7 +58,7 @@ func (s *Server) handleUISignoff(w http.ResponseWriter, r *http.Request) {
 		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "Name the stakeholder who signs off."))
 		return
 	}
-	if err := httpx.CheckText("stakeholder", who, maxStakeholderLen); err != nil {
+	if err := httpx.CheckText("stakeholder", who, httpx.MaxStakeholderLen); err != nil {
 		s.formProblem(w, r, err)
 		return
 	}

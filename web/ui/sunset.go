@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"context"
@@ -333,7 +333,7 @@ func (s *Server) steering(ctx context.Context, d *sunsetData, st *engine.Status,
 	for _, a := range st.Blocked {
 		d.Blocked = append(d.Blocked, a.Key)
 	}
-	s.withGatewayPhase(ctx, st)
+	s.GatewayPhase(ctx, st)
 	if st.PhasesDiverge {
 		d.PhasesDiverge = true
 		d.EnginePhase = textOr(t, "phase_"+st.EnginePhase, st.EnginePhase)
@@ -359,7 +359,7 @@ func actionRows(acts []engine.Action, loc *time.Location, lang string) []actionR
 // figuresPanels fills the panels built from the report's input: usage, consumers, lessons and
 // feedback.
 func (s *Server) figuresPanels(ctx context.Context, d *sunsetData, name string, loc *time.Location, now time.Time, log func(string, error)) {
-	in, err := s.reportInput(ctx, name)
+	in, err := s.ReportInput(ctx, name, true)
 	if err != nil {
 		log("figures", err)
 		return

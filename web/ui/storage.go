@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"errors"
@@ -26,11 +26,11 @@ func wantsPage(r *http.Request) bool {
 	return !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
-// writeStoragePage answers a browser's request that met a storage failure with a page in the
+// StoragePage answers a browser's request that met a storage failure with a page in the
 // reader's language (the status of the problem, 507 or 503, and its Retry-After): the sentence
 // says the database cannot be written, why, and that nothing was lost. It reports false, having
 // written nothing, for any other error or request.
-func (s *Server) writeStoragePage(w http.ResponseWriter, r *http.Request, err error) bool {
+func (s *Server) StoragePage(w http.ResponseWriter, r *http.Request, err error) bool {
 	var u *sunset.UnwritableError
 	if !errors.As(err, &u) || !wantsPage(r) {
 		return false

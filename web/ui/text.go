@@ -1,4 +1,4 @@
-package web
+package ui
 
 // uiText is the operator UI's words in one language, by key. Prefixed keys name values:
 // state_ (sunset states), kind_ (action kinds), ms_ (milestones), act_ (action statuses), run_

@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/report"
+	"github.com/sunsetops/sunset/web/httpx"
 )
 
 // handleUILessons serves POST /s/{name}/lessons: the lessons-learned form. It does what
@@ -15,14 +16,14 @@ func (s *Server) handleUILessons(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sunset.Errorf(sunset.ENOTFOUND, "Reports are not kept by this server."))
 		return
 	}
-	actor, ok := s.uiForm(w, r, 4*maxLessons+4096)
+	actor, ok := s.uiForm(w, r, 4*httpx.MaxLessons+4096)
 	if !ok {
 		return
 	}
 	// Browsers send CRLF line ends from a textarea; keep LF like the API's text.
 	text := strings.TrimSpace(strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n"))
-	if len([]rune(text)) > maxLessons {
-		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "The lessons are longer than %d characters.", maxLessons))
+	if len([]rune(text)) > httpx.MaxLessons {
+		s.formProblem(w, r, sunset.Errorf(sunset.EINVALID, "The lessons are longer than %d characters.", httpx.MaxLessons))
 		return
 	}
 	l := report.Lessons{UpdatedBy: actor, UpdatedAt: s.now().UTC()}
@@ -33,7 +34,7 @@ func (s *Server) handleUILessons(w http.ResponseWriter, r *http.Request) {
 		s.formProblem(w, r, err)
 		return
 	}
-	if err := s.audit(r, r.PathValue("name"), "lessons.updated", actor, map[string]any{"characters": len([]rune(l.Text))}); err != nil {
+	if err := s.Audit(r, r.PathValue("name"), "lessons.updated", actor, map[string]any{"characters": len([]rune(l.Text))}); err != nil {
 		s.formProblem(w, r, err)
 		return
 	}

@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"bytes"
@@ -64,7 +64,7 @@ func (s *Server) newUIPage(r *http.Request, title string) uiPage {
 	actor, err := s.actor(r)
 	askName := err == nil && actor == auth.DefaultActor && s.Identify == nil
 	return uiPage{Lang: lang, Short: short, T: uiTexts[lang], Title: title, Version: s.Version, Path: r.URL.Path,
-		CSRF: s.guard().CSRFToken(r), AskName: askName}
+		CSRF: s.CSRFToken(r), AskName: askName}
 }
 
 // renderUI executes the named template with data and writes it with the UI's headers. A template

@@ -1,4 +1,4 @@
-package web
+package ui
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func (s *Server) attention(ctx context.Context, lang string, st *engine.Status) 
 	for _, f := range st.Failing {
 		out = append(out, attentionItem{Name: st.Name, Title: title, Text: t["ActionFailing"] + " " + f.Key, Detail: f.LastError})
 	}
-	if s.withGatewayPhase(ctx, st); st.PhasesDiverge {
+	if s.GatewayPhase(ctx, st); st.PhasesDiverge {
 		out = append(out, attentionItem{Name: st.Name, Title: title,
 			Text: fmt.Sprintf(t["AttentionDiverge"], st.EnginePhase, st.GatewayPhase)})
 	}
@@ -254,7 +254,7 @@ func (s *Server) historyRow(ctx context.Context, lang string, st *engine.Status)
 	t := uiTexts[lang]
 	row := historyRow{Name: st.Name, Title: statusTitle(st, lang), State: string(st.State), StateText: stateText(lang, st.State),
 		NoticePeriod: "—", ZeroTraffic: "—", Migrated: "—", Mood: "—", Pauses: "—"}
-	in, err := s.reportInputWith(ctx, st.Name, nil)
+	in, err := s.ReportInput(ctx, st.Name, false)
 	if err != nil {
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "overview: history", slog.String("sunset", st.Name), slog.Any("err", err))
 		return row
