@@ -57,6 +57,8 @@ func TestLayout(t *testing.T) {
 		// The operator pages: never the public pages or the API; the assembler hands them the
 		// API's helpers they need as functions.
 		{"web/ui", append([]string{webRoot, mod + "/web/public", mod + "/web/api", mod + "/store"}, drivers...)},
+		// The REST API: never the pages of either audience.
+		{"web/api", append([]string{webRoot, mod + "/web/public", mod + "/web/ui", mod + "/store"}, drivers...)},
 		// The store implements the domain's persistence; it takes the domain's types, never an
 		// HTTP adapter's (the gateway's usage batches are usage.Batch).
 		{"store", []string{mod + "/web", mod + "/gateway", mod + "/client"}},

@@ -1,9 +1,13 @@
-// Package web serves Sunset over HTTP: the REST API under /api/v1 (described by the OpenAPI 3.1
-// document served at /api/v1/openapi.json), health and readiness probes, Prometheus metrics, a
-// small status page, and the Go Client the CLI uses to talk to it.
+// Package web assembles Sunset's HTTP server: Server holds the wiring cmd/sunset sets, and
+// Handler builds the servers of each audience from it — the REST API (web/api), the operator
+// pages (web/ui), the public pages (web/public), authentication and the login pages (web/auth)
+// and the public intake's screen (web/intake) — and mounts their routes, with its own health
+// and readiness probes and Prometheus metrics, in one route table: every route is guarded by
+// its least role (auth.Guard), instrumented, kept from panicking, and the public ones that name
+// a sunset are dark until it is announced. Paths no route matches get a 404 problem, methods
+// no route takes a 405.
 //
-// web is an adapter: it imports the domain (engine, plan, sunset) and never a storage driver.
-// It consumes the engine through the Engine interface declared here. Every error leaves as an RFC
-// 9457 problem (application/problem+json) whose status comes from one table keyed by the
-// sunset error codes (problem.go).
+// web is an adapter: it imports the domain and the web packages, never a storage driver. Every
+// error leaves as an RFC 9457 problem (package client/problem) or, for a person's browser, a
+// page in their language.
 package web

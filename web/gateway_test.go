@@ -50,25 +50,6 @@ func (m *memUsage) RecordUsage(_ context.Context, name string, b gateway.Batch) 
 	return true, nil
 }
 
-func TestETagMatchFollowsIfNoneMatchRules(t *testing.T) {
-	tests := []struct {
-		header string
-		want   bool
-	}{
-		{`"abc"`, true},
-		{`W/"abc"`, true},
-		{`"x", "abc"`, true},
-		{`*`, true},
-		{`"abcd"`, false},
-		{``, false},
-	}
-	for _, tt := range tests {
-		if got := etagMatch(tt.header, `"abc"`); got != tt.want {
-			t.Errorf("etagMatch(%q) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
-
 func TestPolicyNamesTheLaggardsTheUsageStoreFinds(t *testing.T) {
 	b := setup(t)
 	b.apply(t, testPlanNoSignoff)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/web/api"
 )
 
 // scrapeTimeout bounds how long the sunsets gauge waits for the engine during a scrape.
@@ -82,7 +83,7 @@ func newMetrics(s *Server) *metrics {
 			diverged: prometheus.NewDesc("sunset_engine_phase_diverged",
 				"1 when the phase the gateway enforces differs from the one the engine's state stands for (labels name both), per sunset under way.",
 				[]string{"sunset", "engine_phase", "gateway_phase"}, nil),
-			phase: s.withGatewayPhase},
+			phase: s.api().WithGatewayPhase},
 	)
 	return m
 }
@@ -128,10 +129,10 @@ func methodLabel(m string) string {
 // scrape, with the engine's failing and blocked actions per sunset and whether its phase and the
 // gateway's diverge.
 type sunsetsCollector struct {
-	engine                     Engine
+	engine                     api.Engine
 	desc                       *prometheus.Desc
 	failing, blocked, diverged *prometheus.Desc
-	// phase fills a status's gateway phase (Server.withGatewayPhase).
+	// phase fills a status's gateway phase (api.Server.WithGatewayPhase).
 	phase func(ctx context.Context, st *engine.Status)
 }
 

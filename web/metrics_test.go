@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/sunsetops/sunset/web/api"
 )
 
 func TestMetricsExposition(t *testing.T) {
@@ -38,7 +40,7 @@ func TestMetricsExposition(t *testing.T) {
 }
 
 func TestMetricsSurviveAFailingEngine(t *testing.T) {
-	b := setupWith(t, func(e Engine) Engine { return &faultyEngine{Engine: e, err: errTest} })
+	b := setupWith(t, func(e api.Engine) api.Engine { return &faultyEngine{Engine: e, err: errTest} })
 	b.do(t, http.MethodGet, "/healthz", "")
 	r := b.do(t, http.MethodGet, "/metrics", "")
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), "sunset_http_requests_total") {

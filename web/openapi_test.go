@@ -17,6 +17,8 @@ import (
 
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/notify"
+	"github.com/sunsetops/sunset/plan"
+	"github.com/sunsetops/sunset/web/api"
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
@@ -35,7 +37,7 @@ type openAPI struct {
 // loadOpenAPI parses the embedded document.
 func loadOpenAPI(t *testing.T) *openAPI {
 	t.Helper()
-	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(OpenAPI()))
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(api.OpenAPI()))
 	if err != nil {
 		t.Fatalf("openapi.json is not JSON: %v", err)
 	}
@@ -317,7 +319,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	// Plans: refused, created, re-applied, moved.
 	call("POST", "/api/v1/plans", "/api/v1/plans", invalidPlan, 400)
 	call("POST", "/api/v1/plans", "/api/v1/plans", "", 400)
-	call("POST", "/api/v1/plans", "/api/v1/plans", strings.Repeat("#", maxPlanBody+1), 413)
+	call("POST", "/api/v1/plans", "/api/v1/plans", strings.Repeat("#", plan.MaxPlanSize+1), 413)
 	call("POST", "/api/v1/plans?file=billing.yaml", "/api/v1/plans", testPlan, 201)
 	call("POST", "/api/v1/plans", "/api/v1/plans", testPlan, 200)
 	call("POST", "/api/v1/plans", "/api/v1/plans", testPlanMoved, 200, client.ActorHeader, "li.wei")
@@ -555,7 +557,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	call("POST", rp+"/report", reportPath, accounts, 200, "Content-Type", "text/csv")
 	call("POST", rp+"/report?assessment=1&format=md", reportPath, accounts, 200, "Content-Type", "text/csv")
 	call("POST", rp+"/report", reportPath, "name,revenue\n", 400, "Content-Type", "text/csv")
-	call("POST", rp+"/report", reportPath, strings.Repeat("x", maxAccountsCSV+1), 413, "Content-Type", "text/csv")
+	call("POST", rp+"/report", reportPath, strings.Repeat("x", api.MaxAccountsCSV+1), 413, "Content-Type", "text/csv")
 
 	// Notices: the ledger and the public pages (in-memory notices), unsubscribe links.
 	b.srv.Notices, b.srv.UnsubscribeKey = &memNotices{}, []byte(testUnsubscribeKey)
@@ -626,7 +628,7 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 func TestOpenAPIServed(t *testing.T) {
 	b := setup(t)
 	r := b.do(t, http.MethodGet, "/api/v1/openapi.json", "")
-	if r.status != http.StatusOK || r.mediaType() != "application/json" || !bytes.Equal(r.body, OpenAPI()) {
+	if r.status != http.StatusOK || r.mediaType() != "application/json" || !bytes.Equal(r.body, api.OpenAPI()) {
 		t.Fatalf("%d %s", r.status, r.mediaType())
 	}
 	var v map[string]any

@@ -78,7 +78,8 @@ func TestPlanParsesAreBounded(t *testing.T) {
 	b := setup(t)
 	b.srv.MaxPlanParses = 1
 	b.srv.PlanWait = 1 // a nanosecond: the test never waits on a clock
-	release, err := b.srv.acquirePlanSlot(t.Context())
+	b.rehandle()
+	release, err := b.srv.api().AcquirePlanSlot(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client/problem"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/plan"
 )
 
 // problemLine is the shape of one plan problem: FILE:LINE:COL: path: message (no path for a
@@ -74,7 +75,7 @@ func TestPlanApplyRefusesBadPlans(t *testing.T) {
 		{"malformed YAML is refused with its place", "", "service:\n  name: [unclosed\n", 400, sunset.EINVALID, 0, ""},
 		{"an empty body is refused", "", "", 400, sunset.EINVALID, 0, ""},
 		{"a file name with control characters is refused", "?file=a%0Ab.yaml", testPlan, 400, sunset.EINVALID, 0, ""},
-		{"a plan over 1 MB is refused", "", "# " + strings.Repeat("x", maxPlanBody), 413, problem.CodeTooLarge, 0, ""},
+		{"a plan over 1 MB is refused", "", "# " + strings.Repeat("x", plan.MaxPlanSize), 413, problem.CodeTooLarge, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

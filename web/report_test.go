@@ -13,6 +13,7 @@ import (
 	"github.com/sunsetops/sunset/report"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/api"
 )
 
 // memReports keeps lessons in memory and has no stored figures.
@@ -41,7 +42,7 @@ func (m *memReports) PutLessons(_ context.Context, name string, l report.Lessons
 	return nil
 }
 
-var _ Reports = (*store.DB)(nil)
+var _ api.Reports = (*store.DB)(nil)
 
 // TestReportOfAShutDownSunsetEvaluatesIt checks the report route on a real store: the report of
 // a shut-down sunset moves it to evaluated (once), the assessment does not, and the lessons

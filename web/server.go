@@ -14,12 +14,10 @@ import (
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client/problem"
-	"github.com/sunsetops/sunset/contacts"
 	"github.com/sunsetops/sunset/engine"
 	"github.com/sunsetops/sunset/feedback"
 	"github.com/sunsetops/sunset/notify"
-	"github.com/sunsetops/sunset/plan"
-	"github.com/sunsetops/sunset/report"
+	"github.com/sunsetops/sunset/web/api"
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 	"github.com/sunsetops/sunset/web/intake"
@@ -27,68 +25,28 @@ import (
 	"github.com/sunsetops/sunset/web/ui"
 )
 
-// Engine is what the server needs of the engine; *engine.Engine implements it. Errors are
-// *sunset.Error values (ENOTFOUND for an unknown sunset, ECONFLICT for a wrong state, EINVALID
-// for bad input); any other error is internal.
-type Engine interface {
-	// Apply creates or re-plans the sunset described by the plan in data, read as file.
-	Apply(ctx context.Context, file string, data []byte, actor string) (*engine.ApplyResult, error)
-	// ApplyBundle is Apply with the files the plan references (a request's parts).
-	ApplyBundle(ctx context.Context, file string, data []byte, files plan.Files, actor string) (*engine.ApplyResult, error)
-	// Revisions returns the sunset's applied revisions and the files each carried.
-	Revisions(ctx context.Context, name string) ([]engine.Revision, error)
-	// EraseContacts removes contacts by id from every stored revision of the sunset.
-	EraseContacts(ctx context.Context, name string, ids []string, actor string) (int64, error)
-	// Statuses returns the status of every sunset.
-	Statuses(ctx context.Context) ([]*engine.Status, error)
-	// Get returns one sunset's record; the public routes serve only announced ones.
-	Get(ctx context.Context, name string) (*engine.Sunset, error)
-	// Status returns the status of one sunset.
-	Status(ctx context.Context, name string) (*engine.Status, error)
-	// Actions returns the sunset's timeline actions as the engine tracks them.
-	Actions(ctx context.Context, name string) ([]engine.Action, error)
-	// Plan returns the sunset's current plan and its compiled timeline.
-	Plan(ctx context.Context, name string) (*plan.Plan, *plan.Timeline, error)
-	// Events returns the sunset's audit events, oldest first.
-	Events(ctx context.Context, name string) ([]engine.Event, error)
-	// VerifyEvents checks the sunset's hash chain.
-	VerifyEvents(ctx context.Context, name string) (*engine.Verification, error)
-	// Pause holds the sunset's future actions.
-	Pause(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
-	// Resume releases a paused sunset; reason is required.
-	Resume(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
-	// Cancel ends the sunset for good.
-	Cancel(ctx context.Context, name, actor, reason string) (*engine.Sunset, error)
-	// Skip marks one action of the sunset skipped, with a reason; a sunset paused by that
-	// action's failures resumes.
-	Skip(ctx context.Context, name, key, actor, reason string) (*engine.Sunset, error)
-	// Signoff records a stakeholder's sign-off.
-	Signoff(ctx context.Context, name, stakeholder, actor string) (*engine.Sunset, error)
-	// Shift moves every instant still ahead by `by`; reason is required.
-	Shift(ctx context.Context, name, by, actor, reason string) (*engine.ShiftResult, error)
-	// Guardrails evaluates the sunset's guardrails now.
-	Guardrails(ctx context.Context, name string) ([]engine.GuardrailResult, error)
-	// MarkEvaluated moves a shut-down sunset to evaluated once its report is written.
-	MarkEvaluated(ctx context.Context, name, actor string) (*engine.Sunset, error)
-}
-
-// ContactStore reads the contacts stored with a sunset's current plan revision; the store
-// implements it. The server never opens a contacts file.
-type ContactStore interface {
-	// EachContact streams the contacts in file order.
-	EachContact(ctx context.Context, sunset string, fn func(contacts.Contact) error) error
-	// SummarizeContacts counts them by tier and locale.
-	SummarizeContacts(ctx context.Context, sunset string) (*contacts.Summary, error)
-}
-
 // The engine is the implementation Engine describes.
-var _ Engine = (*engine.Engine)(nil)
+var _ api.Engine = (*engine.Engine)(nil)
+
+// Exports is what the server needs of the per-user exports: the API's status, check, keep
+// and links, and the public download pages' links.
+type Exports interface {
+	api.Exports
+	public.Exports
+}
+
+// Notices is what the server needs of the notices: the API's ledger, and the public pages'
+// announcements and unsubscribes.
+type Notices interface {
+	api.Notices
+	public.Notices
+}
 
 // Server serves the Sunset API, probes, metrics and status page. Set its fields, then call
 // Handler; the fields must not change afterwards.
 type Server struct {
 	// Engine carries out the requests. Required.
-	Engine Engine
+	Engine api.Engine
 	// Logger receives errors and panics; nil means slog.Default().
 	Logger *slog.Logger
 	// Ready reports whether the server can serve (store reachable, engine started); /readyz
@@ -104,7 +62,7 @@ type Server struct {
 	// EUNAUTHORIZED to refuse the request. Nil means HeaderActor.
 	Identify func(r *http.Request) (actor string, err error)
 	// Feedback keeps users' feedback; nil turns the feedback routes off (404).
-	Feedback FeedbackStore
+	Feedback api.FeedbackStore
 	// Themer finds the themes of feedback text; nil leaves summaries without themes.
 	Themer *feedback.Themer
 	// Now tells the time for received feedback (the engine's clock, so rehearsals agree);
@@ -118,20 +76,20 @@ type Server struct {
 	// all clients together (then 429); zero means 60.
 	FeedbackPerSunset int
 	// Usage records the usage flushes of gateways; nil answers them 503.
-	Usage UsageRecorder
+	Usage api.UsageRecorder
 	// Phases tells the phase a runbook switched a sunset to ahead of its timeline, applied to
 	// the policy served to gateways; nil means the timeline alone.
-	Phases PhaseOverrides
+	Phases api.PhaseOverrides
 	// Runbooks starts, shows, approves, resumes and aborts runbook runs and takes the declared
 	// backups; nil turns the runbook and backup routes off (404).
-	Runbooks Runbooks
+	Runbooks api.Runbooks
 	// Exports serves export status and the public download pages; nil turns them off (404).
 	Exports Exports
 	// Retention approves and performs the deletion of a sunset's data; nil turns its routes off
 	// (404).
-	Retention Retention
+	Retention api.Retention
 	// Reports keeps the report's stored figures and lessons; nil turns the report routes off (404).
-	Reports Reports
+	Reports api.Reports
 	// Notices shows the ledger of who was told, the announcements of the public pages, and
 	// keeps unsubscribes; nil answers the ledger and unsubscribe routes 404 and shows no
 	// announcements.
@@ -165,21 +123,15 @@ type Server struct {
 	// its turn, then is answered 503 with Retry-After.
 	MaxPlanParses int
 	PlanWait      time.Duration
-	// planSlots bounds the plans being parsed (plan_limit.go).
-	planSlots planSlots
 	// Contacts reads the contacts stored with each sunset's plan bundle (the report's names and
 	// tiers, the consumers table); nil means none are known.
-	Contacts ContactStore
+	Contacts api.ContactStore
 	// guardSrv, intakeSrv and publicSrv are the parts of the last Handler (parts).
 	guardSrv  *auth.Server
 	intakeSrv *intake.Intake
 	publicSrv *public.Server
 	uiSrv     *ui.Server
-}
-
-// actor names the caller of r: the authenticated caller, else through Identify.
-func (s *Server) actor(r *http.Request) (string, error) {
-	return auth.Actor(r, s.Identify)
+	apiSrv    *api.Server
 }
 
 // runtime is the clock and logger the server hands its parts: Now as the clock (the wall
@@ -217,48 +169,7 @@ func (s *Server) routes(m *metrics) []route {
 		{Pattern: "GET /healthz", Role: auth.RolePublic, Handler: hf(s.handleHealth)},
 		{Pattern: "GET /readyz", Role: auth.RolePublic, Handler: hf(s.handleReady)},
 		{Pattern: "GET /metrics", Role: auth.RoleViewer, Handler: m.handler()},
-		{Pattern: "GET /api/v1/openapi.json", Role: auth.RolePublic, Handler: hf(s.handleOpenAPI)},
-		{Pattern: bundleRoute, Role: auth.RoleOperator, Handler: hf(s.handlePlanApply), MaxBody: s.maxBundle()},
-		{Pattern: "GET /api/v1/sunsets", Role: auth.RoleViewer, Handler: hf(s.handleSunsetList)},
-		{Pattern: "GET /api/v1/sunsets/{name}", Role: auth.RoleViewer, Handler: hf(s.handleSunsetGet)},
-		{Pattern: "GET /api/v1/sunsets/{name}/timeline", Role: auth.RoleViewer, Handler: hf(s.handleTimelineGet)},
-		{Pattern: "GET /api/v1/sunsets/{name}/plan", Role: auth.RoleViewer, Handler: hf(s.handleSunsetPlanGet)},
-		{Pattern: "GET /api/v1/sunsets/{name}/next-plan", Role: auth.RoleViewer, Handler: hf(s.handleNextPlan)},
-		{Pattern: "GET /api/v1/sunsets/{name}/events", Role: auth.RoleViewer, Handler: hf(s.handleEventList)},
-		{Pattern: "GET /api/v1/sunsets/{name}/events/verify", Role: auth.RoleViewer, Handler: hf(s.handleEventVerify)},
-		{Pattern: "POST /api/v1/sunsets/{name}/pause", Role: auth.RoleOperator, Handler: hf(s.handleSunsetPause)},
-		{Pattern: "POST /api/v1/sunsets/{name}/resume", Role: auth.RoleOperator, Handler: hf(s.handleSunsetResume)},
-		{Pattern: "POST /api/v1/sunsets/{name}/skip", Role: auth.RoleOperator, Handler: hf(s.handleSunsetSkip)},
-		{Pattern: "POST /api/v1/sunsets/{name}/cancel", Role: auth.RoleOperator, Handler: hf(s.handleSunsetCancel)},
-		{Pattern: "POST /api/v1/sunsets/{name}/signoffs", Role: auth.RoleApprover, Handler: hf(s.handleSignoffCreate)},
-		{Pattern: "GET /api/v1/sunsets/{name}/policy", Role: auth.RoleViewer, Handler: hf(s.handlePolicyGet)},
-		{Pattern: "POST /api/v1/sunsets/{name}/usage", Role: auth.RoleOperator, Handler: hf(s.handleUsageCreate)},
-		{Pattern: "POST /api/v1/sunsets/{name}/replan", Role: auth.RoleOperator, Handler: hf(s.handleSunsetReplan)},
-		{Pattern: "GET /api/v1/sunsets/{name}/guardrails", Role: auth.RoleViewer, Handler: hf(s.handleGuardrailList)},
-		{Pattern: "POST /api/v1/sunsets/{name}/feedback", Role: auth.RolePublic, Handler: hf(s.handleFeedbackCreate)},
-		{Pattern: "POST /api/v1/sunsets/{name}/feedback/import", Role: auth.RoleOperator, Handler: hf(s.handleFeedbackImport)},
-		{Pattern: "GET /api/v1/sunsets/{name}/feedback/summary", Role: auth.RoleViewer, Handler: hf(s.handleFeedbackSummary)},
-		{Pattern: "GET /api/v1/sunsets/{name}/runbook", Role: auth.RoleViewer, Handler: hf(s.handleRunbookGet)},
-		{Pattern: "POST /api/v1/sunsets/{name}/runbook/runs", Role: auth.RoleOperator, Handler: hf(s.handleRunbookStart)},
-		{Pattern: "POST /api/v1/sunsets/{name}/runbook/approvals", Role: auth.RoleApprover, Handler: hf(s.handleRunbookApprove)},
-		{Pattern: "POST /api/v1/sunsets/{name}/runbook/resume", Role: auth.RoleOperator, Handler: hf(s.handleRunbookResume)},
-		{Pattern: "POST /api/v1/sunsets/{name}/runbook/abort", Role: auth.RoleOperator, Handler: hf(s.handleRunbookAbort)},
-		{Pattern: "GET /api/v1/sunsets/{name}/backups", Role: auth.RoleViewer, Handler: hf(s.handleBackupList)},
-		{Pattern: "POST /api/v1/sunsets/{name}/backups", Role: auth.RoleOperator, Handler: hf(s.handleBackupCreate)},
-		{Pattern: "GET /api/v1/sunsets/{name}/exports", Role: auth.RoleViewer, Handler: hf(s.handleExportStatus)},
-		{Pattern: "POST /api/v1/sunsets/{name}/exports/run", Role: auth.RoleOperator, Handler: hf(s.handleExportRun)},
-		{Pattern: "GET /api/v1/sunsets/{name}/exports/check", Role: auth.RoleViewer, Handler: hf(s.handleExportCheck)},
-		{Pattern: "POST /api/v1/sunsets/{name}/exports/keep", Role: auth.RoleOperator, Handler: hf(s.handleExportKeep)},
-		{Pattern: "GET /api/v1/sunsets/{name}/exports/links/{user}", Role: auth.RoleOperator, Handler: hf(s.handleExportLink)},
-		{Pattern: "POST /api/v1/sunsets/{name}/data/delete-approvals", Role: auth.RoleApprover, Handler: hf(s.handleDeleteApprove)},
-		{Pattern: "POST /api/v1/sunsets/{name}/data/delete", Role: auth.RoleOperator, Handler: hf(s.handleDataDelete)},
-		{Pattern: "GET /api/v1/sunsets/{name}/report", Role: auth.RoleViewer, Handler: hf(s.handleReport)},
-		{Pattern: "POST /api/v1/sunsets/{name}/report", Role: auth.RoleOperator, Handler: hf(s.handleReport)},
-		{Pattern: "PUT /api/v1/sunsets/{name}/lessons", Role: auth.RoleOperator, Handler: hf(s.handleLessonsPut)},
-		{Pattern: "GET /api/v1/sunsets/{name}/contacts", Role: auth.RoleViewer, Handler: hf(s.handleContactsGet)},
-		{Pattern: "DELETE /api/v1/sunsets/{name}/contacts/{id}", Role: auth.RoleOperator, Handler: hf(s.handleContactErase)},
-		{Pattern: "GET /api/v1/sunsets/{name}/notices", Role: auth.RoleViewer, Handler: hf(s.handleNoticeLedger)},
-	}...), append(s.public().Routes(), s.guard().Routes()...)...)
+	}...), append(append(s.api().Routes(), s.public().Routes()...), s.guard().Routes()...)...)
 }
 
 // parts builds the servers of each audience from the server's fields; Handler calls it, so a
@@ -274,14 +185,19 @@ func (s *Server) parts() {
 	if s.Exports != nil {
 		s.publicSrv.Exports = s.Exports
 	}
+	s.apiSrv = &api.Server{Engine: s.Engine, Runtime: rt, Identify: s.Identify, AuthOn: s.Auth != nil, Intake: s.intakeSrv,
+		Feedback: s.Feedback, Themer: s.Themer, Usage: s.Usage, Phases: s.Phases, Runbooks: s.Runbooks, Retention: s.Retention,
+		Reports: s.Reports, Breakers: s.Breakers, NoticeLinksWarning: s.NoticeLinksWarning, MaxBundle: s.MaxBundle,
+		MaxPlanParses: s.MaxPlanParses, PlanWait: s.PlanWait, Contacts: s.Contacts}
+	if s.Exports != nil {
+		s.apiSrv.Exports = s.Exports
+	}
+	if s.Notices != nil {
+		s.apiSrv.Notices = s.Notices
+	}
 	s.uiSrv = &ui.Server{Engine: s.Engine, Breakers: s.Breakers, Version: s.Version, Identify: s.Identify, Runtime: rt,
-		ReportInput: func(ctx context.Context, name string, themes bool) (*report.Input, error) {
-			if themes {
-				return s.reportInput(ctx, name)
-			}
-			return s.reportInputWith(ctx, name, nil)
-		},
-		GatewayPhase: s.withGatewayPhase, Audit: s.audit, NotFound: http.HandlerFunc(s.handleNotFound),
+		ReportInput: s.apiSrv.ReportInput, GatewayPhase: s.apiSrv.WithGatewayPhase, Audit: s.apiSrv.Audit,
+		NotFound:  http.HandlerFunc(s.handleNotFound),
 		CSRFToken: func(r *http.Request) string { return s.guardSrv.CSRFToken(r) }}
 	if s.Runbooks != nil {
 		s.uiSrv.Runbooks = s.Runbooks
@@ -315,6 +231,14 @@ func (s *Server) public() *public.Server {
 		s.parts()
 	}
 	return s.publicSrv
+}
+
+// api returns the REST API of the last Handler (made by parts).
+func (s *Server) api() *api.Server {
+	if s.apiSrv == nil {
+		s.parts()
+	}
+	return s.apiSrv
 }
 
 // ui returns the operator pages of the last Handler (made by parts).

@@ -22,6 +22,7 @@ import (
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/store/storetest"
+	"github.com/sunsetops/sunset/web/api"
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
 )
@@ -112,13 +113,13 @@ func setup(t *testing.T) *testBundle {
 }
 
 // setupWith is setup with the engine seen by the server wrapped by wrap (to inject faults).
-func setupWith(t *testing.T, wrap func(Engine) Engine) *testBundle {
+func setupWith(t *testing.T, wrap func(api.Engine) api.Engine) *testBundle {
 	t.Helper()
 	return setupOn(t, sunset.NewFixedClock(t0), storetest.OpenSQLite(t), wrap)
 }
 
 // setupOn is setupWith on the store st, whose clock is clock.
-func setupOn(t *testing.T, clock *sunset.FixedClock, st engine.Store, wrap func(Engine) Engine) *testBundle {
+func setupOn(t *testing.T, clock *sunset.FixedClock, st engine.Store, wrap func(api.Engine) api.Engine) *testBundle {
 	t.Helper()
 	eng, err := engine.New(engine.Config{Store: st, Clock: clock, PollInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -126,7 +127,7 @@ func setupOn(t *testing.T, clock *sunset.FixedClock, st engine.Store, wrap func(
 	}
 	t.Cleanup(eng.Stop)
 	logs := &syncBuffer{}
-	var e Engine = eng
+	var e api.Engine = eng
 	if wrap != nil {
 		e = wrap(eng)
 	}
@@ -318,7 +319,7 @@ func announceSunset(t *testing.T, eng *engine.Engine, clock *sunset.FixedClock, 
 
 // faultyEngine answers Statuses with err, or panics when panicMsg is set.
 type faultyEngine struct {
-	Engine
+	api.Engine
 	err      error
 	panicMsg string
 }
@@ -413,7 +414,7 @@ func TestRoutingProblems(t *testing.T) {
 }
 
 func TestInternalErrorsAreLoggedAndHidden(t *testing.T) {
-	b := setupWith(t, func(e Engine) Engine {
+	b := setupWith(t, func(e api.Engine) api.Engine {
 		return &faultyEngine{Engine: e, err: errors.New("database is locked: /var/lib/secret.db")}
 	})
 	r := b.do(t, http.MethodGet, "/api/v1/sunsets", "")
@@ -433,7 +434,7 @@ func TestInternalErrorsAreLoggedAndHidden(t *testing.T) {
 }
 
 func TestPanicsBecomeA500Problem(t *testing.T) {
-	b := setupWith(t, func(e Engine) Engine { return &faultyEngine{Engine: e, panicMsg: "boom in the engine"} })
+	b := setupWith(t, func(e api.Engine) api.Engine { return &faultyEngine{Engine: e, panicMsg: "boom in the engine"} })
 	for _, path := range []string{"/api/v1/sunsets", "/"} {
 		r := b.do(t, http.MethodGet, path, "")
 		if r.status != http.StatusInternalServerError {

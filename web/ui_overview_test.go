@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sunsetops/sunset/web/api"
 )
 
 // assetRefs finds the src and href attributes of a page.
@@ -73,7 +75,7 @@ func TestOverviewPageWithoutSunsets(t *testing.T) {
 }
 
 func TestOverviewPageHidesEngineErrors(t *testing.T) {
-	b := setupWith(t, func(e Engine) Engine { return &faultyEngine{Engine: e, err: errTest} })
+	b := setupWith(t, func(e api.Engine) api.Engine { return &faultyEngine{Engine: e, err: errTest} })
 	r := b.do(t, http.MethodGet, "/", "")
 	if r.status != http.StatusInternalServerError || r.mediaType() != "text/html" || strings.Contains(string(r.body), errTest.Error()) {
 		t.Fatalf("%d %s", r.status, r.body)

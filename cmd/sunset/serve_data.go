@@ -14,6 +14,7 @@ import (
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
 	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/web/api"
 	"github.com/sunsetops/sunset/web/public"
 )
 
@@ -34,9 +35,9 @@ type dataServices struct {
 	// exportRuns runs export jobs for the API; serve stops it on shutdown.
 	exportRuns *export.Runs
 	web        struct {
-		runbooks  web.Runbooks
+		runbooks  api.Runbooks
 		exports   web.Exports
-		retention web.Retention
+		retention api.Retention
 	}
 }
 
@@ -120,7 +121,7 @@ func wireData(st *store.DB, eng *engine.Engine, rt sunset.Runtime, getenv func(s
 }
 
 // The runbook's control is what the web's runbook routes need.
-var _ web.Runbooks = (*runbook.Control)(nil)
+var _ api.Runbooks = (*runbook.Control)(nil)
 
 // eventsAdapter records runbook events in the sunset's log.
 type eventsAdapter struct{ eng *engine.Engine }
@@ -194,7 +195,7 @@ type exportAPI struct {
 // Interface guards.
 var (
 	_ web.Exports      = exportAPI{}
-	_ web.ExportRunner = exportAPI{}
+	_ api.ExportRunner = exportAPI{}
 )
 
 func (a exportAPI) ExportStatus(ctx context.Context, name string) (*client.ExportStatus, error) {
@@ -276,7 +277,7 @@ func (a exportAPI) OpenExport(ctx context.Context, name, token string) (*public.
 type retentionAPI struct{ r *runbook.Retention }
 
 // Interface guard.
-var _ web.Retention = retentionAPI{}
+var _ api.Retention = retentionAPI{}
 
 func (a retentionAPI) ApproveDelete(ctx context.Context, name, person string) (*client.DeleteApprovals, error) {
 	approvers, need, err := a.r.Approve(ctx, name, person)

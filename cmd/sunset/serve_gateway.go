@@ -20,7 +20,7 @@ import (
 	"github.com/sunsetops/sunset/policy"
 	"github.com/sunsetops/sunset/runbook"
 	"github.com/sunsetops/sunset/store"
-	"github.com/sunsetops/sunset/web"
+	"github.com/sunsetops/sunset/web/api"
 )
 
 // servePolicyInterval is how often the in-process gateway of `sunset serve --upstream` reads the
@@ -38,7 +38,7 @@ type serveGateway struct {
 	logger   *slog.Logger
 	service  string // --gateway-service; empty means the sunset of --upstream
 	upstream string // --upstream
-	phases   web.PhaseOverrides
+	phases   api.PhaseOverrides
 
 	mu   sync.Mutex
 	name string   // the sunset enforced
@@ -115,14 +115,14 @@ func startServeGateway(ctx context.Context, g gatewayConfig, phases *runbook.Pha
 }
 
 // refresh builds the sunset's enforced policy snapshot — as the control plane's policy
-// endpoint does (web.EnforcedSnapshot) — and makes it the gateway's policy when it changed. On
+// endpoint does (api.EnforcedSnapshot) — and makes it the gateway's policy when it changed. On
 // error the gateway keeps the policy it has.
 func (sg *serveGateway) refresh(ctx context.Context) error {
 	name, err := sg.sunsetName(ctx)
 	if err != nil {
 		return err
 	}
-	snap, err := web.EnforcedSnapshot(ctx, sg.eng, sg.usage, sg.phases, name, sg.clock.Now())
+	snap, err := api.EnforcedSnapshot(ctx, sg.eng, sg.usage, sg.phases, name, sg.clock.Now())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -30,10 +30,10 @@ type planSlots struct {
 	c    chan struct{}
 }
 
-// acquirePlanSlot takes one of the server's plan-parsing slots, waiting up to PlanWait, and
+// AcquirePlanSlot takes one of the server's plan-parsing slots, waiting up to PlanWait, and
 // returns the function that gives it back. When none frees up in time, or the request ends, it
 // returns a 503 error; the caller answers it after setting Retry-After.
-func (s *Server) acquirePlanSlot(ctx context.Context) (func(), error) {
+func (s *Server) AcquirePlanSlot(ctx context.Context) (func(), error) {
 	s.planSlots.once.Do(func() {
 		n := s.MaxPlanParses
 		if n <= 0 {
@@ -63,7 +63,7 @@ func (s *Server) acquirePlanSlot(ctx context.Context) (func(), error) {
 
 // withPlanSlot runs apply while holding a plan-parsing slot, or answers 503 with Retry-After.
 func (s *Server) withPlanSlot(w http.ResponseWriter, r *http.Request, apply func()) {
-	release, err := s.acquirePlanSlot(r.Context())
+	release, err := s.AcquirePlanSlot(r.Context())
 	if err != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(planRetryAfter))
 		s.writeError(w, r, err)

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func (s *Server) handleSunsetList(w http.ResponseWriter, r *http.Request) {
 		list = []*engine.Status{}
 	}
 	for _, st := range list {
-		s.withGatewayPhase(r.Context(), st)
+		s.WithGatewayPhase(r.Context(), st)
 	}
 	httpx.WriteJSON(w, http.StatusOK, list)
 }
@@ -34,15 +34,15 @@ func (s *Server) handleSunsetGet(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.withGatewayPhase(r.Context(), st)
+	s.WithGatewayPhase(r.Context(), st)
 	httpx.WriteJSON(w, http.StatusOK, st)
 }
 
-// withGatewayPhase fills st's GatewayPhase from the policy snapshot gateways are served now
+// WithGatewayPhase fills st's GatewayPhase from the policy snapshot gateways are served now
 // (EnforcedSnapshot), and PhasesDiverge when it differs from the phase the engine's state
 // stands for. A snapshot that cannot be made leaves both empty and is logged: the status is
 // still worth answering.
-func (s *Server) withGatewayPhase(ctx context.Context, st *engine.Status) {
+func (s *Server) WithGatewayPhase(ctx context.Context, st *engine.Status) {
 	if st == nil || st.Sunset == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func (s *Server) feedbackEnabled(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // now tells the time of the server's clock: Now, else the wall clock (sunset.Runtime).
-func (s *Server) now() time.Time { return s.runtime().Now() }
+func (s *Server) now() time.Time { return s.Runtime.Now() }
 
 // handleFeedbackCreate serves POST /api/v1/sunsets/{name}/feedback.
 // It takes application/json only and refuses a browser's post from another site (package web/intake).
@@ -117,7 +117,7 @@ func (s *Server) handleFeedbackImport(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, name, "feedback.imported", actor, map[string]any{"imported": len(items), "problems": len(problems)}); err != nil {
+	if err := s.Audit(r, name, "feedback.imported", actor, map[string]any{"imported": len(items), "problems": len(problems)}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

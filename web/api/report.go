@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"bytes"
@@ -29,8 +29,8 @@ type Reports interface {
 
 // Limits of the report routes.
 const (
-	// maxAccountsCSV bounds the accounts CSV posted with a report request.
-	maxAccountsCSV = 8 << 20
+	// MaxAccountsCSV bounds the accounts CSV posted with a report request, in bytes.
+	MaxAccountsCSV = 8 << 20
 )
 
 // reportMediaTypes maps a report format to the media type it is served as.
@@ -79,11 +79,11 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request) {
 	}
 	var accounts []report.Account
 	if r.Method == http.MethodPost {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAccountsCSV))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxAccountsCSV))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				err = httpx.TooLarge("the accounts CSV", maxAccountsCSV)
+				err = httpx.TooLarge("the accounts CSV", MaxAccountsCSV)
 			}
 			s.writeError(w, r, err)
 			return
@@ -155,6 +155,16 @@ func (s *Server) evaluate(r *http.Request, name string) error {
 // reportInput gathers the report's input from the engine, the report store, the feedback and
 // the plan's contacts file.
 func (s *Server) reportInput(ctx context.Context, name string) (*report.Input, error) {
+	return s.ReportInput(ctx, name, true)
+}
+
+// ReportInput gathers the report's input of the sunset called name; themes asks for the
+// feedback's themes too (found by Themer; the overview's history needs the mood, not the
+// themes, and must not wait for the Chinese dictionary to load).
+func (s *Server) ReportInput(ctx context.Context, name string, themes bool) (*report.Input, error) {
+	if !themes {
+		return s.reportInputWith(ctx, name, nil)
+	}
 	return s.reportInputWith(ctx, name, s.Themer)
 }
 
@@ -259,7 +269,7 @@ func (s *Server) handleLessonsPut(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, r.PathValue("name"), "lessons.updated", actor, map[string]any{"characters": len([]rune(l.Text))}); err != nil {
+	if err := s.Audit(r, r.PathValue("name"), "lessons.updated", actor, map[string]any{"characters": len([]rune(l.Text))}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -9,11 +9,10 @@ import (
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/web/auth"
 	"github.com/sunsetops/sunset/web/httpx"
-	"github.com/sunsetops/sunset/web/public"
 )
 
 // Exports is what the server needs of the per-user exports. Errors are *sunset.Error values,
-// except ErrLinkInvalid and ErrLinkExpired for download links.
+// (the download links are public.Exports).
 type Exports interface {
 	// ExportStatus returns the export job and counts of a sunset.
 	ExportStatus(ctx context.Context, name string) (*client.ExportStatus, error)
@@ -25,8 +24,6 @@ type Exports interface {
 	KeepExports(ctx context.Context, name string) (*client.ExportKept, error)
 	// ExportLink returns the signed download link of one user's export.
 	ExportLink(ctx context.Context, name, user string) (*client.ExportLink, error)
-	// OpenExport checks a download link's token and returns the export it names.
-	OpenExport(ctx context.Context, name, token string) (*public.ExportDownload, error)
 }
 
 func (s *Server) exportsEnabled(w http.ResponseWriter, r *http.Request) bool {
@@ -86,7 +83,7 @@ func (s *Server) handleExportKeep(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, name, "export.kept", actor, map[string]any{"archive": kept.Archive, "kept": kept.Kept}); err != nil {
+	if err := s.Audit(r, name, "export.kept", actor, map[string]any{"archive": kept.Archive, "kept": kept.Kept}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,9 +1,8 @@
-package web
+package api
 
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/notify"
@@ -17,10 +16,6 @@ type Notices interface {
 	// Ledger summarises the deliveries of the named sunset, with at most failures failures,
 	// and each consumer's awareness.
 	Ledger(ctx context.Context, name string, failures int) (*notify.Ledger, error)
-	// Announcements returns the sunset's published notices, newest first.
-	Announcements(ctx context.Context, name string) ([]notify.Announcement, error)
-	// Suppress adds address to the suppression list: non-mandatory notices no longer reach it.
-	Suppress(ctx context.Context, address, reason string, now time.Time) error
 }
 
 // ledgerFailures is how many of the latest failures the ledger lists.

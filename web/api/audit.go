@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -19,10 +19,10 @@ type eventRecorder interface {
 	RecordEvent(ctx context.Context, name, typ, actor string, data map[string]any) error
 }
 
-// audit appends the event typ with data by actor to the sunset called name. An engine that
+// Audit appends the event typ with data by actor to the sunset called name. An engine that
 // cannot record events (a test's stand-in) records nothing. A failure is logged and returned:
 // the change was made, but the caller must know its trace is missing.
-func (s *Server) audit(r *http.Request, name, typ, actor string, data map[string]any) error {
+func (s *Server) Audit(r *http.Request, name, typ, actor string, data map[string]any) error {
 	rec, ok := s.Engine.(eventRecorder)
 	if !ok {
 		return nil

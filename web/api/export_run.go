@@ -1,4 +1,4 @@
-package web
+package api
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func (s *Server) handleExportRun(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, r.PathValue("name"), "export.run_started", actor, map[string]any{"batch": req.Batch, "workers": req.Workers, "retry_failed": req.RetryFailed}); err != nil {
+	if err := s.Audit(r, r.PathValue("name"), "export.run_started", actor, map[string]any{"batch": req.Batch, "workers": req.Workers, "retry_failed": req.RetryFailed}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
