@@ -42,7 +42,8 @@ type Notices interface {
 	public.Notices
 }
 
-// Server serves the Sunset API, probes, metrics and status page. Set its fields, then call
+// Server is the wiring of the HTTP server: the services each audience's package needs (api, ui,
+// public, auth, intake) and the server's own settings. Set its fields, then call
 // Handler; the fields must not change afterwards.
 type Server struct {
 	// Engine carries out the requests. Required.
@@ -110,7 +111,7 @@ type Server struct {
 	// MoreMetrics are served at /metrics beside the server's own: the in-process gateway's
 	// (sunset serve --upstream). Nil means none.
 	MoreMetrics prometheus.Gatherer
-	// Auth, when set, demands credentials on every route that is not public (auth.go); nil
+	// Auth, when set, demands credentials on every route that is not public (package web/auth); nil
 	// keeps the loopback-only default where X-Sunset-Actor names the actor.
 	Auth *auth.Auth
 	// PublicPerMinute is how many requests a client address may make to the public routes each

@@ -64,7 +64,7 @@ type Auth struct {
 	SecureCookie bool
 	// SessionTTL is how long a UI session lasts; zero means 12 hours.
 	SessionTTL time.Duration
-	// OIDC, when set, offers a login with an OpenID Connect provider (auth_oidc.go).
+	// OIDC, when set, offers a login with an OpenID Connect provider (oidc.go).
 	OIDC *OIDC
 	// Enabled, when set, tells whether authentication is on at now: whether the database holds
 	// any live token or user, so that `sunset token create` on the database of a running server

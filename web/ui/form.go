@@ -16,7 +16,7 @@ import (
 )
 
 // The operator UI's forms post here and run the same logic as the API: approving a runbook
-// step (ui_approve.go) and editing the lessons learned (ui_lessons.go). A refused form answers
+// step (approve.go) and editing the lessons learned (lessons.go). A refused form answers
 // the sunset's page with the problem shown in it; an accepted one redirects back (303) so that
 // reloading does not post again.
 

@@ -15,8 +15,8 @@ import (
 	"github.com/sunsetops/sunset/web/httpx"
 )
 
-// The operator UI: server-rendered pages (ui_overview.go, ui_sunset.go), forms that post to the
-// same logic as the API (ui_approve.go, ui_lessons.go), inline SVG charts (ui_svg.go), and a
+// The operator UI: server-rendered pages (overview.go, sunset.go), forms that post to the
+// same logic as the API (approve.go, lessons.go), inline SVG charts (svg.go), and a
 // stylesheet and a small script embedded from static/. Nothing is loaded from elsewhere, and
 // every page works without the script.
 
