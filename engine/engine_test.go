@@ -596,6 +596,8 @@ func TestVerifyDetectsChangedAndRemovedEvents(t *testing.T) {
 		{"changed actor", `UPDATE events SET actor = 'mallory' WHERE seq = 3`, "event 3 (sunset.resumed) does not match its hash"},
 		{"removed middle", `DELETE FROM events WHERE seq = 2`, "events 2 to 2 are missing"},
 		{"removed newest", `DELETE FROM events WHERE seq = 4`, "newest events removed"},
+		{"added past the head", `INSERT INTO events (sunset_id, seq, at, type, actor, data, prev_hash, hash)
+			SELECT sunset_id, 5, at, type, 'mallory', data, hash, 'forged' FROM events WHERE seq = 4`, "past the sunset's head, event 4"},
 	}
 	stores(t, func(t *testing.T, open func(t testing.TB) engine.Store) {
 		for _, tc := range cases {

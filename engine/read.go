@@ -191,18 +191,27 @@ type Verification struct {
 // VerifyEvents recomputes the hash chain of the sunset's events and reports every break: an
 // event whose content no longer matches its hash (changed), a gap in the sequence or a link to a
 // missing predecessor (removed), or a chain that ends before the head the sunset recorded
-// (newest events removed).
+// (newest events removed) or goes past it (events added beside the engine).
+//
+// Other replicas may append while the chain is read: the sunset is read before and after the
+// events, and the chain must hold the head seen before and end at or before the head seen after
+// (an append commits its event and the head together).
 func (e *Engine) VerifyEvents(ctx context.Context, name string) (*Verification, error) {
-	s, err := e.store.GetSunset(ctx, name)
+	before, err := e.store.GetSunset(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	evs, err := e.store.ListEvents(ctx, s.ID)
+	evs, err := e.store.ListEvents(ctx, before.ID)
 	if err != nil {
 		return nil, err
 	}
-	v := &Verification{Sunset: s.Name, Events: len(evs), CheckedAt: e.now()}
+	after, err := e.store.GetSunset(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verification{Sunset: before.Name, Events: len(evs), CheckedAt: e.now()}
 	prevHash, wantSeq := "", int64(1)
+	sawHead := before.HeadSeq == 0
 	for _, ev := range evs {
 		if ev.Seq != wantSeq {
 			if ev.Seq > wantSeq {
@@ -217,12 +226,17 @@ func (e *Engine) VerifyEvents(ctx context.Context, name string) (*Verification, 
 		if got := ev.ComputeHash(); got != ev.Hash {
 			v.Problems = append(v.Problems, fmt.Sprintf("event %d (%s) does not match its hash (changed)", ev.Seq, ev.Type))
 		}
+		sawHead = sawHead || ev.Seq == before.HeadSeq && ev.Hash == before.HeadHash
 		prevHash, wantSeq = ev.Hash, ev.Seq+1
 	}
-	if s.HeadSeq != wantSeq-1 || s.HeadHash != prevHash {
-		v.Problems = append(v.Problems, fmt.Sprintf("the chain ends at event %d but the sunset's head is event %d (newest events removed or changed)", wantSeq-1, s.HeadSeq))
+	last := wantSeq - 1
+	switch {
+	case !sawHead || last < before.HeadSeq:
+		v.Problems = append(v.Problems, fmt.Sprintf("the chain ends at event %d but the sunset's head is event %d (newest events removed or changed)", last, before.HeadSeq))
+	case last > after.HeadSeq || last == after.HeadSeq && prevHash != after.HeadHash:
+		v.Problems = append(v.Problems, fmt.Sprintf("the chain ends at event %d past the sunset's head, event %d (events added or changed beside the engine)", last, after.HeadSeq))
 	}
-	v.Head = s.HeadHash
+	v.Head = after.HeadHash
 	v.OK = len(v.Problems) == 0
 	return v, nil
 }
