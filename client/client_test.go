@@ -16,6 +16,7 @@ import (
 	"github.com/sunsetops/sunset"
 	"github.com/sunsetops/sunset/client"
 	"github.com/sunsetops/sunset/engine"
+	"github.com/sunsetops/sunset/internal/testplan"
 	"github.com/sunsetops/sunset/store/storetest"
 	"github.com/sunsetops/sunset/web"
 )
@@ -193,27 +194,10 @@ func TestClientHonoursTheContext(t *testing.T) {
 }
 
 // testPlan is a small valid plan with one stakeholder, so it starts in draft.
-const testPlan = `
-service:
-  name: billing-v1
-  title: {en: Billing API v1, zh: 账单 API v1}
-  timezone: Europe/Berlin
-stakeholders:
-  - {name: legal, role: legal}
-milestones:
-  announce: 2027-01-04T10:00
-  deprecate: announce+1d
-  read_only: 2027-02-15T10:00
-  shutdown: 2027-03-01T10:00
-notices:
-  - {at: announce, to: all, channels: [email], template: announce}
-  - {at: shutdown-7d, to: active_consumers, channels: [email], template: final_reminder}
-channels:
-  email: {smtp: "127.0.0.1:2525", from: noreply@example.com}
-`
+const testPlan = testplan.Billing
 
 // testPlanMoved is testPlan with its shutdown a week later.
-var testPlanMoved = strings.Replace(testPlan, "shutdown: 2027-03-01T10:00", "shutdown: 2027-03-08T10:00", 1)
+var testPlanMoved = testplan.BillingMoved
 
 // invalidPlan has several problems in one file.
 const invalidPlan = `

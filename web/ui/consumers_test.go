@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sunsetops/sunset/internal/testplan"
 	"github.com/sunsetops/sunset/plan"
 	"github.com/sunsetops/sunset/report"
 )
@@ -71,24 +72,7 @@ func TestConsumersCalledUntilTheShutdownWereCutOffNotMigrated(t *testing.T) {
 // testPlan is a small valid plan: announce 2027-01-04 10:00 Berlin, shut down 2027-03-01.
 func testPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	p, probs := plan.Parse("billing.yaml", []byte(`
-service:
-  name: billing-v1
-  title: {en: Billing API v1, zh: 账单 API v1}
-  timezone: Europe/Berlin
-stakeholders:
-  - {name: legal, role: legal}
-milestones:
-  announce: 2027-01-04T10:00
-  deprecate: announce+1d
-  read_only: 2027-02-15T10:00
-  shutdown: 2027-03-01T10:00
-notices:
-  - {at: announce, to: all, channels: [email], template: announce}
-  - {at: shutdown-7d, to: active_consumers, channels: [email], template: final_reminder}
-channels:
-  email: {smtp: "127.0.0.1:2525", from: noreply@example.com}
-`))
+	p, probs := plan.Parse("billing.yaml", []byte(testplan.Billing))
 	if errs := probs.Errors(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
